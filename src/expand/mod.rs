@@ -1,0 +1,1 @@
+//! Run-time `$(var)` expansion (placeholder, being written).

@@ -1,0 +1,9 @@
+//! stressor — load- and stress-testing for HTTP services.
+//!
+//! Scenario files (`file_version: stressor#0`) describe what virtual users do; stressor loads them into a
+//! typed model ([`scenario`]), expands run-time variables ([`expand`]) and runs them against a server.
+//! The built-in target server ([`target`]) lets the README, tests and benchmarks run with nothing else
+//! installed.
+
+pub mod expand;
+pub mod target;
