@@ -1,0 +1,63 @@
+//! Command-line arguments. Global flags work before or after the sub-command (`stressor -q run x` and
+//! `stressor run x -q` are the same), unlike the original.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const EXIT_CODES: &str = "Exit codes: 0 pass, 1 failed (errors or thresholds), 2 invalid usage or scenario, 3 interrupted, 4 inconclusive (the load generator was the bottleneck).";
+
+/// Load- and stress-testing for HTTP services.
+#[derive(Debug, Parser)]
+#[command(name = "stressor", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Flags every command accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags shared by every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// More output (repeatable).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Less output (repeatable).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "verbose")]
+    pub quiet: u8,
+    /// Never use colours (also: the NO_COLOR environment variable).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check scenario files and print every problem found (exit 2 if any error).
+    Validate(ValidateArgs),
+    /// Run the built-in target server (static files, echo, /status, /slow, in-memory PUT/DELETE, login).
+    Serve(ServeArgs),
+}
+
+/// `stressor validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Scenario files (a directory means DIR/scenario.yaml).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Override a config, sessions or context value: NAME:VALUE (repeatable).
+    #[arg(short = 'o', long = "option", value_name = "NAME:VALUE")]
+    pub options: Vec<String>,
+}
+
+/// `stressor serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Folder to serve static files from (default: a built-in demo folder).
+    pub dir: Option<PathBuf>,
+    /// Port on 127.0.0.1 (0 = any free port).
+    #[arg(long, default_value_t = 8082)]
+    pub port: u16,
+}

@@ -1,0 +1,76 @@
+//! The `stressor` command line: argument parsing (clap), the commands, and the one place where errors
+//! are rendered and turned into exit codes.
+//!
+//! Exit codes (also in `--help` and the README): 0 pass, 1 failed (errors or thresholds), 2 invalid
+//! usage or scenario, 3 interrupted, 4 inconclusive.
+
+mod args;
+mod serve;
+mod validate;
+
+pub use args::{Cli, Command};
+
+use clap::Parser;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// Named exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// Everything passed.
+    Pass = 0,
+    /// The run had errors or failed thresholds.
+    Failed = 1,
+    /// Invalid usage or an invalid scenario.
+    Invalid = 2,
+    /// Stopped by Ctrl-C / SIGTERM.
+    Interrupted = 3,
+    /// The load generator itself was the bottleneck.
+    Inconclusive = 4,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// Output settings shared by all commands.
+#[derive(Clone, Copy, Debug)]
+pub struct Output {
+    /// Use ANSI colours.
+    pub color: bool,
+    /// -v count minus -q count.
+    pub verbosity: i8,
+}
+
+impl Output {
+    fn from_cli(cli: &Cli) -> Self {
+        let color = !cli.global.no_color
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::io::stderr().is_terminal();
+        Output {
+            color,
+            verbosity: cli.global.verbose as i8 - cli.global.quiet as i8,
+        }
+    }
+}
+
+/// Runs the CLI with the process arguments.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { Exit::Invalid as i32 } else { 0 };
+            let _ = err.print();
+            return ExitCode::from(code as u8);
+        }
+    };
+    let out = Output::from_cli(&cli);
+    let exit = match &cli.command {
+        Command::Validate(args) => validate::run(args, out),
+        Command::Serve(args) => serve::run(args, out),
+    };
+    exit.into()
+}

@@ -1,0 +1,178 @@
+//! Scenario files: format, loading and diagnostics.
+//!
+//! [`load_file`] reads a `stressor#0` file and returns a [`Loaded`]: the typed [`Scenario`] (when the file
+//! has no errors), every [`Diagnostic`] found, and the [`SourceMap`] needed to render them. The stages:
+//!
+//! 1. read the file ([`macros::read_source`]: size and UTF-8 checks) and parse YAML into a spanned
+//!    [`Node`] tree ([`node`]);
+//! 2. rewrite load-time macros (`$load`, `$env`, `$sleep`, `$debug`, [`macros`]);
+//! 3. apply `-o NAME:VALUE` overrides ([`overrides`]);
+//! 4. validate into the typed [`model`] (`validate`), collecting every problem;
+//! 5. warn about `$(var)` references that nothing defines (`vars`).
+//!
+//! Nothing here knows about HTTP or tokio; the runner consumes the model.
+
+pub mod diagnostic;
+pub mod duration;
+pub mod macros;
+pub mod model;
+pub mod node;
+pub mod overrides;
+pub mod source;
+pub mod suggest;
+mod validate;
+
+pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use model::*;
+pub use node::{Node, NodeKind};
+pub use source::{FileId, SourceMap, Span};
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Options for loading a scenario.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// `-o NAME:VALUE` overrides, in order.
+    pub overrides: Vec<String>,
+    /// Environment for `$env()`; `None` reads the process environment.
+    pub env: Option<HashMap<String, String>>,
+}
+
+/// The outcome of loading one file.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The scenario, when there were no errors.
+    pub scenario: Option<Scenario>,
+    /// Every error and warning, sorted by position.
+    pub diagnostics: Diagnostics,
+    /// The files involved, for rendering diagnostics.
+    pub sources: SourceMap,
+}
+
+impl Loaded {
+    /// Renders all diagnostics (`file:line:col: error: ...` with snippets).
+    pub fn render(&self, color: bool) -> String {
+        self.diagnostics.render(&self.sources, color)
+    }
+
+    /// The scenario, or a [`LoadError`] carrying the diagnostics.
+    pub fn into_result(self) -> Result<Scenario, LoadError> {
+        match self.scenario {
+            Some(s) => Ok(s),
+            None => Err(LoadError {
+                diagnostics: self.diagnostics,
+                sources: self.sources,
+            }),
+        }
+    }
+}
+
+/// A scenario that could not be loaded; render it with [`LoadError::render`].
+#[derive(Debug, thiserror::Error)]
+#[error("invalid scenario: {} error(s)", diagnostics.error_count())]
+pub struct LoadError {
+    /// What was wrong.
+    pub diagnostics: Diagnostics,
+    /// The files, for rendering.
+    pub sources: SourceMap,
+}
+
+impl LoadError {
+    /// Renders all diagnostics.
+    pub fn render(&self, color: bool) -> String {
+        self.diagnostics.render(&self.sources, color)
+    }
+}
+
+/// Resolves what the user named: a directory means `DIR/scenario.yaml`, and a missing `.yaml` extension
+/// is added when that file exists (both as in the original).
+pub fn resolve_path(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        return path.join("scenario.yaml");
+    }
+    if !path.exists() && path.extension().is_none() {
+        let with_ext = path.with_extension("yaml");
+        if with_ext.exists() {
+            return with_ext;
+        }
+    }
+    path.to_path_buf()
+}
+
+/// Loads and validates a scenario file.
+pub fn load_file(path: &Path, options: &LoadOptions) -> Loaded {
+    let path = resolve_path(path);
+    match macros::read_source(&path) {
+        Ok(text) => load_str(&path, text, options),
+        Err(why) => {
+            let mut diagnostics = Diagnostics::default();
+            diagnostics.push(Diagnostic {
+                severity: Severity::Error,
+                span: None,
+                message: why,
+                label: None,
+                help: None,
+            });
+            Loaded {
+                scenario: None,
+                diagnostics,
+                sources: SourceMap::default(),
+            }
+        }
+    }
+}
+
+/// Loads and validates scenario text as if it were the file `path` (which sets the folder that `$load`
+/// is relative to and confined to).
+pub fn load_str(path: &Path, text: impl Into<String>, options: &LoadOptions) -> Loaded {
+    let mut sources = SourceMap::default();
+    let mut diags = Diagnostics::default();
+    let id = sources.add(path, text);
+    let scenario = load_inner(path, id, options, &mut sources, &mut diags);
+    diags.sort();
+    Loaded {
+        scenario,
+        diagnostics: diags,
+        sources,
+    }
+}
+
+fn load_inner(
+    path: &Path,
+    id: FileId,
+    options: &LoadOptions,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Option<Scenario> {
+    let file = sources.get(id)?;
+    let mut root = match node::parse(id, file) {
+        Ok(root) => root,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error(e.span, format!("invalid YAML: {}", e.message))
+                    .with_help("a scenario file must be valid YAML"),
+            );
+            return None;
+        }
+    };
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let root_dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir.clone()
+    };
+    let canonical_root = root_dir.canonicalize().unwrap_or(root_dir);
+    let main = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    let env_lookup = |name: &str| match &options.env {
+        Some(map) => map.get(name).cloned(),
+        None => std::env::var(name).ok(),
+    };
+    // Only a stressor file gets its macros run: `$load` of arbitrary YAML would be pointless noise.
+    if root.get("file_version").is_some() {
+        macros::Expander::new(sources, diags, canonical_root.clone(), main, &env_lookup).expand(&mut root, &dir);
+        overrides::apply(&mut root, &options.overrides, sources, diags);
+    }
+    let mut v = validate::Validator::new(diags, sources, &canonical_root, path);
+    validate::validate(&root, &mut v)
+}

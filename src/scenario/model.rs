@@ -1,0 +1,545 @@
+//! The typed scenario model: what a `stressor#0` file means once loaded and validated.
+//!
+//! Every type here is plain data (no tokio, no HTTP). Values the user may fill from variables at run
+//! time stay JSON values or [`Param::Template`]s and are expanded per execution; everything that can be
+//! checked at load time (regexes, XPath, durations, scripts, paths) has been checked.
+
+use super::source::Span;
+use regex::Regex;
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A loaded, validated run configuration.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// `config.name`, or the file stem.
+    pub name: String,
+    /// The main file.
+    pub path: PathBuf,
+    /// The folder `$load` and `RunScript.path` are confined to (the main file's folder).
+    pub root: PathBuf,
+    /// The `config` section.
+    pub config: Config,
+    /// The initial context of every session: `config` keys first, then `context` (which wins).
+    pub context: Map<String, Value>,
+    /// The `sessions` section.
+    pub sessions: Sessions,
+    /// The `scenario` section: the sequences each session runs, in order.
+    pub items: Vec<ScenarioItem>,
+    /// The `sequences` section, in file order.
+    pub sequences: Vec<Sequence>,
+    /// The `thresholds` section plus inline thresholds of sequences and activities.
+    pub thresholds: Thresholds,
+    /// The `load` section.
+    pub load: LoadModel,
+}
+
+impl Scenario {
+    /// The sequence of a given name.
+    pub fn sequence(&self, name: &str) -> Option<&Sequence> {
+        self.sequences.iter().find(|s| s.name == name)
+    }
+}
+
+/// The `config` section.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// Scenario name (`config.name`, default: the file stem).
+    pub name: Option<String>,
+    /// Free text shown in reports.
+    pub details: Option<String>,
+    /// A label shown in the summary (`Tag:`).
+    pub tag: Option<String>,
+    /// Absolute `http(s)://` URL that relative activity URLs are resolved against (RFC 3986).
+    pub base_url: Option<String>,
+    /// Default per-request timeout; `None` means no timeout. Default 10 s.
+    pub request_timeout: Option<Duration>,
+    /// Stop starting new work after this many errors (all sessions); 0 = unlimited.
+    pub max_errors: u64,
+    /// Stop starting new work after this much run time; `None` = unlimited.
+    pub max_time: Option<Duration>,
+    /// Verbosity hint copied into the context (does not change logging, as in the original).
+    pub verbose: i64,
+    /// When set, the cargo harness lists this scenario's tests as ignored, with this reason.
+    pub ignore: Option<String>,
+    /// Where the section was written.
+    pub span: Option<Span>,
+}
+
+/// The `sessions` section.
+#[derive(Clone, Debug)]
+pub struct Sessions {
+    /// Users, assigned to sessions round robin. Default: one `anonymous` user with an empty password.
+    pub users: Vec<User>,
+    /// Number of parallel sessions (virtual users), at least 1.
+    pub count: u32,
+    /// Per-session time limit after which only `end` runs; `None` = unlimited.
+    pub duration: Option<Duration>,
+    /// Delay between session starts.
+    pub ramp_up_delay: Delay,
+    /// Send the session user's name and password as HTTP basic auth by default.
+    pub basic_auth: bool,
+    /// Verify TLS certificates by default.
+    pub verify_ssl: bool,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Sessions {
+            users: vec![User::anonymous()],
+            count: 1,
+            duration: None,
+            ramp_up_delay: Delay::Fixed(Duration::ZERO),
+            basic_auth: false,
+            verify_ssl: true,
+        }
+    }
+}
+
+/// A fixed delay or a uniform random one in `[min, max]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Delay {
+    /// Always the same.
+    Fixed(Duration),
+    /// Drawn anew each time.
+    Range(Duration, Duration),
+}
+
+/// A virtual user's identity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct User {
+    /// `name`.
+    pub name: String,
+    /// `password`; `None` when null (then `user.auth` is null too).
+    pub password: Option<String>,
+    /// Any other keys, readable as `$(user.KEY)`.
+    pub extra: Map<String, Value>,
+}
+
+impl User {
+    /// The default user when `sessions.users` is absent.
+    pub fn anonymous() -> Self {
+        User {
+            name: "anonymous".into(),
+            password: Some(String::new()),
+            extra: Map::new(),
+        }
+    }
+
+    /// The user as a context value: `{name, password, auth: [name, password] | null, ...extra}`.
+    pub fn to_value(&self) -> Value {
+        let mut map = Map::new();
+        map.insert("name".into(), Value::String(self.name.clone()));
+        map.insert(
+            "password".into(),
+            self.password.clone().map_or(Value::Null, Value::String),
+        );
+        let auth = match &self.password {
+            Some(p) => Value::Array(vec![Value::String(self.name.clone()), Value::String(p.clone())]),
+            None => Value::Null,
+        };
+        map.insert("auth".into(), auth);
+        for (k, v) in &self.extra {
+            map.insert(k.clone(), v.clone());
+        }
+        Value::Object(map)
+    }
+}
+
+/// One entry of the `scenario` list.
+#[derive(Clone, Debug)]
+pub struct ScenarioItem {
+    /// The sequence to run.
+    pub sequence: String,
+    /// Number of passes (`None`: one pass unless `duration` is set).
+    pub repeat: Option<u64>,
+    /// Start passes while less than this has elapsed (at least one pass).
+    pub duration: Option<Duration>,
+    /// Where the item was written.
+    pub span: Span,
+}
+
+/// A named list of activities.
+#[derive(Clone, Debug)]
+pub struct Sequence {
+    /// The name (`init` and `end` are the set-up and tear-down sequences).
+    pub name: String,
+    /// The activities, in order.
+    pub activities: Vec<Activity>,
+    /// Where the name was written.
+    pub span: Span,
+}
+
+/// One step of a sequence.
+#[derive(Clone, Debug)]
+pub struct Activity {
+    /// What it does.
+    pub kind: ActivityKind,
+    /// Arguments every activity accepts.
+    pub common: CommonArgs,
+    /// 0-based position in its sequence.
+    pub index: usize,
+    /// Where the activity (its `activity:` value) was written.
+    pub span: Span,
+}
+
+impl Activity {
+    /// The activity's type name as written in YAML (`GetRequest`, `Sleep`, ...).
+    pub fn type_name(&self) -> &str {
+        self.kind.type_name()
+    }
+}
+
+/// Arguments accepted by every activity.
+#[derive(Clone, Debug, Default)]
+pub struct CommonArgs {
+    /// Display name; also how thresholds and reports refer to the activity.
+    pub name: Option<String>,
+    /// Regex that must be found in the result text.
+    pub assert_match: Option<Pattern>,
+    /// Maximum execution time.
+    pub assert_max_time: Option<Duration>,
+    /// Extra logging for this activity.
+    pub debug: bool,
+    /// Result returned instead of sending a request in dry-run mode.
+    pub mock_result: Option<Value>,
+    /// Give the activity its own row in the monitor (all activities get stats rows anyway).
+    pub monitor: bool,
+    /// Leave the activity out of the "net" timing statistics (default: true for Sleep only).
+    pub ignore_timing: Option<bool>,
+    /// Values copied from the result into the context.
+    pub stores: Vec<Store>,
+    /// Inline thresholds for this activity.
+    pub thresholds: Option<ThresholdSet>,
+}
+
+/// A compiled regular expression with the text it came from.
+#[derive(Clone, Debug)]
+pub struct Pattern {
+    /// As written.
+    pub source: String,
+    /// Compiled.
+    pub regex: Regex,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// A setting that is either fixed at load time or a `$(var)` template resolved at run time.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Param<T> {
+    /// Known now.
+    Fixed(T),
+    /// A string with `$(...)` macros, converted when the activity runs.
+    Template(String),
+}
+
+/// The built-in activities (and `$debug()`).
+#[derive(Clone, Debug)]
+pub enum ActivityKind {
+    /// `HTTPRequest`, `GetRequest`, `PostRequest`, `PutRequest`, `DeleteRequest`.
+    Http(Box<HttpRequest>),
+    /// `StaticRequests`.
+    Static(Box<StaticRequests>),
+    /// `PollRequest`.
+    Poll(Box<PollRequest>),
+    /// `Sleep` (also from `$sleep()`).
+    Sleep(SleepArgs),
+    /// `RunScript`.
+    Script(Box<RunScript>),
+    /// `$debug()`: print the session context, secrets redacted.
+    Debug,
+}
+
+impl ActivityKind {
+    /// The name users write after `activity:`.
+    pub fn type_name(&self) -> &str {
+        match self {
+            ActivityKind::Http(h) => &h.activity,
+            ActivityKind::Static(_) => "StaticRequests",
+            ActivityKind::Poll(_) => "PollRequest",
+            ActivityKind::Sleep(_) => "Sleep",
+            ActivityKind::Script(_) => "RunScript",
+            ActivityKind::Debug => "$debug",
+        }
+    }
+}
+
+/// Arguments of an HTTP request (shared by the HTTP activities and `PollRequest`).
+#[derive(Clone, Debug)]
+pub struct HttpRequest {
+    /// The activity name used (`GetRequest`, `HTTPRequest`, ...).
+    pub activity: String,
+    /// HTTP method, upper case.
+    pub method: String,
+    /// URL, absolute or relative to `config.base_url`; may contain `$(...)`.
+    pub url: String,
+    /// Where `url` was written.
+    pub url_span: Span,
+    /// Query parameters (a mapping).
+    pub params: Option<Value>,
+    /// Body: a mapping is sent as a form, a string as raw text.
+    pub data: Option<Value>,
+    /// Body sent as JSON (types kept through whole-value macros).
+    pub json: Option<Value>,
+    /// Extra request headers (a mapping).
+    pub headers: Option<Value>,
+    /// Basic auth: `[name, password]` or `$(user.auth)`.
+    pub auth: Option<Value>,
+    /// Per-request timeout; `Fixed(None)` = no timeout; absent = `config.request_timeout`.
+    pub timeout: Option<Param<Option<Duration>>>,
+    /// Verify TLS certificates; absent = `sessions.verify_ssl`.
+    pub verify: Option<Param<bool>>,
+    /// Response checks.
+    pub checks: HttpChecks,
+}
+
+/// Checks on an HTTP response.
+#[derive(Clone, Debug, Default)]
+pub struct HttpChecks {
+    /// Accepted status codes; without it, 2xx is success.
+    pub assert_status: Option<Vec<u16>>,
+    /// Regex searched in the headers rendered as `{'Name': 'value', ...}`.
+    pub assert_match_headers: Option<Pattern>,
+    /// `{Header-Name: regex}`.
+    pub assert_headers: Vec<(String, Pattern)>,
+    /// `{path: expected}` on a JSON body.
+    pub assert_json: Vec<JsonCheck>,
+    /// `{xpath: expectation}` on an HTML body.
+    pub assert_html: Vec<HtmlCheck>,
+}
+
+/// One `assert_json` entry.
+#[derive(Clone, Debug)]
+pub struct JsonCheck {
+    /// Dotted path (`result.user_guid`, `items[0]`).
+    pub path: String,
+    /// What the value must be.
+    pub expect: JsonExpect,
+    /// Where the entry was written.
+    pub span: Span,
+}
+
+/// What an `assert_json` value must be.
+#[derive(Clone, Debug)]
+pub enum JsonExpect {
+    /// A string: a regex that must match the value's whole text.
+    Matches(Pattern),
+    /// Anything else: exact JSON equality.
+    Equals(Value),
+}
+
+/// One `assert_html` entry.
+#[derive(Clone, Debug)]
+pub struct HtmlCheck {
+    /// The XPath expression.
+    pub xpath: String,
+    /// What the node set must be.
+    pub expect: HtmlExpect,
+    /// Where the entry was written.
+    pub span: Span,
+}
+
+/// What an `assert_html` XPath must select.
+#[derive(Clone, Debug)]
+pub enum HtmlExpect {
+    /// `true`: at least one node.
+    Exists,
+    /// `false`: no node.
+    Absent,
+    /// `N`: exactly N nodes.
+    Count(u64),
+    /// `"regex"`: the text of the first node matches.
+    TextMatches(Pattern),
+}
+
+/// A value copied from an activity's result into the context.
+#[derive(Clone, Debug)]
+pub struct Store {
+    /// The context variable to set.
+    pub var: String,
+    /// Where the value comes from.
+    pub source: StoreSource,
+    /// Where the entry was written.
+    pub span: Span,
+}
+
+/// Where a stored value comes from.
+#[derive(Clone, Debug)]
+pub enum StoreSource {
+    /// `store_json`: a dotted path into the JSON result.
+    Json(String),
+    /// `store_header`: a response header.
+    Header(String),
+    /// `store_regex`: the first capture group (or the whole match) of a regex on the body.
+    Regex(Pattern),
+}
+
+/// `StaticRequests`: GET a list of URLs concurrently.
+#[derive(Clone, Debug)]
+pub struct StaticRequests {
+    /// The URLs.
+    pub url_list: Vec<String>,
+    /// Spans of the URLs.
+    pub url_spans: Vec<Span>,
+    /// Concurrent fetches (default 5).
+    pub thread_count: u32,
+    /// Request settings applied to each URL (method GET; `url` unused).
+    pub request: HttpRequest,
+}
+
+/// `PollRequest`: repeat a request until its checks pass.
+#[derive(Clone, Debug)]
+pub struct PollRequest {
+    /// The request and its checks.
+    pub request: HttpRequest,
+    /// Pause between attempts (default 1 s).
+    pub interval: Duration,
+    /// Give up after this long (default 60 s).
+    pub timeout: Duration,
+}
+
+/// `Sleep` arguments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SleepArgs {
+    /// Seconds to sleep, or the lower bound of a random range.
+    pub duration: Param<Duration>,
+    /// Upper bound of a random range.
+    pub duration_2: Option<Param<Duration>>,
+}
+
+/// `RunScript`: a Rhai script.
+#[derive(Clone, Debug)]
+pub struct RunScript {
+    /// The script text.
+    pub source: String,
+    /// The file the text came from (`path`), if any.
+    pub path: Option<PathBuf>,
+    /// The compiled script.
+    pub ast: Arc<rhai::AST>,
+    /// Variables copied into the context afterwards; `None` = nothing.
+    pub export: Vec<String>,
+    /// Where the script text starts, to map script line numbers back to the file.
+    pub origin: ScriptOrigin,
+}
+
+/// How Rhai's line/column inside a script map to the scenario files.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ScriptOrigin {
+    /// The file and line of the script's first line.
+    pub span: Span,
+    /// Columns to add to Rhai's column (the block scalar's indentation).
+    pub indent: u32,
+}
+
+/// All thresholds of a scenario.
+#[derive(Clone, Debug, Default)]
+pub struct Thresholds {
+    /// Top-level limits over the whole run.
+    pub run: ThresholdSet,
+    /// `thresholds.sequences`.
+    pub sequences: Vec<(String, ThresholdSet)>,
+    /// `thresholds.activities` (by name or path).
+    pub activities: Vec<(String, ThresholdSet)>,
+}
+
+impl Thresholds {
+    /// Whether no threshold is defined anywhere in this section.
+    pub fn is_empty(&self) -> bool {
+        self.run.rules.is_empty() && self.sequences.is_empty() && self.activities.is_empty()
+    }
+}
+
+/// Limits on one subject (the run, a sequence or an activity).
+#[derive(Clone, Debug, Default)]
+pub struct ThresholdSet {
+    /// The limits.
+    pub rules: Vec<Threshold>,
+    /// Fewer samples than this fail with "not enough data" (default 1).
+    pub min_samples: Option<u64>,
+    /// Where the set was written.
+    pub span: Option<Span>,
+}
+
+/// One limit: `p95: 300ms`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Threshold {
+    /// The measured quantity.
+    pub metric: Metric,
+    /// The limit.
+    pub limit: Limit,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// What a threshold measures.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Metric {
+    /// A latency percentile, e.g. 95.0 or 99.9.
+    Percentile(f64),
+    /// Mean latency.
+    Mean,
+    /// Maximum latency.
+    Max,
+    /// Errors / count.
+    ErrorRate,
+    /// Error count.
+    Errors,
+    /// Minimum requests per second.
+    MinRps,
+}
+
+impl Metric {
+    /// Every metric name accepted in YAML.
+    pub const NAMES: &'static [&'static str] = &[
+        "p50",
+        "p75",
+        "p90",
+        "p95",
+        "p99",
+        "p99.9",
+        "mean",
+        "max",
+        "error_rate",
+        "errors",
+        "min_rps",
+    ];
+}
+
+/// A threshold's limit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Limit {
+    /// A latency bound.
+    Duration(Duration),
+    /// A fraction (0.005 = 0.5 %).
+    Ratio(f64),
+    /// A count.
+    Count(u64),
+    /// Requests per second.
+    Rate(f64),
+}
+
+/// How sessions and iterations are started.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum LoadModel {
+    /// `sessions.count` users loop over the scenario (the original's model).
+    #[default]
+    Closed,
+    /// Iterations arrive on a schedule, whether or not earlier ones finished.
+    ArrivalRate {
+        /// Rate stages, ramped linearly.
+        stages: Vec<Stage>,
+        /// Pool of virtual users; arrivals that find none free are dropped.
+        max_sessions: u32,
+    },
+}
+
+/// One stage of an arrival-rate schedule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stage {
+    /// Target arrivals per second at the end of the stage.
+    pub rate: f64,
+    /// Stage length.
+    pub duration: Duration,
+}

@@ -1,0 +1,323 @@
+//! The raw document: a YAML tree in which every value and every key keeps its [`Span`].
+//!
+//! Loading happens in two steps, like hurl's parser and ripgrep's low/high args: the YAML text is
+//! parsed into this generic [`Node`] tree (load-time macros rewrite it), then `validate` converts it
+//! into the typed model, collecting every problem on the way. Parsing uses serde-saphyr with YAML 1.2
+//! Core booleans (only `true`/`false` are booleans, so a key `n` or a value `no` stays a string),
+//! duplicate keys rejected, and its default budget, which bounds nesting depth and alias expansion (a
+//! "billion laughs" file fails quickly instead of eating memory).
+
+use super::source::{FileId, SourceFile, Span};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+/// A YAML value with its position.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// The value.
+    pub kind: NodeKind,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// The kinds of YAML values stressor distinguishes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeKind {
+    /// `~`, `null` or an empty value.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// An integer that fits in `i64`.
+    Int(i64),
+    /// Any other number.
+    Float(f64),
+    /// A string scalar.
+    Str(String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in file order. Keys are nodes too, so messages can point at a misspelled key.
+    Map(Vec<(Node, Node)>),
+}
+
+impl Node {
+    /// A node with the given kind and span.
+    pub fn new(kind: NodeKind, span: Span) -> Self {
+        Node { kind, span }
+    }
+
+    /// A short name of the value's type, for messages ("a string", "a list", ...).
+    pub fn type_name(&self) -> &'static str {
+        match &self.kind {
+            NodeKind::Null => "null",
+            NodeKind::Bool(_) => "a boolean",
+            NodeKind::Int(_) => "an integer",
+            NodeKind::Float(_) => "a number",
+            NodeKind::Str(_) => "a string",
+            NodeKind::Seq(_) => "a list",
+            NodeKind::Map(_) => "a mapping",
+        }
+    }
+
+    /// The string value, if this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The entries, if this is a mapping.
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.kind {
+            NodeKind::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Whether this is `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self.kind, NodeKind::Null)
+    }
+
+    /// The value under a string key of a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// The key node and value under a string key of a mapping.
+    pub fn entry(&self, key: &str) -> Option<&(Node, Node)> {
+        self.as_map()?.iter().find(|(k, _)| k.key_text() == key)
+    }
+
+    /// The text of a mapping key (keys that are numbers or booleans are shown as YAML writes them).
+    pub fn key_text(&self) -> String {
+        match &self.kind {
+            NodeKind::Str(s) => s.clone(),
+            NodeKind::Int(i) => i.to_string(),
+            NodeKind::Float(f) => f.to_string(),
+            NodeKind::Bool(b) => b.to_string(),
+            NodeKind::Null => "null".into(),
+            NodeKind::Seq(_) | NodeKind::Map(_) => "<complex key>".into(),
+        }
+    }
+
+    /// Converts to a JSON value (keys become strings), dropping spans.
+    pub fn to_json(&self) -> Value {
+        match &self.kind {
+            NodeKind::Null => Value::Null,
+            NodeKind::Bool(b) => Value::Bool(*b),
+            NodeKind::Int(i) => Value::from(*i),
+            NodeKind::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            NodeKind::Str(s) => Value::String(s.clone()),
+            NodeKind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            NodeKind::Map(entries) => Value::Object(entries.iter().map(|(k, v)| (k.key_text(), v.to_json())).collect()),
+        }
+    }
+
+    /// Builds a node tree from a JSON value, every node carrying `span`.
+    pub fn from_json(value: &Value, span: Span) -> Node {
+        let kind = match value {
+            Value::Null => NodeKind::Null,
+            Value::Bool(b) => NodeKind::Bool(*b),
+            Value::Number(n) => n
+                .as_i64()
+                .map_or_else(|| NodeKind::Float(n.as_f64().unwrap_or(f64::NAN)), NodeKind::Int),
+            Value::String(s) => NodeKind::Str(s.clone()),
+            Value::Array(items) => NodeKind::Seq(items.iter().map(|v| Node::from_json(v, span)).collect()),
+            Value::Object(map) => NodeKind::Map(
+                map.iter()
+                    .map(|(k, v)| (Node::new(NodeKind::Str(k.clone()), span), Node::from_json(v, span)))
+                    .collect(),
+            ),
+        };
+        Node::new(kind, span)
+    }
+
+    /// Visits every node depth-first (keys excluded).
+    pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a Node)) {
+        f(self);
+        match &self.kind {
+            NodeKind::Seq(items) => items.iter().for_each(|n| n.walk(f)),
+            NodeKind::Map(entries) => entries.iter().for_each(|(_, v)| v.walk(f)),
+            _ => {}
+        }
+    }
+}
+
+/// A YAML syntax problem, with the position serde-saphyr reported.
+#[derive(Debug, Clone)]
+pub struct SyntaxError {
+    /// Where the parser stopped.
+    pub span: Span,
+    /// The parser's message, without its own location prefix.
+    pub message: String,
+}
+
+/// Parses YAML text (JSON is YAML too) into a node tree.
+pub fn parse(file_id: FileId, file: &SourceFile) -> Result<Node, SyntaxError> {
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        with_snippet: false,
+    };
+    match serde_saphyr::from_str_with_options::<Spanned<Raw>>(&file.text, options) {
+        Ok(root) => Ok(convert(root, file_id, file)),
+        Err(err) => {
+            let (line, col) = err
+                .location()
+                .map_or((1, 1), |l| (l.line().max(1) as u32, l.column().max(1) as u32));
+            let offset = file.offset_of(line, col);
+            Err(SyntaxError {
+                span: Span {
+                    file: file_id,
+                    line,
+                    col,
+                    offset,
+                    len: 1,
+                },
+                message: clean_message(&err.to_string()),
+            })
+        }
+    }
+}
+
+/// serde-saphyr prefixes messages with "error: line N column M: "; we print the position ourselves.
+fn clean_message(text: &str) -> String {
+    let first = text.lines().next().unwrap_or(text).trim();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let rest = match first.find(": ") {
+        Some(i) if first.starts_with("line ") => &first[i + 2..],
+        _ => first,
+    };
+    rest.to_string()
+}
+
+/// The shape serde-saphyr fills in; converted into [`Node`] with file-aware spans right after.
+enum Raw {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Spanned<Raw>>),
+    Map(Vec<(Spanned<Raw>, Spanned<Raw>)>),
+}
+
+impl<'de> Deserialize<'de> for Raw {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = Raw;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_unit<E>(self) -> Result<Raw, E> {
+        Ok(Raw::Null)
+    }
+    fn visit_none<E>(self) -> Result<Raw, E> {
+        Ok(Raw::Null)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Raw, E> {
+        Ok(Raw::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Raw, E> {
+        Ok(Raw::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Raw, E> {
+        Ok(i64::try_from(v).map_or(Raw::Float(v as f64), Raw::Int))
+    }
+    fn visit_i128<E>(self, v: i128) -> Result<Raw, E> {
+        Ok(i64::try_from(v).map_or(Raw::Float(v as f64), Raw::Int))
+    }
+    fn visit_u128<E>(self, v: u128) -> Result<Raw, E> {
+        Ok(i64::try_from(v).map_or(Raw::Float(v as f64), Raw::Int))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Raw, E> {
+        Ok(Raw::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Raw, E> {
+        Ok(Raw::Str(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Raw, E> {
+        Ok(Raw::Str(v))
+    }
+    fn visit_bytes<E>(self, v: &[u8]) -> Result<Raw, E> {
+        Ok(Raw::Str(String::from_utf8_lossy(v).into_owned()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Raw, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Raw::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(entry) = map.next_entry()? {
+            entries.push(entry);
+        }
+        Ok(Raw::Map(entries))
+    }
+}
+
+fn convert(raw: Spanned<Raw>, file_id: FileId, file: &SourceFile) -> Node {
+    let loc = raw.referenced;
+    let (line, col) = (loc.line().max(1) as u32, loc.column().max(1) as u32);
+    let offset = file.offset_of(line, col);
+    let kind = match raw.value {
+        Raw::Null => NodeKind::Null,
+        Raw::Bool(b) => NodeKind::Bool(b),
+        Raw::Int(i) => NodeKind::Int(i),
+        Raw::Float(f) => NodeKind::Float(f),
+        Raw::Str(s) => NodeKind::Str(s),
+        Raw::Seq(items) => NodeKind::Seq(items.into_iter().map(|i| convert(i, file_id, file)).collect()),
+        Raw::Map(entries) => NodeKind::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (convert(k, file_id, file), convert(v, file_id, file)))
+                .collect(),
+        ),
+    };
+    let len = token_len(&file.text[offset.min(file.text.len())..], &kind);
+    Node::new(
+        kind,
+        Span {
+            file: file_id,
+            line,
+            col,
+            offset,
+            len,
+        },
+    )
+}
+
+/// How many bytes of source the token at the start of `rest` takes, for carets: a quoted scalar up to
+/// its closing quote, a plain scalar up to the end of its text, anything else one character.
+fn token_len(rest: &str, kind: &NodeKind) -> usize {
+    let line = rest.split(['\n', '\r']).next().unwrap_or("");
+    let first = line.chars().next();
+    match (kind, first) {
+        (NodeKind::Str(_), Some(q @ ('"' | '\''))) => line[1..].find(q).map_or(line.len(), |i| i + 2),
+        (NodeKind::Seq(_) | NodeKind::Map(_), _) | (_, Some('|' | '>')) => first.map_or(1, char::len_utf8),
+        _ => {
+            // A plain scalar ends before ": ", " #", a flow indicator (inside flow collections) or the line end.
+            let mut end = line.len();
+            for (i, c) in line.char_indices() {
+                let next = line[i + c.len_utf8()..].chars().next();
+                if (c == ':' && matches!(next, None | Some(' ')))
+                    || (c == ' ' && next == Some('#'))
+                    || matches!(c, ',' | ']' | '}')
+                {
+                    end = i;
+                    break;
+                }
+            }
+            line[..end].trim_end().len().max(1)
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Validation: the [`Node`] tree (after load-time macros) becomes the typed [`Scenario`].
+//!
+//! Every problem is recorded and validation goes on, so one `stressor validate` shows all of a file's
+//! problems at once. Files: [`reader`] (typed field access), `sections` (top level, `config`,
+//! `context`, `sessions`, `scenario`), `activity` (activities and request arguments), `checks`
+//! (assertions and stores), `thresholds` (`thresholds` and `load`), `script` (RunScript compile checks).
+
+pub(crate) mod reader;
+
+mod activity;
+mod checks;
+mod script;
+mod sections;
+mod thresholds;
+
+use super::diagnostic::Diagnostics;
+use super::model::Scenario;
+use super::node::Node;
+use super::source::SourceMap;
+use std::path::Path;
+
+/// Shared state of one validation run.
+pub(crate) struct Validator<'a> {
+    /// Where problems go.
+    pub diags: &'a mut Diagnostics,
+    /// Files, for reading script sources and adding `RunScript.path` files.
+    pub sources: &'a mut SourceMap,
+    /// The folder files may be loaded from.
+    pub root: &'a Path,
+    /// The main file.
+    pub main_path: &'a Path,
+    /// A Rhai engine used only to compile scripts at load time.
+    pub engine: rhai::Engine,
+}
+
+impl<'a> Validator<'a> {
+    /// A validator for one scenario file.
+    pub fn new(diags: &'a mut Diagnostics, sources: &'a mut SourceMap, root: &'a Path, main_path: &'a Path) -> Self {
+        Validator {
+            diags,
+            sources,
+            root,
+            main_path,
+            engine: script::compile_engine(),
+        }
+    }
+
+    /// A value converter that records into this validator's diagnostics.
+    pub fn check(&mut self) -> reader::Checker<'_> {
+        reader::Checker { diags: self.diags }
+    }
+}
+
+/// Validates a whole document; `None` when it is not even a stressor file, or has errors.
+pub(crate) fn validate(root: &Node, v: &mut Validator) -> Option<Scenario> {
+    let scenario = sections::document(v, root)?;
+    (!v.diags.has_errors()).then_some(scenario)
+}

@@ -1,0 +1,330 @@
+//! Reading typed values out of [`Node`]s while recording every problem.
+//!
+//! [`Fields`] walks one mapping: callers `take` the keys they know, and `finish` reports every key nobody
+//! took, with a "did you mean" among the known ones. The value converters on [`Checker`] report type
+//! errors at the value's span and return `None`, so validation continues and finds the next problem.
+
+use crate::scenario::diagnostic::{Diagnostic, Diagnostics};
+use crate::scenario::duration::parse_duration;
+use crate::scenario::model::{Param, Pattern};
+use crate::scenario::node::{Node, NodeKind};
+use crate::scenario::source::Span;
+use crate::scenario::suggest;
+use std::time::Duration;
+
+/// The keys of one mapping, with a record of which were consumed.
+pub(crate) struct Fields<'n> {
+    entries: &'n [(Node, Node)],
+    used: Vec<bool>,
+    /// Span of the mapping, for "missing key" errors.
+    pub span: Span,
+}
+
+impl<'n> Fields<'n> {
+    /// The fields of a mapping node (`None` for other nodes; the caller reports that).
+    pub fn of(node: &'n Node) -> Option<Self> {
+        let entries = node.as_map()?;
+        Some(Fields {
+            entries,
+            used: vec![false; entries.len()],
+            span: node.span,
+        })
+    }
+
+    /// Takes the value of a key (also when it is `null`).
+    pub fn take(&mut self, key: &str) -> Option<&'n Node> {
+        self.take_entry(key).map(|(_, v)| v)
+    }
+
+    /// Takes the key node and value of a key.
+    pub fn take_entry(&mut self, key: &str) -> Option<(&'n Node, &'n Node)> {
+        let i = self.entries.iter().position(|(k, _)| k.key_text() == key)?;
+        self.used[i] = true;
+        let (k, v) = &self.entries[i];
+        Some((k, v))
+    }
+
+    /// Takes a key whose `null` value means "not given".
+    pub fn take_some(&mut self, key: &str) -> Option<&'n Node> {
+        self.take(key).filter(|v| !v.is_null())
+    }
+
+    /// Whether a key is present (without consuming it).
+    pub fn has(&self, key: &str) -> bool {
+        self.entries.iter().any(|(k, _)| k.key_text() == key)
+    }
+
+    /// The keys nobody took, in file order.
+    pub fn rest(&self) -> impl Iterator<Item = &'n (Node, Node)> + '_ {
+        self.entries
+            .iter()
+            .zip(&self.used)
+            .filter(|(_, used)| !**used)
+            .map(|(e, _)| e)
+    }
+
+    /// Reports every key nobody took as unknown.
+    pub fn finish(self, diags: &mut Diagnostics, what: &str, known: &[&str]) {
+        for (key, _) in self.rest() {
+            let text = key.key_text();
+            diags.push(
+                Diagnostic::error(key.span, format!("unknown key `{text}` in {what}"))
+                    .with_label_opt(suggest::label(&text, known.iter().copied()))
+                    .with_help(format!("{what} accepts: {}", known.join(", "))),
+            );
+        }
+    }
+}
+
+/// Converts nodes into typed values, recording type errors.
+pub(crate) struct Checker<'d> {
+    pub diags: &'d mut Diagnostics,
+}
+
+impl Checker<'_> {
+    fn type_error(&mut self, node: &Node, key: &str, expected: &str) {
+        self.diags.push(Diagnostic::error(
+            node.span,
+            format!("`{key}` must be {expected}, found {}", node.type_name()),
+        ));
+    }
+
+    /// A text value; numbers and booleans are accepted and shown as written.
+    pub fn text(&mut self, node: &Node, key: &str) -> Option<String> {
+        match &node.kind {
+            NodeKind::Str(s) => Some(s.clone()),
+            NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Bool(_) => Some(node.key_text()),
+            _ => {
+                self.type_error(node, key, "a string");
+                None
+            }
+        }
+    }
+
+    /// A boolean (`true`/`false` only: YAML 1.2 has no `yes`/`no`).
+    pub fn bool(&mut self, node: &Node, key: &str) -> Option<bool> {
+        match &node.kind {
+            NodeKind::Bool(b) => Some(*b),
+            NodeKind::Str(s) if matches!(s.to_lowercase().as_str(), "yes" | "no" | "on" | "off") => {
+                self.diags.push(
+                    Diagnostic::error(
+                        node.span,
+                        format!("`{key}` must be true or false, found the string `{s}`"),
+                    )
+                    .with_help("stressor reads YAML 1.2: only `true` and `false` are booleans"),
+                );
+                None
+            }
+            _ => {
+                self.type_error(node, key, "true or false");
+                None
+            }
+        }
+    }
+
+    /// A non-negative integer.
+    pub fn count(&mut self, node: &Node, key: &str) -> Option<u64> {
+        match &node.kind {
+            NodeKind::Int(i) if *i >= 0 => Some(*i as u64),
+            NodeKind::Int(i) => {
+                self.diags.push(Diagnostic::error(
+                    node.span,
+                    format!("`{key}` must be zero or positive, found {i}"),
+                ));
+                None
+            }
+            NodeKind::Float(f) if f.fract() == 0.0 && *f >= 0.0 && *f < 9.0e15 => Some(*f as u64),
+            _ => {
+                self.type_error(node, key, "a whole number");
+                None
+            }
+        }
+    }
+
+    /// A duration: a number of seconds or a string with units.
+    pub fn duration(&mut self, node: &Node, key: &str) -> Option<Duration> {
+        match &node.kind {
+            NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Str(_) => {
+                let text = node.key_text();
+                match parse_duration(&text) {
+                    Ok(d) => Some(d),
+                    Err(why) => {
+                        self.diags.push(
+                            Diagnostic::error(node.span, format!("invalid duration for `{key}`: {why}")).with_help(
+                                "write seconds as a number (`1.5`) or a string with a unit (`250ms`, `2s`, `1m30s`)",
+                            ),
+                        );
+                        None
+                    }
+                }
+            }
+            _ => {
+                self.type_error(node, key, "a duration (seconds, or a string like `250ms`)");
+                None
+            }
+        }
+    }
+
+    /// A duration, or a `$(var)` template resolved at run time.
+    pub fn duration_param(&mut self, node: &Node, key: &str) -> Option<Param<Duration>> {
+        match node.as_str() {
+            Some(s) if s.contains("$(") => Some(Param::Template(s.to_string())),
+            _ => self.duration(node, key).map(Param::Fixed),
+        }
+    }
+
+    /// A regular expression, compiled with multi-line anchors (as Python's `re.MULTILINE`).
+    pub fn pattern(&mut self, node: &Node, key: &str) -> Option<Pattern> {
+        let source = match &node.kind {
+            NodeKind::Str(s) => s.clone(),
+            NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Bool(_) => node.key_text(),
+            _ => {
+                self.type_error(node, key, "a regular expression string");
+                return None;
+            }
+        };
+        compile_pattern(self.diags, &source, node.span, key)
+    }
+}
+
+/// Compiles a regex, reporting the regex engine's own explanation on failure.
+pub(crate) fn compile_pattern(diags: &mut Diagnostics, source: &str, span: Span, key: &str) -> Option<Pattern> {
+    compile_anchored(diags, source, span, key, false)
+}
+
+/// Like [`compile_pattern`]; with `whole` the regex must match the entire text (`assert_json`).
+pub(crate) fn compile_anchored(
+    diags: &mut Diagnostics,
+    source: &str,
+    span: Span,
+    key: &str,
+    whole: bool,
+) -> Option<Pattern> {
+    let translated = python_braces(source);
+    let full = if whole {
+        format!("^(?:{translated})$")
+    } else {
+        translated
+    };
+    match regex::RegexBuilder::new(&full).multi_line(!whole).build() {
+        Ok(regex) => Some(Pattern {
+            source: source.to_string(),
+            regex,
+            span,
+        }),
+        Err(err) => {
+            let detail = match &err {
+                regex::Error::Syntax(text) => text
+                    .lines()
+                    .rev()
+                    .find_map(|l| l.strip_prefix("error: "))
+                    .unwrap_or(text)
+                    .to_string(),
+                other => other.to_string(),
+            };
+            diags.push(
+                Diagnostic::error(span, format!("invalid regex in `{key}`: {detail}"))
+                    .with_label(format!("in `{source}`"))
+                    .with_help(
+                        "patterns use Rust regex syntax (like Python's `re`, without look-around or backreferences)",
+                    ),
+            );
+            None
+        }
+    }
+}
+
+/// Python's `re` reads a `{` that does not start a repetition (`{3}`, `{2,}`, `{,5}`, `{2,5}`) as a
+/// literal brace, and the original's scenarios rely on it (`"{abc123}"`); Rust's regex rejects it. So
+/// such braces (and the `}` closing them) are escaped before compiling. Escapes and character classes are
+/// copied untouched.
+pub(crate) fn python_braces(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 4);
+    let mut i = 0;
+    let mut in_class = false;
+    let mut open_literal = 0usize;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(&n) = chars.get(i + 1) {
+                    out.push(n);
+                    i += 1;
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A `]` right after `[` or `[^` is a literal member.
+                if chars.get(i + 1) == Some(&'^') {
+                    out.push('^');
+                    i += 1;
+                }
+                if chars.get(i + 1) == Some(&']') {
+                    out.push(']');
+                    i += 1;
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            '{' if !in_class => {
+                let rest: String = chars[i + 1..].iter().take_while(|&&c| c != '}').collect();
+                let closed = i + 1 + rest.chars().count() < chars.len();
+                let (a, b) = rest.split_once(',').unwrap_or((&rest, ""));
+                let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+                let quantifier = closed
+                    && digits(a)
+                    && digits(b)
+                    && !(a.is_empty() && b.is_empty())
+                    && (rest.contains(',') || !a.is_empty());
+                let after_atom = !out.is_empty() && !out.ends_with(['(', '|']);
+                if quantifier && after_atom {
+                    // Python's `{,n}` means `{0,n}`, which is the only form Rust spells differently.
+                    out.push('{');
+                    if a.is_empty() {
+                        out.push('0');
+                    }
+                    out.push_str(&rest);
+                    out.push('}');
+                    i += rest.chars().count() + 1;
+                } else {
+                    out.push_str("\\{");
+                    open_literal += 1;
+                }
+            }
+            '}' if !in_class => {
+                open_literal = open_literal.saturating_sub(1);
+                out.push_str("\\}");
+            }
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::python_braces;
+
+    #[test]
+    fn braces_follow_python() {
+        for (input, want) in [
+            ("{abc123}", r"\{abc123\}"),
+            ("a{3}", "a{3}"),
+            ("a{2,}b{,5}c{1,2}", "a{2,}b{0,5}c{1,2}"),
+            ("[{]?[0-9a-f]{36}[}]?", "[{]?[0-9a-f]{36}[}]?"),
+            (r"\{x\}", r"\{x\}"),
+            ("{3}", r"\{3\}"),
+            ("x{", r"x\{"),
+            ("[]{}]", "[]{}]"),
+        ] {
+            assert_eq!(python_braces(input), want, "{input}");
+            assert!(regex::Regex::new(&python_braces(input)).is_ok(), "{input}");
+        }
+    }
+}
