@@ -1,10 +1,245 @@
-//! Run-time `$(var)` expansion (placeholder, being written).
+//! Run-time `$(var)` expansion.
+//!
+//! Activity arguments in a scenario (URLs, headers, JSON bodies, ...) may contain `$(name)` macros.
+//! Before an activity runs, its arguments are expanded against the session's [`Context`]: a map of
+//! variables holding JSON values. This module is a pure library (no I/O, no async); it runs on the
+//! hot path of every request, so macro-free input takes a `memchr` fast path (see *Performance*).
+//!
+//! # Syntax
+//!
+//! - `$(path)`, where a path is a name `[A-Za-z_][A-Za-z0-9_]*` followed by any number of `.name`
+//!   segments (`[A-Za-z0-9_-]+`, so `$(headers.X-Token)` works) or `[N]` list indexes:
+//!   `$(user.name)`, `$(items[0].id)`, `$(a.b[2][1])`. See [`parse_path`].
+//! - A dotted all-digit segment indexes a list (`$(items.0)` = `$(items[0])`); on a map it is an
+//!   ordinary key.
+//! - Whitespace just inside the parentheses is allowed: `$( x )`. Not inside the path.
+//! - `$$(` is an escape for a literal `$(`: `"$$(x)"` expands to `"$(x)"`. Scanning runs left to
+//!   right, so `$$$(x)` is `$` followed by the escape, giving `$$(x)`. A lone `$` is just text.
+//!
+//! # Malformed macros
+//!
+//! Text that cannot be a macro stays as it is, with no error: `$(` without a closing `)`, an empty
+//! `$()` or `$( )`, and parentheses holding characters that never occur in paths (`$(date +%s)`,
+//! `$(a b)`). This keeps stray `$(` in bodies and scripts harmless.
+//! Text that is only made of path characters but is not a valid path, such as `$(a..b)`, `$(a[x])`,
+//! `$(1st)` or `$(a-b)` (dashes are only allowed after the first segment), is an
+//! [`ExpandError::InvalidPath`]: it is almost certainly a typo, and leaving it as text would send a
+//! broken request without a word. [`references`] skips such macros. Expansion reports them.
+//!
+//! # Values
+//!
+//! - **Whole value**: if a string, trimmed, is exactly one macro (`"$(count)"`, `" $(user) "`), it is
+//!   replaced by the variable's *typed* value (a number, bool, null, map or list), cloned.
+//! - **Embedded**: otherwise every macro is replaced by the variable's text rendering
+//!   ([`render_text`]): strings as they are (no quotes), numbers as JSON numbers (`42`, `1.5`),
+//!   `true`/`false`, `null`, and maps and lists as compact JSON (`{"a":1}`, `[1,2]`).
+//! - **Deep**: [`expand_value`] expands every string inside nested maps and lists. Map *keys* are
+//!   never expanded.
+//!
+//! # Recursion and cycles
+//!
+//! A substituted value that itself contains macros is expanded too: `root_url: "http://x/$(mountpoint)"`
+//! works, for whole-value and embedded macros alike, and for strings nested in a substituted map or
+//! list. A reference cycle (`a: "$(b)"`, `b: "$(a)"`, or `a: "x$(a)"`) is an
+//! [`ExpandError::Cycle`] naming the chain (`a -> b -> a`), never a hang or a stack overflow. As a
+//! safety net, references may nest at most [`MAX_DEPTH`] levels ([`ExpandError::TooDeep`]).
+//!
+//! # Errors and suggestions
+//!
+//! Unknown variables, unknown map keys, out-of-range indexes (with the list's length), indexing a
+//! non-list and key lookups on a non-map (with the value's type) are [`ExpandError`]s whose messages
+//! name the full path. Unknown names come with up to three "did you mean" suggestions: the context's
+//! names flattened to dotted paths (`user.name`, `user.password`, ...) ranked by Damerau-Levenshtein
+//! distance, because a swapped pair of letters (`user.nmae`) is one typo, not two. Only close
+//! matches are offered (distance at most a third of the length); failing that, the message lists
+//! a few names that do exist:
+//!
+//! ```text
+//! unknown variable `usr.name` (did you mean `user.name`?)
+//! unknown variable `user.nmae`: `user` has no key `nmae` (did you mean `user.name`?)
+//! unknown variable `zzz` (available: `user`, `user_guid`)
+//! ```
+//!
+//! # Performance
+//!
+//! [`has_macros`] is one `memchr` for `$` plus a byte compare; strings without `$(` are never
+//! scanned further. Macros are found by a hand-written scanner (no regex), paths are looked up with a
+//! borrowing parser (no allocation on success), and embedded values are rendered straight into the
+//! output. [`expand_value_cow`] returns the input borrowed when nothing in it needs expanding, so the
+//! caller can skip even the clone.
 
-/// Temporary stand-in until the expansion engine lands (replaced at merge).
-pub fn parse_path(path: &str) -> Result<(), String> {
-    if path.is_empty() || path.contains("..") {
-        Err("malformed path".into())
+mod engine;
+mod error;
+mod path;
+mod scan;
+mod suggest;
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use serde_json::Value;
+
+pub use error::{ExpandError, Hint};
+pub use path::{Segment, lookup, parse_path};
+
+use engine::{Expander, needs_expansion};
+
+/// A session's variables, in definition order.
+pub type Context = serde_json::Map<String, Value>;
+
+/// How deeply variable references may nest (a variable whose value refers to a variable whose
+/// value refers to ...). Real scenarios use two or three levels; this only stops runaway input.
+pub const MAX_DEPTH: usize = 32;
+
+/// Expand every macro in `value`, deeply (strings inside maps and lists; never keys).
+///
+/// A string that is exactly one macro becomes the variable's typed value; other strings stay
+/// strings with the macros rendered as text. See the [module docs](self) for all the rules.
+///
+/// ```
+/// use serde_json::json;
+/// use stressor::expand::{expand_value, Context};
+///
+/// let ctx: Context = json!({
+///     "base": "http://localhost:8080",
+///     "user": {"name": "ada", "id": 7},
+///     "tags": ["a", "b"],
+/// })
+/// .as_object()
+/// .unwrap()
+/// .clone();
+///
+/// let args = json!({
+///     "url": "$(base)/users/$(user.id)",
+///     "json": {"id": "$(user.id)", "tags": "$(tags)", "note": "cost: $$(not a macro)"},
+/// });
+/// assert_eq!(
+///     expand_value(&args, &ctx).unwrap(),
+///     json!({
+///         "url": "http://localhost:8080/users/7",
+///         "json": {"id": 7, "tags": ["a", "b"], "note": "cost: $(not a macro)"},
+///     })
+/// );
+///
+/// let err = expand_value(&json!("$(usr.name)"), &ctx).unwrap_err();
+/// assert_eq!(err.to_string(), "unknown variable `usr.name` (did you mean `user.name`?)");
+/// ```
+///
+/// # Errors
+/// Any [`ExpandError`]: unknown variable or key, bad index, wrong type on the path, malformed path,
+/// reference cycle or too-deep nesting. The first error aborts the expansion.
+pub fn expand_value(value: &Value, ctx: &Context) -> Result<Value, ExpandError> {
+    Expander::new(ctx).value(value)
+}
+
+/// Like [`expand_value`], but borrows `value` back unchanged when it contains no macros (and no
+/// `$$(` escapes), so the hot path for static arguments allocates nothing.
+///
+/// # Errors
+/// As [`expand_value`].
+pub fn expand_value_cow<'v>(
+    value: &'v Value,
+    ctx: &Context,
+) -> Result<Cow<'v, Value>, ExpandError> {
+    if needs_expansion(value) {
+        expand_value(value, ctx).map(Cow::Owned)
     } else {
-        Ok(())
+        Ok(Cow::Borrowed(value))
+    }
+}
+
+/// Expand one string: exactly one macro (after trimming) gives the variable's typed value,
+/// anything else a [`Value::String`].
+///
+/// # Errors
+/// As [`expand_value`].
+pub fn expand_str(text: &str, ctx: &Context) -> Result<Value, ExpandError> {
+    Expander::new(ctx).string(text)
+}
+
+/// Expand one string to text, even when it is a single macro (rendered with [`render_text`]).
+/// Unlike [`expand_str`], nothing is trimmed: `" $(n) "` gives `" 42 "`.
+///
+/// # Errors
+/// As [`expand_value`].
+pub fn expand_text(text: &str, ctx: &Context) -> Result<String, ExpandError> {
+    if !has_macros(text) {
+        return Ok(text.to_owned());
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    Expander::new(ctx).text_into(text, &mut out)?;
+    Ok(out)
+}
+
+/// Cheap check: `false` means expanding `text` certainly leaves it unchanged. `true` means it
+/// contains `$(`: a macro, an escape `$$(`, or a stray `$(` that will stay text.
+pub fn has_macros(text: &str) -> bool {
+    // `find(char)` is a memchr; a `$` not followed by `(` is rare enough to just look again.
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        if rest.as_bytes().get(i + 1) == Some(&b'(') {
+            return true;
+        }
+        rest = &rest[i + 1..];
+    }
+    false
+}
+
+/// A variable reference found by [`references`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct VarRef {
+    /// Byte range of the whole macro in the string, from `$(` through `)`.
+    pub range: Range<usize>,
+    /// The path inside the parentheses, trimmed, e.g. `user.name`.
+    pub path: String,
+    /// The variable the path starts from, e.g. `user`.
+    pub root: String,
+}
+
+/// Every macro in `text`, in order: used at load time to warn about variables nothing defines.
+///
+/// Escapes (`$$(`), text that cannot be a macro, and malformed paths (`$(a..b)`, which fail when
+/// expanded) are not included.
+///
+/// ```
+/// use stressor::expand::references;
+/// let refs = references("/users/$(user.id)?t=$( items[0] )");
+/// assert_eq!(refs[0].range, 7..17);
+/// assert_eq!((refs[0].path.as_str(), refs[0].root.as_str()), ("user.id", "user"));
+/// assert_eq!((refs[1].path.as_str(), refs[1].root.as_str()), ("items[0]", "items"));
+/// ```
+pub fn references(text: &str) -> Vec<VarRef> {
+    if !has_macros(text) {
+        return Vec::new();
+    }
+    scan::Scanner::new(text)
+        .filter_map(|piece| match piece {
+            scan::Piece::Macro { range, path } => {
+                match parse_path(path).ok()?.into_iter().next()? {
+                    Segment::Key(root) => Some(VarRef {
+                        range,
+                        path: path.to_owned(),
+                        root,
+                    }),
+                    Segment::Index(_) => None,
+                }
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The text rendering used for embedded macros: strings as they are (no quotes), numbers as JSON
+/// numbers (`42`, `1.5`), `true`/`false`, `null`, maps and lists as compact JSON (`{"a":1}`).
+pub fn render_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => {
+            let mut out = String::new();
+            engine::render_into(&mut out, other);
+            out
+        }
     }
 }
