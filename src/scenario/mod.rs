@@ -21,6 +21,7 @@ pub mod overrides;
 pub mod source;
 pub mod suggest;
 mod validate;
+mod vars;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use model::*;
@@ -174,5 +175,7 @@ fn load_inner(
         overrides::apply(&mut root, &options.overrides, sources, diags);
     }
     let mut v = validate::Validator::new(diags, sources, &canonical_root, path);
-    validate::validate(&root, &mut v)
+    let scenario = validate::validate(&root, &mut v)?;
+    vars::warn_unknown(&root, &scenario, sources, diags);
+    (!diags.has_errors()).then_some(scenario)
 }

@@ -51,8 +51,8 @@ impl<'a> Validator<'a> {
     }
 }
 
-/// Validates a whole document; `None` when it is not even a stressor file, or has errors.
+/// Validates a whole document; `None` only when it is not a stressor file at all. The scenario built
+/// from a document with errors is incomplete: callers check the diagnostics before using it.
 pub(crate) fn validate(root: &Node, v: &mut Validator) -> Option<Scenario> {
-    let scenario = sections::document(v, root)?;
-    (!v.diags.has_errors()).then_some(scenario)
+    sections::document(v, root)
 }

@@ -1,0 +1,78 @@
+//! Load-time warnings for `$(var)` references that nothing defines.
+//!
+//! A variable is defined when it is a `config` or `context` key, a built-in (`session_id`, `user`,
+//! `last_result`, `dry_run`), or produced by any `store_*` or RunScript `export` in the file. Anything
+//! else is probably a typo; it is a warning, not an error, because a `$load`ed part or a plugin may set
+//! it at run time. Scripts and check patterns are not expanded, so they are not scanned.
+
+use super::diagnostic::{Diagnostic, Diagnostics};
+use super::model::{ActivityKind, Scenario};
+use super::node::{Node, NodeKind};
+use super::source::{SourceMap, Span};
+use super::suggest;
+use crate::expand::references;
+
+/// Variables every session has.
+pub const BUILTINS: &[&str] = &["session_id", "user", "last_result", "dry_run"];
+
+/// Keys whose values are never `$(var)`-expanded.
+const NOT_EXPANDED: &[&str] = &[
+    "activity", "script", "path", "export", "assert_match", "assert_match_headers", "assert_headers", "assert_json",
+    "assert_html", "store_json", "store_header", "store_regex", "thresholds", "name",
+];
+
+/// Warns about every reference in `root` whose first segment no one defines.
+pub(crate) fn warn_unknown(root: &Node, scenario: &Scenario, sources: &SourceMap, diags: &mut Diagnostics) {
+    let mut known: Vec<String> = BUILTINS.iter().map(|s| s.to_string()).collect();
+    known.extend(scenario.context.keys().cloned());
+    for seq in &scenario.sequences {
+        for a in &seq.activities {
+            known.extend(a.common.stores.iter().map(|s| s.var.clone()));
+            if let ActivityKind::Script(s) = &a.kind {
+                known.extend(s.export.iter().cloned());
+            }
+        }
+    }
+    let mut check = |node: &Node| {
+        let NodeKind::Str(text) = &node.kind else { return };
+        for r in references(text) {
+            if known.iter().any(|k| *k == r.root) {
+                continue;
+            }
+            diags.push(
+                Diagnostic::warning(narrow(sources, node.span, text, r.range), format!("`$({})` refers to a variable that nothing defines", r.path))
+                    .with_label_opt(suggest::label(&r.root, known.iter().map(String::as_str)))
+                    .with_help("define it in `context`, or produce it with `store_json`/`store_header`/`store_regex` or a RunScript `export`"),
+            );
+        }
+    };
+    for section in ["config", "context"] {
+        if let Some(n) = root.get(section) {
+            n.walk(&mut check);
+        }
+    }
+    let Some(sequences) = root.get("sequences").and_then(Node::as_map) else { return };
+    for (_, list) in sequences {
+        let NodeKind::Seq(items) = &list.kind else { continue };
+        for item in items {
+            for (key, value) in item.as_map().unwrap_or_default() {
+                if !NOT_EXPANDED.contains(&key.key_text().as_str()) {
+                    value.walk(&mut check);
+                }
+            }
+        }
+    }
+}
+
+/// The span of `range` inside a string scalar, when the source spells the value literally (plain or
+/// quoted without escapes); otherwise the whole scalar.
+fn narrow(sources: &SourceMap, span: Span, value: &str, range: std::ops::Range<usize>) -> Span {
+    let Some(src) = sources.get(span.file).and_then(|f| f.text.get(span.offset..)) else { return span };
+    let skip = usize::from(src.starts_with(['"', '\'']));
+    if src.get(skip..skip + value.len()) != Some(value) {
+        return span;
+    }
+    let offset = span.offset + skip + range.start;
+    let col = span.col + (skip + value[..range.start].chars().count()) as u32;
+    Span { offset, col, len: range.len(), ..span }
+}

@@ -1,0 +1,53 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use stressor::scenario::{LoadOptions, Loaded, load_file};
+
+/// Writes `files` (name, text) into a fresh temporary folder; returns it (kept alive by the guard).
+pub fn write_files(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&path, text).expect("write");
+    }
+    let main = dir.path().join(files[0].0);
+    (dir, main)
+}
+
+/// Loads the first of `files` with options.
+pub fn load_with(files: &[(&str, &str)], options: &LoadOptions) -> (tempfile::TempDir, Loaded) {
+    let (dir, main) = write_files(files);
+    let loaded = load_file(&main, options);
+    (dir, loaded)
+}
+
+/// Each diagnostic as `file:line:col: severity: message`, the file relative to `base`.
+pub fn headers(loaded: &Loaded, base: &Path) -> Vec<String> {
+    loaded
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let sev = match d.severity {
+                stressor::scenario::Severity::Error => "error",
+                stressor::scenario::Severity::Warning => "warning",
+            };
+            match d.span {
+                Some(s) => {
+                    let path = loaded.sources.path(s.file);
+                    let shown = path.strip_prefix(base).unwrap_or(path);
+                    format!("{}:{}:{}: {sev}: {}", shown.display(), s.line, s.col, d.message)
+                }
+                None => format!("{sev}: {}", d.message),
+            }
+        })
+        .collect()
+}
+
+/// The original tool's fixtures (copied into this repo as test data).
+pub fn original_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/original")
+}
