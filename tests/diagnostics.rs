@@ -31,11 +31,14 @@ impl Cases {
         let (dir, loaded) = load_with(&refs, &self.options);
         let got = headers(&loaded, dir.path());
         if got != expect {
-            self.failures.push(format!("{comment}:\n  expected: {expect:#?}\n  got:      {got:#?}"));
+            self.failures
+                .push(format!("{comment}:\n  expected: {expect:#?}\n  got:      {got:#?}"));
         }
         let has_error = expect.iter().any(|e| e.contains("error: "));
         if loaded.scenario.is_some() == has_error {
-            self.failures.push(format!("{comment}: the scenario must be returned exactly when there is no error"));
+            self.failures.push(format!(
+                "{comment}: the scenario must be returned exactly when there is no error"
+            ));
         }
     }
 }
@@ -54,7 +57,7 @@ fn document_level_problems() {
     c.check(
         "not YAML",
         &[("s.yaml", "file_version: stressor#0\nconfig: [1, 2\n")],
-        &["s.yaml:3:1: error: invalid YAML: while parsing a flow sequence, did not find expected ',' or ']'"],
+        &["s.yaml:2:9: error: invalid YAML: unclosed bracket '['"],
     );
     c.check(
         "a YAML list is not a stressor file",
@@ -79,11 +82,17 @@ fn document_level_problems() {
     c.check(
         "missing sections",
         &[("s.yaml", "file_version: stressor#0\nconfig:\n  name: x\n")],
-        &["s.yaml:1:1: error: missing section `sequences`", "s.yaml:1:1: error: missing section `scenario`"],
+        &[
+            "s.yaml:1:1: error: missing section `sequences`",
+            "s.yaml:1:1: error: missing section `scenario`",
+        ],
     );
     c.check(
         "unknown top-level section",
-        &[("s.yaml", "{HEAD}    - activity: Sleep\n      duration: 0\nsesions:\n  count: 2\n")],
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: Sleep\n      duration: 0\nsesions:\n  count: 2\n",
+        )],
         &["s.yaml:10:1: error: unknown key `sesions` in the top level"],
     );
     c.check(
@@ -98,17 +107,29 @@ fn section_problems() {
     let mut c = Cases::default();
     c.check(
         "scenario item naming an undefined sequence",
-        &[("s.yaml", "{HEAD}    - activity: Sleep\n      duration: 0\n".replace("- sequence: main", "- sequence: main\n  - sequence: mian").as_str())],
+        &[(
+            "s.yaml",
+            &format!(
+                "{}    - activity: Sleep\n      duration: 0\n",
+                HEAD.replace("- sequence: main", "- sequence: main\n  - sequence: mian")
+            ),
+        )],
         &["s.yaml:6:15: error: sequence `mian` is not defined in `sequences`"],
     );
     c.check(
         "sessions.count: 0",
-        &[("s.yaml", "{HEAD}    - activity: Sleep\n      duration: 0\nsessions:\n  count: 0\n")],
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: Sleep\n      duration: 0\nsessions:\n  count: 0\n",
+        )],
         &["s.yaml:11:10: error: `sessions.count` must be at least 1"],
     );
     c.check(
         "wrong value types: count as text, verify_ssl as YAML 1.1 `yes`",
-        &[("s.yaml", "{HEAD}    - activity: Sleep\n      duration: 0\nsessions:\n  count: many\n  verify_ssl: yes\n")],
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: Sleep\n      duration: 0\nsessions:\n  count: many\n  verify_ssl: yes\n",
+        )],
         &[
             "s.yaml:11:10: error: `count` must be a whole number, found a string",
             "s.yaml:12:15: error: `verify_ssl` must be true or false, found the string `yes`",
@@ -116,12 +137,21 @@ fn section_problems() {
     );
     c.check(
         "context must be a mapping",
-        &[("s.yaml", "{HEAD}    - activity: Sleep\n      duration: 0\ncontext: [a, b]\n")],
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: Sleep\n      duration: 0\ncontext: [a, b]\n",
+        )],
         &["s.yaml:10:10: error: `context` must be a mapping of variable names to values, found a list"],
     );
     c.check(
         "near-miss config key is a warning",
-        &[("s.yaml", "{HEAD}    - activity: Sleep\n      duration: 0\n".replace("config:\n", "config:\n  request_timout: 2\n").as_str())],
+        &[(
+            "s.yaml",
+            &format!(
+                "{}    - activity: Sleep\n      duration: 0\n",
+                HEAD.replace("config:\n", "config:\n  request_timout: 2\n")
+            ),
+        )],
         &["s.yaml:3:3: warning: `config.request_timout` is not a setting; it only becomes a context variable"],
     );
     c.check(
@@ -146,7 +176,10 @@ fn activity_problems() {
     );
     c.check(
         "unknown argument",
-        &[("s.yaml", "{HEAD}    - activity: GetRequest\n      url: /\n      assert_stauts: [200]\n")],
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: GetRequest\n      url: /\n      assert_stauts: [200]\n",
+        )],
         &["s.yaml:10:7: error: unknown key `assert_stauts` in `GetRequest`"],
     );
     c.check(
@@ -156,22 +189,34 @@ fn activity_problems() {
     );
     c.check(
         "mutually exclusive arguments: data and json",
-        &[("s.yaml", "{HEAD}    - activity: PostRequest\n      url: /\n      data: {a: 1}\n      json: {a: 1}\n")],
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: PostRequest\n      url: /\n      data: {a: 1}\n      json: {a: 1}\n",
+        )],
         &["s.yaml:11:7: error: `data` and `json` are mutually exclusive"],
     );
     c.check(
         "mutually exclusive arguments: RunScript script and path",
-        &[("s.yaml", "{HEAD}    - activity: RunScript\n      script: let a = 1;\n      path: a.rhai\n")],
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: RunScript\n      script: let a = 1;\n      path: a.rhai\n",
+        )],
         &["s.yaml:10:13: error: `path` and `script` are mutually exclusive"],
     );
     c.check(
         "a fixed-method activity rejects `method`",
-        &[("s.yaml", "{HEAD}    - activity: GetRequest\n      url: /\n      method: POST\n")],
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: GetRequest\n      url: /\n      method: POST\n",
+        )],
         &["s.yaml:10:7: error: `GetRequest` always sends GET; it has no `method` argument"],
     );
     c.check(
         "wrong value type of an argument",
-        &[("s.yaml", "{HEAD}    - activity: GetRequest\n      url: /\n      headers: [a, b]\n      debug: 1\n")],
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: GetRequest\n      url: /\n      headers: [a, b]\n      debug: 1\n",
+        )],
         &[
             "s.yaml:10:16: error: `headers` must be a mapping of names to values, found a list",
             "s.yaml:11:14: error: `debug` must be true or false, found an integer",
@@ -179,17 +224,26 @@ fn activity_problems() {
     );
     c.check(
         "invalid regex, with the regex engine's message",
-        &[("s.yaml", "{HEAD}    - activity: GetRequest\n      url: /\n      assert_match: \"(abc\"\n")],
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: GetRequest\n      url: /\n      assert_match: \"(abc\"\n",
+        )],
         &["s.yaml:10:21: error: invalid regex in `assert_match`: unclosed group"],
     );
     c.check(
         "invalid XPath",
-        &[("s.yaml", "{HEAD}    - activity: GetRequest\n      url: /\n      assert_html:\n        \"//div[\": true\n")],
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: GetRequest\n      url: /\n      assert_html:\n        \"//div[\": true\n",
+        )],
         &["s.yaml:11:9: error: invalid XPath `//div[`: Error parsing expression: unexpected trailing input: \"[\""],
     );
     c.check(
         "invalid assert_status",
-        &[("s.yaml", "{HEAD}    - activity: GetRequest\n      url: /\n      assert_status: [200, 999]\n")],
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: GetRequest\n      url: /\n      assert_status: [200, 999]\n",
+        )],
         &["s.yaml:10:28: error: `assert_status` entries must be HTTP status codes (100-599), found 999"],
     );
     c.check(
@@ -199,20 +253,26 @@ fn activity_problems() {
     );
     c.check(
         "RunScript Rhai syntax error, line 2 of the script",
-        &[("s.yaml", "{HEAD}    - activity: RunScript\n      script: |\n        let a = 1;\n        let b = (a + ;\n")],
-        &["s.yaml:11:22: error: RunScript does not compile: Expecting ')' to close the parentheses"],
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: RunScript\n      script: |\n        let a = 1;\n        let b = (a + ;\n",
+        )],
+        &["s.yaml:11:22: error: RunScript does not compile: Unexpected ';'"],
     );
     c.check(
         "unknown threshold metric, inline and top level",
-        &[("s.yaml", "{HEAD}    - activity: GetRequest\n      url: /\n      thresholds: {p59: 1s}\nthresholds:\n  error_rat: 1%\n")],
+        &[("s.yaml", "{HEAD}    - activity: GetRequest\n      url: /\n      thresholds: {mena: 1s}\nthresholds:\n  error_rat: 1%\n")],
         &[
-            "s.yaml:10:20: error: unknown threshold metric `p59`",
+            "s.yaml:10:20: error: unknown threshold metric `mena`",
             "s.yaml:12:3: error: unknown threshold metric `error_rat`",
         ],
     );
     c.check(
         "unknown $(var) is a warning",
-        &[("s.yaml", "{HEAD}    - activity: GetRequest\n      url: /users/$(user.name)/$(usr_id)\n")],
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: GetRequest\n      url: /users/$(user.name)/$(usr_id)\n",
+        )],
         &["s.yaml:9:32: warning: `$(usr_id)` refers to a variable that nothing defines"],
     );
 }
@@ -221,11 +281,12 @@ fn activity_problems() {
 fn load_time_macro_problems() {
     let mut c = Cases::default();
     c.options.env = Some(HashMap::new());
-    let head_with = |users: &str| format!("{HEAD}    - activity: Sleep\n      duration: 0\nsessions:\n  users: {users}\n");
+    let head_with =
+        |users: &str| format!("{HEAD}    - activity: Sleep\n      duration: 0\nsessions:\n  users: {users}\n");
     c.check(
         "$load of a missing file",
         &[("s.yaml", &head_with("$load(nope.yaml)"))],
-        &[&format!("s.yaml:11:10: error: cannot `$load` `nope.yaml`: file not found: `{}`", "<dir>/nope.yaml")],
+        &["s.yaml:11:10: error: cannot `$load` `nope.yaml`: file not found: `<dir>/nope.yaml`"],
     );
     c.check(
         "$load outside the scenario folder",
@@ -239,8 +300,15 @@ fn load_time_macro_problems() {
     );
     c.check(
         "$load cycle through two files",
-        &[("s.yaml", &head_with("$load(a.yaml)")), ("a.yaml", "- $load(b.yaml)\n"), ("b.yaml", "- $load(a.yaml)\n")],
-        &["b.yaml:1:3: error: `$load` cycle: a.yaml -> b.yaml -> a.yaml"],
+        &[
+            (
+                "s.yaml",
+                &format!("{HEAD}    - activity: Sleep\n      duration: 0\ncontext:\n  x: $load(a.yaml)\n"),
+            ),
+            ("a.yaml", "b: $load(b.yaml)\n"),
+            ("b.yaml", "a: $load(a.yaml)\n"),
+        ],
+        &["b.yaml:1:4: error: `$load` cycle: a.yaml -> b.yaml -> a.yaml"],
     );
     c.check(
         "$env unset without a default",
@@ -249,7 +317,10 @@ fn load_time_macro_problems() {
     );
     c.check(
         "bad $sleep arguments",
-        &[("s.yaml", "{HEAD}    - activity: $sleep()\n    - activity: $sleep(1, 2, 3)\n    - activity: $sleep(soon)\n")],
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: $sleep()\n    - activity: $sleep(1, 2, 3)\n    - activity: $sleep(soon)\n",
+        )],
         &[
             "s.yaml:8:17: error: `$sleep()` takes 1 or 2 durations, found 0",
             "s.yaml:9:17: error: `$sleep()` takes 1 or 2 durations, found 3",
@@ -257,8 +328,14 @@ fn load_time_macro_problems() {
         ],
     );
     c.check(
-        "an errors inside a $loaded file point into that file",
-        &[("s.yaml", "{HEAD}    - activity: Sleep\n      duration: 0\n  extra: $load(seq.yaml)\n"), ("seq.yaml", "- activity: Sleep\n  duraton: 1\n")],
+        "errors inside a $loaded file point into that file",
+        &[
+            (
+                "s.yaml",
+                "{HEAD}    - activity: Sleep\n      duration: 0\n  extra: $load(seq.yaml)\n",
+            ),
+            ("seq.yaml", "- activity: Sleep\n  duraton: 1\n"),
+        ],
         &[
             "s.yaml:10:3: warning: sequence `extra` is defined but no `scenario` item runs it",
             "seq.yaml:1:3: error: missing argument `duration` for `Sleep`",

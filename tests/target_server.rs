@@ -45,23 +45,14 @@ async fn get_json(server: &TargetServer, path: &str) -> Value {
 }
 
 fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
+    response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
 /// Sends raw bytes, so paths reach the server exactly as written (reqwest would resolve `..`).
 async fn raw_request(server: &TargetServer, request: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(server.addr())
-        .await
-        .expect("connects");
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .expect("request written");
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.expect("connects");
+    stream.write_all(request.as_bytes()).await.expect("request written");
     let mut response = String::new();
     tokio::time::timeout(Duration::from_secs(5), stream.read_to_string(&mut response))
         .await
@@ -76,9 +67,7 @@ fn raw_request_blocking(server: &TargetServer, request: &str) -> String {
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .expect("timeout set");
-    stream
-        .write_all(request.as_bytes())
-        .expect("request written");
+    stream.write_all(request.as_bytes()).expect("request written");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("response read");
     response
@@ -101,29 +90,17 @@ async fn embedded_root_serves_the_original_fixture_files() {
     assert_eq!(response.text().await.unwrap(), "{\"foo\": \"bar\"}\n");
 
     let login = get_json(&server, "/mock_login_response.json").await;
-    assert_eq!(
-        login["result"]["user_guid"],
-        "{BBFC98E6-DD92-473C-A65C-BDD868E64CF2}"
-    );
+    assert_eq!(login["result"]["user_guid"], "{BBFC98E6-DD92-473C-A65C-BDD868E64CF2}");
 
     let response = get(&server, "/private/test.html").await;
-    assert_eq!(
-        header(&response, "content-type"),
-        "text/html; charset=utf-8"
-    );
+    assert_eq!(header(&response, "content-type"), "text/html; charset=utf-8");
     assert!(response.text().await.unwrap().contains("Secret text!"));
 
     let response = get(&server, "/wsgidav_test_file.txt").await;
-    assert_eq!(
-        header(&response, "content-type"),
-        "text/plain; charset=utf-8"
-    );
+    assert_eq!(header(&response, "content-type"), "text/plain; charset=utf-8");
     assert_eq!(response.text().await.unwrap(), "Test");
 
-    assert_eq!(
-        get(&server, "/nope.txt").await.status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(get(&server, "/nope.txt").await.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -132,10 +109,7 @@ async fn embedded_root_lists_directories_like_wsgidav() {
 
     let response = get(&server, "/").await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        header(&response, "content-type"),
-        "text/html; charset=utf-8"
-    );
+    assert_eq!(header(&response, "content-type"), "text/html; charset=utf-8");
     let html = response.text().await.unwrap();
     assert!(html.contains("Index of /"), "{html}");
     assert!(html.contains("<img class=\"logo\" src=\"data:image/svg+xml,"));
@@ -185,11 +159,7 @@ async fn disk_root_serves_files_with_content_types_and_listings() {
         assert_eq!(response.text().await.unwrap(), format!("content of {name}"));
     }
 
-    let head = client()
-        .head(format!("{}/c.txt", server.url()))
-        .send()
-        .await
-        .unwrap();
+    let head = client().head(format!("{}/c.txt", server.url())).send().await.unwrap();
     assert_eq!(head.status(), StatusCode::OK);
     assert_eq!(header(&head, "content-length"), "16");
     assert_eq!(header(&head, "content-type"), "text/plain; charset=utf-8");
@@ -206,14 +176,8 @@ async fn disk_root_serves_files_with_content_types_and_listings() {
     let inner = get(&server, "/sub%20dir/inner.txt").await;
     assert_eq!(inner.text().await.unwrap(), "inner");
 
-    assert_eq!(
-        get(&server, "/missing").await.status(),
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        get(&server, "/a.json/below").await.status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(get(&server, "/missing").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(get(&server, "/a.json/below").await.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -224,11 +188,7 @@ async fn path_traversal_is_rejected() {
     std::fs::write(dir.path().join("secret.txt"), "top secret").unwrap();
     let server = start_at(&root).await;
 
-    for path in [
-        "/../secret.txt",
-        "/sub/../../secret.txt",
-        "/%2e%2e/secret.txt",
-    ] {
+    for path in ["/../secret.txt", "/sub/../../secret.txt", "/%2e%2e/secret.txt"] {
         let response = raw_request(
             &server,
             &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
@@ -241,10 +201,7 @@ async fn path_traversal_is_rejected() {
     // reqwest resolves literal dot segments, but an encoded slash gets through to the server.
     let response = get(&server, "/sub/..%2F..%2Fsecret.txt").await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(
-        response.text().await.unwrap(),
-        "path traversal is not allowed\n"
-    );
+    assert_eq!(response.text().await.unwrap(), "path traversal is not allowed\n");
 
     let put = client()
         .put(format!("{}/sub/..%2F..%2Fx.txt", server.url()))
@@ -268,10 +225,7 @@ async fn put_get_delete_cycle_uses_the_memory_store() {
 
     let fetched = client.get(&url).send().await.unwrap();
     assert_eq!(fetched.status(), StatusCode::OK);
-    assert_eq!(
-        header(&fetched, "content-type"),
-        "text/plain; charset=utf-8"
-    );
+    assert_eq!(header(&fetched, "content-type"), "text/plain; charset=utf-8");
     assert_eq!(fetched.text().await.unwrap(), "Test 2");
     let head = client.head(&url).send().await.unwrap();
     assert_eq!(header(&head, "content-length"), "6");
@@ -285,10 +239,7 @@ async fn put_get_delete_cycle_uses_the_memory_store() {
         client.delete(&url).send().await.unwrap().status(),
         StatusCode::NO_CONTENT
     );
-    assert_eq!(
-        client.get(&url).send().await.unwrap().status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(client.get(&url).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     assert_eq!(
         client.delete(&url).send().await.unwrap().status(),
         StatusCode::NOT_FOUND
@@ -311,10 +262,7 @@ async fn stored_files_shadow_the_root_and_keep_their_content_type() {
         .unwrap();
     assert_eq!(put.status(), StatusCode::CREATED);
     let shadowed = client.get(&url).send().await.unwrap();
-    assert_eq!(
-        header(&shadowed, "content-type"),
-        "application/vnd.test+json"
-    );
+    assert_eq!(header(&shadowed, "content-type"), "application/vnd.test+json");
     assert_eq!(shadowed.text().await.unwrap(), "{\"foo\": \"baz\"}");
 
     client.delete(&url).send().await.unwrap();
@@ -323,10 +271,7 @@ async fn stored_files_shadow_the_root_and_keep_their_content_type() {
 
     let post = client.post(&url).send().await.unwrap();
     assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(
-        header(&post, "allow"),
-        "OPTIONS, GET, HEAD, PUT, DELETE, POST"
-    );
+    assert_eq!(header(&post, "allow"), "OPTIONS, GET, HEAD, PUT, DELETE, POST");
 
     let root_put = client.put(server.url()).body("x").send().await.unwrap();
     assert_eq!(root_put.status(), StatusCode::METHOD_NOT_ALLOWED);
@@ -335,14 +280,7 @@ async fn stored_files_shadow_the_root_and_keep_their_content_type() {
 #[tokio::test]
 async fn options_answers_like_a_webdav_server() {
     let server = start().await;
-    for path in [
-        "/",
-        "/test1.json",
-        "/no/such/file",
-        "/html",
-        "/status/200",
-        "/poll/k",
-    ] {
+    for path in ["/", "/test1.json", "/no/such/file", "/html", "/status/200", "/poll/k"] {
         let response = client()
             .request(Method::OPTIONS, format!("{}{path}", server.url()))
             .send()
@@ -384,12 +322,7 @@ async fn echo_reflects_the_request() {
     assert_eq!(echoed["cookies"], json!({"sid": "abc", "theme": "dark"}));
     assert!(echoed.get("form").is_none());
     let keys: Vec<_> = echoed.as_object().unwrap().keys().cloned().collect();
-    assert_eq!(
-        keys,
-        [
-            "method", "path", "query", "headers", "body", "json", "cookies"
-        ]
-    );
+    assert_eq!(keys, ["method", "path", "query", "headers", "body", "json", "cookies"]);
 
     let form: Value = client()
         .put(format!("{}/echo", server.url()))
@@ -464,11 +397,7 @@ async fn slow_waits_at_least_the_requested_time() {
     assert_eq!(slept, json!({"slept": 0.12}));
 
     for bad in ["/slow", "/slow?s=abc", "/slow?s=-1", "/slow?ms=NaN"] {
-        assert_eq!(
-            get(&server, bad).await.status(),
-            StatusCode::BAD_REQUEST,
-            "{bad}"
-        );
+        assert_eq!(get(&server, bad).await.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
 }
 
@@ -488,11 +417,7 @@ async fn login_returns_the_fixture_answer_and_a_session_cookie() {
     let cookie = header(&response, SET_COOKIE.as_str()).to_owned();
     assert!(cookie.starts_with("session="), "{cookie}");
     assert!(cookie.contains("Path=/"), "{cookie}");
-    let token = cookie["session=".len()..]
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let token = cookie["session=".len()..].split(';').next().unwrap().to_owned();
     assert!(token.len() >= 16, "{token}");
     let body: Value = response.json().await.unwrap();
     assert_eq!(
@@ -586,18 +511,10 @@ async fn redirects_count_down_to_echo() {
     let first = get(&server, "/redirect/2").await;
     assert_eq!(first.status(), StatusCode::FOUND);
     assert_eq!(header(&first, LOCATION.as_str()), "/redirect/1");
-    assert_eq!(
-        header(&get(&server, "/redirect/0").await, LOCATION.as_str()),
-        "/echo"
-    );
-    assert_eq!(
-        get(&server, "/redirect/x").await.status(),
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!(header(&get(&server, "/redirect/0").await, LOCATION.as_str()), "/echo");
+    assert_eq!(get(&server, "/redirect/x").await.status(), StatusCode::BAD_REQUEST);
 
-    let followed = reqwest::get(format!("{}/redirect/3", server.url()))
-        .await
-        .unwrap();
+    let followed = reqwest::get(format!("{}/redirect/3", server.url())).await.unwrap();
     assert_eq!(followed.url().path(), "/echo");
     assert_eq!(followed.json::<Value>().await.unwrap()["method"], "GET");
     // 3 requests above, then 3 -> 2 -> 1 -> 0 -> /echo.
@@ -656,32 +573,19 @@ async fn bytes_sends_the_requested_size() {
     assert_eq!(header(&response, "content-type"), "text/plain");
     assert_eq!(header(&response, CONTENT_LENGTH.as_str()), "10");
     assert_eq!(response.text().await.unwrap(), "xxxxxxxxxx");
-    assert!(
-        get(&server, "/bytes/0")
-            .await
-            .bytes()
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(get(&server, "/bytes/0").await.bytes().await.unwrap().is_empty());
 
     let capped = get(&server, "/bytes/99999999").await.bytes().await.unwrap();
     assert_eq!(capped.len(), 10 * 1024 * 1024);
     assert!(capped.iter().all(|b| *b == b'x'));
-    assert_eq!(
-        get(&server, "/bytes/-5").await.status(),
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!(get(&server, "/bytes/-5").await.status(), StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
 async fn html_page_has_the_elements_xpath_checks_use() {
     let server = start().await;
     let response = get(&server, "/html").await;
-    assert_eq!(
-        header(&response, "content-type"),
-        "text/html; charset=utf-8"
-    );
+    assert_eq!(header(&response, "content-type"), "text/html; charset=utf-8");
     let html = response.text().await.unwrap();
     assert!(html.contains("<title>stressor test page</title>"));
     assert!(html.contains("<div id=\"main\">Hello stressor</div>"));
@@ -690,11 +594,7 @@ async fn html_page_has_the_elements_xpath_checks_use() {
     assert_eq!(xpath_count(&html, "//div[@id='main']"), 1);
     assert_eq!(xpath_count(&html, "//title"), 1);
 
-    let post = client()
-        .post(format!("{}/html", server.url()))
-        .send()
-        .await
-        .unwrap();
+    let post = client().post(format!("{}/html", server.url())).send().await.unwrap();
     assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
 
@@ -705,16 +605,9 @@ async fn stats_counts_every_request_handled() {
     get(&server, "/test1.json").await;
     get(&server, "/missing").await;
     get(&server, "/status/500").await;
-    client()
-        .post(format!("{}/html", server.url()))
-        .send()
-        .await
-        .unwrap();
+    client().post(format!("{}/html", server.url())).send().await.unwrap();
     assert_eq!(server.requests(), 4);
-    assert_eq!(
-        get_json(&server, "/_stressor/stats").await,
-        json!({"requests": 5})
-    );
+    assert_eq!(get_json(&server, "/_stressor/stats").await, json!({"requests": 5}));
     assert_eq!(server.requests(), 5);
 }
 
@@ -728,10 +621,7 @@ async fn oversized_bodies_are_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(
-        get(&server, "/big.bin").await.status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(get(&server, "/big.bin").await.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -777,10 +667,7 @@ async fn missing_or_file_root_is_refused() {
         ..TargetConfig::default()
     })
     .expect_err("root is a file");
-    assert_eq!(
-        err.to_string(),
-        format!("root {} is not a directory", file.display())
-    );
+    assert_eq!(err.to_string(), format!("root {} is not a directory", file.display()));
 }
 
 #[tokio::test]
@@ -817,10 +704,7 @@ fn start_in_thread_serves_without_a_runtime() {
     // Drop stops the server; give its thread a moment to close the socket.
     let deadline = Instant::now() + Duration::from_secs(5);
     while std::net::TcpStream::connect(addr).is_ok() {
-        assert!(
-            Instant::now() < deadline,
-            "server still accepting after drop"
-        );
+        assert!(Instant::now() < deadline, "server still accepting after drop");
         std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -20,22 +20,14 @@ pub(crate) struct Expander<'a> {
 
 impl<'a> Expander<'a> {
     pub(crate) fn new(ctx: &'a Context) -> Self {
-        Self {
-            ctx,
-            stack: Vec::new(),
-        }
+        Self { ctx, stack: Vec::new() }
     }
 
     /// Deep-expand a value: strings are expanded, maps and lists recursed into (values, not keys).
     pub(crate) fn value(&mut self, value: &'a Value) -> Result<Value, ExpandError> {
         Ok(match value {
             Value::String(s) => self.string(s)?,
-            Value::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|v| self.value(v))
-                    .collect::<Result<_, _>>()?,
-            ),
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.value(v)).collect::<Result<_, _>>()?),
             Value::Object(map) => {
                 let mut out = Map::with_capacity(map.len());
                 for (k, v) in map {
@@ -93,13 +85,7 @@ impl<'a> Expander<'a> {
 
     /// Expand a variable's own value (which contains macros), guarding against cycles and depth.
     fn expand_variable(&mut self, path: &'a str, raw: &'a Value) -> Result<Value, ExpandError> {
-        let chain = |stack: &[&str]| {
-            stack
-                .iter()
-                .chain([&path])
-                .map(|s| (*s).to_owned())
-                .collect()
-        };
+        let chain = |stack: &[&str]| stack.iter().chain([&path]).map(|s| (*s).to_owned()).collect();
         if let Some(first) = self.stack.iter().position(|p| *p == path) {
             return Err(ExpandError::Cycle {
                 chain: chain(&self.stack[first..]),

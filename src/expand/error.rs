@@ -85,10 +85,7 @@ pub enum ExpandError {
     },
 
     /// Variable references nest deeper than [`MAX_DEPTH`](super::MAX_DEPTH) without a cycle.
-    #[error(
-        "variable references nested deeper than {limit} levels: `{}`",
-        abbreviate(chain)
-    )]
+    #[error("variable references nested deeper than {limit} levels: `{}`", abbreviate(chain))]
     TooDeep {
         /// The references in order, ending with the one that exceeded the limit.
         chain: Vec<String>,

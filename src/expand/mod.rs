@@ -139,10 +139,7 @@ pub fn expand_value(value: &Value, ctx: &Context) -> Result<Value, ExpandError> 
 ///
 /// # Errors
 /// As [`expand_value`].
-pub fn expand_value_cow<'v>(
-    value: &'v Value,
-    ctx: &Context,
-) -> Result<Cow<'v, Value>, ExpandError> {
+pub fn expand_value_cow<'v>(value: &'v Value, ctx: &Context) -> Result<Cow<'v, Value>, ExpandError> {
     if needs_expansion(value) {
         expand_value(value, ctx).map(Cow::Owned)
     } else {
@@ -216,16 +213,14 @@ pub fn references(text: &str) -> Vec<VarRef> {
     }
     scan::Scanner::new(text)
         .filter_map(|piece| match piece {
-            scan::Piece::Macro { range, path } => {
-                match parse_path(path).ok()?.into_iter().next()? {
-                    Segment::Key(root) => Some(VarRef {
-                        range,
-                        path: path.to_owned(),
-                        root,
-                    }),
-                    Segment::Index(_) => None,
-                }
-            }
+            scan::Piece::Macro { range, path } => match parse_path(path).ok()?.into_iter().next()? {
+                Segment::Key(root) => Some(VarRef {
+                    range,
+                    path: path.to_owned(),
+                    root,
+                }),
+                Segment::Index(_) => None,
+            },
             _ => None,
         })
         .collect()

@@ -89,10 +89,7 @@ impl<'a> SegIter<'a> {
 
     /// Length of the run of bytes from `from` that satisfy `ok`.
     fn run(&self, from: usize, ok: impl Fn(u8) -> bool) -> usize {
-        self.path.as_bytes()[from..]
-            .iter()
-            .take_while(|&&b| ok(b))
-            .count()
+        self.path.as_bytes()[from..].iter().take_while(|&&b| ok(b)).count()
     }
 
     fn char_at(&self, at: usize) -> char {
@@ -144,14 +141,10 @@ impl<'a> Iterator for SegIter<'a> {
                 let len = self.run(start + 1, is_name_byte);
                 if len == 0 {
                     return match bytes.get(start + 1) {
-                        None | Some(b'.') => {
-                            self.fail(format!("empty segment after `.` at offset {start}"))
-                        }
+                        None | Some(b'.') => self.fail(format!("empty segment after `.` at offset {start}")),
                         Some(_) => {
                             let c = self.char_at(start + 1);
-                            self.fail(format!(
-                                "unexpected character `{c}` after `.` at offset {start}"
-                            ))
+                            self.fail(format!("unexpected character `{c}` after `.` at offset {start}"))
                         }
                     };
                 }
@@ -273,14 +266,12 @@ fn step<'a>(
         })
     };
     match (cur, seg) {
-        (Value::Object(map), SegRef::Key(key)) => {
-            map.get(key).ok_or_else(|| ExpandError::UnknownKey {
-                path: path.to_owned(),
-                parent: parent.to_owned(),
-                key: key.to_owned(),
-                hint: suggest::unknown_key(ctx, path, parent, map),
-            })
-        }
+        (Value::Object(map), SegRef::Key(key)) => map.get(key).ok_or_else(|| ExpandError::UnknownKey {
+            path: path.to_owned(),
+            parent: parent.to_owned(),
+            key: key.to_owned(),
+            hint: suggest::unknown_key(ctx, path, parent, map),
+        }),
         (Value::Array(list), SegRef::Index(index)) => index_into(list, index),
         // `items.0`: a dotted all-digit segment indexes a list. Too many digits can only be out of range.
         (Value::Array(list), SegRef::Key(key)) if key.bytes().all(|b| b.is_ascii_digit()) => {

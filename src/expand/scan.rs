@@ -96,14 +96,7 @@ impl<'a> Scanner<'a> {
             }
             if rest.starts_with(b"(") {
                 if let Some((end, path)) = match_macro(self.text, d) {
-                    return Some((
-                        d,
-                        end,
-                        Piece::Macro {
-                            range: d..end,
-                            path,
-                        },
-                    ));
+                    return Some((d, end, Piece::Macro { range: d..end, path }));
                 }
                 // Not a macro: skip the `$(` and keep looking (`$( $(x) )` still finds `$(x)`).
                 from = d + 2;

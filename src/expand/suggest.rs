@@ -68,12 +68,7 @@ pub(crate) fn unknown_variable(ctx: &Context, path: &str) -> Hint {
 }
 
 /// Hint for a missing `key` in `map`, which `path[..parent.len()]` names.
-pub(crate) fn unknown_key(
-    ctx: &Context,
-    path: &str,
-    parent: &str,
-    map: &Map<String, Value>,
-) -> Hint {
+pub(crate) fn unknown_key(ctx: &Context, path: &str, parent: &str, map: &Map<String, Value>) -> Hint {
     let mut candidates = flatten(ctx);
     // Siblings of the missing key, even when the map is deeper than FLATTEN_DEPTH.
     let depth = SegIter::new(parent).count() + 1;
@@ -120,9 +115,7 @@ fn is_name(key: &str, root: bool) -> bool {
         None => false,
         Some(first) if root && !(first.is_ascii_alphabetic() || first == b'_') => false,
         Some(_) if root => bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_'),
-        Some(_) => key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'),
+        Some(_) => key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'),
     }
 }
 
@@ -151,9 +144,7 @@ fn flatten(ctx: &Context) -> Vec<Candidate> {
             } else {
                 format!("{prefix}.{key}")
             };
-            let children = value
-                .as_object()
-                .filter(|m| !m.is_empty() && depth < FLATTEN_DEPTH);
+            let children = value.as_object().filter(|m| !m.is_empty() && depth < FLATTEN_DEPTH);
             out.push(Candidate {
                 text: text.clone(),
                 depth,

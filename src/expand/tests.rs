@@ -44,11 +44,7 @@ struct Case<I = Value, W = Result<Value, &'static str>> {
 }
 
 fn case<I, W>(comment: &'static str, input: I, want: W) -> Case<I, W> {
-    Case {
-        comment,
-        input,
-        want,
-    }
+    Case { comment, input, want }
 }
 
 fn run(cases: &[Case], ctx: &Context) {
@@ -79,11 +75,7 @@ fn whole_value_macros_keep_their_type() {
             ok("map", json!("$(m)"), json!({"a": 1, "b": "x"})),
             ok("list", json!("$(l)"), json!([1, "two"])),
             ok("whitespace inside the parens", json!("$( n )"), json!(42)),
-            ok(
-                "tabs and newlines inside the parens",
-                json!("$(\tn\n)"),
-                json!(42),
-            ),
+            ok("tabs and newlines inside the parens", json!("$(\tn\n)"), json!(42)),
             ok(
                 "surrounding whitespace is trimmed for whole values",
                 json!("  $(n) "),
@@ -97,11 +89,7 @@ fn whole_value_macros_keep_their_type() {
             ),
             ok("index then key", json!("$(items[1].id)"), json!(2)),
             ok("nested indexes", json!("$(grid[1][2])"), json!(5)),
-            ok(
-                "dotted digits index a list",
-                json!("$(items.0.id)"),
-                json!(1),
-            ),
+            ok("dotted digits index a list", json!("$(items.0.id)"), json!(1)),
             ok(
                 "dotted digits on a map are a key",
                 json!("$(zero_key.0)"),
@@ -125,21 +113,9 @@ fn embedded_macros_render_as_text() {
             ok("float", json!("f=$(f)"), json!("f=1.5")),
             ok("bools", json!("$(t)/$(no)"), json!("true/false")),
             ok("null", json!("x=$(nul)"), json!("x=null")),
-            ok(
-                "string without quotes",
-                json!("hi $(s)!"),
-                json!("hi hello!"),
-            ),
-            ok(
-                "map as compact json",
-                json!("m=$(m)"),
-                json!(r#"m={"a":1,"b":"x"}"#),
-            ),
-            ok(
-                "list as compact json",
-                json!("l=$(l)"),
-                json!(r#"l=[1,"two"]"#),
-            ),
+            ok("string without quotes", json!("hi $(s)!"), json!("hi hello!")),
+            ok("map as compact json", json!("m=$(m)"), json!(r#"m={"a":1,"b":"x"}"#)),
+            ok("list as compact json", json!("l=$(l)"), json!(r#"l=[1,"two"]"#)),
             ok("empty list", json!("e=$(empty)"), json!("e=[]")),
             ok(
                 "multiple macros",
@@ -147,11 +123,7 @@ fn embedded_macros_render_as_text() {
                 json!("ada:secret@hello"),
             ),
             ok("adjacent macros", json!("$(n)$(n)"), json!("4242")),
-            ok(
-                "whitespace inside parens",
-                json!("<$( s )>"),
-                json!("<hello>"),
-            ),
+            ok("whitespace inside parens", json!("<$( s )>"), json!("<hello>")),
             ok(
                 "non-ascii text around macros",
                 json!("ünï $(s) ✓"),
@@ -172,21 +144,13 @@ fn escapes_and_malformed_text() {
     run(
         &[
             ok("escape gives a literal $(", json!("$$(n)"), json!("$(n)")),
-            ok(
-                "escape next to a macro",
-                json!("$$(n)=$(n)"),
-                json!("$(n)=42"),
-            ),
+            ok("escape next to a macro", json!("$$(n)=$(n)"), json!("$(n)=42")),
             ok(
                 "escape alone is not a whole-value macro",
                 json!(" $$(n) "),
                 json!(" $(n) "),
             ),
-            ok(
-                "triple dollar: `$` then the escape",
-                json!("$$$(n)"),
-                json!("$$(n)"),
-            ),
+            ok("triple dollar: `$` then the escape", json!("$$$(n)"), json!("$$(n)")),
             ok(
                 "lone dollars are text",
                 json!("$5 and $ and $$"),
@@ -195,11 +159,7 @@ fn escapes_and_malformed_text() {
             ok("unclosed $( is text", json!("cost $(n"), json!("cost $(n")),
             ok("empty $() is text", json!("a$()b"), json!("a$()b")),
             ok("blank $( ) is text", json!("$( )"), json!("$( )")),
-            ok(
-                "shell-like command is text",
-                json!("$(date +%s)"),
-                json!("$(date +%s)"),
-            ),
+            ok("shell-like command is text", json!("$(date +%s)"), json!("$(date +%s)")),
             ok("inner space is text", json!("$(a b)"), json!("$(a b)")),
             ok(
                 "macro inside a non-macro still expands",
@@ -255,11 +215,7 @@ fn deep_and_recursive_expansion() {
                 json!("GET $(endpoint)"),
                 json!("GET http://x/api/v1"),
             ),
-            ok(
-                "whole-value chain keeps the type",
-                json!("$(alias)"),
-                json!(42),
-            ),
+            ok("whole-value chain keeps the type", json!("$(alias)"), json!(42)),
             ok(
                 "strings inside a substituted map are expanded",
                 json!("$(cfg)"),
@@ -298,11 +254,7 @@ fn cycles_are_errors_naming_the_chain() {
     }));
     run(
         &[
-            err(
-                "direct self-reference",
-                json!("$(me)"),
-                "reference cycle `me -> me`",
-            ),
+            err("direct self-reference", json!("$(me)"), "reference cycle `me -> me`"),
             err("two-cycle", json!("$(a)"), "reference cycle `a -> b -> a`"),
             err(
                 "two-cycle entered in the middle",
@@ -329,11 +281,7 @@ fn cycles_are_errors_naming_the_chain() {
                 json!("$(via_path)"),
                 "reference cycle `via_path.x -> via_path.x`",
             ),
-            ok(
-                "unrelated variables still work",
-                json!("$(ok)"),
-                json!("fine"),
-            ),
+            ok("unrelated variables still work", json!("$(ok)"), json!("fine")),
         ],
         &c,
     );

@@ -157,19 +157,25 @@ impl<'a> Expander<'a> {
                         "write `$sleep(0.5)` for a fixed sleep or `$sleep(0.1, 0.5)` for a random one, in seconds",
                     ));
                 };
+                // After a reported problem, a placeholder `duration` keeps validation from piling a
+                // "missing argument" error on top; the scenario is rejected either way.
+                let placeholder = vec![(
+                    Node::new(NodeKind::Str("duration".into()), span),
+                    Node::new(NodeKind::Int(0), span),
+                )];
                 if args.is_empty() || args.len() > 2 {
                     bad(
                         self.diags,
                         format!("`$sleep()` takes 1 or 2 durations, found {}", args.len()),
                     );
-                    return Vec::new();
+                    return placeholder;
                 }
                 let mut out = Vec::new();
                 for (arg, key) in args.iter().zip(["duration", "duration_2"]) {
                     let ok = arg.contains("$(") || super::duration::parse_duration(arg).is_ok();
                     if !ok {
                         bad(self.diags, format!("`$sleep` argument `{arg}` is not a duration"));
-                        return Vec::new();
+                        return placeholder;
                     }
                     out.push((Node::new(NodeKind::Str(key.into()), span), scalar_node(arg, span)));
                 }

@@ -189,6 +189,11 @@ fn clean_message(text: &str) -> String {
         Some(i) if first.starts_with("line ") => &first[i + 2..],
         _ => first,
     };
+    // Some messages repeat the position at the end ("... at line 2, column 9").
+    let rest = match rest.rfind(" at line ") {
+        Some(i) if rest[i..].contains(", column ") => &rest[..i],
+        _ => rest,
+    };
     rest.to_string()
 }
 

@@ -17,8 +17,20 @@ pub const BUILTINS: &[&str] = &["session_id", "user", "last_result", "dry_run"];
 
 /// Keys whose values are never `$(var)`-expanded.
 const NOT_EXPANDED: &[&str] = &[
-    "activity", "script", "path", "export", "assert_match", "assert_match_headers", "assert_headers", "assert_json",
-    "assert_html", "store_json", "store_header", "store_regex", "thresholds", "name",
+    "activity",
+    "script",
+    "path",
+    "export",
+    "assert_match",
+    "assert_match_headers",
+    "assert_headers",
+    "assert_json",
+    "assert_html",
+    "store_json",
+    "store_header",
+    "store_regex",
+    "thresholds",
+    "name",
 ];
 
 /// Warns about every reference in `root` whose first segment no one defines.
@@ -51,7 +63,9 @@ pub(crate) fn warn_unknown(root: &Node, scenario: &Scenario, sources: &SourceMap
             n.walk(&mut check);
         }
     }
-    let Some(sequences) = root.get("sequences").and_then(Node::as_map) else { return };
+    let Some(sequences) = root.get("sequences").and_then(Node::as_map) else {
+        return;
+    };
     for (_, list) in sequences {
         let NodeKind::Seq(items) = &list.kind else { continue };
         for item in items {
@@ -67,12 +81,19 @@ pub(crate) fn warn_unknown(root: &Node, scenario: &Scenario, sources: &SourceMap
 /// The span of `range` inside a string scalar, when the source spells the value literally (plain or
 /// quoted without escapes); otherwise the whole scalar.
 fn narrow(sources: &SourceMap, span: Span, value: &str, range: std::ops::Range<usize>) -> Span {
-    let Some(src) = sources.get(span.file).and_then(|f| f.text.get(span.offset..)) else { return span };
+    let Some(src) = sources.get(span.file).and_then(|f| f.text.get(span.offset..)) else {
+        return span;
+    };
     let skip = usize::from(src.starts_with(['"', '\'']));
     if src.get(skip..skip + value.len()) != Some(value) {
         return span;
     }
     let offset = span.offset + skip + range.start;
     let col = span.col + (skip + value[..range.start].chars().count()) as u32;
-    Span { offset, col, len: range.len(), ..span }
+    Span {
+        offset,
+        col,
+        len: range.len(),
+        ..span
+    }
 }

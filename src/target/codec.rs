@@ -179,10 +179,7 @@ mod tests {
 
     #[test]
     fn escapes_html_and_paths() {
-        assert_eq!(
-            html_escape("<a href=\"x\">&"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;"
-        );
+        assert_eq!(html_escape("<a href=\"x\">&"), "&lt;a href=&quot;x&quot;&gt;&amp;");
         assert_eq!(encode_path("/a b/ü.txt"), "/a%20b/%C3%BC.txt");
     }
 }

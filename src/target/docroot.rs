@@ -134,10 +134,7 @@ async fn disk_lookup(path: &Path, with_body: bool) -> io::Result<Node> {
 }
 
 fn is_missing(err: &io::Error) -> bool {
-    matches!(
-        err.kind(),
-        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-    )
+    matches!(err.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory)
 }
 
 /// `"/a"` -> `"/a/"`, `"/"` -> `"/"`: the prefix shared by everything inside a directory key.
@@ -169,8 +166,7 @@ pub(crate) enum BadPath {
 /// Decodes a raw URI path into a canonical key (`"/"` or `"/a/b"`): empty and `.` segments dropped,
 /// `..` refused rather than resolved, so a key can never point outside the root.
 pub(crate) fn clean_path(raw: &str) -> Result<String, BadPath> {
-    let decoded = String::from_utf8(super::codec::percent_decode(raw, false))
-        .map_err(|_| BadPath::Invalid)?;
+    let decoded = String::from_utf8(super::codec::percent_decode(raw, false)).map_err(|_| BadPath::Invalid)?;
     let mut key = String::with_capacity(decoded.len() + 1);
     for segment in decoded.split('/') {
         match segment {
@@ -211,10 +207,7 @@ mod tests {
         let Node::Dir(entries) = embedded_lookup("/") else {
             panic!("root is a directory");
         };
-        let names: Vec<_> = entries
-            .iter()
-            .map(|e| (e.name.as_str(), e.is_dir))
-            .collect();
+        let names: Vec<_> = entries.iter().map(|e| (e.name.as_str(), e.is_dir)).collect();
         assert_eq!(
             names,
             [
@@ -226,9 +219,6 @@ mod tests {
         );
         assert!(matches!(embedded_lookup("/private"), Node::Dir(e) if e.len() == 1));
         assert!(matches!(embedded_lookup("/priv"), Node::Missing));
-        assert!(matches!(
-            embedded_lookup("/test1.json"),
-            Node::File { len: 15, .. }
-        ));
+        assert!(matches!(embedded_lookup("/test1.json"), Node::File { len: 15, .. }));
     }
 }

@@ -91,10 +91,7 @@ mod tests {
 
     #[test]
     fn form_only_when_declared() {
-        let parsed = parse_body(
-            &headers("application/x-www-form-urlencoded; charset=utf-8"),
-            b"a=1",
-        );
+        let parsed = parse_body(&headers("application/x-www-form-urlencoded; charset=utf-8"), b"a=1");
         assert_eq!(parsed.form, Some(vec![("a".into(), "1".into())]));
         assert!(parsed.json.is_none());
         let parsed = parse_body(&headers("text/plain"), b"a=1");

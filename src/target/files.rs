@@ -83,10 +83,7 @@ pub(crate) fn dav_options() -> Response {
     (
         StatusCode::OK,
         [
-            (
-                HeaderName::from_static("dav"),
-                HeaderValue::from_static("1,2"),
-            ),
+            (HeaderName::from_static("dav"), HeaderValue::from_static("1,2")),
             (ALLOW, HeaderValue::from_static(ALLOWED)),
         ],
     )
@@ -140,10 +137,7 @@ async fn get(app: &AppState, key: &str, head_only: bool) -> Response {
         return text(StatusCode::NOT_FOUND, "not found\n");
     }
     (
-        [(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
+        [(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))],
         listing(key, &into_entries(entries)),
     )
         .into_response()
@@ -229,10 +223,7 @@ pub(crate) fn content_type(path: &str) -> &'static str {
 pub(crate) fn text(status: StatusCode, body: &'static str) -> Response {
     (
         status,
-        [(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        )],
+        [(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))],
         body,
     )
         .into_response()

@@ -198,9 +198,9 @@ impl TargetServer {
                 let _ = done_tx.send(());
             })
             .map_err(TargetError::Thread)?;
-        let addr = ready_rx.recv().map_err(|_| {
-            TargetError::Thread(io::Error::other("the server thread exited before binding"))
-        })??;
+        let addr = ready_rx
+            .recv()
+            .map_err(|_| TargetError::Thread(io::Error::other("the server thread exited before binding")))??;
         Ok(TargetServer {
             addr,
             state,

@@ -113,15 +113,13 @@ async fn status(Path(code): Path<String>) -> Response {
         .filter(|c| (100..=599).contains(c))
         .and_then(|c| StatusCode::from_u16(c).ok());
     match status {
-        Some(status) if status.is_informational() => text(
-            StatusCode::BAD_REQUEST,
-            "1xx status codes cannot be a final response\n",
-        ),
+        Some(status) if status.is_informational() => {
+            text(StatusCode::BAD_REQUEST, "1xx status codes cannot be a final response\n")
+        }
         // These must not carry content (RFC 9110 §15.3.5, §15.3.6, §15.4.5).
-        Some(
-            status
-            @ (StatusCode::NO_CONTENT | StatusCode::RESET_CONTENT | StatusCode::NOT_MODIFIED),
-        ) => status.into_response(),
+        Some(status @ (StatusCode::NO_CONTENT | StatusCode::RESET_CONTENT | StatusCode::NOT_MODIFIED)) => {
+            status.into_response()
+        }
         Some(status) => {
             let body = format!(
                 "{} {}\n",
@@ -157,15 +155,9 @@ async fn slow(uri: Uri) -> Response {
 
 /// Mimics the login service the original fixtures mock with `mock_login_response.json`, plus a
 /// session cookie so cookie handling can be tested across requests.
-async fn login(
-    State(app): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn login(State(app): State<Arc<AppState>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let parsed = parse_body(&headers, &body);
-    let from_pairs =
-        |pairs: Vec<(String, String)>| pairs.into_iter().find(|(n, _)| n == "name").map(|(_, v)| v);
+    let from_pairs = |pairs: Vec<(String, String)>| pairs.into_iter().find(|(n, _)| n == "name").map(|(_, v)| v);
     let name = parsed
         .form
         .and_then(from_pairs)
@@ -248,21 +240,13 @@ async fn redirect(Path(n): Path<String>) -> Response {
 }
 
 /// Counts polls per key, so a scenario's poll loop can be tested to stop exactly when ready.
-async fn poll(
-    State(app): State<Arc<AppState>>,
-    method: Method,
-    Path(key): Path<String>,
-    uri: Uri,
-) -> Response {
+async fn poll(State(app): State<Arc<AppState>>, method: Method, Path(key): Path<String>, uri: Uri) -> Response {
     if method == Method::DELETE {
         let mut polls = app.polls.lock().unwrap_or_else(PoisonError::into_inner);
         polls.remove(&key);
         return StatusCode::NO_CONTENT.into_response();
     }
-    let ready_after = match query_pairs(uri.query())
-        .iter()
-        .find(|(n, _)| n == "ready_after")
-    {
+    let ready_after = match query_pairs(uri.query()).iter().find(|(n, _)| n == "ready_after") {
         None => DEFAULT_READY_AFTER,
         Some((_, v)) => match v.parse::<u64>() {
             Ok(n) => n,
@@ -308,10 +292,7 @@ const HTML_PAGE: &str = "<!DOCTYPE html>
 
 async fn html() -> Response {
     (
-        [(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
+        [(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))],
         HTML_PAGE,
     )
         .into_response()

@@ -39,9 +39,15 @@ pub fn headers(loaded: &Loaded, base: &Path) -> Vec<String> {
                 Some(s) => {
                     let path = loaded.sources.path(s.file);
                     let shown = path.strip_prefix(base).unwrap_or(path);
-                    format!("{}:{}:{}: {sev}: {}", shown.display(), s.line, s.col, d.message)
+                    format!(
+                        "{}:{}:{}: {sev}: {}",
+                        shown.display(),
+                        s.line,
+                        s.col,
+                        hide_dir(&d.message, base)
+                    )
                 }
-                None => format!("{sev}: {}", d.message),
+                None => format!("{sev}: {}", hide_dir(&d.message, base)),
             }
         })
         .collect()
@@ -50,4 +56,13 @@ pub fn headers(loaded: &Loaded, base: &Path) -> Vec<String> {
 /// The original tool's fixtures (copied into this repo as test data).
 pub fn original_fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/original")
+}
+
+/// Replaces the (temporary) folder in a message by `<dir>`, so expectations do not depend on it.
+pub fn hide_dir(message: &str, base: &Path) -> String {
+    let mut out = message.to_string();
+    if let Ok(canonical) = base.canonicalize() {
+        out = out.replace(&canonical.display().to_string(), "<dir>");
+    }
+    out.replace(&base.display().to_string(), "<dir>")
 }

@@ -35,23 +35,16 @@ fn fast_path_for_macro_free_input() {
     let c = base();
     // Static arguments come back borrowed: no clone, no allocation.
     let args = json!({"url": "http://x/$5", "n": [1, 2, {"k": "plain $ text"}]});
-    assert!(
-        matches!(expand_value_cow(&args, &c).unwrap(), Cow::Borrowed(v) if std::ptr::eq(v, &args))
-    );
+    assert!(matches!(expand_value_cow(&args, &c).unwrap(), Cow::Borrowed(v) if std::ptr::eq(v, &args)));
     assert_eq!(
         expand_value(&args, &c).unwrap(),
         args,
         "expand_value returns an identical copy"
     );
     // Escapes must be rewritten, so they are not on the fast path.
-    assert!(
-        matches!(expand_value_cow(&json!("$$(x)"), &c).unwrap(), Cow::Owned(v) if v == json!("$(x)"))
-    );
+    assert!(matches!(expand_value_cow(&json!("$$(x)"), &c).unwrap(), Cow::Owned(v) if v == json!("$(x)")));
     // Unknown variables cannot fail macro-free input: nothing is looked up.
-    assert_eq!(
-        expand_str("plain", &Context::new()).unwrap(),
-        json!("plain")
-    );
+    assert_eq!(expand_str("plain", &Context::new()).unwrap(), json!("plain"));
     for Case {
         comment,
         input: text,
@@ -77,17 +70,9 @@ fn expand_text_and_expand_str() {
         want: (want_str, want_text),
     } in [
         case("whole int", "$(n)", (json!(42), "42")),
-        case(
-            "whole map",
-            "$(m)",
-            (json!({"a": 1, "b": "x"}), r#"{"a":1,"b":"x"}"#),
-        ),
+        case("whole map", "$(m)", (json!({"a": 1, "b": "x"}), r#"{"a":1,"b":"x"}"#)),
         case("whole string", "$(s)", (json!("hello"), "hello")),
-        case(
-            "text mode keeps surrounding whitespace",
-            " $(n) ",
-            (json!(42), " 42 "),
-        ),
+        case("text mode keeps surrounding whitespace", " $(n) ", (json!(42), " 42 ")),
         case("embedded", "n=$(n)", (json!("n=42"), "n=42")),
         case("no macros", "plain", (json!("plain"), "plain")),
         case(
@@ -96,21 +81,11 @@ fn expand_text_and_expand_str() {
             (json!("http://x/api/v1"), "http://x/api/v1"),
         ),
     ] {
-        assert_eq!(
-            expand_str(text, &c).unwrap(),
-            want_str,
-            "expand_str case: {comment}"
-        );
-        assert_eq!(
-            expand_text(text, &c).unwrap(),
-            want_text,
-            "expand_text case: {comment}"
-        );
+        assert_eq!(expand_str(text, &c).unwrap(), want_str, "expand_str case: {comment}");
+        assert_eq!(expand_text(text, &c).unwrap(), want_text, "expand_text case: {comment}");
     }
     assert_eq!(
-        expand_text("$(a)", &ctx(json!({"a": "$(a)"})))
-            .unwrap_err()
-            .to_string(),
+        expand_text("$(a)", &ctx(json!({"a": "$(a)"}))).unwrap_err().to_string(),
         "reference cycle `a -> a`"
     );
 }

@@ -113,16 +113,8 @@ fn suggestions() {
     };
     let mean = |v: &[&str]| Hint::DidYouMean(v.iter().map(|s| (*s).to_owned()).collect());
     let cases: &[Case<&str, Hint>] = &[
-        case(
-            "missing letter in the root",
-            "usr.name",
-            mean(&["user.name"]),
-        ),
-        case(
-            "transposition in the key",
-            "user.nmae",
-            mean(&["user.name"]),
-        ),
+        case("missing letter in the root", "usr.name", mean(&["user.name"])),
+        case("transposition in the key", "user.nmae", mean(&["user.name"])),
         case(
             "root only: all close roots, closest first",
             "usera",
@@ -147,12 +139,7 @@ fn suggestions() {
             "names nobody can type are never suggested",
             "odd_key",
             Hint::Available {
-                names: vec![
-                    "user".into(),
-                    "user_guid".into(),
-                    "users".into(),
-                    "a".into(),
-                ],
+                names: vec!["user".into(), "user_guid".into(), "users".into(), "a".into()],
                 more: 0,
             },
         ),
@@ -185,11 +172,7 @@ fn parse_path_segments_and_errors() {
         case("single name", "user", Ok(vec![k("user")])),
         case("underscore root", "_x9", Ok(vec![k("_x9")])),
         case("dotted", "a.b.c", Ok(vec![k("a"), k("b"), k("c")])),
-        case(
-            "indexes",
-            "a.b[2][1]",
-            Ok(vec![k("a"), k("b"), Index(2), Index(1)]),
-        ),
+        case("indexes", "a.b[2][1]", Ok(vec![k("a"), k("b"), Index(2), Index(1)])),
         case(
             "dash and digits after the root",
             "h.X-Token.0",
@@ -201,16 +184,8 @@ fn parse_path_segments_and_errors() {
             Ok(vec![k("items"), Index(10), k("id")]),
         ),
         case("empty", "", Err("the path is empty")),
-        case(
-            "double dot",
-            "a..b",
-            Err("empty segment after `.` at offset 1"),
-        ),
-        case(
-            "trailing dot",
-            "a.",
-            Err("empty segment after `.` at offset 1"),
-        ),
+        case("double dot", "a..b", Err("empty segment after `.` at offset 1")),
+        case("trailing dot", "a.", Err("empty segment after `.` at offset 1")),
         case(
             "bad char after dot",
             "a.$",
@@ -227,11 +202,7 @@ fn parse_path_segments_and_errors() {
             Err("expected a list index (digits) and `]` after `[` at offset 1"),
         ),
         case("unclosed index", "a[", Err("unclosed `[` at offset 1")),
-        case(
-            "unclosed index with digits",
-            "a[12",
-            Err("unclosed `[` at offset 1"),
-        ),
+        case("unclosed index with digits", "a[12", Err("unclosed `[` at offset 1")),
         case(
             "index overflow",
             "a[99999999999999999999999]",
@@ -247,11 +218,7 @@ fn parse_path_segments_and_errors() {
             "[0]",
             Err("must start with a letter or `_`, not `[`"),
         ),
-        case(
-            "non-ascii",
-            "é",
-            Err("must start with a letter or `_`, not `é`"),
-        ),
+        case("non-ascii", "é", Err("must start with a letter or `_`, not `é`")),
     ];
     for Case {
         comment,

@@ -282,12 +282,14 @@ fn http_kind(
     method: Option<&str>,
     has_base_url: bool,
 ) -> Option<ActivityKind> {
+    // Keep reading the other arguments when `method` is bad, so their problems are reported too.
     let method = match method {
-        Some(m) => m.to_string(),
-        None => method_arg(v, f, type_name, true)?,
+        Some(m) => Some(m.to_string()),
+        None => method_arg(v, f, type_name, true),
     };
-    let mut req = request(v, f, type_name, method, has_base_url, true)?;
+    let mut req = request(v, f, type_name, method.clone().unwrap_or_default(), has_base_url, true)?;
     req.checks = checks::http_checks(v, f);
+    method?;
     Some(ActivityKind::Http(Box::new(req)))
 }
 
