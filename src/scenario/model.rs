@@ -44,7 +44,7 @@ impl Scenario {
 }
 
 /// The `config` section.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Config {
     /// Scenario name (`config.name`, default: the file stem).
     pub name: Option<String>,
@@ -67,6 +67,27 @@ pub struct Config {
     /// Where the section was written.
     pub span: Option<Span>,
 }
+
+impl Default for Config {
+    /// The settings of a file without a `config` section.
+    fn default() -> Self {
+        Config {
+            name: None,
+            details: None,
+            tag: None,
+            base_url: None,
+            request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
+            max_errors: 0,
+            max_time: None,
+            verbose: 3,
+            ignore: None,
+            span: None,
+        }
+    }
+}
+
+/// The default `config.request_timeout`.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The `sessions` section.
 #[derive(Clone, Debug)]

@@ -48,7 +48,7 @@ pub(crate) fn warn_unknown(root: &Node, scenario: &Scenario, sources: &SourceMap
     let mut check = |node: &Node| {
         let NodeKind::Str(text) = &node.kind else { return };
         for r in references(text) {
-            if known.iter().any(|k| *k == r.root) {
+            if known.contains(&r.root) {
                 continue;
             }
             diags.push(

@@ -40,9 +40,6 @@ const SESSIONS: &[&str] = &[
 ];
 const ITEM: &[&str] = &["sequence", "repeat", "duration"];
 
-/// The default `config.request_timeout`.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Validates the whole document.
 pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
     if !file_version(v, root) {
@@ -159,8 +156,6 @@ fn file_version(v: &mut Validator, root: &Node) -> bool {
 /// `config`: the typed settings, plus every key as a context value.
 fn config(v: &mut Validator, node: &Node) -> (Config, Map<String, Value>) {
     let mut config = Config {
-        request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
-        verbose: 3,
         span: Some(node.span),
         ..Config::default()
     };
@@ -206,8 +201,8 @@ fn config(v: &mut Validator, node: &Node) -> (Config, Map<String, Value>) {
     if let Some(n) = f.take_some("base_url") {
         config.base_url = c.text(n, "base_url");
         if let Some(url) = &config.base_url {
-            let ok = url.contains("$(")
-                || ((url.starts_with("http://") || url.starts_with("https://")) && url.len() > "https://".len());
+            let host = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+            let ok = url.contains("$(") || host.is_some_and(|h| !h.is_empty() && !h.starts_with('/'));
             if !ok {
                 c.diags.push(
                     Diagnostic::error(

@@ -1,0 +1,159 @@
+//! The `stressor` binary: exit codes and output of `validate` and `serve`.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn stressor() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stressor"));
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+const VALID_WITH_WARNING: &str = "file_version: stressor#0
+config:
+  base_url: http://127.0.0.1:8082
+  nmae: typo
+scenario:
+  - sequence: main
+sequences:
+  main:
+    - activity: GetRequest
+      url: /
+";
+
+#[test]
+fn validate_exits_0_and_still_shows_warnings() {
+    let (_dir, main) = common::write_files(&[("ok.yaml", VALID_WITH_WARNING)]);
+    let out = stressor().arg("validate").arg(&main).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("ok.yaml:4:3: warning: `config.nmae` is not a setting"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("ok.yaml: ok (1 sequences, 1 activities, 1 warning(s))"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\x1b'), "no colour when stderr is not a terminal");
+}
+
+#[test]
+fn validate_exits_2_on_errors_and_checks_every_file() {
+    let (_dir, main) = common::write_files(&[
+        ("bad.yaml", &VALID_WITH_WARNING.replace("GetRequest", "GetRequst")),
+        ("ok.yaml", VALID_WITH_WARNING),
+    ]);
+    let ok = main.with_file_name("ok.yaml");
+    let out = stressor()
+        .args(["validate", "-q"])
+        .arg(&main)
+        .arg(&ok)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("bad.yaml:9:17: error: unknown activity `GetRequst`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `GetRequest`?"), "{stderr}");
+    assert!(stderr.contains("bad.yaml: 1 error(s), 1 warning(s)"), "{stderr}");
+    assert!(
+        stderr.contains("ok.yaml:4:3: warning"),
+        "the second file is checked too: {stderr}"
+    );
+}
+
+#[test]
+fn validate_reports_unreadable_files_and_usage_errors() {
+    let out = stressor()
+        .args(["validate", "/nonexistent/scenario.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("error: cannot read `/nonexistent/scenario.yaml`: file not found")
+    );
+    let out = stressor().arg("validate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "missing FILE is a usage error");
+    let out = stressor().output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "no command is a usage error");
+    let out = stressor().arg("--version").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("stressor "));
+}
+
+#[test]
+fn validate_accepts_a_directory_and_global_flags_anywhere() {
+    let (dir, _) = common::write_files(&[("scenario.yaml", VALID_WITH_WARNING)]);
+    for args in [vec!["-q", "validate"], vec!["validate", "--no-color"]] {
+        let out = stressor().args(&args).arg(dir.path()).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn validate_applies_overrides() {
+    let (_dir, main) = common::write_files(&[("s.yaml", VALID_WITH_WARNING)]);
+    let out = stressor()
+        .args(["validate", "-o", "sessions.count:0"])
+        .arg(&main)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("<-o>:1:16: error: `sessions.count` must be at least 1"));
+}
+
+#[test]
+fn serve_prints_its_address_and_answers_requests() {
+    let mut child = stressor()
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("address line")
+        .to_string();
+    let body = std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            reqwest::get(format!("{url}/test1.json"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        })
+    })
+    .join()
+    .unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(body.trim(), r#"{"foo": "bar"}"#);
+}
+
+#[test]
+fn serve_rejects_a_missing_folder() {
+    let out = stressor()
+        .args(["serve", "/nonexistent/htdocs", "--port", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/htdocs"));
+}
