@@ -5,6 +5,7 @@
 //! The built-in target server ([`target`]) lets the README, tests and benchmarks run with nothing else
 //! installed.
 
+pub mod check;
 pub mod cli;
 pub mod expand;
 pub mod scenario;
