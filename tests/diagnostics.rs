@@ -343,3 +343,29 @@ fn load_time_macro_problems() {
         ],
     );
 }
+
+#[test]
+fn static_requests_and_macro_name_problems() {
+    let mut c = Cases::default();
+    c.check(
+        "StaticRequests takes url_list, not url",
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: StaticRequests\n      url_list: [/a.css]\n      url: /b.css\n",
+        )],
+        &["s.yaml:10:7: error: `StaticRequests` has no `url` argument"],
+    );
+    let (_dir, loaded) = load_with(
+        &[(
+            "s.yaml",
+            &format!("{HEAD}    - activity: Sleep\n      duration: 0\ncontext:\n  x: $laod(users.yaml)\n"),
+        )],
+        &LoadOptions::default(),
+    );
+    let d = loaded.diagnostics.iter().next().expect("a warning");
+    assert_eq!(
+        d.message,
+        "`$laod(...)` looks like a macro, but there is no macro `laod`"
+    );
+    assert_eq!(d.label.as_deref(), Some("did you mean `$load(...)`?"));
+}

@@ -228,7 +228,10 @@ impl<'a> Expander<'a> {
                         span,
                         format!("`${other}(...)` looks like a macro, but there is no macro `{other}`"),
                     )
-                    .with_label_opt(suggest::label(other, MACROS.iter().copied()).map(|l| l.replace('`', "`$")))
+                    .with_label_opt(
+                        suggest::did_you_mean(other, MACROS.iter().copied())
+                            .map(|m| format!("did you mean `${m}(...)`?")),
+                    )
                     .with_help("load-time macros: $load(path), $env(NAME[, default]), $sleep(a[, b]), $debug()"),
                 );
                 None

@@ -351,6 +351,18 @@ fn static_requests(v: &mut Validator, f: &mut Fields, has_base_url: bool) -> Opt
         },
         None => 5,
     };
+    // The shared request reader knows `url`, `data` and `json`, which make no sense for a list of GETs.
+    for key in ["url", "data", "json"] {
+        if let Some((k, _)) = f.take_entry(key) {
+            let hint = if key == "url" {
+                "list the URLs under `url_list`"
+            } else {
+                "StaticRequests only sends GET requests"
+            };
+            v.diags
+                .push(Diagnostic::error(k.span, format!("`StaticRequests` has no `{key}` argument")).with_help(hint));
+        }
+    }
     let mut request = request(v, f, "StaticRequests", "GET".into(), has_base_url, false)?;
     request.checks.assert_status = f.take_some("assert_status").and_then(|n| checks::status_list(v, n));
     Some(ActivityKind::Static(Box::new(StaticRequests {
