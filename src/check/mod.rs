@@ -3,7 +3,150 @@
 //! Results are data: every check yields a [`CheckFailure`] describing expected vs. actual (rendering
 //! happens later, in reports). A request that could not be made at all is not a check failure; the
 //! activity layer classifies those (timeout, connect) before checks run.
+//!
+//! Everything here is pure and synchronous. The activity layer calls, in this order:
+//!
+//! 1. [`check_status`] on an HTTP response (a status failure usually makes the rest moot);
+//! 2. [`check_http`]: `assert_match_headers`, `assert_headers`, `assert_json`, `assert_html`;
+//! 3. [`check_common`] on any activity's result: `assert_match`, `assert_max_time`;
+//! 4. [`apply_stores`]: `store_json`, `store_header`, `store_regex` into the session context.
+//!
+//! Unlike the original, which stopped at the first HTTP-level failure, every check runs and all
+//! failures are returned, so one report shows everything that is wrong with a response.
+//!
+//! # Messages
+//!
+//! [`CheckFailure::message`] is one line, meant to follow "activity failed: ". Patterns, paths,
+//! header names and XPath expressions are quoted in backticks; text found in the result is an
+//! excerpt in single quotes (whitespace collapsed, at most 200 characters, see [`shorten`]):
+//!
+//! ```text
+//! HTTP status 404 Not Found (expected 2xx)
+//! HTTP status 200 OK not in [201]
+//! result does not match `Welcome`: '<html> <body>Error [...] </html>'
+//! headers do not match `.*'DAV'.*`
+//! header `X-Token` is missing
+//! header `Content-Type` does not match `json`: 'text/html'
+//! response is not JSON
+//! JSON `n` is 43, expected 42
+//! JSON `id` does not match `[0-9a-f]{4}`: 'beefy'
+//! JSON `result.guid` not found: `result` has no key `guid` (it has `id`, `name`)
+//! XPath `//*[@class='logo']` matched 0 nodes (expected at least 1)
+//! execution time 0.304s exceeds the limit of 0.1s
+//! store_json could not find `x.y` in the result: `x` is a number, not a map
+//! ```
 
+mod common;
+mod html;
+mod http;
+mod json;
 mod response;
+mod store;
+mod text;
 
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use crate::scenario::Span;
+
+pub use common::check_common;
+pub use http::{check_http, check_status};
 pub use response::{ActivityResult, Response};
+pub use store::apply_stores;
+pub use text::{canonical_header_name, shorten};
+
+/// One failed check: what was expected, what was found, and where the check was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckFailure {
+    /// Which check failed.
+    pub kind: CheckKind,
+    /// What the check wanted, as written or rendered (`[201]`, a pattern, compact JSON).
+    pub expected: String,
+    /// What the result had (`200 OK`, an excerpt of the body, compact JSON, a reason).
+    pub actual: String,
+    /// One line, lowercase start (unless it starts with an acronym), no trailing period.
+    pub message: String,
+    /// A unified diff of expected vs. actual, when one helps (`assert_json` equality).
+    pub diff: Option<String>,
+    /// Where the check was written in the scenario, when the model knows it.
+    pub span: Option<Span>,
+}
+
+impl CheckFailure {
+    /// A failure without diff or span.
+    pub fn new(
+        kind: CheckKind,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        CheckFailure {
+            kind,
+            expected: expected.into(),
+            actual: actual.into(),
+            message: message.into(),
+            diff: None,
+            span: None,
+        }
+    }
+
+    /// The same failure, located at `span`.
+    #[must_use]
+    pub fn at(mut self, span: Span) -> Self {
+        self.span = Some(span);
+        self
+    }
+
+    /// The same failure, with a unified diff.
+    #[must_use]
+    pub fn with_diff(mut self, diff: String) -> Self {
+        self.diff = Some(diff);
+        self
+    }
+}
+
+impl fmt::Display for CheckFailure {
+    /// The message.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Which check a [`CheckFailure`] comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CheckKind {
+    /// The status code (`assert_status`, or 2xx by default).
+    Status,
+    /// `assert_match` on the result text.
+    Match,
+    /// `assert_match_headers` on all headers.
+    MatchHeaders,
+    /// `assert_headers` on one header.
+    Header,
+    /// `assert_json`.
+    Json,
+    /// `assert_html`.
+    Html,
+    /// `assert_max_time`.
+    MaxTime,
+    /// `store_json`, `store_header` or `store_regex`.
+    Store,
+}
+
+impl CheckKind {
+    /// The scenario key the check is written with (`assert_status`, ...; `store_*` for stores).
+    pub fn key(self) -> &'static str {
+        match self {
+            CheckKind::Status => "assert_status",
+            CheckKind::Match => "assert_match",
+            CheckKind::MatchHeaders => "assert_match_headers",
+            CheckKind::Header => "assert_headers",
+            CheckKind::Json => "assert_json",
+            CheckKind::Html => "assert_html",
+            CheckKind::MaxTime => "assert_max_time",
+            CheckKind::Store => "store_*",
+        }
+    }
+}

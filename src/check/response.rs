@@ -24,7 +24,14 @@ pub struct Response {
 impl Response {
     /// A response with the given parts.
     pub fn new(url: String, status: u16, headers: Vec<(String, String)>, body: Vec<u8>, elapsed: Duration) -> Self {
-        Response { url, status, headers, body, elapsed, json: OnceLock::new() }
+        Response {
+            url,
+            status,
+            headers,
+            body,
+            elapsed,
+            json: OnceLock::new(),
+        }
     }
 
     /// The body as text (invalid UTF-8 replaced).
@@ -34,12 +41,17 @@ impl Response {
 
     /// The body parsed as JSON, whatever the Content-Type (as the original); parsed once, on first use.
     pub fn json(&self) -> Option<&Value> {
-        self.json.get_or_init(|| serde_json::from_slice(&self.body).ok()).as_ref()
+        self.json
+            .get_or_init(|| serde_json::from_slice(&self.body).ok())
+            .as_ref()
     }
 
     /// The first header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 

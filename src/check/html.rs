@@ -1,0 +1,104 @@
+//! `assert_html`: XPath expressions on an HTML body.
+//!
+//! The body is parsed once with skyscraper's WHATWG parser (which, like browsers and unlike lxml,
+//! inserts implicit elements such as `<tbody>`), then each XPath is applied to the whole document:
+//! `true` needs at least one node, `false` none, `N` exactly N, and a string is a regex that must be
+//! found in the text of the first node (all descendant text, trimmed; an attribute's value; an atomic
+//! result as text).
+
+use skyscraper::xpath::grammar::XpathItemTreeNode;
+use skyscraper::xpath::grammar::data_model::XpathItem;
+use skyscraper::xpath::{self, XpathItemTree};
+
+use super::text::{EXCERPT, excerpt, shorten};
+use super::{CheckFailure, CheckKind, Response};
+use crate::scenario::{HtmlCheck, HtmlExpect};
+
+/// Append the failures of `checks` on the response body to `out`.
+pub(super) fn check_html(checks: &[HtmlCheck], resp: &Response, out: &mut Vec<CheckFailure>) {
+    let Some(first) = checks.first() else { return };
+    // As the original: a JSON document is not HTML, even though the parser would accept its text
+    // (and every XPath would then fail for a less obvious reason).
+    if resp.json().is_some_and(|v| v.is_object() || v.is_array()) {
+        let failure = CheckFailure::new(
+            CheckKind::Html,
+            "HTML",
+            shorten(&resp.text(), EXCERPT),
+            "response is JSON, not HTML",
+        );
+        out.push(failure.at(first.span));
+        return;
+    }
+    let tree = match skyscraper::html::parse(&resp.text()) {
+        Ok(tree) => tree,
+        Err(err) => {
+            let message = format!("response is not HTML: {err}");
+            out.push(CheckFailure::new(CheckKind::Html, "HTML", err.to_string(), message).at(first.span));
+            return;
+        }
+    };
+    for check in checks {
+        if let Some(failure) = check_one(check, &tree) {
+            out.push(failure.at(check.span));
+        }
+    }
+}
+
+/// One `assert_html` entry against the parsed document.
+fn check_one(check: &HtmlCheck, tree: &XpathItemTree) -> Option<CheckFailure> {
+    let x = &check.xpath;
+    let fail = |expected: String, actual: String, message: String| {
+        Some(CheckFailure::new(CheckKind::Html, expected, actual, message))
+    };
+    // The loader has parsed every XPath already; these errors are for models built elsewhere.
+    let parsed = match xpath::parse(x) {
+        Ok(p) => p,
+        Err(err) => return fail(x.clone(), err.to_string(), format!("invalid XPath `{x}`: {err}")),
+    };
+    let items = match parsed.apply(tree) {
+        Ok(items) => items,
+        Err(err) => return fail(x.clone(), err.to_string(), format!("XPath `{x}` failed: {err}")),
+    };
+    let found = items.len();
+    let matched = |expected: &str| {
+        let message = format!("XPath `{x}` matched {} (expected {expected})", nodes(found));
+        fail(expected.to_owned(), nodes(found), message)
+    };
+    match &check.expect {
+        HtmlExpect::Exists if found == 0 => matched("at least 1"),
+        HtmlExpect::Absent if found > 0 => matched("none"),
+        HtmlExpect::Count(n) if found as u64 != *n => matched(&n.to_string()),
+        HtmlExpect::TextMatches(p) => {
+            let Some(item) = items.iter().next() else {
+                return matched(&format!("a node whose text matches `{}`", p.source));
+            };
+            let text = item_text(item, tree);
+            if p.regex.is_match(&text) {
+                return None;
+            }
+            let message = format!("XPath `{x}` text does not match `{}`: {}", p.source, excerpt(&text));
+            fail(p.source.clone(), text, message)
+        }
+        _ => None,
+    }
+}
+
+/// `0 nodes`, `1 node`, `2 nodes`.
+fn nodes(n: usize) -> String {
+    if n == 1 {
+        "1 node".to_owned()
+    } else {
+        format!("{n} nodes")
+    }
+}
+
+/// The text a `"regex"` expectation is matched against.
+fn item_text(item: &XpathItem<'_>, tree: &XpathItemTree) -> String {
+    match item {
+        // `//a/@href`: the value is what users mean; the data model's text content is empty.
+        XpathItem::Node(XpathItemTreeNode::AttributeNode(attr)) => attr.value.clone(),
+        XpathItem::Node(node) => node.text_content(tree).trim().to_owned(),
+        XpathItem::AnyAtomicType(atomic) => atomic.to_string(),
+        XpathItem::Function(function) => function.to_string(),
+    }
+}

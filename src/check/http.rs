@@ -1,0 +1,109 @@
+//! Checks on an HTTP response: the status code and the headers; [`check_http`] also runs the body
+//! checks of [`super::json`] and [`super::html`].
+
+use super::text::{excerpt, py_repr};
+use super::{CheckFailure, CheckKind, Response, html, json};
+use crate::scenario::HttpChecks;
+
+/// Check the status code.
+///
+/// Without `assert_status`, any 2xx is success (redirects were followed by the client, so a 3xx
+/// here is one it could not follow) and anything else fails:
+/// `HTTP status 404 Not Found (expected 2xx)`. With `assert_status`, exactly the listed codes pass,
+/// so a 200 can fail: `HTTP status 200 OK not in [201]`. Codes without a standard reason phrase are
+/// shown bare (`HTTP status 599 (expected 2xx)`).
+pub fn check_status(checks: &HttpChecks, resp: &Response) -> Option<CheckFailure> {
+    let status = resp.status;
+    let actual = status_text(status);
+    match &checks.assert_status {
+        None if (200..300).contains(&status) => None,
+        None => Some(CheckFailure::new(
+            CheckKind::Status,
+            "2xx",
+            &actual,
+            format!("HTTP status {actual} (expected 2xx)"),
+        )),
+        Some(accepted) if accepted.contains(&status) => None,
+        Some(accepted) => {
+            let codes: Vec<String> = accepted.iter().map(u16::to_string).collect();
+            let expected = format!("[{}]", codes.join(", "));
+            let message = format!("HTTP status {actual} not in {expected}");
+            Some(CheckFailure::new(CheckKind::Status, expected, actual, message))
+        }
+    }
+}
+
+/// `404 Not Found`, or just `599` when the code has no standard reason phrase.
+fn status_text(status: u16) -> String {
+    match ::http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
+        Some(reason) => format!("{status} {reason}"),
+        None => status.to_string(),
+    }
+}
+
+/// Run every header and body check and return all failures, in this order: `assert_match_headers`,
+/// `assert_headers` (in the order written), `assert_json`, `assert_html`. The status is checked
+/// separately by [`check_status`].
+///
+/// - `assert_match_headers`: a regex **search** on the headers rendered like the original's Python
+///   dict, `{'Content-Type': 'text/html', 'DAV': '1, 2'}` ([`render_headers`]).
+/// - `assert_headers`: each named header (case-insensitive) must be present and the regex must be
+///   found in its value.
+/// - `assert_json`: see [`super::json`]; a body that is not JSON is a single failure.
+/// - `assert_html`: see [`super::html`]; a body that is not HTML is a single failure.
+pub fn check_http(checks: &HttpChecks, resp: &Response) -> Vec<CheckFailure> {
+    let mut out = Vec::new();
+    if let Some(p) = &checks.assert_match_headers {
+        let rendered = render_headers(&resp.headers);
+        if !p.regex.is_match(&rendered) {
+            let message = format!("headers do not match `{}`", p.source);
+            out.push(CheckFailure::new(CheckKind::MatchHeaders, &p.source, rendered, message).at(p.span));
+        }
+    }
+    for (name, p) in &checks.assert_headers {
+        let failure = match resp.header(name) {
+            None => CheckFailure::new(
+                CheckKind::Header,
+                &p.source,
+                "(missing)",
+                format!("header `{name}` is missing"),
+            ),
+            Some(value) if p.regex.is_match(value) => continue,
+            Some(value) => {
+                let message = format!("header `{name}` does not match `{}`: {}", p.source, excerpt(value));
+                CheckFailure::new(CheckKind::Header, &p.source, value, message)
+            }
+        };
+        out.push(failure.at(p.span));
+    }
+    json::check_json(&checks.assert_json, resp, &mut out);
+    html::check_html(&checks.assert_html, resp, &mut out);
+    out
+}
+
+/// The headers as the original showed them: Python's repr of a dict, `{'Name': 'value', ...}`.
+///
+/// Names are used as stored (the client canonicalizes them, see
+/// [`super::canonical_header_name`]). A header that occurs several times appears once, at its first
+/// position, with its values joined by `, ` (what `requests` did), so patterns see one entry per
+/// name.
+pub(crate) fn render_headers(headers: &[(String, String)]) -> String {
+    let mut merged: Vec<(&str, String)> = Vec::with_capacity(headers.len());
+    for (name, value) in headers {
+        match merged.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            Some((_, joined)) => {
+                joined.push_str(", ");
+                joined.push_str(value);
+            }
+            None => merged.push((name, value.clone())),
+        }
+    }
+    let entries: Vec<String> = merged
+        .iter()
+        .map(|(name, value)| format!("{}: {}", py_repr(name), py_repr(value)))
+        .collect();
+    format!("{{{}}}", entries.join(", "))
+}

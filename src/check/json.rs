@@ -1,0 +1,206 @@
+//! `assert_json`: values at dotted paths of a JSON body; and [`find`], the path walk that
+//! `store_json` shares.
+//!
+//! The body counts as JSON whenever it parses as JSON, whatever the `Content-Type` (as the original).
+//! A string expectation is a regex that must match the value's whole text ([`render_text`]: strings
+//! without quotes, `true`, `42`, compact JSON for maps and lists); anything else must equal the value,
+//! and a mismatch carries a unified diff of the two pretty-printed.
+
+use serde_json::Value;
+use similar::TextDiff;
+
+use super::text::{EXCERPT, excerpt, shorten};
+use super::{CheckFailure, CheckKind, Response};
+use crate::expand::{Segment, parse_path, render_text};
+use crate::scenario::{JsonCheck, JsonExpect};
+
+/// How much of a value a mismatch message shows (the full values are in `expected`/`actual`).
+const VALUE_EXCERPT: usize = 100;
+
+/// How many keys a "has no key" reason lists before `...`.
+const MAX_KEYS: usize = 8;
+
+/// Append the failures of `checks` on the response body to `out`.
+pub(super) fn check_json(checks: &[JsonCheck], resp: &Response, out: &mut Vec<CheckFailure>) {
+    let Some(first) = checks.first() else { return };
+    let Some(root) = resp.json() else {
+        // One failure for the whole `assert_json`: every entry would say the same.
+        let failure = CheckFailure::new(
+            CheckKind::Json,
+            "JSON",
+            shorten(&resp.text(), EXCERPT),
+            "response is not JSON",
+        );
+        out.push(failure.at(first.span));
+        return;
+    };
+    for check in checks {
+        if let Some(failure) = check_one(check, root) {
+            out.push(failure.at(check.span));
+        }
+    }
+}
+
+/// One `assert_json` entry against the parsed body.
+fn check_one(check: &JsonCheck, root: &Value) -> Option<CheckFailure> {
+    let path = &check.path;
+    let value = match find(root, path) {
+        Ok(v) => v,
+        Err(reason) => {
+            let expected = match &check.expect {
+                JsonExpect::Matches(p) => p.source.clone(),
+                JsonExpect::Equals(v) => compact(v),
+            };
+            let message = format!("JSON `{path}` not found: {reason}");
+            return Some(CheckFailure::new(CheckKind::Json, expected, reason, message));
+        }
+    };
+    match &check.expect {
+        JsonExpect::Matches(p) => {
+            // The loader anchored the regex (`^(?:...)$`), so this is a whole-value match.
+            let text = render_text(value);
+            if p.regex.is_match(&text) {
+                return None;
+            }
+            let message = format!("JSON `{path}` does not match `{}`: {}", p.source, excerpt(&text));
+            Some(CheckFailure::new(CheckKind::Json, &p.source, text, message))
+        }
+        JsonExpect::Equals(expected) => {
+            if json_eq(expected, value) {
+                return None;
+            }
+            let (want, got) = (compact(expected), compact(value));
+            let message = format!(
+                "JSON `{path}` is {}, expected {}",
+                shorten(&got, VALUE_EXCERPT),
+                shorten(&want, VALUE_EXCERPT)
+            );
+            Some(CheckFailure::new(CheckKind::Json, want, got, message).with_diff(json_diff(expected, value)))
+        }
+    }
+}
+
+/// Equality of JSON values where numbers compare by value: YAML `1.0` and a JSON `1` are the same
+/// number to the user, though `serde_json` keeps them apart. Integers compare exactly (no `f64`
+/// rounding of large ids); maps compare regardless of key order.
+pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            if let (Some(x), Some(y)) = (x.as_i64(), y.as_i64()) {
+                x == y
+            } else if let (Some(x), Some(y)) = (x.as_u64(), y.as_u64()) {
+                x == y
+            } else {
+                x.as_f64() == y.as_f64()
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_eq(x, y)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Compact JSON (`{"a":1}`), as the value appears on the wire; strings keep their quotes, which shows
+/// a `"42"` vs. `42` type mismatch.
+fn compact(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// A unified diff of `expected` vs. `actual`, both pretty-printed, with headers `expected`/`actual`.
+pub(crate) fn json_diff(expected: &Value, actual: &Value) -> String {
+    // A final newline on both sides keeps `\ No newline at end of file` out of the diff.
+    let want = pretty(expected) + "\n";
+    let got = pretty(actual) + "\n";
+    TextDiff::from_lines(&want, &got)
+        .unified_diff()
+        .header("expected", "actual")
+        .to_string()
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+/// The value at a dotted path (`result.user_guid`, `items[0].id`, `items.0`) in `root`.
+///
+/// The syntax is that of `$(var)` paths ([`parse_path`]); a dotted all-digit segment indexes a list,
+/// as in `$(items.0)`. On failure, the reason names the deepest part of the path that exists and
+/// what it holds, e.g. `` `result` has no key `guid` (it has `id`, `name`) ``.
+pub(crate) fn find<'v>(root: &'v Value, path: &str) -> Result<&'v Value, String> {
+    let segments = parse_path(path).map_err(|e| e.to_string())?;
+    let mut cur = root;
+    // The text of the path walked so far; rebuilt from the segments, so it reads as written.
+    let mut walked = String::new();
+    for seg in &segments {
+        let next = match (cur, seg) {
+            (Value::Object(map), Segment::Key(key)) => map.get(key).ok_or_else(|| {
+                let keys = if map.is_empty() {
+                    "it is empty".to_owned()
+                } else {
+                    list_keys(map)
+                };
+                format!("{} has no key `{key}` ({keys})", describe(&walked))
+            }),
+            (Value::Array(list), Segment::Index(i)) => index(list, *i, &walked),
+            (Value::Array(list), Segment::Key(key)) if key.bytes().all(|b| b.is_ascii_digit()) => {
+                index(list, key.parse().unwrap_or(usize::MAX), &walked)
+            }
+            (other, Segment::Index(_)) => Err(format!("{} is {}, not a list", describe(&walked), type_name(other))),
+            (other, Segment::Key(_)) => Err(format!("{} is {}, not a map", describe(&walked), type_name(other))),
+        }?;
+        match seg {
+            Segment::Key(key) if walked.is_empty() => walked.push_str(key),
+            Segment::Key(key) => {
+                walked.push('.');
+                walked.push_str(key);
+            }
+            Segment::Index(i) => walked.push_str(&format!("[{i}]")),
+        }
+        cur = next;
+    }
+    Ok(cur)
+}
+
+/// Element `i` of `list` (found at `walked`), or a reason naming the list's length.
+fn index<'v>(list: &'v [Value], i: usize, walked: &str) -> Result<&'v Value, String> {
+    list.get(i).ok_or_else(|| {
+        let has = match list.len() {
+            0 => "it is empty".to_owned(),
+            1 => "it has 1 item".to_owned(),
+            n => format!("it has {n} items"),
+        };
+        format!("{} has no index {i} ({has})", describe(walked))
+    })
+}
+
+/// How a reason names a point of the path: `` `a.b` ``, or "the top level" for the root.
+fn describe(walked: &str) -> String {
+    if walked.is_empty() {
+        "the top level".to_owned()
+    } else {
+        format!("`{walked}`")
+    }
+}
+
+/// `` it has `a`, `b`, ... `` for a non-empty map.
+fn list_keys(map: &serde_json::Map<String, Value>) -> String {
+    let mut keys: Vec<String> = map.keys().take(MAX_KEYS).map(|k| format!("`{k}`")).collect();
+    if map.len() > MAX_KEYS {
+        keys.push("...".to_owned());
+    }
+    format!("it has {}", keys.join(", "))
+}
+
+/// A value's type with article, for reasons.
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a bool",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+    }
+}

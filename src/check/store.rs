@@ -1,0 +1,116 @@
+//! `store_json`, `store_header` and `store_regex`: copying values from a result into the context.
+
+use serde_json::Value;
+
+use super::json::find;
+use super::text::{EXCERPT, excerpt, shorten};
+use super::{ActivityResult, CheckFailure, CheckKind};
+use crate::expand::Context;
+use crate::scenario::{Store, StoreSource};
+
+/// Apply `stores` in order: each one that finds its value sets `ctx[var]`; each one that does not
+/// yields a [`CheckKind::Store`] failure and leaves the variable as it was (a stale value from an
+/// earlier pass stays, as in the original; the failure makes the activity an error anyway).
+///
+/// - `store_json` (`Json(path)`): the value at the dotted path of [`ActivityResult::json`], typed
+///   (a number stays a number). The result must be JSON (an HTTP body that parses, or a value).
+/// - `store_header` (`Header(name)`): the response header, case-insensitive, as a string. Only an
+///   HTTP response has headers.
+/// - `store_regex` (`Regex(p)`): searched in [`ActivityResult::text`]; group 1 if the regex has a
+///   group, else the whole match, as a string.
+pub fn apply_stores(stores: &[Store], result: &ActivityResult, ctx: &mut Context) -> Vec<CheckFailure> {
+    let mut out = Vec::new();
+    for store in stores {
+        match lookup(&store.source, result) {
+            Ok(value) => {
+                ctx.insert(store.var.clone(), value);
+            }
+            Err(Miss { actual, message }) => {
+                let failure = CheckFailure::new(CheckKind::Store, expected(&store.source), actual, message);
+                out.push(failure.at(store.span));
+            }
+        }
+    }
+    out
+}
+
+/// Why a store found nothing: what the result had instead, and the message.
+struct Miss {
+    actual: String,
+    message: String,
+}
+
+fn miss(actual: impl Into<String>, message: String) -> Miss {
+    Miss {
+        actual: actual.into(),
+        message,
+    }
+}
+
+/// What a store looks for, as written (`expected` of its failure).
+fn expected(source: &StoreSource) -> &str {
+    match source {
+        StoreSource::Json(path) => path,
+        StoreSource::Header(name) => name,
+        StoreSource::Regex(p) => &p.source,
+    }
+}
+
+/// The value a store copies, or why there is none.
+fn lookup(source: &StoreSource, result: &ActivityResult) -> Result<Value, Miss> {
+    match source {
+        StoreSource::Json(path) => {
+            let Some(root) = result.json() else {
+                let text = result.text();
+                let message = format!(
+                    "store_json could not find `{path}` in the result (not JSON): {}",
+                    excerpt(&text)
+                );
+                return Err(miss(shorten(&text, EXCERPT), message));
+            };
+            find(root, path).cloned().map_err(|reason| {
+                let message = format!("store_json could not find `{path}` in the result: {reason}");
+                miss(reason, message)
+            })
+        }
+        StoreSource::Header(name) => {
+            let ActivityResult::Response(resp) = result else {
+                let message =
+                    format!("store_header could not find header `{name}`: the result is not an HTTP response");
+                return Err(miss("(no response)", message));
+            };
+            match resp.header(name) {
+                Some(value) => Ok(Value::String(value.to_owned())),
+                None => Err(miss(
+                    "(missing)",
+                    format!("store_header could not find header `{name}` in the response"),
+                )),
+            }
+        }
+        StoreSource::Regex(p) => {
+            let text = result.text();
+            let Some(caps) = p.regex.captures(&text) else {
+                let message = format!(
+                    "store_regex found no match for `{}` in the result: {}",
+                    p.source,
+                    excerpt(&text)
+                );
+                return Err(miss(shorten(&text, EXCERPT), message));
+            };
+            let has_group = p.regex.captures_len() > 1;
+            match caps.get(usize::from(has_group)) {
+                Some(m) => Ok(Value::String(m.as_str().to_owned())),
+                // `a(b)?`: the match succeeded without its group; storing "" would hide that.
+                None => {
+                    let whole = caps.get(0).map_or("", |m| m.as_str());
+                    let message = format!(
+                        "store_regex `{}` matched {}, but its group 1 captured nothing",
+                        p.source,
+                        excerpt(whole)
+                    );
+                    Err(miss(whole, message))
+                }
+            }
+        }
+    }
+}
