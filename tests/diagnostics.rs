@@ -268,6 +268,14 @@ fn activity_problems() {
         ],
     );
     c.check(
+        "a $(var) in a check pattern is literal, so it is a warning",
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: GetRequest\n      url: /\n      assert_match: \"hi $(user.name)\"\n",
+        )],
+        &["s.yaml:10:25: warning: `$(user.name)` in `assert_match` is not expanded"],
+    );
+    c.check(
         "unknown $(var) is a warning",
         &[(
             "s.yaml",
