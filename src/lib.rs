@@ -5,8 +5,10 @@
 //! The built-in target server ([`target`]) lets the README, tests and benchmarks run with nothing else
 //! installed.
 
+pub mod activity;
 pub mod check;
 pub mod cli;
 pub mod expand;
+pub mod redact;
 pub mod scenario;
 pub mod target;

@@ -4,7 +4,7 @@
 //! time stay JSON values or [`Param::Template`]s and are expanded per execution; everything that can be
 //! checked at load time (regexes, XPath, durations, scripts, paths) has been checked.
 
-use super::source::Span;
+use super::source::{SourceMap, Span};
 use regex::Regex;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -452,6 +452,31 @@ pub struct ScriptOrigin {
     pub span: Span,
     /// Columns to add to Rhai's column (the block scalar's indentation).
     pub indent: u32,
+}
+
+impl ScriptOrigin {
+    /// Maps a position inside the script text (as Rhai reports it: 1-based line and column) to the
+    /// file the script was written in: an inline `script: |` block maps to the scenario line of that
+    /// script line, a `.rhai` file to its own line. Without a line, the script's start is returned.
+    /// Used both for compile errors at load time and for run-time errors.
+    pub fn span_of(&self, sources: &SourceMap, pos: rhai::Position) -> Span {
+        let Some(line) = pos.line() else {
+            return self.span;
+        };
+        let col = pos.position().unwrap_or(1);
+        let file_line = self.span.line + line as u32 - 1;
+        let file_col = self.indent + col as u32;
+        let offset = sources
+            .get(self.span.file)
+            .map_or(0, |f| f.offset_of(file_line, file_col));
+        Span {
+            file: self.span.file,
+            line: file_line,
+            col: file_col,
+            offset,
+            len: 1,
+        }
+    }
 }
 
 /// All thresholds of a scenario.

@@ -14,10 +14,16 @@ use std::sync::{Arc, LazyLock};
 /// The hint shown when a script that does not compile looks like Python.
 pub const RHAI_HINT: &str = "RunScript bodies are Rhai, not Python: declare variables with `let`, end statements with `;`, and use `print(x)` (see the README, \"RunScript\")";
 
-/// An engine for compile checks only (scripts run in the runner's sandboxed engine).
+/// The hint shown when a script uses what the sandbox leaves out.
+pub const SANDBOX_HINT: &str = "RunScript scripts are sandboxed: `eval` and `import` are not available";
+
+/// An engine for compile checks only (scripts run in the runner's sandboxed engine,
+/// `crate::activity::script`). `eval` and `import` are rejected here, at load time.
 pub(super) fn compile_engine() -> rhai::Engine {
     let mut engine = rhai::Engine::new_raw();
     engine.set_max_expr_depths(64, 32);
+    engine.disable_symbol("eval");
+    engine.disable_symbol("import");
     engine
 }
 
@@ -102,10 +108,12 @@ pub(super) fn run_script(v: &mut Validator, f: &mut Fields) -> Option<ActivityKi
             origin,
         }))),
         Err(err) => {
-            let span = script_span(v, origin, err.position());
+            let span = origin.span_of(v.sources, err.position());
             let message = err.err_type().to_string();
             let mut d = Diagnostic::error(span, format!("RunScript does not compile: {message}"));
-            if looks_like_python(&text) {
+            if message.contains("'eval'") || message.contains("'import'") {
+                d = d.with_help(SANDBOX_HINT);
+            } else if looks_like_python(&text) {
                 d = d.with_help(RHAI_HINT);
             }
             v.diags.push(d);
@@ -142,6 +150,14 @@ fn origin_of(v: &Validator, node: &Node) -> ScriptOrigin {
             indent: 0,
         };
     };
+    // `script: $load(x.rhai)`: the node is the whole .rhai file, whose first character may well be a
+    // quote or `|` (a closure) without meaning a YAML block.
+    if file.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("rhai")) {
+        return ScriptOrigin {
+            span: node.span,
+            indent: 0,
+        };
+    }
     let at = file.text.get(node.span.offset..).unwrap_or("");
     if at.starts_with(['|', '>']) {
         let line = node.span.line + 1;
@@ -163,26 +179,6 @@ fn origin_of(v: &Validator, node: &Node) -> ScriptOrigin {
     ScriptOrigin {
         span: node.span,
         indent: node.span.col - 1 + quoted,
-    }
-}
-
-/// Maps a Rhai position inside a script to the scenario file.
-pub(crate) fn script_span(v: &Validator, origin: ScriptOrigin, pos: rhai::Position) -> Span {
-    let (Some(line), col) = (pos.line(), pos.position().unwrap_or(1)) else {
-        return origin.span;
-    };
-    let file_line = origin.span.line + line as u32 - 1;
-    let file_col = origin.indent + col as u32;
-    let offset = v
-        .sources
-        .get(origin.span.file)
-        .map_or(0, |f| f.offset_of(file_line, file_col));
-    Span {
-        file: origin.span.file,
-        line: file_line,
-        col: file_col,
-        offset,
-        len: 1,
     }
 }
 

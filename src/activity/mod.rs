@@ -1,0 +1,4 @@
+//! Executing activities; one file per activity kind.
+
+pub mod debug;
+pub mod script;
