@@ -177,16 +177,17 @@ pub fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
                 span.col,
                 d.message
             );
-            let line = f.line_text(span.line);
+            let raw = f.line_text(span.line);
             let line_start = f.offset_of(span.line, 1);
-            let start = span.offset.saturating_sub(line_start).min(line.len());
-            let end = (start + span.len.max(1)).min(line.len()).max(start);
+            let start = span.offset.saturating_sub(line_start).min(raw.len());
+            let end = (start + span.len.max(1)).min(raw.len()).max(start);
+            let (line, start, end) = printable(raw, start, end);
             let mut annotation = AnnotationKind::Primary.span(start..end);
             if let Some(label) = &d.label {
                 annotation = annotation.label(label);
             }
             let mut group = Group::with_level(level.clone()).element(
-                Snippet::source(line)
+                Snippet::source(&line)
                     .line_start(span.line as usize)
                     .fold(false)
                     .annotation(annotation),
@@ -206,4 +207,60 @@ pub fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         }
     }
     out
+}
+
+/// The line as it can be drawn: control characters, tabs and Unicode line separators (which YAML may
+/// treat as line breaks, but a terminal or the snippet renderer would not) become visible single
+/// characters, and the caret range is moved to the same characters of the new text, on char boundaries.
+fn printable(line: &str, start: usize, end: usize) -> (String, usize, usize) {
+    let mut out = String::with_capacity(line.len());
+    let (mut new_start, mut new_end) = (None, None);
+    for (i, c) in line.char_indices() {
+        if new_start.is_none() && i >= start {
+            new_start = Some(out.len());
+        }
+        if new_end.is_none() && i >= end {
+            new_end = Some(out.len());
+        }
+        match c {
+            '\t' => out.push(' '),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    let new_start = new_start.unwrap_or(out.len());
+    let new_end = new_end.unwrap_or(out.len()).max(new_start);
+    (out, new_start, new_end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_lines_keep_carets_on_char_boundaries() {
+        let (line, s, e) = printable("a\u{2028}é\tb", 1, 6);
+        assert_eq!(line, "a\u{fffd}é b");
+        assert_eq!(&line[s..e], "\u{fffd}é");
+        let (line, s, e) = printable("😀x", 1, 3);
+        assert_eq!(
+            (line.as_str(), s, e),
+            ("😀x", 4, 4),
+            "a start inside a character moves to the next one"
+        );
+    }
+
+    #[test]
+    fn renders_spans_at_awkward_characters_without_panicking() {
+        let mut sources = SourceMap::default();
+        let id = sources.add("s.yaml", "k: \"a\u{85}b\u{2028}😀\r\u{1}x\"\n");
+        for offset in 0..20 {
+            for len in [0, 1, 3, 50] {
+                let span = sources.get(id).unwrap().span_at(id, offset, len);
+                let d = Diagnostic::error(span, "m").with_label("l");
+                let text = render_one(&d, &sources, false);
+                assert!(text.starts_with("s.yaml:"), "{text}");
+            }
+        }
+    }
 }
