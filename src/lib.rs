@@ -10,5 +10,8 @@ pub mod check;
 pub mod cli;
 pub mod expand;
 pub mod redact;
+pub mod report;
+pub mod run;
 pub mod scenario;
+pub mod stats;
 pub mod target;

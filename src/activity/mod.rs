@@ -1,4 +1,289 @@
-//! Executing activities; one file per activity kind.
+//! Executing activities: one file per activity kind, plus the session state they share.
+//!
+//! [`execute`] runs one activity for one session: it expands `$(var)`s, performs the work (HTTP
+//! request, static fetches, polling, sleep, script), applies every check and store, and returns an
+//! [`Executed`] record with the timing and, on failure, one [`ActivityError`] that lists every failed
+//! check. It never panics on user input and never prints, except for `$debug()` and script `print`,
+//! whose purpose is printing.
 
+pub mod client;
 pub mod debug;
+pub mod error;
+pub mod http;
+mod poll;
 pub mod script;
+mod static_requests;
+
+pub use client::{SessionClient, TlsConfigs};
+pub use error::{ActivityError, ErrorClass};
+
+use crate::check::{self, ActivityResult, CheckFailure, CheckKind, Response};
+use crate::expand::Context;
+use crate::scenario::{Activity, ActivityKind, Param, SleepArgs, SourceMap};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// Everything of a session that activities read or change.
+pub struct SessionState {
+    /// `t01`, `t02`, ...
+    pub session_id: String,
+    /// The session's variables.
+    pub context: Context,
+    /// The session's HTTP clients (own cookie jar).
+    pub client: SessionClient,
+    /// `sessions.basic_auth`.
+    pub basic_auth: bool,
+    /// The user's `(name, password)` for basic auth.
+    pub user_auth: Option<(String, Option<String>)>,
+    /// `config.request_timeout`.
+    pub request_timeout: Option<Duration>,
+    /// `sessions.verify_ssl`.
+    pub verify_ssl: bool,
+    /// `-n`: no requests, no sleeps.
+    pub dry_run: bool,
+    /// Keep `last_result` in the context (only when the scenario mentions it: converting every
+    /// response body to a context value costs time on the hot path).
+    pub keep_last_result: bool,
+}
+
+/// Read-only state shared by all sessions of a run.
+pub struct Shared {
+    /// The files of the scenario, to name script error locations.
+    pub sources: std::sync::Arc<SourceMap>,
+    /// The sandboxed script engine.
+    pub scripts: script::ScriptEngine,
+}
+
+/// Lets a stop request cut sleeps and polls short.
+#[derive(Clone, Debug)]
+pub struct Interrupt(watch::Receiver<bool>);
+
+impl Interrupt {
+    /// Fires when the watched value becomes true.
+    pub fn new(rx: watch::Receiver<bool>) -> Self {
+        Interrupt(rx)
+    }
+
+    /// An interrupt that never fires.
+    pub fn never() -> Self {
+        let (tx, rx) = watch::channel(false);
+        std::mem::forget(tx);
+        Interrupt(rx)
+    }
+
+    /// Whether it has fired.
+    pub fn fired(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Waits until it fires.
+    pub async fn wait(&mut self) {
+        let _ = self.0.wait_for(|v| *v).await;
+    }
+
+    /// Sleeps for `d`; false when interrupted first.
+    pub async fn sleep(&mut self, d: Duration) -> bool {
+        if self.fired() {
+            return false;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(d) => true,
+            _ = self.wait() => false,
+        }
+    }
+}
+
+/// One sub-request of an activity (a StaticRequests URL), recorded under its own name.
+#[derive(Clone, Debug)]
+pub struct SubRequest {
+    /// The URL as written (after expansion).
+    pub label: String,
+    /// Its time.
+    pub elapsed: Duration,
+    /// Its error class, if it failed.
+    pub error: Option<ErrorClass>,
+}
+
+/// What happened when an activity ran.
+#[derive(Clone, Debug, Default)]
+pub struct Executed {
+    /// Wall time of the activity, checks included.
+    pub elapsed: Duration,
+    /// The failure, if any.
+    pub error: Option<ActivityError>,
+    /// Request body bytes sent.
+    pub bytes_sent: u64,
+    /// Response body bytes received.
+    pub bytes_received: u64,
+    /// Cut short by a stop request (not an error, not recorded).
+    pub interrupted: bool,
+    /// StaticRequests' individual URLs.
+    pub sub_requests: Vec<SubRequest>,
+}
+
+/// Runs one activity.
+pub async fn execute(
+    activity: &Activity,
+    state: &mut SessionState,
+    shared: &Shared,
+    interrupt: &mut Interrupt,
+) -> Executed {
+    let started = Instant::now();
+    let mut out = Executed::default();
+    let result = match &activity.kind {
+        ActivityKind::Http(req) => {
+            if state.dry_run {
+                Ok(mock_result(activity))
+            } else {
+                match http::prepare(req, &req.url, state) {
+                    Err(e) => Err(e),
+                    Ok(p) => {
+                        out.bytes_sent = p.body.as_ref().map_or(0, |b| b.0.len() as u64);
+                        http::send(p, state).await.map(|resp| {
+                            out.bytes_received = resp.body.len() as u64;
+                            ActivityResult::Response(resp)
+                        })
+                    }
+                }
+            }
+        }
+        ActivityKind::Static(s) => static_requests::run(s, state, &mut out)
+            .await
+            .map(|()| ActivityResult::Nothing),
+        ActivityKind::Poll(p) => poll::run(p, state, interrupt, &mut out).await,
+        ActivityKind::Sleep(args) => match sleep_duration(args, &state.context) {
+            Ok(d) => {
+                if !state.dry_run && !interrupt.sleep(d).await {
+                    out.interrupted = true;
+                }
+                Ok(ActivityResult::Nothing)
+            }
+            Err(e) => Err(e),
+        },
+        ActivityKind::Script(s) => {
+            match shared
+                .scripts
+                .run(s, &mut state.context, &shared.sources, &state.session_id)
+            {
+                Ok(output) => Ok(output.result.map_or(ActivityResult::Nothing, ActivityResult::Value)),
+                Err(e) => Err(ActivityError::new(ErrorClass::Script, e.to_string())),
+            }
+        }
+        ActivityKind::Debug => {
+            println!("{}", debug::debug_dump(&state.context, &state.session_id));
+            Ok(ActivityResult::Nothing)
+        }
+    };
+    match result {
+        Err(e) => out.error = Some(e),
+        Ok(result) => {
+            let elapsed = started.elapsed();
+            let mut failures = Vec::new();
+            if let (ActivityResult::Response(resp), ActivityKind::Http(req)) = (&result, &activity.kind) {
+                failures.extend(check::check_status(&req.checks, resp));
+                failures.extend(check::check_http(&req.checks, resp));
+            }
+            failures.extend(check::check_common(&activity.common, &result, elapsed));
+            failures.extend(check::apply_stores(
+                &activity.common.stores,
+                &result,
+                &mut state.context,
+            ));
+            if !failures.is_empty() {
+                out.error = Some(failure_error(&failures, &result));
+            }
+            if state.keep_last_result {
+                state.context.insert("last_result".into(), last_result(&result));
+            }
+        }
+    }
+    out.elapsed = started.elapsed();
+    out
+}
+
+/// One error for all failed checks of an activity: `status` when the status was wrong, else `assertion`.
+pub fn failure_error(failures: &[CheckFailure], result: &ActivityResult) -> ActivityError {
+    let class = if failures.iter().any(|f| f.kind == CheckKind::Status) {
+        ErrorClass::Status
+    } else {
+        ErrorClass::Assertion
+    };
+    let message = failures
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let response = match result {
+        ActivityResult::Response(r) => Some(describe_response(r)),
+        _ => None,
+    };
+    ActivityError {
+        class,
+        message,
+        response,
+    }
+}
+
+/// A short, secret-free description of a response: status line, content type and a body excerpt.
+pub fn describe_response(r: &Response) -> String {
+    let reason = reqwest::StatusCode::from_u16(r.status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    let ct = r.header("Content-Type").unwrap_or("-");
+    format!(
+        "HTTP {} {reason}, {} bytes, {ct}: {}",
+        r.status,
+        r.body.len(),
+        check::shorten(&r.text(), 300)
+    )
+}
+
+fn mock_result(activity: &Activity) -> ActivityResult {
+    ActivityResult::Value(
+        activity
+            .common
+            .mock_result
+            .clone()
+            .unwrap_or_else(|| Value::String("dummy_result".into())),
+    )
+}
+
+fn last_result(result: &ActivityResult) -> Value {
+    match result {
+        ActivityResult::Nothing => Value::Null,
+        ActivityResult::Value(v) => v.clone(),
+        ActivityResult::Response(r) => r
+            .json()
+            .cloned()
+            .unwrap_or_else(|| Value::String(r.text().into_owned())),
+    }
+}
+
+/// The duration of a Sleep: fixed, or uniformly random between `duration` and `duration_2`.
+pub fn sleep_duration(args: &SleepArgs, ctx: &Context) -> Result<Duration, ActivityError> {
+    let resolve = |p: &Param<Duration>, key: &str| -> Result<Duration, ActivityError> {
+        match p {
+            Param::Fixed(d) => Ok(*d),
+            Param::Template(t) => Ok(http::template_duration(t, ctx, key)?.unwrap_or_default()),
+        }
+    };
+    let low = resolve(&args.duration, "duration")?;
+    match &args.duration_2 {
+        None => Ok(low),
+        Some(p) => {
+            let high = resolve(p, "duration_2")?;
+            Ok(random_between(low, high))
+        }
+    }
+}
+
+/// A uniformly random duration in `[a, b]` (either order).
+pub fn random_between(a: Duration, b: Duration) -> Duration {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    if lo == hi {
+        return lo;
+    }
+    Duration::from_secs_f64(rand::random_range(lo.as_secs_f64()..=hi.as_secs_f64()))
+}

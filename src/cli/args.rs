@@ -35,6 +35,8 @@ pub struct GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a scenario and print a summary (exit 0 pass, 1 errors, 2 invalid, 3 interrupted).
+    Run(RunArgs),
     /// Check scenario files and print every problem found (exit 2 if any error).
     Validate(ValidateArgs),
     /// Run the built-in target server (static files, echo, /status, /slow, in-memory PUT/DELETE, login).
@@ -50,6 +52,38 @@ pub struct ValidateArgs {
     /// Override a config, sessions or context value: NAME:VALUE (repeatable).
     #[arg(short = 'o', long = "option", value_name = "NAME:VALUE")]
     pub options: Vec<String>,
+}
+
+/// `stressor run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file (a directory means DIR/scenario.yaml).
+    pub scenario: PathBuf,
+    /// Override a config, sessions or context value: NAME:VALUE (repeatable).
+    #[arg(short = 'o', long = "option", value_name = "NAME:VALUE")]
+    pub options: Vec<String>,
+    /// Dry run: send no request, sleep no sleep (scripts run; HTTP activities return `mock_result`).
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// One session, one pass per scenario item (a quick functional check).
+    #[arg(long)]
+    pub single: bool,
+    /// Stop starting new work after this many errors (overrides config.max_errors; 0 = unlimited).
+    #[arg(long, value_name = "N")]
+    pub max_errors: Option<u64>,
+    /// Stop starting new work after this run time, e.g. 30s or 2m (overrides config.max_time).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
+    pub max_time: Option<std::time::Duration>,
+    /// Start the built-in target server in-process on a free port and point `base_url` at it.
+    #[arg(long)]
+    pub serve: bool,
+    /// How long `end` sequences may run after a stop request.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg, default_value = "10s")]
+    pub grace: std::time::Duration,
+}
+
+fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
+    crate::scenario::duration::parse_duration(text)
 }
 
 /// `stressor serve`.

@@ -5,6 +5,7 @@
 //! usage or scenario, 3 interrupted, 4 inconclusive.
 
 mod args;
+mod run;
 mod serve;
 mod validate;
 
@@ -69,6 +70,7 @@ pub fn main() -> ExitCode {
     };
     let out = Output::from_cli(&cli);
     let exit = match &cli.command {
+        Command::Run(args) => run::run(args, out),
         Command::Validate(args) => validate::run(args, out),
         Command::Serve(args) => serve::run(args, out),
     };

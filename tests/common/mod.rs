@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod run;
+
 use std::path::{Path, PathBuf};
 use stressor::scenario::{LoadOptions, Loaded, load_file};
 

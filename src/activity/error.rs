@@ -1,0 +1,88 @@
+//! How an activity failed: the error class every report groups by, and a message without secrets.
+
+use std::fmt;
+
+/// The classes errors are counted and reported by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorClass {
+    /// The server answered with a status the activity does not accept.
+    Status,
+    /// A check or store on the result failed.
+    Assertion,
+    /// The request (or a poll) ran out of time.
+    Timeout,
+    /// The request could not be made: connection refused, DNS, TLS, an invalid URL or header.
+    Connect,
+    /// A RunScript failed.
+    Script,
+    /// A `$(var)` could not be expanded.
+    Variable,
+    /// The run was stopped while the activity was in progress.
+    Stopped,
+}
+
+impl ErrorClass {
+    /// Every class, in report order.
+    pub const ALL: [ErrorClass; 7] = [
+        ErrorClass::Status,
+        ErrorClass::Assertion,
+        ErrorClass::Timeout,
+        ErrorClass::Connect,
+        ErrorClass::Script,
+        ErrorClass::Variable,
+        ErrorClass::Stopped,
+    ];
+
+    /// The lowercase name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Status => "status",
+            ErrorClass::Assertion => "assertion",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Connect => "connect",
+            ErrorClass::Script => "script",
+            ErrorClass::Variable => "variable",
+            ErrorClass::Stopped => "stopped",
+        }
+    }
+
+    /// Position in [`ErrorClass::ALL`], for counters kept in arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failed activity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActivityError {
+    /// What kind of failure.
+    pub class: ErrorClass,
+    /// One or more lines saying what went wrong (all failed checks of the activity, one per line).
+    pub message: String,
+    /// A short rendering of the response (status line and body excerpt), when there was one.
+    pub response: Option<String>,
+}
+
+impl ActivityError {
+    /// An error without a response.
+    pub fn new(class: ErrorClass, message: impl Into<String>) -> Self {
+        ActivityError {
+            class,
+            message: message.into(),
+            response: None,
+        }
+    }
+}
+
+impl fmt::Display for ActivityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.class, self.message)
+    }
+}

@@ -1,0 +1,255 @@
+//! Sending one HTTP request: arguments expanded against the session context, the URL resolved against
+//! `base_url` (RFC 3986 reference resolution, as the original's `urljoin`), the body read completely,
+//! and transport failures classified as `timeout` or `connect`.
+
+use super::SessionState;
+use super::error::{ActivityError, ErrorClass};
+use crate::check::{Response, canonical_header_name};
+use crate::expand::{self, Context, render_text};
+use crate::scenario::{HttpRequest, Param};
+use reqwest::Url;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// A request ready to send (all variables expanded).
+#[derive(Debug)]
+pub struct Prepared {
+    /// Method.
+    pub method: reqwest::Method,
+    /// Absolute URL.
+    pub url: Url,
+    /// Query parameters.
+    pub params: Vec<(String, String)>,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// Body and its content type.
+    pub body: Option<(Vec<u8>, Option<&'static str>)>,
+    /// Basic auth.
+    pub auth: Option<(String, Option<String>)>,
+    /// Timeout; `None` = none.
+    pub timeout: Option<Duration>,
+    /// Verify TLS certificates.
+    pub verify: bool,
+}
+
+fn variable_error(err: expand::ExpandError) -> ActivityError {
+    ActivityError::new(ErrorClass::Variable, err.to_string())
+}
+
+/// Expands a request's arguments against the context.
+pub fn prepare(req: &HttpRequest, url: &str, state: &SessionState) -> Result<Prepared, ActivityError> {
+    let ctx = &state.context;
+    let url = resolve_url(url, ctx)?;
+    let method = reqwest::Method::from_bytes(req.method.as_bytes())
+        .map_err(|_| ActivityError::new(ErrorClass::Connect, format!("invalid HTTP method `{}`", req.method)))?;
+    let params = match &req.params {
+        Some(v) => pairs(&expand::expand_value(v, ctx).map_err(variable_error)?, "params")?,
+        None => Vec::new(),
+    };
+    let headers = match &req.headers {
+        Some(v) => pairs(&expand::expand_value(v, ctx).map_err(variable_error)?, "headers")?,
+        None => Vec::new(),
+    };
+    let body = match (&req.data, &req.json) {
+        (Some(data), _) => match expand::expand_value(data, ctx).map_err(variable_error)? {
+            Value::Object(map) => {
+                let form: Vec<(String, String)> = pairs(&Value::Object(map), "data")?;
+                let encoded = serde_urlencoded::to_string(&form)
+                    .map_err(|e| ActivityError::new(ErrorClass::Connect, format!("cannot encode `data`: {e}")))?;
+                Some((encoded.into_bytes(), Some("application/x-www-form-urlencoded")))
+            }
+            other => Some((render_text(&other).into_bytes(), None)),
+        },
+        (None, Some(json)) => {
+            let value = expand::expand_value(json, ctx).map_err(variable_error)?;
+            let bytes = serde_json::to_vec(&value)
+                .map_err(|e| ActivityError::new(ErrorClass::Connect, format!("cannot encode `json`: {e}")))?;
+            Some((bytes, Some("application/json")))
+        }
+        (None, None) => None,
+    };
+    let auth = match &req.auth {
+        Some(v) => auth_pair(&expand::expand_value(v, ctx).map_err(variable_error)?)?,
+        None if state.basic_auth => state.user_auth.clone(),
+        None => None,
+    };
+    let timeout = match &req.timeout {
+        None => state.request_timeout,
+        Some(Param::Fixed(t)) => *t,
+        Some(Param::Template(t)) => template_duration(t, ctx, "timeout")?,
+    };
+    let verify = match &req.verify {
+        None => state.verify_ssl,
+        Some(Param::Fixed(v)) => *v,
+        Some(Param::Template(t)) => match expand::expand_str(t, ctx).map_err(variable_error)? {
+            Value::Bool(b) => b,
+            other => {
+                return Err(ActivityError::new(
+                    ErrorClass::Variable,
+                    format!("`verify` must be true or false, `{t}` gave {}", render_text(&other)),
+                ));
+            }
+        },
+    };
+    Ok(Prepared {
+        method,
+        url,
+        params,
+        headers,
+        body,
+        auth,
+        timeout,
+        verify,
+    })
+}
+
+/// Resolves a (template) URL: absolute URLs are used as they are, relative ones are joined to the
+/// context's `base_url` (which `-o base_url:...` and `context.base_url` can change).
+pub fn resolve_url(template: &str, ctx: &Context) -> Result<Url, ActivityError> {
+    let url = expand::expand_text(template, ctx).map_err(variable_error)?;
+    if url.contains("://") {
+        return Url::parse(&url)
+            .map_err(|e| ActivityError::new(ErrorClass::Connect, format!("invalid URL `{url}`: {e}")));
+    }
+    let base = match ctx.get("base_url") {
+        Some(Value::String(b)) => expand::expand_text(b, ctx).map_err(variable_error)?,
+        _ => {
+            return Err(ActivityError::new(
+                ErrorClass::Variable,
+                format!("relative URL `{url}` but there is no `base_url` to resolve it against"),
+            ));
+        }
+    };
+    let base = Url::parse(&base)
+        .map_err(|e| ActivityError::new(ErrorClass::Connect, format!("invalid base_url `{base}`: {e}")))?;
+    base.join(&url)
+        .map_err(|e| ActivityError::new(ErrorClass::Connect, format!("cannot join `{url}` to `{base}`: {e}")))
+}
+
+/// A duration from a template: a number of seconds or a duration string.
+pub fn template_duration(template: &str, ctx: &Context, key: &str) -> Result<Option<Duration>, ActivityError> {
+    let value = expand::expand_str(template, ctx).map_err(variable_error)?;
+    let text = match &value {
+        Value::Null => return Ok(None),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        other => render_text(other),
+    };
+    crate::scenario::duration::parse_duration(&text)
+        .map(Some)
+        .map_err(|why| {
+            ActivityError::new(
+                ErrorClass::Variable,
+                format!("`{key}` from `{template}` is not a duration: {why}"),
+            )
+        })
+}
+
+/// A mapping as name/value pairs; list values repeat the name (`a=1&a=2`), null values are skipped.
+fn pairs(value: &Value, key: &str) -> Result<Vec<(String, String)>, ActivityError> {
+    let Value::Object(map) = value else {
+        return Err(ActivityError::new(
+            ErrorClass::Variable,
+            format!(
+                "`{key}` must be a mapping, but its variable gave `{}`",
+                render_text(value)
+            ),
+        ));
+    };
+    let mut out = Vec::with_capacity(map.len());
+    for (k, v) in map {
+        match v {
+            Value::Null => {}
+            Value::Array(items) => out.extend(items.iter().map(|i| (k.clone(), render_text(i)))),
+            other => out.push((k.clone(), render_text(other))),
+        }
+    }
+    Ok(out)
+}
+
+fn auth_pair(value: &Value) -> Result<Option<(String, Option<String>)>, ActivityError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Array(items) if items.len() == 2 => {
+            let password = match &items[1] {
+                Value::Null => None,
+                other => Some(render_text(other)),
+            };
+            Ok(Some((render_text(&items[0]), password)))
+        }
+        other => Err(ActivityError::new(
+            ErrorClass::Variable,
+            format!(
+                "`auth` must be [name, password], got {}",
+                crate::check::shorten(&render_text(other), 60)
+            ),
+        )),
+    }
+}
+
+/// Sends a prepared request and reads the whole response.
+pub async fn send(p: Prepared, state: &SessionState) -> Result<Response, ActivityError> {
+    let client = state
+        .client
+        .get(p.verify)
+        .map_err(|e| ActivityError::new(ErrorClass::Connect, e))?;
+    let mut builder = client.request(p.method, p.url.clone());
+    if !p.params.is_empty() {
+        builder = builder.query(&p.params);
+    }
+    for (name, value) in &p.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    if let Some((body, content_type)) = p.body {
+        if let Some(ct) =
+            content_type.filter(|_| !p.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")))
+        {
+            builder = builder.header("Content-Type", ct);
+        }
+        builder = builder.body(body);
+    }
+    if let Some((user, password)) = p.auth {
+        builder = builder.basic_auth(user, password);
+    }
+    if let Some(t) = p.timeout {
+        builder = builder.timeout(t);
+    }
+    let started = Instant::now();
+    let resp = builder.send().await.map_err(|e| transport_error(&e, p.timeout))?;
+    let status = resp.status().as_u16();
+    let url = resp.url().to_string();
+    let headers: Vec<(String, String)> = resp
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                canonical_header_name(n.as_str()),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = resp.bytes().await.map_err(|e| transport_error(&e, p.timeout))?;
+    Ok(Response::new(url, status, headers, body.to_vec(), started.elapsed()))
+}
+
+/// Classifies a transport failure and describes it with its root cause (reqwest's own message alone
+/// says little: "error sending request").
+pub fn transport_error(err: &reqwest::Error, timeout: Option<Duration>) -> ActivityError {
+    let mut message = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = s.source();
+    }
+    if err.is_timeout() {
+        let limit = timeout
+            .map(|t| format!(" (timeout {})", crate::scenario::duration::format_duration(t)))
+            .unwrap_or_default();
+        return ActivityError::new(ErrorClass::Timeout, format!("request timed out{limit}: {message}"));
+    }
+    ActivityError::new(ErrorClass::Connect, message)
+}

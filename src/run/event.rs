@@ -1,0 +1,92 @@
+//! Run events for whoever listens (the library's subscribers, the progress line, the monitor).
+//!
+//! The runner knows an [`EventSink`], not a reporter. With no sink, nothing is built or sent.
+
+use super::control::StopReason;
+use crate::activity::ActivityError;
+use std::time::Duration;
+
+/// Something that happened during a run.
+#[derive(Clone, Debug)]
+pub enum RunEvent {
+    /// The run started.
+    RunStarted {
+        /// Scenario name.
+        scenario: String,
+        /// Number of sessions.
+        sessions: u32,
+    },
+    /// A session started.
+    SessionStarted {
+        /// `t01`...
+        session_id: String,
+        /// The user's name.
+        user: String,
+    },
+    /// A sequence pass started.
+    SequenceStarted {
+        /// Session.
+        session_id: String,
+        /// Sequence name.
+        sequence: String,
+        /// 1-based pass.
+        pass: u64,
+    },
+    /// An activity finished.
+    ActivityFinished {
+        /// Session.
+        session_id: String,
+        /// The plan's activity id.
+        activity: usize,
+        /// 1-based pass of its sequence.
+        pass: u64,
+        /// Time taken.
+        elapsed: Duration,
+        /// The failure, if any.
+        error: Option<ActivityError>,
+    },
+    /// A sequence pass finished.
+    SequenceFinished {
+        /// Session.
+        session_id: String,
+        /// Sequence name.
+        sequence: String,
+        /// 1-based pass.
+        pass: u64,
+        /// Time taken.
+        elapsed: Duration,
+        /// Errors during the pass.
+        errors: u64,
+    },
+    /// A session finished.
+    SessionFinished {
+        /// Session.
+        session_id: String,
+        /// Errors of the session.
+        errors: u64,
+    },
+    /// A stop was requested (graceful unless `hard`).
+    Stopping {
+        /// Why.
+        reason: StopReason,
+        /// Whether `end` is interrupted too.
+        hard: bool,
+    },
+    /// The run finished.
+    RunFinished {
+        /// Wall time.
+        elapsed: Duration,
+    },
+}
+
+/// Receives run events; called from session tasks, so it must be cheap and thread-safe.
+pub trait EventSink: Send + Sync {
+    /// Handles one event.
+    fn event(&self, event: &RunEvent);
+}
+
+impl<F: Fn(&RunEvent) + Send + Sync> EventSink for F {
+    fn event(&self, event: &RunEvent) {
+        self(event)
+    }
+}

@@ -1,0 +1,375 @@
+//! Running a scenario: sessions, their schedule, stop requests and limits.
+//!
+//! ```text
+//!            ┌────────────── coordinator (run) ───────────────┐
+//!  signals ─►│ select!: all sessions done | Ctrl-C/SIGTERM     │
+//!  max_time ►│          | max_time | grace period after stop   │──► RunReport
+//!            └──┬──────────────┬──────────────┬────────────────┘
+//!               │ spawn (ramp-up offsets)      │ RunControl (stop levels, error budget)
+//!          ┌────▼────┐    ┌────▼────┐     ┌────▼────┐
+//!          │ session │    │ session │ ... │ session │  each owns its context, HTTP client and
+//!          │   t01   │    │   t02   │     │   tNN   │  stats (Arc<Mutex<..>> only it locks)
+//!          └─────────┘    └─────────┘     └─────────┘
+//! ```
+//!
+//! "What one session does" ([`Session`]) is separate from "when sessions start" (the closed-model
+//! schedule below: session *i* starts at *i* × `ramp_up_delay`), so an arrival-rate schedule can drive
+//! the same sessions. A first Ctrl-C / SIGTERM (or [`StopHandle::stop`]) stops new work and lets `end`
+//! run for up to [`RunOptions::grace`]; a second one, or the end of the grace period, stops at once.
+//! Results are never lost: session stats live outside the session tasks.
+
+mod control;
+mod event;
+mod plan;
+mod report;
+mod session;
+
+pub use control::{RunControl, StopReason};
+pub use event::{EventSink, RunEvent};
+pub use plan::{ActivityInfo, Plan, label};
+pub use report::{ErrorRecord, RunReport};
+pub use session::Session;
+
+use crate::activity::{Shared, TlsConfigs, script::ScriptEngine};
+use crate::scenario::{Delay, Scenario, SourceMap};
+use crate::stats::SessionStats;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+/// How to run.
+#[derive(Clone, Default)]
+pub struct RunOptions {
+    /// `-n`: send no request, sleep no sleep (scripts still run).
+    pub dry_run: bool,
+    /// `--single`: one session, one pass per scenario item.
+    pub single: bool,
+    /// `--max-errors`: overrides `config.max_errors` when set.
+    pub max_errors: Option<u64>,
+    /// `--max-time`: overrides `config.max_time` when set.
+    pub max_time: Option<Duration>,
+    /// How long `end` may run after a stop request (default 10 s).
+    pub grace: Option<Duration>,
+    /// Listen for Ctrl-C and SIGTERM.
+    pub handle_signals: bool,
+    /// Lets another task stop the run.
+    pub stop: Option<StopHandle>,
+    /// Receives run events.
+    pub events: Option<Arc<dyn EventSink>>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("dry_run", &self.dry_run)
+            .field("single", &self.single)
+            .field("max_errors", &self.max_errors)
+            .field("max_time", &self.max_time)
+            .field("grace", &self.grace)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The default time `end` sequences get after a stop request.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
+
+/// Stops a run from outside: the first call is graceful, the second immediate.
+#[derive(Clone, Debug, Default)]
+pub struct StopHandle {
+    tx: Arc<tokio::sync::watch::Sender<u8>>,
+}
+
+impl StopHandle {
+    /// A new handle.
+    pub fn new() -> Self {
+        StopHandle {
+            tx: Arc::new(tokio::sync::watch::channel(0).0),
+        }
+    }
+
+    /// Requests a stop (graceful first, then hard).
+    pub fn stop(&self) {
+        self.tx.send_modify(|n| *n = n.saturating_add(1));
+    }
+
+    fn subscribe(&self) -> tokio::sync::watch::Receiver<u8> {
+        self.tx.subscribe()
+    }
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// TLS could not be set up.
+    #[error("failed to set up TLS: {0}")]
+    Tls(String),
+}
+
+/// Everything sessions share.
+pub struct RunEnv {
+    /// The plan.
+    pub plan: Plan,
+    /// Options.
+    pub options: RunOptions,
+    /// Stop state and error budget.
+    pub control: RunControl,
+    /// TLS configurations for session clients.
+    pub tls: TlsConfigs,
+    /// Script engine and sources.
+    pub shared: Shared,
+    /// Event receiver.
+    pub events: Option<Arc<dyn EventSink>>,
+    /// When the run started.
+    pub started: Instant,
+}
+
+impl RunEnv {
+    /// Sends an event built only when someone listens.
+    pub fn emit(&self, event: impl FnOnce() -> RunEvent) {
+        if let Some(sink) = &self.events {
+            sink.event(&event());
+        }
+    }
+}
+
+/// Runs a loaded scenario and returns what it measured.
+pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunOptions) -> Result<RunReport, RunError> {
+    let tls = TlsConfigs::new().map_err(RunError::Tls)?;
+    let max_errors = options.max_errors.unwrap_or(scenario.config.max_errors);
+    let max_time = options.max_time.or(scenario.config.max_time);
+    let grace = options.grace.unwrap_or(DEFAULT_GRACE);
+    let count = if options.single {
+        1
+    } else {
+        scenario.sessions.count.max(1) as usize
+    };
+    let env = Arc::new(RunEnv {
+        plan: Plan::new(scenario.clone(), sources.clone()),
+        control: RunControl::new(max_errors),
+        tls,
+        shared: Shared {
+            sources,
+            scripts: ScriptEngine::new(Default::default()),
+        },
+        events: options.events.clone(),
+        options,
+        started: Instant::now(),
+    });
+    let started_at = SystemTime::now();
+    env.emit(|| RunEvent::RunStarted {
+        scenario: scenario.name.clone(),
+        sessions: count as u32,
+    });
+
+    let users = &scenario.sessions.users;
+    let mut handles = Vec::with_capacity(count);
+    let mut all_stats = Vec::with_capacity(count);
+    let mut offset = Duration::ZERO;
+    for i in 0..count {
+        let user = &users[i % users.len()];
+        let session = Session::new(i, user, &env);
+        all_stats.push(session.stats());
+        let env2 = env.clone();
+        let start_after = offset;
+        handles.push(tokio::spawn(async move {
+            if !start_after.is_zero() && !env2.control.interrupt(false).sleep(start_after).await {
+                return;
+            }
+            session.run_scenario(env2).await;
+        }));
+        offset += match scenario.sessions.ramp_up_delay {
+            Delay::Fixed(d) => d,
+            Delay::Range(a, b) => crate::activity::random_between(a, b),
+        };
+    }
+
+    coordinate(&env, handles, max_time, grace).await;
+
+    let elapsed = env.started.elapsed();
+    env.emit(|| RunEvent::RunFinished { elapsed });
+    Ok(build_report(&env, &all_stats, started_at, elapsed, count as u32))
+}
+
+/// Waits for the sessions while watching signals, the time limit and stop requests.
+async fn coordinate(
+    env: &RunEnv,
+    mut handles: Vec<tokio::task::JoinHandle<()>>,
+    max_time: Option<Duration>,
+    grace: Duration,
+) {
+    let all_done = async {
+        for h in handles.iter_mut() {
+            let _ = h.await;
+        }
+    };
+    tokio::pin!(all_done);
+    let deadline = max_time.map(|t| tokio::time::Instant::from_std(env.started + t));
+    let mut grace_end: Option<tokio::time::Instant> = None;
+    let mut stop_rx = env.options.stop.as_ref().map(StopHandle::subscribe);
+    let mut signals = Signals::new(env.options.handle_signals);
+    loop {
+        tokio::select! {
+            _ = &mut all_done => break,
+            _ = sleep_until_opt(deadline), if !env.control.stopping() => {
+                env.control.stop(StopReason::MaxTime);
+                env.emit(|| RunEvent::Stopping { reason: StopReason::MaxTime, hard: false });
+            }
+            _ = env.control.stopped(), if grace_end.is_none() => {
+                grace_end = Some(tokio::time::Instant::now() + grace);
+            }
+            _ = sleep_until_opt(grace_end), if !env.control.hard_stopped() => {
+                let reason = env.control.reason().unwrap_or(StopReason::Requested);
+                env.control.hard_stop(reason);
+                env.emit(|| RunEvent::Stopping { reason, hard: true });
+                break;
+            }
+            n = signals.next() => escalate(env, StopReason::Interrupted, n),
+            n = next_stop(&mut stop_rx) => escalate(env, StopReason::Requested, n),
+        }
+    }
+    if env.control.hard_stopped() {
+        // Give in-flight work a moment to notice, then abort what is left; stats survive in SharedStats.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        for h in &handles {
+            h.abort();
+        }
+    }
+}
+
+/// The first stop request is graceful; the second stops at once.
+fn escalate(env: &RunEnv, reason: StopReason, count: u32) {
+    if count >= 2 {
+        env.control.hard_stop(reason);
+    } else {
+        env.control.stop(reason);
+    }
+    env.emit(|| RunEvent::Stopping {
+        reason,
+        hard: env.control.hard_stopped(),
+    });
+}
+
+async fn sleep_until_opt(t: Option<tokio::time::Instant>) {
+    match t {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_stop(rx: &mut Option<tokio::sync::watch::Receiver<u8>>) -> u32 {
+    match rx {
+        Some(rx) => match rx.changed().await {
+            Ok(()) => u32::from(*rx.borrow()),
+            Err(_) => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
+}
+
+/// Ctrl-C and SIGTERM, counted.
+struct Signals {
+    enabled: bool,
+    count: u32,
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new(enabled: bool) -> Self {
+        Signals {
+            enabled,
+            count: 0,
+            #[cfg(unix)]
+            term: if enabled {
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok()
+            } else {
+                None
+            },
+        }
+    }
+
+    async fn next(&mut self) -> u32 {
+        if !self.enabled {
+            return std::future::pending().await;
+        }
+        #[cfg(unix)]
+        {
+            let term = async {
+                match &mut self.term {
+                    Some(t) => {
+                        t.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        self.count += 1;
+        self.count
+    }
+}
+
+fn build_report(
+    env: &RunEnv,
+    all: &[session::SharedStats],
+    started_at: SystemTime,
+    elapsed: Duration,
+    sessions: u32,
+) -> RunReport {
+    let plan = &env.plan;
+    let scenario = &plan.scenario;
+    let mut merged = SessionStats::new(plan.activities.len(), scenario.sequences.len());
+    let mut errors = Vec::new();
+    for s in all {
+        let guard = match s.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        merged.merge(&guard.0);
+        errors.extend(guard.1.iter().cloned());
+    }
+    errors.sort_by_key(|e| e.at);
+    // A sequence's errors are the errors of its activities.
+    let mut sequences: Vec<(String, crate::stats::Stats)> = scenario
+        .sequences
+        .iter()
+        .map(|s| s.name.clone())
+        .zip(merged.sequences)
+        .collect();
+    for (info, stats) in plan.activities.iter().zip(&merged.activities) {
+        if let Some(seq) = sequences.iter_mut().find(|(n, _)| *n == info.sequence) {
+            for (a, b) in seq.1.errors.iter_mut().zip(stats.errors) {
+                *a += b;
+            }
+        }
+    }
+    RunReport {
+        scenario: scenario.name.clone(),
+        tag: scenario.config.tag.clone(),
+        base_url: scenario
+            .context
+            .get("base_url")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        started_at: Some(started_at),
+        elapsed,
+        sessions,
+        activities: plan.activities.iter().cloned().zip(merged.activities).collect(),
+        sub_requests: merged
+            .sub_requests
+            .into_iter()
+            .map(|((aid, url), s)| (aid, url, s))
+            .collect(),
+        sequences,
+        total: merged.total,
+        errors,
+        stop: env.control.reason(),
+        dry_run: env.options.dry_run,
+    }
+}
