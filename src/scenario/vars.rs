@@ -80,7 +80,6 @@ pub(crate) fn warn_unknown(root: &Node, scenario: &Scenario, sources: &SourceMap
             }
         }
     }
-    drop(check);
     for (key, value) in literal {
         warn_literal_macros(&key, value, sources, diags);
     }
