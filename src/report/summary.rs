@@ -3,7 +3,6 @@
 //! measurements issue.
 
 use crate::run::RunReport;
-use crate::scenario::duration::format_duration;
 use comfy_table::{CellAlignment, Table, presets};
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -116,6 +115,6 @@ fn fmt_time(d: Duration) -> String {
     } else if d.as_micros() >= 1000 {
         format!("{:.1}ms", d.as_secs_f64() * 1e3)
     } else {
-        format_duration(d)
+        format!("{}us", d.as_micros())
     }
 }
