@@ -157,3 +157,87 @@ fn serve_rejects_a_missing_folder() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/htdocs"));
 }
+
+const RUN_OK: &str = "file_version: stressor#0
+config:
+  base_url: http://127.0.0.1:8082
+sessions:
+  count: 2
+  users: [{name: ann, password: hunter22}]
+scenario:
+  - sequence: main
+sequences:
+  main:
+    - activity: GetRequest
+      url: /test1.json
+      assert_json: {foo: bar}
+    - activity: $debug()
+";
+
+#[test]
+fn run_exits_0_on_success_and_debug_redacts_secrets() {
+    let (_dir, main) = common::write_files(&[("ok.yaml", RUN_OK)]);
+    let out = stressor()
+        .args(["run", "--serve", "--single"])
+        .arg(&main)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("[t01] $debug() context:"), "{stdout}");
+    assert!(stdout.contains("\"password\": \"***\""), "{stdout}");
+    assert!(!stdout.contains("hunter22"), "the password never appears: {stdout}");
+    assert!(stdout.contains("Result: ok"), "{stdout}");
+}
+
+#[test]
+fn run_exits_1_on_errors_2_on_invalid_files_and_honours_limits() {
+    let failing = RUN_OK.replace("/test1.json", "/status/500");
+    let (_dir, main) = common::write_files(&[("bad.yaml", &failing), ("invalid.yaml", "file_version: stressor#0\n")]);
+    let out = stressor()
+        .args(["run", "--serve", "-q", "--max-errors", "1"])
+        .arg(&main)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("status: "), "{stdout}");
+    assert!(
+        stdout.contains("HTTP status 500 Internal Server Error (expected 2xx)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Result: FAILED"), "{stdout}");
+    let out = stressor()
+        .args(["run"])
+        .arg(main.with_file_name("invalid.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was run"));
+    let out = stressor()
+        .args(["run", "--serve", "--max-time", "soon"])
+        .arg(&main)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a bad duration is a usage error");
+}
+
+#[test]
+fn run_dry_run_needs_no_server() {
+    let (_dir, main) = common::write_files(&[(
+        "ok.yaml",
+        &RUN_OK.replace(
+            "assert_json: {foo: bar}",
+            "mock_result: {foo: bar}\n      assert_json: {foo: bar}",
+        ),
+    )]);
+    let out = stressor().args(["run", "-n"]).arg(&main).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("Dry run"), "{stdout}");
+}

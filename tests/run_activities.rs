@@ -190,3 +190,50 @@ async fn an_unknown_variable_at_run_time_fails_that_activity_only() {
         e.message
     );
 }
+
+#[tokio::test]
+async fn every_failed_check_of_an_activity_is_listed_in_one_error() {
+    let checks = "      assert_match: \"Hello stressor\"\n      assert_headers: {Content-Type: html}\n      assert_html:\n        \"//li[@class='item']\": 3\n        \"//div[@id='main']\": \"^Hello\"\n      store_regex: {title: \"<title>(.*?)</title>\"}\n";
+    let failing = "      assert_match: \"Goodbye\"\n      assert_headers: {Content-Type: json, X-Missing: .}\n      assert_html:\n        \"//li[@class='item']\": 4\n        \"//div[@id='nope']\": true\n      assert_max_time: 0s\n      store_regex: {title: \"<nope>(.*?)</nope>\"}\n";
+    let report = run_main(&format!(
+        "    - activity: GetRequest\n      url: /html\n{checks}    - activity: GetRequest\n      url: /html\n{failing}"
+    ))
+    .await;
+    assert_eq!(counts(&report, "main", 0), (1, 0), "{:?}", report.errors);
+    assert_eq!(counts(&report, "main", 1), (1, 1));
+    let e = &report.errors[0];
+    assert_eq!(e.class.to_string(), "assertion");
+    let lines: Vec<&str> = e.message.lines().collect();
+    assert_eq!(lines.len(), 7, "{}", e.message);
+    assert!(
+        lines[0].starts_with("header `Content-Type` does not match `json`: 'text/html"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines[1], "header `X-Missing` is missing");
+    assert_eq!(lines[2], "XPath `//li[@class='item']` matched 3 nodes (expected 4)");
+    assert_eq!(
+        lines[3],
+        "XPath `//div[@id='nope']` matched 0 nodes (expected at least 1)"
+    );
+    assert!(
+        lines[4].starts_with("result does not match `Goodbye`: '"),
+        "{}",
+        lines[4]
+    );
+    assert!(
+        lines[5].starts_with("execution time ") && lines[5].ends_with("exceeds the limit of 0s"),
+        "{}",
+        lines[5]
+    );
+    assert!(
+        lines[6].starts_with("store_regex found no match for `<nope>(.*?)</nope>`"),
+        "{}",
+        lines[6]
+    );
+    assert!(
+        e.response.as_deref().unwrap_or("").starts_with("HTTP 200 OK"),
+        "{:?}",
+        e.response
+    );
+}
