@@ -6,6 +6,7 @@
 //! without quotes, `true`, `42`, compact JSON for maps and lists); anything else must equal the value,
 //! and a mismatch carries a unified diff of the two pretty-printed.
 
+use crate::expand::type_name;
 use serde_json::Value;
 use similar::TextDiff;
 
@@ -191,16 +192,4 @@ fn list_keys(map: &serde_json::Map<String, Value>) -> String {
         keys.push("...".to_owned());
     }
     format!("it has {}", keys.join(", "))
-}
-
-/// A value's type with article, for reasons.
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a bool",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a map",
-    }
 }

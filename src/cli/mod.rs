@@ -58,6 +58,17 @@ impl Output {
     }
 }
 
+/// The multi-threaded tokio runtime commands run on; a failure is reported here, once.
+fn runtime() -> Result<tokio::runtime::Runtime, Exit> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| {
+            eprintln!("error: cannot start the async runtime: {err}");
+            Exit::Failed
+        })
+}
+
 /// Runs the CLI with the process arguments.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

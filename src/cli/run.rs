@@ -10,12 +10,9 @@ use std::sync::Arc;
 
 /// Runs the command.
 pub fn run(args: &RunArgs, out: Output) -> Exit {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match super::runtime() {
         Ok(rt) => rt,
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            return Exit::Failed;
-        }
+        Err(exit) => return exit,
     };
     let mut overrides = args.options.clone();
     // `--serve` runs the built-in target in this process, so one command is a complete load test.

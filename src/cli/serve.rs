@@ -11,12 +11,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 /// Runs the command.
 pub fn run(args: &ServeArgs, out: Output) -> Exit {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match super::runtime() {
         Ok(rt) => rt,
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            return Exit::Failed;
-        }
+        Err(exit) => return exit,
     };
     let config = TargetConfig {
         root: args.dir.clone(),

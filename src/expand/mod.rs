@@ -71,6 +71,7 @@
 mod engine;
 mod error;
 mod path;
+pub(crate) use path::type_name;
 mod scan;
 mod suggest;
 #[cfg(test)]
