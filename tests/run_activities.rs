@@ -125,9 +125,10 @@ async fn static_requests_with_some_failing_urls() {
         ]
     );
     let mut urls: Vec<(&str, u64, u64)> = report
+        .stats
         .sub_requests
         .iter()
-        .map(|(_, u, s)| (u.as_str(), s.count, s.error_count()))
+        .map(|s| (s.label.as_str(), s.measure.count, s.measure.error_count()))
         .collect();
     urls.sort();
     assert_eq!(

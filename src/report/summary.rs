@@ -1,16 +1,17 @@
-//! The terminal summary: a per-activity table (count, errors, mean, max, rate), errors grouped by class
-//! with the first message of each, and the result line. Percentiles and thresholds arrive with the
-//! measurements issue.
+//! The terminal summary: a table per activity and per sequence (count, errors, p50/p95/p99/max, rate),
+//! errors grouped by class with the first message of each, and the result line.
 
 use crate::run::RunReport;
+use crate::stats::Measure;
 use comfy_table::{CellAlignment, Table, presets};
 use std::fmt::Write as _;
 use std::time::Duration;
 
+const HEADER: [&str; 8] = ["count", "errors", "p50", "p95", "p99", "max", "rate/s", ""];
+
 /// Renders the summary as text.
 pub fn render(report: &RunReport, color: bool) -> String {
     let mut out = String::new();
-    let secs = report.elapsed.as_secs_f64().max(1e-9);
     let _ = writeln!(
         out,
         "Scenario '{}'{}{} — {} session(s), run time {}",
@@ -27,57 +28,44 @@ pub fn render(report: &RunReport, color: bool) -> String {
     if report.dry_run {
         out.push_str("Dry run: no request was sent and no sleep was slept.\n");
     }
-    let mut table = Table::new();
-    table.load_preset(presets::ASCII_MARKDOWN);
-    table.set_header(vec!["activity", "count", "errors", "mean", "max", "rate/s"]);
-    for (info, s) in &report.activities {
-        if s.count == 0 {
+    let mut table = new_table("activity");
+    for (id, (info, m)) in report.activities.iter().zip(&report.stats.activities).enumerate() {
+        if m.count == 0 {
             continue;
         }
-        table.add_row(vec![
-            info.path(),
-            s.count.to_string(),
-            s.error_count().to_string(),
-            s.mean().map_or("-".into(), fmt_time),
-            fmt_time(s.max),
-            format!("{:.1}", s.count as f64 / secs),
-        ]);
-        for (aid, url, sub) in &report.sub_requests {
-            if report.activities.get(*aid).is_some_and(|(i, _)| i == info) {
-                table.add_row(vec![
-                    format!("  {url}"),
-                    sub.count.to_string(),
-                    sub.error_count().to_string(),
-                    sub.mean().map_or("-".into(), fmt_time),
-                    fmt_time(sub.max),
-                    format!("{:.1}", sub.count as f64 / secs),
-                ]);
-            }
-        }
-    }
-    for i in 1..6 {
-        if let Some(c) = table.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
+        table.add_row(row(info.path(), m, m.error_count(), report.elapsed));
+        for sub in report.stats.sub_requests.iter().filter(|s| s.activity == id) {
+            table.add_row(row(
+                format!("  {}", sub.label),
+                &sub.measure,
+                sub.measure.error_count(),
+                report.elapsed,
+            ));
         }
     }
     let _ = writeln!(out, "{table}");
-    let total = &report.total;
+    let mut seqs = new_table("sequence (passes)");
+    for name in &report.sequences {
+        if let Some((m, errors)) = report.sequence(name).filter(|(m, _)| m.count > 0) {
+            seqs.add_row(row(name.clone(), &m, errors, report.elapsed));
+        }
+    }
+    let _ = writeln!(out, "{seqs}");
+    let total = &report.stats.total;
     let _ = writeln!(
         out,
-        "{} activities, {} error(s), {:.1} activities/s",
+        "{} timed activities, {} error(s), {:.1}/s; p50 {}, p95 {}, p99 {}",
         total.count,
-        total.error_count(),
-        total.count as f64 / secs
+        report.error_count(),
+        total.rate(report.elapsed),
+        pct(total, 50.0),
+        pct(total, 95.0),
+        pct(total, 99.0)
     );
     for (class, n) in report.errors_by_class() {
-        let first = report.errors.iter().find(|e| e.class == class);
         let _ = write!(out, "  {class}: {n}");
-        if let Some(e) = first {
-            let where_ = report
-                .activities
-                .get(e.activity)
-                .map(|(i, _)| i.path())
-                .unwrap_or_default();
+        if let Some(e) = report.errors.iter().find(|e| e.class == class) {
+            let where_ = report.activities.get(e.activity).map(|i| i.path()).unwrap_or_default();
             let first_line = e.message.lines().next().unwrap_or("");
             let _ = write!(
                 out,
@@ -109,7 +97,39 @@ pub fn render(report: &RunReport, color: bool) -> String {
     out
 }
 
-fn fmt_time(d: Duration) -> String {
+fn new_table(first: &str) -> Table {
+    let mut table = Table::new();
+    table.load_preset(presets::ASCII_MARKDOWN);
+    let mut header = vec![first];
+    header.extend(&HEADER[..7]);
+    table.set_header(header);
+    for i in 1..8 {
+        if let Some(c) = table.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table
+}
+
+fn row(name: String, m: &Measure, errors: u64, elapsed: Duration) -> Vec<String> {
+    vec![
+        name,
+        m.count.to_string(),
+        errors.to_string(),
+        pct(m, 50.0),
+        pct(m, 95.0),
+        pct(m, 99.0),
+        m.latency.max().map_or("-".into(), fmt_time),
+        format!("{:.1}", m.rate(elapsed)),
+    ]
+}
+
+fn pct(m: &Measure, p: f64) -> String {
+    m.latency.percentile(p).map_or("-".into(), fmt_time)
+}
+
+/// Times as people read them: `1.23s`, `4.5ms`, `870us`.
+pub fn fmt_time(d: Duration) -> String {
     if d.as_secs_f64() >= 1.0 {
         format!("{:.2}s", d.as_secs_f64())
     } else if d.as_micros() >= 1000 {

@@ -167,7 +167,8 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     for i in 0..count {
         let user = &users[i % users.len()];
         let session = Session::new(i, user, &env);
-        all_stats.push(session.stats());
+        let (id, user_name) = session.identity();
+        all_stats.push((session.stats(), id, user_name));
         let env2 = env.clone();
         let start_after = offset;
         handles.push(tokio::spawn(async move {
@@ -317,38 +318,28 @@ impl Signals {
 
 fn build_report(
     env: &RunEnv,
-    all: &[session::SharedStats],
+    all: &[(session::SharedStats, String, String)],
     started_at: SystemTime,
     elapsed: Duration,
     sessions: u32,
 ) -> RunReport {
     let plan = &env.plan;
     let scenario = &plan.scenario;
-    let mut merged = SessionStats::new(plan.activities.len(), scenario.sequences.len());
+    let mut stats =
+        SessionStats::new(plan.activities.len(), scenario.sequences.len()).into_snapshot(String::new(), String::new());
+    stats.sessions.clear();
     let mut errors = Vec::new();
-    for s in all {
-        let guard = match s.lock() {
+    for (shared, id, user) in all {
+        let guard = match shared.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
-        merged.merge(&guard.0);
+        let part = guard.0.clone().into_snapshot(id.clone(), user.clone());
+        // Same plan, same shape: merging cannot fail.
+        let _ = stats.merge(&part, 0);
         errors.extend(guard.1.iter().cloned());
     }
     errors.sort_by_key(|e| e.at);
-    // A sequence's errors are the errors of its activities.
-    let mut sequences: Vec<(String, crate::stats::Stats)> = scenario
-        .sequences
-        .iter()
-        .map(|s| s.name.clone())
-        .zip(merged.sequences)
-        .collect();
-    for (info, stats) in plan.activities.iter().zip(&merged.activities) {
-        if let Some(seq) = sequences.iter_mut().find(|(n, _)| *n == info.sequence) {
-            for (a, b) in seq.1.errors.iter_mut().zip(stats.errors) {
-                *a += b;
-            }
-        }
-    }
     RunReport {
         scenario: scenario.name.clone(),
         tag: scenario.config.tag.clone(),
@@ -360,14 +351,9 @@ fn build_report(
         started_at: Some(started_at),
         elapsed,
         sessions,
-        activities: plan.activities.iter().cloned().zip(merged.activities).collect(),
-        sub_requests: merged
-            .sub_requests
-            .into_iter()
-            .map(|((aid, url), s)| (aid, url, s))
-            .collect(),
-        sequences,
-        total: merged.total,
+        activities: plan.activities.clone(),
+        sequences: scenario.sequences.iter().map(|s| s.name.clone()).collect(),
+        stats,
         errors,
         stop: env.control.reason(),
         dry_run: env.options.dry_run,

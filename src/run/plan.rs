@@ -34,6 +34,8 @@ pub struct Plan {
     pub sequence_offsets: Vec<usize>,
     /// Whether any file mentions `last_result` (only then is it kept in the context).
     pub uses_last_result: bool,
+    /// Per activity id: counted in the run's latency totals (false for `ignore_timing`, e.g. Sleep).
+    pub timed: Vec<bool>,
 }
 
 impl Plan {
@@ -41,6 +43,7 @@ impl Plan {
     pub fn new(scenario: Arc<Scenario>, sources: Arc<SourceMap>) -> Self {
         let mut activities = Vec::new();
         let mut sequence_offsets = Vec::new();
+        let mut timed = Vec::new();
         for seq in &scenario.sequences {
             sequence_offsets.push(activities.len());
             for a in &seq.activities {
@@ -49,6 +52,7 @@ impl Plan {
                     index: a.index,
                     label: label(a),
                 });
+                timed.push(!a.common.ignore_timing.unwrap_or(false));
             }
         }
         let uses_last_result = (0..)
@@ -60,6 +64,7 @@ impl Plan {
             activities,
             sequence_offsets,
             uses_last_result,
+            timed,
         }
     }
 

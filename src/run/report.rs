@@ -3,7 +3,7 @@
 use super::control::StopReason;
 use super::plan::ActivityInfo;
 use crate::activity::ErrorClass;
-use crate::stats::Stats;
+use crate::stats::{Measure, Snapshot};
 use std::time::{Duration, SystemTime};
 
 /// One recorded failure (the first ones of each session are kept in full).
@@ -40,14 +40,12 @@ pub struct RunReport {
     pub elapsed: Duration,
     /// Sessions started.
     pub sessions: u32,
-    /// Activities, in plan order.
-    pub activities: Vec<(ActivityInfo, Stats)>,
-    /// StaticRequests URLs: (activity id, URL, stats).
-    pub sub_requests: Vec<(usize, String, Stats)>,
-    /// Sequences: (name, passes).
-    pub sequences: Vec<(String, Stats)>,
-    /// All activities together.
-    pub total: Stats,
+    /// Activities, in plan order (the index is the activity id used in `stats` and errors).
+    pub activities: Vec<ActivityInfo>,
+    /// Sequence names, by position.
+    pub sequences: Vec<String>,
+    /// Everything measured.
+    pub stats: Snapshot,
     /// The first errors (at most a few per session).
     pub errors: Vec<ErrorRecord>,
     /// Why the run stopped early, if it did.
@@ -59,7 +57,7 @@ pub struct RunReport {
 impl RunReport {
     /// Total errors.
     pub fn error_count(&self) -> u64 {
-        self.total.error_count()
+        self.stats.activities.iter().map(Measure::error_count).sum()
     }
 
     /// Whether Ctrl-C / SIGTERM stopped the run.
@@ -67,12 +65,34 @@ impl RunReport {
         self.stop == Some(StopReason::Interrupted)
     }
 
-    /// Errors per class, non-zero only.
+    /// Errors per class over all activities, non-zero only.
     pub fn errors_by_class(&self) -> Vec<(ErrorClass, u64)> {
-        ErrorClass::ALL
+        let mut all = crate::stats::ErrorCounts::default();
+        for m in &self.stats.activities {
+            all.merge(&m.errors);
+        }
+        all.nonzero()
+    }
+
+    /// The measure of the activity at `sequence/index`.
+    pub fn activity(&self, sequence: &str, index: usize) -> Option<(&ActivityInfo, &Measure)> {
+        let id = self
+            .activities
             .iter()
-            .map(|c| (*c, self.total.errors[c.index()]))
-            .filter(|(_, n)| *n > 0)
-            .collect()
+            .position(|a| a.sequence == sequence && a.index == index)?;
+        Some((&self.activities[id], &self.stats.activities[id]))
+    }
+
+    /// A sequence's measure (passes) and its activities' errors.
+    pub fn sequence(&self, name: &str) -> Option<(Measure, u64)> {
+        let pos = self.sequences.iter().position(|s| s == name)?;
+        let errors = self
+            .activities
+            .iter()
+            .zip(&self.stats.activities)
+            .filter(|(a, _)| a.sequence == name)
+            .map(|(_, m)| m.error_count())
+            .sum();
+        Some((self.stats.sequences[pos].clone(), errors))
     }
 }

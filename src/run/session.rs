@@ -69,6 +69,11 @@ impl Session {
         self.stats.clone()
     }
 
+    /// The session id and user name, for reports.
+    pub fn identity(&self) -> (String, String) {
+        (self.state.session_id.clone(), self.user.clone())
+    }
+
     /// The closed model: run the scenario items in order.
     pub async fn run_scenario(mut self, env: Arc<RunEnv>) {
         let id = self.state.session_id.clone();
@@ -162,7 +167,7 @@ impl Session {
         let pass_errors = self.errors - errors_before;
         // A sequence's errors are its activities' errors; here only passes and their time are counted.
         if let Ok(mut guard) = self.stats.lock() {
-            guard.0.sequences[seq_pos].record(elapsed, None);
+            guard.0.sequences[seq_pos].record(elapsed, None, 0, 0);
         }
         let id = &self.state.session_id;
         env.emit(|| RunEvent::SequenceFinished {
@@ -177,21 +182,25 @@ impl Session {
 
     fn record(&mut self, aid: usize, pass: u64, executed: &activity::Executed, env: &RunEnv) {
         let class = executed.error.as_ref().map(|e| e.class);
+        let timed = env.plan.timed[aid];
+        let second = env.started.elapsed().as_secs() as usize;
         if let Ok(mut guard) = self.stats.lock() {
             let (stats, errors) = &mut *guard;
-            let a = &mut stats.activities[aid];
-            a.record(executed.elapsed, class);
-            a.bytes_sent += executed.bytes_sent;
-            a.bytes_received += executed.bytes_received;
-            stats.total.record(executed.elapsed, class);
-            stats.total.bytes_sent += executed.bytes_sent;
-            stats.total.bytes_received += executed.bytes_received;
+            stats.record(
+                aid,
+                executed.elapsed,
+                class,
+                executed.bytes_sent,
+                executed.bytes_received,
+                timed,
+                second,
+            );
             for sub in &executed.sub_requests {
                 stats
                     .sub_requests
                     .entry((aid, sub.label.clone()))
                     .or_default()
-                    .record(sub.elapsed, sub.error);
+                    .record(sub.elapsed, sub.error, 0, 0);
             }
             if let Some(e) = &executed.error
                 && errors.len() < ERRORS_KEPT_PER_SESSION

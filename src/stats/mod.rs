@@ -1,106 +1,102 @@
 //! Measurements: counters and timings per activity, per sequence and per session.
 //!
 //! Each session records into its own [`SessionStats`] (behind a mutex only that session locks while
-//! running, so recording costs no contention); the coordinator merges them at the end. Timing
-//! distributions (HDR histograms, percentiles) arrive with the measurements issue; for now each
-//! [`Stats`] keeps count, errors by class, total, min and max.
+//! running, so recording costs no contention); the coordinator merges them into a [`Snapshot`] at the
+//! end. Latencies are HDR histograms ([`Latency`]): 1 µs to 1 h at 3 significant digits, mergeable
+//! without loss, serializable for `stressor merge`.
+
+mod latency;
+mod measure;
+mod snapshot;
+
+pub use latency::{Latency, MAX_MICROS, SIGFIG};
+pub use measure::{ErrorCounts, Measure};
+pub use snapshot::{Second, SessionMeasure, Snapshot, SubMeasure};
 
 use crate::activity::ErrorClass;
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-/// Counters for one subject (an activity, a sequence, a session, the run).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Stats {
-    /// Executions.
-    pub count: u64,
-    /// Errors, indexed by [`ErrorClass::index`].
-    pub errors: [u64; 7],
-    /// Sum of times.
-    pub total: Duration,
-    /// Fastest.
-    pub min: Option<Duration>,
-    /// Slowest.
-    pub max: Duration,
-    /// Request body bytes.
-    pub bytes_sent: u64,
-    /// Response body bytes.
-    pub bytes_received: u64,
-}
-
-impl Stats {
-    /// Records one execution.
-    pub fn record(&mut self, elapsed: Duration, error: Option<ErrorClass>) {
-        self.count += 1;
-        if let Some(class) = error {
-            self.errors[class.index()] += 1;
-        }
-        self.total += elapsed;
-        self.min = Some(self.min.map_or(elapsed, |m| m.min(elapsed)));
-        self.max = self.max.max(elapsed);
-    }
-
-    /// Adds another set of counters.
-    pub fn merge(&mut self, other: &Stats) {
-        self.count += other.count;
-        for (a, b) in self.errors.iter_mut().zip(other.errors) {
-            *a += b;
-        }
-        self.total += other.total;
-        self.min = match (self.min, other.min) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        self.max = self.max.max(other.max);
-        self.bytes_sent += other.bytes_sent;
-        self.bytes_received += other.bytes_received;
-    }
-
-    /// All errors.
-    pub fn error_count(&self) -> u64 {
-        self.errors.iter().sum()
-    }
-
-    /// Mean time, if anything ran.
-    pub fn mean(&self) -> Option<Duration> {
-        (self.count > 0).then(|| self.total / self.count.min(u64::from(u32::MAX)) as u32)
-    }
-}
-
-/// One session's measurements.
+/// One session's recorder: full-resolution measures per activity and sequence, a light one for the
+/// session itself, and the per-second series. (Per-worker recorders replace this when sessions number
+/// in the thousands.)
 #[derive(Clone, Debug, Default)]
 pub struct SessionStats {
     /// Per activity, indexed by the plan's activity id.
-    pub activities: Vec<Stats>,
-    /// StaticRequests URLs: (activity id, URL) → stats.
-    pub sub_requests: BTreeMap<(usize, String), Stats>,
-    /// Per sequence, indexed by position in `sequences`; one count per pass.
-    pub sequences: Vec<Stats>,
-    /// The whole session (activities).
-    pub total: Stats,
+    pub activities: Vec<Measure>,
+    /// StaticRequests URLs: (activity id, URL) → measure.
+    pub sub_requests: BTreeMap<(usize, String), Measure>,
+    /// Per sequence position: passes.
+    pub sequences: Vec<Measure>,
+    /// The session's timed activities.
+    pub session: Measure,
+    /// All timed activities.
+    pub total: Measure,
+    /// Per-second series, from the run start.
+    pub series: Vec<Second>,
 }
 
 impl SessionStats {
     /// Empty stats sized for a plan.
     pub fn new(activities: usize, sequences: usize) -> Self {
         SessionStats {
-            activities: vec![Stats::default(); activities],
-            sequences: vec![Stats::default(); sequences],
+            activities: vec![Measure::default(); activities],
+            sequences: vec![Measure::default(); sequences],
+            session: Measure::with_sigfig(2),
             ..SessionStats::default()
         }
     }
 
-    /// Adds another session's stats (same plan).
-    pub fn merge(&mut self, other: &SessionStats) {
-        for (a, b) in self.activities.iter_mut().zip(&other.activities) {
-            a.merge(b);
+    /// Records one finished activity; `timed` is false for `ignore_timing` activities; `second` is the
+    /// second of the run it finished in.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record(
+        &mut self,
+        activity: usize,
+        elapsed: std::time::Duration,
+        error: Option<ErrorClass>,
+        sent: u64,
+        received: u64,
+        timed: bool,
+        second: usize,
+    ) {
+        self.activities[activity].record(elapsed, error, sent, received);
+        if timed {
+            self.total.record(elapsed, error, sent, received);
+            self.session.record(elapsed, error, sent, received);
+            if self.series.len() <= second {
+                self.series.resize_with(second + 1, || Second {
+                    latency: Latency::with_sigfig(2),
+                    ..Second::default()
+                });
+            }
+            let s = &mut self.series[second];
+            s.requests += 1;
+            s.errors += u64::from(error.is_some());
+            s.latency.record(elapsed);
         }
-        for (a, b) in self.sequences.iter_mut().zip(&other.sequences) {
-            a.merge(b);
+    }
+
+    /// This session's part of a run snapshot.
+    pub fn into_snapshot(self, id: String, user: String) -> Snapshot {
+        Snapshot {
+            activities: self.activities,
+            sub_requests: self
+                .sub_requests
+                .into_iter()
+                .map(|((activity, label), measure)| SubMeasure {
+                    activity,
+                    label,
+                    measure,
+                })
+                .collect(),
+            sequences: self.sequences,
+            sessions: vec![SessionMeasure {
+                id,
+                user,
+                measure: self.session,
+            }],
+            total: self.total,
+            series: self.series,
         }
-        for (k, v) in &other.sub_requests {
-            self.sub_requests.entry(k.clone()).or_default().merge(v);
-        }
-        self.total.merge(&other.total);
     }
 }

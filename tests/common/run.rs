@@ -32,10 +32,8 @@ pub async fn run_yaml_with(server: &TargetServer, yaml: &str, load: &LoadOptions
 /// Count and error count of the activity at `sequence/index`.
 pub fn counts(report: &RunReport, sequence: &str, index: usize) -> (u64, u64) {
     report
-        .activities
-        .iter()
-        .find(|(i, _)| i.sequence == sequence && i.index == index)
-        .map(|(_, s)| (s.count, s.error_count()))
+        .activity(sequence, index)
+        .map(|(_, m)| (m.count, m.error_count()))
         .unwrap_or_else(|| panic!("no activity {sequence}/{index}"))
 }
 
