@@ -75,6 +75,21 @@ pub fn render(report: &RunReport, color: bool) -> String {
         }
         out.push('\n');
     }
+    let h = &report.health;
+    let _ = writeln!(
+        out,
+        "Generator: CPU {:.0}% of {} core(s), peak RSS {:.1} MiB, scheduler lag p99 {}",
+        h.cpu_share * 100.0,
+        h.cores,
+        h.peak_rss_bytes as f64 / 1048576.0,
+        h.lag.percentile(99.0).map_or("-".into(), fmt_time)
+    );
+    for why in &h.overload {
+        let _ = writeln!(
+            out,
+            "  warning: {why}; results may reflect the generator, not the server"
+        );
+    }
     if let Some(reason) = report.stop {
         let why = match reason {
             crate::run::StopReason::Interrupted => "interrupted (Ctrl-C / SIGTERM)",

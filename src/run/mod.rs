@@ -20,12 +20,14 @@
 
 mod control;
 mod event;
+mod health;
 mod plan;
 mod report;
 mod session;
 
 pub use control::{RunControl, StopReason};
 pub use event::{EventSink, RunEvent};
+pub use health::{CPU_LIMIT, GeneratorHealth, LAG_P99_LIMIT, MIN_JUDGED_RUN};
 pub use plan::{ActivityInfo, Plan, label};
 pub use report::{ErrorRecord, RunReport};
 pub use session::Session;
@@ -155,6 +157,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
         started: Instant::now(),
     });
     let started_at = SystemTime::now();
+    let probe = health::HealthProbe::start();
     env.emit(|| RunEvent::RunStarted {
         scenario: scenario.name.clone(),
         sessions: count as u32,
@@ -185,9 +188,12 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
 
     coordinate(&env, handles, max_time, grace).await;
 
+    let health = probe.finish();
     let elapsed = env.started.elapsed();
     env.emit(|| RunEvent::RunFinished { elapsed });
-    Ok(build_report(&env, &all_stats, started_at, elapsed, count as u32))
+    let mut report = build_report(&env, &all_stats, started_at, elapsed, count as u32);
+    report.health = health;
+    Ok(report)
 }
 
 /// Waits for the sessions while watching signals, the time limit and stop requests.
@@ -357,5 +363,6 @@ fn build_report(
         errors,
         stop: env.control.reason(),
         dry_run: env.options.dry_run,
+        health: GeneratorHealth::default(),
     }
 }

@@ -52,6 +52,8 @@ pub struct RunReport {
     pub stop: Option<StopReason>,
     /// Dry run.
     pub dry_run: bool,
+    /// The load generator's own CPU, memory and scheduler lag.
+    pub health: super::health::GeneratorHealth,
 }
 
 impl RunReport {

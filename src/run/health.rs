@@ -1,0 +1,180 @@
+//! The load generator's own health: CPU use, peak memory, and scheduler lag.
+//!
+//! A load test measures the system under test only while the generator keeps up. If stressor itself is
+//! starved (all cores busy, or its tasks waking up late), latencies include the generator's own
+//! queueing and the result says little about the server. So the run watches itself:
+//!
+//! - **CPU**: process CPU time (user + system, `getrusage`) over wall time, as a share of all cores.
+//! - **Peak RSS**: the process's high-water mark (`getrusage` `ru_maxrss`).
+//! - **Scheduler lag**: a task that asks to wake every 10 ms and records how late it actually woke
+//!   (HDR histogram). Late wake-ups mean timers and sockets wait too.
+//!
+//! The generator counts as overloaded — the verdict becomes *inconclusive* instead of pass — when CPU
+//! use exceeded [`CPU_LIMIT`] of all cores, or lag p99 exceeded [`LAG_P99_LIMIT`], over a run long enough
+//! to judge (at least [`MIN_JUDGED_RUN`]).
+
+use crate::stats::Latency;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// CPU share of all cores above which the generator is considered saturated.
+pub const CPU_LIMIT: f64 = 0.90;
+/// Scheduler lag p99 above which the generator is considered too slow to keep time.
+pub const LAG_P99_LIMIT: Duration = Duration::from_millis(50);
+/// Shorter runs are not judged: start-up costs dominate them.
+pub const MIN_JUDGED_RUN: Duration = Duration::from_secs(2);
+/// How often the lag probe asks to wake.
+const TICK: Duration = Duration::from_millis(10);
+
+/// What the generator measured about itself.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GeneratorHealth {
+    /// CPU seconds (user + system) used during the run.
+    pub cpu_seconds: f64,
+    /// Cores available to the process.
+    pub cores: usize,
+    /// CPU seconds / (wall seconds × cores), 0..1.
+    pub cpu_share: f64,
+    /// Peak resident memory of the process, bytes.
+    pub peak_rss_bytes: u64,
+    /// How late the lag probe woke up.
+    pub lag: Latency,
+    /// Why the generator counts as overloaded (empty when it kept up).
+    pub overload: Vec<String>,
+}
+
+impl GeneratorHealth {
+    /// Whether results may be distorted by the generator itself.
+    pub fn overloaded(&self) -> bool {
+        !self.overload.is_empty()
+    }
+}
+
+/// A running health probe.
+pub struct HealthProbe {
+    started: Instant,
+    cpu_at_start: Option<Duration>,
+    lag: Arc<Mutex<Latency>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HealthProbe {
+    /// Starts the lag probe on the current runtime.
+    pub fn start() -> Self {
+        let lag = Arc::new(Mutex::new(Latency::with_sigfig(2)));
+        let lag2 = lag.clone();
+        let task = tokio::spawn(async move {
+            let mut expected = tokio::time::Instant::now() + TICK;
+            loop {
+                tokio::time::sleep_until(expected).await;
+                let late = tokio::time::Instant::now().saturating_duration_since(expected);
+                if let Ok(mut l) = lag2.lock() {
+                    l.record(late);
+                }
+                expected += TICK;
+                // After a long stall, measure from now instead of piling up catch-up ticks.
+                let now = tokio::time::Instant::now();
+                if expected < now {
+                    expected = now + TICK;
+                }
+            }
+        });
+        HealthProbe {
+            started: Instant::now(),
+            cpu_at_start: cpu_time(),
+            lag,
+            task,
+        }
+    }
+
+    /// Stops the probe and judges the run.
+    pub fn finish(self) -> GeneratorHealth {
+        self.task.abort();
+        let wall = self.started.elapsed();
+        let cpu = match (cpu_time(), self.cpu_at_start) {
+            (Some(now), Some(start)) => now.saturating_sub(start),
+            _ => Duration::ZERO,
+        };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cpu_share = if wall.is_zero() {
+            0.0
+        } else {
+            cpu.as_secs_f64() / (wall.as_secs_f64() * cores as f64)
+        };
+        let lag = self.lag.lock().map(|l| l.clone()).unwrap_or_default();
+        let mut overload = Vec::new();
+        if wall >= MIN_JUDGED_RUN {
+            if cpu_share > CPU_LIMIT {
+                overload.push(format!(
+                    "the load generator used {:.0}% of {cores} core(s) (limit {:.0}%)",
+                    cpu_share * 100.0,
+                    CPU_LIMIT * 100.0
+                ));
+            }
+            if let Some(p99) = lag.percentile(99.0).filter(|p| *p > LAG_P99_LIMIT) {
+                overload.push(format!(
+                    "the load generator's scheduler lag p99 was {}ms (limit {}ms)",
+                    p99.as_millis(),
+                    LAG_P99_LIMIT.as_millis()
+                ));
+            }
+        }
+        GeneratorHealth {
+            cpu_seconds: cpu.as_secs_f64(),
+            cores,
+            cpu_share,
+            peak_rss_bytes: peak_rss(),
+            lag,
+            overload,
+        }
+    }
+}
+
+fn rusage() -> Option<libc::rusage> {
+    // SAFETY: getrusage fills the struct we pass; a zeroed rusage is a valid initial value.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        (libc::getrusage(libc::RUSAGE_SELF, &mut usage) == 0).then_some(usage)
+    }
+}
+
+/// User + system CPU time of the process so far.
+pub fn cpu_time() -> Option<Duration> {
+    let u = rusage()?;
+    let tv =
+        |t: libc::timeval| Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64);
+    Some(tv(u.ru_utime) + tv(u.ru_stime))
+}
+
+/// Peak resident set size of the process, bytes (Linux reports kilobytes).
+pub fn peak_rss() -> u64 {
+    rusage().map_or(0, |u| u.ru_maxrss.max(0) as u64 * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn measures_cpu_rss_and_lag() {
+        let probe = HealthProbe::start();
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        // Burn some CPU so the measurement is not zero.
+        let mut x = 0u64;
+        for i in 0..3_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        assert_ne!(x, 1);
+        let h = probe.finish();
+        assert!(h.cpu_seconds > 0.0);
+        assert!(h.peak_rss_bytes > 1_000_000, "{}", h.peak_rss_bytes);
+        assert!(h.lag.count() >= 5, "{}", h.lag.count());
+        assert!(
+            h.overload.is_empty(),
+            "a run shorter than {MIN_JUDGED_RUN:?} is not judged"
+        );
+        assert!(h.cores >= 1);
+    }
+}
