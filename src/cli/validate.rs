@@ -32,6 +32,8 @@ pub fn run(args: &ValidateArgs, out: Output) -> Exit {
                 }
             );
         }
+        // The process exits right after this command; freeing a large scenario would only cost time.
+        std::mem::forget(loaded);
     }
     if failed { Exit::Invalid } else { Exit::Pass }
 }

@@ -109,9 +109,9 @@ impl<'a> Expander<'a> {
             NodeKind::Map(entries) => {
                 let mut i = 0;
                 while i < entries.len() {
-                    if entries[i].0.key_text() == "activity" {
+                    if entries[i].0.key_is("activity") {
                         let extra = self.activity_macro(&mut entries[i].1);
-                        let has_duration = entries.iter().any(|(k, _)| k.key_text() == "duration");
+                        let has_duration = entries.iter().any(|(k, _)| k.key_is("duration"));
                         if !extra.is_empty() && has_duration {
                             self.diags.push(Diagnostic::error(
                                 entries[i].1.span,

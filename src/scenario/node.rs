@@ -87,7 +87,16 @@ impl Node {
 
     /// The key node and value under a string key of a mapping.
     pub fn entry(&self, key: &str) -> Option<&(Node, Node)> {
-        self.as_map()?.iter().find(|(k, _)| k.key_text() == key)
+        self.as_map()?.iter().find(|(k, _)| k.key_is(key))
+    }
+
+    /// Whether this mapping key is `key`; no allocation for string keys (the common case, and the one
+    /// every lookup of a known key takes).
+    pub fn key_is(&self, key: &str) -> bool {
+        match &self.kind {
+            NodeKind::Str(s) => s == key,
+            _ => self.key_text() == key,
+        }
     }
 
     /// The text of a mapping key (keys that are numbers or booleans are shown as YAML writes them).
@@ -154,11 +163,54 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// Nesting deeper than this is refused (serde-saphyr's depth budget).
+pub const MAX_DEPTH: usize = 64;
+
+/// Values (scalars, lists, mappings) per document: enough for a 16 MiB scenario, small enough that an
+/// alias bomb is stopped early.
+pub const MAX_NODES: usize = 4_000_000;
+
+/// Stack for the parser thread. The recursive parser needs ~42 KiB per nesting level in debug builds,
+/// more than the 2 MiB of test threads and tokio workers allows at the depth limit; the stack is only
+/// reserved, not used, until needed.
+const PARSER_STACK: usize = 64 * 1024 * 1024;
+
 /// Parses YAML text (JSON is YAML too) into a node tree.
 pub fn parse(file_id: FileId, file: &SourceFile) -> Result<Node, SyntaxError> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("stressor-yaml".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, || parse_here(file_id, file))
+            .map_or_else(
+                |_| parse_here(file_id, file),
+                |h| h.join().unwrap_or_else(|_| parse_failed(file_id)),
+            )
+    })
+}
+
+fn parse_failed(file: FileId) -> Result<Node, SyntaxError> {
+    Err(SyntaxError {
+        span: Span {
+            file,
+            line: 1,
+            col: 1,
+            offset: 0,
+            len: 1,
+        },
+        message: "the YAML parser failed on this file".into(),
+    })
+}
+
+fn parse_here(file_id: FileId, file: &SourceFile) -> Result<Node, SyntaxError> {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = MAX_DEPTH;
+    budget.max_nodes = MAX_NODES;
+    budget.max_events = MAX_NODES * 2;
     let options = serde_saphyr::options! {
         strict_booleans: true,
         with_snippet: false,
+        budget: Some(budget),
     };
     match serde_saphyr::from_str_with_options::<Spanned<Raw>>(&file.text, options) {
         Ok(root) => Ok(convert(root, file_id, file)),
@@ -181,20 +233,28 @@ pub fn parse(file_id: FileId, file: &SourceFile) -> Result<Node, SyntaxError> {
     }
 }
 
-/// serde-saphyr prefixes messages with "error: line N column M: "; we print the position ourselves.
+/// serde-saphyr prefixes messages with "error: line N column M: " and sometimes repeats the position at
+/// the end; we print the position ourselves. Budget breaches (Rust debug text) become sentences.
 fn clean_message(text: &str) -> String {
+    static TRAILING_POSITION: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r" at line \d+, column \d+$").expect("static regex"));
     let first = text.lines().next().unwrap_or(text).trim();
     let first = first.strip_prefix("error: ").unwrap_or(first);
     let rest = match first.find(": ") {
         Some(i) if first.starts_with("line ") => &first[i + 2..],
         _ => first,
     };
-    // Some messages repeat the position at the end ("... at line 2, column 9").
-    let rest = match rest.rfind(" at line ") {
-        Some(i) if rest[i..].contains(", column ") => &rest[..i],
-        _ => rest,
-    };
-    rest.to_string()
+    let rest = TRAILING_POSITION.replace(rest, "");
+    if rest.contains("Depth {") || rest.contains("recursion limit exceeded") {
+        return format!("the document is nested more than {MAX_DEPTH} levels deep");
+    }
+    if rest.contains("Nodes {") || rest.contains("Events {") || rest.contains("Alias") {
+        return format!("the document expands to too many values (the limit is {MAX_NODES}); is it an alias bomb?");
+    }
+    if let Some(what) = rest.strip_prefix("budget breached: ") {
+        return format!("the document is too large or too complex ({what})");
+    }
+    rest.into_owned()
 }
 
 /// The shape serde-saphyr fills in; converted into [`Node`] with file-aware spans right after.
@@ -273,7 +333,13 @@ impl<'de> Visitor<'de> for RawVisitor {
 fn convert(raw: Spanned<Raw>, file_id: FileId, file: &SourceFile) -> Node {
     let loc = raw.referenced;
     let (line, col) = (loc.line().max(1) as u32, loc.column().max(1) as u32);
-    let offset = file.offset_of(line, col);
+    // serde-saphyr knows byte offsets for string input; computing them from (line, column) would cost
+    // O(column) per value, which is quadratic on long single-line (e.g. minified JSON) files.
+    let span = loc.span();
+    let offset = match span.byte_offset() {
+        Some(o) if (o as usize) <= file.text.len() && file.text.is_char_boundary(o as usize) => o as usize,
+        _ => file.offset_of(line, col),
+    };
     let kind = match raw.value {
         Raw::Null => NodeKind::Null,
         Raw::Bool(b) => NodeKind::Bool(b),
@@ -288,7 +354,11 @@ fn convert(raw: Spanned<Raw>, file_id: FileId, file: &SourceFile) -> Node {
                 .collect(),
         ),
     };
-    let len = token_len(&file.text[offset.min(file.text.len())..], &kind);
+    let len = match (&kind, span.byte_len()) {
+        (NodeKind::Seq(_) | NodeKind::Map(_), _) => 1,
+        (_, Some(l)) if l > 0 => l as usize,
+        _ => token_len(&file.text[offset.min(file.text.len())..], &kind),
+    };
     Node::new(
         kind,
         Span {
@@ -304,7 +374,12 @@ fn convert(raw: Spanned<Raw>, file_id: FileId, file: &SourceFile) -> Node {
 /// How many bytes of source the token at the start of `rest` takes, for carets: a quoted scalar up to
 /// its closing quote, a plain scalar up to the end of its text, anything else one character.
 fn token_len(rest: &str, kind: &NodeKind) -> usize {
-    let line = rest.split(['\n', '\r']).next().unwrap_or("");
+    // Look at most 256 bytes ahead: enough for a caret, and bounded on very long lines.
+    let mut cut = rest.len().min(256);
+    while !rest.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let line = rest[..cut].split(['\n', '\r']).next().unwrap_or("");
     let first = line.chars().next();
     match (kind, first) {
         (NodeKind::Str(_), Some(q @ ('"' | '\''))) => line[1..].find(q).map_or(line.len(), |i| i + 2),

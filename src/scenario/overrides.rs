@@ -81,7 +81,7 @@ fn set_path(node: &mut Node, path: &[&str], value: Node, span: Span) {
         node.kind = NodeKind::Map(Vec::new());
     }
     let NodeKind::Map(entries) = &mut node.kind else { return };
-    let idx = match entries.iter().position(|(k, _)| k.key_text() == *first) {
+    let idx = match entries.iter().position(|(k, _)| k.key_is(first)) {
         Some(i) => i,
         None => {
             entries.push((

@@ -29,7 +29,7 @@ pub(super) fn http_checks(v: &mut Validator, f: &mut Fields) -> HttpChecks {
                 continue;
             }
             let expect = match &value.kind {
-                NodeKind::Str(s) => match compile_anchored(v.diags, s, value.span, "assert_json", true) {
+                NodeKind::Str(s) => match compile_anchored(v.diags, &v.regexes, s, value.span, "assert_json", true) {
                     Some(p) => JsonExpect::Matches(p),
                     None => continue,
                 },
@@ -127,7 +127,7 @@ pub(super) fn stores(v: &mut Validator, f: &mut Fields) -> Vec<Store> {
                 "store_json" if path_ok(v, &text, value) => StoreSource::Json(text),
                 "store_json" => continue,
                 "store_header" => StoreSource::Header(text),
-                _ => match compile_pattern(v.diags, &text, value.span, key) {
+                _ => match compile_pattern(v.diags, &v.regexes, &text, value.span, key) {
                     Some(p) => StoreSource::Regex(p),
                     None => continue,
                 },

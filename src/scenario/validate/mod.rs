@@ -31,6 +31,8 @@ pub(crate) struct Validator<'a> {
     pub main_path: &'a Path,
     /// A Rhai engine used only to compile scripts at load time.
     pub engine: rhai::Engine,
+    /// Regexes compiled so far in this load.
+    pub regexes: reader::RegexCache,
 }
 
 impl<'a> Validator<'a> {
@@ -42,12 +44,16 @@ impl<'a> Validator<'a> {
             root,
             main_path,
             engine: script::compile_engine(),
+            regexes: reader::RegexCache::default(),
         }
     }
 
     /// A value converter that records into this validator's diagnostics.
     pub fn check(&mut self) -> reader::Checker<'_> {
-        reader::Checker { diags: self.diags }
+        reader::Checker {
+            diags: self.diags,
+            regexes: &self.regexes,
+        }
     }
 }
 

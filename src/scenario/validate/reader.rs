@@ -10,6 +10,9 @@ use crate::scenario::model::{Param, Pattern};
 use crate::scenario::node::{Node, NodeKind};
 use crate::scenario::source::Span;
 use crate::scenario::suggest;
+use regex::Regex;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// The keys of one mapping, with a record of which were consumed.
@@ -38,7 +41,7 @@ impl<'n> Fields<'n> {
 
     /// Takes the key node and value of a key.
     pub fn take_entry(&mut self, key: &str) -> Option<(&'n Node, &'n Node)> {
-        let i = self.entries.iter().position(|(k, _)| k.key_text() == key)?;
+        let i = self.entries.iter().position(|(k, _)| k.key_is(key))?;
         self.used[i] = true;
         let (k, v) = &self.entries[i];
         Some((k, v))
@@ -51,7 +54,7 @@ impl<'n> Fields<'n> {
 
     /// Whether a key is present (without consuming it).
     pub fn has(&self, key: &str) -> bool {
-        self.entries.iter().any(|(k, _)| k.key_text() == key)
+        self.entries.iter().any(|(k, _)| k.key_is(key))
     }
 
     /// The keys nobody took, in file order.
@@ -76,9 +79,16 @@ impl<'n> Fields<'n> {
     }
 }
 
+/// Regexes compiled during one load, by (pattern, whole-value match). Scenarios repeat the same few
+/// patterns thousands of times and compiling a Unicode-aware regex is the most expensive step of
+/// loading; a cloned `Regex` shares the compiled program, so reuse changes nothing else.
+#[derive(Default)]
+pub(crate) struct RegexCache(RefCell<HashMap<(String, bool), Regex>>);
+
 /// Converts nodes into typed values, recording type errors.
 pub(crate) struct Checker<'d> {
     pub diags: &'d mut Diagnostics,
+    pub regexes: &'d RegexCache,
 }
 
 impl Checker<'_> {
@@ -183,23 +193,38 @@ impl Checker<'_> {
                 return None;
             }
         };
-        compile_pattern(self.diags, &source, node.span, key)
+        compile_pattern(self.diags, self.regexes, &source, node.span, key)
     }
 }
 
 /// Compiles a regex, reporting the regex engine's own explanation on failure.
-pub(crate) fn compile_pattern(diags: &mut Diagnostics, source: &str, span: Span, key: &str) -> Option<Pattern> {
-    compile_anchored(diags, source, span, key, false)
+pub(crate) fn compile_pattern(
+    diags: &mut Diagnostics,
+    cache: &RegexCache,
+    source: &str,
+    span: Span,
+    key: &str,
+) -> Option<Pattern> {
+    compile_anchored(diags, cache, source, span, key, false)
 }
 
 /// Like [`compile_pattern`]; with `whole` the regex must match the entire text (`assert_json`).
 pub(crate) fn compile_anchored(
     diags: &mut Diagnostics,
+    cache: &RegexCache,
     source: &str,
     span: Span,
     key: &str,
     whole: bool,
 ) -> Option<Pattern> {
+    let cache_key = (source.to_string(), whole);
+    if let Some(regex) = cache.0.borrow().get(&cache_key) {
+        return Some(Pattern {
+            source: source.to_string(),
+            regex: regex.clone(),
+            span,
+        });
+    }
     let translated = python_braces(source);
     let full = if whole {
         format!("^(?:{translated})$")
@@ -207,11 +232,14 @@ pub(crate) fn compile_anchored(
         translated
     };
     match regex::RegexBuilder::new(&full).multi_line(!whole).build() {
-        Ok(regex) => Some(Pattern {
-            source: source.to_string(),
-            regex,
-            span,
-        }),
+        Ok(regex) => {
+            cache.0.borrow_mut().insert(cache_key, regex.clone());
+            Some(Pattern {
+                source: source.to_string(),
+                regex,
+                span,
+            })
+        }
         Err(err) => {
             let detail = match &err {
                 regex::Error::Syntax(text) => text

@@ -125,7 +125,7 @@ fn file_version(v: &mut Validator, root: &Node) -> bool {
         );
         return false;
     };
-    let Some((key, value)) = entries.iter().find(|(k, _)| k.key_text() == "file_version") else {
+    let Some((key, value)) = entries.iter().find(|(k, _)| k.key_is("file_version")) else {
         v.diags
             .push(Diagnostic::error(root.span, "not a stressor file: `file_version` is missing").with_help(HELP));
         return false;
