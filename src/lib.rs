@@ -3,7 +3,8 @@
 //! Scenario files (`file_version: stressor#0`) describe what virtual users do; stressor loads them into a
 //! typed model ([`scenario`]), expands run-time variables ([`expand`]) and runs them against a server.
 //! The built-in target server ([`target`]) lets the README, tests and benchmarks run with nothing else
-//! installed.
+//! installed. After a run, [`verdict`] evaluates thresholds and decides pass/fail; [`report`] renders
+//! the results (terminal summary, JSON).
 
 pub mod activity;
 pub mod check;
@@ -15,3 +16,4 @@ pub mod run;
 pub mod scenario;
 pub mod stats;
 pub mod target;
+pub mod verdict;

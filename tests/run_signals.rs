@@ -1,4 +1,5 @@
-//! Ctrl-C on a running `stressor run`: `end` runs, the summary is printed, exit code 3.
+//! Ctrl-C on a running `stressor run`: `end` runs, the summary is printed, `--out` is written, exit
+//! code 3.
 
 mod common;
 
@@ -30,9 +31,11 @@ sequences:
       data: done
 "
     .replace("{BASE}", &srv.url());
-    let (_dir, path) = common::write_files(&[("long.yaml", &yaml)]);
+    let (dir, path) = common::write_files(&[("long.yaml", &yaml)]);
+    let results = dir.path().join("results.json");
     let child = Command::new(env!("CARGO_BIN_EXE_stressor"))
-        .args(["run", "--no-color"])
+        .args(["run", "--no-color", "--out"])
+        .arg(&results)
         .arg(&path)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -58,6 +61,9 @@ sequences:
     assert!(stdout.contains("Run interrupted"), "{stdout}");
     assert!(stdout.contains("main/0 GetRequest(/test1.json)"), "{stdout}");
     assert!(stderr.contains("interrupted: no new work is started"), "{stderr}");
+    let written = stressor::report::json::read(&results).expect("results are written when interrupted");
+    assert_eq!(written.stop, Some(stressor::run::StopReason::Interrupted));
+    assert!(written.stats.total.count >= 4, "{}", written.stats.total.count);
     let client = reqwest::Client::new();
     for id in ["t01", "t02"] {
         let r = client.get(format!("{}/ended/{id}", srv.url())).send().await.unwrap();

@@ -35,8 +35,10 @@ pub struct GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a scenario and print a summary (exit 0 pass, 1 errors, 2 invalid, 3 interrupted).
+    /// Run a scenario, print a summary and judge it (exit 0 pass, 1 failed, 2 invalid, 3 interrupted, 4 inconclusive).
     Run(RunArgs),
+    /// Merge results files of one scenario (`run --out`) and evaluate its thresholds over the whole.
+    Merge(MergeArgs),
     /// Check scenario files and print every problem found (exit 2 if any error).
     Validate(ValidateArgs),
     /// Run the built-in target server (static files, echo, /status, /slow, in-memory PUT/DELETE, login).
@@ -80,6 +82,20 @@ pub struct RunArgs {
     /// How long `end` sequences may run after a stop request.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg, default_value = "10s")]
     pub grace: std::time::Duration,
+    /// Write the results as JSON (histograms included, for `stressor merge`); also when interrupted.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `stressor merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Results files written by `stressor run --out` (same scenario).
+    #[arg(required = true, value_name = "RESULTS")]
+    pub files: Vec<PathBuf>,
+    /// Write the merged results as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {

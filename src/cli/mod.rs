@@ -2,9 +2,12 @@
 //! are rendered and turned into exit codes.
 //!
 //! Exit codes (also in `--help` and the README): 0 pass, 1 failed (errors or thresholds), 2 invalid
-//! usage or scenario, 3 interrupted, 4 inconclusive.
+//! usage or scenario (also: unreadable or unmergeable results files, a results file that cannot be
+//! written), 3 interrupted, 4 inconclusive. `run` and `merge` exit with the verdict's code
+//! ([`crate::verdict::Verdict::exit_code`]), except that an interrupted `run` exits with 3.
 
 mod args;
+mod merge;
 mod run;
 mod serve;
 mod validate;
@@ -29,6 +32,16 @@ pub enum Exit {
     Interrupted = 3,
     /// The load generator itself was the bottleneck.
     Inconclusive = 4,
+}
+
+impl From<crate::verdict::Verdict> for Exit {
+    fn from(v: crate::verdict::Verdict) -> Self {
+        match v {
+            crate::verdict::Verdict::Pass => Exit::Pass,
+            crate::verdict::Verdict::Failed => Exit::Failed,
+            crate::verdict::Verdict::Inconclusive => Exit::Inconclusive,
+        }
+    }
 }
 
 impl From<Exit> for ExitCode {
@@ -82,6 +95,7 @@ pub fn main() -> ExitCode {
     let out = Output::from_cli(&cli);
     let exit = match &cli.command {
         Command::Run(args) => run::run(args, out),
+        Command::Merge(args) => merge::run(args, out),
         Command::Validate(args) => validate::run(args, out),
         Command::Serve(args) => serve::run(args, out),
     };

@@ -1,15 +1,29 @@
-//! `stressor run SCENARIO`: load, run, print the summary, exit with the verdict.
+//! `stressor run SCENARIO`: load, run, evaluate the thresholds, print the summary, write `--out`, exit
+//! with the verdict (3 when interrupted: the summary and the results file are still written).
 
 use super::args::RunArgs;
 use super::{Exit, Output};
-use crate::report::summary;
+use crate::report::{json, summary};
 use crate::run::{RunEvent, RunOptions, StopReason};
-use crate::scenario::{LoadOptions, load_file};
+use crate::scenario::{FileId, LoadOptions, SourceMap, load_file};
 use crate::target::{TargetConfig, TargetServer};
+use crate::verdict;
+use std::path::Path;
 use std::sync::Arc;
 
 /// Runs the command.
 pub fn run(args: &RunArgs, out: Output) -> Exit {
+    // A results file that cannot be written would only show up after a long run: check the folder first.
+    if let Some(dir) = args.out.as_deref().map(out_dir)
+        && !dir.is_dir()
+    {
+        eprintln!(
+            "error: cannot write `--out {}`: the folder `{}` does not exist",
+            args.out.as_deref().unwrap_or(dir).display(),
+            dir.display()
+        );
+        return Exit::Invalid;
+    }
     let runtime = match super::runtime() {
         Ok(rt) => rt,
         Err(exit) => return exit,
@@ -85,19 +99,55 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         );
     }
     let sources = Arc::new(loaded.sources);
-    let report = match runtime.block_on(crate::run::run(Arc::new(scenario), sources, options)) {
+    let scenario = Arc::new(scenario);
+    let report = match runtime.block_on(crate::run::run(scenario.clone(), sources.clone(), options)) {
         Ok(report) => report,
         Err(err) => {
             eprintln!("error: {err}");
             return Exit::Failed;
         }
     };
-    print!("{}", summary::render(&report, out.color));
+    let thresholds = verdict::collect(&scenario, &report.activities);
+    let outcomes = verdict::evaluate(&thresholds, &report);
+    // Generator health is not measured yet; when it is, an overloaded generator makes this true.
+    let generator_overloaded = false;
+    let verdict = verdict::verdict(&report, &outcomes, generator_overloaded);
+    print!("{}", summary::render_with(&report, &outcomes, verdict, out.color));
+    let mut written = true;
+    if let Some(path) = &args.out {
+        let mut results = json::Results::new(&report, thresholds, outcomes, verdict);
+        results.files = source_files(&sources);
+        match json::write(path, &results) {
+            Ok(()) if !quiet => eprintln!("Results written to {}", path.display()),
+            Ok(()) => {}
+            Err(err) => {
+                eprintln!("error: {err}");
+                written = false;
+            }
+        }
+    }
+    // An interrupted run is 3 whatever else happened; a results file that could not be written is 2,
+    // so a CI gate never passes without the file it asked for.
     if report.interrupted() {
         Exit::Interrupted
-    } else if report.error_count() > 0 {
-        Exit::Failed
+    } else if !written {
+        Exit::Invalid
     } else {
-        Exit::Pass
+        verdict.into()
     }
+}
+
+/// The folder `--out` writes into.
+fn out_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// The scenario's files, by `FileId`, as results files list them.
+fn source_files(sources: &SourceMap) -> Vec<String> {
+    (0..)
+        .map_while(|i| sources.get(FileId(i)))
+        .map(|f| f.path.display().to_string())
+        .collect()
 }

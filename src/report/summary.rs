@@ -1,16 +1,23 @@
 //! The terminal summary: a table per activity and per sequence (count, errors, p50/p95/p99/max, rate),
-//! errors grouped by class with the first message of each, and the result line.
+//! errors grouped by class with the first message of each, the thresholds with their measured values,
+//! and the result line (the verdict).
 
 use crate::run::RunReport;
 use crate::stats::Measure;
+use crate::verdict::{ThresholdOutcome, Verdict, format_limit, metric_name, value_and_limit, verdict};
 use comfy_table::{CellAlignment, Table, presets};
 use std::fmt::Write as _;
 use std::time::Duration;
 
 const HEADER: [&str; 8] = ["count", "errors", "p50", "p95", "p99", "max", "rate/s", ""];
 
-/// Renders the summary as text.
+/// Renders the summary of a run without thresholds: the result is "ok" unless an error happened.
 pub fn render(report: &RunReport, color: bool) -> String {
+    render_with(report, &[], verdict(report, &[], false), color)
+}
+
+/// Renders the summary with the threshold outcomes (a table when there are any) and the verdict.
+pub fn render_with(report: &RunReport, outcomes: &[ThresholdOutcome], verdict: Verdict, color: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -99,10 +106,28 @@ pub fn render(report: &RunReport, color: bool) -> String {
         };
         let _ = writeln!(out, "Run {why}; remaining work was skipped, `end` sequences ran.");
     }
-    let (word, style) = if report.error_count() == 0 {
-        ("Result: ok", "\x1b[1;32m")
-    } else {
-        ("Result: FAILED", "\x1b[1;31m")
+    if !outcomes.is_empty() {
+        let _ = writeln!(out, "{}", thresholds_table(report, outcomes));
+    }
+    let failed = outcomes.iter().filter(|o| !o.passed).count();
+    let (word, style) = match verdict {
+        Verdict::Pass => ("Result: ok".to_string(), "\x1b[1;32m"),
+        Verdict::Failed => {
+            let why = if failed > 0 {
+                format!(" ({failed} of {} thresholds failed)", outcomes.len())
+            } else if report.stop == Some(crate::run::StopReason::MaxErrors) {
+                " (max_errors reached)".to_string()
+            } else if outcomes.is_empty() {
+                format!(" ({} error(s), no thresholds set)", report.error_count())
+            } else {
+                String::new()
+            };
+            (format!("Result: FAILED{why}"), "\x1b[1;31m")
+        }
+        Verdict::Inconclusive => (
+            "Result: INCONCLUSIVE (the load generator was the bottleneck)".to_string(),
+            "\x1b[1;33m",
+        ),
     };
     if color {
         let _ = writeln!(out, "{style}{word}\x1b[0m");
@@ -110,6 +135,38 @@ pub fn render(report: &RunReport, color: bool) -> String {
         let _ = writeln!(out, "{word}");
     }
     out
+}
+
+/// One row per threshold rule: subject, metric, limit, measured value, samples and the result.
+fn thresholds_table(report: &RunReport, outcomes: &[ThresholdOutcome]) -> Table {
+    let mut table = Table::new();
+    table.load_preset(presets::ASCII_MARKDOWN);
+    table.set_header(["threshold on", "metric", "limit", "measured", "samples", "result"]);
+    for i in 2..5 {
+        if let Some(c) = table.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    for o in outcomes {
+        let result = if o.passed {
+            "pass".to_string()
+        } else if o.never_ran() {
+            "FAIL: never ran".to_string()
+        } else if o.not_enough_data() {
+            format!("FAIL: not enough data (need {})", o.min_samples)
+        } else {
+            "FAIL".to_string()
+        };
+        table.add_row(vec![
+            o.subject.label(&report.activities),
+            metric_name(o.metric),
+            format_limit(&o.limit),
+            o.measured.map_or("-".into(), |m| value_and_limit(&m, &o.limit).0),
+            o.samples.to_string(),
+            result,
+        ]);
+    }
+    table
 }
 
 fn new_table(first: &str) -> Table {
@@ -151,5 +208,94 @@ pub fn fmt_time(d: Duration) -> String {
         format!("{:.1}ms", d.as_secs_f64() * 1e3)
     } else {
         format!("{}us", d.as_micros())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::ActivityInfo;
+    use crate::scenario::{Limit, Metric, Span, Threshold, ThresholdSet};
+    use crate::stats::Snapshot;
+    use crate::verdict::{Subject, SubjectThresholds, evaluate};
+
+    #[test]
+    fn thresholds_table_and_result_line() {
+        let mut m = Measure::default();
+        for _ in 0..4 {
+            m.record(Duration::from_millis(312), None, 0, 0);
+        }
+        let report = RunReport {
+            scenario: "shop".into(),
+            elapsed: Duration::from_secs(2),
+            sessions: 1,
+            activities: vec![ActivityInfo {
+                sequence: "main".into(),
+                index: 0,
+                label: "GetRequest(/x)".into(),
+            }],
+            sequences: vec!["main".into(), "cleanup".into()],
+            stats: Snapshot {
+                activities: vec![m.clone()],
+                sequences: vec![m.clone(), Measure::default()],
+                total: m,
+                ..Snapshot::default()
+            },
+            ..RunReport::default()
+        };
+        let rule = |metric, limit| Threshold {
+            metric,
+            limit,
+            span: Span::default(),
+        };
+        let set = |rules, min_samples| ThresholdSet {
+            rules,
+            min_samples,
+            span: None,
+        };
+        let thresholds = [
+            SubjectThresholds {
+                subject: Subject::Activity {
+                    selector: "main/0".into(),
+                    ids: vec![0],
+                },
+                set: set(
+                    vec![
+                        rule(Metric::Percentile(95.0), Limit::Duration(Duration::from_millis(300))),
+                        rule(Metric::ErrorRate, Limit::Ratio(0.01)),
+                    ],
+                    None,
+                ),
+            },
+            SubjectThresholds {
+                subject: Subject::Run,
+                set: set(vec![rule(Metric::MinRps, Limit::Rate(1.0))], Some(10)),
+            },
+            SubjectThresholds {
+                subject: Subject::Sequence("cleanup".into()),
+                set: set(vec![rule(Metric::Max, Limit::Duration(Duration::from_secs(1)))], None),
+            },
+        ];
+        let outcomes = evaluate(&thresholds, &report);
+        let text = render_with(&report, &outcomes, Verdict::Failed, false);
+        let table = text
+            .lines()
+            .skip_while(|l| !l.starts_with("| threshold on"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(
+            table,
+            "\
+| threshold on          | metric     | limit | measured | samples | result                          |
+|-----------------------|------------|-------|----------|---------|---------------------------------|
+| main/0 GetRequest(/x) | p95        | 300ms |    312ms |       4 | FAIL                            |
+| main/0 GetRequest(/x) | error_rate |    1% |       0% |       4 | pass                            |
+| the run               | min_rps    |   1/s |      2/s |       4 | FAIL: not enough data (need 10) |
+| sequence cleanup      | max        |    1s |        - |       0 | FAIL: never ran                 |
+Result: FAILED (3 of 4 thresholds failed)"
+        );
+        let plain = render(&report, false);
+        assert!(!plain.contains("threshold on"), "no table without thresholds");
+        assert!(plain.ends_with("Result: ok\n"), "{plain}");
     }
 }

@@ -4,7 +4,7 @@ use crate::scenario::{Activity, ActivityKind, Scenario, SourceMap};
 use std::sync::Arc;
 
 /// What one activity is called in reports and errors.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct ActivityInfo {
     /// The sequence it belongs to.
     pub sequence: String,

@@ -7,7 +7,7 @@ use crate::stats::{Measure, Snapshot};
 use std::time::{Duration, SystemTime};
 
 /// One recorded failure (the first ones of each session are kept in full).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ErrorRecord {
     /// Class.
     pub class: ErrorClass,

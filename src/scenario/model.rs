@@ -498,7 +498,7 @@ impl Thresholds {
 }
 
 /// Limits on one subject (the run, a sequence or an activity).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThresholdSet {
     /// The limits.
     pub rules: Vec<Threshold>,
@@ -509,7 +509,7 @@ pub struct ThresholdSet {
 }
 
 /// One limit: `p95: 300ms`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Threshold {
     /// The measured quantity.
     pub metric: Metric,
@@ -520,7 +520,8 @@ pub struct Threshold {
 }
 
 /// What a threshold measures.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// A latency percentile, e.g. 95.0 or 99.9.
     Percentile(f64),
@@ -554,7 +555,8 @@ impl Metric {
 }
 
 /// A threshold's limit.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Limit {
     /// A latency bound.
     Duration(Duration),

@@ -1,0 +1,453 @@
+//! JSON results (`stressor run --out results.json`): everything a run measured, with its HDR
+//! histograms, so that results of several machines can be merged (`stressor merge`) and their
+//! thresholds evaluated again over the whole.
+//!
+//! This documentation is the schema reference. The file is one JSON object, written atomically
+//! (a temporary file in the same folder, flushed, renamed). Durations are objects
+//! `{"secs": 1, "nanos": 500000000}`; latencies in the readable summaries are milliseconds (floats).
+//!
+//! # Schema `stressor-results/1`
+//!
+//! | field | type | meaning |
+//! |---|---|---|
+//! | `schema` | string | always `"stressor-results/1"`; a reader refuses other values. Fields may be added within version 1; removing or changing one makes version 2 |
+//! | `scenario` | string | the scenario name (`config.name` or the file stem) |
+//! | `tag` | string \| null | `config.tag` |
+//! | `base_url` | string \| null | the base URL the run used |
+//! | `start` | string \| null | wall-clock start, RFC 3339 UTC with milliseconds (`2025-03-01T12:34:56.789Z`) |
+//! | `elapsed` | duration | wall time of the run |
+//! | `sessions` | integer | sessions started (summed by `merge`) |
+//! | `dry_run` | bool | whether it was a dry run (`-n`) |
+//! | `stop` | string \| null | why the run stopped early: `interrupted`, `max_errors`, `max_time`, `requested`; `null` when it ran to the end |
+//! | `verdict` | string | `pass`, `failed` or `inconclusive` (see [`crate::verdict`]) |
+//! | `files` | list of strings | the scenario's source files; a span's `file` is an index into this list |
+//! | `total` | [`Summary`] | every timed activity together |
+//! | `activities` | list of [`ActivityResult`] | per activity, in plan order; the index is the activity id used by `stats.activities`, `errors[].activity` and threshold subjects |
+//! | `sequences` | list of [`SequenceResult`] | per sequence, in file order; the index is the position in `stats.sequences` |
+//! | `thresholds` | list of objects | the scenario's thresholds ([`SubjectThresholds`]): `{"subject": ..., "set": {"rules": [{"metric", "limit", "span"}], "min_samples", "span"}}`. A subject is `"run"`, `{"sequence": "main"}` or `{"activity": {"selector": "login", "ids": [1, 3]}}`; a metric `{"percentile": 95.0}`, `"mean"`, `"max"`, `"error_rate"`, `"errors"` or `"min_rps"`; a limit `{"duration": duration}`, `{"ratio": 0.005}`, `{"count": 3}` or `{"rate": 50.0}`; a span `{"file", "line", "col", "offset", "len"}` |
+//! | `outcomes` | list of objects | one per threshold rule ([`ThresholdOutcome`]): `subject`, `metric`, `limit`, `measured` (`{"duration": ...}`, `{"ratio": ...}`, `{"count": ...}`, `{"rate": ...}` or `null` when the subject never ran), `samples`, `min_samples`, `passed`, `message` (the one-line verdict, e.g. `"p95 of the run: 312ms > 300ms"`), `span` |
+//! | `errors` | list of objects | the first recorded errors ([`ErrorRecord`]), secrets redacted: `class` (`status`, `assertion`, `timeout`, `connect`, `script`, `variable`, `stopped`), `message`, `response` (string \| null), `session_id`, `activity` (id), `pass` (1-based), `at` (duration since the start) |
+//! | `stats` | object | everything measured ([`Snapshot`]), mergeable: `activities` and `sequences` ([`Measure`] per id / position), `sub_requests` (StaticRequests URLs: `activity`, `label`, `measure`), `sessions` (`id`, `user`, `measure`), `total`, `series` (per second from the start: `requests`, `errors`, `latency`) |
+//!
+//! A `Measure` is `{"count", "errors": {"status": 3, ...} (non-zero classes only), "bytes_sent",
+//! "bytes_received", "latency"}`; `latency` is an HDR histogram of microseconds (1 µs to 1 h), encoded
+//! as base64 of HdrHistogram's compressed V2 format, readable by other HdrHistogram implementations.
+//!
+//! The readable parts (`total`, `activities[].summary`, `sequences[].summary`) are computed from `stats`
+//! when the file is written, for tools like `jq` that cannot decode histograms; readers that merge or
+//! evaluate use `stats` only. A [`Summary`] is `count`, `errors` (all classes), `error_rate`
+//! (errors / count), `rate` (count per second of `elapsed`), and `min_ms`, `mean_ms`, `p50_ms`,
+//! `p90_ms`, `p95_ms`, `p99_ms`, `p99_9_ms`, `max_ms` (null when nothing ran). For a sequence, `count`
+//! and latencies are its passes, `errors` its activities' errors.
+
+use super::{ReportError, format_rfc3339, parse_rfc3339};
+use crate::run::{ActivityInfo, ErrorRecord, RunReport, StopReason};
+use crate::stats::{Measure, Snapshot};
+use crate::verdict::{SubjectThresholds, ThresholdOutcome, Verdict};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Duration;
+
+/// The schema this version writes and reads.
+pub const SCHEMA: &str = "stressor-results/1";
+
+/// The contents of a results file (see the [module documentation](self) for every field).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    /// [`SCHEMA`].
+    pub schema: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// `config.tag`.
+    pub tag: Option<String>,
+    /// The base URL.
+    pub base_url: Option<String>,
+    /// Wall-clock start, RFC 3339 UTC.
+    pub start: Option<String>,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Sessions started.
+    pub sessions: u32,
+    /// Dry run.
+    pub dry_run: bool,
+    /// Why the run stopped early.
+    pub stop: Option<StopReason>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Source files spans point into (index = `FileId`).
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// All timed activities, readable.
+    pub total: Summary,
+    /// Per activity.
+    pub activities: Vec<ActivityResult>,
+    /// Per sequence.
+    pub sequences: Vec<SequenceResult>,
+    /// The scenario's thresholds.
+    pub thresholds: Vec<SubjectThresholds>,
+    /// One outcome per threshold rule.
+    pub outcomes: Vec<ThresholdOutcome>,
+    /// The first errors.
+    pub errors: Vec<ErrorRecord>,
+    /// Everything measured, mergeable.
+    pub stats: Snapshot,
+}
+
+/// One activity: who it is and a readable summary of its measure.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ActivityResult {
+    /// Sequence, index and label.
+    #[serde(flatten)]
+    pub info: ActivityInfo,
+    /// Computed from `stats.activities[id]`.
+    pub summary: Summary,
+}
+
+/// One sequence: its name and a readable summary of its passes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SequenceResult {
+    /// The sequence name.
+    pub name: String,
+    /// Passes (count, pass time) and its activities' errors.
+    pub summary: Summary,
+}
+
+/// Readable numbers of a measure; latencies in milliseconds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Executions (passes for a sequence).
+    pub count: u64,
+    /// Errors of all classes.
+    pub errors: u64,
+    /// `errors / count` (0 when nothing ran).
+    pub error_rate: f64,
+    /// `count` per second of the run.
+    pub rate: f64,
+    /// Fastest.
+    pub min_ms: Option<f64>,
+    /// Mean.
+    pub mean_ms: Option<f64>,
+    /// Median.
+    pub p50_ms: Option<f64>,
+    /// 90th percentile.
+    pub p90_ms: Option<f64>,
+    /// 95th percentile.
+    pub p95_ms: Option<f64>,
+    /// 99th percentile.
+    pub p99_ms: Option<f64>,
+    /// 99.9th percentile.
+    pub p99_9_ms: Option<f64>,
+    /// Slowest.
+    pub max_ms: Option<f64>,
+}
+
+impl Summary {
+    /// Summarizes a measure; `errors` is passed separately because a sequence's errors are those of its
+    /// activities.
+    pub fn of(m: &Measure, errors: u64, elapsed: Duration) -> Summary {
+        // Histogram values are whole microseconds; rounding keeps float noise out of the file.
+        let ms = |d: Option<Duration>| d.map(|d| (d.as_secs_f64() * 1e6).round() / 1e3);
+        let l = &m.latency;
+        Summary {
+            count: m.count,
+            errors,
+            error_rate: if m.count == 0 {
+                0.0
+            } else {
+                errors as f64 / m.count as f64
+            },
+            rate: m.rate(elapsed),
+            min_ms: ms(l.min()),
+            mean_ms: ms(l.mean()),
+            p50_ms: ms(l.percentile(50.0)),
+            p90_ms: ms(l.percentile(90.0)),
+            p95_ms: ms(l.percentile(95.0)),
+            p99_ms: ms(l.percentile(99.0)),
+            p99_9_ms: ms(l.percentile(99.9)),
+            max_ms: ms(l.max()),
+        }
+    }
+}
+
+impl Results {
+    /// The results of a run: the report, its collected thresholds, their outcomes and the verdict.
+    /// `files` is left empty; set it to the scenario's source files so spans can be resolved.
+    pub fn new(
+        report: &RunReport,
+        thresholds: Vec<SubjectThresholds>,
+        outcomes: Vec<ThresholdOutcome>,
+        verdict: Verdict,
+    ) -> Results {
+        let elapsed = report.elapsed;
+        let activities = report
+            .activities
+            .iter()
+            .zip(&report.stats.activities)
+            .map(|(info, m)| ActivityResult {
+                info: info.clone(),
+                summary: Summary::of(m, m.error_count(), elapsed),
+            })
+            .collect();
+        let sequences = report
+            .sequences
+            .iter()
+            .map(|name| SequenceResult {
+                name: name.clone(),
+                summary: report
+                    .sequence(name)
+                    .map(|(m, errors)| Summary::of(&m, errors, elapsed))
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let total = &report.stats.total;
+        Results {
+            schema: SCHEMA.to_string(),
+            scenario: report.scenario.clone(),
+            tag: report.tag.clone(),
+            base_url: report.base_url.clone(),
+            start: report.started_at.map(format_rfc3339),
+            elapsed,
+            sessions: report.sessions,
+            dry_run: report.dry_run,
+            stop: report.stop,
+            verdict,
+            files: Vec::new(),
+            total: Summary::of(total, total.error_count(), elapsed),
+            activities,
+            sequences,
+            thresholds,
+            outcomes,
+            errors: report.errors.clone(),
+            stats: report.stats.clone(),
+        }
+    }
+
+    /// The run report these results describe (for the summary and for evaluating thresholds again).
+    pub fn to_report(&self) -> RunReport {
+        RunReport {
+            scenario: self.scenario.clone(),
+            tag: self.tag.clone(),
+            base_url: self.base_url.clone(),
+            started_at: self.start.as_deref().and_then(parse_rfc3339),
+            elapsed: self.elapsed,
+            sessions: self.sessions,
+            activities: self.activities.iter().map(|a| a.info.clone()).collect(),
+            sequences: self.sequences.iter().map(|s| s.name.clone()).collect(),
+            stats: self.stats.clone(),
+            errors: self.errors.clone(),
+            stop: self.stop,
+            dry_run: self.dry_run,
+        }
+    }
+
+    /// What does not fit together (lists of different lengths, ids out of range), if anything.
+    fn inconsistency(&self) -> Option<String> {
+        let (acts, seqs) = (self.activities.len(), self.sequences.len());
+        if self.stats.activities.len() != acts {
+            return Some(format!(
+                "{acts} activities but {} activity measures",
+                self.stats.activities.len()
+            ));
+        }
+        if self.stats.sequences.len() != seqs {
+            return Some(format!(
+                "{seqs} sequences but {} sequence measures",
+                self.stats.sequences.len()
+            ));
+        }
+        if let Some(e) = self.errors.iter().find(|e| e.activity >= acts) {
+            return Some(format!("an error names activity {} of {acts}", e.activity));
+        }
+        if let Some(s) = self.stats.sub_requests.iter().find(|s| s.activity >= acts) {
+            return Some(format!("a sub-request names activity {} of {acts}", s.activity));
+        }
+        None
+    }
+}
+
+/// Writes results to `path` atomically (pretty-printed JSON).
+pub fn write(path: &Path, results: &Results) -> Result<(), ReportError> {
+    let mut bytes = serde_json::to_vec_pretty(results).map_err(|e| ReportError::Write {
+        path: path.to_path_buf(),
+        source: e.into(),
+    })?;
+    bytes.push(b'\n');
+    super::write_atomically(path, &bytes)
+}
+
+/// Reads a results file; a file of another schema version, or whose parts do not fit together, is an
+/// error naming the file.
+pub fn read(path: &Path) -> Result<Results, ReportError> {
+    let text = std::fs::read(path).map_err(|source| ReportError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let json_err = |source| ReportError::Json {
+        path: path.to_path_buf(),
+        source,
+    };
+    let value: serde_json::Value = serde_json::from_slice(&text).map_err(json_err)?;
+    match value.get("schema").and_then(|s| s.as_str()) {
+        Some(SCHEMA) => {}
+        found => {
+            return Err(ReportError::Schema {
+                path: path.to_path_buf(),
+                found: found.map(str::to_string),
+            });
+        }
+    }
+    // Parsed again from the text (not from `value`) so errors keep their line and column.
+    let results: Results = serde_json::from_slice(&text).map_err(json_err)?;
+    match results.inconsistency() {
+        Some(why) => Err(ReportError::Inconsistent {
+            path: path.to_path_buf(),
+            why,
+        }),
+        None => Ok(results),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activity::ErrorClass;
+    use crate::scenario::{Limit, Metric, Span, Threshold, ThresholdSet};
+    use crate::verdict::{Subject, evaluate, verdict};
+    use std::time::UNIX_EPOCH;
+
+    fn results() -> Results {
+        let mut m = Measure::default();
+        m.record(Duration::from_millis(20), None, 10, 200);
+        m.record(Duration::from_millis(40), Some(ErrorClass::Timeout), 10, 0);
+        let report = RunReport {
+            scenario: "shop".into(),
+            tag: Some("nightly".into()),
+            started_at: Some(UNIX_EPOCH + Duration::from_millis(1_740_832_496_789)),
+            elapsed: Duration::from_secs(2),
+            sessions: 1,
+            activities: vec![ActivityInfo {
+                sequence: "main".into(),
+                index: 0,
+                label: "GetRequest(/x)".into(),
+            }],
+            sequences: vec!["main".into()],
+            stats: Snapshot {
+                activities: vec![m.clone()],
+                sequences: vec![m.clone()],
+                total: m,
+                ..Snapshot::default()
+            },
+            errors: vec![ErrorRecord {
+                class: ErrorClass::Timeout,
+                message: "timed out after 10s".into(),
+                response: None,
+                session_id: "t01".into(),
+                activity: 0,
+                pass: 1,
+                at: Duration::from_millis(1500),
+            }],
+            stop: Some(StopReason::Interrupted),
+            ..RunReport::default()
+        };
+        let thresholds = vec![SubjectThresholds {
+            subject: Subject::Run,
+            set: ThresholdSet {
+                rules: vec![Threshold {
+                    metric: Metric::Percentile(95.0),
+                    limit: Limit::Duration(Duration::from_millis(30)),
+                    span: Span::default(),
+                }],
+                ..ThresholdSet::default()
+            },
+        }];
+        let outcomes = evaluate(&thresholds, &report);
+        let v = verdict(&report, &outcomes, false);
+        Results::new(&report, thresholds, outcomes, v)
+    }
+
+    #[test]
+    fn round_trips_through_a_file_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.json");
+        let r = results();
+        write(&path, &r).unwrap();
+        write(&path, &r).unwrap();
+        let back = read(&path).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(back.to_report().started_at, r.to_report().started_at);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["results.json"]);
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(v["schema"], "stressor-results/1");
+        assert_eq!(v["start"], "2025-03-01T12:34:56.789Z");
+        assert_eq!(v["stop"], "interrupted");
+        assert_eq!(v["verdict"], "failed");
+        assert_eq!(v["activities"][0]["label"], "GetRequest(/x)");
+        assert_eq!(v["activities"][0]["summary"]["errors"], 1);
+        assert_eq!(v["total"]["count"], 2);
+        assert_eq!(v["thresholds"][0]["subject"], "run");
+        assert_eq!(v["thresholds"][0]["set"]["rules"][0]["metric"]["percentile"], 95.0);
+        assert_eq!(v["outcomes"][0]["message"], "p95 of the run: 40ms > 30ms");
+        assert_eq!(v["errors"][0]["class"], "timeout");
+        assert_eq!(v["stats"]["total"]["errors"]["timeout"], 1);
+    }
+
+    #[test]
+    fn read_errors_name_the_file_and_the_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        let mut other = serde_json::to_value(results()).unwrap();
+        other["schema"] = "stressor-results/2".into();
+        let mut broken = serde_json::to_value(results()).unwrap();
+        broken["stats"]["activities"] = serde_json::json!([]);
+        let cases = [
+            // (comment, path, message after the directory)
+            (
+                "missing file",
+                dir.path().join("nope.json"),
+                "nope.json`: No such file or directory",
+            ),
+            (
+                "not JSON",
+                file("bad.json", "{oops"),
+                "bad.json`: invalid results JSON: key must be a string at line 1 column 2",
+            ),
+            (
+                "no schema",
+                file("plain.json", "{\"a\": 1}"),
+                "plain.json`: not a stressor results file (no `\"schema\": \"stressor-results/1\"`)",
+            ),
+            (
+                "another version",
+                file("v2.json", &other.to_string()),
+                "v2.json`: results schema `stressor-results/2` is not supported (this stressor reads `stressor-results/1`)",
+            ),
+            (
+                "parts that do not fit",
+                file("broken.json", &broken.to_string()),
+                "broken.json`: inconsistent results: 1 activities but 0 activity measures",
+            ),
+        ];
+        for (comment, path, want) in cases {
+            let err = read(&path).unwrap_err().to_string();
+            assert!(err.starts_with("failed to read `"), "{comment}: {err}");
+            assert!(err.contains(want), "{comment}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_failed_write_names_the_file_and_keeps_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing/results.json");
+        let err = write(&path, &results()).unwrap_err().to_string();
+        assert!(err.starts_with("failed to write `"), "{err}");
+        assert!(err.contains("missing/results.json"), "{err}");
+    }
+}

@@ -1,0 +1,308 @@
+//! Combining the results files of several machines (or processes) that ran the same scenario
+//! (`stressor merge a.json b.json ...`), then judging the whole once.
+//!
+//! - The files must come from the same scenario: the same activities (sequence, index, label) and the
+//!   same sequences. Otherwise [`MergeError::Different`] names both files.
+//! - Counts add up exactly and HDR histograms merge losslessly ([`Snapshot::merge`]). The per-second
+//!   series are aligned by start time: a file that started 3 s after the earliest one adds into the
+//!   merged series from second 3. The merged run starts at the earliest start and lasts until the last
+//!   one ended, so `min_rps` is measured over the span all machines together covered.
+//! - Errors are concatenated (their `at` shifted to the merged start) and ordered by time; sessions are
+//!   summed; the run is a dry run if any part was; the stop reason is the most severe one of any part
+//!   (`max_errors`, then `interrupted`, `requested`, `max_time`).
+//! - The thresholds of the first file are evaluated once over the merged data (a warning says so when
+//!   the files carry different thresholds). The load generator counts as overloaded when any part's
+//!   verdict was inconclusive.
+
+use super::json::Results;
+use crate::run::{RunReport, StopReason};
+use crate::stats::{Measure, Snapshot};
+use crate::verdict::{Verdict, evaluate, verdict};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// The merged results and what the user should know about them.
+#[derive(Clone, Debug)]
+pub struct Merged {
+    /// The combined results, thresholds evaluated again.
+    pub results: Results,
+    /// Things that did not stop the merge (different scenario names or thresholds).
+    pub warnings: Vec<String>,
+}
+
+/// Why results could not be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    /// No input.
+    #[error("failed to merge: no results files given")]
+    Empty,
+    /// Two files come from different scenarios.
+    #[error("failed to merge `{}` with `{}`: {why}", other.display(), first.display())]
+    Different {
+        /// The first file (the reference).
+        first: PathBuf,
+        /// The file that does not fit.
+        other: PathBuf,
+        /// What differs.
+        why: String,
+    },
+}
+
+/// Merges results read from files (`(path, results)`, the paths for messages); see the
+/// [module documentation](self).
+pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
+    let Some((first_path, first)) = inputs.first() else {
+        return Err(MergeError::Empty);
+    };
+    let mut warnings = Vec::new();
+    let starts: Vec<Option<SystemTime>> = inputs
+        .iter()
+        .map(|(_, r)| r.start.as_deref().and_then(super::parse_rfc3339))
+        .collect();
+    let origin = starts.iter().flatten().min().copied();
+    let offset_of = |start: Option<SystemTime>| match (start, origin) {
+        (Some(s), Some(o)) => s.duration_since(o).unwrap_or_default(),
+        _ => Duration::ZERO,
+    };
+    let mut stats = Snapshot {
+        activities: vec![Measure::default(); first.stats.activities.len()],
+        sequences: vec![Measure::default(); first.stats.sequences.len()],
+        ..Snapshot::default()
+    };
+    let mut errors = Vec::new();
+    let mut elapsed = Duration::ZERO;
+    let mut sessions = 0u32;
+    let mut dry_run = false;
+    let mut stop: Option<StopReason> = None;
+    let mut overloaded = false;
+    for ((path, r), start) in inputs.iter().zip(&starts) {
+        let different = |why: String| MergeError::Different {
+            first: first_path.clone(),
+            other: path.clone(),
+            why,
+        };
+        let offset = offset_of(*start);
+        stats
+            .merge(&r.stats, offset.as_secs_f64().round() as usize)
+            .map_err(different)?;
+        if let Some(why) = difference(first_path, first, path, r) {
+            return Err(different(why));
+        }
+        if r.scenario != first.scenario {
+            warnings.push(format!(
+                "`{}` is scenario `{}`, `{}` is `{}`; they have the same activities, so they are merged",
+                first_path.display(),
+                first.scenario,
+                path.display(),
+                r.scenario
+            ));
+        }
+        if r.thresholds != first.thresholds {
+            warnings.push(format!(
+                "`{}` carries other thresholds than `{}`; those of `{}` are used",
+                path.display(),
+                first_path.display(),
+                first_path.display()
+            ));
+        }
+        errors.extend(r.errors.iter().cloned().map(|mut e| {
+            e.at += offset;
+            e
+        }));
+        elapsed = elapsed.max(offset + r.elapsed);
+        sessions = sessions.saturating_add(r.sessions);
+        dry_run |= r.dry_run;
+        stop = most_severe(stop, r.stop);
+        overloaded |= r.verdict == Verdict::Inconclusive;
+    }
+    errors.sort_by_key(|e| e.at);
+    let report = RunReport {
+        scenario: first.scenario.clone(),
+        tag: first.tag.clone(),
+        base_url: first.base_url.clone(),
+        started_at: origin,
+        elapsed,
+        sessions,
+        activities: first.activities.iter().map(|a| a.info.clone()).collect(),
+        sequences: first.sequences.iter().map(|s| s.name.clone()).collect(),
+        stats,
+        errors,
+        stop,
+        dry_run,
+    };
+    let thresholds = first.thresholds.clone();
+    let outcomes = evaluate(&thresholds, &report);
+    let v = verdict(&report, &outcomes, overloaded);
+    let mut results = Results::new(&report, thresholds, outcomes, v);
+    results.files = first.files.clone();
+    Ok(Merged { results, warnings })
+}
+
+/// The first activity or sequence that differs between two results of the same shape.
+fn difference(first_path: &Path, first: &Results, path: &Path, r: &Results) -> Option<String> {
+    let name = |p: &Path| p.display().to_string();
+    if let Some((a, b)) = first
+        .activities
+        .iter()
+        .zip(&r.activities)
+        .find(|(a, b)| a.info != b.info)
+    {
+        return Some(format!(
+            "activity `{}` in `{}` is `{}` in `{}`: they come from different scenarios",
+            a.info.path(),
+            name(first_path),
+            b.info.path(),
+            name(path)
+        ));
+    }
+    if let Some((a, b)) = first.sequences.iter().zip(&r.sequences).find(|(a, b)| a.name != b.name) {
+        return Some(format!(
+            "sequence `{}` in `{}` is `{}` in `{}`: they come from different scenarios",
+            a.name,
+            name(first_path),
+            b.name,
+            name(path)
+        ));
+    }
+    None
+}
+
+fn most_severe(a: Option<StopReason>, b: Option<StopReason>) -> Option<StopReason> {
+    let rank = |r: &Option<StopReason>| match r {
+        Some(StopReason::MaxErrors) => 4,
+        Some(StopReason::Interrupted) => 3,
+        Some(StopReason::Requested) => 2,
+        Some(StopReason::MaxTime) => 1,
+        None => 0,
+    };
+    if rank(&b) > rank(&a) { b } else { a }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activity::ErrorClass;
+    use crate::run::{ActivityInfo, ErrorRecord};
+    use crate::scenario::{Limit, Metric, Span, Threshold, ThresholdSet};
+    use crate::verdict::{Subject, SubjectThresholds};
+
+    /// Results of one machine: `n` executions of 10ms on `main/0`, `errors` of them failed, started at
+    /// `start` and lasting 10 s, with an `error_rate: 1%` threshold and an `min_rps` of 15/s.
+    fn part(start: &str, n: u64, errors: u64, label: &str) -> Results {
+        let mut m = Measure::default();
+        let mut stats = Snapshot::default();
+        for i in 0..n {
+            let class = (i < errors).then_some(ErrorClass::Status);
+            m.record(Duration::from_millis(10), class, 0, 0);
+        }
+        stats.activities = vec![m.clone()];
+        stats.sequences = vec![m.clone()];
+        stats.total = m;
+        stats.series = vec![crate::stats::Second {
+            requests: n,
+            ..Default::default()
+        }];
+        let report = RunReport {
+            scenario: "s".into(),
+            started_at: super::super::parse_rfc3339(start),
+            elapsed: Duration::from_secs(10),
+            sessions: 2,
+            activities: vec![ActivityInfo {
+                sequence: "main".into(),
+                index: 0,
+                label: label.into(),
+            }],
+            sequences: vec!["main".into()],
+            stats,
+            errors: (0..errors)
+                .map(|i| ErrorRecord {
+                    class: ErrorClass::Status,
+                    message: format!("error {i}"),
+                    response: None,
+                    session_id: "t01".into(),
+                    activity: 0,
+                    pass: 1,
+                    at: Duration::from_secs(1),
+                })
+                .collect(),
+            ..RunReport::default()
+        };
+        let rule = |metric, limit| Threshold {
+            metric,
+            limit,
+            span: Span::default(),
+        };
+        let thresholds = vec![SubjectThresholds {
+            subject: Subject::Run,
+            set: ThresholdSet {
+                rules: vec![
+                    rule(Metric::ErrorRate, Limit::Ratio(0.01)),
+                    rule(Metric::MinRps, Limit::Rate(15.0)),
+                ],
+                ..ThresholdSet::default()
+            },
+        }];
+        let outcomes = evaluate(&thresholds, &report);
+        let v = verdict(&report, &outcomes, false);
+        Results::new(&report, thresholds, outcomes, v)
+    }
+
+    #[test]
+    fn counts_add_up_series_align_and_thresholds_are_judged_once() {
+        // b starts 2 s after a. Merged, 150 executions over the 12 s both together covered make
+        // 12.5/s, below 15/s; the error rate (1 in 150) is within 1%.
+        let a = part("2025-03-01T12:00:00.000Z", 100, 1, "GetRequest(/x)");
+        let b = part("2025-03-01T12:00:02.000Z", 50, 0, "GetRequest(/x)");
+        let merged = merge(&[("a.json".into(), a), ("b.json".into(), b)]).unwrap();
+        let r = &merged.results;
+        assert!(merged.warnings.is_empty(), "{:?}", merged.warnings);
+        assert_eq!(r.stats.total.count, 150);
+        assert_eq!(r.stats.activities[0].error_count(), 1);
+        assert_eq!(r.sessions, 4);
+        assert_eq!(r.elapsed, Duration::from_secs(12));
+        assert_eq!(r.start.as_deref(), Some("2025-03-01T12:00:00.000Z"));
+        let series: Vec<u64> = r.stats.series.iter().map(|s| s.requests).collect();
+        assert_eq!(series, [100, 0, 50], "b's first second is the merged run's third");
+        let messages: Vec<&str> = r.outcomes.iter().map(|o| o.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "error_rate of the run: 0.667% <= 1%",
+                "min_rps of the run: 12.5/s < 15/s"
+            ]
+        );
+        assert_eq!(r.verdict, Verdict::Failed);
+        assert_eq!(r.total.count, 150, "the readable summaries are recomputed");
+    }
+
+    #[test]
+    fn parts_of_different_scenarios_are_refused_with_both_names() {
+        let a = part("2025-03-01T12:00:00Z", 10, 0, "GetRequest(/x)");
+        let b = part("2025-03-01T12:00:00Z", 10, 0, "GetRequest(/y)");
+        let err = merge(&[("a.json".into(), a.clone()), ("b.json".into(), b)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "failed to merge `b.json` with `a.json`: activity `main/0 GetRequest(/x)` in `a.json` is \
+             `main/0 GetRequest(/y)` in `b.json`: they come from different scenarios"
+        );
+        let mut c = a.clone();
+        c.stats.activities.push(Measure::default());
+        let err = merge(&[("a.json".into(), a), ("c.json".into(), c)]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("failed to merge `c.json` with `a.json`: the results have different shapes"),
+            "{err}"
+        );
+        assert!(matches!(merge(&[]), Err(MergeError::Empty)));
+    }
+
+    #[test]
+    fn an_inconclusive_part_makes_a_passing_merge_inconclusive() {
+        let mut a = part("2025-03-01T12:00:00Z", 200, 0, "GetRequest(/x)");
+        a.verdict = Verdict::Inconclusive;
+        let b = part("2025-03-01T12:00:00Z", 200, 0, "GetRequest(/x)");
+        let merged = merge(&[("a.json".into(), a), ("b.json".into(), b)]).unwrap();
+        assert!(merged.results.outcomes.iter().all(|o| o.passed));
+        assert_eq!(merged.results.verdict, Verdict::Inconclusive);
+    }
+}

@@ -1,0 +1,127 @@
+//! Flattening a scenario's thresholds into a serializable list of (subject, limits).
+
+use crate::run::ActivityInfo;
+use crate::scenario::{Scenario, ThresholdSet};
+use serde::{Deserialize, Serialize};
+
+/// What a set of thresholds is about.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Subject {
+    /// The whole run (the top-level `thresholds` keys).
+    #[default]
+    Run,
+    /// A sequence, by name (`thresholds.sequences`).
+    Sequence(String),
+    /// One or more activities: `selector` as written (a `name:` or `sequence/index`) and the plan's
+    /// activity ids it matched. A name shared by several activities matches all of them, and their
+    /// measures are merged.
+    Activity {
+        /// The `name:` or `sequence/index` the thresholds were written for.
+        selector: String,
+        /// The plan's activity ids (indexes into `RunReport::activities`).
+        ids: Vec<usize>,
+    },
+}
+
+impl Subject {
+    /// How messages and tables name the subject: `the run`, `sequence main`, `main/0 GetRequest(/x)`
+    /// (the activity's path), or `login (2 activities: main/0, end/1)` for a name shared by several.
+    pub fn label(&self, activities: &[ActivityInfo]) -> String {
+        match self {
+            Subject::Run => "the run".to_string(),
+            Subject::Sequence(name) => format!("sequence {name}"),
+            Subject::Activity { selector, ids } => match ids.as_slice() {
+                [id] => activities.get(*id).map_or_else(|| selector.clone(), ActivityInfo::path),
+                [] => selector.clone(),
+                many => {
+                    let paths: Vec<String> = many
+                        .iter()
+                        .map(|id| {
+                            activities
+                                .get(*id)
+                                .map_or_else(|| format!("#{id}"), |a| format!("{}/{}", a.sequence, a.index))
+                        })
+                        .collect();
+                    format!("{selector} ({} activities: {})", many.len(), paths.join(", "))
+                }
+            },
+        }
+    }
+}
+
+/// The limits on one subject.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SubjectThresholds {
+    /// What is measured.
+    pub subject: Subject,
+    /// The limits and `min_samples`.
+    pub set: ThresholdSet,
+}
+
+/// Every threshold of a scenario, in a stable order: the run's, then `thresholds.sequences`, then
+/// `thresholds.activities` (each in file order), then the inline `thresholds:` of activities in plan
+/// order. Sets without any limit are left out. `activities` is the plan's activity list
+/// (`RunReport::activities`): selectors are resolved to its ids.
+pub fn collect(scenario: &Scenario, activities: &[ActivityInfo]) -> Vec<SubjectThresholds> {
+    let t = &scenario.thresholds;
+    let mut out = Vec::new();
+    let mut push = |subject: Subject, set: &ThresholdSet| {
+        if !set.rules.is_empty() {
+            out.push(SubjectThresholds {
+                subject,
+                set: set.clone(),
+            });
+        }
+    };
+    push(Subject::Run, &t.run);
+    for (name, set) in &t.sequences {
+        push(Subject::Sequence(name.clone()), set);
+    }
+    for (selector, set) in &t.activities {
+        let ids = resolve(scenario, activities, selector);
+        push(
+            Subject::Activity {
+                selector: selector.clone(),
+                ids,
+            },
+            set,
+        );
+    }
+    for seq in &scenario.sequences {
+        for a in &seq.activities {
+            if let Some(set) = &a.common.thresholds {
+                let ids = id_of(activities, &seq.name, a.index).into_iter().collect();
+                push(
+                    Subject::Activity {
+                        selector: format!("{}/{}", seq.name, a.index),
+                        ids,
+                    },
+                    set,
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The ids of the activities a selector names: by `sequence/index`, or every activity whose `name:` it
+/// is.
+fn resolve(scenario: &Scenario, activities: &[ActivityInfo], selector: &str) -> Vec<usize> {
+    let mut ids: Vec<usize> = scenario
+        .sequences
+        .iter()
+        .flat_map(|s| s.activities.iter().map(move |a| (s, a)))
+        .filter(|(s, a)| a.common.name.as_deref() == Some(selector) || format!("{}/{}", s.name, a.index) == selector)
+        .filter_map(|(s, a)| id_of(activities, &s.name, a.index))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+fn id_of(activities: &[ActivityInfo], sequence: &str, index: usize) -> Option<usize> {
+    activities
+        .iter()
+        .position(|a| a.sequence == sequence && a.index == index)
+}
