@@ -110,7 +110,7 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     let thresholds = verdict::collect(&scenario, &report.activities);
     let outcomes = verdict::evaluate(&thresholds, &report);
     // Generator health is not measured yet; when it is, an overloaded generator makes this true.
-    let generator_overloaded = false;
+    let generator_overloaded = report.health.overloaded();
     let verdict = verdict::verdict(&report, &outcomes, generator_overloaded);
     print!("{}", summary::render_with(&report, &outcomes, verdict, out.color));
     let mut written = true;

@@ -41,6 +41,7 @@
 //! and latencies are its passes, `errors` its activities' errors.
 
 use super::{ReportError, format_rfc3339, parse_rfc3339};
+use crate::run::GeneratorHealth;
 use crate::run::{ActivityInfo, ErrorRecord, RunReport, StopReason};
 use crate::stats::{Measure, Snapshot};
 use crate::verdict::{SubjectThresholds, ThresholdOutcome, Verdict};
@@ -91,6 +92,10 @@ pub struct Results {
     pub errors: Vec<ErrorRecord>,
     /// Everything measured, mergeable.
     pub stats: Snapshot,
+    /// The load generator's own CPU share, peak RSS and scheduler lag, and why it counted as
+    /// overloaded (which makes the verdict `inconclusive`).
+    #[serde(default)]
+    pub health: GeneratorHealth,
 }
 
 /// One activity: who it is and a readable summary of its measure.
@@ -219,6 +224,7 @@ impl Results {
             outcomes,
             errors: report.errors.clone(),
             stats: report.stats.clone(),
+            health: report.health.clone(),
         }
     }
 
@@ -237,6 +243,7 @@ impl Results {
             errors: self.errors.clone(),
             stop: self.stop,
             dry_run: self.dry_run,
+            health: self.health.clone(),
         }
     }
 

@@ -129,6 +129,19 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
         errors,
         stop,
         dry_run,
+        // Each part judged its own generator; a merged run is overloaded if any part was.
+        health: crate::run::GeneratorHealth {
+            overload: inputs
+                .iter()
+                .flat_map(|(path, r)| {
+                    r.health
+                        .overload
+                        .iter()
+                        .map(move |o| format!("{}: {o}", path.display()))
+                })
+                .collect(),
+            ..Default::default()
+        },
     };
     let thresholds = first.thresholds.clone();
     let outcomes = evaluate(&thresholds, &report);

@@ -104,23 +104,7 @@ impl HealthProbe {
             cpu.as_secs_f64() / (wall.as_secs_f64() * cores as f64)
         };
         let lag = self.lag.lock().map(|l| l.clone()).unwrap_or_default();
-        let mut overload = Vec::new();
-        if wall >= MIN_JUDGED_RUN {
-            if cpu_share > CPU_LIMIT {
-                overload.push(format!(
-                    "the load generator used {:.0}% of {cores} core(s) (limit {:.0}%)",
-                    cpu_share * 100.0,
-                    CPU_LIMIT * 100.0
-                ));
-            }
-            if let Some(p99) = lag.percentile(99.0).filter(|p| *p > LAG_P99_LIMIT) {
-                overload.push(format!(
-                    "the load generator's scheduler lag p99 was {}ms (limit {}ms)",
-                    p99.as_millis(),
-                    LAG_P99_LIMIT.as_millis()
-                ));
-            }
-        }
+        let overload = judge(wall, cpu_share, cores, lag.percentile(99.0));
         GeneratorHealth {
             cpu_seconds: cpu.as_secs_f64(),
             cores,
@@ -130,6 +114,30 @@ impl HealthProbe {
             overload,
         }
     }
+}
+
+/// Why a run's generator counts as overloaded: CPU share above [`CPU_LIMIT`] or scheduler lag p99
+/// above [`LAG_P99_LIMIT`], judged only for runs of at least [`MIN_JUDGED_RUN`].
+pub fn judge(wall: Duration, cpu_share: f64, cores: usize, lag_p99: Option<Duration>) -> Vec<String> {
+    let mut overload = Vec::new();
+    if wall < MIN_JUDGED_RUN {
+        return overload;
+    }
+    if cpu_share > CPU_LIMIT {
+        overload.push(format!(
+            "the load generator used {:.0}% of {cores} core(s) (limit {:.0}%)",
+            cpu_share * 100.0,
+            CPU_LIMIT * 100.0
+        ));
+    }
+    if let Some(p99) = lag_p99.filter(|p| *p > LAG_P99_LIMIT) {
+        overload.push(format!(
+            "the load generator's scheduler lag p99 was {}ms (limit {}ms)",
+            p99.as_millis(),
+            LAG_P99_LIMIT.as_millis()
+        ));
+    }
+    overload
 }
 
 fn rusage() -> Option<libc::rusage> {
@@ -156,6 +164,26 @@ pub fn peak_rss() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn judges_cpu_and_lag_on_long_enough_runs() {
+        let ms = Duration::from_millis;
+        let long = Duration::from_secs(10);
+        assert!(judge(long, 0.5, 2, Some(ms(5))).is_empty());
+        assert_eq!(
+            judge(long, 0.97, 2, Some(ms(5))),
+            ["the load generator used 97% of 2 core(s) (limit 90%)"]
+        );
+        assert_eq!(
+            judge(long, 0.2, 2, Some(ms(120))),
+            ["the load generator's scheduler lag p99 was 120ms (limit 50ms)"]
+        );
+        assert_eq!(judge(long, 0.99, 4, Some(ms(80))).len(), 2);
+        assert!(
+            judge(ms(500), 0.99, 2, Some(ms(500))).is_empty(),
+            "short runs are not judged"
+        );
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn measures_cpu_rss_and_lag() {
