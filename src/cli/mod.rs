@@ -8,6 +8,7 @@
 
 mod args;
 mod merge;
+mod progress;
 mod run;
 mod serve;
 mod validate;

@@ -4,10 +4,11 @@
 use super::args::RunArgs;
 use super::{Exit, Output};
 use crate::report::{json, summary};
-use crate::run::{RunEvent, RunOptions, StopReason};
+use crate::run::RunOptions;
 use crate::scenario::{FileId, LoadOptions, SourceMap, load_file};
 use crate::target::{TargetConfig, TargetServer};
 use crate::verdict;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -60,26 +61,8 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         return Exit::Invalid;
     };
     let quiet = out.verbosity < 0;
-    let events: Arc<dyn crate::run::EventSink> = Arc::new(move |e: &RunEvent| {
-        if let RunEvent::Stopping { reason, hard } = e {
-            if quiet {
-                return;
-            }
-            let why = match reason {
-                StopReason::Interrupted => "interrupted",
-                StopReason::MaxErrors => "max_errors reached",
-                StopReason::MaxTime => "max_time reached",
-                StopReason::Requested => "stop requested",
-            };
-            if *hard {
-                eprintln!("stressor: {why}: stopping now");
-            } else {
-                eprintln!(
-                    "stressor: {why}: no new work is started; `end` sequences run (Ctrl-C again to stop at once)"
-                );
-            }
-        }
-    });
+    let live = std::io::stderr().is_terminal();
+    let events: Arc<dyn crate::run::EventSink> = Arc::new(super::progress::CliEvents::new(quiet, live));
     let options = RunOptions {
         dry_run: args.dry_run,
         single: args.single,

@@ -32,6 +32,14 @@ pub fn render_with(report: &RunReport, outcomes: &[ThresholdOutcome], verdict: V
         report.sessions,
         fmt_time(report.elapsed),
     );
+    if let Some(start) = report.started_at {
+        let _ = writeln!(
+            out,
+            "Start {}, end {}",
+            super::format_rfc3339(start),
+            super::format_rfc3339(start + report.elapsed)
+        );
+    }
     if report.dry_run {
         out.push_str("Dry run: no request was sent and no sleep was slept.\n");
     }

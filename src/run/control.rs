@@ -29,6 +29,7 @@ pub struct RunControl {
     graceful: watch::Sender<bool>,
     hard: watch::Sender<bool>,
     errors: AtomicU64,
+    activities: AtomicU64,
     max_errors: u64,
     reason: Mutex<Option<StopReason>>,
 }
@@ -40,6 +41,7 @@ impl RunControl {
             graceful: watch::channel(false).0,
             hard: watch::channel(false).0,
             errors: AtomicU64::new(0),
+            activities: AtomicU64::new(0),
             max_errors,
             reason: Mutex::new(None),
         }
@@ -80,6 +82,16 @@ impl RunControl {
         if self.max_errors > 0 && n >= self.max_errors {
             self.stop(StopReason::MaxErrors);
         }
+    }
+
+    /// Counts a finished activity (for live progress; one relaxed atomic add).
+    pub fn record_activity(&self) {
+        self.activities.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Activities finished so far.
+    pub fn activities(&self) -> u64 {
+        self.activities.load(Ordering::Relaxed)
     }
 
     /// Errors so far.

@@ -72,6 +72,15 @@ pub enum RunEvent {
         /// Whether `end` is interrupted too.
         hard: bool,
     },
+    /// Once a second while the run is going: live totals for progress lines and dashboards.
+    Tick {
+        /// Time since the run started.
+        elapsed: Duration,
+        /// Activities finished so far.
+        activities: u64,
+        /// Errors so far.
+        errors: u64,
+    },
     /// The run finished.
     RunFinished {
         /// Wall time.
@@ -83,6 +92,12 @@ pub enum RunEvent {
 pub trait EventSink: Send + Sync {
     /// Handles one event.
     fn event(&self, event: &RunEvent);
+
+    /// Whether to receive per-activity and per-sequence events. Building them costs time on every
+    /// request, so sinks that only need run-level events and ticks say no.
+    fn wants_activity_events(&self) -> bool {
+        true
+    }
 }
 
 impl<F: Fn(&RunEvent) + Send + Sync> EventSink for F {

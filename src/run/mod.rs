@@ -122,13 +122,22 @@ pub struct RunEnv {
     pub events: Option<Arc<dyn EventSink>>,
     /// When the run started.
     pub started: Instant,
+    /// Whether the sink wants per-activity and per-sequence events.
+    pub detail_events: bool,
 }
 
 impl RunEnv {
-    /// Sends an event built only when someone listens.
+    /// Sends a run-level event, built only when someone listens.
     pub fn emit(&self, event: impl FnOnce() -> RunEvent) {
         if let Some(sink) = &self.events {
             sink.event(&event());
+        }
+    }
+
+    /// Sends a per-activity or per-sequence event, built only when the sink wants those.
+    pub fn emit_detail(&self, event: impl FnOnce() -> RunEvent) {
+        if self.detail_events {
+            self.emit(event);
         }
     }
 }
@@ -152,6 +161,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
             sources,
             scripts: ScriptEngine::new(Default::default()),
         },
+        detail_events: options.events.as_ref().is_some_and(|e| e.wants_activity_events()),
         events: options.events.clone(),
         options,
         started: Instant::now(),
@@ -213,9 +223,19 @@ async fn coordinate(
     let mut grace_end: Option<tokio::time::Instant> = None;
     let mut stop_rx = env.options.stop.as_ref().map(StopHandle::subscribe);
     let mut signals = Signals::new(env.options.handle_signals);
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
     loop {
         tokio::select! {
             _ = &mut all_done => break,
+            _ = ticks.tick(), if env.events.is_some() => {
+                env.emit(|| RunEvent::Tick {
+                    elapsed: env.started.elapsed(),
+                    activities: env.control.activities(),
+                    errors: env.control.errors(),
+                });
+            }
             _ = sleep_until_opt(deadline), if !env.control.stopping() => {
                 env.control.stop(StopReason::MaxTime);
                 env.emit(|| RunEvent::Stopping { reason: StopReason::MaxTime, hard: false });

@@ -136,7 +136,7 @@ impl Session {
         let sequence = &scenario.sequences[seq_pos];
         let offset = env.plan.sequence_offsets[seq_pos];
         let id = &self.state.session_id;
-        env.emit(|| RunEvent::SequenceStarted {
+        env.emit_detail(|| RunEvent::SequenceStarted {
             session_id: id.clone(),
             sequence: sequence.name.clone(),
             pass,
@@ -170,7 +170,7 @@ impl Session {
             guard.0.sequences[seq_pos].record(elapsed, None, 0, 0);
         }
         let id = &self.state.session_id;
-        env.emit(|| RunEvent::SequenceFinished {
+        env.emit_detail(|| RunEvent::SequenceFinished {
             session_id: id.clone(),
             sequence: sequence.name.clone(),
             pass,
@@ -217,13 +217,14 @@ impl Session {
                 });
             }
         }
+        env.control.record_activity();
         if class.is_some() {
             self.errors += 1;
             env.control.record_error();
         }
-        if env.events.is_some() {
+        if env.detail_events {
             let id = &self.state.session_id;
-            env.emit(|| RunEvent::ActivityFinished {
+            env.emit_detail(|| RunEvent::ActivityFinished {
                 session_id: id.clone(),
                 activity: aid,
                 pass,
