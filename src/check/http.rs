@@ -49,11 +49,11 @@ fn status_text(status: u16) -> String {
 /// separately by [`check_status`].
 ///
 /// - `assert_match_headers`: a regex **search** on the headers rendered like the original's Python
-///   dict, `{'Content-Type': 'text/html', 'DAV': '1, 2'}` ([`render_headers`]).
+///   dict, `{'Content-Type': 'text/html', 'DAV': '1, 2'}`.
 /// - `assert_headers`: each named header (case-insensitive) must be present and the regex must be
 ///   found in its value.
-/// - `assert_json`: see [`super::json`]; a body that is not JSON is a single failure.
-/// - `assert_html`: see [`super::html`]; a body that is not HTML is a single failure.
+/// - `assert_json`: a body that is not JSON is a single failure.
+/// - `assert_html`: a body that is not HTML is a single failure.
 pub fn check_http(checks: &HttpChecks, resp: &Response) -> Vec<CheckFailure> {
     let mut out = Vec::new();
     if let Some(p) = &checks.assert_match_headers {
