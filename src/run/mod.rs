@@ -7,16 +7,16 @@
 //!            └──┬──────────────┬──────────────┬────────────────┘
 //!               │ spawn (ramp-up offsets)      │ RunControl (stop levels, error budget)
 //!          ┌────▼────┐    ┌────▼────┐     ┌────▼────┐
-//!          │ session │    │ session │ ... │ session │  each owns its context, HTTP client and
-//!          │   t01   │    │   t02   │     │   tNN   │  stats (Arc<Mutex<..>> only it locks)
-//!          └─────────┘    └─────────┘     └─────────┘
+//!          │ session │    │ session │ ... │ session │  each owns its context and HTTP client;
+//!          │   t01   │    │   t02   │     │   tNN   │  all record into the run's RunRecorder
+//!          └─────────┘    └─────────┘     └─────────┘  (per-thread shards, see crate::stats)
 //! ```
 //!
 //! "What one session does" ([`Session`]) is separate from "when sessions start" (the closed-model
 //! schedule below: session *i* starts at *i* × `ramp_up_delay`), so an arrival-rate schedule can drive
 //! the same sessions. A first Ctrl-C / SIGTERM (or [`StopHandle::stop`]) stops new work and lets `end`
 //! run for up to [`RunOptions::grace`]; a second one, or the end of the grace period, stops at once.
-//! Results are never lost: session stats live outside the session tasks.
+//! Results are never lost: measurements and error records live in [`RunEnv`], outside the session tasks.
 
 mod control;
 mod event;
@@ -34,8 +34,8 @@ pub use session::Session;
 
 use crate::activity::{Shared, TlsConfigs, script::ScriptEngine};
 use crate::scenario::{Delay, Scenario, SourceMap};
-use crate::stats::SessionStats;
-use std::sync::Arc;
+use crate::stats::RunRecorder;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 /// How to run.
@@ -120,10 +120,14 @@ pub struct RunEnv {
     pub shared: Shared,
     /// Event receiver.
     pub events: Option<Arc<dyn EventSink>>,
-    /// When the run started.
+    /// When the run started (the recorder's clock).
     pub started: Instant,
     /// Whether the sink wants per-activity and per-sequence events.
     pub detail_events: bool,
+    /// Measurements: per-thread shards and per-session slots; [`RunRecorder::snapshot`] reads them live.
+    pub recorder: Arc<RunRecorder>,
+    /// The first errors of each session (at most a few per session, so this lock is rare).
+    pub errors: Mutex<Vec<ErrorRecord>>,
 }
 
 impl RunEnv {
@@ -153,8 +157,10 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     } else {
         scenario.sessions.count.max(1) as usize
     };
+    let plan = Plan::new(scenario.clone(), sources.clone());
+    let recorder = Arc::new(RunRecorder::new(plan.timed.clone(), scenario.sequences.len()));
     let env = Arc::new(RunEnv {
-        plan: Plan::new(scenario.clone(), sources.clone()),
+        plan,
         control: RunControl::new(max_errors),
         tls,
         shared: Shared {
@@ -164,7 +170,9 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
         detail_events: options.events.as_ref().is_some_and(|e| e.wants_activity_events()),
         events: options.events.clone(),
         options,
-        started: Instant::now(),
+        started: recorder.started(),
+        recorder,
+        errors: Mutex::new(Vec::new()),
     });
     let started_at = SystemTime::now();
     let probe = health::HealthProbe::start();
@@ -175,13 +183,10 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
 
     let users = &scenario.sessions.users;
     let mut handles = Vec::with_capacity(count);
-    let mut all_stats = Vec::with_capacity(count);
     let mut offset = Duration::ZERO;
     for i in 0..count {
         let user = &users[i % users.len()];
         let session = Session::new(i, user, &env);
-        let (id, user_name) = session.identity();
-        all_stats.push((session.stats(), id, user_name));
         let env2 = env.clone();
         let start_after = offset;
         handles.push(tokio::spawn(async move {
@@ -201,7 +206,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     let health = probe.finish();
     let elapsed = env.started.elapsed();
     env.emit(|| RunEvent::RunFinished { elapsed });
-    let mut report = build_report(&env, &all_stats, started_at, elapsed, count as u32);
+    let mut report = build_report(&env, started_at, elapsed, count as u32);
     report.health = health;
     Ok(report)
 }
@@ -254,7 +259,7 @@ async fn coordinate(
         }
     }
     if env.control.hard_stopped() {
-        // Give in-flight work a moment to notice, then abort what is left; stats survive in SharedStats.
+        // Give in-flight work a moment to notice, then abort what is left; stats survive in the recorder.
         tokio::time::sleep(Duration::from_millis(50)).await;
         for h in &handles {
             h.abort();
@@ -342,29 +347,12 @@ impl Signals {
     }
 }
 
-fn build_report(
-    env: &RunEnv,
-    all: &[(session::SharedStats, String, String)],
-    started_at: SystemTime,
-    elapsed: Duration,
-    sessions: u32,
-) -> RunReport {
+fn build_report(env: &RunEnv, started_at: SystemTime, elapsed: Duration, sessions: u32) -> RunReport {
     let plan = &env.plan;
     let scenario = &plan.scenario;
-    let mut stats =
-        SessionStats::new(plan.activities.len(), scenario.sequences.len()).into_snapshot(String::new(), String::new());
-    stats.sessions.clear();
-    let mut errors = Vec::new();
-    for (shared, id, user) in all {
-        let guard = match shared.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let part = guard.0.clone().into_snapshot(id.clone(), user.clone());
-        // Same plan, same shape: merging cannot fail.
-        let _ = stats.merge(&part, 0);
-        errors.extend(guard.1.iter().cloned());
-    }
+    // The run is over: move the shards' histograms into the report instead of copying them.
+    let stats = env.recorder.finish();
+    let mut errors = std::mem::take(&mut *env.errors.lock().unwrap_or_else(PoisonError::into_inner));
     errors.sort_by_key(|e| e.at);
     RunReport {
         scenario: scenario.name.clone(),

@@ -11,24 +11,23 @@ use super::event::RunEvent;
 use super::report::ErrorRecord;
 use crate::activity::{self, SessionClient, SessionState};
 use crate::scenario::User;
-use crate::stats::SessionStats;
+use crate::stats::{Sample, SessionRecorder};
 use serde_json::Value;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
-/// Full error records kept per session; later errors are only counted.
+/// Full error records kept per session (in [`RunEnv::errors`]); later errors are only counted.
 const ERRORS_KEPT_PER_SESSION: usize = 5;
-
-/// A session's measurements, readable by the coordinator even if the session task is aborted.
-pub type SharedStats = Arc<Mutex<(SessionStats, Vec<ErrorRecord>)>>;
 
 /// One virtual user.
 pub struct Session {
     state: SessionState,
-    stats: SharedStats,
+    /// Records into the run's recorder (which outlives this session's task) and the session's slot.
+    recorder: SessionRecorder,
     user: String,
     password: Option<String>,
     errors: u64,
+    errors_kept: usize,
 }
 
 impl Session {
@@ -54,19 +53,20 @@ impl Session {
             dry_run: env.options.dry_run,
             keep_last_result: env.plan.uses_last_result,
         };
-        let stats = SessionStats::new(env.plan.activities.len(), scenario.sequences.len());
+        let recorder = env.recorder.session(state.session_id.clone(), user.name.clone());
         Session {
             state,
-            stats: Arc::new(Mutex::new((stats, Vec::new()))),
+            recorder,
             user: user.name.clone(),
             password: user.password.clone(),
             errors: 0,
+            errors_kept: 0,
         }
     }
 
-    /// The measurements handle.
-    pub fn stats(&self) -> SharedStats {
-        self.stats.clone()
+    /// The session's recorder.
+    pub fn recorder(&self) -> &SessionRecorder {
+        &self.recorder
     }
 
     /// The session id and user name, for reports.
@@ -113,7 +113,7 @@ impl Session {
                     break;
                 }
                 let errors_before = self.errors;
-                let completed = self.run_pass(seq_pos, pass, is_end, &env).await;
+                let completed = self.run_pass(seq_pos, pass, is_end, None, &env).await;
                 if item.sequence == "init" && self.errors > errors_before {
                     skip_all = true;
                     break;
@@ -131,7 +131,19 @@ impl Session {
     }
 
     /// Runs one pass of a sequence; false when a stop request cut it short.
-    pub async fn run_pass(&mut self, seq_pos: usize, pass: u64, is_end: bool, env: &RunEnv) -> bool {
+    ///
+    /// `intended` is when the pass was meant to start (an arrival-rate scheduler's arrival time; `None`
+    /// in the closed model). When given, the pass is also recorded as a response time from it, and so is
+    /// each activity, from its own start shifted back by the pass's start lag (actual − intended start):
+    /// an activity's response time is its service time plus the time the pass started late.
+    pub async fn run_pass(
+        &mut self,
+        seq_pos: usize,
+        pass: u64,
+        is_end: bool,
+        intended: Option<Instant>,
+        env: &RunEnv,
+    ) -> bool {
         let scenario = &env.plan.scenario;
         let sequence = &scenario.sequences[seq_pos];
         let offset = env.plan.sequence_offsets[seq_pos];
@@ -142,6 +154,7 @@ impl Session {
             pass,
         });
         let started = Instant::now();
+        let lag = intended.map(|i| started.saturating_duration_since(i));
         let errors_before = self.errors;
         let mut completed = true;
         for activity in &sequence.activities {
@@ -155,20 +168,20 @@ impl Session {
                 break;
             }
             let mut interrupt = env.control.interrupt(is_end);
+            let activity_intended = lag.and_then(|lag| Instant::now().checked_sub(lag));
             let executed = activity::execute(activity, &mut self.state, &env.shared, &mut interrupt).await;
             if executed.interrupted {
                 completed = false;
                 break;
             }
             let aid = offset + activity.index;
-            self.record(aid, pass, &executed, env);
+            self.record(aid, pass, &executed, activity_intended, env);
         }
         let elapsed = started.elapsed();
         let pass_errors = self.errors - errors_before;
         // A sequence's errors are its activities' errors; here only passes and their time are counted.
-        if let Ok(mut guard) = self.stats.lock() {
-            guard.0.sequences[seq_pos].record(elapsed, None, 0, 0);
-        }
+        self.recorder
+            .record_pass(seq_pos, &Sample::new(elapsed).with_intended(intended));
         let id = &self.state.session_id;
         env.emit_detail(|| RunEvent::SequenceFinished {
             session_id: id.clone(),
@@ -180,42 +193,40 @@ impl Session {
         completed
     }
 
-    fn record(&mut self, aid: usize, pass: u64, executed: &activity::Executed, env: &RunEnv) {
+    fn record(
+        &mut self,
+        aid: usize,
+        pass: u64,
+        executed: &activity::Executed,
+        intended: Option<Instant>,
+        env: &RunEnv,
+    ) {
         let class = executed.error.as_ref().map(|e| e.class);
-        let timed = env.plan.timed[aid];
-        let second = env.started.elapsed().as_secs() as usize;
-        if let Ok(mut guard) = self.stats.lock() {
-            let (stats, errors) = &mut *guard;
-            stats.record(
-                aid,
-                executed.elapsed,
-                class,
-                executed.bytes_sent,
-                executed.bytes_received,
-                timed,
-                second,
-            );
-            for sub in &executed.sub_requests {
-                stats
-                    .sub_requests
-                    .entry((aid, sub.label.clone()))
-                    .or_default()
-                    .record(sub.elapsed, sub.error, 0, 0);
-            }
-            if let Some(e) = &executed.error
-                && errors.len() < ERRORS_KEPT_PER_SESSION
-            {
-                let secrets: Vec<&str> = self.password.iter().map(String::as_str).collect();
-                errors.push(ErrorRecord {
-                    class: e.class,
-                    message: crate::redact::text(&e.message, &secrets),
-                    response: e.response.as_ref().map(|r| crate::redact::text(r, &secrets)),
-                    session_id: self.state.session_id.clone(),
-                    activity: aid,
-                    pass,
-                    at: env.started.elapsed(),
-                });
-            }
+        let sample = Sample::new(executed.elapsed)
+            .with_error(class)
+            .with_bytes(executed.bytes_sent, executed.bytes_received)
+            .with_intended(intended);
+        self.recorder.record_activity(aid, &sample);
+        for sub in &executed.sub_requests {
+            self.recorder
+                .record_sub_request(aid, &sub.label, sub.elapsed, sub.error);
+        }
+        if let Some(e) = &executed.error
+            && self.errors_kept < ERRORS_KEPT_PER_SESSION
+        {
+            // The run-wide list is locked at most ERRORS_KEPT_PER_SESSION times per session.
+            self.errors_kept += 1;
+            let secrets: Vec<&str> = self.password.iter().map(String::as_str).collect();
+            let record = ErrorRecord {
+                class: e.class,
+                message: crate::redact::text(&e.message, &secrets),
+                response: e.response.as_ref().map(|r| crate::redact::text(r, &secrets)),
+                session_id: self.state.session_id.clone(),
+                activity: aid,
+                pass,
+                at: env.started.elapsed(),
+            };
+            env.errors.lock().unwrap_or_else(PoisonError::into_inner).push(record);
         }
         env.control.record_activity();
         if class.is_some() {

@@ -1,14 +1,16 @@
 //! A latency distribution: an HDR histogram of microseconds, 3 significant digits, 1 µs to 1 h.
 //!
 //! The histogram resizes itself to the largest value recorded so far instead of allocating the whole
-//! 1 µs..1 h range up front (about 190 KB at 3 digits), so a thousand activities with millisecond
-//! latencies cost tens of megabytes, not hundreds. Values above 1 h are recorded as 1 h. Histograms of
-//! separate recorders merge losslessly, and serialize as base64 of HdrHistogram's compressed V2 format
-//! (readable by other HdrHistogram implementations).
+//! 1 µs..1 h range up front, and counts with 32-bit counters while its total stays below 2³² (so no
+//! counter can overflow), switching to 64-bit counters beyond: 3-digit histograms take 8 KB empty,
+//! ~32 KB for latencies up to 100 ms, ~44 KB up to 1 s and ~92 KB up to 1 h (2-digit ones about an
+//! eighth of that). Values above 1 h are recorded as 1 h. Histograms of separate recorders merge
+//! losslessly, and serialize as base64 of HdrHistogram's compressed V2 format (readable by other
+//! HdrHistogram implementations).
 
 use base64::Engine as _;
-use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use hdrhistogram::{Counter, Histogram};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -18,10 +20,31 @@ pub const MAX_MICROS: u64 = 3_600_000_000;
 /// Significant digits of the full-resolution histograms.
 pub const SIGFIG: u8 = 3;
 
+/// A 32-bit histogram switches to 64-bit counters before its total reaches this.
+const NARROW_LIMIT: u64 = u32::MAX as u64;
+
 /// A distribution of durations.
 #[derive(Clone, Debug)]
 pub struct Latency {
-    hist: Histogram<u64>,
+    counts: Counts,
+}
+
+#[derive(Clone, Debug)]
+enum Counts {
+    /// 32-bit counters (half the memory) while the total stays below 2³².
+    Narrow(Histogram<u32>),
+    /// 64-bit counters.
+    Wide(Histogram<u64>),
+}
+
+/// Runs `$e` with `$h` bound to the histogram, whichever its counter type.
+macro_rules! each {
+    ($counts:expr, $h:ident => $e:expr) => {
+        match $counts {
+            Counts::Narrow($h) => $e,
+            Counts::Wide($h) => $e,
+        }
+    };
 }
 
 impl Default for Latency {
@@ -32,7 +55,17 @@ impl Default for Latency {
 
 impl PartialEq for Latency {
     fn eq(&self, other: &Self) -> bool {
-        self.hist == other.hist
+        match (&self.counts, &other.counts) {
+            (Counts::Narrow(a), Counts::Narrow(b)) => a == b,
+            (Counts::Wide(a), Counts::Wide(b)) => a == b,
+            _ => {
+                self.sigfig() == other.sigfig()
+                    && self.count() == other.count()
+                    && self.min() == other.min()
+                    && self.max() == other.max()
+                    && each!(&self.counts, h => recorded(h)) == each!(&other.counts, h => recorded(h))
+            }
+        }
     }
 }
 
@@ -40,69 +73,86 @@ impl Latency {
     /// An empty distribution with the given precision (use 2 for the light per-session and per-second
     /// histograms).
     pub fn with_sigfig(sigfig: u8) -> Self {
-        let mut hist = Histogram::new(sigfig.clamp(1, 5)).unwrap_or_else(|_| unreachable_histogram());
-        hist.auto(true);
-        Latency { hist }
+        Latency {
+            counts: Counts::Narrow(new_histogram(sigfig)),
+        }
     }
 
     /// Records one duration.
     pub fn record(&mut self, d: Duration) {
         let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX).clamp(1, MAX_MICROS);
-        // `record` grows an auto-resizing histogram; `saturating_record` would clamp to its current range.
-        if self.hist.record(micros).is_err() {
-            self.hist.saturating_record(micros);
+        if let Counts::Narrow(h) = &self.counts
+            && h.len() >= NARROW_LIMIT
+        {
+            self.widen();
         }
+        each!(&mut self.counts, h => record_n(h, micros, 1))
     }
 
     /// Adds all values of another distribution (lossless for equal precision).
     pub fn merge(&mut self, other: &Latency) {
-        // Auto-resizing histograms accept any values; an error here would mean a precision mismatch,
-        // in which case values are re-recorded one bucket at a time.
-        if self.hist.add(&other.hist).is_err() {
-            for v in other.hist.iter_recorded() {
-                if self.hist.record_n(v.value_iterated_to(), v.count_at_value()).is_err() {
-                    self.hist.saturating_record_n(v.value_iterated_to(), v.count_at_value());
-                }
+        if let (Counts::Narrow(a), Counts::Narrow(b)) = (&mut self.counts, &other.counts)
+            && a.len() + b.len() < NARROW_LIMIT
+        {
+            add(a, b);
+            return;
+        }
+        self.widen();
+        if let Counts::Wide(a) = &mut self.counts {
+            match &other.counts {
+                Counts::Wide(b) => add(a, b),
+                Counts::Narrow(b) => add_converted(a, b),
             }
         }
     }
 
     /// Number of values.
     pub fn count(&self) -> u64 {
-        self.hist.len()
+        each!(&self.counts, h => h.len())
+    }
+
+    /// Significant digits.
+    pub fn sigfig(&self) -> u8 {
+        each!(&self.counts, h => h.sigfig())
     }
 
     /// The value at a percentile (0..=100), `None` when empty.
     pub fn percentile(&self, p: f64) -> Option<Duration> {
-        (self.count() > 0).then(|| Duration::from_micros(self.hist.value_at_quantile((p / 100.0).clamp(0.0, 1.0))))
+        let q = (p / 100.0).clamp(0.0, 1.0);
+        (self.count() > 0).then(|| Duration::from_micros(each!(&self.counts, h => h.value_at_quantile(q))))
     }
 
-    /// Smallest value.
+    /// Smallest value (the low end of its bucket).
     pub fn min(&self) -> Option<Duration> {
-        (self.count() > 0).then(|| Duration::from_micros(self.hist.min()))
+        (self.count() > 0).then(|| Duration::from_micros(each!(&self.counts, h => h.min())))
     }
 
-    /// Largest value.
+    /// Largest value (the high end of its bucket).
     pub fn max(&self) -> Option<Duration> {
-        (self.count() > 0).then(|| Duration::from_micros(self.hist.max()))
+        (self.count() > 0).then(|| Duration::from_micros(each!(&self.counts, h => h.max())))
     }
 
     /// Mean value.
     pub fn mean(&self) -> Option<Duration> {
-        (self.count() > 0).then(|| Duration::from_secs_f64(self.hist.mean() / 1e6))
+        (self.count() > 0).then(|| Duration::from_secs_f64(each!(&self.counts, h => h.mean()) / 1e6))
     }
 
-    /// The underlying histogram (values in microseconds).
-    pub fn histogram(&self) -> &Histogram<u64> {
-        &self.hist
+    /// A copy as an HdrHistogram with 64-bit counters (values in microseconds), for its full API.
+    pub fn to_histogram(&self) -> Histogram<u64> {
+        match &self.counts {
+            Counts::Wide(h) => h.clone(),
+            Counts::Narrow(h) => {
+                let mut wide = new_histogram(h.sigfig());
+                add_converted(&mut wide, h);
+                wide
+            }
+        }
     }
 
     /// Encodes as base64 of the compressed V2 format.
     pub fn to_base64(&self) -> Result<String, String> {
         let mut bytes = Vec::new();
-        V2DeflateSerializer::new()
-            .serialize(&self.hist, &mut bytes)
-            .map_err(|e| format!("{e:?}"))?;
+        each!(&self.counts, h => V2DeflateSerializer::new().serialize(h, &mut bytes)).map_err(|e| format!("{e:?}"))?;
         Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
     }
 
@@ -111,17 +161,84 @@ impl Latency {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(text.trim())
             .map_err(|e| format!("invalid base64: {e}"))?;
-        let mut hist: Histogram<u64> = Deserializer::new()
-            .deserialize(&mut bytes.as_slice())
-            .map_err(|e| format!("invalid histogram: {e:?}"))?;
-        hist.auto(true);
-        Ok(Latency { hist })
+        let narrow: Result<Histogram<u32>, _> = Deserializer::new().deserialize(&mut bytes.as_slice());
+        let counts = match narrow {
+            Ok(mut h) if h.len() < NARROW_LIMIT => {
+                h.auto(true);
+                Counts::Narrow(h)
+            }
+            _ => {
+                let mut h: Histogram<u64> = Deserializer::new()
+                    .deserialize(&mut bytes.as_slice())
+                    .map_err(|e| format!("invalid histogram: {e:?}"))?;
+                h.auto(true);
+                Counts::Wide(h)
+            }
+        };
+        Ok(Latency { counts })
+    }
+
+    /// Switches to 64-bit counters.
+    fn widen(&mut self) {
+        if let Counts::Narrow(h) = &self.counts {
+            let mut wide = new_histogram(h.sigfig());
+            add_converted(&mut wide, h);
+            self.counts = Counts::Wide(wide);
+        }
+    }
+
+    #[cfg(test)]
+    fn is_wide(&self) -> bool {
+        matches!(self.counts, Counts::Wide(_))
     }
 }
 
-fn unreachable_histogram() -> Histogram<u64> {
-    // `Histogram::new` only fails for sigfig > 5, which the clamp above rules out.
-    Histogram::new_with_bounds(1, 2, 1).expect("a 1-digit histogram of 1..2 is always valid")
+/// An empty auto-resizing histogram of 1..2 (it grows with the values).
+fn new_histogram<T: Counter>(sigfig: u8) -> Histogram<T> {
+    // `Histogram::new` only fails for sigfig > 5, which the clamp rules out.
+    let mut hist = Histogram::new(sigfig.clamp(1, 5))
+        .or_else(|_| Histogram::new_with_bounds(1, 2, 1))
+        .expect("a 1-digit histogram of 1..2 is always valid");
+    hist.auto(true);
+    hist
+}
+
+fn record_n<T: Counter>(h: &mut Histogram<T>, value: u64, n: T) {
+    // `record_n` grows an auto-resizing histogram; `saturating_record_n` would clamp to its range.
+    if h.record_n(value, n).is_err() {
+        h.saturating_record_n(value, n);
+    }
+}
+
+/// Adds a histogram of the same counter type.
+fn add<T: Counter>(a: &mut Histogram<T>, b: &Histogram<T>) {
+    // Auto-resizing histograms accept any values; an error here would mean a precision mismatch, in
+    // which case values are re-recorded one bucket at a time.
+    if a.add(b).is_err() {
+        let buckets: Vec<(u64, T)> = b
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect();
+        for (value, n) in buckets.into_iter().rev() {
+            record_n(a, value, n);
+        }
+    }
+}
+
+/// Adds a histogram of another counter type into a 64-bit one, bucket by bucket (largest first, so
+/// the target resizes once). Each bucket's count is recorded at the bucket's value, so counts, min,
+/// max, mean and percentiles come out the same.
+fn add_converted<U: Counter>(a: &mut Histogram<u64>, b: &Histogram<U>) {
+    for (value, n) in recorded(b).into_iter().rev() {
+        record_n(a, value, n);
+    }
+}
+
+/// The non-empty buckets: (a value of the bucket, count), ascending.
+fn recorded<T: Counter>(h: &Histogram<T>) -> Vec<(u64, u64)> {
+    h.iter_recorded()
+        .map(|v| (v.value_iterated_to(), v.count_at_value().as_u64()))
+        .collect()
 }
 
 impl Serialize for Latency {
@@ -181,5 +298,60 @@ mod tests {
         l.record(Duration::from_secs(10_000));
         assert_eq!(l.min(), Some(Duration::from_micros(1)));
         assert!(l.max().unwrap() <= Duration::from_micros(MAX_MICROS + MAX_MICROS / 1000));
+    }
+
+    #[test]
+    fn widening_to_64_bit_counters_keeps_every_value() {
+        let (mut narrow, mut wide) = (Latency::default(), Latency::default());
+        for i in 1..=3000u64 {
+            let d = Duration::from_micros(i * i % 1_000_003 + 1);
+            narrow.record(d);
+            wide.record(d);
+        }
+        wide.widen();
+        assert!(wide.is_wide() && !narrow.is_wide());
+        assert_eq!(wide, narrow);
+        for p in [0.0, 50.0, 99.0, 99.9, 100.0] {
+            assert_eq!(wide.percentile(p), narrow.percentile(p), "p{p}");
+        }
+        assert_eq!(
+            (wide.min(), wide.max(), wide.mean()),
+            (narrow.min(), narrow.max(), narrow.mean())
+        );
+        assert_eq!(wide.to_histogram(), narrow.to_histogram());
+        // Mixed merges, both ways.
+        let mut a = narrow.clone();
+        a.merge(&wide);
+        let mut b = wide.clone();
+        b.merge(&narrow);
+        assert_eq!(a, b);
+        assert_eq!(a.count(), 6000);
+        // A round trip keeps the values, whichever the counter type.
+        assert_eq!(Latency::from_base64(&b.to_base64().unwrap()).unwrap(), b);
+    }
+
+    #[test]
+    fn a_merge_that_would_overflow_32_bit_counters_widens() {
+        let mut big = Latency::default();
+        if let Counts::Narrow(h) = &mut big.counts {
+            h.record_n(1000, u32::MAX - 10).unwrap();
+        }
+        let mut other = Latency::default();
+        for _ in 0..20 {
+            other.record(Duration::from_micros(1000));
+        }
+        big.merge(&other);
+        assert!(big.is_wide());
+        assert_eq!(big.count(), u64::from(u32::MAX) + 10);
+        big.record(Duration::from_micros(1000));
+        assert_eq!(big.count(), u64::from(u32::MAX) + 11);
+        // Recording into a full 32-bit histogram widens first.
+        let mut full = Latency::default();
+        if let Counts::Narrow(h) = &mut full.counts {
+            h.record_n(5, u32::MAX).unwrap();
+        }
+        full.record(Duration::from_micros(5));
+        assert!(full.is_wide());
+        assert_eq!(full.count(), u64::from(u32::MAX) + 1);
     }
 }

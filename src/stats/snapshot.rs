@@ -5,6 +5,16 @@ use super::latency::Latency;
 use super::measure::Measure;
 use serde::{Deserialize, Serialize};
 
+/// Most entries a per-second series holds. A longer run doubles the series' step (adjacent entries are
+/// merged) instead of growing: 1 s resolution for the first 15 minutes, 2 s up to 30 minutes, 4 s up
+/// to an hour, and so on. With light (2-digit) histograms this bounds a series to at most
+/// `SERIES_MAX_ENTRIES` × ~13 KB (latencies up to 1 h; ~7 KB for latencies under 1 s), i.e. ~12 MB
+/// worst case and ~6 MB typically, per recorder shard and per snapshot.
+pub const SERIES_MAX_ENTRIES: usize = 900;
+
+/// Significant digits of the light histograms (per session, per series entry).
+pub const LIGHT_SIGFIG: u8 = 2;
+
 /// A StaticRequests URL, measured on its own.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SubMeasure {
@@ -23,43 +33,145 @@ pub struct SessionMeasure {
     pub id: String,
     /// The user's name.
     pub user: String,
-    /// Its activities together.
+    /// Its timed activities together.
     pub measure: Measure,
 }
 
-/// One second of the run.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// One entry of the per-second series: [`Snapshot::series_step`] seconds of the run (one second unless
+/// the run outlasted [`SERIES_MAX_ENTRIES`] seconds).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Second {
-    /// Activities finished in this second (timed activities only).
+    /// Timed activities finished in this entry.
     pub requests: u64,
-    /// Errors in this second.
+    /// Errors among them.
     pub errors: u64,
-    /// Their latencies (light histogram).
+    /// Their latencies (light histogram, 2 significant digits).
     pub latency: Latency,
 }
 
+impl Default for Second {
+    fn default() -> Self {
+        Second {
+            requests: 0,
+            errors: 0,
+            latency: Latency::with_sigfig(LIGHT_SIGFIG),
+        }
+    }
+}
+
+impl Second {
+    /// Adds another entry.
+    pub fn merge(&mut self, other: &Second) {
+        self.requests += other.requests;
+        self.errors += other.errors;
+        self.latency.merge(&other.latency);
+    }
+}
+
+/// Latencies measured from the *intended* start of each execution (the open model's arrival time)
+/// instead of its actual start: what a user waiting since the arrival experiences, queueing in the load
+/// generator included (no coordinated omission). Only recorded when the caller passes an intended start;
+/// the closed model does not, and its snapshots have none.
+///
+/// Counts, errors and bytes are those of the same executions as in [`Snapshot::activities`] /
+/// [`Snapshot::sequences`] / [`Snapshot::total`]; only the latencies differ.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResponseTimes {
+    /// Per activity id (count 0 for activities recorded without an intended start).
+    pub activities: Vec<Measure>,
+    /// Per sequence position: passes timed from their intended start.
+    pub sequences: Vec<Measure>,
+    /// Every timed activity recorded with an intended start.
+    pub total: Measure,
+}
+
+impl ResponseTimes {
+    /// Empty response times for a plan's shape.
+    pub fn new(activities: usize, sequences: usize) -> Self {
+        ResponseTimes {
+            activities: vec![Measure::default(); activities],
+            sequences: vec![Measure::default(); sequences],
+            total: Measure::default(),
+        }
+    }
+
+    /// Adds another set of the same shape.
+    pub fn merge(&mut self, other: &ResponseTimes) {
+        merge_vec(&mut self.activities, &other.activities);
+        merge_vec(&mut self.sequences, &other.sequences);
+        self.total.merge(&other.total);
+    }
+}
+
+fn merge_vec(mine: &mut Vec<Measure>, other: &[Measure]) {
+    if mine.len() < other.len() {
+        mine.resize_with(other.len(), Measure::default);
+    }
+    for (a, b) in mine.iter_mut().zip(other) {
+        a.merge(b);
+    }
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
+}
+
 /// All measurements of a run.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     /// Per activity, indexed by the plan's activity id.
     pub activities: Vec<Measure>,
-    /// StaticRequests URLs.
+    /// StaticRequests URLs, ordered by activity id, then URL.
     pub sub_requests: Vec<SubMeasure>,
     /// Per sequence (by position in `sequences`): one count per pass, latency = pass time. A sequence's
     /// errors are the errors of its activities.
     pub sequences: Vec<Measure>,
-    /// Per session.
+    /// Per session, in start order.
     pub sessions: Vec<SessionMeasure>,
     /// Every timed activity of the run (activities with `ignore_timing`, e.g. Sleep, are left out).
     pub total: Measure,
-    /// Per-second series from the run start.
+    /// Series from the run start: entry *i* covers seconds `i * series_step .. (i + 1) * series_step`
+    /// (timed activities only, by the time they finished).
     pub series: Vec<Second>,
+    /// Seconds per entry of `series`: 1, doubled whenever the run outlasts [`SERIES_MAX_ENTRIES`]
+    /// entries (absent from JSON when 1).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub series_step: u64,
+    /// Latencies from the intended start (open model); `None` when nothing was recorded with one (the
+    /// closed model). Absent from JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_time: Option<ResponseTimes>,
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        Snapshot::new(0, 0)
+    }
 }
 
 impl Snapshot {
+    /// An empty snapshot for a plan with `activities` activities and `sequences` sequences.
+    pub fn new(activities: usize, sequences: usize) -> Self {
+        Snapshot {
+            activities: vec![Measure::default(); activities],
+            sub_requests: Vec::new(),
+            sequences: vec![Measure::default(); sequences],
+            sessions: Vec::new(),
+            total: Measure::default(),
+            series: Vec::new(),
+            series_step: 1,
+            response_time: None,
+        }
+    }
+
     /// Adds another snapshot of the same plan: counts add up exactly and histograms merge losslessly.
-    /// Series are aligned by second offset; `offset_seconds` shifts `other` (for shards that started
-    /// later).
+    /// Series are aligned by time: `offset_seconds` shifts `other` (for shards that started later); when
+    /// the steps differ, the finer series is coarsened to the coarser step first, and the offset is
+    /// rounded down to a whole number of entries.
     pub fn merge(&mut self, other: &Snapshot, offset_seconds: usize) -> Result<(), String> {
         if self.activities.len() != other.activities.len() || self.sequences.len() != other.sequences.len() {
             return Err(format!(
@@ -86,20 +198,57 @@ impl Snapshot {
                 None => self.sub_requests.push(sub.clone()),
             }
         }
+        self.sub_requests
+            .sort_by(|a, b| (a.activity, &a.label).cmp(&(b.activity, &b.label)));
         self.sessions.extend(other.sessions.iter().cloned());
         self.total.merge(&other.total);
-        if self.series.len() < other.series.len() + offset_seconds {
-            self.series.resize_with(other.series.len() + offset_seconds, || Second {
-                latency: Latency::with_sigfig(2),
-                ..Second::default()
-            });
-        }
-        for (i, s) in other.series.iter().enumerate() {
-            let mine = &mut self.series[i + offset_seconds];
-            mine.requests += s.requests;
-            mine.errors += s.errors;
-            mine.latency.merge(&s.latency);
+        let step = self.series_step.max(other.series_step).max(1);
+        self.coarsen_series(step);
+        let coarser;
+        let theirs = if other.series_step.max(1) == step {
+            &other.series
+        } else {
+            coarser = coarsen(&other.series, other.series_step.max(1), step);
+            &coarser
+        };
+        merge_series(&mut self.series, theirs, offset_seconds / step as usize);
+        match (&mut self.response_time, &other.response_time) {
+            (_, None) => {}
+            (None, Some(theirs)) => self.response_time = Some(theirs.clone()),
+            (Some(mine), Some(theirs)) => mine.merge(theirs),
         }
         Ok(())
     }
+
+    /// Coarsens the series to `step` seconds per entry (no-op unless `step` is larger than now).
+    pub fn coarsen_series(&mut self, step: u64) {
+        let from = self.series_step.max(1);
+        if step > from {
+            self.series = coarsen(&self.series, from, step);
+            self.series_step = step;
+        }
+    }
+}
+
+/// Adds `theirs` into `mine`, entry `i` of `theirs` into entry `i + offset` of `mine`.
+pub(crate) fn merge_series(mine: &mut Vec<Second>, theirs: &[Second], offset: usize) {
+    if mine.len() < theirs.len() + offset {
+        mine.resize_with(theirs.len() + offset, Second::default);
+    }
+    for (i, s) in theirs.iter().enumerate() {
+        mine[i + offset].merge(s);
+    }
+}
+
+/// A series of `from`-second entries as `to`-second entries (entry `i` goes to `i * from / to`).
+pub(crate) fn coarsen(series: &[Second], from: u64, to: u64) -> Vec<Second> {
+    let mut out: Vec<Second> = Vec::new();
+    for (i, s) in series.iter().enumerate() {
+        let j = (i as u64 * from / to) as usize;
+        if out.len() <= j {
+            out.resize_with(j + 1, Second::default);
+        }
+        out[j].merge(s);
+    }
+    out
 }
