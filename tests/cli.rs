@@ -2,14 +2,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use common::stressor;
 
-fn stressor() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stressor"));
-    cmd.env_remove("NO_COLOR");
-    cmd
-}
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
 
 const VALID_WITH_WARNING: &str = "file_version: stressor#0
 config:

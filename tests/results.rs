@@ -4,16 +4,12 @@
 
 mod common;
 
+use common::stressor;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use stressor::report::json;
 use stressor::verdict::Verdict;
-
-fn stressor() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stressor"));
-    cmd.env_remove("NO_COLOR");
-    cmd
-}
 
 /// 2 sessions × 3 passes: 6 requests per run, all passing.
 const SCENARIO: &str = "file_version: stressor#0

@@ -71,3 +71,10 @@ pub fn hide_dir(message: &str, base: &Path) -> String {
     }
     out.replace(&base.display().to_string(), "<dir>")
 }
+
+/// The `stressor` binary of this build, with the environment's `NO_COLOR` removed.
+pub fn stressor() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_stressor"));
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
