@@ -10,6 +10,7 @@ pub mod activity;
 pub mod check;
 pub mod cli;
 pub mod expand;
+pub mod harness;
 pub mod redact;
 pub mod report;
 pub mod run;
@@ -17,3 +18,5 @@ pub mod scenario;
 pub mod stats;
 pub mod target;
 pub mod verdict;
+
+pub use stressor_macros::harness;
