@@ -253,3 +253,28 @@ fn run_trial(harness: &Harness, shared: &FileRun, spec: &TrialSpec) -> Result<()
         Err(why) => Err(Failed::from(why.clone())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_does_not_load_is_one_failing_load_trial() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bad.yaml"), "file_version: stressor#0\nnope: 1\n").unwrap();
+        let config = HarnessConfig {
+            pattern: "*.yaml",
+            manifest_dir: "",
+            files: &[],
+            before: None,
+        };
+        let harness = Arc::new(Harness::new(config, HarnessEnv::default()));
+        let file = ScenarioFile {
+            path: dir.path().join("bad.yaml"),
+            name: "bad".into(),
+        };
+        let trials = file_trials(&harness, file);
+        let names: Vec<&str> = trials.iter().map(Trial::name).collect();
+        assert_eq!(names, ["bad::load"]);
+    }
+}

@@ -6,7 +6,8 @@
 //! - `checks::<sequence>/<index>` (plus `:<name>` when the activity has a `name:`, spaces as `_`) for
 //!   each activity with checks (`assert_*`) — fails when that activity had errors;
 //! - `thresholds::<subject>::<metric>` for each threshold rule, where `<subject>` is `run`,
-//!   `sequence::<name>` or `activity::<selector>` — fails when the rule did not hold. A repeated
+//!   `sequence::<name>` or `activity::<selector>` (the `name:` or `sequence/index` it was written for,
+//!   spaces as `_`; inline `thresholds:` of an activity use `sequence/index`) — fails when the rule did not hold. A repeated
 //!   name gets `#2`, `#3`, ... appended.
 //!
 //! The names depend only on the scenario file, never on the results, so they are stable across runs.
@@ -64,8 +65,7 @@ pub fn trial_specs(scenario: &Scenario, activities: &[ActivityInfo]) -> Vec<Tria
             {
                 let mut name = format!("checks::{}/{}", seq.name, activity.index);
                 if let Some(label) = &activity.common.name {
-                    let label: String = label.chars().map(|c| if c.is_whitespace() { '_' } else { c }).collect();
-                    let _ = write!(name, ":{label}");
+                    let _ = write!(name, ":{}", underscores(label));
                 }
                 specs.push(TrialSpec {
                     name,
@@ -81,7 +81,7 @@ pub fn trial_specs(scenario: &Scenario, activities: &[ActivityInfo]) -> Vec<Tria
         let subject = match &st.subject {
             Subject::Run => "run".to_string(),
             Subject::Sequence(name) => format!("sequence::{name}"),
-            Subject::Activity { selector, .. } => format!("activity::{selector}"),
+            Subject::Activity { selector, .. } => format!("activity::{}", underscores(selector)),
         };
         for r in &st.set.rules {
             let base = format!("thresholds::{subject}::{}", metric_name(r.metric));
@@ -96,6 +96,11 @@ pub fn trial_specs(scenario: &Scenario, activities: &[ActivityInfo]) -> Vec<Tria
         }
     }
     specs
+}
+
+/// `name` with whitespace replaced by `_` (names stay one word for filters).
+fn underscores(name: &str) -> String {
+    name.chars().map(|c| if c.is_whitespace() { '_' } else { c }).collect()
 }
 
 /// Whether an activity checks anything (`common` tells whether `assert_match`/`assert_max_time` is set).
@@ -184,4 +189,74 @@ fn errors_message(what: &str, errors: u64, report: &RunReport, ids: &[usize]) ->
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{LoadOptions, load_str};
+    use std::path::Path;
+
+    const YAML: &str = "
+file_version: stressor#0
+config: {base_url: 'http://127.0.0.1:9'}
+scenario:
+  - sequence: init
+  - sequence: main
+    repeat: 2
+  - sequence: main
+thresholds:
+  p95: 1s
+  sequences:
+    main: {p95: 2s, errors: 0}
+  activities:
+    fetch one: {max: 3s}
+    main/0: {max: 5s}
+sequences:
+  init:
+    - activity: GetRequest
+      url: /a
+  main:
+    - activity: GetRequest
+      name: fetch one
+      url: /b
+      assert_status: [200]
+      thresholds: {max: 4s}
+    - activity: $sleep(1ms)
+    - activity: GetRequest
+      url: /c
+      assert_max_time: 1s
+  unused:
+    - activity: GetRequest
+      url: /d
+      assert_match: x
+";
+
+    #[test]
+    fn names_are_sequences_checks_then_thresholds() {
+        let loaded = load_str(Path::new("t.yaml"), YAML, &LoadOptions::default());
+        let scenario = loaded
+            .scenario
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}", loaded.render(false)));
+        let names: Vec<String> = trial_specs(scenario, &activities_of(scenario))
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "init",
+                "main",
+                "checks::main/0:fetch_one",
+                "checks::main/2",
+                "thresholds::run::p95",
+                "thresholds::sequence::main::p95",
+                "thresholds::sequence::main::errors",
+                "thresholds::activity::fetch_one::max",
+                "thresholds::activity::main/0::max",
+                "thresholds::activity::main/0::max#2",
+            ]
+        );
+    }
 }
