@@ -21,6 +21,11 @@
 //! once. The other environment variables (`STRESSOR_BASE_URL`, `STRESSOR_OPT_<name>`,
 //! `STRESSOR_PROFILE=smoke`) are described in [`env`](mod@env).
 //!
+//! **nextest.** `cargo nextest run` works (it lists with `--list` and runs each trial with `--exact` in
+//! its own process), but then "once per invocation" means once per trial: every trial runs its whole
+//! scenario, and trials of different processes run at the same time. Use `cargo test` (or a nextest
+//! `test-group` with `max-threads = 1`) for timing-sensitive gates.
+//!
 //! **Hook.** [`HarnessConfig::before`] runs once, before the first scenario (never for `--list`); it can
 //! start a server and return `-o`-style overrides, e.g. the built-in target server's `base_url`:
 //!
