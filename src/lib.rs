@@ -4,12 +4,14 @@
 //! typed model ([`scenario`]), expands run-time variables ([`expand`]) and runs them against a server.
 //! The built-in target server ([`target`]) lets the README, tests and benchmarks run with nothing else
 //! installed. After a run, [`verdict`] evaluates thresholds and decides pass/fail; [`report`] renders
-//! the results (terminal summary, JSON).
+//! the results (terminal summary, JSON). [`harness!`] and [`mod@harness`] turn scenario files into
+//! `cargo test` cases.
 
 pub mod activity;
 pub mod check;
 pub mod cli;
 pub mod expand;
+pub mod harness;
 pub mod redact;
 pub mod report;
 pub mod run;
@@ -17,3 +19,5 @@ pub mod scenario;
 pub mod stats;
 pub mod target;
 pub mod verdict;
+
+pub use stressor_macros::harness;

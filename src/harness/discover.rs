@@ -1,0 +1,58 @@
+//! Finding the scenario files at run time.
+
+use std::path::{Path, PathBuf};
+
+/// One scenario file found by the harness.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioFile {
+    /// Absolute (manifest dir joined) path.
+    pub path: PathBuf,
+    /// The trial name prefix: the path relative to the manifest dir, without extension, with `/`
+    /// separators (`fixtures/smoke`).
+    pub name: String,
+}
+
+/// Expands `pattern` (a [`glob`] pattern relative to `manifest_dir`) into files, sorted by path.
+/// Directories are skipped. An invalid pattern is an error message.
+pub fn discover(manifest_dir: &Path, pattern: &str) -> Result<Vec<ScenarioFile>, String> {
+    let full = manifest_dir.join(pattern);
+    let full = full.to_string_lossy();
+    let paths = glob::glob(&full).map_err(|e| format!("invalid pattern {pattern:?}: {e}"))?;
+    let mut files: Vec<ScenarioFile> = paths
+        .filter_map(Result::ok)
+        .filter(|p| p.is_file())
+        .map(|path| {
+            let name = trial_prefix(manifest_dir, &path);
+            ScenarioFile { path, name }
+        })
+        .collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// `fixtures/smoke` for `<manifest_dir>/fixtures/smoke.yaml`.
+pub fn trial_prefix(manifest_dir: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(manifest_dir).unwrap_or(path).with_extension("");
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_files_sorted_with_relative_names() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("fx/sub")).unwrap();
+        std::fs::write(dir.path().join("fx/b.yaml"), "").unwrap();
+        std::fs::write(dir.path().join("fx/sub/a.yaml"), "").unwrap();
+        std::fs::write(dir.path().join("fx/c.txt"), "").unwrap();
+        let found = discover(dir.path(), "fx/**/*.yaml").unwrap();
+        let names: Vec<&str> = found.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["fx/b", "fx/sub/a"]);
+        assert!(discover(dir.path(), "fx/[").is_err());
+    }
+}

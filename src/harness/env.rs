@@ -1,0 +1,99 @@
+//! The harness's environment variables.
+//!
+//! - `STRESSOR_BASE_URL=URL` — overrides `config.base_url` of every scenario (wins over the
+//!   [`before`](super::HarnessConfig::before) hook's overrides).
+//! - `STRESSOR_OPT_<name>=value` — like `stressor run -o name:value`, e.g.
+//!   `STRESSOR_OPT_sessions.count=2`. Applied in name order, after the hook's overrides.
+//! - `STRESSOR_PROFILE=smoke` — one session and one pass per scenario ([`RunOptions::single`](crate::run::RunOptions::single)),
+//!   a fast functional check of the same files. Any other value (or none) runs them as configured.
+//! - `STRESSOR_CONCURRENT_SCENARIOS=N` — how many scenarios may run at the same time (default 1, so
+//!   that they do not disturb each other's timing).
+
+/// Settings read from the environment.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HarnessEnv {
+    /// `-o`-style overrides from `STRESSOR_OPT_*` and `STRESSOR_BASE_URL` (in that order).
+    pub overrides: Vec<String>,
+    /// `STRESSOR_PROFILE=smoke`.
+    pub smoke: bool,
+    /// `STRESSOR_CONCURRENT_SCENARIOS` (at least 1).
+    pub concurrent_scenarios: usize,
+}
+
+impl HarnessEnv {
+    /// Reads the process environment.
+    pub fn from_process() -> Self {
+        Self::from_vars(std::env::vars())
+    }
+
+    /// Reads the given variables (for tests).
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        let mut opts = Vec::new();
+        let mut base_url = None;
+        let mut smoke = false;
+        let mut concurrent_scenarios = 1;
+        for (key, value) in vars {
+            if let Some(name) = key.strip_prefix("STRESSOR_OPT_") {
+                opts.push((name.to_string(), value));
+            } else if key == "STRESSOR_BASE_URL" && !value.is_empty() {
+                base_url = Some(value);
+            } else if key == "STRESSOR_PROFILE" {
+                smoke = value.eq_ignore_ascii_case("smoke");
+            } else if key == "STRESSOR_CONCURRENT_SCENARIOS" {
+                concurrent_scenarios = value.trim().parse::<usize>().unwrap_or(1).max(1);
+            }
+        }
+        opts.sort();
+        let mut overrides: Vec<String> = opts.into_iter().map(|(n, v)| format!("{n}:{v}")).collect();
+        if let Some(url) = base_url {
+            overrides.push(format!("base_url:{url}"));
+        }
+        HarnessEnv {
+            overrides,
+            smoke,
+            concurrent_scenarios,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn reads_overrides_profile_and_concurrency() {
+        let env = HarnessEnv::from_vars(vars(&[
+            ("STRESSOR_BASE_URL", "http://h:1"),
+            ("STRESSOR_OPT_sessions.count", "2"),
+            ("STRESSOR_OPT_config.max_errors", "5"),
+            ("STRESSOR_PROFILE", "smoke"),
+            ("STRESSOR_CONCURRENT_SCENARIOS", "3"),
+            ("PATH", "/bin"),
+        ]));
+        assert_eq!(
+            env.overrides,
+            ["config.max_errors:5", "sessions.count:2", "base_url:http://h:1"]
+        );
+        assert!(env.smoke);
+        assert_eq!(env.concurrent_scenarios, 3);
+    }
+
+    #[test]
+    fn defaults() {
+        let env = HarnessEnv::from_vars(vars(&[
+            ("STRESSOR_PROFILE", "full"),
+            ("STRESSOR_CONCURRENT_SCENARIOS", "0"),
+        ]));
+        assert_eq!(
+            env,
+            HarnessEnv {
+                concurrent_scenarios: 1,
+                ..HarnessEnv::default()
+            }
+        );
+    }
+}

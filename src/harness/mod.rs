@@ -1,0 +1,285 @@
+//! The `cargo test` harness: scenario files as test cases.
+//!
+//! ```ignore
+//! // tests/scenarios.rs, with `[[test]] name = "scenarios"` and `harness = false` in Cargo.toml
+//! stressor::harness!("fixtures/**/*.yaml");
+//! ```
+//!
+//! [`harness!`](crate::harness!) expands to a `fn main()` that calls [`main`] with a [`HarnessConfig`].
+//! At run time the pattern is expanded relative to the package's manifest directory
+//! ([`discover`](discover::discover)); each file is loaded and becomes [libtest-mimic] trials named
+//! `<file>::<sequence>`, `<file>::checks::<activity>` and `<file>::thresholds::<subject>::<metric>`,
+//! where `<file>` is the path without extension (`fixtures/smoke::main`); see [`trials`] for the rules.
+//! A file that does not load is one failing trial `<file>::load` carrying the rendered diagnostics.
+//! `config.ignore: "reason"` in a file marks all its trials ignored (run them with `--ignored`).
+//! The usual libtest options work: `--list`, name filters, `--exact`, `--skip`, `--ignored`,
+//! `--include-ignored`.
+//!
+//! **Runs.** A scenario runs at most once per invocation, the first time one of its (not filtered out)
+//! trials needs the result; its trials share that result. Scenarios run one at a time by default, so
+//! that they do not disturb each other's timing; set `STRESSOR_CONCURRENT_SCENARIOS=N` to allow N at
+//! once. The other environment variables (`STRESSOR_BASE_URL`, `STRESSOR_OPT_<name>`,
+//! `STRESSOR_PROFILE=smoke`) are described in [`env`](mod@env).
+//!
+//! **nextest.** `cargo nextest run` works (it lists with `--list` and runs each trial with `--exact` in
+//! its own process), but then "once per invocation" means once per trial: every trial runs its whole
+//! scenario, and trials of different processes run at the same time. Use `cargo test` (or a nextest
+//! `test-group` with `max-threads = 1`) for timing-sensitive gates.
+//!
+//! **Hook.** [`HarnessConfig::before`] runs once, before the first scenario (never for `--list`); it can
+//! start a server and return `-o`-style overrides, e.g. the built-in target server's `base_url`:
+//!
+//! ```ignore
+//! fn start_target() -> stressor::harness::HarnessSetup {
+//!     let server = stressor::target::TargetServer::start_in_thread(Default::default()).unwrap();
+//!     stressor::harness::HarnessSetup::new()
+//!         .override_with(format!("base_url:{}", server.url()))
+//!         .keep(server)
+//! }
+//! stressor::harness!("fixtures/**/*.yaml", before = start_target);
+//! ```
+//!
+//! **Rebuilds.** The files are discovered and read when the test binary runs, so editing a fixture or
+//! adding a new one needs no rebuild: the next `cargo test` lists it. In addition the macro globs the
+//! pattern at compile time and emits `const _: &[u8] = include_bytes!("<file>");` for every match, which
+//! makes cargo rebuild the test binary when a matched file changes (useful when the binary is archived
+//! and run elsewhere, e.g. with `cargo nextest archive`). The limit: a proc macro cannot ask cargo to
+//! watch a directory on stable Rust, so a *new* file does not trigger a rebuild; that is harmless here
+//! because discovery happens at run time. (A build script printing `cargo:rerun-if-changed=fixtures`
+//! would also catch new files, at the cost of a build script in every package that uses the harness.)
+//!
+//! [libtest-mimic]: https://docs.rs/libtest-mimic
+
+pub mod discover;
+pub mod env;
+pub mod trials;
+
+use crate::run::{RunOptions, RunReport, run};
+use crate::scenario::{LoadOptions, load_file};
+use crate::verdict::{ThresholdOutcome, collect, evaluate};
+use discover::{ScenarioFile, discover};
+use env::HarnessEnv;
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::any::Any;
+use std::process::ExitCode;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use trials::{TrialSpec, activities_of, judge, trial_specs};
+
+/// What [`harness!`](crate::harness!) passes to [`main`].
+#[derive(Clone, Copy, Debug)]
+pub struct HarnessConfig {
+    /// The glob pattern, relative to `manifest_dir`.
+    pub pattern: &'static str,
+    /// The package directory (`env!("CARGO_MANIFEST_DIR")` of the test target).
+    pub manifest_dir: &'static str,
+    /// The files the pattern matched at compile time (relative to `manifest_dir`); informational, the
+    /// harness discovers the files again at run time.
+    pub files: &'static [&'static str],
+    /// Runs once before the first scenario runs (not for `--list`).
+    pub before: Option<fn() -> HarnessSetup>,
+}
+
+/// What the [`before`](HarnessConfig::before) hook returns.
+#[derive(Default)]
+pub struct HarnessSetup {
+    /// `-o NAME:VALUE` overrides for every scenario (the environment's come after, and win).
+    pub overrides: Vec<String>,
+    /// Values kept alive until the harness ends (e.g. a started server).
+    pub keep: Vec<Box<dyn Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for HarnessSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HarnessSetup")
+            .field("overrides", &self.overrides)
+            .field("keep", &self.keep.len())
+            .finish()
+    }
+}
+
+impl HarnessSetup {
+    /// No overrides, nothing kept.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds an override (`NAME:VALUE`, as with `stressor run -o`).
+    pub fn override_with(mut self, option: impl Into<String>) -> Self {
+        self.overrides.push(option.into());
+        self
+    }
+
+    /// Keeps `value` alive while the scenarios run.
+    pub fn keep(mut self, value: impl Any + Send + Sync) -> Self {
+        self.keep.push(Box::new(value));
+        self
+    }
+}
+
+/// The entry point [`harness!`](crate::harness!) calls: parses the libtest arguments, builds the trials
+/// and runs them.
+pub fn main(config: HarnessConfig) -> ExitCode {
+    let args = Arguments::from_args();
+    let env = HarnessEnv::from_process();
+    let harness = Arc::new(Harness::new(config, env));
+    let files = match discover(std::path::Path::new(config.manifest_dir), config.pattern) {
+        Ok(files) => files,
+        Err(why) => {
+            eprintln!("stressor harness: {why}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let trials = files.into_iter().flat_map(|f| file_trials(&harness, f)).collect();
+    libtest_mimic::run(&args, trials).exit_code()
+}
+
+/// State shared by all trials of one invocation.
+struct Harness {
+    config: HarnessConfig,
+    env: HarnessEnv,
+    setup: OnceLock<HarnessSetup>,
+    /// Scenarios running now, limited to `env.concurrent_scenarios`.
+    running: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Harness {
+    fn new(config: HarnessConfig, env: HarnessEnv) -> Self {
+        Harness {
+            config,
+            env,
+            setup: OnceLock::new(),
+            running: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Hook overrides, then the environment's.
+    fn run_overrides(&self) -> Vec<String> {
+        let setup = self
+            .setup
+            .get_or_init(|| self.config.before.map(|f| f()).unwrap_or_default());
+        setup.overrides.iter().chain(&self.env.overrides).cloned().collect()
+    }
+
+    /// Runs `f` when fewer than `concurrent_scenarios` scenarios are running.
+    fn gated<T>(&self, f: impl FnOnce() -> T) -> T {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        while *running >= self.env.concurrent_scenarios {
+            running = self.freed.wait(running).unwrap_or_else(|e| e.into_inner());
+        }
+        *running += 1;
+        drop(running);
+        let out = f();
+        *self.running.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        self.freed.notify_one();
+        out
+    }
+}
+
+/// One file's result, computed once.
+struct FileRun {
+    file: ScenarioFile,
+    result: OnceLock<Result<(RunReport, Vec<ThresholdOutcome>), String>>,
+}
+
+impl FileRun {
+    fn result(&self, harness: &Harness) -> &Result<(RunReport, Vec<ThresholdOutcome>), String> {
+        self.result
+            .get_or_init(|| harness.gated(|| run_file(harness, &self.file)))
+    }
+}
+
+/// Loads (with all overrides) and runs a file, and evaluates its thresholds.
+fn run_file(harness: &Harness, file: &ScenarioFile) -> Result<(RunReport, Vec<ThresholdOutcome>), String> {
+    let overrides = harness.run_overrides();
+    let loaded = load_file(&file.path, &LoadOptions { overrides, env: None });
+    let sources = Arc::new(loaded.sources.clone());
+    let scenario = loaded.into_result().map_err(|e| e.render(false))?;
+    let thresholds = collect(&scenario, &activities_of(&scenario));
+    let options = RunOptions {
+        single: harness.env.smoke,
+        ..RunOptions::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
+    let report = runtime
+        .block_on(run(Arc::new(scenario), sources, options))
+        .map_err(|e| format!("run failed: {e}"))?;
+    let outcomes = evaluate(&thresholds, &report);
+    Ok((report, outcomes))
+}
+
+/// The trials of one file (loaded here with the environment's overrides, to name them).
+fn file_trials(harness: &Arc<Harness>, file: ScenarioFile) -> Vec<Trial> {
+    let loaded = load_file(
+        &file.path,
+        &LoadOptions {
+            overrides: harness.env.overrides.clone(),
+            env: None,
+        },
+    );
+    let prefix = file.name.clone();
+    let scenario = match loaded.scenario {
+        Some(ref s) => s,
+        None => {
+            let message = loaded.render(false);
+            return vec![Trial::test(format!("{prefix}::load"), move || {
+                Err(Failed::from(message))
+            })];
+        }
+    };
+    let ignored = scenario.config.ignore.is_some();
+    let specs = trial_specs(scenario, &activities_of(scenario));
+    let shared = Arc::new(FileRun {
+        file,
+        result: OnceLock::new(),
+    });
+    specs
+        .into_iter()
+        .map(|spec| {
+            let name = format!("{prefix}::{}", spec.name);
+            let harness = harness.clone();
+            let shared = shared.clone();
+            Trial::test(name, move || run_trial(&harness, &shared, &spec)).with_ignored_flag(ignored)
+        })
+        .collect()
+}
+
+/// Judges one trial against its file's (shared) result. Trials are named from the file loaded with the
+/// environment's overrides only (the hook does not run for `--list`); they are judged by position
+/// against the run, which also applies the hook's overrides (such as `base_url`, which does not change
+/// the trials).
+fn run_trial(harness: &Harness, shared: &FileRun, spec: &TrialSpec) -> Result<(), Failed> {
+    match shared.result(harness) {
+        Ok((report, outcomes)) => judge(spec, report, outcomes).map_err(Failed::from),
+        Err(why) => Err(Failed::from(why.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_does_not_load_is_one_failing_load_trial() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bad.yaml"), "file_version: stressor#0\nnope: 1\n").unwrap();
+        let config = HarnessConfig {
+            pattern: "*.yaml",
+            manifest_dir: "",
+            files: &[],
+            before: None,
+        };
+        let harness = Arc::new(Harness::new(config, HarnessEnv::default()));
+        let file = ScenarioFile {
+            path: dir.path().join("bad.yaml"),
+            name: "bad".into(),
+        };
+        let trials = file_trials(&harness, file);
+        let names: Vec<&str> = trials.iter().map(Trial::name).collect();
+        assert_eq!(names, ["bad::load"]);
+    }
+}
