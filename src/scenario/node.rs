@@ -6,11 +6,21 @@
 //! Core booleans (only `true`/`false` are booleans, so a key `n` or a value `no` stays a string),
 //! duplicate keys rejected, and its default budget, which bounds nesting depth and alias expansion (a
 //! "billion laughs" file fails quickly instead of eating memory).
+//!
+//! serde-saphyr's `Spanned<T>` wrapper, which gives every value its position, deserializes a location
+//! mapping per value and costs more than the YAML parse itself. So the tree is normally built straight
+//! from the events of granit-parser (the parser serde-saphyr runs), by [`fast`], which mirrors the
+//! serde-saphyr result exactly and declines anything it is not sure of; serde-saphyr then parses the
+//! file again and reports the problem, so every diagnostic stays serde-saphyr's.
 
 use super::source::{FileId, SourceFile, Span};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_saphyr::Spanned;
+
+mod fast;
+#[cfg(test)]
+mod tests;
 
 /// A YAML value with its position.
 #[derive(Clone, Debug, PartialEq)]
@@ -176,7 +186,20 @@ pub const MAX_NODES: usize = 4_000_000;
 const PARSER_STACK: usize = 64 * 1024 * 1024;
 
 /// Parses YAML text (JSON is YAML too) into a node tree.
+///
+/// The tree is built straight from the parser's events ([`fast`]); whenever that path declines (any
+/// error, a budget limit, a duplicate key, a merge key, an unusual tag, ...), serde-saphyr parses the
+/// file again and produces the tree or the diagnostic.
 pub fn parse(file_id: FileId, file: &SourceFile) -> Result<Node, SyntaxError> {
+    let fast = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fast::parse(file_id, file)));
+    if let Ok(Some(node)) = fast {
+        return Ok(node);
+    }
+    parse_with_serde(file_id, file)
+}
+
+/// The serde-saphyr path, on a thread with a big stack (its deserializer recurses per nesting level).
+fn parse_with_serde(file_id: FileId, file: &SourceFile) -> Result<Node, SyntaxError> {
     std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("stressor-yaml".into())
@@ -202,15 +225,22 @@ fn parse_failed(file: FileId) -> Result<Node, SyntaxError> {
     })
 }
 
-fn parse_here(file_id: FileId, file: &SourceFile) -> Result<Node, SyntaxError> {
+/// serde-saphyr's budget with our depth and node limits; the fast path checks the same numbers.
+fn budget() -> serde_saphyr::Budget {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_depth = MAX_DEPTH;
     budget.max_nodes = MAX_NODES;
     budget.max_events = MAX_NODES * 2;
+    budget
+}
+
+/// The reference parse: serde-saphyr into `Spanned<Raw>`, then [`convert`]. Slower than [`fast::parse`],
+/// but it is the one that produces every diagnostic.
+fn parse_here(file_id: FileId, file: &SourceFile) -> Result<Node, SyntaxError> {
     let options = serde_saphyr::options! {
         strict_booleans: true,
         with_snippet: false,
-        budget: Some(budget),
+        budget: Some(budget()),
     };
     match serde_saphyr::from_str_with_options::<Spanned<Raw>>(&file.text, options) {
         Ok(root) => Ok(convert(root, file_id, file)),
@@ -332,13 +362,12 @@ impl<'de> Visitor<'de> for RawVisitor {
 
 fn convert(raw: Spanned<Raw>, file_id: FileId, file: &SourceFile) -> Node {
     let loc = raw.referenced;
-    let (line, col) = (loc.line().max(1) as u32, loc.column().max(1) as u32);
-    // serde-saphyr knows byte offsets for string input; computing them from (line, column) would cost
-    // O(column) per value, which is quadratic on long single-line (e.g. minified JSON) files.
     let span = loc.span();
-    let offset = match span.byte_offset() {
-        Some(o) if (o as usize) <= file.text.len() && file.text.is_char_boundary(o as usize) => o as usize,
-        _ => file.offset_of(line, col),
+    let pos = Pos {
+        line: loc.line(),
+        col: loc.column(),
+        byte_offset: span.byte_offset(),
+        byte_len: span.byte_len(),
     };
     let kind = match raw.value {
         Raw::Null => NodeKind::Null,
@@ -354,21 +383,42 @@ fn convert(raw: Spanned<Raw>, file_id: FileId, file: &SourceFile) -> Node {
                 .collect(),
         ),
     };
-    let len = match (&kind, span.byte_len()) {
-        (NodeKind::Seq(_) | NodeKind::Map(_), _) => 1,
-        (_, Some(l)) if l > 0 => l as usize,
-        _ => token_len(&file.text[offset.min(file.text.len())..], &kind),
-    };
-    Node::new(
-        kind,
+    let span = pos.span(&kind, file_id, file);
+    Node::new(kind, span)
+}
+
+/// A node's position as the parser reports it: 1-based line and character column, and the byte range
+/// when known. Both parse paths turn it into a [`Span`] with [`Pos::span`], so their spans agree.
+#[derive(Clone, Copy, Debug)]
+struct Pos {
+    line: u64,
+    col: u64,
+    byte_offset: Option<u64>,
+    byte_len: Option<u64>,
+}
+
+impl Pos {
+    fn span(self, kind: &NodeKind, file_id: FileId, file: &SourceFile) -> Span {
+        let (line, col) = (self.line.max(1) as u32, self.col.max(1) as u32);
+        // serde-saphyr knows byte offsets for string input; computing them from (line, column) would cost
+        // O(column) per value, which is quadratic on long single-line (e.g. minified JSON) files.
+        let offset = match self.byte_offset {
+            Some(o) if (o as usize) <= file.text.len() && file.text.is_char_boundary(o as usize) => o as usize,
+            _ => file.offset_of(line, col),
+        };
+        let len = match (kind, self.byte_len) {
+            (NodeKind::Seq(_) | NodeKind::Map(_), _) => 1,
+            (_, Some(l)) if l > 0 => l as usize,
+            _ => token_len(&file.text[offset.min(file.text.len())..], kind),
+        };
         Span {
             file: file_id,
             line,
             col,
             offset,
             len,
-        },
-    )
+        }
+    }
 }
 
 /// How many bytes of source the token at the start of `rest` takes, for carets: a quoted scalar up to
