@@ -68,6 +68,8 @@ pub struct ActivityError {
     pub message: String,
     /// A short rendering of the response (status line and body excerpt), when there was one.
     pub response: Option<String>,
+    /// Unified diffs of expected vs. actual of the failed checks that have one, one after the other.
+    pub diff: Option<String>,
 }
 
 impl ActivityError {
@@ -77,6 +79,7 @@ impl ActivityError {
             class,
             message: message.into(),
             response: None,
+            diff: None,
         }
     }
 }

@@ -218,10 +218,12 @@ pub fn failure_error(failures: &[CheckFailure], result: &ActivityResult) -> Acti
         ActivityResult::Response(r) => Some(describe_response(r)),
         _ => None,
     };
+    let diffs: Vec<&str> = failures.iter().filter_map(|f| f.diff.as_deref()).collect();
     ActivityError {
         class,
         message,
         response,
+        diff: (!diffs.is_empty()).then(|| diffs.concat()),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::text::{EXCERPT, excerpt, format_secs_pair, shorten};
+use super::text::{EXCERPT, excerpt, format_secs_pair, shorten, text_diff};
 use super::{ActivityResult, CheckFailure, CheckKind};
 use crate::scenario::CommonArgs;
 
@@ -21,7 +21,12 @@ pub fn check_common(common: &CommonArgs, result: &ActivityResult, elapsed: Durat
         if !p.regex.is_match(&text) {
             let message = format!("result does not match `{}`: {}", p.source, excerpt(&text));
             let actual = shorten(&text, EXCERPT);
-            out.push(CheckFailure::new(CheckKind::Match, &p.source, actual, message).at(p.span));
+            let diff = text_diff(&p.source, &actual);
+            out.push(
+                CheckFailure::new(CheckKind::Match, &p.source, actual, message)
+                    .at(p.span)
+                    .with_diff(diff),
+            );
         }
     }
     if let Some(limit) = common.assert_max_time

@@ -8,9 +8,8 @@
 
 use crate::expand::type_name;
 use serde_json::Value;
-use similar::TextDiff;
 
-use super::text::{EXCERPT, excerpt, shorten};
+use super::text::{EXCERPT, excerpt, shorten, text_diff};
 use super::{CheckFailure, CheckKind, Response};
 use crate::expand::{Segment, parse_path, render_text};
 use crate::scenario::{JsonCheck, JsonExpect};
@@ -111,13 +110,7 @@ fn compact(v: &Value) -> String {
 
 /// A unified diff of `expected` vs. `actual`, both pretty-printed, with headers `expected`/`actual`.
 pub(crate) fn json_diff(expected: &Value, actual: &Value) -> String {
-    // A final newline on both sides keeps `\ No newline at end of file` out of the diff.
-    let want = pretty(expected) + "\n";
-    let got = pretty(actual) + "\n";
-    TextDiff::from_lines(&want, &got)
-        .unified_diff()
-        .header("expected", "actual")
-        .to_string()
+    text_diff(&pretty(expected), &pretty(actual))
 }
 
 fn pretty(v: &Value) -> String {

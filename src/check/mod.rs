@@ -55,7 +55,7 @@ pub use common::check_common;
 pub use http::{check_http, check_status};
 pub use response::{ActivityResult, Response};
 pub use store::apply_stores;
-pub use text::{canonical_header_name, shorten};
+pub use text::{canonical_header_name, shorten, text_diff};
 
 /// One failed check: what was expected, what was found, and where the check was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,7 +68,7 @@ pub struct CheckFailure {
     pub actual: String,
     /// One line, lowercase start (unless it starts with an acronym), no trailing period.
     pub message: String,
-    /// A unified diff of expected vs. actual, when one helps (`assert_json` equality).
+    /// A unified diff of expected vs. actual, when one helps (`assert_json` equality, `assert_match`).
     pub diff: Option<String>,
     /// Where the check was written in the scenario, when the model knows it.
     pub span: Option<Span>,

@@ -350,7 +350,12 @@ fn assert_match_failure_fields() {
         (f.expected.as_str(), f.actual.as_str()),
         ("Welcome", "Service unavailable")
     );
-    assert_eq!((f.diff, f.span), (None, Some(Span::default())));
+    // The pattern against the body excerpt, as a diff for JUnit reports and failure messages.
+    assert_eq!(
+        f.diff.as_deref(),
+        Some("--- expected\n+++ actual\n@@ -1 +1 @@\n-Welcome\n+Service unavailable\n")
+    );
+    assert_eq!(f.span, Some(Span::default()));
 }
 
 #[test]

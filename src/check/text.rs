@@ -37,6 +37,23 @@ pub fn shorten(text: &str, max: usize) -> String {
     format!("{}{GAP}{}", head_text.trim_end(), tail_text.trim_start())
 }
 
+/// A unified diff of `expected` vs. `actual` (line by line), with headers `expected`/`actual`: what
+/// JUnit reports and failure messages show wherever a check or threshold has both sides.
+///
+/// ```
+/// let diff = stressor::check::text_diff("p95 <= 300ms", "p95 = 412ms");
+/// assert!(diff.contains("-p95 <= 300ms\n+p95 = 412ms"));
+/// ```
+pub fn text_diff(expected: &str, actual: &str) -> String {
+    // A final newline on both sides keeps `\ No newline at end of file` out of the diff.
+    let want = format!("{}\n", expected.trim_end_matches('\n'));
+    let got = format!("{}\n", actual.trim_end_matches('\n'));
+    similar::TextDiff::from_lines(&want, &got)
+        .unified_diff()
+        .header("expected", "actual")
+        .to_string()
+}
+
 /// `text` shortened to [`EXCERPT`] characters and put in single quotes, for messages.
 pub(crate) fn excerpt(text: &str) -> String {
     format!("'{}'", shorten(text, EXCERPT))

@@ -85,6 +85,10 @@ pub struct RunArgs {
     /// Write the results as JSON (histograms included, for `stressor merge`); also when interrupted.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Write a JUnit XML report (a test case per sequence, checked activity and threshold), as the
+    /// cargo harness does; also when the scenario does not load.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 /// `stressor merge`.

@@ -3,7 +3,9 @@
 
 use super::args::RunArgs;
 use super::{Exit, Output};
-use crate::report::{json, summary};
+use crate::harness::discover::trial_prefix;
+use crate::harness::trials::trial_specs;
+use crate::report::{json, junit, summary};
 use crate::run::RunOptions;
 use crate::scenario::{FileId, LoadOptions, SourceMap, load_file};
 use crate::target::{TargetConfig, TargetServer};
@@ -14,16 +16,18 @@ use std::sync::Arc;
 
 /// Runs the command.
 pub fn run(args: &RunArgs, out: Output) -> Exit {
-    // A results file that cannot be written would only show up after a long run: check the folder first.
-    if let Some(dir) = args.out.as_deref().map(out_dir)
-        && !dir.is_dir()
-    {
-        eprintln!(
-            "error: cannot write `--out {}`: the folder `{}` does not exist",
-            args.out.as_deref().unwrap_or(dir).display(),
-            dir.display()
-        );
-        return Exit::Invalid;
+    // A results file that cannot be written would only show up after a long run: check the folders first.
+    for (flag, path) in [("--out", &args.out), ("--junit", &args.junit)] {
+        if let Some(path) = path.as_deref()
+            && !out_dir(path).is_dir()
+        {
+            eprintln!(
+                "error: cannot write `{flag} {}`: the folder `{}` does not exist",
+                path.display(),
+                out_dir(path).display()
+            );
+            return Exit::Invalid;
+        }
     }
     let runtime = match super::runtime() {
         Ok(rt) => rt,
@@ -53,6 +57,15 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         eprint!("{}", loaded.render(out.color));
     }
     let Some(scenario) = loaded.scenario else {
+        if let Some(path) = &args.junit {
+            let rendered = loaded.render(false);
+            let suite = junit::Suite {
+                name: junit_prefix(&args.scenario),
+                cases: vec![junit::Case::load_failed(&junit_prefix(&args.scenario), &rendered)],
+                ..junit::Suite::default()
+            };
+            write_junit(path, &suite, quiet_of(out));
+        }
         eprintln!(
             "{}: {} error(s); nothing was run",
             args.scenario.display(),
@@ -60,7 +73,7 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         );
         return Exit::Invalid;
     };
-    let quiet = out.verbosity < 0;
+    let quiet = quiet_of(out);
     let live = std::io::stderr().is_terminal();
     let events: Arc<dyn crate::run::EventSink> = Arc::new(super::progress::CliEvents::new(quiet, live));
     let options = RunOptions {
@@ -97,6 +110,12 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     let verdict = verdict::verdict(&report, &outcomes, generator_overloaded);
     print!("{}", summary::render_with(&report, &outcomes, verdict, out.color));
     let mut written = true;
+    if let Some(path) = &args.junit {
+        // The same trials, judged the same way, as the cargo harness reports them.
+        let specs = trial_specs(&scenario, &report.activities);
+        let suite = junit::Suite::of_run(&junit_prefix(&args.scenario), &specs, &report, &outcomes);
+        written &= write_junit(path, &suite, quiet);
+    }
     if let Some(path) = &args.out {
         let mut results = json::Results::new(&report, thresholds, outcomes, verdict);
         results.files = source_files(&sources);
@@ -120,7 +139,32 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     }
 }
 
-/// The folder `--out` writes into.
+/// `scenarios/checkout` for `scenarios/checkout.yaml`: the suite name, as the harness names files.
+fn junit_prefix(path: &Path) -> String {
+    trial_prefix(Path::new(""), path)
+}
+
+fn quiet_of(out: Output) -> bool {
+    out.verbosity < 0
+}
+
+/// Writes the JUnit file; `false` (after saying why) when it could not be written.
+fn write_junit(path: &Path, suite: &junit::Suite, quiet: bool) -> bool {
+    match junit::write(path, std::slice::from_ref(suite)) {
+        Ok(()) => {
+            if !quiet {
+                eprintln!("JUnit report written to {}", path.display());
+            }
+            true
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            false
+        }
+    }
+}
+
+/// The folder `--out` and `--junit` write into.
 fn out_dir(path: &Path) -> &Path {
     path.parent()
         .filter(|p| !p.as_os_str().is_empty())

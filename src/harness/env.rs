@@ -8,6 +8,12 @@
 //!   a fast functional check of the same files. Any other value (or none) runs them as configured.
 //! - `STRESSOR_CONCURRENT_SCENARIOS=N` — how many scenarios may run at the same time (default 1, so
 //!   that they do not disturb each other's timing).
+//! - `STRESSOR_JUNIT=PATH` — where the JUnit XML goes (default `<target dir>/stressor/junit.xml`, see
+//!   [`junit_path`](super::junit_path)).
+//! - `STRESSOR_FIXTURES_ROOT=DIR` — expand the harness pattern relative to `DIR` instead of the
+//!   package directory (run the same test binary over another copy of the files).
+//! - `NEXTEST` (set by `cargo nextest`) — no JUnit file is written: nextest runs every trial in its own
+//!   process, which would overwrite the file once per trial; use nextest's own JUnit output instead.
 
 /// Settings read from the environment.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18,6 +24,14 @@ pub struct HarnessEnv {
     pub smoke: bool,
     /// `STRESSOR_CONCURRENT_SCENARIOS` (at least 1).
     pub concurrent_scenarios: usize,
+    /// `STRESSOR_JUNIT`.
+    pub junit: Option<std::path::PathBuf>,
+    /// `CARGO_TARGET_DIR`, when set at run time.
+    pub target_dir: Option<std::path::PathBuf>,
+    /// `STRESSOR_FIXTURES_ROOT`.
+    pub fixtures_root: Option<std::path::PathBuf>,
+    /// Running under `cargo nextest` (`NEXTEST` is set).
+    pub nextest: bool,
 }
 
 impl HarnessEnv {
@@ -32,6 +46,8 @@ impl HarnessEnv {
         let mut base_url = None;
         let mut smoke = false;
         let mut concurrent_scenarios = 1;
+        let (mut junit, mut target_dir, mut fixtures_root, mut nextest) = (None, None, None, false);
+        let path = |v: String| (!v.is_empty()).then(|| std::path::PathBuf::from(v));
         for (key, value) in vars {
             if let Some(name) = key.strip_prefix("STRESSOR_OPT_") {
                 opts.push((name.to_string(), value));
@@ -41,6 +57,14 @@ impl HarnessEnv {
                 smoke = value.eq_ignore_ascii_case("smoke");
             } else if key == "STRESSOR_CONCURRENT_SCENARIOS" {
                 concurrent_scenarios = value.trim().parse::<usize>().unwrap_or(1).max(1);
+            } else if key == "STRESSOR_JUNIT" {
+                junit = path(value);
+            } else if key == "CARGO_TARGET_DIR" {
+                target_dir = path(value);
+            } else if key == "STRESSOR_FIXTURES_ROOT" {
+                fixtures_root = path(value);
+            } else if key == "NEXTEST" {
+                nextest = true;
             }
         }
         opts.sort();
@@ -52,6 +76,10 @@ impl HarnessEnv {
             overrides,
             smoke,
             concurrent_scenarios,
+            junit,
+            target_dir,
+            fixtures_root,
+            nextest,
         }
     }
 }
@@ -72,8 +100,15 @@ mod tests {
             ("STRESSOR_OPT_config.max_errors", "5"),
             ("STRESSOR_PROFILE", "smoke"),
             ("STRESSOR_CONCURRENT_SCENARIOS", "3"),
+            ("STRESSOR_JUNIT", "out/j.xml"),
+            ("STRESSOR_FIXTURES_ROOT", "/tmp/fx"),
+            ("CARGO_TARGET_DIR", ""),
             ("PATH", "/bin"),
         ]));
+        assert_eq!(env.junit.as_deref(), Some(std::path::Path::new("out/j.xml")));
+        assert_eq!(env.fixtures_root.as_deref(), Some(std::path::Path::new("/tmp/fx")));
+        assert_eq!(env.target_dir, None, "an empty CARGO_TARGET_DIR means unset");
+        assert!(!env.nextest);
         assert_eq!(
             env.overrides,
             ["config.max_errors:5", "sessions.count:2", "base_url:http://h:1"]

@@ -21,6 +21,15 @@
 //! once. The other environment variables (`STRESSOR_BASE_URL`, `STRESSOR_OPT_<name>`,
 //! `STRESSOR_PROFILE=smoke`) are described in [`env`](mod@env).
 //!
+//! **JUnit.** Every run (not `--list`) writes a JUnit XML report ([`report::junit`](crate::report::junit))
+//! to [`junit_path`] (`target/stressor/junit.xml` unless `STRESSOR_JUNIT` names another path), atomically,
+//! at the end, also when trials failed. It holds the trials this invocation selected: filtered-out
+//! trials are left out (as libtest leaves them out of its counts), ignored ones are `<skipped>`. Under
+//! nextest no file is written (every trial is its own process; use nextest's JUnit output).
+//!
+//! **Files.** The pattern is expanded relative to the package directory, or to
+//! `STRESSOR_FIXTURES_ROOT` when set (the same test binary over another folder of files).
+//!
 //! **nextest.** `cargo nextest run` works (it lists with `--list` and runs each trial with `--exact` in
 //! its own process), but then "once per invocation" means once per trial: every trial runs its whole
 //! scenario, and trials of different processes run at the same time. Use `cargo test` (or a nextest
@@ -54,6 +63,7 @@ pub mod discover;
 pub mod env;
 pub mod trials;
 
+use crate::report::junit::{self, Case, CaseOutcome, Suite, run_summary};
 use crate::run::{RunOptions, RunReport, run};
 use crate::scenario::{LoadOptions, load_file};
 use crate::verdict::{ThresholdOutcome, collect, evaluate};
@@ -61,9 +71,10 @@ use discover::{ScenarioFile, discover};
 use env::HarnessEnv;
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::any::Any;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use trials::{TrialSpec, activities_of, judge, trial_specs};
+use trials::{TrialFailure, TrialSpec, activities_of, trial_specs};
 
 /// What [`harness!`](crate::harness!) passes to [`main`].
 #[derive(Clone, Copy, Debug)]
@@ -116,21 +127,79 @@ impl HarnessSetup {
     }
 }
 
-/// The entry point [`harness!`](crate::harness!) calls: parses the libtest arguments, builds the trials
-/// and runs them.
+/// The entry point [`harness!`](crate::harness!) calls: parses the libtest arguments, builds the trials,
+/// runs them and writes the JUnit report (see [`junit_path`]; not for `--list`, nor under nextest).
 pub fn main(config: HarnessConfig) -> ExitCode {
     let args = Arguments::from_args();
     let env = HarnessEnv::from_process();
+    let root = env
+        .fixtures_root
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(config.manifest_dir));
+    let junit = junit_path(&env, Path::new(config.manifest_dir));
+    let write_junit = !args.list && !env.nextest;
     let harness = Arc::new(Harness::new(config, env));
-    let files = match discover(std::path::Path::new(config.manifest_dir), config.pattern) {
+    let files = match discover(&root, config.pattern) {
         Ok(files) => files,
         Err(why) => {
             eprintln!("stressor harness: {why}");
             return ExitCode::FAILURE;
         }
     };
-    let trials = files.into_iter().flat_map(|f| file_trials(&harness, f)).collect();
-    libtest_mimic::run(&args, trials).exit_code()
+    let mut trials = Vec::new();
+    let mut entries = Vec::new();
+    for file in files {
+        let (file_trials, entry) = file_trials(&harness, file);
+        // Which trials this invocation runs or reports as skipped; libtest-mimic decides the same way.
+        let selected: Vec<bool> = file_trials.iter().map(|t| !args.is_filtered_out(t)).collect();
+        let ignored: Vec<bool> = file_trials.iter().map(|t| args.is_ignored(t)).collect();
+        trials.extend(file_trials);
+        entries.push((entry, selected, ignored));
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+    if write_junit {
+        let suites: Vec<Suite> = entries
+            .iter()
+            .filter_map(|(entry, selected, ignored)| entry.suite(selected, ignored))
+            .collect();
+        if let Err(why) = write_junit_file(&junit, &suites) {
+            eprintln!("stressor harness: {why}");
+            return ExitCode::FAILURE;
+        }
+    }
+    conclusion.exit_code()
+}
+
+/// Where the harness writes its JUnit XML: `STRESSOR_JUNIT` when set, else
+/// `<target dir>/stressor/junit.xml`. The target dir is `CARGO_TARGET_DIR` when set at run time, else
+/// the folder above the test binary that holds cargo's `CACHEDIR.TAG` (the target dir the binary was
+/// built into, wherever it is), else `<manifest dir>/target`.
+pub fn junit_path(env: &HarnessEnv, manifest_dir: &Path) -> PathBuf {
+    if let Some(path) = &env.junit {
+        return path.clone();
+    }
+    let from_exe = || {
+        let exe = std::env::current_exe().ok()?;
+        exe.ancestors()
+            .skip(1)
+            .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+            .map(Path::to_path_buf)
+    };
+    let target = env
+        .target_dir
+        .clone()
+        .or_else(from_exe)
+        .unwrap_or_else(|| manifest_dir.join("target"));
+    target.join("stressor").join("junit.xml")
+}
+
+/// Creates the folder and writes the file (atomically: a CI job never reads half a report).
+fn write_junit_file(path: &Path, suites: &[Suite]) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create the folder of the JUnit file `{}`: {e}", path.display()))?;
+    }
+    junit::write(path, suites).map_err(|e| e.to_string())
 }
 
 /// State shared by all trials of one invocation.
@@ -212,8 +281,73 @@ fn run_file(harness: &Harness, file: &ScenarioFile) -> Result<(RunReport, Vec<Th
     Ok((report, outcomes))
 }
 
-/// The trials of one file (loaded here with the environment's overrides, to name them).
-fn file_trials(harness: &Arc<Harness>, file: ScenarioFile) -> Vec<Trial> {
+/// A file's trials as the JUnit report sees them.
+struct FileEntry {
+    /// The trial prefix (`fixtures/smoke`).
+    prefix: String,
+    /// `config.ignore`'s reason, when the file is ignored.
+    ignore: Option<String>,
+    /// The file's shared run (none when the file did not load).
+    shared: Option<Arc<FileRun>>,
+    /// Per trial, in order: its name and, once it ran, its case.
+    cases: Vec<(String, Arc<OnceLock<Case>>)>,
+}
+
+impl FileEntry {
+    /// The file's suite: the trials `selected` by the filters, run or (`ignored`) skipped; `None` when
+    /// no trial was selected. A selected trial that never recorded a case (it panicked) is a failure.
+    fn suite(&self, selected: &[bool], ignored: &[bool]) -> Option<Suite> {
+        let mut cases = Vec::new();
+        for (i, (name, case)) in self.cases.iter().enumerate() {
+            if !selected.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            let case = if ignored.get(i).copied().unwrap_or(false) {
+                Case {
+                    name: name.clone(),
+                    time: std::time::Duration::ZERO,
+                    outcome: CaseOutcome::Skipped(self.ignore.clone().unwrap_or_else(|| "ignored".into())),
+                }
+            } else {
+                case.get().cloned().unwrap_or_else(|| {
+                    failed_case(name, "panic", "the trial ended without a result (it panicked)".into())
+                })
+            };
+            cases.push(case);
+        }
+        if cases.is_empty() {
+            return None;
+        }
+        let run = self
+            .shared
+            .as_ref()
+            .and_then(|s| s.result.get())
+            .and_then(|r| r.as_ref().ok());
+        Some(Suite {
+            name: self.prefix.clone(),
+            started: run.and_then(|(report, _)| report.started_at),
+            cases,
+            system_out: run.map(|(report, outcomes)| run_summary(report, outcomes)),
+        })
+    }
+}
+
+/// A failed case whose details are `why` (its first line is the summary).
+fn failed_case(name: &str, kind: &'static str, why: String) -> Case {
+    Case {
+        name: name.to_string(),
+        time: std::time::Duration::ZERO,
+        outcome: CaseOutcome::Failed(TrialFailure {
+            kind,
+            summary: why.lines().next().unwrap_or_default().to_string(),
+            details: why,
+        }),
+    }
+}
+
+/// The trials of one file (loaded here with the environment's overrides, to name them), and the entry
+/// that collects their JUnit cases.
+fn file_trials(harness: &Arc<Harness>, file: ScenarioFile) -> (Vec<Trial>, FileEntry) {
     let loaded = load_file(
         &file.path,
         &LoadOptions {
@@ -226,36 +360,63 @@ fn file_trials(harness: &Arc<Harness>, file: ScenarioFile) -> Vec<Trial> {
         Some(ref s) => s,
         None => {
             let message = loaded.render(false);
-            return vec![Trial::test(format!("{prefix}::load"), move || {
+            let name = format!("{prefix}::load");
+            let slot = Arc::new(OnceLock::new());
+            let entry = FileEntry {
+                prefix: prefix.clone(),
+                ignore: None,
+                shared: None,
+                cases: vec![(name.clone(), slot.clone())],
+            };
+            let trial = Trial::test(name, move || {
+                let _ = slot.set(Case::load_failed(&prefix, &message));
                 Err(Failed::from(message))
-            })];
+            });
+            return (vec![trial], entry);
         }
     };
-    let ignored = scenario.config.ignore.is_some();
+    let ignore = scenario.config.ignore.clone();
     let specs = trial_specs(scenario, &activities_of(scenario));
     let shared = Arc::new(FileRun {
         file,
         result: OnceLock::new(),
     });
-    specs
+    let mut entry = FileEntry {
+        prefix: prefix.clone(),
+        ignore: ignore.clone(),
+        shared: Some(shared.clone()),
+        cases: Vec::new(),
+    };
+    let trials = specs
         .into_iter()
         .map(|spec| {
             let name = format!("{prefix}::{}", spec.name);
-            let harness = harness.clone();
-            let shared = shared.clone();
-            Trial::test(name, move || run_trial(&harness, &shared, &spec)).with_ignored_flag(ignored)
+            let slot = Arc::new(OnceLock::new());
+            entry.cases.push((name.clone(), slot.clone()));
+            let (harness, shared, prefix) = (harness.clone(), shared.clone(), prefix.clone());
+            Trial::test(name, move || {
+                let case = run_trial(&harness, &shared, &prefix, &spec);
+                let result = match &case.outcome {
+                    CaseOutcome::Failed(f) => Err(Failed::from(f.details.clone())),
+                    _ => Ok(()),
+                };
+                let _ = slot.set(case);
+                result
+            })
+            .with_ignored_flag(ignore.is_some())
         })
-        .collect()
+        .collect();
+    (trials, entry)
 }
 
 /// Judges one trial against its file's (shared) result. Trials are named from the file loaded with the
 /// environment's overrides only (the hook does not run for `--list`); they are judged by position
 /// against the run, which also applies the hook's overrides (such as `base_url`, which does not change
 /// the trials).
-fn run_trial(harness: &Harness, shared: &FileRun, spec: &TrialSpec) -> Result<(), Failed> {
+fn run_trial(harness: &Harness, shared: &FileRun, prefix: &str, spec: &TrialSpec) -> Case {
     match shared.result(harness) {
-        Ok((report, outcomes)) => judge(spec, report, outcomes).map_err(Failed::from),
-        Err(why) => Err(Failed::from(why.clone())),
+        Ok((report, outcomes)) => Case::judged(prefix, spec, report, outcomes),
+        Err(why) => failed_case(&format!("{prefix}::{}", spec.name), "run", why.clone()),
     }
 }
 
@@ -278,8 +439,9 @@ mod tests {
             path: dir.path().join("bad.yaml"),
             name: "bad".into(),
         };
-        let trials = file_trials(&harness, file);
+        let (trials, entry) = file_trials(&harness, file);
         let names: Vec<&str> = trials.iter().map(Trial::name).collect();
         assert_eq!(names, ["bad::load"]);
+        assert_eq!(entry.cases.len(), 1);
     }
 }

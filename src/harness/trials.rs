@@ -12,12 +12,14 @@
 //!
 //! The names depend only on the scenario file, never on the results, so they are stable across runs.
 
+use crate::check::text_diff;
 use crate::run::{ActivityInfo, Plan, RunReport};
-use crate::scenario::{ActivityKind, HttpChecks, Scenario, SourceMap};
-use crate::verdict::{Subject, ThresholdOutcome, collect, metric_name};
+use crate::scenario::{ActivityKind, HttpChecks, Metric, Scenario, SourceMap};
+use crate::verdict::{Subject, ThresholdOutcome, collect, format_limit, metric_name, value_and_limit};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// How many error records a failure message shows.
 const SHOWN_ERRORS: usize = 3;
@@ -126,8 +128,27 @@ pub fn activities_of(scenario: &Scenario) -> Vec<ActivityInfo> {
     Plan::new(Arc::new(scenario.clone()), Arc::new(SourceMap::default())).activities
 }
 
-/// Judges one trial: `Ok` when it passed, else the failure message.
-pub fn judge(spec: &TrialSpec, report: &RunReport, outcomes: &[ThresholdOutcome]) -> Result<(), String> {
+/// Why a trial failed: what the harness prints and what a JUnit `<failure>` carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrialFailure {
+    /// `errors` (a sequence or checked activity had errors) or `threshold`: the JUnit failure type.
+    pub kind: &'static str,
+    /// One line: `sequence main: 2 error(s)`, `threshold failed: p95 of the run: 412ms > 300ms`.
+    pub summary: String,
+    /// The summary, then the first failing responses (status, body excerpt, session, pass) and a
+    /// unified diff of expected vs. actual wherever there is one.
+    pub details: String,
+}
+
+impl std::fmt::Display for TrialFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.details)
+    }
+}
+
+/// Judges one trial: `Ok` when it passed, else why not. The cargo harness and `stressor run --junit`
+/// both judge trials with this, so they agree on what passes.
+pub fn judge(spec: &TrialSpec, report: &RunReport, outcomes: &[ThresholdOutcome]) -> Result<(), TrialFailure> {
     match &spec.kind {
         TrialKind::Sequence(name) => {
             let ids: Vec<usize> = report
@@ -145,7 +166,7 @@ pub fn judge(spec: &TrialSpec, report: &RunReport, outcomes: &[ThresholdOutcome]
             if errors == 0 {
                 return Ok(());
             }
-            Err(errors_message(&format!("sequence {name}"), errors, report, &ids))
+            Err(errors_failure(&format!("sequence {name}"), errors, report, &ids))
         }
         TrialKind::Checks(id) => {
             let errors = report.stats.activities.get(*id).map_or(0, |m| m.error_count());
@@ -156,19 +177,73 @@ pub fn judge(spec: &TrialSpec, report: &RunReport, outcomes: &[ThresholdOutcome]
                 .activities
                 .get(*id)
                 .map_or_else(|| format!("#{id}"), ActivityInfo::path);
-            Err(errors_message(&label, errors, report, &[*id]))
+            Err(errors_failure(&label, errors, report, &[*id]))
         }
         TrialKind::Threshold(i) => match outcomes.get(*i) {
             Some(o) if o.passed => Ok(()),
-            Some(o) => Err(format!("threshold failed: {}", o.message)),
-            None => Err(format!("threshold #{i} was not evaluated")),
+            Some(o) => {
+                let summary = format!("threshold failed: {}", o.message);
+                let (expected, actual) = threshold_sides(o);
+                let details = format!("{summary}\n{}", text_diff(&expected, &actual));
+                Err(TrialFailure {
+                    kind: "threshold",
+                    summary,
+                    details,
+                })
+            }
+            None => {
+                let summary = format!("threshold #{i} was not evaluated");
+                Err(TrialFailure {
+                    kind: "threshold",
+                    details: summary.clone(),
+                    summary,
+                })
+            }
         },
     }
 }
 
-/// `sequence main: 3 error(s)` followed by the first error records of `ids`.
-fn errors_message(what: &str, errors: u64, report: &RunReport, ids: &[usize]) -> String {
-    let mut out = format!("{what}: {errors} error(s)");
+/// What a threshold wanted and what was measured, as the two sides of a diff:
+/// `p95 <= 300ms` and `p95 = 412ms` (`min_rps >= 50/s` for the one lower bound).
+fn threshold_sides(o: &ThresholdOutcome) -> (String, String) {
+    let metric = metric_name(o.metric);
+    let op = if o.metric == Metric::MinRps { ">=" } else { "<=" };
+    let expected = format!("{metric} {op} {}", format_limit(&o.limit));
+    let actual = match &o.measured {
+        None => format!("{metric}: never ran"),
+        Some(value) => {
+            let (value, _) = value_and_limit(value, &o.limit);
+            if o.not_enough_data() {
+                format!("{metric} = {value} ({} samples, need {})", o.samples, o.min_samples)
+            } else {
+                format!("{metric} = {value}")
+            }
+        }
+    };
+    (expected, actual)
+}
+
+/// The measured time of a trial, for JUnit's `time`: a sequence's total pass time and a checked
+/// activity's total execution time (both summed over all sessions), zero for a threshold (a judgement,
+/// not a measurement).
+pub fn trial_time(spec: &TrialSpec, report: &RunReport) -> Duration {
+    let total = |m: &crate::stats::Measure| {
+        let count = u32::try_from(m.latency.count()).unwrap_or(u32::MAX);
+        m.latency
+            .mean()
+            .map_or(Duration::ZERO, |mean| mean.saturating_mul(count))
+    };
+    match &spec.kind {
+        TrialKind::Sequence(name) => report.sequence(name).map_or(Duration::ZERO, |(m, _)| total(&m)),
+        TrialKind::Checks(id) => report.stats.activities.get(*id).map_or(Duration::ZERO, total),
+        TrialKind::Threshold(_) => Duration::ZERO,
+    }
+}
+
+/// `sequence main: 3 error(s)` followed by the first error records of `ids`, with their diffs.
+fn errors_failure(what: &str, errors: u64, report: &RunReport, ids: &[usize]) -> TrialFailure {
+    let summary = format!("{what}: {errors} error(s)");
+    let mut out = summary.clone();
     for e in report
         .errors
         .iter()
@@ -187,8 +262,17 @@ fn errors_message(what: &str, errors: u64, report: &RunReport, ids: &[usize]) ->
         if let Some(response) = &e.response {
             let _ = write!(out, "\n      response: {response}");
         }
+        if let Some(diff) = &e.diff {
+            for line in diff.lines() {
+                let _ = write!(out, "\n      {line}");
+            }
+        }
     }
-    out
+    TrialFailure {
+        kind: "errors",
+        summary,
+        details: out,
+    }
 }
 
 #[cfg(test)]

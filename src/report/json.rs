@@ -26,7 +26,7 @@
 //! | `sequences` | list of [`SequenceResult`] | per sequence, in file order; the index is the position in `stats.sequences` |
 //! | `thresholds` | list of objects | the scenario's thresholds ([`SubjectThresholds`]): `{"subject": ..., "set": {"rules": [{"metric", "limit", "span"}], "min_samples", "span"}}`. A subject is `"run"`, `{"sequence": "main"}` or `{"activity": {"selector": "login", "ids": [1, 3]}}`; a metric `{"percentile": 95.0}`, `"mean"`, `"max"`, `"error_rate"`, `"errors"` or `"min_rps"`; a limit `{"duration": duration}`, `{"ratio": 0.005}`, `{"count": 3}` or `{"rate": 50.0}`; a span `{"file", "line", "col", "offset", "len"}` |
 //! | `outcomes` | list of objects | one per threshold rule ([`ThresholdOutcome`]): `subject`, `metric`, `limit`, `measured` (`{"duration": ...}`, `{"ratio": ...}`, `{"count": ...}`, `{"rate": ...}` or `null` when the subject never ran), `samples`, `min_samples`, `passed`, `message` (the one-line verdict, e.g. `"p95 of the run: 312ms > 300ms"`), `span` |
-//! | `errors` | list of objects | the first recorded errors ([`ErrorRecord`]), secrets redacted: `class` (`status`, `assertion`, `timeout`, `connect`, `script`, `variable`, `stopped`), `message`, `response` (string \| null), `session_id`, `activity` (id), `pass` (1-based), `at` (duration since the start) |
+//! | `errors` | list of objects | the first recorded errors ([`ErrorRecord`]), secrets redacted: `class` (`status`, `assertion`, `timeout`, `connect`, `script`, `variable`, `stopped`), `message`, `response` (string \| null), `diff` (unified diff of expected vs. actual; absent when none), `session_id`, `activity` (id), `pass` (1-based), `at` (duration since the start) |
 //! | `stats` | object | everything measured ([`Snapshot`]), mergeable: `activities` and `sequences` ([`Measure`] per id / position), `sub_requests` (StaticRequests URLs: `activity`, `label`, `measure`), `sessions` (`id`, `user`, `measure`), `total`, `series` (per second from the start: `requests`, `errors`, `latency`) |
 //!
 //! A `Measure` is `{"count", "errors": {"status": 3, ...} (non-zero classes only), "bytes_sent",
@@ -348,6 +348,7 @@ mod tests {
                 class: ErrorClass::Timeout,
                 message: "timed out after 10s".into(),
                 response: None,
+                diff: None,
                 session_id: "t01".into(),
                 activity: 0,
                 pass: 1,

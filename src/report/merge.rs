@@ -232,6 +232,7 @@ mod tests {
                     class: ErrorClass::Status,
                     message: format!("error {i}"),
                     response: None,
+                    diff: None,
                     session_id: "t01".into(),
                     activity: 0,
                     pass: 1,

@@ -15,6 +15,10 @@ pub struct ErrorRecord {
     pub message: String,
     /// Short response description, if there was a response.
     pub response: Option<String>,
+    /// Unified diff(s) of expected vs. actual of the failed checks, when they have one (secrets redacted).
+    /// Absent from results files written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
     /// Session.
     pub session_id: String,
     /// The plan's activity id.

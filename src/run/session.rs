@@ -221,6 +221,7 @@ impl Session {
                 class: e.class,
                 message: crate::redact::text(&e.message, &secrets),
                 response: e.response.as_ref().map(|r| crate::redact::text(r, &secrets)),
+                diff: e.diff.as_ref().map(|d| crate::redact::text(d, &secrets)),
                 session_id: self.state.session_id.clone(),
                 activity: aid,
                 pass,
