@@ -1,7 +1,10 @@
 //! The `scenarios` test binary (`tests/scenarios.rs`, built by `cargo test`) run as a child process:
-//! its trial names, name filters and the ignored failing fixture.
+//! its trial names, name filters, the ignored failing fixture, the JUnit file it writes and the files
+//! it finds.
 
-use std::path::PathBuf;
+mod common;
+
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Every trial of the repo's `fixtures/`, in the order `--list` prints them.
@@ -9,6 +12,32 @@ const EXPECTED: &[&str] = &[
     "fixtures/failing::main",
     "fixtures/failing::checks::main/0:echo",
     "fixtures/failing::thresholds::run::errors",
+    "fixtures/original/test_dry_run::init",
+    "fixtures/original/test_dry_run::main",
+    "fixtures/original/test_dry_run::end",
+    "fixtures/original/test_dry_run::checks::init/0",
+    "fixtures/original/test_dry_run::checks::main/0",
+    "fixtures/original/test_mock_server::init",
+    "fixtures/original/test_mock_server::main",
+    "fixtures/original/test_mock_server::end",
+    "fixtures/original/test_mock_server::checks::init/0",
+    "fixtures/original/test_mock_server::checks::init/1",
+    "fixtures/original/test_mock_server::checks::main/0",
+    "fixtures/original/test_mock_server::checks::main/1",
+    "fixtures/original/test_mock_server::checks::main/2",
+    "fixtures/original/test_mock_server::checks::main/5",
+    "fixtures/original/test_monitor::init",
+    "fixtures/original/test_monitor::main",
+    "fixtures/original/test_monitor::end",
+    "fixtures/original/test_monitor::checks::init/0",
+    "fixtures/original/test_monitor::checks::init/1",
+    "fixtures/original/test_monitor::checks::main/0",
+    "fixtures/original/test_monitor::checks::main/1",
+    "fixtures/original/test_monitor::checks::main/2",
+    "fixtures/original/test_monitor::checks::main/3",
+    "fixtures/original/test_noop::init",
+    "fixtures/original/test_noop::main",
+    "fixtures/original/test_noop::end",
     "fixtures/smoke::init",
     "fixtures/smoke::main",
     "fixtures/smoke::end",
@@ -50,7 +79,8 @@ fn harness(args: &[&str], env: &[(&str, &str)]) -> (Output, String) {
     let mut cmd = Command::new(scenarios_binary());
     cmd.args(args).env_remove("RUST_TEST_THREADS");
     for (key, _) in std::env::vars() {
-        if key.starts_with("STRESSOR_") {
+        // Under nextest the harness writes no JUnit file; these tests want the plain cargo behaviour.
+        if key.starts_with("STRESSOR_") || key == "NEXTEST" {
             cmd.env_remove(key);
         }
     }
@@ -94,7 +124,7 @@ fn a_filter_runs_only_the_matching_scenario() {
     expected_sorted.sort();
     assert_eq!(sorted, expected_sorted, "{text}");
     assert!(
-        text.contains("7 passed; 0 failed; 0 ignored; 0 measured; 11 filtered out"),
+        text.contains("7 passed; 0 failed; 0 ignored; 0 measured; 37 filtered out"),
         "{text}"
     );
 }
@@ -104,7 +134,7 @@ fn ignored_runs_the_failing_fixture_with_its_messages() {
     let (output, text) = harness(&["--ignored"], &[]);
     assert!(!output.status.success(), "{text}");
     assert!(
-        text.contains("0 passed; 3 failed; 0 ignored; 0 measured; 15 filtered out"),
+        text.contains("0 passed; 3 failed; 0 ignored; 0 measured; 41 filtered out"),
         "{text}"
     );
     assert!(
@@ -113,6 +143,14 @@ fn ignored_runs_the_failing_fixture_with_its_messages() {
     );
     assert!(
         text.contains("[assertion] main/0 echo: JSON `json.n` is 1, expected 2 (session t01, pass 1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("      --- expected\n      +++ actual\n      @@ -1 +1 @@\n      -2\n      +1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("threshold failed: errors of the run: 2 > 0\n--- expected\n+++ actual\n@@ -1 +1 @@\n-errors <= 0\n+errors = 2\n"),
         "{text}"
     );
     assert!(
@@ -136,7 +174,153 @@ fn a_wrong_base_url_fails_the_scenario() {
     assert!(!output.status.success(), "{text}");
     assert!(text.contains("sequence main: "), "{text}");
     assert!(
-        text.contains("1 failed; 0 ignored; 0 measured; 17 filtered out"),
+        text.contains("1 failed; 0 ignored; 0 measured; 43 filtered out"),
         "{text}"
     );
+}
+
+/// The testcase elements of `xml` whose name is `name`, with their content (up to `</testcase>`).
+fn testcase<'x>(xml: &'x str, name: &str) -> &'x str {
+    let start = xml
+        .find(&format!("<testcase name=\"{name}\""))
+        .unwrap_or_else(|| panic!("no testcase {name} in:\n{xml}"));
+    let rest = &xml[start..];
+    let end = rest.find("</testcase>").or_else(|| rest.find("/>")).unwrap_or(rest.len());
+    &rest[..end]
+}
+
+#[test]
+fn junit_of_a_run_with_the_failing_fixture_is_valid_and_read_by_junitparser() {
+    let dir = tempfile::tempdir().unwrap();
+    // A folder that does not exist yet: the harness creates it.
+    let junit = dir.path().join("reports/junit.xml");
+    let (output, text) = harness(
+        &["--include-ignored"],
+        &[
+            ("STRESSOR_PROFILE", "smoke"),
+            ("STRESSOR_JUNIT", junit.to_str().unwrap()),
+        ],
+    );
+    assert!(!output.status.success(), "{text}");
+    assert!(text.contains("41 passed; 3 failed; 0 ignored"), "{text}");
+    let xml = std::fs::read_to_string(&junit).unwrap_or_else(|e| panic!("{e}: {text}"));
+    common::junit::assert_valid(&junit);
+    if let Some(view) = common::junit::junitparser_view(&junit) {
+        assert_eq!(
+            view,
+            [
+                "fixtures/failing tests=3 failures=3 errors=0 passed=0 failed=3 skipped=0",
+                "fixtures/original/test_dry_run tests=5 failures=0 errors=0 passed=5 failed=0 skipped=0",
+                "fixtures/original/test_mock_server tests=9 failures=0 errors=0 passed=9 failed=0 skipped=0",
+                "fixtures/original/test_monitor tests=9 failures=0 errors=0 passed=9 failed=0 skipped=0",
+                "fixtures/original/test_noop tests=3 failures=0 errors=0 passed=3 failed=0 skipped=0",
+                "fixtures/smoke tests=8 failures=0 errors=0 passed=8 failed=0 skipped=0",
+                "fixtures/thresholds tests=7 failures=0 errors=0 passed=7 failed=0 skipped=0",
+            ]
+        );
+    }
+    // The failing check: the message, the response, where it happened, and the diff of the values (the
+    // smoke profile makes it one pass, so one error).
+    let main = testcase(&xml, "fixtures/failing::main");
+    assert!(
+        main.contains(r#"classname="fixtures.failing"><failure type="errors" message="sequence main: 1 error(s)">"#),
+        "{main}"
+    );
+    assert!(
+        main.contains("[assertion] main/0 echo: JSON `json.n` is 1, expected 2 (session t01, pass 1)"),
+        "{main}"
+    );
+    assert!(main.contains("response: HTTP 200 OK, "), "{main}");
+    assert!(
+        main.contains("      --- expected\n      +++ actual\n      @@ -1 +1 @@\n      -2\n      +1"),
+        "{main}"
+    );
+    // The failing threshold: the limit and the measured value as a diff.
+    let threshold = testcase(&xml, "fixtures/failing::thresholds::run::errors");
+    assert!(
+        threshold.contains(r#"<failure type="threshold" message="threshold failed: errors of the run: 1 &gt; 0">"#),
+        "{threshold}"
+    );
+    assert!(
+        threshold.contains("--- expected\n+++ actual\n@@ -1 +1 @@\n-errors <= 0\n+errors = 1\n"),
+        "{threshold}"
+    );
+    // Summary tables of each run in the suite's system-out.
+    assert!(xml.contains("<system-out><![CDATA[Scenario 'failing' against http://127.0.0.1:"), "{xml}");
+    assert!(xml.contains("| the run      | errors |     0 |        1 |"), "{xml}");
+}
+
+#[test]
+fn junit_lists_ignored_trials_as_skipped_and_leaves_filtered_out_ones_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let (output, text) = harness(
+        &["fixtures/failing::"],
+        &[("STRESSOR_JUNIT", junit.to_str().unwrap())],
+    );
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("0 passed; 0 failed; 3 ignored; 0 measured; 41 filtered out"), "{text}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    common::junit::assert_valid(&junit);
+    if let Some(view) = common::junit::junitparser_view(&junit) {
+        assert_eq!(
+            view,
+            ["fixtures/failing tests=3 failures=0 errors=0 passed=0 failed=0 skipped=3"]
+        );
+    }
+    assert!(
+        xml.contains(r#"<skipped type="ignored" message="fails on purpose (a demonstration of failure messages)"/>"#),
+        "{xml}"
+    );
+}
+
+#[test]
+fn list_writes_no_junit_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let (output, text) = harness(&["--list"], &[("STRESSOR_JUNIT", junit.to_str().unwrap())]);
+    assert!(output.status.success(), "{text}");
+    assert!(!junit.exists());
+}
+
+/// Copies `from` into `to`, recursively.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A new YAML file under `fixtures/` is a test case with no code change and no rebuild: the same
+/// test binary, pointed at a copy of the fixtures (`STRESSOR_FIXTURES_ROOT`) with one file added, lists
+/// and runs it. A copy keeps the repo's `fixtures/` untouched for the tests that run at the same time.
+#[test]
+fn a_new_fixture_file_is_listed_and_run_without_a_rebuild() {
+    let root = tempfile::tempdir().unwrap();
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"), &root.path().join("fixtures"));
+    std::fs::create_dir_all(root.path().join("fixtures/new")).unwrap();
+    std::fs::write(
+        root.path().join("fixtures/new/added.yaml"),
+        "file_version: stressor#0\nconfig: {base_url: 'http://127.0.0.1:8082'}\nscenario:\n  - sequence: main\n\
+         sequences:\n  main:\n    - activity: GetRequest\n      url: /test1.json\n      assert_status: [200]\n",
+    )
+    .unwrap();
+    let env = [("STRESSOR_FIXTURES_ROOT", root.path().to_str().unwrap())];
+    let (output, text) = harness(&["--list"], &env);
+    assert!(output.status.success(), "{text}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let names: Vec<&str> = stdout.lines().filter_map(|l| l.strip_suffix(": test")).collect();
+    let mut expected: Vec<&str> = EXPECTED.to_vec();
+    let at = expected.iter().position(|n| n.starts_with("fixtures/original/")).unwrap();
+    expected.splice(at..at, ["fixtures/new/added::main", "fixtures/new/added::checks::main/0"]);
+    assert_eq!(names, expected, "{text}");
+    let (output, text) = harness(&["fixtures/new/"], &env);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("2 passed; 0 failed; 0 ignored; 0 measured; 44 filtered out"), "{text}");
 }

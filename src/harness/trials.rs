@@ -223,19 +223,20 @@ fn threshold_sides(o: &ThresholdOutcome) -> (String, String) {
     (expected, actual)
 }
 
-/// The measured time of a trial, for JUnit's `time`: a sequence's total pass time and a checked
-/// activity's total execution time (both summed over all sessions), zero for a threshold (a judgement,
-/// not a measurement).
+/// The measured time of a trial, for JUnit's `time`: the time one session spent, on average, in the
+/// sequence's passes or in the checked activity's executions (the total over all sessions divided by
+/// the sessions started); zero for a threshold (a judgement, not a measurement). Per session because
+/// sessions run side by side: the sequences' times then add up to about the run's wall time, which is
+/// what CI tools show as a suite's duration, where a total over 10 sessions would read 10 times longer.
 pub fn trial_time(spec: &TrialSpec, report: &RunReport) -> Duration {
-    let total = |m: &crate::stats::Measure| {
+    let per_session = |m: &crate::stats::Measure| {
         let count = u32::try_from(m.latency.count()).unwrap_or(u32::MAX);
-        m.latency
-            .mean()
-            .map_or(Duration::ZERO, |mean| mean.saturating_mul(count))
+        let total = m.latency.mean().map_or(Duration::ZERO, |mean| mean.saturating_mul(count));
+        total / report.sessions.max(1)
     };
     match &spec.kind {
-        TrialKind::Sequence(name) => report.sequence(name).map_or(Duration::ZERO, |(m, _)| total(&m)),
-        TrialKind::Checks(id) => report.stats.activities.get(*id).map_or(Duration::ZERO, total),
+        TrialKind::Sequence(name) => report.sequence(name).map_or(Duration::ZERO, |(m, _)| per_session(&m)),
+        TrialKind::Checks(id) => report.stats.activities.get(*id).map_or(Duration::ZERO, per_session),
         TrialKind::Threshold(_) => Duration::ZERO,
     }
 }
