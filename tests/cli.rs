@@ -237,3 +237,67 @@ fn run_dry_run_needs_no_server() {
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("Dry run"), "{stdout}");
 }
+
+/// `stressor run --junit` writes the harness's format for one file: the same trial names, judged the
+/// same way, valid for the Jenkins schema; a file that does not load is one failed `::load` case.
+#[test]
+fn run_junit_writes_the_harness_format_for_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let out = stressor()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "--serve", "-q", "fixtures/failing.yaml", "--junit"])
+        .arg(&junit)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    common::junit::assert_valid(&junit);
+    if let Some(view) = common::junit::junitparser_view(&junit) {
+        assert_eq!(
+            view,
+            ["fixtures/failing tests=3 failures=3 errors=0 passed=0 failed=3 skipped=0"]
+        );
+    }
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    for name in [
+        "fixtures/failing::main",
+        "fixtures/failing::checks::main/0:echo",
+        "fixtures/failing::thresholds::run::errors",
+    ] {
+        assert!(xml.contains(&format!("<testcase name=\"{name}\"")), "{name}: {xml}");
+    }
+    assert!(xml.contains("-errors <= 0\n+errors = 2\n"), "{xml}");
+    assert!(xml.contains("      -2\n      +1"), "{xml}");
+
+    let (files, invalid) = common::write_files(&[("invalid.yaml", "file_version: stressor#0\nnope: 1\n")]);
+    let out = stressor()
+        .current_dir(files.path())
+        .args(["run", "invalid.yaml", "--junit"])
+        .arg(&junit)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(invalid.exists());
+    common::junit::assert_valid(&junit);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains(r#"<testcase name="invalid::load""#), "{xml}");
+    assert!(xml.contains(r#"<failure type="load" message="#), "{xml}");
+
+    let out = stressor()
+        .args([
+            "run",
+            "--serve",
+            "fixtures/failing.yaml",
+            "--junit",
+            "no/such/dir/j.xml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("error: cannot write `--junit no/such/dir/j.xml`: the folder `no/such/dir` does not exist"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

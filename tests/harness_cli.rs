@@ -185,7 +185,10 @@ fn testcase<'x>(xml: &'x str, name: &str) -> &'x str {
         .find(&format!("<testcase name=\"{name}\""))
         .unwrap_or_else(|| panic!("no testcase {name} in:\n{xml}"));
     let rest = &xml[start..];
-    let end = rest.find("</testcase>").or_else(|| rest.find("/>")).unwrap_or(rest.len());
+    let end = rest
+        .find("</testcase>")
+        .or_else(|| rest.find("/>"))
+        .unwrap_or(rest.len());
     &rest[..end]
 }
 
@@ -246,7 +249,10 @@ fn junit_of_a_run_with_the_failing_fixture_is_valid_and_read_by_junitparser() {
         "{threshold}"
     );
     // Summary tables of each run in the suite's system-out.
-    assert!(xml.contains("<system-out><![CDATA[Scenario 'failing' against http://127.0.0.1:"), "{xml}");
+    assert!(
+        xml.contains("<system-out><![CDATA[Scenario 'failing' against http://127.0.0.1:"),
+        "{xml}"
+    );
     assert!(xml.contains("| the run      | errors |     0 |        1 |"), "{xml}");
 }
 
@@ -254,12 +260,12 @@ fn junit_of_a_run_with_the_failing_fixture_is_valid_and_read_by_junitparser() {
 fn junit_lists_ignored_trials_as_skipped_and_leaves_filtered_out_ones_out() {
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("junit.xml");
-    let (output, text) = harness(
-        &["fixtures/failing::"],
-        &[("STRESSOR_JUNIT", junit.to_str().unwrap())],
-    );
+    let (output, text) = harness(&["fixtures/failing::"], &[("STRESSOR_JUNIT", junit.to_str().unwrap())]);
     assert!(output.status.success(), "{text}");
-    assert!(text.contains("0 passed; 0 failed; 3 ignored; 0 measured; 41 filtered out"), "{text}");
+    assert!(
+        text.contains("0 passed; 0 failed; 3 ignored; 0 measured; 41 filtered out"),
+        "{text}"
+    );
     let xml = std::fs::read_to_string(&junit).unwrap();
     common::junit::assert_valid(&junit);
     if let Some(view) = common::junit::junitparser_view(&junit) {
@@ -303,7 +309,10 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn a_new_fixture_file_is_listed_and_run_without_a_rebuild() {
     let root = tempfile::tempdir().unwrap();
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"), &root.path().join("fixtures"));
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+        &root.path().join("fixtures"),
+    );
     std::fs::create_dir_all(root.path().join("fixtures/new")).unwrap();
     std::fs::write(
         root.path().join("fixtures/new/added.yaml"),
@@ -317,10 +326,19 @@ fn a_new_fixture_file_is_listed_and_run_without_a_rebuild() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let names: Vec<&str> = stdout.lines().filter_map(|l| l.strip_suffix(": test")).collect();
     let mut expected: Vec<&str> = EXPECTED.to_vec();
-    let at = expected.iter().position(|n| n.starts_with("fixtures/original/")).unwrap();
-    expected.splice(at..at, ["fixtures/new/added::main", "fixtures/new/added::checks::main/0"]);
+    let at = expected
+        .iter()
+        .position(|n| n.starts_with("fixtures/original/"))
+        .unwrap();
+    expected.splice(
+        at..at,
+        ["fixtures/new/added::main", "fixtures/new/added::checks::main/0"],
+    );
     assert_eq!(names, expected, "{text}");
     let (output, text) = harness(&["fixtures/new/"], &env);
     assert!(output.status.success(), "{text}");
-    assert!(text.contains("2 passed; 0 failed; 0 ignored; 0 measured; 44 filtered out"), "{text}");
+    assert!(
+        text.contains("2 passed; 0 failed; 0 ignored; 0 measured; 44 filtered out"),
+        "{text}"
+    );
 }

@@ -231,7 +231,10 @@ fn threshold_sides(o: &ThresholdOutcome) -> (String, String) {
 pub fn trial_time(spec: &TrialSpec, report: &RunReport) -> Duration {
     let per_session = |m: &crate::stats::Measure| {
         let count = u32::try_from(m.latency.count()).unwrap_or(u32::MAX);
-        let total = m.latency.mean().map_or(Duration::ZERO, |mean| mean.saturating_mul(count));
+        let total = m
+            .latency
+            .mean()
+            .map_or(Duration::ZERO, |mean| mean.saturating_mul(count));
         total / report.sessions.max(1)
     };
     match &spec.kind {

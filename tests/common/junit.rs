@@ -24,7 +24,10 @@ fn available(check: &mut Command, what: &str) -> bool {
 
 /// Validates `xml` against the Jenkins JUnit schema; panics with xmllint's messages when invalid.
 pub fn assert_valid(xml: &Path) {
-    if !available(Command::new("xmllint").arg("--version"), "xmllint (Debian: libxml2-utils)") {
+    if !available(
+        Command::new("xmllint").arg("--version"),
+        "xmllint (Debian: libxml2-utils)",
+    ) {
         return;
     }
     let out = Command::new("xmllint")
@@ -62,5 +65,10 @@ pub fn junitparser_view(xml: &Path) -> Option<Vec<String>> {
         xml.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    Some(String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect())
+    Some(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect(),
+    )
 }
