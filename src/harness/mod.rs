@@ -39,6 +39,16 @@
 //! stressor::harness!("fixtures/**/*.yaml", before = start_target);
 //! ```
 //!
+//! **Rust activities.** `activities = fn() -> Registry` makes plugins (see
+//! [`crate::activity::plugin`]) available to every file:
+//!
+//! ```ignore
+//! fn activities() -> stressor::activity::plugin::Registry {
+//!     stressor::activity::plugin::Registry::new().register(MyActivity).expect("unique name")
+//! }
+//! stressor::harness!("fixtures/**/*.yaml", before = start_target, activities = activities);
+//! ```
+//!
 //! **Rebuilds.** The files are discovered and read when the test binary runs, so editing a fixture or
 //! adding a new one needs no rebuild: the next `cargo test` lists it. In addition the macro globs the
 //! pattern at compile time and emits `const _: &[u8] = include_bytes!("<file>");` for every match, which
@@ -54,6 +64,7 @@ pub mod discover;
 pub mod env;
 pub mod trials;
 
+use crate::activity::plugin::Registry;
 use crate::run::{RunOptions, RunReport, run};
 use crate::scenario::{LoadOptions, load_file};
 use crate::verdict::{ThresholdOutcome, collect, evaluate};
@@ -77,6 +88,9 @@ pub struct HarnessConfig {
     pub files: &'static [&'static str],
     /// Runs once before the first scenario runs (not for `--list`).
     pub before: Option<fn() -> HarnessSetup>,
+    /// The Rust activity plugins the scenario files may use (`activities = fn` in [`harness!`](crate::harness!)).
+    /// Called once, before the files are loaded (also for `--list`, since names depend on loading).
+    pub activities: Option<fn() -> Registry>,
 }
 
 /// What the [`before`](HarnessConfig::before) hook returns.
@@ -136,6 +150,7 @@ pub fn main(config: HarnessConfig) -> ExitCode {
 /// State shared by all trials of one invocation.
 struct Harness {
     config: HarnessConfig,
+    activities: Registry,
     env: HarnessEnv,
     setup: OnceLock<HarnessSetup>,
     /// Scenarios running now, limited to `env.concurrent_scenarios`.
@@ -147,11 +162,21 @@ impl Harness {
     fn new(config: HarnessConfig, env: HarnessEnv) -> Self {
         Harness {
             config,
+            activities: config.activities.map(|f| f()).unwrap_or_default(),
             env,
             setup: OnceLock::new(),
             running: Mutex::new(0),
             freed: Condvar::new(),
         }
+    }
+
+    /// Load options with these overrides and the harness's plugins.
+    fn load_options(&self, overrides: Vec<String>) -> LoadOptions {
+        LoadOptions {
+            overrides,
+            ..LoadOptions::default()
+        }
+        .with_plugins(self.activities.clone())
     }
 
     /// Hook overrides, then the environment's.
@@ -193,12 +218,13 @@ impl FileRun {
 /// Loads (with all overrides) and runs a file, and evaluates its thresholds.
 fn run_file(harness: &Harness, file: &ScenarioFile) -> Result<(RunReport, Vec<ThresholdOutcome>), String> {
     let overrides = harness.run_overrides();
-    let loaded = load_file(&file.path, &LoadOptions { overrides, env: None });
+    let loaded = load_file(&file.path, &harness.load_options(overrides));
     let sources = Arc::new(loaded.sources.clone());
     let scenario = loaded.into_result().map_err(|e| e.render(false))?;
     let thresholds = collect(&scenario, &activities_of(&scenario));
     let options = RunOptions {
         single: harness.env.smoke,
+        activities: harness.activities.clone(),
         ..RunOptions::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -214,13 +240,7 @@ fn run_file(harness: &Harness, file: &ScenarioFile) -> Result<(RunReport, Vec<Th
 
 /// The trials of one file (loaded here with the environment's overrides, to name them).
 fn file_trials(harness: &Arc<Harness>, file: ScenarioFile) -> Vec<Trial> {
-    let loaded = load_file(
-        &file.path,
-        &LoadOptions {
-            overrides: harness.env.overrides.clone(),
-            env: None,
-        },
-    );
+    let loaded = load_file(&file.path, &harness.load_options(harness.env.overrides.clone()));
     let prefix = file.name.clone();
     let scenario = match loaded.scenario {
         Some(ref s) => s,
@@ -272,6 +292,7 @@ mod tests {
             manifest_dir: "",
             files: &[],
             before: None,
+            activities: None,
         };
         let harness = Arc::new(Harness::new(config, HarnessEnv::default()));
         let file = ScenarioFile {
