@@ -303,4 +303,51 @@ mod tests {
         let names: Vec<&str> = trials.iter().map(Trial::name).collect();
         assert_eq!(names, ["bad::load"]);
     }
+
+    /// A Rust activity for the harness test below.
+    struct Noop;
+
+    impl crate::activity::plugin::Activity for Noop {
+        const NAME: &'static str = "Noop";
+        type Args = ();
+
+        async fn run(
+            &self,
+            _: (),
+            _: crate::activity::plugin::PluginContext<'_>,
+        ) -> Result<serde_json::Value, crate::activity::ActivityError> {
+            Ok(serde_json::Value::Null)
+        }
+    }
+
+    #[test]
+    fn files_may_use_the_activities_the_config_registers() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "file_version: stressor#0\nscenario: [{sequence: main}]\nsequences:\n  main:\n    - activity: Noop\n      assert_max_time: 1s\n";
+        std::fs::write(dir.path().join("p.yaml"), text).unwrap();
+        let file = || ScenarioFile {
+            path: dir.path().join("p.yaml"),
+            name: "p".into(),
+        };
+        let config = |activities: Option<fn() -> Registry>| HarnessConfig {
+            pattern: "*.yaml",
+            manifest_dir: "",
+            files: &[],
+            before: None,
+            activities,
+        };
+        let names = |config| {
+            let harness = Arc::new(Harness::new(config, HarnessEnv::default()));
+            let trials = file_trials(&harness, file());
+            let results: Vec<_> = trials.iter().map(|t| t.name().to_string()).collect();
+            (harness, results)
+        };
+        assert_eq!(names(config(None)).1, ["p::load"]);
+        let registry: fn() -> Registry = || Registry::new().register(Noop).expect("unique");
+        let (harness, trials) = names(config(Some(registry)));
+        assert_eq!(trials, ["p::main", "p::checks::main/0"]);
+        let (report, _) = run_file(&harness, &file()).expect("runs");
+        assert_eq!(report.error_count(), 0);
+        assert_eq!(report.stats.activities[0].count, 1);
+    }
 }
