@@ -37,6 +37,17 @@ fn run(name: &str) -> (Option<i32>, String, String) {
     )
 }
 
+/// The trimmed cells of the summary table row that contains `label`.
+fn cells(stdout: &str, label: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .find(|l| l.contains(label))
+        .unwrap_or_else(|| panic!("no row {label} in:\n{stdout}"))
+        .split('|')
+        .map(|c| c.trim().to_string())
+        .collect()
+}
+
 #[test]
 fn builder_example_runs_against_the_built_in_target() {
     let (code, stdout, stderr) = run("builder");
@@ -46,16 +57,8 @@ fn builder_example_runs_against_the_built_in_target() {
         "{stdout}"
     );
     // 3 sessions: one login each, 20 passes of main each.
-    let row = |label: &str| stdout.lines().find(|l| l.contains(label)).map(str::to_string);
-    let cells = |label: &str| -> Vec<String> {
-        row(label)
-            .unwrap_or_else(|| panic!("no row {label} in:\n{stdout}"))
-            .split('|')
-            .map(|c| c.trim().to_string())
-            .collect()
-    };
-    assert_eq!(&cells("init/0 login")[2..4], ["3", "0"]);
-    assert_eq!(&cells("main/1 echo")[2..4], ["60", "0"]);
+    assert_eq!(&cells(&stdout, "init/0 login")[2..4], ["3", "0"]);
+    assert_eq!(&cells(&stdout, "main/1 echo")[2..4], ["60", "0"]);
     assert!(stdout.contains("Result: ok"), "{stdout}");
 }
 
@@ -63,17 +66,8 @@ fn builder_example_runs_against_the_built_in_target() {
 fn plugin_example_runs_a_rust_activity_from_yaml() {
     let (code, stdout, stderr) = run("plugin");
     assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
-    let cells = |label: &str| -> Vec<String> {
-        stdout
-            .lines()
-            .find(|l| l.contains(label))
-            .unwrap_or_else(|| panic!("no row {label} in:\n{stdout}"))
-            .split('|')
-            .map(|c| c.trim().to_string())
-            .collect()
-    };
     // 2 sessions × 5 passes.
-    assert_eq!(&cells("main/0 probe ok")[2..4], ["10", "0"]);
-    assert_eq!(&cells("main/1 probe echo")[2..4], ["10", "0"]);
+    assert_eq!(&cells(&stdout, "main/0 probe ok")[2..4], ["10", "0"]);
+    assert_eq!(&cells(&stdout, "main/1 probe echo")[2..4], ["10", "0"]);
     assert!(stdout.contains("Result: ok"), "{stdout}");
 }

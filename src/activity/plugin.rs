@@ -42,7 +42,7 @@
 //! **Run time.** `$(var)` macros in the arguments are expanded against the session's variables before
 //! each execution (a whole-value macro keeps its type), then the arguments are deserialized again; a
 //! variable that is missing, or that expands to the wrong type, is an error of class `variable`. The
-//! activity's time, errors (with the [`ErrorClass`](super::ErrorClass) the plugin chose) and bytes are
+//! activity's time, errors (with the [`ErrorClass`] the plugin chose) and bytes are
 //! recorded like any activity's; its result (a JSON value, `null` for none) is what `assert_match`,
 //! `store_json` and `last_result` see. In a dry run the plugin is not called: like an HTTP activity it
 //! yields its `mock_result` (default `"dummy_result"`).

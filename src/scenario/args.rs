@@ -132,7 +132,7 @@ pub fn from_node<T: DeserializeOwned>(node: &Node, placeholders: Placeholders) -
 
 /// The serde error type of [`NodeDe`]: what went wrong and, once known, where.
 #[derive(Debug)]
-pub struct DeError {
+struct DeError {
     span: Option<Span>,
     key: Option<String>,
     kind: ErrKind,

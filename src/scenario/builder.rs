@@ -1,7 +1,7 @@
 //! Scenarios built in Rust code.
 //!
 //! [`ScenarioBuilder`] assembles the same document a `stressor#0` file holds (as JSON, which is YAML)
-//! and loads it with [`load_str`](super::load_str). So a built scenario is validated exactly like a
+//! and loads it with [`load_str`]. So a built scenario is validated exactly like a
 //! file (same checks, same defaults, same typed [`Scenario`]), and a mistake is a [`LoadError`] whose
 //! diagnostics point into the generated document (render it with [`LoadError::render`]). The catch of
 //! reusing the loader: load-time macros (`$env(...)`, `$load(...)`) in strings are applied too, as in
