@@ -20,4 +20,5 @@ pub mod stats;
 pub mod target;
 pub mod verdict;
 
+pub use run::run_scenario as run;
 pub use stressor_macros::harness;

@@ -211,7 +211,7 @@ fn bad_overrides_are_reported() {
             minimal(""),
             &LoadOptions {
                 overrides: vec![o.into()],
-                env: None,
+                ..Default::default()
             },
         );
         assert_eq!(headers(&loaded, Path::new("")), [want], "{o}");

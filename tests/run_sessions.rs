@@ -159,7 +159,7 @@ async fn overrides_are_typed() {
     let yaml = scenario("  count: 1", "  - sequence: main", seqs);
     let load = LoadOptions {
         overrides: vec!["n:42".into()],
-        env: None,
+        ..Default::default()
     };
     let report = run_yaml_with(&srv, &yaml, &load, RunOptions::default()).await;
     assert_eq!(report.error_count(), 0, "{:?}", report.errors);

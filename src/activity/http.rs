@@ -32,7 +32,7 @@ pub struct Prepared {
     pub verify: bool,
 }
 
-fn variable_error(err: expand::ExpandError) -> ActivityError {
+pub(crate) fn variable_error(err: expand::ExpandError) -> ActivityError {
     ActivityError::new(ErrorClass::Variable, err.to_string())
 }
 

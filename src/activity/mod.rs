@@ -10,6 +10,7 @@ pub mod client;
 pub mod debug;
 pub mod error;
 pub mod http;
+pub mod plugin;
 mod poll;
 pub mod script;
 mod static_requests;
@@ -53,6 +54,8 @@ pub struct Shared {
     pub sources: std::sync::Arc<SourceMap>,
     /// The sandboxed script engine.
     pub scripts: script::ScriptEngine,
+    /// The Rust activity plugins of the run.
+    pub plugins: plugin::Registry,
 }
 
 /// Lets a stop request cut sleeps and polls short.
@@ -169,6 +172,16 @@ pub async fn execute(
                 Ok(output) => Ok(output.result.map_or(ActivityResult::Nothing, ActivityResult::Value)),
                 Err(e) => Err(ActivityError::new(ErrorClass::Script, e.to_string())),
             }
+        }
+        ActivityKind::Plugin(_) if state.dry_run => Ok(mock_result(activity)),
+        ActivityKind::Plugin(call) => {
+            let mut bytes = (0, 0);
+            let result = shared.plugins.execute(call, state, &mut bytes).await;
+            (out.bytes_sent, out.bytes_received) = bytes;
+            result.map(|v| match v {
+                Value::Null => ActivityResult::Nothing,
+                v => ActivityResult::Value(v),
+            })
         }
         ActivityKind::Debug => {
             println!("{}", debug::debug_dump(&state.context, &state.session_id));

@@ -52,7 +52,13 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     } else {
         None
     };
-    let loaded = load_file(&args.scenario, &LoadOptions { overrides, env: None });
+    let loaded = load_file(
+        &args.scenario,
+        &LoadOptions {
+            overrides,
+            ..LoadOptions::default()
+        },
+    );
     if !loaded.diagnostics.is_empty() {
         eprint!("{}", loaded.render(out.color));
     }
@@ -85,6 +91,7 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         handle_signals: true,
         stop: None,
         events: Some(events),
+        ..RunOptions::default()
     };
     if !quiet {
         eprintln!(

@@ -8,7 +8,7 @@ use crate::scenario::{LoadOptions, load_file};
 pub fn run(args: &ValidateArgs, out: Output) -> Exit {
     let options = LoadOptions {
         overrides: args.options.clone(),
-        env: None,
+        ..LoadOptions::default()
     };
     let mut failed = false;
     for file in &args.files {

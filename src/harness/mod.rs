@@ -48,6 +48,16 @@
 //! stressor::harness!("fixtures/**/*.yaml", before = start_target);
 //! ```
 //!
+//! **Rust activities.** `activities = fn() -> Registry` makes plugins (see
+//! [`crate::activity::plugin`]) available to every file:
+//!
+//! ```ignore
+//! fn activities() -> stressor::activity::plugin::Registry {
+//!     stressor::activity::plugin::Registry::new().register(MyActivity).expect("unique name")
+//! }
+//! stressor::harness!("fixtures/**/*.yaml", before = start_target, activities = activities);
+//! ```
+//!
 //! **Rebuilds.** The files are discovered and read when the test binary runs, so editing a fixture or
 //! adding a new one needs no rebuild: the next `cargo test` lists it. In addition the macro globs the
 //! pattern at compile time and emits `const _: &[u8] = include_bytes!("<file>");` for every match, which
@@ -63,6 +73,7 @@ pub mod discover;
 pub mod env;
 pub mod trials;
 
+use crate::activity::plugin::Registry;
 use crate::report::junit::{self, Case, CaseOutcome, Suite, run_summary};
 use crate::run::{RunOptions, RunReport, run};
 use crate::scenario::{LoadOptions, load_file};
@@ -88,6 +99,9 @@ pub struct HarnessConfig {
     pub files: &'static [&'static str],
     /// Runs once before the first scenario runs (not for `--list`).
     pub before: Option<fn() -> HarnessSetup>,
+    /// The Rust activity plugins the scenario files may use (`activities = fn` in [`harness!`](crate::harness!)).
+    /// Called once, before the files are loaded (also for `--list`, since names depend on loading).
+    pub activities: Option<fn() -> Registry>,
 }
 
 /// What the [`before`](HarnessConfig::before) hook returns.
@@ -205,6 +219,7 @@ fn write_junit_file(path: &Path, suites: &[Suite]) -> Result<(), String> {
 /// State shared by all trials of one invocation.
 struct Harness {
     config: HarnessConfig,
+    activities: Registry,
     env: HarnessEnv,
     setup: OnceLock<HarnessSetup>,
     /// Scenarios running now, limited to `env.concurrent_scenarios`.
@@ -216,11 +231,21 @@ impl Harness {
     fn new(config: HarnessConfig, env: HarnessEnv) -> Self {
         Harness {
             config,
+            activities: config.activities.map(|f| f()).unwrap_or_default(),
             env,
             setup: OnceLock::new(),
             running: Mutex::new(0),
             freed: Condvar::new(),
         }
+    }
+
+    /// Load options with these overrides and the harness's plugins.
+    fn load_options(&self, overrides: Vec<String>) -> LoadOptions {
+        LoadOptions {
+            overrides,
+            ..LoadOptions::default()
+        }
+        .with_plugins(self.activities.clone())
     }
 
     /// Hook overrides, then the environment's.
@@ -262,12 +287,13 @@ impl FileRun {
 /// Loads (with all overrides) and runs a file, and evaluates its thresholds.
 fn run_file(harness: &Harness, file: &ScenarioFile) -> Result<(RunReport, Vec<ThresholdOutcome>), String> {
     let overrides = harness.run_overrides();
-    let loaded = load_file(&file.path, &LoadOptions { overrides, env: None });
+    let loaded = load_file(&file.path, &harness.load_options(overrides));
     let sources = Arc::new(loaded.sources.clone());
     let scenario = loaded.into_result().map_err(|e| e.render(false))?;
     let thresholds = collect(&scenario, &activities_of(&scenario));
     let options = RunOptions {
         single: harness.env.smoke,
+        activities: harness.activities.clone(),
         ..RunOptions::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -348,13 +374,7 @@ fn failed_case(name: &str, kind: &'static str, why: String) -> Case {
 /// The trials of one file (loaded here with the environment's overrides, to name them), and the entry
 /// that collects their JUnit cases.
 fn file_trials(harness: &Arc<Harness>, file: ScenarioFile) -> (Vec<Trial>, FileEntry) {
-    let loaded = load_file(
-        &file.path,
-        &LoadOptions {
-            overrides: harness.env.overrides.clone(),
-            env: None,
-        },
-    );
+    let loaded = load_file(&file.path, &harness.load_options(harness.env.overrides.clone()));
     let prefix = file.name.clone();
     let scenario = match loaded.scenario {
         Some(ref s) => s,
@@ -433,6 +453,7 @@ mod tests {
             manifest_dir: "",
             files: &[],
             before: None,
+            activities: None,
         };
         let harness = Arc::new(Harness::new(config, HarnessEnv::default()));
         let file = ScenarioFile {
@@ -443,5 +464,52 @@ mod tests {
         let names: Vec<&str> = trials.iter().map(Trial::name).collect();
         assert_eq!(names, ["bad::load"]);
         assert_eq!(entry.cases.len(), 1);
+    }
+
+    /// A Rust activity for the harness test below.
+    struct Noop;
+
+    impl crate::activity::plugin::Activity for Noop {
+        const NAME: &'static str = "Noop";
+        type Args = ();
+
+        async fn run(
+            &self,
+            _: (),
+            _: crate::activity::plugin::PluginContext<'_>,
+        ) -> Result<serde_json::Value, crate::activity::ActivityError> {
+            Ok(serde_json::Value::Null)
+        }
+    }
+
+    #[test]
+    fn files_may_use_the_activities_the_config_registers() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "file_version: stressor#0\nscenario: [{sequence: main}]\nsequences:\n  main:\n    - activity: Noop\n      assert_max_time: 1s\n";
+        std::fs::write(dir.path().join("p.yaml"), text).unwrap();
+        let file = || ScenarioFile {
+            path: dir.path().join("p.yaml"),
+            name: "p".into(),
+        };
+        let config = |activities: Option<fn() -> Registry>| HarnessConfig {
+            pattern: "*.yaml",
+            manifest_dir: "",
+            files: &[],
+            before: None,
+            activities,
+        };
+        let names = |config| {
+            let harness = Arc::new(Harness::new(config, HarnessEnv::default()));
+            let (trials, _) = file_trials(&harness, file());
+            let results: Vec<_> = trials.iter().map(|t| t.name().to_string()).collect();
+            (harness, results)
+        };
+        assert_eq!(names(config(None)).1, ["p::load"]);
+        let registry: fn() -> Registry = || Registry::new().register(Noop).expect("unique");
+        let (harness, trials) = names(config(Some(registry)));
+        assert_eq!(trials, ["p::main", "p::checks::main/0"]);
+        let (report, _) = run_file(&harness, &file()).expect("runs");
+        assert_eq!(report.error_count(), 0);
+        assert_eq!(report.stats.activities[0].count, 1);
     }
 }

@@ -1,6 +1,13 @@
 //! Run events for whoever listens (the library's subscribers, the progress line, the monitor).
 //!
-//! The runner knows an [`EventSink`], not a reporter. With no sink, nothing is built or sent.
+//! The runner knows an [`EventSink`], not a reporter. With no sink, nothing is built or sent. A closure
+//! `Fn(&RunEvent)` is a sink; [`RunOptions::subscribe`](super::RunOptions::subscribe) gives a channel
+//! receiver instead, as the original's `RunManager.subscribe` did.
+//!
+//! Order: `RunStarted`, then per session `SessionStarted`, its `SequenceStarted` / `ActivityStarted` /
+//! `ActivityFinished` / `SequenceFinished` in the order they happen, `SessionFinished`; `Tick` once a
+//! second and `Stopping` when a stop is requested; `RunFinished` last. Events of different sessions
+//! interleave.
 
 use super::control::StopReason;
 use crate::activity::ActivityError;
@@ -30,6 +37,15 @@ pub enum RunEvent {
         /// Sequence name.
         sequence: String,
         /// 1-based pass.
+        pass: u64,
+    },
+    /// An activity started.
+    ActivityStarted {
+        /// Session.
+        session_id: String,
+        /// The plan's activity id (an index into [`RunReport::activities`](super::RunReport::activities)).
+        activity: usize,
+        /// 1-based pass of its sequence.
         pass: u64,
     },
     /// An activity finished.
@@ -62,6 +78,8 @@ pub enum RunEvent {
     SessionFinished {
         /// Session.
         session_id: String,
+        /// Time from the session's start.
+        elapsed: Duration,
         /// Errors of the session.
         errors: u64,
     },
@@ -103,5 +121,15 @@ pub trait EventSink: Send + Sync {
 impl<F: Fn(&RunEvent) + Send + Sync> EventSink for F {
     fn event(&self, event: &RunEvent) {
         self(event)
+    }
+}
+
+/// Forwards events to a channel ([`RunOptions::subscribe`](super::RunOptions::subscribe)).
+pub(super) struct ChannelSink(pub tokio::sync::mpsc::UnboundedSender<RunEvent>);
+
+impl EventSink for ChannelSink {
+    fn event(&self, event: &RunEvent) {
+        // A dropped receiver means nobody listens any more; the run goes on.
+        let _ = self.0.send(event.clone());
     }
 }

@@ -32,8 +32,9 @@ pub use plan::{ActivityInfo, Plan, label};
 pub use report::{ErrorRecord, RunReport};
 pub use session::Session;
 
+use crate::activity::plugin::Registry;
 use crate::activity::{Shared, TlsConfigs, script::ScriptEngine};
-use crate::scenario::{Delay, Scenario, SourceMap};
+use crate::scenario::{ActivityKind, Delay, Scenario, SourceMap};
 use crate::stats::RunRecorder;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
@@ -55,8 +56,28 @@ pub struct RunOptions {
     pub handle_signals: bool,
     /// Lets another task stop the run.
     pub stop: Option<StopHandle>,
-    /// Receives run events.
+    /// Receives run events (see also [`RunOptions::subscribe`]).
     pub events: Option<Arc<dyn EventSink>>,
+    /// The Rust activity plugins the scenario uses (the same registry it was loaded with).
+    pub activities: Registry,
+}
+
+impl RunOptions {
+    /// These options with the given plugins.
+    pub fn with_activities(mut self, activities: Registry) -> Self {
+        self.activities = activities;
+        self
+    }
+
+    /// Sends every event of the run to the returned channel, in the order they happen within a session
+    /// (replacing any sink set before). The channel is unbounded so that a slow reader never slows
+    /// the load down; a long run with many requests emits two events per activity, so read it as you
+    /// go, or use an [`EventSink`] that aggregates.
+    pub fn subscribe(&mut self) -> tokio::sync::mpsc::UnboundedReceiver<RunEvent> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.events = Some(Arc::new(event::ChannelSink(tx)));
+        rx
+    }
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -67,6 +88,7 @@ impl std::fmt::Debug for RunOptions {
             .field("max_errors", &self.max_errors)
             .field("max_time", &self.max_time)
             .field("grace", &self.grace)
+            .field("activities", &self.activities)
             .finish_non_exhaustive()
     }
 }
@@ -104,6 +126,14 @@ pub enum RunError {
     /// TLS could not be set up.
     #[error("failed to set up TLS: {0}")]
     Tls(String),
+    /// The scenario uses a Rust activity that [`RunOptions::activities`] does not have.
+    #[error(
+        "activity `{name}` is not registered: pass the registry the scenario was loaded with in RunOptions::activities"
+    )]
+    UnknownActivity {
+        /// The activity's name.
+        name: String,
+    },
 }
 
 /// Everything sessions share.
@@ -146,8 +176,41 @@ impl RunEnv {
     }
 }
 
-/// Runs a loaded scenario and returns what it measured.
+/// Runs a scenario (loaded from a file or built with [`ScenarioBuilder`](crate::scenario::ScenarioBuilder))
+/// and returns what it measured; the library's entry point, also available as [`crate::run()`].
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use stressor::run::RunOptions;
+/// use stressor::scenario::ScenarioBuilder;
+///
+/// let scenario = ScenarioBuilder::new("smoke")
+///     .base_url("http://127.0.0.1:8080")
+///     .sequence("main", |s| s.get("/").assert_status([200]))
+///     .build()?;
+/// let report = stressor::run(scenario, RunOptions::default()).await?;
+/// println!("{} activities run, {} errors", report.activities.len(), report.error_count());
+/// # Ok(()) }
+/// ```
+pub async fn run_scenario(scenario: impl Into<Arc<Scenario>>, options: RunOptions) -> Result<RunReport, RunError> {
+    let scenario = scenario.into();
+    let sources = scenario.sources.clone();
+    run(scenario, sources, options).await
+}
+
+/// Runs a loaded scenario with the files it was loaded from (see [`run_scenario`]).
 pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunOptions) -> Result<RunReport, RunError> {
+    let missing = scenario
+        .sequences
+        .iter()
+        .flat_map(|s| &s.activities)
+        .find_map(|a| match &a.kind {
+            ActivityKind::Plugin(p) if !options.activities.contains(&p.name) => Some(p.name.clone()),
+            _ => None,
+        });
+    if let Some(name) = missing {
+        return Err(RunError::UnknownActivity { name });
+    }
     let tls = TlsConfigs::new().map_err(RunError::Tls)?;
     let max_errors = options.max_errors.unwrap_or(scenario.config.max_errors);
     let max_time = options.max_time.or(scenario.config.max_time);
@@ -166,6 +229,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
         shared: Shared {
             sources,
             scripts: ScriptEngine::new(Default::default()),
+            plugins: options.activities.clone(),
         },
         detail_events: options.events.as_ref().is_some_and(|e| e.wants_activity_events()),
         events: options.events.clone(),

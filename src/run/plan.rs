@@ -92,5 +92,6 @@ pub fn label(a: &Activity) -> String {
         },
         ActivityKind::Script(_) => "RunScript".to_string(),
         ActivityKind::Debug => "$debug()".to_string(),
+        ActivityKind::Plugin(p) => p.name.clone(),
     }
 }

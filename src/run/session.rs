@@ -77,6 +77,7 @@ impl Session {
     /// The closed model: run the scenario items in order.
     pub async fn run_scenario(mut self, env: Arc<RunEnv>) {
         let id = self.state.session_id.clone();
+        let session_started = Instant::now();
         env.emit(|| RunEvent::SessionStarted {
             session_id: id.clone(),
             user: self.user.clone(),
@@ -126,6 +127,7 @@ impl Session {
         }
         env.emit(|| RunEvent::SessionFinished {
             session_id: id.clone(),
+            elapsed: session_started.elapsed(),
             errors: self.errors,
         });
     }
@@ -169,12 +171,17 @@ impl Session {
             }
             let mut interrupt = env.control.interrupt(is_end);
             let activity_intended = lag.and_then(|lag| Instant::now().checked_sub(lag));
+            let aid = offset + activity.index;
+            env.emit_detail(|| RunEvent::ActivityStarted {
+                session_id: self.state.session_id.clone(),
+                activity: aid,
+                pass,
+            });
             let executed = activity::execute(activity, &mut self.state, &env.shared, &mut interrupt).await;
             if executed.interrupted {
                 completed = false;
                 break;
             }
-            let aid = offset + activity.index;
             self.record(aid, pass, &executed, activity_intended, env);
         }
         let elapsed = started.elapsed();

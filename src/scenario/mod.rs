@@ -12,24 +12,33 @@
 //!
 //! Nothing here knows about HTTP or tokio; the runner consumes the model.
 
+pub mod args;
+pub mod builder;
 pub mod diagnostic;
 pub mod duration;
 pub mod macros;
 pub mod model;
 pub mod node;
 pub mod overrides;
+pub mod plugin;
 pub mod source;
 pub mod suggest;
 mod validate;
 mod vars;
 
+pub use builder::{ScenarioBuilder, SequenceBuilder};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use model::*;
 pub use node::{Node, NodeKind};
+pub use plugin::PluginCatalog;
 pub use source::{FileId, SourceMap, Span};
 
 use std::collections::HashMap;
+
+/// The names of the built-in activities (what `activity:` accepts without plugins).
+pub const BUILTIN_ACTIVITIES: &[&str] = validate::ACTIVITIES;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Options for loading a scenario.
 #[derive(Clone, Debug, Default)]
@@ -38,6 +47,16 @@ pub struct LoadOptions {
     pub overrides: Vec<String>,
     /// Environment for `$env()`; `None` reads the process environment.
     pub env: Option<HashMap<String, String>>,
+    /// Rust activity plugins the scenario may use (`stressor::activity::plugin::Registry`).
+    pub plugins: Option<Arc<dyn PluginCatalog>>,
+}
+
+impl LoadOptions {
+    /// These options with the given plugins.
+    pub fn with_plugins(mut self, plugins: impl PluginCatalog + 'static) -> Self {
+        self.plugins = Some(Arc::new(plugins));
+        self
+    }
 }
 
 /// The outcome of loading one file.
@@ -130,7 +149,10 @@ pub fn load_str(path: &Path, text: impl Into<String>, options: &LoadOptions) -> 
     let mut sources = SourceMap::default();
     let mut diags = Diagnostics::default();
     let id = sources.add(path, text);
-    let scenario = load_inner(path, id, options, &mut sources, &mut diags);
+    let mut scenario = load_inner(path, id, options, &mut sources, &mut diags);
+    if let Some(s) = &mut scenario {
+        s.sources = Arc::new(sources.clone());
+    }
     diags.sort();
     Loaded {
         scenario,
@@ -175,6 +197,7 @@ fn load_inner(
         overrides::apply(&mut root, &options.overrides, sources, diags);
     }
     let mut v = validate::Validator::new(diags, sources, &canonical_root, path);
+    v.plugins = options.plugins.as_deref();
     let scenario = validate::validate(&root, &mut v)?;
     vars::warn_unknown(&root, &scenario, sources, diags);
     (!diags.has_errors()).then_some(scenario)

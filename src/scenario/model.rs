@@ -34,6 +34,8 @@ pub struct Scenario {
     pub thresholds: Thresholds,
     /// The `load` section.
     pub load: LoadModel,
+    /// The files it was loaded from (the runner names script error locations with them).
+    pub sources: Arc<SourceMap>,
 }
 
 impl Scenario {
@@ -271,6 +273,8 @@ pub enum ActivityKind {
     Script(Box<RunScript>),
     /// `$debug()`: print the session context, secrets redacted.
     Debug,
+    /// An activity written in Rust and registered by the program (see `crate::activity::plugin`).
+    Plugin(Box<PluginCall>),
 }
 
 impl ActivityKind {
@@ -283,8 +287,21 @@ impl ActivityKind {
             ActivityKind::Sleep(_) => "Sleep",
             ActivityKind::Script(_) => "RunScript",
             ActivityKind::Debug => "$debug",
+            ActivityKind::Plugin(p) => &p.name,
         }
     }
+}
+
+/// A use of a Rust activity plugin.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PluginCall {
+    /// The plugin's name, as written after `activity:`.
+    pub name: String,
+    /// Its own arguments (a mapping; the keys every activity accepts are in [`CommonArgs`]). Checked at
+    /// load time; `$(var)`s in them are expanded when the activity runs.
+    pub args: Value,
+    /// Where the arguments' mapping was written (the activity).
+    pub span: Span,
 }
 
 /// Arguments of an HTTP request (shared by the HTTP activities and `PollRequest`).

@@ -5,32 +5,42 @@ use quote::quote;
 use syn::parse::{Parse, ParseStream};
 use syn::{Expr, Ident, LitStr, Token};
 
-/// `"pattern"` optionally followed by `, before = path::to::hook`.
+/// `"pattern"` optionally followed by `, before = path::to::hook` and `, activities = path::to::fn`.
 struct HarnessInput {
     pattern: LitStr,
     before: Option<Expr>,
+    activities: Option<Expr>,
 }
 
 impl Parse for HarnessInput {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let pattern: LitStr = input.parse()?;
         let mut before = None;
+        let mut activities = None;
         while input.peek(Token![,]) {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
                 break;
             }
             let key: Ident = input.parse()?;
-            if key != "before" {
+            let slot = if key == "before" {
+                &mut before
+            } else if key == "activities" {
+                &mut activities
+            } else {
                 return Err(syn::Error::new(
                     key.span(),
-                    "expected `before = <fn() -> HarnessSetup>`",
+                    "expected `before = <fn() -> HarnessSetup>` or `activities = <fn() -> Registry>`",
                 ));
-            }
+            };
             input.parse::<Token![=]>()?;
-            before = Some(input.parse()?);
+            *slot = Some(input.parse()?);
         }
-        Ok(HarnessInput { pattern, before })
+        Ok(HarnessInput {
+            pattern,
+            before,
+            activities,
+        })
     }
 }
 
@@ -41,6 +51,8 @@ impl Parse for HarnessInput {
 /// stressor::harness!("fixtures/**/*.yaml");
 /// // or, with a hook that runs once before the first scenario:
 /// stressor::harness!("fixtures/**/*.yaml", before = start_target);
+/// // with Rust activity plugins (a `fn() -> stressor::activity::plugin::Registry`):
+/// stressor::harness!("fixtures/**/*.yaml", activities = my_activities);
 /// ```
 ///
 /// The pattern is also expanded at compile time and every matched file is included with
@@ -48,7 +60,11 @@ impl Parse for HarnessInput {
 /// binary runs, so new files appear without a rebuild. See `stressor::harness` for the details.
 #[proc_macro]
 pub fn harness(input: TokenStream) -> TokenStream {
-    let HarnessInput { pattern, before } = syn::parse_macro_input!(input as HarnessInput);
+    let HarnessInput {
+        pattern,
+        before,
+        activities,
+    } = syn::parse_macro_input!(input as HarnessInput);
     let manifest_dir = match std::env::var("CARGO_MANIFEST_DIR") {
         Ok(dir) => std::path::PathBuf::from(dir),
         Err(_) => {
@@ -82,6 +98,10 @@ pub fn harness(input: TokenStream) -> TokenStream {
         Some(hook) => quote! { ::core::option::Option::Some(#hook) },
         None => quote! { ::core::option::Option::None },
     };
+    let activities = match activities {
+        Some(f) => quote! { ::core::option::Option::Some(#f) },
+        None => quote! { ::core::option::Option::None },
+    };
     quote! {
         #(#includes)*
 
@@ -91,6 +111,7 @@ pub fn harness(input: TokenStream) -> TokenStream {
                 manifest_dir: env!("CARGO_MANIFEST_DIR"),
                 files: &[#(#relative),*],
                 before: #before,
+                activities: #activities,
             })
         }
     }

@@ -1,7 +1,7 @@
 //! `sequences` and the activities inside them: the built-in activity types and their arguments.
 
 use super::reader::Fields;
-use super::{Validator, checks, script, thresholds};
+use super::{Validator, checks, plugin, script, thresholds};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
     Activity, ActivityKind, CommonArgs, HttpChecks, HttpRequest, Param, PollRequest, Sequence, SleepArgs,
@@ -167,11 +167,24 @@ fn activity(v: &mut Validator, node: &Node, index: usize, has_base_url: bool) ->
         "Sleep" => sleep(v, &mut f),
         "RunScript" => script::run_script(v, &mut f),
         "$debug" => Some(ActivityKind::Debug),
+        other if plugin::is_plugin(v, other) => {
+            // The common arguments first: everything they leave belongs to the plugin.
+            let common = common_args(v, &mut f, &type_name);
+            let kind = plugin::call(v, &mut f, other);
+            return Some(Activity {
+                kind: kind?,
+                common,
+                index,
+                span,
+            });
+        }
         other => {
+            let mut known: Vec<&str> = ACTIVITIES.to_vec();
+            known.extend(plugin::names(v));
             v.diags.push(
                 Diagnostic::error(span, format!("unknown activity `{other}`"))
-                    .with_label_opt(suggest::label(other, ACTIVITIES.iter().copied()))
-                    .with_help(format!("activity types: {}", ACTIVITIES.join(", "))),
+                    .with_label_opt(suggest::label(other, known.iter().copied()))
+                    .with_help(format!("activity types: {}", known.join(", "))),
             );
             return None;
         }

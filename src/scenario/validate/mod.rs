@@ -8,6 +8,9 @@
 pub(crate) mod reader;
 
 mod activity;
+mod plugin;
+
+pub(crate) use activity::ACTIVITIES;
 mod checks;
 mod script;
 mod sections;
@@ -33,6 +36,8 @@ pub(crate) struct Validator<'a> {
     pub engine: rhai::Engine,
     /// Regexes compiled so far in this load.
     pub regexes: reader::RegexCache,
+    /// Rust activity plugins the program registered.
+    pub plugins: Option<&'a dyn super::plugin::PluginCatalog>,
 }
 
 impl<'a> Validator<'a> {
@@ -45,6 +50,7 @@ impl<'a> Validator<'a> {
             main_path,
             engine: script::compile_engine(),
             regexes: reader::RegexCache::default(),
+            plugins: None,
         }
     }
 

@@ -66,6 +66,13 @@ impl<'n> Fields<'n> {
             .map(|(e, _)| e)
     }
 
+    /// Takes every key nobody took yet (copies, in file order).
+    pub fn take_rest(&mut self) -> Vec<(Node, Node)> {
+        let rest = self.rest().cloned().collect();
+        self.used.iter_mut().for_each(|u| *u = true);
+        rest
+    }
+
     /// Reports every key nobody took as unknown.
     pub fn finish(self, diags: &mut Diagnostics, what: &str, known: &[&str]) {
         for (key, _) in self.rest() {

@@ -106,6 +106,7 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
         sequences,
         thresholds,
         load,
+        sources: Default::default(),
     })
 }
 
