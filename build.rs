@@ -8,7 +8,10 @@ fn main() {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let rustc_version = output(&rustc, &["--version"]).unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=STRESSOR_BUILD_RUSTC={rustc_version}");
-    for (name, var) in [("TARGET", "STRESSOR_BUILD_TARGET"), ("PROFILE", "STRESSOR_BUILD_PROFILE")] {
+    for (name, var) in [
+        ("TARGET", "STRESSOR_BUILD_TARGET"),
+        ("PROFILE", "STRESSOR_BUILD_PROFILE"),
+    ] {
         let value = std::env::var(name).unwrap_or_else(|_| "unknown".into());
         println!("cargo:rustc-env={var}={value}");
     }

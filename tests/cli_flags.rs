@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{cmd, original_fixtures};
+use common::{cmd, init_har, original_fixtures};
 use predicates::prelude::*;
 use predicates::str::contains;
 
@@ -39,7 +39,12 @@ fn version_short_and_with_build_details_before_or_after_the_command() {
     for args in [&["-V"][..], &["--version"], &["run", "-V"], &["init", "--version"]] {
         cmd().args(args).assert().code(0).stdout(expected.clone());
     }
-    for args in [&["-V", "-v"][..], &["-vV"], &["--verbose", "--version"], &["validate", "-Vv"]] {
+    for args in [
+        &["-V", "-v"][..],
+        &["-vV"],
+        &["--verbose", "--version"],
+        &["validate", "-Vv"],
+    ] {
         let a = cmd().args(args).assert().code(0);
         let out = stdout_of(&a);
         let lines: Vec<&str> = out.lines().collect();
@@ -70,53 +75,72 @@ fn usage_errors_exit_2_and_help_exits_0() {
         &["run", "x.yaml", "--grace", "later"],
         &["serve", "--port", "99999"],
     ] {
-        cmd().args(args).assert().code(2).stderr(contains("Usage:").or(contains("error:")));
+        cmd()
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(contains("Usage:").or(contains("error:")));
     }
-    cmd().arg("--help").assert().code(0).stdout(contains("init")).stdout(contains("--log"));
-    cmd().args(["init", "--help"]).assert().code(0).stdout(contains("--har")).stdout(contains("--force"));
-    cmd().args(["help", "run"]).assert().code(0).stdout(contains("--max-time"));
+    cmd()
+        .arg("--help")
+        .assert()
+        .code(0)
+        .stdout(contains("init"))
+        .stdout(contains("--log"));
+    cmd()
+        .args(["init", "--help"])
+        .assert()
+        .code(0)
+        .stdout(contains("--har"))
+        .stdout(contains("--force"));
+    cmd()
+        .args(["help", "run"])
+        .assert()
+        .code(0)
+        .stdout(contains("--max-time"));
 }
 
 #[test]
 fn verbosity_flags_choose_what_reaches_stderr() {
     let tmp = tempfile::tempdir().unwrap();
     let har = original_fixtures().join("har_4.har");
-    let init = |dir: &str, flags: &[&str]| {
-        cmd()
-            .args(flags)
+    // Global flags before the command (`before`) or after it (`after`).
+    let init = |dir: &str, before: &[&str], after: &[&str]| {
+        let mut c = cmd();
+        c.args(before)
             .arg("init")
             .arg(tmp.path().join(dir))
             .arg("--har")
-            .arg(&har)
-            .arg("--force")
-            .assert()
-            .code(0)
+            .arg(&har);
+        c.arg("--force").args(after).assert().code(0)
     };
-    let quiet_default = init("a", &[]);
-    assert!(!stderr_of(&quiet_default).contains("INFO"), "{}", stderr_of(&quiet_default));
+    let quiet_default = init("a", &[], &[]);
+    assert!(
+        !stderr_of(&quiet_default).contains("INFO"),
+        "{}",
+        stderr_of(&quiet_default)
+    );
     assert!(stdout_of(&quiet_default).contains("Imported"));
     // -v works before and after the command and shows debug and info events.
-    for flags in [&["-v"][..], &["init", "-v"]] {
-        let a = if flags[0] == "init" {
-            cmd()
-                .arg("init")
-                .arg(tmp.path().join("b"))
-                .arg("--har")
-                .arg(&har)
-                .args(["--force", "-v"])
-                .assert()
-                .code(0)
-        } else {
-            init("b", flags)
-        };
+    for (before, after) in [(&["-v"][..], &[][..]), (&[], &["-v"])] {
+        let a = init("b", before, after);
         let err = stderr_of(&a);
-        assert!(err.contains("DEBUG") && err.contains("INFO"), "{flags:?}: {err}");
-        assert!(err.contains("skipping external URL https://www.google-analytics.com/"), "{err}");
-        assert!(!err.contains("TRACE"), "{err}");
+        assert!(
+            err.contains("DEBUG") && err.contains("INFO"),
+            "{before:?} {after:?}: {err}"
+        );
+        assert!(
+            err.contains("skipping external URL https://www.google-analytics.com/"),
+            "{err}"
+        );
+        assert!(!err.contains("TRACE"), "{before:?} {after:?}: {err}");
     }
-    let err = stderr_of(&init("c", &["-vv"]));
-    assert!(err.contains("TRACE") && err.contains("HTTP/2"), "-vv traces each entry: {err}");
-    let a = init("d", &["-q"]);
+    let err = stderr_of(&init("c", &["-vv"], &[]));
+    assert!(
+        err.contains("TRACE") && err.contains("HTTP/2"),
+        "-vv traces each entry: {err}"
+    );
+    let a = init("d", &["-q"], &[]);
     assert_eq!(stdout_of(&a), "", "-q hides the result lines");
     assert_eq!(stderr_of(&a), "");
     // RUST_LOG replaces the level that -v/-q choose.
@@ -126,8 +150,17 @@ fn verbosity_flags_choose_what_reaches_stderr() {
         .arg(tmp.path().join("e"))
         .assert()
         .code(0);
-    assert!(stderr_of(&a).contains("INFO") && !stderr_of(&a).contains("DEBUG"), "{}", stderr_of(&a));
-    cmd().env("RUST_LOG", "=[bad").args(["init", "x"]).assert().code(2).stderr(contains("invalid RUST_LOG"));
+    assert!(
+        stderr_of(&a).contains("INFO") && !stderr_of(&a).contains("DEBUG"),
+        "{}",
+        stderr_of(&a)
+    );
+    cmd()
+        .env("RUST_LOG", "=[bad")
+        .args(["init", "x"])
+        .assert()
+        .code(2)
+        .stderr(contains("invalid RUST_LOG"));
 }
 
 #[test]
@@ -140,13 +173,9 @@ fn warnings_show_by_default_and_q_hides_them() {
     )
     .unwrap();
     let run = |flag: Option<&str>| {
-        cmd()
-            .args(flag)
-            .arg("init")
-            .arg(tmp.path().join("out"))
+        init_har(tmp.path().join("out"), &har)
             .arg("--force")
-            .arg("--har")
-            .arg(&har)
+            .args(flag)
             .assert()
             .code(0)
     };
@@ -173,13 +202,22 @@ fn log_file_gets_debug_detail_even_with_q() {
     assert!(text.contains("exit code 0"), "{text}");
     // Lines carry a UTC timestamp and no colour codes.
     let first = text.lines().next().unwrap();
-    assert!(first.starts_with("20") && first.contains('T') && first.contains('Z'), "{first}");
+    assert!(
+        first.starts_with("20") && first.contains('T') && first.contains('Z'),
+        "{first}"
+    );
     assert!(!text.contains('\x1b'), "{text}");
 
     // A folder gets a timestamped file; the flag works after the command too.
     let dir = tmp.path().join("logs");
     std::fs::create_dir(&dir).unwrap();
-    cmd().arg("validate").arg(tmp.path().join("s")).arg("--log").arg(&dir).assert().code(0);
+    cmd()
+        .arg("validate")
+        .arg(tmp.path().join("s"))
+        .arg("--log")
+        .arg(&dir)
+        .assert()
+        .code(0);
     let names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -201,7 +239,10 @@ fn log_file_gets_debug_detail_even_with_q() {
         .assert()
         .code(2)
         .stderr(contains("cannot write the log file `/nonexistent/folder/x.log`"));
-    assert!(!tmp.path().join("t").exists(), "nothing runs when the log cannot be written");
+    assert!(
+        !tmp.path().join("t").exists(),
+        "nothing runs when the log cannot be written"
+    );
 }
 
 #[test]
@@ -209,7 +250,11 @@ fn no_color_before_or_after_the_command_and_from_the_environment() {
     // stderr is a pipe here, so colours are off anyway; this checks that every spelling is accepted
     // and that diagnostics stay plain.
     let (_dir, bad) = common::write_files(&[("bad.yaml", "file_version: stressor#0\nscenario: []\n")]);
-    for (flags, env) in [(&["--no-color", "validate"][..], None), (&["validate", "--no-color"], None), (&["validate"], Some("1"))] {
+    for (flags, env) in [
+        (&["--no-color", "validate"][..], None),
+        (&["validate", "--no-color"], None),
+        (&["validate"], Some("1")),
+    ] {
         let mut c = cmd();
         if let Some(v) = env {
             c.env("NO_COLOR", v);
@@ -230,17 +275,33 @@ fn run_flags_override_single_max_time_and_dry_run() {
         .arg(&main)
         .assert()
         .code(0);
-    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
     let (out, err) = (stdout_of(&a), stderr_of(&a));
     assert!(err.contains("Running 'short': 2 session(s)"), "{err}");
     assert!(out.contains("Run stopped: max_time reached"), "{out}");
     assert!(out.contains("Result: ok"), "{out}");
     // --single: one session and one pass, whatever count and duration say.
     let a = cmd().args(["run", "--serve", "--single"]).arg(&main).assert().code(0);
-    assert!(stderr_of(&a).contains("Running 'short': 1 session(s)"), "{}", stderr_of(&a));
-    assert!(stdout_of(&a).contains("main/0 GetRequest(/test1.json) |     1 |"), "{}", stdout_of(&a));
+    assert!(
+        stderr_of(&a).contains("Running 'short': 1 session(s)"),
+        "{}",
+        stderr_of(&a)
+    );
+    assert!(
+        stdout_of(&a).contains("main/0 GetRequest(/test1.json) |     1 |"),
+        "{}",
+        stdout_of(&a)
+    );
     // --dry-run (long form) with -q: no server needed, nothing on stderr.
-    let a = cmd().args(["-q", "run", "--dry-run", "--single"]).arg(&main).assert().code(0);
+    let a = cmd()
+        .args(["-q", "run", "--dry-run", "--single"])
+        .arg(&main)
+        .assert()
+        .code(0);
     assert!(stdout_of(&a).contains("Dry run"), "{}", stdout_of(&a));
     assert_eq!(stderr_of(&a), "");
     // An override that makes the scenario invalid is exit 2 before anything runs.

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{cmd, original_fixtures};
+use common::{cmd, init_har, original_fixtures};
 use predicates::str::contains;
 use std::path::Path;
 use stressor::har::{Activity, ConversionStats, HarOptions, convert};
@@ -18,7 +18,11 @@ fn load_main(dir: &Path) -> usize {
         loaded.render(false)
     );
     let scenario = loaded.scenario.expect("loads");
-    let main = scenario.sequences.iter().find(|s| s.name == "main").expect("main sequence");
+    let main = scenario
+        .sequences
+        .iter()
+        .find(|s| s.name == "main")
+        .expect("main sequence");
     main.activities.len()
 }
 
@@ -63,14 +67,22 @@ fn the_original_recordings_convert_with_these_counts() {
     }
     let conv = convert(&har("har_4.har"), &HarOptions::default()).unwrap();
     assert!(
-        conv.skipped_urls.iter().all(|u| u.starts_with("https://www.google-analytics.com/")),
+        conv.skipped_urls
+            .iter()
+            .all(|u| u.starts_with("https://www.google-analytics.com/")),
         "{:?}",
         conv.skipped_urls
     );
     // The analytics script sat between the page's stylesheets and scripts: it no longer splits the burst.
-    let Activity::Static(first) = &conv.activities[1] else { panic!("{:?}", conv.activities[1]) };
+    let Activity::Static(first) = &conv.activities[1] else {
+        panic!("{:?}", conv.activities[1])
+    };
     assert_eq!(first.url_list.len(), 7);
-    assert!(first.url_list.iter().all(|u| u.starts_with('/')), "{:?}", first.url_list);
+    assert!(
+        first.url_list.iter().all(|u| u.starts_with('/')),
+        "{:?}",
+        first.url_list
+    );
 }
 
 #[test]
@@ -78,23 +90,34 @@ fn init_imports_each_recording_into_a_scenario_that_loads_without_diagnostics() 
     let tmp = tempfile::tempdir().unwrap();
     for (file, activities) in [("har_1.har", 3), ("har_3.har", 6), ("har_4.har", 27)] {
         let dir = tmp.path().join(file.replace('.', "_"));
-        cmd()
-            .arg("init")
-            .arg(&dir)
-            .arg("--har")
-            .arg(har(file))
+        init_har(&dir, har(file))
             .assert()
             .success()
             .stdout(contains(format!("-> {activities} activities")));
         assert_eq!(load_main(&dir), activities, "{file}");
     }
     let sequence = std::fs::read_to_string(tmp.path().join("har_4_har/main_sequence.yaml")).unwrap();
-    assert!(sequence.contains("#     Creator: WebKit Web Inspector/605.1.15"), "{sequence}");
-    assert!(sequence.contains("# Response: status 200, type 'text/html', size 16,134 bytes"), "{sequence}");
-    assert!(sequence.contains("  params:\n    ctype: gedcom\n    ged: wendt\n"), "{sequence}");
-    assert!(!sequence.contains("google-analytics"), "externals are left out: {sequence}");
+    assert!(
+        sequence.contains("#     Creator: WebKit Web Inspector/605.1.15"),
+        "{sequence}"
+    );
+    assert!(
+        sequence.contains("# Response: status 200, type 'text/html', size 16,134 bytes"),
+        "{sequence}"
+    );
+    assert!(
+        sequence.contains("  params:\n    ctype: gedcom\n    ged: wendt\n"),
+        "{sequence}"
+    );
+    assert!(
+        !sequence.contains("google-analytics"),
+        "externals are left out: {sequence}"
+    );
     let scenario = std::fs::read_to_string(tmp.path().join("har_4_har/scenario.yaml")).unwrap();
-    assert!(scenario.contains("base_url: \"https://stammbaum.wwwendt.de\""), "{scenario}");
+    assert!(
+        scenario.contains("base_url: \"https://stammbaum.wwwendt.de\""),
+        "{scenario}"
+    );
 }
 
 #[test]
@@ -148,7 +171,14 @@ fn the_scaffold_runs_green_against_the_built_in_target() {
     let scenario = std::fs::read_to_string(dir.join("scenario.yaml")).unwrap();
     // `stressor serve`'s default port, so `stressor serve` + `stressor run DIR` work as written.
     assert!(scenario.contains("base_url: \"http://127.0.0.1:8082\""), "{scenario}");
-    let out = cmd().arg("run").arg(&dir).arg("--serve").assert().success().get_output().clone();
+    let out = cmd()
+        .arg("run")
+        .arg(&dir)
+        .arg("--serve")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("Result: ok"), "{stdout}");
     assert!(stdout.contains("login"), "the init login ran: {stdout}");
@@ -162,59 +192,63 @@ fn init_refuses_to_overwrite_unless_forced() {
     cmd().arg("init").arg(&dir).assert().success();
     std::fs::write(dir.join("users.yaml"), "- name: mine\n").unwrap();
     std::fs::remove_file(dir.join("scenario.yaml")).unwrap();
-    cmd()
-        .arg("init")
-        .arg(&dir)
-        .arg("--har")
-        .arg(har("har_1.har"))
+    init_har(&dir, har("har_1.har"))
         .assert()
         .code(2)
         .stderr(contains("users.yaml"))
         .stderr(contains("nothing was written"))
         .stderr(contains("--force"));
-    assert_eq!(std::fs::read_to_string(dir.join("users.yaml")).unwrap(), "- name: mine\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("users.yaml")).unwrap(),
+        "- name: mine\n"
+    );
     assert!(!dir.join("scenario.yaml").exists(), "a refusal writes nothing");
     cmd().arg("init").arg(&dir).arg("--force").assert().success();
-    assert!(std::fs::read_to_string(dir.join("users.yaml")).unwrap().contains("User_1"));
+    assert!(
+        std::fs::read_to_string(dir.join("users.yaml"))
+            .unwrap()
+            .contains("User_1")
+    );
 
     let file = tmp.path().join("plain.txt");
     std::fs::write(&file, "x").unwrap();
-    cmd().arg("init").arg(&file).assert().code(2).stderr(contains("is not a folder"));
+    cmd()
+        .arg("init")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(contains("is not a folder"));
 }
 
 #[test]
 fn bad_recordings_are_clear_errors_and_leave_nothing_behind() {
     let tmp = tempfile::tempdir().unwrap();
     let bad = tmp.path().join("bad.har");
-    std::fs::write(&bad, "{\"log\": {\n  \"entries\": [\n    {\"request\": {\"method\": \"GET\"}}\n  ]\n}}\n").unwrap();
+    std::fs::write(
+        &bad,
+        "{\"log\": {\n  \"entries\": [\n    {\"request\": {\"method\": \"GET\"}}\n  ]\n}}\n",
+    )
+    .unwrap();
     let dir = tmp.path().join("out");
-    cmd()
-        .arg("init")
-        .arg(&dir)
-        .arg("--har")
-        .arg(&bad)
+    init_har(&dir, &bad)
         .assert()
         .code(2)
         .stderr(contains("bad.har:3:"))
         .stderr(contains("not a valid HAR file: missing field `url`"));
     assert!(!dir.exists(), "nothing is created for a bad recording");
     std::fs::write(&bad, "not json").unwrap();
-    cmd()
-        .arg("init")
-        .arg(&dir)
-        .arg("--har")
-        .arg(&bad)
+    init_har(&dir, &bad)
         .assert()
         .code(2)
         .stderr(contains("bad.har:1:2: not a valid HAR file"));
-    cmd()
-        .arg("init")
-        .arg(&dir)
-        .arg("--har")
-        .arg(tmp.path().join("missing.har"))
+    init_har(&dir, tmp.path().join("missing.har"))
         .assert()
         .code(2)
         .stderr(contains("cannot read"));
     // --opts only makes sense with --har: a usage error.
-    cmd().args(["init", "x", "--opts", "o.yaml"]).assert().code(2).stderr(contains("--har"));
+    cmd()
+        .args(["init", "x", "--opts", "o.yaml"])
+        .assert()
+        .code(2)
+        .stderr(contains("--har"));
 }

@@ -182,4 +182,3 @@ sequences:
 fn yaml_string(text: &str) -> String {
     serde_json::Value::String(text.to_string()).to_string()
 }
-

@@ -39,7 +39,8 @@ pub fn init(global: &GlobalArgs, color: bool) -> Result<Option<PathBuf>, String>
     let (file_layer, path) = match &global.log {
         Some(target) => {
             let path = log_path(target);
-            let file = File::create(&path).map_err(|e| format!("cannot write the log file `{}`: {e}", path.display()))?;
+            let file =
+                File::create(&path).map_err(|e| format!("cannot write the log file `{}`: {e}", path.display()))?;
             let layer = tracing_subscriber::fmt::layer()
                 .with_ansi(false)
                 .with_writer(Arc::new(file))
@@ -95,7 +96,10 @@ mod tests {
 
     #[test]
     fn log_file_names_use_the_utc_time() {
-        assert_eq!(timestamped_name("2026-11-23T17:45:12.123Z"), "stressor-20261123-174512.log");
+        assert_eq!(
+            timestamped_name("2026-11-23T17:45:12.123Z"),
+            "stressor-20261123-174512.log"
+        );
     }
 
     #[test]

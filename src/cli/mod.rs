@@ -130,8 +130,9 @@ pub fn main() -> ExitCode {
 fn verbose_in_args() -> bool {
     std::env::args().skip(1).take_while(|a| a != "--").any(|a| {
         a == "--verbose"
-            || a.strip_prefix('-')
-                .is_some_and(|s| !s.starts_with('-') && s.contains('v') && s.chars().all(|c| matches!(c, 'v' | 'V' | 'q')))
+            || a.strip_prefix('-').is_some_and(|s| {
+                !s.starts_with('-') && s.contains('v') && s.chars().all(|c| matches!(c, 'v' | 'V' | 'q'))
+            })
     })
 }
 

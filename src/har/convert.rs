@@ -157,10 +157,14 @@ fn convert_log(log: Log, opts: &HarOptions) -> Result<Conversion, String> {
         entries_total: log.entries.len(),
         ..Default::default()
     };
-    let recorded = log.entries.iter().filter_map(|e| e.started_date_time.clone()).min_by(|a, b| {
-        let (ta, tb) = (timestamp(a), timestamp(b));
-        ta.partial_cmp(&tb).unwrap_or(std::cmp::Ordering::Equal)
-    });
+    let recorded = log
+        .entries
+        .iter()
+        .filter_map(|e| e.started_date_time.clone())
+        .min_by(|a, b| {
+            let (ta, tb) = (timestamp(a), timestamp(b));
+            ta.partial_cmp(&tb).unwrap_or(std::cmp::Ordering::Equal)
+        });
     let source = SourceInfo {
         har_version: log.version.clone(),
         creator: log.creator.as_ref().map(|p| p.label()),
@@ -191,8 +195,7 @@ fn convert_log(log: Log, opts: &HarOptions) -> Result<Conversion, String> {
             (url.clone(), parsed.origin().ascii_serialization())
         }
         BaseUrlOption::Detect(_) => {
-            let origin = most_frequent_origin(&entries)
-                .ok_or_else(|| "it contains no http(s) request".to_string())?;
+            let origin = most_frequent_origin(&entries).ok_or_else(|| "it contains no http(s) request".to_string())?;
             (origin.clone(), origin)
         }
     };
@@ -218,7 +221,9 @@ fn convert_log(log: Log, opts: &HarOptions) -> Result<Conversion, String> {
             && bucket.first().is_none_or(|first| {
                 bucket.len() < opts.collate_max_len
                     && entry.start - first.start <= opts.collate_max_duration
-                    && bucket.last().is_some_and(|last| entry.start - last.start <= opts.collate_max_pause)
+                    && bucket
+                        .last()
+                        .is_some_and(|last| entry.start - last.start <= opts.collate_max_pause)
             });
         if !joins {
             flush(&mut bucket, &origin, opts, &mut out, &mut stats);
@@ -265,7 +270,9 @@ fn flush(
             out.push(Activity::Static(StaticActivity {
                 url_list,
                 thread_count: opts.collate_thread_count,
-                comments: vec![format!("Auto-collated {n} GET requests of static resources (recorded within {span:.3} s)")],
+                comments: vec![format!(
+                    "Auto-collated {n} GET requests of static resources (recorded within {span:.3} s)"
+                )],
             }));
             bucket.clear();
         }
@@ -273,7 +280,11 @@ fn flush(
 }
 
 fn request(entry: Prepared, origin: &str) -> Activity {
-    let pairs: Vec<(String, String)> = entry.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let pairs: Vec<(String, String)> = entry
+        .url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     let mut names = HashSet::new();
     // `params` is a mapping, so a name given twice (`?id=1&id=2`) cannot be written there; such a
     // query stays in the URL, where it is sent exactly as recorded.
@@ -337,13 +348,21 @@ fn prepare(entry: Entry, previous_start: f64) -> Result<Prepared, String> {
         return Err(format!("`{}` is not an http(s) URL", shorten(&req.url, 60)));
     }
     let method = req.method.trim().to_ascii_uppercase();
-    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if method.is_empty()
+        || !method
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         return Err(format!("`{method}` is not an HTTP method"));
     }
     if let Some(v) = req.http_version.as_deref().filter(|v| !v.is_empty()) {
         tracing::trace!("{method} {url}: {v}");
     }
-    let start = entry.started_date_time.as_deref().and_then(timestamp).unwrap_or(previous_start);
+    let start = entry
+        .started_date_time
+        .as_deref()
+        .and_then(timestamp)
+        .unwrap_or(previous_start);
     let elapsed = match &entry.timings {
         Some(t) if t.total_ms() > 0.0 => t.total_ms(),
         _ => entry.time.filter(|t| *t > 0.0).unwrap_or(0.0),
@@ -376,10 +395,10 @@ fn body(post: Option<super::model::PostData>) -> (Body, Vec<(String, String)>) {
     let text = post.text.filter(|t| !t.is_empty());
     let lower = mime.to_ascii_lowercase();
     let essence = lower.split(';').next().unwrap_or("").trim();
-    if essence == "application/json" || essence.ends_with("+json") {
-        if let Some(value) = text.as_deref().and_then(|t| serde_json::from_str(t).ok()) {
-            return (Body::Json(value), Vec::new());
-        }
+    if (essence == "application/json" || essence.ends_with("+json"))
+        && let Some(value) = text.as_deref().and_then(|t| serde_json::from_str(t).ok())
+    {
+        return (Body::Json(value), Vec::new());
     }
     let mut names = HashSet::new();
     // Form fields become a mapping; repeated names only fit the raw text (if the recording has it).

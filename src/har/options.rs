@@ -69,7 +69,10 @@ impl HarOptions {
     /// Parses options from YAML text; the error is the reason, without the file name.
     pub fn from_yaml(text: &str) -> Result<Self, String> {
         // An empty file (or only comments) means "all defaults", as an empty mapping would.
-        if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+        if text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        {
             return Ok(Self::default());
         }
         let opts: HarOptions = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;

@@ -107,7 +107,12 @@ pub(super) fn activity_value(activity: &Activity) -> Value {
 }
 
 fn pairs(items: &[(String, String)]) -> Value {
-    Value::Object(items.iter().map(|(k, v)| (k.clone(), Value::String(escape(v)))).collect())
+    Value::Object(
+        items
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(escape(v))))
+            .collect(),
+    )
 }
 
 /// Recorded text is literal: `$(` would be read as a run-time variable, so it is escaped as `$$(`.

@@ -79,6 +79,13 @@ pub fn stressor() -> std::process::Command {
     cmd
 }
 
+/// `stressor init DIR --har HAR`, ready for more arguments.
+pub fn init_har(dir: impl AsRef<Path>, har: impl AsRef<Path>) -> assert_cmd::Command {
+    let mut c = cmd();
+    c.arg("init").arg(dir.as_ref()).arg("--har").arg(har.as_ref());
+    c
+}
+
 /// [`stressor`] as an `assert_cmd` command.
 pub fn cmd() -> assert_cmd::Command {
     assert_cmd::Command::from_std(stressor())

@@ -39,7 +39,13 @@ fn collates_a_burst_of_statics_and_splits_on_pauses_and_other_requests() {
     let text = har(&[
         entry("GET", "http://h:1/", "00.000", "text/html", ""),
         entry("GET", "http://h:1/a.css", "00.100", "text/css", ""),
-        entry("GET", "http://h:1/b.js", "00.200", "application/javascript; charset=utf-8", ""),
+        entry(
+            "GET",
+            "http://h:1/b.js",
+            "00.200",
+            "application/javascript; charset=utf-8",
+            "",
+        ),
         entry("GET", "http://h:1/c.png", "00.300", "image/png", ""),
         // 0.5 s pause: a new burst, which has one URL and so stays a plain GET.
         entry("GET", "http://h:1/d.png", "00.800", "IMAGE/PNG", ""),
@@ -86,10 +92,14 @@ fn options_tune_collation_and_base_url() {
     let opts = HarOptions::from_yaml("collate_max_len: 2\ncollate_thread_count: 9\nskip_externals: false\n").unwrap();
     let conv = run(&text, &opts).expect("converts");
     assert_eq!(conv.stats.collated_activities, 2);
-    let Activity::Static(s) = &conv.activities[0] else { panic!() };
+    let Activity::Static(s) = &conv.activities[0] else {
+        panic!()
+    };
     assert_eq!((s.url_list.len(), s.thread_count), (2, 9));
     // c.css starts a new burst and the kept external joins it with its absolute URL.
-    let Activity::Static(s) = &conv.activities[1] else { panic!() };
+    let Activity::Static(s) = &conv.activities[1] else {
+        panic!()
+    };
     assert_eq!(s.url_list, ["/c.css", "https://cdn.example/x.js"]);
 
     let opts = HarOptions::from_yaml("collate_max_len: 0\nbase_url: https://cdn.example\n").unwrap();
@@ -105,7 +115,7 @@ fn bodies_become_data_or_json() {
     let text = r#", "postData": {"mimeType": "text/plain", "text": "hello"}"#;
     let raw_form = r#", "postData": {"mimeType": "application/x-www-form-urlencoded", "text": "a=1&b=2"}"#;
     let conv = run(
-        &har(&[
+        har(&[
             entry("POST", "http://h/login", "00.0", "text/html", form),
             entry("PUT", "http://h/j", "01.0", "", json),
             entry("PATCH", "http://h/t", "02.0", "", text),
@@ -120,7 +130,10 @@ fn bodies_become_data_or_json() {
     assert_eq!(reqs[1].body, Body::Json(serde_json::json!({"a": [1, "b"]})));
     assert_eq!(reqs[2].body, Body::Text("hello".into()));
     assert_eq!(reqs[2].headers, [("Content-Type".into(), "text/plain".into())]);
-    assert_eq!(reqs[3].body, Body::Form(vec![("a".into(), "1".into()), ("b".into(), "2".into())]));
+    assert_eq!(
+        reqs[3].body,
+        Body::Form(vec![("a".into(), "1".into()), ("b".into(), "2".into())])
+    );
     assert_eq!((reqs[4].url.as_str(), reqs[4].params.len()), ("/dup?id=1&id=2", 0));
 
     let yaml = render_sequence(&conv, "x.har", "now");
@@ -144,13 +157,21 @@ fn tolerates_missing_optional_fields_and_unusable_urls() {
 
 #[test]
 fn malformed_files_give_line_and_column() {
-    let err = run("{\"log\": {\n  \"entries\": [\n    {\"request\": 5}\n  ]}}", &HarOptions::default()).unwrap_err();
+    let err = run(
+        "{\"log\": {\n  \"entries\": [\n    {\"request\": 5}\n  ]}}",
+        &HarOptions::default(),
+    )
+    .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("x.har:3:"), "{text}");
-    assert!(text.contains("not a valid HAR file: invalid type: integer `5`"), "{text}");
+    assert!(
+        text.contains("not a valid HAR file: invalid type: integer `5`"),
+        "{text}"
+    );
     let err = run("{\"log\": {\"entries\": []}}", &HarOptions::default()).unwrap_err();
     assert!(err.to_string().contains("has no usable request"), "{err}");
-    let bytes = b"\xEF\xBB\xBF{\"log\": {\"entries\": [{\"request\": {\"method\": \"GET\", \"url\": \"http://h/\xff\"}}]}}";
+    let bytes =
+        b"\xEF\xBB\xBF{\"log\": {\"entries\": [{\"request\": {\"method\": \"GET\", \"url\": \"http://h/\xff\"}}]}}";
     let err = run(bytes, &HarOptions::default());
     assert!(err.is_ok(), "a BOM and a non-UTF-8 byte are tolerated: {err:?}");
 }
