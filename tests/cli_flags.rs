@@ -314,6 +314,27 @@ fn run_flags_override_single_max_time_and_dry_run() {
 }
 
 #[test]
+fn grace_cuts_end_sequences_short() {
+    // `end` sleeps 5 s; after --max-time, --grace 300ms lets it run only that long.
+    let scenario = SHORT.replace("    duration: 30s\n", "    duration: 30s\n  - sequence: end\n")
+        + "  end:\n    - activity: $sleep(5)\n";
+    let (_dir, main) = common::write_files(&[("grace.yaml", &scenario)]);
+    let started = std::time::Instant::now();
+    let a = cmd()
+        .args(["run", "--serve", "--max-time", "500ms", "--grace", "300ms"])
+        .arg(&main)
+        .assert()
+        .code(0);
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_millis(4500),
+        "{took:?}: {}",
+        stdout_of(&a)
+    );
+    assert!(stdout_of(&a).contains("`end` sequences ran"), "{}", stdout_of(&a));
+}
+
+#[test]
 fn merge_of_an_inconclusive_part_exits_4() {
     // Exit 4 needs an overloaded load generator, which a test cannot cause reliably on a shared
     // machine; a results file whose run was judged inconclusive reaches the same exit path.
