@@ -197,7 +197,7 @@ fn log_file_gets_debug_detail_even_with_q() {
         .code(0);
     assert_eq!(stderr_of(&a), "");
     let text = std::fs::read_to_string(&log).unwrap();
-    assert!(text.contains("DEBUG") && text.contains("command line"), "{text}");
+    assert!(text.contains("DEBUG") && text.contains("command: init"), "{text}");
     assert!(text.contains("INFO") && text.contains("scenario.yaml"), "{text}");
     assert!(text.contains("exit code 0"), "{text}");
     // Lines carry a UTC timestamp and no colour codes.
@@ -207,6 +207,30 @@ fn log_file_gets_debug_detail_even_with_q() {
         "{first}"
     );
     assert!(!text.contains('\x1b'), "{text}");
+
+    // A run logs its course (not the arguments: an -o value may be a secret).
+    let (_dir, main) = common::write_files(&[("short.yaml", SHORT)]);
+    let run_log = tmp.path().join("run.log");
+    cmd()
+        .args([
+            "run",
+            "-q",
+            "--serve",
+            "--single",
+            "-o",
+            "context.token:hunter22",
+            "--log",
+        ])
+        .arg(&run_log)
+        .arg(&main)
+        .assert()
+        .code(0);
+    let text = std::fs::read_to_string(&run_log).unwrap();
+    assert!(
+        text.contains("RunStarted") && text.contains("SessionFinished"),
+        "{text}"
+    );
+    assert!(text.contains("exit code 0") && !text.contains("hunter22"), "{text}");
 
     // A folder gets a timestamped file; the flag works after the command too.
     let dir = tmp.path().join("logs");

@@ -113,7 +113,15 @@ pub fn main() -> ExitCode {
             return Exit::Invalid.into();
         }
     }
-    tracing::debug!("command line: {:?}", std::env::args().collect::<Vec<_>>());
+    // Only the command's name: its arguments may hold secrets (`-o user.password:...`).
+    let name = match &cli.command {
+        Command::Run(_) => "run",
+        Command::Merge(_) => "merge",
+        Command::Validate(_) => "validate",
+        Command::Serve(_) => "serve",
+        Command::Init(_) => "init",
+    };
+    tracing::debug!("command: {name}");
     let exit = match &cli.command {
         Command::Run(args) => run::run(args, out),
         Command::Merge(args) => merge::run(args, out),
