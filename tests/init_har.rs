@@ -269,3 +269,28 @@ fn bad_recordings_are_clear_errors_and_leave_nothing_behind() {
         .code(2)
         .stderr(contains("--har"));
 }
+
+#[test]
+fn truncated_and_damaged_recordings_never_panic() {
+    let text = std::fs::read(har("har_1.har")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("cut.har");
+    let mut errors = 0;
+    for len in (0..text.len()).step_by(97) {
+        std::fs::write(&path, &text[..len]).unwrap();
+        let err = convert(&path, &HarOptions::default()).expect_err("a cut file is not valid JSON");
+        assert!(err.to_string().contains("cut.har:"), "{err}");
+        errors += 1;
+    }
+    assert!(errors > 100, "{errors}");
+    // Wrong types in optional places are errors with a position, not panics.
+    for damaged in [
+        r#"{"log": {"entries": {}}}"#,
+        r#"{"log": {"entries": [{"request": {"method": "GET", "url": "http://h/"}, "response": {"content": {"size": "big"}}}]}}"#,
+        r#"[1, 2]"#,
+    ] {
+        std::fs::write(&path, damaged).unwrap();
+        let err = convert(&path, &HarOptions::default()).expect_err(damaged);
+        assert!(err.to_string().contains("not a valid HAR file"), "{err}");
+    }
+}
