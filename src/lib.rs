@@ -11,6 +11,7 @@ pub mod activity;
 pub mod check;
 pub mod cli;
 pub mod expand;
+pub mod har;
 pub mod harness;
 pub mod redact;
 pub mod report;

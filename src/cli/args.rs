@@ -8,7 +8,7 @@ const EXIT_CODES: &str = "Exit codes: 0 pass, 1 failed (errors or thresholds), 2
 
 /// Load- and stress-testing for HTTP services.
 #[derive(Debug, Parser)]
-#[command(name = "stressor", version, about, after_help = EXIT_CODES)]
+#[command(name = "stressor", version, propagate_version = true, about, after_help = EXIT_CODES)]
 pub struct Cli {
     /// Flags every command accepts.
     #[command(flatten)]
@@ -30,6 +30,9 @@ pub struct GlobalArgs {
     /// Never use colours (also: the NO_COLOR environment variable).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Also write the log to FILE, at debug level or more (a folder gets `stressor-YYYYMMDD-HHMMSS.log`).
+    #[arg(long, global = true, value_name = "FILE|DIR")]
+    pub log: Option<PathBuf>,
 }
 
 /// The commands.
@@ -43,6 +46,24 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Run the built-in target server (static files, echo, /status, /slow, in-memory PUT/DELETE, login).
     Serve(ServeArgs),
+    /// Create a new scenario folder (scenario.yaml, users.yaml, main_sequence.yaml), optionally from a HAR recording.
+    Init(InitArgs),
+}
+
+/// `stressor init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to create (or fill).
+    pub dir: PathBuf,
+    /// Turn this browser recording (HAR file) into the main sequence.
+    #[arg(long, visible_alias = "import", value_name = "FILE")]
+    pub har: Option<PathBuf>,
+    /// HAR conversion options (YAML): base_url, collate_*, skip_externals, statics_types.
+    #[arg(long, value_name = "FILE", requires = "har")]
+    pub opts: Option<PathBuf>,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `stressor validate`.

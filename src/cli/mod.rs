@@ -7,6 +7,8 @@
 //! ([`crate::verdict::Verdict::exit_code`]), except that an interrupted `run` exits with 3.
 
 mod args;
+mod init;
+mod logging;
 mod merge;
 mod progress;
 mod run;
@@ -87,6 +89,15 @@ fn runtime() -> Result<tokio::runtime::Runtime, Exit> {
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        // Printed here rather than by clap, so that `stressor run -V` says `stressor`, not `stressor-run`.
+        Err(err) if err.kind() == clap::error::ErrorKind::DisplayVersion => {
+            if verbose_in_args() {
+                print!("{}", long_version());
+            } else {
+                println!("stressor {}", env!("CARGO_PKG_VERSION"));
+            }
+            return ExitCode::SUCCESS;
+        }
         Err(err) => {
             let code = if err.use_stderr() { Exit::Invalid as i32 } else { 0 };
             let _ = err.print();
@@ -94,11 +105,53 @@ pub fn main() -> ExitCode {
         }
     };
     let out = Output::from_cli(&cli);
+    match logging::init(&cli.global, out.color) {
+        Ok(Some(path)) => tracing::debug!("stressor {}: logging to {}", env!("CARGO_PKG_VERSION"), path.display()),
+        Ok(None) => {}
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Exit::Invalid.into();
+        }
+    }
+    // Only the command's name: its arguments may hold secrets (`-o user.password:...`).
+    let name = match &cli.command {
+        Command::Run(_) => "run",
+        Command::Merge(_) => "merge",
+        Command::Validate(_) => "validate",
+        Command::Serve(_) => "serve",
+        Command::Init(_) => "init",
+    };
+    tracing::debug!("command: {name}");
     let exit = match &cli.command {
         Command::Run(args) => run::run(args, out),
         Command::Merge(args) => merge::run(args, out),
         Command::Validate(args) => validate::run(args, out),
         Command::Serve(args) => serve::run(args, out),
+        Command::Init(args) => init::run(args, out),
     };
+    tracing::debug!("exit code {}", exit as u8);
     exit.into()
+}
+
+/// clap stops at `-V` before it counts `-v`, so `stressor -V -v` is recognised from the raw arguments:
+/// `--verbose`, or a cluster of short flags that contains `v` (`-v`, `-vV`, `-Vv`).
+fn verbose_in_args() -> bool {
+    std::env::args().skip(1).take_while(|a| a != "--").any(|a| {
+        a == "--verbose"
+            || a.strip_prefix('-').is_some_and(|s| {
+                !s.starts_with('-') && s.contains('v') && s.chars().all(|c| matches!(c, 'v' | 'V' | 'q'))
+            })
+    })
+}
+
+/// `stressor -V -v`: the version and how this binary was built (set by build.rs).
+fn long_version() -> String {
+    format!(
+        "stressor {}\ncommit:  {}\nrustc:   {}\ntarget:  {}\nprofile: {}\n",
+        env!("CARGO_PKG_VERSION"),
+        env!("STRESSOR_BUILD_COMMIT"),
+        env!("STRESSOR_BUILD_RUSTC"),
+        env!("STRESSOR_BUILD_TARGET"),
+        env!("STRESSOR_BUILD_PROFILE"),
+    )
 }

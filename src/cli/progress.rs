@@ -36,6 +36,11 @@ impl CliEvents {
 
 impl EventSink for CliEvents {
     fn event(&self, event: &RunEvent) {
+        // The run's course for -v and the --log file; the once-a-second totals only at trace.
+        match event {
+            RunEvent::Tick { .. } => tracing::trace!("{event:?}"),
+            _ => tracing::debug!("{event:?}"),
+        }
         match event {
             RunEvent::Stopping { reason, hard } if !self.quiet => {
                 let why = match reason {

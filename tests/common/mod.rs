@@ -73,9 +73,21 @@ pub fn hide_dir(message: &str, base: &Path) -> String {
     out.replace(&base.display().to_string(), "<dir>")
 }
 
-/// The `stressor` binary of this build, with the environment's `NO_COLOR` removed.
+/// The `stressor` binary of this build, with the environment's `NO_COLOR` and `RUST_LOG` removed.
 pub fn stressor() -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_stressor"));
-    cmd.env_remove("NO_COLOR");
+    cmd.env_remove("NO_COLOR").env_remove("RUST_LOG");
     cmd
+}
+
+/// `stressor init DIR --har HAR`, ready for more arguments.
+pub fn init_har(dir: impl AsRef<Path>, har: impl AsRef<Path>) -> assert_cmd::Command {
+    let mut c = cmd();
+    c.arg("init").arg(dir.as_ref()).arg("--har").arg(har.as_ref());
+    c
+}
+
+/// [`stressor`] as an `assert_cmd` command.
+pub fn cmd() -> assert_cmd::Command {
+    assert_cmd::Command::from_std(stressor())
 }
