@@ -8,6 +8,7 @@
 
 mod args;
 mod merge;
+mod monitor;
 mod progress;
 mod run;
 mod serve;
