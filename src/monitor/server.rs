@@ -63,14 +63,16 @@ source.onmessage = (e) => {
 };
 source.onerror = () => { if (status !== 'finished') note.textContent = 'Connection lost; retrying…'; };
 button.addEventListener('click', async () => {
+  // What the click meant is decided now: the run may finish while the request is on its way.
+  const closing = status === 'finished';
   button.disabled = true;
   try {
     const r = await fetch('stop', { method: 'POST', headers: { 'X-Stressor': 'stop' } });
     const text = await r.text();
+    if (closing) { button.textContent = 'Monitor closed'; note.textContent = text; return; }
+    show(status);
     note.textContent = text;
-    if (status === 'finished') { button.textContent = 'Monitor closed'; return; }
-  } catch (err) { note.textContent = 'Stop failed: ' + err; }
-  button.disabled = false;
+  } catch (err) { show(status); note.textContent = 'Request failed: ' + err; }
 });
 show(document.getElementById('state')?.dataset.status || 'starting');
 "#;

@@ -33,6 +33,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 24px 0 8p
 table { border-collapse: collapse; width: 100%; margin: 4px 0 8px; }
 th, td { border-bottom: 1px solid #e4e4e4; padding: 3px 8px; text-align: right; white-space: nowrap; }
 th { background: #f5f5f5; } th:first-child, td:first-child { text-align: left; }
+th.err { text-align: left; }
 td.err { text-align: left; white-space: normal; color: #a3211a; font-size: 12px; max-width: 420px; }
 svg.chart { width: 100%; max-width: 900px; height: auto; display: block; border: 1px solid #eee; background: #fff; }
 svg text { font: 11px system-ui, sans-serif; fill: #555; }
@@ -57,29 +58,33 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// An HTML table; cells are escaped. `class` marks cells of the last column (e.g. `err`), if given.
+/// An HTML table; cells are escaped. `last_class` is set on the last column (e.g. `err`), if given.
 pub fn table(header: &[&str], rows: &[Vec<String>], last_class: Option<&str>) -> String {
-    let mut out = String::from("<table><thead><tr>");
-    for h in header {
-        let _ = write!(out, "<th>{}</th>", escape(h));
-    }
-    out.push_str("</tr></thead><tbody>");
+    let mut out = String::from("<table><thead>");
+    cells(&mut out, "th", header, last_class);
+    out.push_str("</thead><tbody>");
     for row in rows {
-        out.push_str("<tr>");
-        for (i, cell) in row.iter().enumerate() {
-            match last_class.filter(|_| i + 1 == row.len()) {
-                Some(class) => {
-                    let _ = write!(out, r#"<td class="{class}">{}</td>"#, escape(cell));
-                }
-                None => {
-                    let _ = write!(out, "<td>{}</td>", escape(cell));
-                }
-            }
-        }
-        out.push_str("</tr>");
+        cells(&mut out, "td", row, last_class);
     }
     out.push_str("</tbody></table>");
     out
+}
+
+/// One table row of `tag` cells.
+fn cells(out: &mut String, tag: &str, cells: &[impl AsRef<str>], last_class: Option<&str>) {
+    out.push_str("<tr>");
+    for (i, cell) in cells.iter().enumerate() {
+        let text = escape(cell.as_ref());
+        match last_class.filter(|_| i + 1 == cells.len()) {
+            Some(class) => {
+                let _ = write!(out, r#"<{tag} class="{class}">{text}</{tag}>"#);
+            }
+            None => {
+                let _ = write!(out, "<{tag}>{text}</{tag}>");
+            }
+        }
+    }
+    out.push_str("</tr>");
 }
 
 /// Latency percentiles per series entry as a line chart (milliseconds over run seconds).
@@ -268,7 +273,7 @@ fn activity_tables(out: &mut String, report: &RunReport) {
         rows.push(summary::row(info.path(), m, m.error_count(), report.elapsed));
         for sub in report.stats.sub_requests.iter().filter(|s| s.activity == id) {
             rows.push(summary::row(
-                format!("  {}", sub.label),
+                format!("↳ {}", sub.label),
                 &sub.measure,
                 sub.measure.error_count(),
                 report.elapsed,

@@ -49,8 +49,10 @@ pub fn line_chart(title: &str, lines: &[Line], fmt_x: fn(f64) -> String, fmt_y: 
     let sx = |x: f64| LEFT + x / x_right * (WIDTH - LEFT - RIGHT);
     let sy = |y: f64| HEIGHT - BOTTOM - y / y_top * (HEIGHT - TOP - BOTTOM);
     grid(&mut svg, y_top, fmt_y);
-    for i in 0..=4 {
-        let x = x_right * i as f64 / 4.0;
+    // Ticks on round numbers of the x unit (1, 2, 5 × 10ⁿ apart), about five of them.
+    let x_step = nice_ceiling(x_right / 5.0);
+    for i in 0..=(x_right / x_step).floor() as usize {
+        let x = x_step * i as f64;
         let _ = write!(
             svg,
             r#"<text class="axis" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
