@@ -41,21 +41,10 @@ pre { background: #f7f7f7; padding: 6px 8px; white-space: pre-wrap; margin: 2px 
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 12px; }
 "#;
 
-/// Escapes text for HTML element content and attribute values. Five replacements do not justify a
-/// dependency.
+/// Escapes text for HTML element content and quoted attribute values (`&<>"'`), with the html-escape
+/// crate that the built-in target server's listings use too.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    html_escape::encode_quoted_attribute(text).into_owned()
 }
 
 /// An HTML table; cells are escaped. `last_class` is set on the last column (e.g. `err`), if given.
@@ -391,6 +380,6 @@ mod tests {
 
     #[test]
     fn escape_covers_markup_and_quotes() {
-        assert_eq!(escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#x27;");
     }
 }
