@@ -1,7 +1,7 @@
 //! The live monitor and the HTML report in a real browser: headless Chromium driven over WebDriver
 //! (chromedriver started by the test on a free port, fantoccini as the client), against the CLI binary
-//! running real load on the built-in target server. Each test writes a screenshot under
-//! `target/stressor/screenshots/`.
+//! running real load on the built-in target server. The tests write screenshots under
+//! `target/stressor/screenshots/` (`monitor-running.png`, `monitor.png`, `report.png`).
 //!
 //! Chromium and chromedriver come from the Debian packages `chromium` and `chromium-driver` (`.ci/run`
 //! installs them). Without them the tests fail under CI (`CI` set) and are skipped with a reason
@@ -259,6 +259,7 @@ async fn monitor_shows_live_numbers_and_its_stop_button_ends_the_run() {
         "the throughput chart has points: {points}"
     );
 
+    save_screenshot(&client, "monitor-running.png").await;
     let button = client.find(fantoccini::Locator::Id("stop")).await.expect("Stop button");
     assert_eq!(button.text().await.expect("button text"), "Stop run");
     button.click().await.expect("click Stop");
