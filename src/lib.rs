@@ -4,7 +4,7 @@
 //! typed model ([`scenario`]), expands run-time variables ([`expand`]) and runs them against a server.
 //! The built-in target server ([`target`]) lets the README, tests and benchmarks run with nothing else
 //! installed. After a run, [`verdict`] evaluates thresholds and decides pass/fail; [`report`] renders
-//! the results (terminal summary, JSON). [`harness!`] and [`mod@harness`] turn scenario files into
+//! the results (terminal summary, JSON, HTML); [`monitor`] serves a live dashboard of a run. [`harness!`] and [`mod@harness`] turn scenario files into
 //! `cargo test` cases.
 
 pub mod activity;
@@ -13,6 +13,7 @@ pub mod cli;
 pub mod expand;
 pub mod har;
 pub mod harness;
+pub mod monitor;
 pub mod redact;
 pub mod report;
 pub mod run;

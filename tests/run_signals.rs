@@ -1,5 +1,5 @@
-//! Ctrl-C on a running `stressor run`: `end` runs, the summary is printed, `--out` is written, exit
-//! code 3.
+//! Ctrl-C on a running `stressor run`: `end` runs, the summary is printed, `--out` and `--html` are
+//! written, exit code 3.
 
 mod common;
 
@@ -33,9 +33,12 @@ sequences:
     .replace("{BASE}", &srv.url());
     let (dir, path) = common::write_files(&[("long.yaml", &yaml)]);
     let results = dir.path().join("results.json");
+    let html = dir.path().join("report.html");
     let child = Command::new(env!("CARGO_BIN_EXE_stressor"))
         .args(["run", "--no-color", "--out"])
         .arg(&results)
+        .arg("--html")
+        .arg(&html)
         .arg(&path)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -64,6 +67,9 @@ sequences:
     let written = stressor::report::json::read(&results).expect("results are written when interrupted");
     assert_eq!(written.stop, Some(stressor::run::StopReason::Interrupted));
     assert!(written.stats.total.count >= 4, "{}", written.stats.total.count);
+    let html = std::fs::read_to_string(&html).expect("the HTML report is written when interrupted");
+    assert!(html.contains("Run interrupted (Ctrl-C / SIGTERM)"), "{html}");
+    assert!(html.contains("main/0 GetRequest(/test1.json)"), "{html}");
     let client = reqwest::Client::new();
     for id in ["t01", "t02"] {
         let r = client.get(format!("{}/ended/{id}", srv.url())).send().await.unwrap();

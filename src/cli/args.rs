@@ -110,6 +110,21 @@ pub struct RunArgs {
     /// cargo harness does; also when the scenario does not load.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Write a self-contained HTML report with plots (viewable offline); also when interrupted.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Serve a live dashboard of the run (with a Stop button) on --monitor-addr.
+    #[arg(long)]
+    pub monitor: bool,
+    /// Address of the dashboard (port 0: any free port). Keep it on loopback: anyone who reaches it can stop the run.
+    #[arg(long, value_name = "ADDR", requires = "monitor", default_value = crate::monitor::DEFAULT_ADDR)]
+    pub monitor_addr: std::net::SocketAddr,
+    /// After the run, keep showing its final state this long (default: until Ctrl-C or the page's Close button).
+    #[arg(long, value_name = "DURATION", requires = "monitor", value_parser = parse_duration_arg)]
+    pub monitor_wait: Option<std::time::Duration>,
+    /// Open the dashboard in the default web browser.
+    #[arg(long, requires = "monitor")]
+    pub open: bool,
 }
 
 /// `stressor merge`.

@@ -10,6 +10,7 @@ mod args;
 mod init;
 mod logging;
 mod merge;
+mod monitor;
 mod progress;
 mod run;
 mod serve;

@@ -5,7 +5,7 @@ use super::args::RunArgs;
 use super::{Exit, Output};
 use crate::harness::discover::trial_prefix;
 use crate::harness::trials::trial_specs;
-use crate::report::{json, junit, summary};
+use crate::report::{html, json, junit, summary};
 use crate::run::RunOptions;
 use crate::scenario::{FileId, LoadOptions, SourceMap, load_file};
 use crate::target::{TargetConfig, TargetServer};
@@ -17,7 +17,7 @@ use std::sync::Arc;
 /// Runs the command.
 pub fn run(args: &RunArgs, out: Output) -> Exit {
     // A results file that cannot be written would only show up after a long run: check the folders first.
-    for (flag, path) in [("--out", &args.out), ("--junit", &args.junit)] {
+    for (flag, path) in [("--out", &args.out), ("--junit", &args.junit), ("--html", &args.html)] {
         if let Some(path) = path.as_deref()
             && !out_dir(path).is_dir()
         {
@@ -81,7 +81,16 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     };
     let quiet = quiet_of(out);
     let live = std::io::stderr().is_terminal();
-    let events: Arc<dyn crate::run::EventSink> = Arc::new(super::progress::CliEvents::new(quiet, live));
+    let sources = Arc::new(loaded.sources);
+    let scenario = Arc::new(scenario);
+    let monitor = match super::monitor::start(args, &scenario, &sources, &runtime, out) {
+        Ok(m) => m,
+        Err(exit) => return exit,
+    };
+    let mut events: Arc<dyn crate::run::EventSink> = Arc::new(super::progress::CliEvents::new(quiet, live));
+    if let Some(m) = &monitor {
+        events = Arc::new(crate::run::Fanout(vec![events, m.sink()]));
+    }
     let options = RunOptions {
         dry_run: args.dry_run,
         single: args.single,
@@ -89,7 +98,7 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         max_time: args.max_time,
         grace: Some(args.grace),
         handle_signals: true,
-        stop: None,
+        stop: monitor.as_ref().map(|m| m.stop_handle()),
         events: Some(events),
         ..RunOptions::default()
     };
@@ -101,8 +110,6 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
             if args.dry_run { ", dry run" } else { "" }
         );
     }
-    let sources = Arc::new(loaded.sources);
-    let scenario = Arc::new(scenario);
     let report = match runtime.block_on(crate::run::run(scenario.clone(), sources.clone(), options)) {
         Ok(report) => report,
         Err(err) => {
@@ -124,7 +131,7 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         written &= write_junit(path, &suite, quiet);
     }
     if let Some(path) = &args.out {
-        let mut results = json::Results::new(&report, thresholds, outcomes, verdict);
+        let mut results = json::Results::new(&report, thresholds, outcomes.clone(), verdict);
         results.files = source_files(&sources);
         match json::write(path, &results) {
             Ok(()) if !quiet => eprintln!("Results written to {}", path.display()),
@@ -135,9 +142,24 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
             }
         }
     }
+    if let Some(path) = &args.html {
+        match html::write(path, &report, &outcomes, verdict) {
+            Ok(()) if !quiet => eprintln!("HTML report written to {}", path.display()),
+            Ok(()) => {}
+            Err(err) => {
+                eprintln!("error: {err}");
+                written = false;
+            }
+        }
+    }
+    if let Some(m) = &monitor {
+        super::monitor::wait(m, args, &runtime);
+    }
+    // The monitor's Stop button is a person cutting the run short, as Ctrl-C is: 3 as well.
+    let stopped_by_hand = report.interrupted() || report.stop == Some(crate::run::StopReason::Requested);
     // An interrupted run is 3 whatever else happened; a results file that could not be written is 2,
     // so a CI gate never passes without the file it asked for.
-    if report.interrupted() {
+    if stopped_by_hand {
         Exit::Interrupted
     } else if !written {
         Exit::Invalid

@@ -1,15 +1,17 @@
 //! Reports: functions of the final [`RunReport`](crate::run::RunReport) and the threshold outcomes;
 //! they never reach back into the runner. One module per format: [`summary`] (the terminal),
-//! [`json`] (`--out results.json`, the schema reference), [`junit`] (JUnit XML for CI test reporters)
-//! and [`merge`] (combining results files of several machines, `stressor merge`). Files are written
-//! atomically ([`write_atomically`]): a reader never sees half a report, and an interrupted write
-//! leaves any earlier file in place.
+//! [`json`] (`--out results.json`, the schema reference), [`junit`] (JUnit XML for CI test reporters),
+//! [`html`] (`--html report.html`, plots from [`svg`]) and [`merge`] (combining results files of several
+//! machines, `stressor merge`). Files are written atomically ([`write_atomically`]): a reader never sees
+//! half a report, and an interrupted write leaves any earlier file in place.
 
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod merge;
 mod rfc3339;
 pub mod summary;
+pub mod svg;
 
 pub use rfc3339::{format_rfc3339, parse_rfc3339};
 

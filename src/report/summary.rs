@@ -9,7 +9,10 @@ use comfy_table::{CellAlignment, Table, presets};
 use std::fmt::Write as _;
 use std::time::Duration;
 
-const HEADER: [&str; 8] = ["count", "errors", "p50", "p95", "p99", "max", "rate/s", ""];
+/// Columns after the name in activity and sequence tables (the last one is unused here).
+pub(crate) const HEADER: [&str; 8] = ["count", "errors", "p50", "p95", "p99", "max", "rate/s", ""];
+/// Columns of the thresholds table.
+pub(crate) const THRESHOLD_HEADER: [&str; 6] = ["threshold on", "metric", "limit", "measured", "samples", "result"];
 
 /// Renders the summary of a run without thresholds: the result is "ok" unless an error happened.
 pub fn render(report: &RunReport, color: bool) -> String {
@@ -106,19 +109,39 @@ pub fn render_with(report: &RunReport, outcomes: &[ThresholdOutcome], verdict: V
         );
     }
     if let Some(reason) = report.stop {
-        let why = match reason {
-            crate::run::StopReason::Interrupted => "interrupted (Ctrl-C / SIGTERM)",
-            crate::run::StopReason::MaxErrors => "stopped: max_errors reached",
-            crate::run::StopReason::MaxTime => "stopped: max_time reached",
-            crate::run::StopReason::Requested => "stopped on request",
-        };
-        let _ = writeln!(out, "Run {why}; remaining work was skipped, `end` sequences ran.");
+        let _ = writeln!(out, "{}", stop_line(reason));
     }
     if !outcomes.is_empty() {
         let _ = writeln!(out, "{}", thresholds_table(report, outcomes));
     }
+    let (word, style) = result_line(report, outcomes, verdict);
+    if color {
+        let _ = writeln!(out, "{style}{word}\x1b[0m");
+    } else {
+        let _ = writeln!(out, "{word}");
+    }
+    out
+}
+
+/// Why the run ended early, as a sentence.
+pub(crate) fn stop_line(reason: crate::run::StopReason) -> String {
+    let why = match reason {
+        crate::run::StopReason::Interrupted => "interrupted (Ctrl-C / SIGTERM)",
+        crate::run::StopReason::MaxErrors => "stopped: max_errors reached",
+        crate::run::StopReason::MaxTime => "stopped: max_time reached",
+        crate::run::StopReason::Requested => "stopped on request",
+    };
+    format!("Run {why}; remaining work was skipped, `end` sequences ran.")
+}
+
+/// The verdict as one line (`Result: ok`, `Result: FAILED (why)`, ...) and its ANSI colour.
+pub(crate) fn result_line(
+    report: &RunReport,
+    outcomes: &[ThresholdOutcome],
+    verdict: Verdict,
+) -> (String, &'static str) {
     let failed = outcomes.iter().filter(|o| !o.passed).count();
-    let (word, style) = match verdict {
+    match verdict {
         Verdict::Pass => ("Result: ok".to_string(), "\x1b[1;32m"),
         Verdict::Failed => {
             let why = if failed > 0 {
@@ -136,45 +159,44 @@ pub fn render_with(report: &RunReport, outcomes: &[ThresholdOutcome], verdict: V
             "Result: INCONCLUSIVE (the load generator was the bottleneck)".to_string(),
             "\x1b[1;33m",
         ),
-    };
-    if color {
-        let _ = writeln!(out, "{style}{word}\x1b[0m");
-    } else {
-        let _ = writeln!(out, "{word}");
     }
-    out
 }
 
 /// One row per threshold rule: subject, metric, limit, measured value, samples and the result.
 fn thresholds_table(report: &RunReport, outcomes: &[ThresholdOutcome]) -> Table {
     let mut table = Table::new();
     table.load_preset(presets::ASCII_MARKDOWN);
-    table.set_header(["threshold on", "metric", "limit", "measured", "samples", "result"]);
+    table.set_header(THRESHOLD_HEADER);
     for i in 2..5 {
         if let Some(c) = table.column_mut(i) {
             c.set_cell_alignment(CellAlignment::Right);
         }
     }
     for o in outcomes {
-        let result = if o.passed {
-            "pass".to_string()
-        } else if o.never_ran() {
-            "FAIL: never ran".to_string()
-        } else if o.not_enough_data() {
-            format!("FAIL: not enough data (need {})", o.min_samples)
-        } else {
-            "FAIL".to_string()
-        };
-        table.add_row(vec![
-            o.subject.label(&report.activities),
-            metric_name(o.metric),
-            format_limit(&o.limit),
-            o.measured.map_or("-".into(), |m| value_and_limit(&m, &o.limit).0),
-            o.samples.to_string(),
-            result,
-        ]);
+        table.add_row(threshold_row(report, o));
     }
     table
+}
+
+/// The cells of one threshold row (also the HTML report's).
+pub(crate) fn threshold_row(report: &RunReport, o: &ThresholdOutcome) -> Vec<String> {
+    let result = if o.passed {
+        "pass".to_string()
+    } else if o.never_ran() {
+        "FAIL: never ran".to_string()
+    } else if o.not_enough_data() {
+        format!("FAIL: not enough data (need {})", o.min_samples)
+    } else {
+        "FAIL".to_string()
+    };
+    vec![
+        o.subject.label(&report.activities),
+        metric_name(o.metric),
+        format_limit(&o.limit),
+        o.measured.map_or("-".into(), |m| value_and_limit(&m, &o.limit).0),
+        o.samples.to_string(),
+        result,
+    ]
 }
 
 fn new_table(first: &str) -> Table {
@@ -191,7 +213,8 @@ fn new_table(first: &str) -> Table {
     table
 }
 
-fn row(name: String, m: &Measure, errors: u64, elapsed: Duration) -> Vec<String> {
+/// One activity or sequence row: name, count, errors, p50, p95, p99, max, rate (also the HTML report's).
+pub(crate) fn row(name: String, m: &Measure, errors: u64, elapsed: Duration) -> Vec<String> {
     vec![
         name,
         m.count.to_string(),

@@ -133,3 +133,19 @@ impl EventSink for ChannelSink {
         let _ = self.0.send(event.clone());
     }
 }
+
+/// Several sinks as one (e.g. the CLI's progress line and the monitor): each gets every event;
+/// per-activity events are built when any of them wants them.
+pub struct Fanout(pub Vec<std::sync::Arc<dyn EventSink>>);
+
+impl EventSink for Fanout {
+    fn event(&self, event: &RunEvent) {
+        for sink in &self.0 {
+            sink.event(event);
+        }
+    }
+
+    fn wants_activity_events(&self) -> bool {
+        self.0.iter().any(|s| s.wants_activity_events())
+    }
+}

@@ -26,7 +26,7 @@ mod report;
 mod session;
 
 pub use control::{RunControl, StopReason};
-pub use event::{EventSink, RunEvent};
+pub use event::{EventSink, Fanout, RunEvent};
 pub use health::{CPU_LIMIT, GeneratorHealth, LAG_P99_LIMIT, MIN_JUDGED_RUN};
 pub use plan::{ActivityInfo, Plan, label};
 pub use report::{ErrorRecord, RunReport};
@@ -113,6 +113,11 @@ impl StopHandle {
     /// Requests a stop (graceful first, then hard).
     pub fn stop(&self) {
         self.tx.send_modify(|n| *n = n.saturating_add(1));
+    }
+
+    /// Requests an immediate stop (`end` is interrupted too), whatever came before.
+    pub fn stop_now(&self) {
+        self.tx.send_modify(|n| *n = n.saturating_add(1).max(2));
     }
 
     fn subscribe(&self) -> tokio::sync::watch::Receiver<u8> {

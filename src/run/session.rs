@@ -200,6 +200,17 @@ impl Session {
         completed
     }
 
+    /// The error with the user's password removed from its message and response.
+    fn redact(&self, e: &crate::activity::ActivityError) -> crate::activity::ActivityError {
+        let secrets: Vec<&str> = self.password.iter().map(String::as_str).collect();
+        crate::activity::ActivityError {
+            class: e.class,
+            message: crate::redact::text(&e.message, &secrets),
+            response: e.response.as_ref().map(|r| crate::redact::text(r, &secrets)),
+            diff: e.diff.as_ref().map(|d| crate::redact::text(d, &secrets)),
+        }
+    }
+
     fn record(
         &mut self,
         aid: usize,
@@ -223,12 +234,12 @@ impl Session {
         {
             // The run-wide list is locked at most ERRORS_KEPT_PER_SESSION times per session.
             self.errors_kept += 1;
-            let secrets: Vec<&str> = self.password.iter().map(String::as_str).collect();
+            let redacted = self.redact(e);
             let record = ErrorRecord {
                 class: e.class,
-                message: crate::redact::text(&e.message, &secrets),
-                response: e.response.as_ref().map(|r| crate::redact::text(r, &secrets)),
-                diff: e.diff.as_ref().map(|d| crate::redact::text(d, &secrets)),
+                message: redacted.message,
+                response: redacted.response,
+                diff: redacted.diff,
                 session_id: self.state.session_id.clone(),
                 activity: aid,
                 pass,
@@ -248,7 +259,8 @@ impl Session {
                 activity: aid,
                 pass,
                 elapsed: executed.elapsed,
-                error: executed.error.clone(),
+                // Listeners (the monitor's page) show errors to whoever can reach them: no secrets.
+                error: executed.error.as_ref().map(|e| self.redact(e)),
             });
         }
     }

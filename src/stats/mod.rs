@@ -15,4 +15,6 @@ mod snapshot;
 pub use latency::{Latency, MAX_MICROS, SIGFIG};
 pub use measure::{ErrorCounts, Measure};
 pub use recorder::{RunRecorder, Sample, SessionRecorder};
-pub use snapshot::{LIGHT_SIGFIG, ResponseTimes, SERIES_MAX_ENTRIES, Second, SessionMeasure, Snapshot, SubMeasure};
+pub use snapshot::{
+    LIGHT_SIGFIG, ResponseTimes, SERIES_MAX_ENTRIES, Second, SessionMeasure, Snapshot, SubMeasure, coarsen,
+};

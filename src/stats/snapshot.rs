@@ -241,7 +241,7 @@ pub(crate) fn merge_series(mine: &mut Vec<Second>, theirs: &[Second], offset: us
 }
 
 /// A series of `from`-second entries as `to`-second entries (entry `i` goes to `i * from / to`).
-pub(crate) fn coarsen(series: &[Second], from: u64, to: u64) -> Vec<Second> {
+pub fn coarsen(series: &[Second], from: u64, to: u64) -> Vec<Second> {
     let mut out: Vec<Second> = Vec::new();
     for (i, s) in series.iter().enumerate() {
         let j = (i as u64 * from / to) as usize;

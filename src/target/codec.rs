@@ -106,18 +106,7 @@ pub(crate) fn is_valid_cookie(name: &str, value: &str) -> bool {
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub(crate) fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    html_escape::encode_quoted_attribute(text).into_owned()
 }
 
 /// Percent-encodes a URL path so file names with spaces or reserved characters still link correctly.

@@ -1,0 +1,385 @@
+//! The HTML report (`run --html report.html`): one self-contained file — styles inline, plots as inline
+//! SVG ([`super::svg`]), no script and no external resource — so it opens offline and can be attached
+//! to a CI job as is. It shows what the terminal summary shows (activity and sequence tables,
+//! thresholds, errors, generator health, the verdict) plus latency and throughput over time (from the
+//! per-second series) and the latency histogram (from the run's HDR histogram).
+//!
+//! The table helpers and the stylesheet are shared with the live monitor (`crate::monitor`), so both
+//! pages read alike.
+
+use super::summary::{self, fmt_time};
+use super::svg::{self, Bar, Line};
+use crate::run::RunReport;
+use crate::stats::{Latency, Second};
+use crate::verdict::{ThresholdOutcome, Verdict};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+/// Bars in the latency histogram.
+const HISTOGRAM_BARS: usize = 24;
+/// Error records listed in full (the rest are counted by class).
+const ERRORS_LISTED: usize = 50;
+
+/// The stylesheet of the report and the monitor.
+pub const STYLE: &str = r#"
+body { font: 14px/1.4 system-ui, sans-serif; margin: 0 auto; padding: 16px 24px; max-width: 1200px; color: #222; }
+h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 24px 0 8px; }
+.meta { color: #555; margin: 2px 0; }
+.verdict { display: inline-block; font-weight: bold; padding: 4px 10px; border-radius: 4px; margin: 8px 0; }
+.pass { background: #e3f4e1; color: #1b6b17; } .failed { background: #fbe3e1; color: #a3211a; }
+.inconclusive, .stopping { background: #fff4d6; color: #8a5a00; } .running { background: #e1ecfb; color: #1a4c9b; }
+.finished { background: #eee; color: #333; }
+table { border-collapse: collapse; width: 100%; margin: 4px 0 8px; }
+th, td { border-bottom: 1px solid #e4e4e4; padding: 3px 8px; text-align: right; white-space: nowrap; }
+th { background: #f5f5f5; } th:first-child, td:first-child { text-align: left; }
+th.err { text-align: left; }
+td.err { text-align: left; white-space: normal; color: #a3211a; font-size: 12px; max-width: 420px; }
+svg.chart { width: 100%; max-width: 900px; height: auto; display: block; border: 1px solid #eee; background: #fff; }
+svg text { font: 11px system-ui, sans-serif; fill: #555; }
+pre { background: #f7f7f7; padding: 6px 8px; white-space: pre-wrap; margin: 2px 0 8px; font-size: 12px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 12px; }
+"#;
+
+/// Escapes text for HTML element content and quoted attribute values (`&<>"'`), with the html-escape
+/// crate that the built-in target server's listings use too.
+pub fn escape(text: &str) -> String {
+    html_escape::encode_quoted_attribute(text).into_owned()
+}
+
+/// An HTML table; cells are escaped. `last_class` is set on the last column (e.g. `err`), if given.
+pub fn table(header: &[&str], rows: &[Vec<String>], last_class: Option<&str>) -> String {
+    let mut out = String::from("<table><thead>");
+    cells(&mut out, "th", header, last_class);
+    out.push_str("</thead><tbody>");
+    for row in rows {
+        cells(&mut out, "td", row, last_class);
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+/// One table row of `tag` cells.
+fn cells(out: &mut String, tag: &str, cells: &[impl AsRef<str>], last_class: Option<&str>) {
+    out.push_str("<tr>");
+    for (i, cell) in cells.iter().enumerate() {
+        let text = escape(cell.as_ref());
+        match last_class.filter(|_| i + 1 == cells.len()) {
+            Some(class) => {
+                let _ = write!(out, r#"<{tag} class="{class}">{text}</{tag}>"#);
+            }
+            None => {
+                let _ = write!(out, "<{tag}>{text}</{tag}>");
+            }
+        }
+    }
+    out.push_str("</tr>");
+}
+
+/// Latency percentiles per series entry as a line chart (milliseconds over run seconds).
+pub fn latency_chart(series: &[Second], step: u64) -> String {
+    let at = |i: usize| ((i as u64 + 1) * step.max(1)) as f64;
+    let line = |name: &str, color, p: f64| Line {
+        name: name.to_string(),
+        color,
+        points: series
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((at(i), s.latency.percentile(p)?.as_secs_f64() * 1e3)))
+            .collect(),
+    };
+    svg::line_chart(
+        "Latency over time",
+        &[
+            line("p50", "#4e79a7", 50.0),
+            line("p95", "#f28e2b", 95.0),
+            line("p99", "#e15759", 99.0),
+        ],
+        fmt_seconds,
+        fmt_millis,
+    )
+}
+
+/// Requests and errors per second over time as a line chart.
+pub fn throughput_chart(series: &[Second], step: u64) -> String {
+    let step = step.max(1);
+    let per_second = |n: u64| n as f64 / step as f64;
+    let line = |name: &str, color, value: fn(&Second) -> u64| Line {
+        name: name.to_string(),
+        color,
+        points: series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (((i as u64 + 1) * step) as f64, per_second(value(s))))
+            .collect(),
+    };
+    svg::line_chart(
+        "Throughput",
+        &[
+            line("requests/s", "#59a14f", |s| s.requests),
+            line("errors/s", "#e15759", |s| s.errors),
+        ],
+        fmt_seconds,
+        |v| format!("{v:.0}/s"),
+    )
+}
+
+/// The latency distribution as bars over log-spaced latency ranges, from the HDR histogram.
+pub fn histogram_chart(latency: &Latency) -> String {
+    let bars = match (latency.min(), latency.max()) {
+        (Some(min), Some(max)) => histogram_bars(latency, micros(min).max(1), micros(max).max(1)),
+        _ => Vec::new(),
+    };
+    svg::bar_chart("Latency histogram", &bars, |v| format!("{v:.0}"))
+}
+
+fn histogram_bars(latency: &Latency, min: u64, max: u64) -> Vec<Bar> {
+    let ratio = (max as f64 / min as f64).max(1.0);
+    let bars = if max > min { HISTOGRAM_BARS } else { 1 };
+    let edge = |i: usize| (min as f64 * ratio.powf(i as f64 / bars as f64)).round() as u64;
+    let mut out: Vec<Bar> = (0..bars)
+        .map(|i| Bar {
+            label: fmt_time(Duration::from_micros(edge(i))),
+            value: 0.0,
+        })
+        .collect();
+    // Each recorded HDR bucket goes to exactly one bar, so the bars add up to the sample count.
+    for v in latency.to_histogram().iter_recorded() {
+        let value = v.value_iterated_to().max(1) as f64;
+        let pos = if ratio > 1.0 {
+            ((value / min as f64).ln() / ratio.ln() * bars as f64).floor()
+        } else {
+            0.0
+        };
+        let i = (pos.max(0.0) as usize).min(bars - 1);
+        out[i].value += v.count_at_value() as f64;
+    }
+    out
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+fn fmt_seconds(s: f64) -> String {
+    format!("{s:.0}s")
+}
+
+fn fmt_millis(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{:.1}s", ms / 1000.0)
+    } else {
+        format!("{ms:.0}ms")
+    }
+}
+
+/// The whole report as one HTML document.
+pub fn render(report: &RunReport, outcomes: &[ThresholdOutcome], verdict: Verdict) -> String {
+    let mut out = String::new();
+    let title = format!("stressor: {}", report.scenario);
+    let _ = write!(
+        out,
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{}</title><style>{STYLE}</style></head><body>"#,
+        escape(&title)
+    );
+    let _ = write!(out, "<h1>Scenario '{}'", escape(&report.scenario));
+    if let Some(tag) = &report.tag {
+        let _ = write!(out, " [{}]", escape(tag));
+    }
+    out.push_str("</h1>");
+    let mut facts = vec![format!(
+        "{} session(s), run time {}",
+        report.sessions,
+        fmt_time(report.elapsed)
+    )];
+    if let Some(url) = &report.base_url {
+        facts.push(format!("against {url}"));
+    }
+    if let Some(start) = report.started_at {
+        facts.push(format!(
+            "start {}, end {}",
+            super::format_rfc3339(start),
+            super::format_rfc3339(start + report.elapsed)
+        ));
+    }
+    if report.dry_run {
+        facts.push("dry run: no request was sent".into());
+    }
+    let _ = write!(out, r#"<p class="meta">{}</p>"#, escape(&facts.join(" · ")));
+    if let Some(reason) = report.stop {
+        let _ = write!(out, r#"<p class="meta">{}</p>"#, escape(&summary::stop_line(reason)));
+    }
+    let (line, _) = summary::result_line(report, outcomes, verdict);
+    let _ = write!(
+        out,
+        r#"<div id="verdict" class="verdict {}">{}</div>"#,
+        verdict_class(verdict),
+        escape(&line)
+    );
+
+    let stats = &report.stats;
+    let _ = write!(
+        out,
+        r#"<h2>Over time</h2><div class="charts"><div id="latency-chart">{}</div><div id="throughput-chart">{}</div></div>"#,
+        latency_chart(&stats.series, stats.series_step),
+        throughput_chart(&stats.series, stats.series_step)
+    );
+    let total = &stats.total;
+    let _ = write!(
+        out,
+        r#"<h2>Latency histogram</h2><p class="meta">{} timed activities; p50 {}, p95 {}, p99 {}, max {}</p><div id="histogram">{}</div>"#,
+        total.count,
+        pct(total.latency.percentile(50.0)),
+        pct(total.latency.percentile(95.0)),
+        pct(total.latency.percentile(99.0)),
+        pct(total.latency.max()),
+        histogram_chart(&total.latency)
+    );
+
+    activity_tables(&mut out, report);
+    if !outcomes.is_empty() {
+        let rows: Vec<Vec<String>> = outcomes.iter().map(|o| summary::threshold_row(report, o)).collect();
+        let _ = write!(
+            out,
+            "<h2>Thresholds</h2>{}",
+            table(&summary::THRESHOLD_HEADER, &rows, None)
+        );
+    }
+    errors_section(&mut out, report);
+    health_section(&mut out, report);
+    out.push_str("</body></html>\n");
+    out
+}
+
+fn activity_tables(out: &mut String, report: &RunReport) {
+    let mut header = vec!["activity"];
+    header.extend(&summary::HEADER[..7]);
+    let mut rows = Vec::new();
+    for (id, (info, m)) in report.activities.iter().zip(&report.stats.activities).enumerate() {
+        if m.count == 0 {
+            continue;
+        }
+        rows.push(summary::row(info.path(), m, m.error_count(), report.elapsed));
+        for sub in report.stats.sub_requests.iter().filter(|s| s.activity == id) {
+            rows.push(summary::row(
+                format!("↳ {}", sub.label),
+                &sub.measure,
+                sub.measure.error_count(),
+                report.elapsed,
+            ));
+        }
+    }
+    let _ = write!(out, "<h2>Activities</h2>{}", table(&header, &rows, None));
+    header[0] = "sequence (passes)";
+    let rows: Vec<Vec<String>> = report
+        .sequences
+        .iter()
+        .filter_map(|name| {
+            let (m, errors) = report.sequence(name).filter(|(m, _)| m.count > 0)?;
+            Some(summary::row(name.clone(), &m, errors, report.elapsed))
+        })
+        .collect();
+    let _ = write!(out, "<h2>Sequences</h2>{}", table(&header, &rows, None));
+}
+
+fn errors_section(out: &mut String, report: &RunReport) {
+    out.push_str("<h2>Errors</h2>");
+    let by_class = report.errors_by_class();
+    if by_class.is_empty() {
+        out.push_str(r#"<p class="meta">No errors.</p>"#);
+        return;
+    }
+    let rows: Vec<Vec<String>> = by_class
+        .iter()
+        .map(|(class, n)| vec![class.to_string(), n.to_string()])
+        .collect();
+    out.push_str(&table(&["class", "count"], &rows, None));
+    for e in report.errors.iter().take(ERRORS_LISTED) {
+        let path = report.activities.get(e.activity).map(|i| i.path()).unwrap_or_default();
+        let _ = write!(
+            out,
+            r#"<p class="meta">{} at {}: {} (session {}, pass {})</p><pre>{}"#,
+            escape(&e.class.to_string()),
+            escape(&fmt_time(e.at)),
+            escape(&path),
+            escape(&e.session_id),
+            e.pass,
+            escape(&e.message)
+        );
+        if let Some(response) = &e.response {
+            let _ = write!(out, "\n\n{}", escape(response));
+        }
+        out.push_str("</pre>");
+    }
+    if report.errors.len() > ERRORS_LISTED {
+        let _ = write!(
+            out,
+            r#"<p class="meta">… and {} more recorded errors.</p>"#,
+            report.errors.len() - ERRORS_LISTED
+        );
+    }
+}
+
+fn health_section(out: &mut String, report: &RunReport) {
+    let h = &report.health;
+    let _ = write!(
+        out,
+        r#"<h2>Generator health</h2><p class="meta">CPU {:.0}% of {} core(s), peak RSS {:.1} MiB, scheduler lag p99 {}</p>"#,
+        h.cpu_share * 100.0,
+        h.cores,
+        h.peak_rss_bytes as f64 / 1048576.0,
+        pct(h.lag.percentile(99.0))
+    );
+    for why in &h.overload {
+        let _ = write!(
+            out,
+            r#"<p class="meta">warning: {}; results may reflect the generator, not the server</p>"#,
+            escape(why)
+        );
+    }
+}
+
+fn pct(d: Option<Duration>) -> String {
+    d.map_or("-".into(), fmt_time)
+}
+
+fn verdict_class(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Pass => "pass",
+        Verdict::Failed => "failed",
+        Verdict::Inconclusive => "inconclusive",
+    }
+}
+
+/// Writes the report to `path` (atomically, like every report file).
+pub fn write(
+    path: &Path,
+    report: &RunReport,
+    outcomes: &[ThresholdOutcome],
+    verdict: Verdict,
+) -> Result<(), super::ReportError> {
+    super::write_atomically(path, render(report, outcomes, verdict).as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Measure;
+
+    #[test]
+    fn histogram_bars_hold_every_sample() {
+        let mut m = Measure::default();
+        for ms in [1, 2, 2, 5, 40, 40, 41, 300] {
+            m.record(Duration::from_millis(ms), None, 0, 0);
+        }
+        let (min, max) = (micros(m.latency.min().unwrap()), micros(m.latency.max().unwrap()));
+        let bars = histogram_bars(&m.latency, min, max);
+        assert_eq!(bars.len(), HISTOGRAM_BARS);
+        assert_eq!(bars.iter().map(|b| b.value).sum::<f64>(), 8.0);
+    }
+
+    #[test]
+    fn escape_covers_markup_and_quotes() {
+        assert_eq!(escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#x27;");
+    }
+}
