@@ -6,11 +6,16 @@ use super::measure::Measure;
 use serde::{Deserialize, Serialize};
 
 /// Most entries a per-second series holds. A longer run doubles the series' step (adjacent entries are
-/// merged) instead of growing: 1 s resolution for the first 15 minutes, 2 s up to 30 minutes, 4 s up
-/// to an hour, and so on. With light (2-digit) histograms this bounds a series to at most
-/// `SERIES_MAX_ENTRIES` × ~13 KB (latencies up to 1 h; ~7 KB for latencies under 1 s), i.e. ~12 MB
-/// worst case and ~6 MB typically, per recorder shard and per snapshot.
-pub const SERIES_MAX_ENTRIES: usize = 900;
+/// merged) instead of growing: 1 s resolution for the first 2 minutes, 2 s up to 4 minutes, 4 s up to
+/// 8, and so on, so a series always has between 60 and 120 entries once the run is past its first
+/// minute. With light (2-digit) histograms that is at most `SERIES_MAX_ENTRIES` × ~13 KB (latencies up
+/// to 1 h; ~7 KB for latencies under 1 s), i.e. ~1.6 MB worst case and ~0.8 MB typically, per recorder
+/// shard and per snapshot.
+///
+/// The bound is small on purpose: with 900 entries (15 minutes at 1 s) the series grew by ~40 KB per
+/// second of run, so a load generator's RSS climbed for a quarter of an hour, and "memory stays flat
+/// over a long run" could not hold. 120 points are still plenty for a throughput or latency plot.
+pub const SERIES_MAX_ENTRIES: usize = 120;
 
 /// Significant digits of the light histograms (per session, per series entry).
 pub const LIGHT_SIGFIG: u8 = 2;
