@@ -10,6 +10,7 @@ pub mod client;
 pub mod debug;
 pub mod error;
 pub mod http;
+pub mod lean;
 mod poll;
 pub mod script;
 mod static_requests;
@@ -32,6 +33,8 @@ pub struct SessionState {
     pub context: Context,
     /// The session's HTTP clients (own cookie jar).
     pub client: SessionClient,
+    /// URLs this session resolved recently.
+    pub urls: http::UrlCache,
     /// `sessions.basic_auth`.
     pub basic_auth: bool,
     /// The user's `(name, password)` for basic auth.
