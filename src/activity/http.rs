@@ -4,7 +4,7 @@
 
 use super::error::{ActivityError, ErrorClass};
 use super::{SessionState, lean};
-use crate::check::{Response, canonical_header_name};
+use crate::check::{Response, response_headers};
 use crate::expand::{self, Context, render_text};
 use crate::scenario::{HttpRequest, Param};
 use reqwest::Url;
@@ -275,16 +275,7 @@ async fn send_reqwest(p: Prepared, state: &SessionState) -> Result<Response, Act
     let resp = builder.send().await.map_err(|e| transport_error(&e, p.timeout))?;
     let status = resp.status().as_u16();
     let url = resp.url().to_string();
-    let headers: Vec<(String, String)> = resp
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                canonical_header_name(n.as_str()),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = response_headers(resp.headers());
     let body = resp.bytes().await.map_err(|e| transport_error(&e, p.timeout))?;
     Ok(Response::new(url, status, headers, body.to_vec(), started.elapsed()))
 }
@@ -292,16 +283,7 @@ async fn send_reqwest(p: Prepared, state: &SessionState) -> Result<Response, Act
 /// Classifies a transport failure and describes it with its root cause (reqwest's own message alone
 /// says little: "error sending request").
 pub fn transport_error(err: &reqwest::Error, timeout: Option<Duration>) -> ActivityError {
-    let mut message = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = s.source();
-    }
+    let message = super::error::with_causes(err);
     if err.is_timeout() {
         let limit = timeout
             .map(|t| format!(" (timeout {})", crate::scenario::duration::format_duration(t)))

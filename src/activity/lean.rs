@@ -13,7 +13,7 @@
 
 use super::error::{ActivityError, ErrorClass};
 use super::http::Prepared;
-use crate::check::{Response, canonical_header_name};
+use crate::check::{Response, response_headers};
 use bytes::Bytes;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Method, Request, StatusCode};
@@ -164,16 +164,7 @@ async fn follow(mut p: Prepared, client: &LeanClient<'_>) -> Result<Outcome, Act
                 url = next;
             }
             _ => {
-                let headers: Vec<(String, String)> = response
-                    .headers()
-                    .iter()
-                    .map(|(n, v)| {
-                        (
-                            canonical_header_name(n.as_str()),
-                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                        )
-                    })
-                    .collect();
+                let headers = response_headers(response.headers());
                 let body = read_body(response, client.pool).await?;
                 let url = url.to_string();
                 return Ok(Outcome::Done(Response::new(
@@ -353,17 +344,7 @@ async fn read_body(
     Ok(Vec::from(bytes))
 }
 
-/// A hyper error with its causes (hyper's own message alone can be as short as "connection error").
+/// A hyper error with its causes.
 fn hyper_error(err: &hyper::Error) -> ActivityError {
-    let mut message = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = s.source();
-    }
-    connect_error(message)
+    connect_error(super::error::with_causes(err))
 }
