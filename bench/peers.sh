@@ -22,16 +22,18 @@ if ((${#need_apt[@]})); then
 fi
 export PATH="$PATH:/usr/sbin:$HOME/.cargo/bin"
 
+TOOLS=${TOOLS:-stressor,wrk,oha,original}
 # oha: a Rust load generator, installed with cargo (several minutes the first time).
-if ! command -v oha >/dev/null; then
+if [[ ,$TOOLS, == *,oha,* ]] && ! command -v oha >/dev/null; then
     cargo install oha --locked
 fi
 
 # The original stressor (Python, PyPI package `stressor`) in its own virtualenv.
-if [[ ! -x bench/.venv/bin/stressor ]]; then
+if [[ ,$TOOLS, == *,original,* && ! -x bench/.venv/bin/stressor ]]; then
     python3 -m venv bench/.venv
     bench/.venv/bin/pip install -q stressor
 fi
 
 cargo build --release -q
+export TOOLS
 exec python3 bench/peers.py "$@"
