@@ -336,7 +336,8 @@ def write_results(kind, probe, server, rounds, load_before, load_after):
         "how the run is set up: `bench/README.md`, section `peers.sh`.",
         "",
         f"- Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- Command: `ROUNDS={ROUNDS} bench/peers.sh` (MEASURE_SECONDS={SECONDS}, WARMUP={WARMUP}, "
+        f"- Command: `{'' if TOOLS == ALL_TOOLS else 'TOOLS=' + ','.join(TOOLS) + ' '}ROUNDS={ROUNDS} bench/peers.sh` "
+        f"(MEASURE_SECONDS={SECONDS}, WARMUP={WARMUP}, "
         f"CONCURRENCY={CONCURRENCY}, SERVER={SERVER}"
         + (f", STRESSOR_ARGS={' '.join(STRESSOR_ARGS)}" if STRESSOR_ARGS else "") + ")",
         f"- Machine: {os.cpu_count()} CPUs, {cpu}, Linux {platform.release()}",
