@@ -6,6 +6,8 @@
 //! An activity with `verify: false` gets a second client that accepts any certificate and shares the
 //! session's cookie jar, so cookies flow between the two.
 
+use super::lean::{LeanClient, LeanPool};
+use crate::scenario::HttpClientKind;
 use reqwest::cookie::Jar;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -57,18 +59,30 @@ pub struct SessionClient {
     tls: TlsConfigs,
     verifying: OnceLock<reqwest::Client>,
     insecure: OnceLock<reqwest::Client>,
+    /// Keep-alive connections of the lean path; `None` when `config.http_client` is `reqwest`.
+    lean: Option<LeanPool>,
 }
 
 impl SessionClient {
     /// Clients for a session; built on first use.
-    pub fn new(tls: TlsConfigs, user_agent: String) -> Self {
+    pub fn new(tls: TlsConfigs, user_agent: String, kind: HttpClientKind) -> Self {
         SessionClient {
             jar: Arc::new(Jar::default()),
             user_agent,
             tls,
             verifying: OnceLock::new(),
             insecure: OnceLock::new(),
+            lean: (kind == HttpClientKind::Lean).then(LeanPool::default),
         }
+    }
+
+    /// The lean path's view of this session, when it uses the lean path.
+    pub fn lean(&self) -> Option<LeanClient<'_>> {
+        self.lean.as_ref().map(|pool| LeanClient {
+            pool,
+            jar: &self.jar,
+            user_agent: &self.user_agent,
+        })
     }
 
     /// The client that verifies certificates, or the one that does not.

@@ -89,3 +89,19 @@ impl fmt::Display for ActivityError {
         write!(f, "{}: {}", self.class, self.message)
     }
 }
+
+/// An error's message followed by each cause that adds something (HTTP clients' own messages alone say
+/// little: reqwest's "error sending request", hyper's "connection error").
+pub fn with_causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = s.source();
+    }
+    message
+}

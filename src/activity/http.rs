@@ -2,13 +2,14 @@
 //! `base_url` (RFC 3986 reference resolution, as the original's `urljoin`), the body read completely,
 //! and transport failures classified as `timeout` or `connect`.
 
-use super::SessionState;
 use super::error::{ActivityError, ErrorClass};
-use crate::check::{Response, canonical_header_name};
+use super::{SessionState, lean};
+use crate::check::{Response, response_headers};
 use crate::expand::{self, Context, render_text};
 use crate::scenario::{HttpRequest, Param};
 use reqwest::Url;
 use serde_json::Value;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// A request ready to send (all variables expanded).
@@ -39,7 +40,7 @@ pub(crate) fn variable_error(err: expand::ExpandError) -> ActivityError {
 /// Expands a request's arguments against the context.
 pub fn prepare(req: &HttpRequest, url: &str, state: &SessionState) -> Result<Prepared, ActivityError> {
     let ctx = &state.context;
-    let url = resolve_url(url, ctx)?;
+    let url = resolve_url_cached(url, ctx, &state.urls)?;
     let method = reqwest::Method::from_bytes(req.method.as_bytes())
         .map_err(|_| ActivityError::new(ErrorClass::Connect, format!("invalid HTTP method `{}`", req.method)))?;
     let params = match &req.params {
@@ -103,6 +104,58 @@ pub fn prepare(req: &HttpRequest, url: &str, state: &SessionState) -> Result<Pre
     })
 }
 
+/// A session's recently resolved URLs: (expanded URL text, expanded base URL) → absolute URL.
+///
+/// Parsing the base URL and joining the relative one cost about a quarter of the lean path's
+/// instructions per request (callgrind, `bench/profile.sh`), and a scenario uses few distinct URLs, so
+/// a small list searched by string comparison is enough. The key holds both texts, so a `$(var)` in
+/// the URL or a changed `base_url` simply misses.
+#[derive(Debug, Default)]
+pub struct UrlCache(Mutex<Vec<(String, String, Url)>>);
+
+/// Entries a [`UrlCache`] keeps; the oldest goes first.
+const URL_CACHE_SIZE: usize = 32;
+
+impl UrlCache {
+    fn get_or(
+        &self,
+        url: String,
+        base: String,
+        make: impl FnOnce() -> Result<Url, ActivityError>,
+    ) -> Result<Url, ActivityError> {
+        let mut entries = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, _, hit)) = entries.iter().find(|(u, b, _)| *u == url && *b == base) {
+            return Ok(hit.clone());
+        }
+        let made = make()?;
+        if entries.len() >= URL_CACHE_SIZE {
+            entries.remove(0);
+        }
+        entries.push((url, base, made.clone()));
+        Ok(made)
+    }
+}
+
+/// [`resolve_url`], remembering the result in the session's cache.
+fn resolve_url_cached(template: &str, ctx: &Context, cache: &UrlCache) -> Result<Url, ActivityError> {
+    let url = expand::expand_text(template, ctx).map_err(variable_error)?;
+    if url.contains("://") {
+        return cache.get_or(url, String::new(), || resolve_url(template, ctx));
+    }
+    let base = base_url(&url, ctx)?;
+    cache.get_or(url, base, || resolve_url(template, ctx))
+}
+
+fn base_url(url: &str, ctx: &Context) -> Result<String, ActivityError> {
+    match ctx.get("base_url") {
+        Some(Value::String(b)) => expand::expand_text(b, ctx).map_err(variable_error),
+        _ => Err(ActivityError::new(
+            ErrorClass::Variable,
+            format!("relative URL `{url}` but there is no `base_url` to resolve it against"),
+        )),
+    }
+}
+
 /// Resolves a (template) URL: absolute URLs are used as they are, relative ones are joined to the
 /// context's `base_url` (which `-o base_url:...` and `context.base_url` can change).
 pub fn resolve_url(template: &str, ctx: &Context) -> Result<Url, ActivityError> {
@@ -111,15 +164,7 @@ pub fn resolve_url(template: &str, ctx: &Context) -> Result<Url, ActivityError> 
         return Url::parse(&url)
             .map_err(|e| ActivityError::new(ErrorClass::Connect, format!("invalid URL `{url}`: {e}")));
     }
-    let base = match ctx.get("base_url") {
-        Some(Value::String(b)) => expand::expand_text(b, ctx).map_err(variable_error)?,
-        _ => {
-            return Err(ActivityError::new(
-                ErrorClass::Variable,
-                format!("relative URL `{url}` but there is no `base_url` to resolve it against"),
-            ));
-        }
-    };
+    let base = base_url(&url, ctx)?;
     let base = Url::parse(&base)
         .map_err(|e| ActivityError::new(ErrorClass::Connect, format!("invalid base_url `{base}`: {e}")))?;
     base.join(&url)
@@ -187,8 +232,20 @@ fn auth_pair(value: &Value) -> Result<Option<(String, Option<String>)>, Activity
     }
 }
 
-/// Sends a prepared request and reads the whole response.
+/// Sends a prepared request and reads the whole response: `http://` on the lean path unless
+/// `config.http_client` is `reqwest`, everything else (and redirects to `https://`) with reqwest.
 pub async fn send(p: Prepared, state: &SessionState) -> Result<Response, ActivityError> {
+    let p = match state.client.lean() {
+        Some(lean) if lean::handles(&p) => match lean::send(p, &lean).await? {
+            lean::Outcome::Done(response) => return Ok(response),
+            lean::Outcome::Fallback(p) => p,
+        },
+        _ => p,
+    };
+    send_reqwest(p, state).await
+}
+
+async fn send_reqwest(p: Prepared, state: &SessionState) -> Result<Response, ActivityError> {
     let client = state
         .client
         .get(p.verify)
@@ -218,16 +275,7 @@ pub async fn send(p: Prepared, state: &SessionState) -> Result<Response, Activit
     let resp = builder.send().await.map_err(|e| transport_error(&e, p.timeout))?;
     let status = resp.status().as_u16();
     let url = resp.url().to_string();
-    let headers: Vec<(String, String)> = resp
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                canonical_header_name(n.as_str()),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = response_headers(resp.headers());
     let body = resp.bytes().await.map_err(|e| transport_error(&e, p.timeout))?;
     Ok(Response::new(url, status, headers, body.to_vec(), started.elapsed()))
 }
@@ -235,16 +283,7 @@ pub async fn send(p: Prepared, state: &SessionState) -> Result<Response, Activit
 /// Classifies a transport failure and describes it with its root cause (reqwest's own message alone
 /// says little: "error sending request").
 pub fn transport_error(err: &reqwest::Error, timeout: Option<Duration>) -> ActivityError {
-    let mut message = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = s.source();
-    }
+    let message = super::error::with_causes(err);
     if err.is_timeout() {
         let limit = timeout
             .map(|t| format!(" (timeout {})", crate::scenario::duration::format_duration(t)))

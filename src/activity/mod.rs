@@ -10,6 +10,7 @@ pub mod client;
 pub mod debug;
 pub mod error;
 pub mod http;
+pub mod lean;
 pub mod plugin;
 mod poll;
 pub mod script;
@@ -33,6 +34,8 @@ pub struct SessionState {
     pub context: Context,
     /// The session's HTTP clients (own cookie jar).
     pub client: SessionClient,
+    /// URLs this session resolved recently.
+    pub urls: http::UrlCache,
     /// `sessions.basic_auth`.
     pub basic_auth: bool,
     /// The user's `(name, password)` for basic auth.

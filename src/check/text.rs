@@ -100,24 +100,40 @@ const SPECIAL_PARTS: &[(&str, &str)] = &[
 /// assert_eq!(canonical_header_name("etag"), "ETag");
 /// ```
 pub fn canonical_header_name(name: &str) -> String {
+    // Runs for every header of every response, so it builds the name in place (no lowercase copy
+    // per part).
     let mut out = String::with_capacity(name.len());
     for (i, part) in name.split('-').enumerate() {
         if i > 0 {
             out.push('-');
         }
-        let lower = part.to_ascii_lowercase();
-        match SPECIAL_PARTS.iter().find(|(k, _)| *k == lower) {
+        match SPECIAL_PARTS.iter().find(|(k, _)| k.eq_ignore_ascii_case(part)) {
             Some((_, canonical)) => out.push_str(canonical),
             None => {
-                let mut chars = lower.chars();
+                let mut chars = part.chars();
                 if let Some(first) = chars.next() {
                     out.push(first.to_ascii_uppercase());
-                    out.push_str(chars.as_str());
+                    out.extend(chars.map(|c| c.to_ascii_lowercase()));
                 }
             }
         }
     }
     out
+}
+
+/// Response headers as checks see them: canonical names, values as text (invalid UTF-8 replaced), in
+/// arrival order.
+pub fn response_headers(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            let value = match v.to_str() {
+                Ok(text) => text.to_owned(),
+                Err(_) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            };
+            (canonical_header_name(n.as_str()), value)
+        })
+        .collect()
 }
 
 /// Python's `repr()` of a string: single quotes unless the text contains a single quote and no

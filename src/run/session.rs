@@ -45,7 +45,8 @@ impl Session {
         let state = SessionState {
             session_id,
             context,
-            client: SessionClient::new(env.tls.clone(), user_agent),
+            client: SessionClient::new(env.tls.clone(), user_agent, scenario.config.http_client),
+            urls: Default::default(),
             basic_auth: scenario.sessions.basic_auth,
             user_auth: Some((user.name.clone(), user.password.clone())),
             request_timeout: scenario.config.request_timeout,

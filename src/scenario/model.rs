@@ -66,6 +66,8 @@ pub struct Config {
     pub verbose: i64,
     /// When set, the cargo harness lists this scenario's tests as ignored, with this reason.
     pub ignore: Option<String>,
+    /// Which client sends `http://` requests (`config.http_client`).
+    pub http_client: HttpClientKind,
     /// Where the section was written.
     pub span: Option<Span>,
 }
@@ -83,7 +85,33 @@ impl Default for Config {
             max_time: None,
             verbose: 3,
             ignore: None,
+            http_client: HttpClientKind::default(),
             span: None,
+        }
+    }
+}
+
+/// Which client sends `http://` requests (`config.http_client`). `https://` always goes through reqwest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HttpClientKind {
+    /// hyper's HTTP/1.1 `client::conn` on the session's own keep-alive connections: the least CPU per
+    /// request (see `bench/RESULTS.md`).
+    #[default]
+    Lean,
+    /// reqwest for every request, as before the lean path existed.
+    Reqwest,
+}
+
+impl HttpClientKind {
+    /// The names `config.http_client` accepts.
+    pub const NAMES: [&str; 2] = ["lean", "reqwest"];
+
+    /// The kind of a name in [`Self::NAMES`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "lean" => Some(HttpClientKind::Lean),
+            "reqwest" => Some(HttpClientKind::Reqwest),
+            _ => None,
         }
     }
 }

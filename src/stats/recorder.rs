@@ -33,7 +33,7 @@
 //! - Per shard (one per recording thread): one 3-digit histogram per activity, URL and sequence
 //!   actually recorded (allocated on first use): 8 KB empty, ~32 KB for latencies up to 100 ms,
 //!   ~44 KB up to 1 s, ~92 KB up to 1 h. Plus the series: at most [`SERIES_MAX_ENTRIES`] light
-//!   histograms (≤ ~7 MB for latencies under 1 s, ≤ ~12 MB worst case).
+//!   histograms (≤ ~0.4 MB for latencies under 1 s, ≤ ~0.8 MB worst case).
 //! - Per session: one light (2-digit) histogram: 1 KB empty, ~6 KB up to 100 ms, ~7 KB up to 1 s.
 //! - A snapshot holds one more copy of the merged measures; [`RunRecorder::finish`] moves the shards'
 //!   histograms into the final snapshot instead of copying them.

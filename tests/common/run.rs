@@ -45,3 +45,14 @@ pub fn error_messages(report: &RunReport) -> Vec<(String, String)> {
         .map(|e| (e.class.to_string(), e.message.clone()))
         .collect()
 }
+
+/// Asserts that the first two recorded errors are a timeout of 200 ms and a refused connection.
+pub fn assert_timeout_then_refused(report: &RunReport, what: &str) {
+    let message = |i: usize| report.errors[i].message.clone();
+    assert!(
+        message(0).starts_with("request timed out (timeout 200ms)"),
+        "{what}: {}",
+        message(0)
+    );
+    assert!(message(1).to_lowercase().contains("refused"), "{what}: {}", message(1));
+}

@@ -3,7 +3,7 @@
 use super::reader::Fields;
 use super::{Validator, activity, thresholds};
 use crate::scenario::diagnostic::Diagnostic;
-use crate::scenario::model::{Config, Delay, LoadModel, Scenario, ScenarioItem, Sessions, User};
+use crate::scenario::model::{Config, Delay, HttpClientKind, LoadModel, Scenario, ScenarioItem, Sessions, User};
 use crate::scenario::node::{Node, NodeKind};
 use crate::scenario::suggest;
 use serde_json::{Map, Value};
@@ -29,6 +29,7 @@ const CONFIG: &[&str] = &[
     "max_time",
     "verbose",
     "ignore",
+    "http_client",
 ];
 const SESSIONS: &[&str] = &[
     "users",
@@ -197,6 +198,20 @@ fn config(v: &mut Validator, node: &Node) -> (Config, Map<String, Value>) {
                 n.span,
                 format!("`verbose` must be an integer, found {}", n.type_name()),
             )),
+        }
+    }
+    if let Some(n) = f.take_some("http_client")
+        && let Some(name) = c.text(n, "http_client")
+    {
+        match HttpClientKind::from_name(&name) {
+            Some(kind) => config.http_client = kind,
+            None => c.diags.push(
+                Diagnostic::error(
+                    n.span,
+                    format!("`http_client` must be `lean` or `reqwest`, found `{name}`"),
+                )
+                .with_help("`lean` (the default) is faster; `reqwest` is the general-purpose client"),
+            ),
         }
     }
     if let Some(n) = f.take_some("base_url") {

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Instructions per request of `stressor run` on bench/peers.yaml, counted by valgrind's callgrind: a
+# figure that other load on the machine does not disturb (unlike timings), for optimisation decisions.
+#
+# It runs the scenario twice under callgrind (SHORT and LONG seconds) against `stressor serve`, counts
+# the requests at the server, and prints (Ir_long - Ir_short) / (requests_long - requests_short): the
+# marginal instructions per request, without start-up and shutdown. The top functions (inclusive) of
+# the long run go to target/bench/profile/annotate-CLIENT.txt.
+#
+# Usage: [HTTP_CLIENT=lean|reqwest] [SHORT=2] [LONG=6] [SESSIONS=32] bench/profile.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+HTTP_CLIENT=${HTTP_CLIENT:-lean}
+SHORT=${SHORT:-2}
+LONG=${LONG:-6}
+SESSIONS=${SESSIONS:-32}
+command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends valgrind; }
+cargo build --release -q
+BIN=$PWD/target/release/stressor
+OUT=target/bench/profile
+mkdir -p "$OUT"
+$BIN serve --port 0 >"$OUT/serve.out" 2>/dev/null &
+SERVE=$!
+trap 'kill $SERVE 2>/dev/null || true' EXIT
+for _ in $(seq 50); do grep -q listening "$OUT/serve.out" 2>/dev/null && break; sleep 0.1; done
+URL=$(sed -n 's/^listening on //p' "$OUT/serve.out")
+served() { curl -s "$URL/_stressor/stats" | tr -dc 0-9; }
+
+declare -A IR REQS
+for secs in "$SHORT" "$LONG"; do
+    sed -e "s#BASE_URL#$URL#" -e "s#DURATION#$secs#" -e "s#count: 32#count: $SESSIONS#" \
+        -e "s#  request_timeout: 10#  request_timeout: 10\n  http_client: $HTTP_CLIENT#" \
+        bench/peers.yaml >"$OUT/peers-$secs.yaml"
+    before=$(served)
+    taskset -c 1 valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind-$HTTP_CLIENT-$secs.out" \
+        "$BIN" run -q "$OUT/peers-$secs.yaml" >/dev/null 2>"$OUT/valgrind-$secs.log" || true
+    REQS[$secs]=$(($(served) - before - 1))
+    IR[$secs]=$(sed -n 's/^summary: //p; s/^totals: //p' "$OUT/callgrind-$HTTP_CLIENT-$secs.out" | head -1 | cut -d' ' -f1)
+    echo "${secs}s under callgrind: ${REQS[$secs]} requests, ${IR[$secs]} instructions"
+done
+python3 -c "
+ir = (${IR[$LONG]} - ${IR[$SHORT]}) / (${REQS[$LONG]} - ${REQS[$SHORT]})
+print(f'http_client=$HTTP_CLIENT: {ir:,.0f} instructions per request (marginal, $SESSIONS sessions)')"
+callgrind_annotate --inclusive=yes "$OUT/callgrind-$HTTP_CLIENT-$LONG.out" 2>/dev/null | head -60 >"$OUT/annotate-$HTTP_CLIENT.txt"
+echo "top functions: $OUT/annotate-$HTTP_CLIENT.txt"
