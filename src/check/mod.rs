@@ -55,7 +55,7 @@ pub use common::check_common;
 pub use http::{check_http, check_status};
 pub use response::{ActivityResult, Response};
 pub use store::apply_stores;
-pub use text::{canonical_header_name, response_headers, shorten, text_diff};
+pub use text::{canonical_header_name, header_text, response_headers, shorten, text_diff};
 
 /// One failed check: what was expected, what was found, and where the check was written.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -100,25 +100,42 @@ const SPECIAL_PARTS: &[(&str, &str)] = &[
 /// assert_eq!(canonical_header_name("etag"), "ETag");
 /// ```
 pub fn canonical_header_name(name: &str) -> String {
-    // Runs for every header of every response, so it builds the name in place (no lowercase copy
-    // per part).
+    // Runs for every header of every response: the name is copied once and fixed up in place.
     let mut out = String::with_capacity(name.len());
     for (i, part) in name.split('-').enumerate() {
         if i > 0 {
             out.push('-');
         }
-        match SPECIAL_PARTS.iter().find(|(k, _)| k.eq_ignore_ascii_case(part)) {
-            Some((_, canonical)) => out.push_str(canonical),
+        match special_part(part) {
+            Some(canonical) => out.push_str(canonical),
             None => {
-                let mut chars = part.chars();
-                if let Some(first) = chars.next() {
-                    out.push(first.to_ascii_uppercase());
-                    out.extend(chars.map(|c| c.to_ascii_lowercase()));
+                let start = out.len();
+                out.push_str(part);
+                out[start..].make_ascii_lowercase();
+                // `get_mut` is `None` when the part starts with a non-ASCII character: left as it is.
+                if let Some(first) = out.get_mut(start..start + 1) {
+                    first.make_ascii_uppercase();
                 }
             }
         }
     }
     out
+}
+
+/// The spelling of a dash-separated part that is not simple title case, if it is one.
+fn special_part(part: &str) -> Option<&'static str> {
+    const LONGEST: usize = 9;
+    if part.len() < 2 || part.len() > LONGEST {
+        return None;
+    }
+    let mut lower = [0u8; LONGEST];
+    lower[..part.len()].copy_from_slice(part.as_bytes());
+    lower.make_ascii_lowercase();
+    let lower = &lower[..part.len()];
+    SPECIAL_PARTS
+        .iter()
+        .find(|(k, _)| k.as_bytes() == lower)
+        .map(|(_, canonical)| *canonical)
 }
 
 /// Response headers as checks see them: canonical names, values as text (invalid UTF-8 replaced), in
@@ -127,13 +144,19 @@ pub fn response_headers(headers: &http::HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
         .map(|(n, v)| {
-            let value = match v.to_str() {
-                Ok(text) => text.to_owned(),
-                Err(_) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            };
+            let value = header_text(v.as_bytes());
             (canonical_header_name(n.as_str()), value)
         })
         .collect()
+}
+
+/// A header value as text: invalid UTF-8 replaced (checking first is much cheaper than
+/// `from_utf8_lossy` on the common, valid case).
+pub fn header_text(value: &[u8]) -> String {
+    match std::str::from_utf8(value) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(value).into_owned(),
+    }
 }
 
 /// Python's `repr()` of a string: single quotes unless the text contains a single quote and no

@@ -1,0 +1,247 @@
+//! The lean HTTP/1.1 path: plain `http://` requests sent on the session's own keep-alive connections,
+//! by the session's own task ([`wire`]), skipping reqwest's per-request machinery (pool checkout,
+//! middleware stack, redirect and timeout layers) and hyper's connection task, which together
+//! dominated stressor's CPU profile under load.
+//!
+//! It keeps the activity semantics of the reqwest path: the same default headers (`User-Agent`,
+//! `Accept: */*`), basic auth, query parameters, bodies, the session's cookie jar (shared with the
+//! reqwest client, so cookies flow between the two), redirects followed as reqwest follows them (at most
+//! 10; 301/302/303 turn into a body-less GET, 307/308 keep method and body, credentials and cookies are
+//! dropped when the origin changes, `Referer` is set), and the request timeout over the whole exchange.
+//! What it does not do is TLS: an `https://` URL, or a redirect to one, goes through reqwest
+//! ([`Outcome::Fallback`]). Connections are opened on demand, one per concurrent request and origin
+//! (a session usually needs one), and kept until the server closes them.
+
+mod request;
+mod wire;
+
+use super::error::{ActivityError, ErrorClass};
+use super::http::Prepared;
+use crate::check::Response;
+use http::{HeaderValue, Method};
+use reqwest::Url;
+use reqwest::cookie::{CookieStore, Jar};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+use wire::{Conn, WireError};
+
+/// Redirects followed before giving up (reqwest's default policy).
+const MAX_REDIRECTS: usize = 10;
+
+/// An idle connection and where it goes (the scheme is always `http`).
+struct Idle {
+    host: String,
+    port: u16,
+    conn: Conn,
+}
+
+/// A session's idle keep-alive connections.
+///
+/// A connection is taken out for one exchange and put back after its response was read completely,
+/// so concurrent requests of one session (StaticRequests) simply open more connections.
+#[derive(Default)]
+pub struct LeanPool {
+    idle: Mutex<Vec<Idle>>,
+}
+
+impl std::fmt::Debug for LeanPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LeanPool")
+    }
+}
+
+impl LeanPool {
+    fn take(&self, host: &str, port: u16) -> Option<Idle> {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        // Connections the server closed while idle are dropped here rather than tried and retried.
+        idle.retain(|i| i.conn.is_open());
+        let i = idle.iter().position(|i| i.host == host && i.port == port)?;
+        Some(idle.swap_remove(i))
+    }
+
+    fn put(&self, idle: Idle) {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(idle);
+    }
+}
+
+/// What the lean path made of a request.
+pub enum Outcome {
+    /// The final response.
+    Done(Response),
+    /// The request (or a redirect it led to) needs TLS: send this one with reqwest.
+    Fallback(Prepared),
+}
+
+/// Whether a request can start on the lean path.
+pub fn handles(p: &Prepared) -> bool {
+    p.url.scheme() == "http"
+}
+
+/// Everything of a session the lean path needs.
+pub struct LeanClient<'a> {
+    /// The session's connections.
+    pub pool: &'a LeanPool,
+    /// The session's cookie jar.
+    pub jar: &'a Arc<Jar>,
+    /// The session's `User-Agent`.
+    pub user_agent: &'a str,
+}
+
+/// Sends a prepared `http://` request and reads the whole response, following redirects.
+pub async fn send(p: Prepared, client: &LeanClient<'_>) -> Result<Outcome, ActivityError> {
+    let timeout = p.timeout;
+    let exchange = follow(p, client);
+    match timeout {
+        None => exchange.await,
+        Some(t) => tokio::time::timeout(t, exchange).await.unwrap_or_else(|_| {
+            Err(ActivityError::new(
+                ErrorClass::Timeout,
+                format!(
+                    "request timed out (timeout {}): operation timed out",
+                    crate::scenario::duration::format_duration(t)
+                ),
+            ))
+        }),
+    }
+}
+
+async fn follow(mut p: Prepared, client: &LeanClient<'_>) -> Result<Outcome, ActivityError> {
+    let started = Instant::now();
+    let mut url = p.url.clone();
+    if !p.params.is_empty() {
+        url.query_pairs_mut().extend_pairs(&p.params);
+    }
+    let mut referer: Option<Url> = None;
+    for _ in 0..=MAX_REDIRECTS {
+        if url.scheme() != "http" {
+            p.url = url;
+            p.params.clear();
+            return Ok(Outcome::Fallback(p));
+        }
+        let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+            return Err(connect_error(format!("URL `{url}` has no host")));
+        };
+        let request = request::serialize(&p, &url, referer.as_ref(), client)?;
+        let (idle, response) = exchange(&request, &p.method, host, port, client.pool).await?;
+        if response.keep_alive {
+            client.pool.put(idle);
+        } else {
+            drop(idle.conn);
+        }
+        let cookies: Vec<HeaderValue> = header(&response.headers, "set-cookie")
+            .filter_map(|v| HeaderValue::from_str(v).ok())
+            .collect();
+        if !cookies.is_empty() {
+            client.jar.set_cookies(&mut cookies.iter(), &url);
+        }
+        let location = header(&response.headers, "location")
+            .next()
+            .and_then(|l| url.join(l).ok());
+        match (redirect_kind(response.status), location) {
+            (Some(keep_body), Some(next)) => {
+                if !keep_body {
+                    if p.method != Method::HEAD {
+                        p.method = Method::GET;
+                    }
+                    p.body = None;
+                    p.headers.retain(|(n, _)| !is_body_header(n));
+                }
+                let same_origin = next.scheme() == url.scheme()
+                    && next.host_str() == Some(host)
+                    && next.port_or_known_default() == Some(port);
+                if !same_origin {
+                    p.auth = None;
+                    p.headers.retain(|(n, _)| !is_sensitive(n));
+                }
+                referer = Some(url);
+                url = next;
+            }
+            _ => {
+                return Ok(Outcome::Done(Response::new(
+                    url.into(),
+                    response.status,
+                    response.headers,
+                    response.body,
+                    started.elapsed(),
+                )));
+            }
+        }
+    }
+    Err(connect_error(format!(
+        "error following redirect for url ({url}): too many redirects"
+    )))
+}
+
+/// The values of a response header.
+fn header<'a>(headers: &'a [(String, String)], name: &'a str) -> impl Iterator<Item = &'a str> {
+    headers
+        .iter()
+        .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// `Some(keep method and body)` for a redirect status that is followed.
+fn redirect_kind(status: u16) -> Option<bool> {
+    match status {
+        301..=303 => Some(false),
+        307 | 308 => Some(true),
+        _ => None,
+    }
+}
+
+fn is_body_header(name: &str) -> bool {
+    [
+        "content-type",
+        "content-length",
+        "content-encoding",
+        "transfer-encoding",
+    ]
+    .iter()
+    .any(|h| name.eq_ignore_ascii_case(h))
+}
+
+fn is_sensitive(name: &str) -> bool {
+    ["authorization", "cookie", "proxy-authorization", "www-authenticate"]
+        .iter()
+        .any(|h| name.eq_ignore_ascii_case(h))
+}
+
+fn connect_error(message: String) -> ActivityError {
+    ActivityError::new(ErrorClass::Connect, message)
+}
+
+/// One request/response exchange: on an idle connection to the origin if there is one, else on a new
+/// one. When a reused connection turns out to have been closed by the server before any byte of the
+/// response arrived, the request is sent once more on a new connection, but only if that cannot do
+/// harm twice: its method is idempotent (RFC 9110 §9.2.2) or it could not even be written. Returns the
+/// connection with the response, so the caller can keep it when the response allows.
+async fn exchange(
+    request: &[u8],
+    method: &Method,
+    host: &str,
+    port: u16,
+    pool: &LeanPool,
+) -> Result<(Idle, wire::Exchange), ActivityError> {
+    let head = *method == Method::HEAD;
+    if let Some(mut idle) = pool.take(host, port) {
+        match idle.conn.exchange(request, head).await {
+            Ok(response) => return Ok((idle, response)),
+            Err(WireError::Unsent(_)) => {}
+            Err(WireError::ClosedEarly(_)) if method.is_idempotent() => {}
+            Err(e) => return Err(connect_error(e.message())),
+        }
+    }
+    let mut idle = Idle {
+        host: host.to_owned(),
+        port,
+        conn: Conn::connect(host, port).await.map_err(|e| {
+            connect_error(format!(
+                "error trying to connect to {host}:{port}: tcp connect error: {e}"
+            ))
+        })?,
+    };
+    match idle.conn.exchange(request, head).await {
+        Ok(response) => Ok((idle, response)),
+        Err(e) => Err(connect_error(e.message())),
+    }
+}
