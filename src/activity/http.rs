@@ -9,6 +9,7 @@ use crate::expand::{self, Context, render_text};
 use crate::scenario::{HttpRequest, Param};
 use reqwest::Url;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -119,36 +120,46 @@ const URL_CACHE_SIZE: usize = 32;
 impl UrlCache {
     fn get_or(
         &self,
-        url: String,
-        base: String,
+        url: &str,
+        base: &str,
         make: impl FnOnce() -> Result<Url, ActivityError>,
     ) -> Result<Url, ActivityError> {
         let mut entries = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, _, hit)) = entries.iter().find(|(u, b, _)| *u == url && *b == base) {
+        if let Some((_, _, hit)) = entries.iter().find(|(u, b, _)| u == url && b == base) {
             return Ok(hit.clone());
         }
         let made = make()?;
         if entries.len() >= URL_CACHE_SIZE {
             entries.remove(0);
         }
-        entries.push((url, base, made.clone()));
+        entries.push((url.to_owned(), base.to_owned(), made.clone()));
         Ok(made)
     }
 }
 
-/// [`resolve_url`], remembering the result in the session's cache.
+/// [`resolve_url`], remembering the result in the session's cache. Texts without `$(...)` are
+/// looked up as they are, so a hit allocates nothing but the returned URL.
 fn resolve_url_cached(template: &str, ctx: &Context, cache: &UrlCache) -> Result<Url, ActivityError> {
-    let url = expand::expand_text(template, ctx).map_err(variable_error)?;
+    let url = expand_cow(template, ctx)?;
     if url.contains("://") {
-        return cache.get_or(url, String::new(), || resolve_url(template, ctx));
+        return cache.get_or(&url, "", || resolve_url(template, ctx));
     }
     let base = base_url(&url, ctx)?;
-    cache.get_or(url, base, || resolve_url(template, ctx))
+    cache.get_or(&url, &base, || resolve_url(template, ctx))
 }
 
-fn base_url(url: &str, ctx: &Context) -> Result<String, ActivityError> {
+/// A text with its `$(...)` expanded, borrowed when it has none.
+fn expand_cow<'a>(text: &'a str, ctx: &Context) -> Result<Cow<'a, str>, ActivityError> {
+    if expand::has_macros(text) {
+        expand::expand_text(text, ctx).map(Cow::Owned).map_err(variable_error)
+    } else {
+        Ok(Cow::Borrowed(text))
+    }
+}
+
+fn base_url<'c>(url: &str, ctx: &'c Context) -> Result<Cow<'c, str>, ActivityError> {
     match ctx.get("base_url") {
-        Some(Value::String(b)) => expand::expand_text(b, ctx).map_err(variable_error),
+        Some(Value::String(b)) => expand_cow(b, ctx),
         _ => Err(ActivityError::new(
             ErrorClass::Variable,
             format!("relative URL `{url}` but there is no `base_url` to resolve it against"),

@@ -1,7 +1,7 @@
 //! Checks on an HTTP response: the status code and the headers; [`check_http`] also runs the body
 //! checks of [`super::json`] and [`super::html`].
 
-use super::text::{excerpt, py_repr};
+use super::text::{canonical_header_name, excerpt, py_repr};
 use super::{CheckFailure, CheckKind, Response, html, json};
 use crate::scenario::HttpChecks;
 
@@ -14,17 +14,22 @@ use crate::scenario::HttpChecks;
 /// shown bare (`HTTP status 599 (expected 2xx)`).
 pub fn check_status(checks: &HttpChecks, resp: &Response) -> Option<CheckFailure> {
     let status = resp.status;
-    let actual = status_text(status);
+    // The text is only built for a failure: this runs for every response.
+    let actual = || status_text(status);
     match &checks.assert_status {
         None if (200..300).contains(&status) => None,
-        None => Some(CheckFailure::new(
-            CheckKind::Status,
-            "2xx",
-            &actual,
-            format!("HTTP status {actual} (expected 2xx)"),
-        )),
+        None => {
+            let actual = actual();
+            Some(CheckFailure::new(
+                CheckKind::Status,
+                "2xx",
+                &actual,
+                format!("HTTP status {actual} (expected 2xx)"),
+            ))
+        }
         Some(accepted) if accepted.contains(&status) => None,
         Some(accepted) => {
+            let actual = actual();
             let codes: Vec<String> = accepted.iter().map(u16::to_string).collect();
             let expected = format!("[{}]", codes.join(", "));
             let message = format!("HTTP status {actual} not in {expected}");
@@ -86,10 +91,10 @@ pub fn check_http(checks: &HttpChecks, resp: &Response) -> Vec<CheckFailure> {
 
 /// The headers as the original showed them: Python's repr of a dict, `{'Name': 'value', ...}`.
 ///
-/// Names are used as stored (the client canonicalizes them, see
-/// [`super::canonical_header_name`]). A header that occurs several times appears once, at its first
-/// position, with its values joined by `, ` (what `requests` did), so patterns see one entry per
-/// name.
+/// Names are shown in canonical case ([`super::canonical_header_name`]), whatever case they were
+/// received in, as the original showed them. A header that occurs several times appears once, at
+/// its first position, with its values joined by `, ` (what `requests` did), so patterns see one
+/// entry per name.
 pub(crate) fn render_headers(headers: &[(String, String)]) -> String {
     let mut merged: Vec<(&str, String)> = Vec::with_capacity(headers.len());
     for (name, value) in headers {
@@ -103,7 +108,7 @@ pub(crate) fn render_headers(headers: &[(String, String)]) -> String {
     }
     let entries: Vec<String> = merged
         .iter()
-        .map(|(name, value)| format!("{}: {}", py_repr(name), py_repr(value)))
+        .map(|(name, value)| format!("{}: {}", py_repr(&canonical_header_name(name)), py_repr(value)))
         .collect();
     format!("{{{}}}", entries.join(", "))
 }

@@ -12,7 +12,8 @@ pub struct Response {
     pub url: String,
     /// Status code.
     pub status: u16,
-    /// Headers in arrival order, names in canonical case (`Content-Type`, `DAV`, `ETag`).
+    /// Headers in arrival order, names as received (the reqwest path hands them over in lower
+    /// case); look them up with [`Response::header`], which ignores case.
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,

@@ -138,14 +138,15 @@ fn special_part(part: &str) -> Option<&'static str> {
         .map(|(_, canonical)| *canonical)
 }
 
-/// Response headers as checks see them: canonical names, values as text (invalid UTF-8 replaced), in
-/// arrival order.
+/// Response headers as checks see them: names as received, values as text (invalid UTF-8 replaced),
+/// in arrival order. Names are canonicalized only where they are shown (`assert_match_headers`), not
+/// for every response.
 pub fn response_headers(headers: &http::HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
         .map(|(n, v)| {
             let value = header_text(v.as_bytes());
-            (canonical_header_name(n.as_str()), value)
+            (n.as_str().to_owned(), value)
         })
         .collect()
 }

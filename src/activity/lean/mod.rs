@@ -107,21 +107,27 @@ pub async fn send(p: Prepared, client: &LeanClient<'_>) -> Result<Outcome, Activ
 
 async fn follow(mut p: Prepared, client: &LeanClient<'_>) -> Result<Outcome, ActivityError> {
     let started = Instant::now();
-    let mut url = p.url.clone();
+    // The URL after query parameters or a redirect changed it; until then `p.url` is used as it is.
+    let mut changed: Option<Url> = None;
     if !p.params.is_empty() {
+        let mut url = p.url.clone();
         url.query_pairs_mut().extend_pairs(&p.params);
+        changed = Some(url);
     }
     let mut referer: Option<Url> = None;
     for _ in 0..=MAX_REDIRECTS {
+        let url = changed.as_ref().unwrap_or(&p.url);
         if url.scheme() != "http" {
-            p.url = url;
+            if let Some(url) = changed {
+                p.url = url;
+            }
             p.params.clear();
             return Ok(Outcome::Fallback(p));
         }
         let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
             return Err(connect_error(format!("URL `{url}` has no host")));
         };
-        let request = request::serialize(&p, &url, referer.as_ref(), client)?;
+        let request = request::serialize(&p, url, referer.as_ref(), client)?;
         let (idle, response) = exchange(&request, &p.method, host, port, client.pool).await?;
         if response.keep_alive {
             client.pool.put(idle);
@@ -132,7 +138,7 @@ async fn follow(mut p: Prepared, client: &LeanClient<'_>) -> Result<Outcome, Act
             .filter_map(|v| HeaderValue::from_str(v).ok())
             .collect();
         if !cookies.is_empty() {
-            client.jar.set_cookies(&mut cookies.iter(), &url);
+            client.jar.set_cookies(&mut cookies.iter(), url);
         }
         let location = header(&response.headers, "location")
             .next()
@@ -153,12 +159,12 @@ async fn follow(mut p: Prepared, client: &LeanClient<'_>) -> Result<Outcome, Act
                     p.auth = None;
                     p.headers.retain(|(n, _)| !is_sensitive(n));
                 }
-                referer = Some(url);
-                url = next;
+                referer = Some(url.clone());
+                changed = Some(next);
             }
             _ => {
                 return Ok(Outcome::Done(Response::new(
-                    url.into(),
+                    url.as_str().to_owned(),
                     response.status,
                     response.headers,
                     response.body,
@@ -167,6 +173,7 @@ async fn follow(mut p: Prepared, client: &LeanClient<'_>) -> Result<Outcome, Act
             }
         }
     }
+    let url = changed.as_ref().unwrap_or(&p.url);
     Err(connect_error(format!(
         "error following redirect for url ({url}): too many redirects"
     )))

@@ -8,7 +8,7 @@
 //! are parsed by httparse (the parser hyper uses); the body framing of RFC 9112 §6 (length, chunked,
 //! until close) is the few dozen lines below.
 
-use crate::check::{canonical_header_name, header_text};
+use crate::check::header_text;
 use bytes::{Buf, BufMut, BytesMut};
 use httparse::Status;
 use std::io;
@@ -65,8 +65,8 @@ enum Framing {
 pub(super) struct Exchange {
     /// Status code.
     pub status: u16,
-    /// Headers in arrival order, names in canonical case ([`canonical_header_name`]), values as
-    /// text (invalid UTF-8 replaced).
+    /// Headers in arrival order, names as the server wrote them, values as text (invalid UTF-8
+    /// replaced).
     pub headers: Vec<(String, String)>,
     /// The body (transfer coding removed, content coding kept).
     pub body: Vec<u8>,
@@ -339,7 +339,7 @@ fn parse_head(response: &httparse::Response<'_, '_>, head_request: bool) -> Resu
                 keep_alive |= token.eq_ignore_ascii_case("keep-alive");
             }
         }
-        headers.push((canonical_header_name(h.name), value));
+        headers.push((h.name.to_owned(), value));
     }
     let framing = if head_request || status == 204 || status == 304 || (100..200).contains(&status) {
         Framing::Empty

@@ -21,7 +21,7 @@ fn headers_render_as_a_python_dict() {
     let cases: [(&str, Headers, &str); 4] = [
         ("no headers", vec![], "{}"),
         (
-            "names as stored, values in single quotes",
+            "names in canonical case, values in single quotes",
             resp(200, DAV_HEADERS, "").headers,
             "{'Content-Type': 'text/html; charset=utf-8', 'DAV': '1, 2', 'X-Test': 'abc'}",
         ),
