@@ -252,3 +252,101 @@ async fn exchange(
         Err(e) => Err(connect_error(e.message())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Reusing a connection the server closed: a scripted server that answers the first request on
+    //! a connection and closes it when the second arrives, as servers with an idle timeout do.
+
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    async fn read_request(s: &mut TcpStream) -> bool {
+        let mut request = Vec::new();
+        while !request.ends_with(b"\r\n\r\n") {
+            let mut b = [0u8; 1];
+            match s.read(&mut b).await {
+                Ok(1) => request.push(b[0]),
+                _ => return false,
+            }
+        }
+        // The bodies sent here are short and declared; read them too.
+        let text = String::from_utf8_lossy(&request).to_lowercase();
+        if let Some(n) = text
+            .split("content-length: ")
+            .nth(1)
+            .and_then(|r| r.split("\r\n").next())
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            let mut body = vec![0u8; n];
+            let _ = s.read_exact(&mut body).await;
+        }
+        true
+    }
+
+    /// Starts the scripted server; returns its port and the count of requests it answered.
+    async fn closing_server() -> (u16, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let answered = Arc::new(AtomicUsize::new(0));
+        let count = answered.clone();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let count = count.clone();
+                tokio::spawn(async move {
+                    if read_request(&mut s).await {
+                        count.fetch_add(1, Ordering::SeqCst);
+                        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").await;
+                    }
+                    // The second request arrives and the connection is closed without an answer.
+                    let _ = read_request(&mut s).await;
+                });
+            }
+        });
+        (port, answered)
+    }
+
+    fn prepared(method: Method, port: u16) -> Prepared {
+        Prepared {
+            method,
+            url: Url::parse(&format!("http://127.0.0.1:{port}/x")).expect("url"),
+            params: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+            auth: None,
+            timeout: None,
+            verify: true,
+        }
+    }
+
+    async fn send_status(p: Prepared, client: &LeanClient<'_>) -> Result<u16, String> {
+        match send(p, client).await {
+            Ok(Outcome::Done(r)) => Ok(r.status),
+            Ok(Outcome::Fallback(_)) => Err("fallback".into()),
+            Err(e) => Err(e.message),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_idempotent_request_is_sent_again_on_a_new_connection_and_a_post_is_not() {
+        let (port, answered) = closing_server().await;
+        let (pool, jar) = (LeanPool::default(), Arc::new(Jar::default()));
+        let client = LeanClient {
+            pool: &pool,
+            jar: &jar,
+            user_agent: "t",
+        };
+        assert_eq!(send_status(prepared(Method::GET, port), &client).await, Ok(200));
+        // The kept connection looks open (the server closes it only when the request arrives).
+        assert_eq!(send_status(prepared(Method::GET, port), &client).await, Ok(200));
+        assert_eq!(answered.load(Ordering::SeqCst), 2);
+        // A POST is not repeated: it may have been acted on.
+        let err = send_status(prepared(Method::POST, port), &client)
+            .await
+            .expect_err("closed");
+        assert!(err.starts_with("connection closed") || err.contains("reset"), "{err}");
+        assert_eq!(answered.load(Ordering::SeqCst), 2);
+    }
+}
