@@ -91,7 +91,9 @@ pub(super) struct Conn {
 
 impl Conn {
     /// Connects (with `TCP_NODELAY`: small requests must not wait for Nagle's algorithm).
+    /// `host` is as in a URL: a name, an IPv4 address or a bracketed IPv6 address.
     pub(super) async fn connect(host: &str, port: u16) -> io::Result<Conn> {
+        let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
         let stream = TcpStream::connect((host, port)).await?;
         stream.set_nodelay(true)?;
         Ok(Conn {
@@ -115,14 +117,17 @@ impl Conn {
         }
         let head = self.read_head(head_request).await?;
         let body = self.read_body(head.framing).await?;
-        if head.keep_alive {
+        // Bytes after the response were not asked for (no pipelining here): the connection's state is
+        // unknown, so it is not used again.
+        let keep_alive = head.keep_alive && self.buf.is_empty();
+        if keep_alive {
             self.idle();
         }
         Ok(Exchange {
             status: head.status,
             headers: head.headers,
             body,
-            keep_alive: head.keep_alive,
+            keep_alive,
         })
     }
 
@@ -437,6 +442,13 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn bytes_after_the_response_end_keep_alive() {
+        let got = exchange_all(&[b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA"], false).await;
+        let r = ok(&got[0]);
+        assert_eq!((r.body.as_slice(), r.keep_alive), (&b"ok"[..], false));
+    }
+
+    #[tokio::test]
     async fn chunked_with_extensions_and_trailers() {
         let got = exchange_all(
             &[b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\nA\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n"],
@@ -512,6 +524,17 @@ mod tests {
             let err = got[0].as_ref().expect_err("an error");
             assert!(err.contains(expected), "{:?}: {err}", String::from_utf8_lossy(reply));
         }
+    }
+
+    #[tokio::test]
+    async fn an_ipv6_literal_is_connected_to_without_its_brackets() {
+        let Ok(listener) = TcpListener::bind("[::1]:0").await else {
+            return; // no IPv6 loopback on this machine
+        };
+        let port = listener.local_addr().expect("addr").port();
+        let accept = tokio::spawn(async move { listener.accept().await.map(|_| ()) });
+        Conn::connect("[::1]", port).await.expect("connect");
+        accept.await.expect("join").expect("accept");
     }
 
     #[tokio::test]
