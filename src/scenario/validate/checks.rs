@@ -45,15 +45,18 @@ pub(super) fn http_checks(v: &mut Validator, f: &mut Fields) -> HttpChecks {
     if let Some(n) = f.take_some("assert_html") {
         for (key, value) in entries(v, n, "assert_html", "`{xpath: true|false|N|\"regex\"}`") {
             let xpath = key.key_text();
-            if let Err(err) = skyscraper::xpath::parse(&xpath) {
-                v.diags.push(
-                    Diagnostic::error(
-                        key.span,
-                        format!("invalid XPath `{xpath}`: {}", first_line(&err.to_string())),
-                    )
-                    .with_help("e.g. `//div[@class='logo']` or `//title`"),
-                );
-                continue;
+            if !v.valid_xpaths.contains(&xpath) {
+                if let Err(err) = skyscraper::xpath::parse(&xpath) {
+                    v.diags.push(
+                        Diagnostic::error(
+                            key.span,
+                            format!("invalid XPath `{xpath}`: {}", first_line(&err.to_string())),
+                        )
+                        .with_help("e.g. `//div[@class='logo']` or `//title`"),
+                    );
+                    continue;
+                }
+                v.valid_xpaths.insert(xpath.clone());
             }
             let expect = match &value.kind {
                 NodeKind::Bool(true) => HtmlExpect::Exists,

@@ -36,6 +36,9 @@ pub(crate) struct Validator<'a> {
     pub engine: rhai::Engine,
     /// Regexes compiled so far in this load.
     pub regexes: reader::RegexCache,
+    /// XPath expressions parsed without error so far in this load: like regexes, scenarios repeat a
+    /// few of them thousands of times, and parsing one is the costliest step left in loading.
+    pub valid_xpaths: std::collections::HashSet<String>,
     /// Rust activity plugins the program registered.
     pub plugins: Option<&'a dyn super::plugin::PluginCatalog>,
 }
@@ -50,6 +53,7 @@ impl<'a> Validator<'a> {
             main_path,
             engine: script::compile_engine(),
             regexes: reader::RegexCache::default(),
+            valid_xpaths: Default::default(),
             plugins: None,
         }
     }
