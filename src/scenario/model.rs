@@ -94,8 +94,8 @@ impl Default for Config {
 /// Which client sends `http://` requests (`config.http_client`). `https://` always goes through reqwest.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum HttpClientKind {
-    /// hyper's HTTP/1.1 `client::conn` on the session's own keep-alive connections: the least CPU per
-    /// request (see `bench/RESULTS.md`).
+    /// stressor's own HTTP/1.1 exchange, run by the session's task on its own keep-alive connections
+    /// (`activity::lean`): the least CPU per request (see `bench/RESULTS.md`).
     #[default]
     Lean,
     /// reqwest for every request, as before the lean path existed.
