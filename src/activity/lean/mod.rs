@@ -131,8 +131,6 @@ async fn follow(mut p: Prepared, client: &LeanClient<'_>) -> Result<Outcome, Act
         let (idle, response) = exchange(&request, &p.method, host, port, client.pool).await?;
         if response.keep_alive {
             client.pool.put(idle);
-        } else {
-            drop(idle.conn);
         }
         let cookies: Vec<HeaderValue> = header(&response.headers, "set-cookie")
             .filter_map(|v| HeaderValue::from_str(v).ok())
@@ -258,33 +256,11 @@ mod tests {
     //! Reusing a connection the server closed: a scripted server that answers the first request on
     //! a connection and closes it when the second arrives, as servers with an idle timeout do.
 
+    use super::wire::tests::read_request;
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::{TcpListener, TcpStream};
-
-    async fn read_request(s: &mut TcpStream) -> bool {
-        let mut request = Vec::new();
-        while !request.ends_with(b"\r\n\r\n") {
-            let mut b = [0u8; 1];
-            match s.read(&mut b).await {
-                Ok(1) => request.push(b[0]),
-                _ => return false,
-            }
-        }
-        // The bodies sent here are short and declared; read them too.
-        let text = String::from_utf8_lossy(&request).to_lowercase();
-        if let Some(n) = text
-            .split("content-length: ")
-            .nth(1)
-            .and_then(|r| r.split("\r\n").next())
-            .and_then(|n| n.parse::<usize>().ok())
-        {
-            let mut body = vec![0u8; n];
-            let _ = s.read_exact(&mut body).await;
-        }
-        true
-    }
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpListener;
 
     /// Starts the scripted server; returns its port and the count of requests it answered.
     async fn closing_server() -> (u16, Arc<AtomicUsize>) {

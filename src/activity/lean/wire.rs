@@ -369,11 +369,35 @@ fn parse_head(response: &httparse::Response<'_, '_>, head_request: bool) -> Resu
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     //! The framing rules against a real socket, each case a response written byte for byte.
 
     use super::*;
     use tokio::net::TcpListener;
+
+    /// Reads one request (head, and a body its `Content-Length` declares) as a scripted server;
+    /// false when the client closed the connection first.
+    pub(in crate::activity::lean) async fn read_request(s: &mut TcpStream) -> bool {
+        let mut request = Vec::new();
+        while !request.ends_with(b"\r\n\r\n") {
+            let mut b = [0u8; 1];
+            match s.read(&mut b).await {
+                Ok(1) => request.push(b[0]),
+                _ => return false,
+            }
+        }
+        let head = String::from_utf8_lossy(&request).to_lowercase();
+        if let Some(n) = head
+            .split("content-length: ")
+            .nth(1)
+            .and_then(|r| r.split("\r\n").next())
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            let mut body = vec![0u8; n];
+            return s.read_exact(&mut body).await.is_ok();
+        }
+        true
+    }
 
     /// Serves `responses` one after the other on one connection (reading one request before each),
     /// then closes it; returns what the client got for each.
@@ -384,13 +408,8 @@ mod tests {
         let server = tokio::spawn(async move {
             let (mut s, _) = listener.accept().await.expect("accept");
             for reply in replies {
-                let mut request = Vec::new();
-                while !request.ends_with(b"\r\n\r\n") {
-                    let mut b = [0u8; 1];
-                    if s.read(&mut b).await.expect("read") == 0 {
-                        return;
-                    }
-                    request.push(b[0]);
+                if !read_request(&mut s).await {
+                    return;
                 }
                 // Written in two parts so that every parser state sees a partial buffer too.
                 let (a, b) = reply.split_at(reply.len() / 2);
