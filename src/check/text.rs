@@ -100,7 +100,8 @@ const SPECIAL_PARTS: &[(&str, &str)] = &[
 /// assert_eq!(canonical_header_name("etag"), "ETag");
 /// ```
 pub fn canonical_header_name(name: &str) -> String {
-    // Runs for every header of every response: the name is copied once and fixed up in place.
+    // The name is copied once and fixed up in place (`assert_match_headers` renders every header of
+    // every response it checks).
     let mut out = String::with_capacity(name.len());
     for (i, part) in name.split('-').enumerate() {
         if i > 0 {
