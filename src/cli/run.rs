@@ -103,10 +103,28 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         ..RunOptions::default()
     };
     if !quiet {
+        let load = match &scenario.load {
+            crate::scenario::LoadModel::ArrivalRate { stages, max_sessions } if !args.single => {
+                let rates: Vec<String> = stages
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "{}/s for {}",
+                            s.rate,
+                            crate::scenario::duration::format_duration(s.duration)
+                        )
+                    })
+                    .collect();
+                format!(
+                    "arrival rate {}, up to {max_sessions} session(s)",
+                    rates.join(", then ")
+                )
+            }
+            _ => format!("{} session(s)", if args.single { 1 } else { scenario.sessions.count }),
+        };
         eprintln!(
-            "Running '{}': {} session(s){}",
+            "Running '{}': {load}{}",
             scenario.name,
-            if args.single { 1 } else { scenario.sessions.count },
             if args.dry_run { ", dry run" } else { "" }
         );
     }

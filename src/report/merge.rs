@@ -140,6 +140,11 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
                         .map(move |o| format!("{}: {o}", path.display()))
                 })
                 .collect(),
+            arrivals: inputs
+                .iter()
+                .filter_map(|(_, r)| r.health.arrivals)
+                .reduce(|a, b| a + b),
+            dropped_arrivals: inputs.iter().map(|(_, r)| r.health.dropped_arrivals).sum(),
             ..Default::default()
         },
     };

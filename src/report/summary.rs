@@ -69,6 +69,21 @@ pub fn render_with(report: &RunReport, outcomes: &[ThresholdOutcome], verdict: V
         }
     }
     let _ = writeln!(out, "{seqs}");
+    if let Some(rt) = &report.stats.response_time {
+        // The open model: the same executions timed from their intended start, side by side.
+        let mut table = new_table("response time from intended start");
+        for (info, m) in report.activities.iter().zip(&rt.activities) {
+            if m.count > 0 {
+                table.add_row(row(info.path(), m, m.error_count(), report.elapsed));
+            }
+        }
+        for (name, m) in report.sequences.iter().zip(&rt.sequences) {
+            if m.count > 0 {
+                table.add_row(row(format!("sequence {name}"), m, m.error_count(), report.elapsed));
+            }
+        }
+        let _ = writeln!(out, "{table}");
+    }
     let total = &report.stats.total;
     let _ = writeln!(
         out,
@@ -102,6 +117,16 @@ pub fn render_with(report: &RunReport, outcomes: &[ThresholdOutcome], verdict: V
         h.peak_rss_bytes as f64 / 1048576.0,
         h.lag.percentile(99.0).map_or("-".into(), fmt_time)
     );
+    if let Some(due) = h.arrivals {
+        let dropped = h.dropped_arrivals;
+        let _ = writeln!(
+            out,
+            "Arrivals: {due} due, {} run, {dropped} dropped{}, {} session(s)",
+            due - dropped.min(due),
+            if dropped > 0 { " (every session was busy)" } else { "" },
+            report.sessions
+        );
+    }
     for why in &h.overload {
         let _ = writeln!(
             out,

@@ -43,9 +43,31 @@ pub struct GeneratorHealth {
     pub lag: Latency,
     /// Why the generator counts as overloaded (empty when it kept up).
     pub overload: Vec<String>,
+    /// Open model: arrivals due during the run (absent from JSON in the closed model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrivals: Option<u64>,
+    /// Open model: arrivals that found every session busy and were not run.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped_arrivals: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl GeneratorHealth {
+    /// Records the open model's arrivals; dropped ones mean the load asked for was not produced,
+    /// which makes the run inconclusive like an overloaded generator.
+    pub fn set_arrivals(&mut self, scheduled: u64, dropped: u64) {
+        self.arrivals = Some(scheduled);
+        self.dropped_arrivals = dropped;
+        if dropped > 0 {
+            self.overload.push(format!(
+                "{dropped} of {scheduled} arrivals were dropped because every session was busy (raise `load.max_sessions`)"
+            ));
+        }
+    }
+
     /// Whether results may be distorted by the generator itself.
     pub fn overloaded(&self) -> bool {
         !self.overload.is_empty()
@@ -112,6 +134,8 @@ impl HealthProbe {
             peak_rss_bytes: peak_rss(),
             lag,
             overload,
+            arrivals: None,
+            dropped_arrivals: 0,
         }
     }
 }

@@ -18,6 +18,7 @@
 //! run for up to [`RunOptions::grace`]; a second one, or the end of the grace period, stops at once.
 //! Results are never lost: measurements and error records live in [`RunEnv`], outside the session tasks.
 
+pub mod arrivals;
 mod control;
 mod event;
 mod health;
@@ -34,7 +35,7 @@ pub use session::Session;
 
 use crate::activity::plugin::Registry;
 use crate::activity::{Shared, TlsConfigs, script::ScriptEngine};
-use crate::scenario::{ActivityKind, Delay, Scenario, SourceMap};
+use crate::scenario::{ActivityKind, Delay, LoadModel, Scenario, SourceMap};
 use crate::stats::RunRecorder;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
@@ -245,17 +246,57 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     });
     let started_at = SystemTime::now();
     let probe = health::HealthProbe::start();
+    // `--single` is a debugging run of one session: it keeps the closed model whatever `load` says.
+    let open = match &scenario.load {
+        LoadModel::ArrivalRate { stages, max_sessions } if !env.options.single => {
+            Some((stages.clone(), (*max_sessions).max(1) as usize))
+        }
+        _ => None,
+    };
     env.emit(|| RunEvent::RunStarted {
         scenario: scenario.name.clone(),
-        sessions: count as u32,
+        sessions: open.as_ref().map_or(count, |(_, max)| *max) as u32,
     });
 
+    let (handles, arrivals) = match open {
+        Some((stages, max_sessions)) => {
+            let counts = Arc::new(arrivals::ArrivalCounts::default());
+            let driver = tokio::spawn(arrivals::drive(env.clone(), stages, max_sessions, counts.clone()));
+            (vec![driver], Some(counts))
+        }
+        None => (start_closed(&env, count), None),
+    };
+
+    coordinate(&env, handles, max_time, grace).await;
+
+    let mut health = probe.finish();
+    let elapsed = env.started.elapsed();
+    env.emit(|| RunEvent::RunFinished { elapsed });
+    let sessions = match &arrivals {
+        Some(a) => a.sessions.load(std::sync::atomic::Ordering::Relaxed) as u32,
+        None => count as u32,
+    };
+    if let Some(a) = &arrivals {
+        health.set_arrivals(
+            a.scheduled.load(std::sync::atomic::Ordering::Relaxed),
+            a.dropped.load(std::sync::atomic::Ordering::Relaxed),
+        );
+    }
+    let mut report = build_report(&env, started_at, elapsed, sessions);
+    report.health = health;
+    Ok(report)
+}
+
+/// The closed model: `count` sessions, session *i* started *i* × `ramp_up_delay` after the first,
+/// each looping over the scenario.
+fn start_closed(env: &Arc<RunEnv>, count: usize) -> Vec<tokio::task::JoinHandle<()>> {
+    let scenario = &env.plan.scenario;
     let users = &scenario.sessions.users;
     let mut handles = Vec::with_capacity(count);
     let mut offset = Duration::ZERO;
     for i in 0..count {
         let user = &users[i % users.len()];
-        let session = Session::new(i, user, &env);
+        let session = Session::new(i, user, env);
         let env2 = env.clone();
         let start_after = offset;
         handles.push(tokio::spawn(async move {
@@ -269,15 +310,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
             Delay::Range(a, b) => crate::activity::random_between(a, b),
         };
     }
-
-    coordinate(&env, handles, max_time, grace).await;
-
-    let health = probe.finish();
-    let elapsed = env.started.elapsed();
-    env.emit(|| RunEvent::RunFinished { elapsed });
-    let mut report = build_report(&env, started_at, elapsed, count as u32);
-    report.health = health;
-    Ok(report)
+    handles
 }
 
 /// Waits for the sessions while watching signals, the time limit and stop requests.

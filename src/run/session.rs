@@ -70,6 +70,11 @@ impl Session {
         &self.recorder
     }
 
+    /// Errors this session has had so far.
+    pub fn errors(&self) -> u64 {
+        self.errors
+    }
+
     /// The session id and user name, for reports.
     pub fn identity(&self) -> (String, String) {
         (self.state.session_id.clone(), self.user.clone())

@@ -1,0 +1,100 @@
+//! The open model (`load.model: arrival-rate`) against the built-in target server: passes start on
+//! the schedule, sessions come from a bounded pool, `init` and `end` run once per session, latency
+//! is recorded from the intended start too, and arrivals that find no free session are dropped and
+//! make the run inconclusive.
+
+mod common;
+
+use common::run::{counts, run_yaml, server};
+use common::{cmd, write_files};
+use stressor::run::RunOptions;
+
+fn scenario(load: &str, main: &str) -> String {
+    format!(
+        "file_version: stressor#0\nconfig:\n  base_url: {{BASE}}\nload:\n{load}scenario:\n  - sequence: init\n  - sequence: main\n  - sequence: end\nsequences:\n  init:\n    - activity: GetRequest\n      url: /test1.json\n  main:\n{main}  end:\n    - activity: GetRequest\n      url: /test1.json\n"
+    )
+}
+
+const QUICK_MAIN: &str = "    - activity: GetRequest\n      url: /test1.json\n      assert_json: {foo: bar}\n";
+
+#[tokio::test]
+async fn arrivals_follow_the_schedule_on_a_bounded_pool_of_sessions() {
+    let srv = server().await;
+    // 20/s for 1.5 s: 30 arrivals, the first at once.
+    let load = "  model: arrival-rate\n  stages:\n    - {rate: 20/s, duration: 1.5s}\n  max_sessions: 4\n";
+    let report = run_yaml(&srv, &scenario(load, QUICK_MAIN), RunOptions::default()).await;
+    assert_eq!(report.error_count(), 0, "{:?}", report.errors);
+    assert_eq!(report.health.arrivals, Some(30));
+    assert_eq!(report.health.dropped_arrivals, 0);
+    assert_eq!(counts(&report, "main", 0), (30, 0));
+    let sessions = u64::from(report.sessions);
+    assert!((1..=4).contains(&sessions), "{sessions} sessions");
+    // init and end once per session created.
+    assert_eq!(counts(&report, "init", 0), (sessions, 0));
+    assert_eq!(counts(&report, "end", 0), (sessions, 0));
+    // Every main pass is also timed from its intended start, which is never after its actual start.
+    let rt = report.stats.response_time.as_ref().expect("response times");
+    let main = report
+        .activities
+        .iter()
+        .position(|a| a.sequence == "main")
+        .expect("main/0");
+    assert_eq!(rt.activities[main].count, 30);
+    let (service, response) = (&report.stats.activities[main].latency, &rt.activities[main].latency);
+    assert!(
+        response.max() >= service.max(),
+        "{:?} < {:?}",
+        response.max(),
+        service.max()
+    );
+    // The schedule took its 1.5 s, not less (the last arrival is due at 1.45 s).
+    assert!(report.elapsed.as_secs_f64() >= 1.45, "{:?}", report.elapsed);
+}
+
+#[tokio::test]
+async fn arrivals_that_find_every_session_busy_are_dropped_and_the_run_is_inconclusive() {
+    let srv = server().await;
+    // One session, each pass 300 ms, 20 arrivals per second: most must be dropped.
+    let load = "  model: arrival-rate\n  stages:\n    - {rate: 20/s, duration: 1s}\n  max_sessions: 1\n";
+    let main = "    - activity: GetRequest\n      url: /slow?s=0.3\n";
+    let report = run_yaml(&srv, &scenario(load, main), RunOptions::default()).await;
+    assert_eq!(report.health.arrivals, Some(20));
+    let dropped = report.health.dropped_arrivals;
+    let (run, _) = counts(&report, "main", 0);
+    assert_eq!(run + dropped, 20, "every arrival is either run or dropped");
+    assert!(dropped >= 10, "{dropped} dropped");
+    assert_eq!(report.sessions, 1);
+    assert!(
+        report
+            .health
+            .overload
+            .iter()
+            .any(|o| o.contains(&format!("{dropped} of 20 arrivals were dropped"))),
+        "{:?}",
+        report.health.overload
+    );
+}
+
+#[test]
+fn the_cli_reports_the_schedule_and_exits_4_on_dropped_arrivals() {
+    let yaml = scenario(
+        "  model: arrival-rate\n  stages:\n    - {rate: 10/s, duration: 1s}\n  max_sessions: 1\n",
+        "    - activity: GetRequest\n      url: /slow?s=0.5\n",
+    )
+    .replace("{BASE}", "http://127.0.0.1:8082");
+    let (_dir, main) = write_files(&[("open.yaml", &yaml)]);
+    let a = cmd().args(["run", "--serve"]).arg(&main).assert().code(4);
+    let out = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        err.contains("Running 'open': arrival rate 10/s for 1s, up to 1 session(s)"),
+        "{err}"
+    );
+    assert!(out.contains("response time from intended start"), "{out}");
+    assert!(out.contains("Arrivals: 10 due,"), "{out}");
+    assert!(
+        out.contains("arrivals were dropped because every session was busy"),
+        "{out}"
+    );
+    assert!(out.contains("Result: INCONCLUSIVE"), "{out}");
+}
