@@ -89,8 +89,13 @@ pub struct RunArgs {
     #[arg(short = 'n', long)]
     pub dry_run: bool,
     /// One session, one pass per scenario item (a quick functional check).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "shard")]
     pub single: bool,
+    /// Run only shard K of N of the load (sessions or arrivals), for N processes whose `--out` files
+    /// `stressor merge` combines; defaults to JOB_COMPLETION_INDEX/JOB_COMPLETIONS (a Kubernetes
+    /// Indexed Job) when both are set.
+    #[arg(long, value_name = "K/N", value_parser = crate::run::Shard::parse)]
+    pub shard: Option<crate::run::Shard>,
     /// Stop starting new work after this many errors (overrides config.max_errors; 0 = unlimited).
     #[arg(long, value_name = "N")]
     pub max_errors: Option<u64>,

@@ -29,6 +29,23 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
             return Exit::Invalid;
         }
     }
+    let shard = match args.shard {
+        Some(shard) => Some(shard),
+        None if args.single => None,
+        None => {
+            let var = |name| std::env::var(name).ok();
+            match crate::run::Shard::from_job_env(
+                var("JOB_COMPLETION_INDEX").as_deref(),
+                var("JOB_COMPLETIONS").as_deref(),
+            ) {
+                Ok(shard) => shard,
+                Err(err) => {
+                    eprintln!("error: {err}; set both for a sharded run, or pass --shard K/N");
+                    return Exit::Invalid;
+                }
+            }
+        }
+    };
     let runtime = match super::runtime() {
         Ok(rt) => rt,
         Err(exit) => return exit,
@@ -100,6 +117,7 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         handle_signals: true,
         stop: monitor.as_ref().map(|m| m.stop_handle()),
         events: Some(events),
+        shard,
         ..RunOptions::default()
     };
     if !quiet {
@@ -123,8 +141,9 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
             _ => format!("{} session(s)", if args.single { 1 } else { scenario.sessions.count }),
         };
         eprintln!(
-            "Running '{}': {load}{}",
+            "Running '{}': {load}{}{}",
             scenario.name,
+            shard.map(|s| format!(", shard {s}")).unwrap_or_default(),
             if args.dry_run { ", dry run" } else { "" }
         );
     }
@@ -151,6 +170,7 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     if let Some(path) = &args.out {
         let mut results = json::Results::new(&report, thresholds, outcomes.clone(), verdict);
         results.files = source_files(&sources);
+        results.shard = shard.map(|s| s.to_string());
         match json::write(path, &results) {
             Ok(()) if !quiet => eprintln!("Results written to {}", path.display()),
             Ok(()) => {}

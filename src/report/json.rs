@@ -71,6 +71,9 @@ pub struct Results {
     pub sessions: u32,
     /// Dry run.
     pub dry_run: bool,
+    /// `K/N` when this process ran one shard of the load (`--shard`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     /// Why the run stopped early.
     pub stop: Option<StopReason>,
     /// The verdict.
@@ -214,6 +217,7 @@ impl Results {
             elapsed,
             sessions: report.sessions,
             dry_run: report.dry_run,
+            shard: None,
             stop: report.stop,
             verdict,
             files: Vec::new(),

@@ -115,6 +115,7 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
         stop = most_severe(stop, r.stop);
         overloaded |= r.verdict == Verdict::Inconclusive;
     }
+    warnings.extend(shard_warnings(inputs));
     errors.sort_by_key(|e| e.at);
     let report = RunReport {
         scenario: first.scenario.clone(),
@@ -154,6 +155,40 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
     let mut results = Results::new(&report, thresholds, outcomes, v);
     results.files = first.files.clone();
     Ok(Merged { results, warnings })
+}
+
+/// Shards of one run that are missing or given twice (only when the inputs say they are shards):
+/// the merge is still made, since a partial result can be worth reading, but not silently.
+fn shard_warnings(inputs: &[(PathBuf, Results)]) -> Vec<String> {
+    let shards: Vec<(&PathBuf, crate::run::Shard)> = inputs
+        .iter()
+        .filter_map(|(p, r)| Some((p, crate::run::Shard::parse(r.shard.as_deref()?).ok()?)))
+        .collect();
+    let Some((_, first)) = shards.first() else {
+        return Vec::new();
+    };
+    let mut warnings = Vec::new();
+    if shards.len() < inputs.len() || shards.iter().any(|(_, s)| s.total != first.total) {
+        warnings.push("the files are not shards of one run (some have no `--shard` or another shard count)".into());
+        return warnings;
+    }
+    for index in 0..first.total {
+        let files: Vec<String> = shards
+            .iter()
+            .filter(|(_, s)| s.index == index)
+            .map(|(p, _)| format!("`{}`", p.display()))
+            .collect();
+        let shard = crate::run::Shard {
+            index,
+            total: first.total,
+        };
+        match files.len() {
+            0 => warnings.push(format!("shard {shard} is missing: the merged load is partial")),
+            1 => {}
+            _ => warnings.push(format!("shard {shard} is given more than once: {}", files.join(", "))),
+        }
+    }
+    warnings
 }
 
 /// The first activity or sequence that differs between two results of the same shape.

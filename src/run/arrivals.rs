@@ -101,8 +101,14 @@ pub async fn drive(env: Arc<RunEnv>, stages: Vec<Stage>, max_sessions: usize, co
     let mut idle: Vec<Pooled> = Vec::new();
     let mut busy: JoinSet<Pooled> = JoinSet::new();
     let mut interrupt = env.control.interrupt(false);
+    let shard = env.options.shard.unwrap_or(super::Shard { index: 0, total: 1 });
     let start = Instant::now();
-    for offset in arrival_offsets(&stages) {
+    // Every shard walks the whole schedule and keeps every N-th arrival (see `super::shard`).
+    let mine = arrival_offsets(&stages)
+        .enumerate()
+        .filter(|(k, _)| shard.owns(*k))
+        .map(|(_, offset)| offset);
+    for offset in mine {
         let due = start + offset;
         let wait = due.saturating_duration_since(Instant::now());
         if (!wait.is_zero() && !interrupt.sleep(wait).await) || env.control.stopping() {
@@ -119,7 +125,9 @@ pub async fn drive(env: Arc<RunEnv>, stages: Vec<Stage>, max_sessions: usize, co
             Some(p) => p,
             None if created < max_sessions => {
                 counts.sessions.fetch_add(1, Ordering::Relaxed);
-                let session = Session::new(created, &users[created % users.len()], &env);
+                // Numbered across shards (shard s of N gets s, s + N, s + 2N...), so ids do not collide.
+                let global = created * shard.total as usize + shard.index as usize;
+                let session = Session::new(global, &users[global % users.len()], &env);
                 let (id, user) = session.identity();
                 env.emit(|| RunEvent::SessionStarted { session_id: id, user });
                 Pooled {

@@ -25,6 +25,7 @@ mod health;
 mod plan;
 mod report;
 mod session;
+pub mod shard;
 
 pub use control::{RunControl, StopReason};
 pub use event::{EventSink, Fanout, RunEvent};
@@ -32,6 +33,7 @@ pub use health::{CPU_LIMIT, GeneratorHealth, LAG_P99_LIMIT, MIN_JUDGED_RUN};
 pub use plan::{ActivityInfo, Plan, label};
 pub use report::{ErrorRecord, RunReport};
 pub use session::Session;
+pub use shard::Shard;
 
 use crate::activity::plugin::Registry;
 use crate::activity::{Shared, TlsConfigs, script::ScriptEngine};
@@ -61,6 +63,8 @@ pub struct RunOptions {
     pub events: Option<Arc<dyn EventSink>>,
     /// The Rust activity plugins the scenario uses (the same registry it was loaded with).
     pub activities: Registry,
+    /// Run only this shard's share of the load (`--shard K/N`; see [`shard`]).
+    pub shard: Option<Shard>,
 }
 
 impl RunOptions {
@@ -90,6 +94,7 @@ impl std::fmt::Debug for RunOptions {
             .field("max_time", &self.max_time)
             .field("grace", &self.grace)
             .field("activities", &self.activities)
+            .field("shard", &self.shard)
             .finish_non_exhaustive()
     }
 }
@@ -221,11 +226,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     let max_errors = options.max_errors.unwrap_or(scenario.config.max_errors);
     let max_time = options.max_time.or(scenario.config.max_time);
     let grace = options.grace.unwrap_or(DEFAULT_GRACE);
-    let count = if options.single {
-        1
-    } else {
-        scenario.sessions.count.max(1) as usize
-    };
+    let count = scenario_count(&scenario, &options);
     let plan = Plan::new(scenario.clone(), sources.clone());
     let recorder = Arc::new(RunRecorder::new(plan.timed.clone(), scenario.sequences.len()));
     let env = Arc::new(RunEnv {
@@ -249,9 +250,15 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     // `--single` is a debugging run of one session: it keeps the closed model whatever `load` says.
     let open = match &scenario.load {
         LoadModel::ArrivalRate { stages, max_sessions } if !env.options.single => {
-            Some((stages.clone(), (*max_sessions).max(1) as usize))
+            let shards = env.options.shard.map_or(1, |s| s.total);
+            Some((stages.clone(), (*max_sessions).max(1).div_ceil(shards) as usize))
         }
         _ => None,
+    };
+    // The closed model's sessions in this shard (all of them without one).
+    let count = match env.options.shard {
+        Some(shard) => (0..count).filter(|&i| shard.owns(i)).count(),
+        None => count,
     };
     env.emit(|| RunEvent::RunStarted {
         scenario: scenario.name.clone(),
@@ -264,7 +271,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
             let driver = tokio::spawn(arrivals::drive(env.clone(), stages, max_sessions, counts.clone()));
             (vec![driver], Some(counts))
         }
-        None => (start_closed(&env, count), None),
+        None => (start_closed(&env, scenario_count(&scenario, &env.options)), None),
     };
 
     coordinate(&env, handles, max_time, grace).await;
@@ -287,28 +294,43 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     Ok(report)
 }
 
-/// The closed model: `count` sessions, session *i* started *i* × `ramp_up_delay` after the first,
+/// The closed model's sessions over all shards: `sessions.count`, or 1 with `--single`.
+fn scenario_count(scenario: &Scenario, options: &RunOptions) -> usize {
+    if options.single {
+        1
+    } else {
+        scenario.sessions.count.max(1) as usize
+    }
+}
+
+/// The closed model: `count` sessions (those of this shard, see [`shard`]), session *i* started *i* × `ramp_up_delay` after the first,
 /// each looping over the scenario.
 fn start_closed(env: &Arc<RunEnv>, count: usize) -> Vec<tokio::task::JoinHandle<()>> {
     let scenario = &env.plan.scenario;
     let users = &scenario.sessions.users;
     let mut handles = Vec::with_capacity(count);
     let mut offset = Duration::ZERO;
+    let shard = env.options.shard.unwrap_or(Shard { index: 0, total: 1 });
     for i in 0..count {
+        let start_after = offset;
+        offset += match scenario.sessions.ramp_up_delay {
+            Delay::Fixed(d) => d,
+            Delay::Range(a, b) => crate::activity::random_between(a, b),
+        };
+        // Other shards run this session; the ramp-up offset still advances, so the shards' sessions
+        // start when they would in one process.
+        if !shard.owns(i) {
+            continue;
+        }
         let user = &users[i % users.len()];
         let session = Session::new(i, user, env);
         let env2 = env.clone();
-        let start_after = offset;
         handles.push(tokio::spawn(async move {
             if !start_after.is_zero() && !env2.control.interrupt(false).sleep(start_after).await {
                 return;
             }
             session.run_scenario(env2).await;
         }));
-        offset += match scenario.sessions.ramp_up_delay {
-            Delay::Fixed(d) => d,
-            Delay::Range(a, b) => crate::activity::random_between(a, b),
-        };
     }
     handles
 }
