@@ -85,18 +85,19 @@ struct Pooled {
 /// `end` on every session that completed `init`.
 pub async fn drive(env: Arc<RunEnv>, stages: Vec<Stage>, max_sessions: usize, counts: Arc<ArrivalCounts>) {
     let scenario = env.plan.scenario.clone();
-    let main: Vec<usize> = scenario
+    let main: Arc<[usize]> = scenario
         .items
         .iter()
         .filter(|i| i.sequence != "init" && i.sequence != "end")
         .filter_map(|i| env.plan.sequence_pos(&i.sequence))
         .collect();
-    let init = scenario
-        .items
-        .iter()
-        .any(|i| i.sequence == "init")
-        .then(|| env.plan.sequence_pos("init"))
-        .flatten();
+    // The position of the `init` or `end` sequence, when the scenario's items use it.
+    let item = |name: &str| {
+        (scenario.items.iter().any(|i| i.sequence == name))
+            .then(|| env.plan.sequence_pos(name))
+            .flatten()
+    };
+    let (init, end) = (item("init"), item("end"));
     let users = &scenario.sessions.users;
     let mut idle: Vec<Pooled> = Vec::new();
     let mut busy: JoinSet<Pooled> = JoinSet::new();
@@ -154,7 +155,7 @@ pub async fn drive(env: Arc<RunEnv>, stages: Vec<Stage>, max_sessions: usize, co
                 }
             }
             pooled.passes += 1;
-            for &seq in &main {
+            for &seq in main.iter() {
                 if !pooled
                     .session
                     .run_pass(seq, pooled.passes, false, Some(due), &env)
@@ -171,12 +172,6 @@ pub async fn drive(env: Arc<RunEnv>, stages: Vec<Stage>, max_sessions: usize, co
             idle.push(p);
         }
     }
-    let end = scenario
-        .items
-        .iter()
-        .any(|i| i.sequence == "end")
-        .then(|| env.plan.sequence_pos("end"))
-        .flatten();
     let mut ending = JoinSet::new();
     for mut p in idle {
         let env = env.clone();
