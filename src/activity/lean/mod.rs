@@ -17,7 +17,7 @@ mod wire;
 
 use super::error::{ActivityError, ErrorClass};
 use super::http::Prepared;
-use crate::check::Response;
+use crate::check::{Response, header_values};
 use http::{HeaderValue, Method};
 use reqwest::Url;
 use reqwest::cookie::{CookieStore, Jar};
@@ -132,13 +132,13 @@ async fn follow(mut p: Prepared, client: &LeanClient<'_>) -> Result<Outcome, Act
         if response.keep_alive {
             client.pool.put(idle);
         }
-        let cookies: Vec<HeaderValue> = header(&response.headers, "set-cookie")
+        let cookies: Vec<HeaderValue> = header_values(&response.headers, "set-cookie")
             .filter_map(|v| HeaderValue::from_str(v).ok())
             .collect();
         if !cookies.is_empty() {
             client.jar.set_cookies(&mut cookies.iter(), url);
         }
-        let location = header(&response.headers, "location")
+        let location = header_values(&response.headers, "location")
             .next()
             .and_then(|l| url.join(l).ok());
         match (redirect_kind(response.status), location) {
@@ -175,14 +175,6 @@ async fn follow(mut p: Prepared, client: &LeanClient<'_>) -> Result<Outcome, Act
     Err(connect_error(format!(
         "error following redirect for url ({url}): too many redirects"
     )))
-}
-
-/// The values of a response header.
-fn header<'a>(headers: &'a [(String, String)], name: &'a str) -> impl Iterator<Item = &'a str> {
-    headers
-        .iter()
-        .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
 }
 
 /// `Some(keep method and body)` for a redirect status that is followed.
