@@ -102,7 +102,7 @@ pub async fn drive(env: Arc<RunEnv>, stages: Vec<Stage>, max_sessions: usize, co
     let mut idle: Vec<Pooled> = Vec::new();
     let mut busy: JoinSet<Pooled> = JoinSet::new();
     let mut interrupt = env.control.interrupt(false);
-    let shard = env.options.shard.unwrap_or(super::Shard { index: 0, total: 1 });
+    let shard = env.options.shard.unwrap_or(super::Shard::WHOLE);
     let start = Instant::now();
     // Every shard walks the whole schedule and keeps every N-th arrival (see `super::shard`).
     let mine = arrival_offsets(&stages)

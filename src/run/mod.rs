@@ -226,7 +226,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     let max_errors = options.max_errors.unwrap_or(scenario.config.max_errors);
     let max_time = options.max_time.or(scenario.config.max_time);
     let grace = options.grace.unwrap_or(DEFAULT_GRACE);
-    let count = scenario_count(&scenario, &options);
+    let total = scenario_count(&scenario, &options);
     let plan = Plan::new(scenario.clone(), sources.clone());
     let recorder = Arc::new(RunRecorder::new(plan.timed.clone(), scenario.sequences.len()));
     let env = Arc::new(RunEnv {
@@ -247,19 +247,16 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     });
     let started_at = SystemTime::now();
     let probe = health::HealthProbe::start();
+    let shard = env.options.shard.unwrap_or(Shard::WHOLE);
     // `--single` is a debugging run of one session: it keeps the closed model whatever `load` says.
     let open = match &scenario.load {
         LoadModel::ArrivalRate { stages, max_sessions } if !env.options.single => {
-            let shards = env.options.shard.map_or(1, |s| s.total);
-            Some((stages.clone(), (*max_sessions).max(1).div_ceil(shards) as usize))
+            Some((stages.clone(), (*max_sessions).max(1).div_ceil(shard.total) as usize))
         }
         _ => None,
     };
-    // The closed model's sessions in this shard (all of them without one).
-    let count = match env.options.shard {
-        Some(shard) => (0..count).filter(|&i| shard.owns(i)).count(),
-        None => count,
-    };
+    // The closed model's sessions in this shard.
+    let count = (0..total).filter(|&i| shard.owns(i)).count();
     env.emit(|| RunEvent::RunStarted {
         scenario: scenario.name.clone(),
         sessions: open.as_ref().map_or(count, |(_, max)| *max) as u32,
@@ -271,7 +268,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
             let driver = tokio::spawn(arrivals::drive(env.clone(), stages, max_sessions, counts.clone()));
             (vec![driver], Some(counts))
         }
-        None => (start_closed(&env, scenario_count(&scenario, &env.options)), None),
+        None => (start_closed(&env, total), None),
     };
 
     coordinate(&env, handles, max_time, grace).await;
@@ -280,15 +277,13 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     let elapsed = env.started.elapsed();
     env.emit(|| RunEvent::RunFinished { elapsed });
     let sessions = match &arrivals {
-        Some(a) => a.sessions.load(std::sync::atomic::Ordering::Relaxed) as u32,
+        Some(a) => {
+            use std::sync::atomic::Ordering::Relaxed;
+            health.set_arrivals(a.scheduled.load(Relaxed), a.dropped.load(Relaxed));
+            a.sessions.load(Relaxed) as u32
+        }
         None => count as u32,
     };
-    if let Some(a) = &arrivals {
-        health.set_arrivals(
-            a.scheduled.load(std::sync::atomic::Ordering::Relaxed),
-            a.dropped.load(std::sync::atomic::Ordering::Relaxed),
-        );
-    }
     let mut report = build_report(&env, started_at, elapsed, sessions);
     report.health = health;
     Ok(report)
@@ -303,15 +298,15 @@ fn scenario_count(scenario: &Scenario, options: &RunOptions) -> usize {
     }
 }
 
-/// The closed model: `count` sessions (those of this shard, see [`shard`]), session *i* started *i* × `ramp_up_delay` after the first,
-/// each looping over the scenario.
-fn start_closed(env: &Arc<RunEnv>, count: usize) -> Vec<tokio::task::JoinHandle<()>> {
+/// The closed model: of `total` sessions, those of this shard (see [`shard`]), session *i* started
+/// *i* × `ramp_up_delay` after the first, each looping over the scenario.
+fn start_closed(env: &Arc<RunEnv>, total: usize) -> Vec<tokio::task::JoinHandle<()>> {
     let scenario = &env.plan.scenario;
     let users = &scenario.sessions.users;
-    let mut handles = Vec::with_capacity(count);
+    let mut handles = Vec::new();
     let mut offset = Duration::ZERO;
-    let shard = env.options.shard.unwrap_or(Shard { index: 0, total: 1 });
-    for i in 0..count {
+    let shard = env.options.shard.unwrap_or(Shard::WHOLE);
+    for i in 0..total {
         let start_after = offset;
         offset += match scenario.sessions.ramp_up_delay {
             Delay::Fixed(d) => d,

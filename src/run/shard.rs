@@ -22,6 +22,9 @@ pub struct Shard {
 }
 
 impl Shard {
+    /// The whole load, as an unsharded run takes it.
+    pub const WHOLE: Shard = Shard { index: 0, total: 1 };
+
     /// Parses `K/N` (1 ≤ K ≤ N).
     pub fn parse(text: &str) -> Result<Shard, String> {
         let bad = || format!("invalid shard `{text}`: write K/N with 1 ≤ K ≤ N, e.g. `--shard 2/8`");
