@@ -49,6 +49,10 @@ impl Activity for Probe {
         }
         Ok(json!({"status": status, "label": args.label}))
     }
+
+    fn sets(&self, _args: &ProbeArgs) -> Vec<String> {
+        vec!["probes".into()]
+    }
 }
 
 /// An activity without arguments.
@@ -177,6 +181,22 @@ fn plugin_suggestions_and_accepted_forms() {
     assert_eq!(
         headers(&plain, Path::new("")),
         ["s.yaml:8:17: error: unknown activity `Noop`"]
+    );
+}
+
+#[test]
+fn variables_a_plugin_names_are_known_to_the_loader() {
+    // `probes` is set by Probe (and named in `Activity::sets`); nothing sets `probez`.
+    let loaded = load(&format!(
+        "{HEAD}    - activity: Probe\n      path: /a\n      expect: 200\n    - activity: GetRequest\n      url: /a/$(probes)\n    - activity: GetRequest\n      url: /b/$(probez)\n"
+    ));
+    assert_eq!(
+        headers(&loaded, Path::new("")),
+        ["s.yaml:14:15: warning: `$(probez)` refers to a variable that nothing defines"]
+    );
+    assert_eq!(
+        loaded.diagnostics.iter().next().and_then(|d| d.label.clone()),
+        Some("did you mean `probes`?".into())
     );
 }
 

@@ -74,6 +74,15 @@ pub trait Activity: Send + Sync + 'static {
         args: Self::Args,
         ctx: PluginContext<'_>,
     ) -> impl Future<Output = Result<Value, ActivityError>> + Send;
+
+    /// The session variables this activity sets with [`PluginContext::vars_mut`], for the loader:
+    /// `$(var)` references to them are then not warned about as variables nothing defines. Called
+    /// once per use in a file, at load time, with the arguments as written (a `$(var)` standing for a
+    /// number or boolean is a placeholder there). None by default.
+    fn sets(&self, args: &Self::Args) -> Vec<String> {
+        let _ = args;
+        Vec::new()
+    }
 }
 
 /// What a plugin can see and change of the session running it.
@@ -135,17 +144,15 @@ pub enum RegistryError {
 
 /// The type-erased side of [`Activity`] the registry keeps.
 trait DynActivity: Send + Sync {
-    fn check(&self, args: &Node) -> Vec<ArgProblem>;
+    fn check(&self, args: &Node) -> Result<Vec<String>, Vec<ArgProblem>>;
     fn run<'a>(&'a self, args: &'a Node, ctx: PluginContext<'a>) -> BoxFuture<'a, Result<Value, ActivityError>>;
 }
 
 struct Erased<A>(A);
 
 impl<A: Activity> DynActivity for Erased<A> {
-    fn check(&self, args: &Node) -> Vec<ArgProblem> {
-        args::from_node::<A::Args>(args, Placeholders::Allow)
-            .err()
-            .unwrap_or_default()
+    fn check(&self, args: &Node) -> Result<Vec<String>, Vec<ArgProblem>> {
+        args::from_node::<A::Args>(args, Placeholders::Allow).map(|args| self.0.sets(&args))
     }
 
     fn run<'a>(&'a self, args: &'a Node, ctx: PluginContext<'a>) -> BoxFuture<'a, Result<Value, ActivityError>> {
@@ -234,7 +241,7 @@ impl PluginCatalog for Registry {
         Registry::names(self)
     }
 
-    fn check_args(&self, name: &str, args: &Node) -> Option<Vec<ArgProblem>> {
+    fn check_args(&self, name: &str, args: &Node) -> Option<Result<Vec<String>, Vec<ArgProblem>>> {
         self.plugins.get(name).map(|p| p.check(args))
     }
 }

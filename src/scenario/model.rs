@@ -330,6 +330,9 @@ pub struct PluginCall {
     pub args: Value,
     /// Where the arguments' mapping was written (the activity).
     pub span: Span,
+    /// The session variables it sets, as the plugin named them at load time
+    /// (`stressor::activity::plugin::Activity::sets`).
+    pub sets: Vec<String>,
 }
 
 /// Arguments of an HTTP request (shared by the HTTP activities and `PollRequest`).

@@ -14,6 +14,7 @@ pub trait PluginCatalog: Send + Sync + std::fmt::Debug {
     fn names(&self) -> Vec<&str>;
 
     /// Checks the arguments of activity `name` (the activity's mapping without the keys every activity
-    /// accepts). `None` when `name` is not a plugin; otherwise every problem found.
-    fn check_args(&self, name: &str, args: &Node) -> Option<Vec<ArgProblem>>;
+    /// accepts). `None` when `name` is not a plugin; otherwise every problem found, or, when there is
+    /// none, the session variables this use of the activity sets (`Activity::sets`).
+    fn check_args(&self, name: &str, args: &Node) -> Option<Result<Vec<String>, Vec<ArgProblem>>>;
 }

@@ -1,9 +1,10 @@
 //! Load-time warnings for `$(var)` references that nothing defines.
 //!
 //! A variable is defined when it is a `config` or `context` key, a built-in (`session_id`, `user`,
-//! `last_result`, `dry_run`), or produced by any `store_*` or RunScript `export` in the file. Anything
-//! else is probably a typo; it is a warning, not an error, because a `$load`ed part or a plugin may set
-//! it at run time. Scripts and check patterns are not expanded, so they are not scanned.
+//! `last_result`, `dry_run`), or produced by any `store_*`, RunScript `export` or plugin that names
+//! it (`Activity::sets`) in the file. Anything else is probably a typo; it is a warning, not an
+//! error, because a plugin that does not name its variables may still set it at run time. Scripts
+//! and check patterns are not expanded, so they are not scanned.
 
 use super::diagnostic::{Diagnostic, Diagnostics};
 use super::model::{ActivityKind, Scenario};
@@ -40,8 +41,10 @@ pub(crate) fn warn_unknown(root: &Node, scenario: &Scenario, sources: &SourceMap
     for seq in &scenario.sequences {
         for a in &seq.activities {
             known.extend(a.common.stores.iter().map(|s| s.var.clone()));
-            if let ActivityKind::Script(s) = &a.kind {
-                known.extend(s.export.iter().cloned());
+            match &a.kind {
+                ActivityKind::Script(s) => known.extend(s.export.iter().cloned()),
+                ActivityKind::Plugin(p) => known.extend(p.sets.iter().cloned()),
+                _ => {}
             }
         }
     }

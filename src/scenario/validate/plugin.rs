@@ -20,16 +20,19 @@ pub(super) fn names<'a>(v: &Validator<'a>) -> Vec<&'a str> {
 /// Reads a plugin activity: every key the common arguments did not take is the plugin's.
 pub(super) fn call(v: &mut Validator, f: &mut Fields, name: &str) -> Option<ActivityKind> {
     let args = Node::new(NodeKind::Map(f.take_rest()), f.span);
-    let problems = v.plugins?.check_args(name, &args)?;
-    let common: Vec<&str> = COMMON.iter().copied().filter(|k| *k != "activity").collect();
-    for p in &problems {
-        v.diags.push(p.to_diagnostic(name, &common));
-    }
-    problems.is_empty().then(|| {
-        ActivityKind::Plugin(Box::new(PluginCall {
+    match v.plugins?.check_args(name, &args)? {
+        Ok(sets) => Some(ActivityKind::Plugin(Box::new(PluginCall {
             name: name.to_string(),
             args: args.to_json(),
             span: f.span,
-        }))
-    })
+            sets,
+        }))),
+        Err(problems) => {
+            let common: Vec<&str> = COMMON.iter().copied().filter(|k| *k != "activity").collect();
+            for p in &problems {
+                v.diags.push(p.to_diagnostic(name, &common));
+            }
+            None
+        }
+    }
 }
