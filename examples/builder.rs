@@ -11,7 +11,7 @@ use stressor::report::summary;
 use stressor::run::RunOptions;
 use stressor::scenario::ScenarioBuilder;
 use stressor::target::{TargetConfig, TargetServer};
-use stressor::verdict;
+use stressor::verdict::Judgement;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -56,9 +56,7 @@ async fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
         .map_err(|e| e.render(false))?;
 
     let report = stressor::run(scenario.clone(), RunOptions::default()).await?;
-    let thresholds = verdict::collect(&scenario, &report.activities);
-    let outcomes = verdict::evaluate(&thresholds, &report);
-    let verdict = verdict::verdict(&report, &outcomes, report.health.overloaded());
-    print!("{}", summary::render_with(&report, &outcomes, verdict, false));
-    Ok(ExitCode::from(verdict.exit_code()))
+    let judgement = Judgement::of(&scenario, report);
+    print!("{}", summary::render(&judgement, false));
+    Ok(ExitCode::from(judgement.exit_code()))
 }

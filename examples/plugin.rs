@@ -16,7 +16,7 @@ use stressor::report::summary;
 use stressor::run::RunOptions;
 use stressor::scenario::{LoadOptions, load_file};
 use stressor::target::{TargetConfig, TargetServer};
-use stressor::verdict;
+use stressor::verdict::Judgement;
 
 /// GETs `path` (relative to `config.base_url`) `attempts` times and fails unless every answer has the
 /// status `expect`. Its result, `{"status": .., "attempts": ..}`, can be checked and stored like any
@@ -87,7 +87,7 @@ async fn main() -> ExitCode {
     };
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/plugin.yaml");
     let options = LoadOptions {
-        overrides: vec![format!("base_url:{}", server.url())],
+        overrides: vec![format!("base_url:{}", server.url()).into()],
         ..LoadOptions::default()
     }
     .with_plugins(registry.clone());
@@ -103,9 +103,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let thresholds = verdict::collect(&scenario, &report.activities);
-    let outcomes = verdict::evaluate(&thresholds, &report);
-    let verdict = verdict::verdict(&report, &outcomes, report.health.overloaded());
-    print!("{}", summary::render_with(&report, &outcomes, verdict, false));
-    ExitCode::from(verdict.exit_code())
+    let judgement = Judgement::of(&scenario, report);
+    print!("{}", summary::render(&judgement, false));
+    ExitCode::from(judgement.exit_code())
 }

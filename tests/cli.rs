@@ -255,7 +255,7 @@ fn run_junit_writes_the_harness_format_for_one_file() {
     if let Some(view) = common::junit::junitparser_view(&junit) {
         assert_eq!(
             view,
-            ["fixtures/failing tests=3 failures=3 errors=0 passed=0 failed=3 skipped=0"]
+            ["fixtures/failing tests=4 failures=3 errors=0 passed=1 failed=3 skipped=0"]
         );
     }
     let xml = std::fs::read_to_string(&junit).unwrap();
@@ -263,6 +263,7 @@ fn run_junit_writes_the_harness_format_for_one_file() {
         "fixtures/failing::main",
         "fixtures/failing::checks::main/0:echo",
         "fixtures/failing::thresholds::run::errors",
+        "fixtures/failing::run",
     ] {
         assert!(xml.contains(&format!("<testcase name=\"{name}\"")), "{name}: {xml}");
     }

@@ -339,7 +339,9 @@ fn run_flags_override_single_max_time_and_dry_run() {
 
 #[test]
 fn grace_cuts_end_sequences_short() {
-    // `end` sleeps 5 s; after --max-time, --grace 300ms lets it run only that long.
+    // `end` sleeps 5 s; after --max-time, --grace 300ms lets it run only that long. Its sleeps are
+    // then stopped, not completed: `end` completed nothing, which fails the run (a teardown that never
+    // finished is not a pass), and every report counts them.
     let scenario = SHORT.replace("    duration: 30s\n", "    duration: 30s\n  - sequence: end\n")
         + "  end:\n    - activity: $sleep(5)\n";
     let (_dir, main) = common::write_files(&[("grace.yaml", &scenario)]);
@@ -348,14 +350,23 @@ fn grace_cuts_end_sequences_short() {
         .args(["run", "--serve", "--max-time", "500ms", "--grace", "300ms"])
         .arg(&main)
         .assert()
-        .code(0);
+        .code(1);
     let took = started.elapsed();
     assert!(
         took < std::time::Duration::from_millis(4500),
         "{took:?}: {}",
         stdout_of(&a)
     );
-    assert!(stdout_of(&a).contains("`end` sequences ran"), "{}", stdout_of(&a));
+    let stdout = stdout_of(&a);
+    assert!(stdout.contains("`end` sequences ran"), "{stdout}");
+    assert!(
+        stdout.contains("| end/0 Sleep(5s)                |     0 |      0 |       3 |"),
+        "three stopped sleeps: {stdout}"
+    );
+    assert!(
+        stdout.contains("Result: FAILED (nothing completed in sequence end)"),
+        "{stdout}"
+    );
 }
 
 #[test]

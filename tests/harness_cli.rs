@@ -12,11 +12,13 @@ const EXPECTED: &[&str] = &[
     "fixtures/failing::main",
     "fixtures/failing::checks::main/0:echo",
     "fixtures/failing::thresholds::run::errors",
+    "fixtures/failing::run",
     "fixtures/original/test_dry_run::init",
     "fixtures/original/test_dry_run::main",
     "fixtures/original/test_dry_run::end",
     "fixtures/original/test_dry_run::checks::init/0",
     "fixtures/original/test_dry_run::checks::main/0",
+    "fixtures/original/test_dry_run::run",
     "fixtures/original/test_mock_server::init",
     "fixtures/original/test_mock_server::main",
     "fixtures/original/test_mock_server::end",
@@ -26,6 +28,7 @@ const EXPECTED: &[&str] = &[
     "fixtures/original/test_mock_server::checks::main/1",
     "fixtures/original/test_mock_server::checks::main/2",
     "fixtures/original/test_mock_server::checks::main/5",
+    "fixtures/original/test_mock_server::run",
     "fixtures/original/test_monitor::init",
     "fixtures/original/test_monitor::main",
     "fixtures/original/test_monitor::end",
@@ -35,9 +38,11 @@ const EXPECTED: &[&str] = &[
     "fixtures/original/test_monitor::checks::main/1",
     "fixtures/original/test_monitor::checks::main/2",
     "fixtures/original/test_monitor::checks::main/3",
+    "fixtures/original/test_monitor::run",
     "fixtures/original/test_noop::init",
     "fixtures/original/test_noop::main",
     "fixtures/original/test_noop::end",
+    "fixtures/original/test_noop::run",
     "fixtures/smoke::init",
     "fixtures/smoke::main",
     "fixtures/smoke::end",
@@ -46,6 +51,7 @@ const EXPECTED: &[&str] = &[
     "fixtures/smoke::checks::main/1:upload",
     "fixtures/smoke::checks::main/2:read_back",
     "fixtures/smoke::checks::main/3:echo",
+    "fixtures/smoke::run",
     "fixtures/thresholds::main",
     "fixtures/thresholds::checks::main/0:json",
     "fixtures/thresholds::checks::main/1:echo",
@@ -53,6 +59,7 @@ const EXPECTED: &[&str] = &[
     "fixtures/thresholds::thresholds::run::error_rate",
     "fixtures/thresholds::thresholds::sequence::main::p95",
     "fixtures/thresholds::thresholds::activity::echo::errors",
+    "fixtures/thresholds::run",
 ];
 
 /// The `scenarios` test binary: cargo puts it next to this one (`target/<profile>/deps/scenarios-<hash>`);
@@ -123,8 +130,19 @@ fn a_filter_runs_only_the_matching_scenario() {
     let mut expected_sorted = expected.clone();
     expected_sorted.sort();
     assert_eq!(sorted, expected_sorted, "{text}");
+    // The smoke profile ignores thresholds, with the reason; every scenario prints one line of numbers.
     assert!(
-        text.contains("7 passed; 0 failed; 0 ignored; 0 measured; 37 filtered out"),
+        text.contains(
+            "test fixtures/thresholds::thresholds::run::p95               ... ignored (not judged under STRESSOR_PROFILE=smoke (one session, one pass))"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("stressor: fixtures/thresholds: 3 executions, 0 errors, 0 stopped, p95 "),
+        "{text}"
+    );
+    assert!(
+        text.contains("4 passed; 0 failed; 4 ignored; 0 measured; 43 filtered out"),
         "{text}"
     );
 }
@@ -134,15 +152,19 @@ fn ignored_runs_the_failing_fixture_with_its_messages() {
     let (output, text) = harness(&["--ignored"], &[]);
     assert!(!output.status.success(), "{text}");
     assert!(
-        text.contains("0 passed; 3 failed; 0 ignored; 0 measured; 41 filtered out"),
+        text.contains("1 passed; 3 failed; 0 ignored; 0 measured; 47 filtered out"),
         "{text}"
     );
+    // The errors exceed the file's `errors: 0` budget, so the sequence and the check fail with them, each
+    // failed check at its line of the scenario.
     assert!(
         text.contains("---- fixtures/failing::main ----\nsequence main: 2 error(s)"),
         "{text}"
     );
     assert!(
-        text.contains("[assertion] main/0 echo: JSON `json.n` is 1, expected 2 (session t01, pass 1)"),
+        text.contains(
+            "  [assertion] main/0 echo (session t01, pass 1): 1 failed check(s)\n      fixtures/failing.yaml:29:9: error: JSON `json.n` is 1, expected 2\n         |\n      29 |         json.n: 2\n         |         ^^^^^^ assert_json failed\n"
+        ),
         "{text}"
     );
     assert!(
@@ -172,9 +194,14 @@ fn a_wrong_base_url_fails_the_scenario() {
         ],
     );
     assert!(!output.status.success(), "{text}");
-    assert!(text.contains("sequence main: "), "{text}");
+    assert!(text.contains("sequence main: 2 error(s)"), "{text}");
     assert!(
-        text.contains("1 failed; 0 ignored; 0 measured; 43 filtered out"),
+        text.contains("[connect] main/0 json: error trying to connect to 127.0.0.1:9"),
+        "{text}"
+    );
+    assert!(text.contains("      at fixtures/thresholds.yaml:29:17"), "{text}");
+    assert!(
+        text.contains("1 failed; 0 ignored; 0 measured; 50 filtered out"),
         "{text}"
     );
 }
@@ -205,32 +232,32 @@ fn junit_of_a_run_with_the_failing_fixture_is_valid_and_read_by_junitparser() {
         ],
     );
     assert!(!output.status.success(), "{text}");
-    assert!(text.contains("41 passed; 3 failed; 0 ignored"), "{text}");
+    assert!(text.contains("44 passed; 2 failed; 5 ignored"), "{text}");
     let xml = std::fs::read_to_string(&junit).unwrap_or_else(|e| panic!("{e}: {text}"));
     common::junit::assert_valid(&junit);
     if let Some(view) = common::junit::junitparser_view(&junit) {
         assert_eq!(
             view,
             [
-                "fixtures/failing tests=3 failures=3 errors=0 passed=0 failed=3 skipped=0",
-                "fixtures/original/test_dry_run tests=5 failures=0 errors=0 passed=5 failed=0 skipped=0",
-                "fixtures/original/test_mock_server tests=9 failures=0 errors=0 passed=9 failed=0 skipped=0",
-                "fixtures/original/test_monitor tests=9 failures=0 errors=0 passed=9 failed=0 skipped=0",
-                "fixtures/original/test_noop tests=3 failures=0 errors=0 passed=3 failed=0 skipped=0",
-                "fixtures/smoke tests=8 failures=0 errors=0 passed=8 failed=0 skipped=0",
-                "fixtures/thresholds tests=7 failures=0 errors=0 passed=7 failed=0 skipped=0",
+                "fixtures/failing tests=4 failures=2 errors=0 passed=1 failed=2 skipped=1",
+                "fixtures/original/test_dry_run tests=6 failures=0 errors=0 passed=6 failed=0 skipped=0",
+                "fixtures/original/test_mock_server tests=10 failures=0 errors=0 passed=10 failed=0 skipped=0",
+                "fixtures/original/test_monitor tests=10 failures=0 errors=0 passed=10 failed=0 skipped=0",
+                "fixtures/original/test_noop tests=4 failures=0 errors=0 passed=4 failed=0 skipped=0",
+                "fixtures/smoke tests=9 failures=0 errors=0 passed=9 failed=0 skipped=0",
+                "fixtures/thresholds tests=8 failures=0 errors=0 passed=4 failed=0 skipped=4",
             ]
         );
     }
-    // The failing check: the message, the response, where it happened, and the diff of the values (the
-    // smoke profile makes it one pass, so one error).
+    // The failing check: the message, where it is written (file:line:col, the line and carets), the
+    // response, and the diff of the values (the smoke profile makes it one pass, so one error).
     let main = testcase(&xml, "fixtures/failing::main");
     assert!(
         main.contains(r#"classname="fixtures.failing"><failure type="errors" message="sequence main: 1 error(s)">"#),
         "{main}"
     );
     assert!(
-        main.contains("[assertion] main/0 echo: JSON `json.n` is 1, expected 2 (session t01, pass 1)"),
+        main.contains("fixtures/failing.yaml:29:9: error: JSON `json.n` is 1, expected 2\n         |\n      29 |         json.n: 2\n         |         ^^^^^^ assert_json failed"),
         "{main}"
     );
     assert!(main.contains("response: HTTP 200 OK, "), "{main}");
@@ -238,14 +265,12 @@ fn junit_of_a_run_with_the_failing_fixture_is_valid_and_read_by_junitparser() {
         main.contains("      --- expected\n      +++ actual\n      @@ -1 +1 @@\n      -2\n      +1"),
         "{main}"
     );
-    // The failing threshold: the limit and the measured value as a diff.
+    // The smoke profile does not judge thresholds: skipped, with the reason.
     let threshold = testcase(&xml, "fixtures/failing::thresholds::run::errors");
     assert!(
-        threshold.contains(r#"<failure type="threshold" message="threshold failed: errors of the run: 1 &gt; 0">"#),
-        "{threshold}"
-    );
-    assert!(
-        threshold.contains("--- expected\n+++ actual\n@@ -1 +1 @@\n-errors <= 0\n+errors = 1\n"),
+        threshold.contains(
+            r#"<skipped type="ignored" message="not judged under STRESSOR_PROFILE=smoke (one session, one pass)"/>"#
+        ),
         "{threshold}"
     );
     // Summary tables of each run in the suite's system-out.
@@ -253,7 +278,10 @@ fn junit_of_a_run_with_the_failing_fixture_is_valid_and_read_by_junitparser() {
         xml.contains("<system-out><![CDATA[Scenario 'failing' against http://127.0.0.1:"),
         "{xml}"
     );
-    assert!(xml.contains("| the run      | errors |     0 |        1 |"), "{xml}");
+    assert!(
+        xml.contains("Thresholds not judged: not judged under STRESSOR_PROFILE=smoke"),
+        "{xml}"
+    );
 }
 
 #[test]
@@ -263,7 +291,7 @@ fn junit_lists_ignored_trials_as_skipped_and_leaves_filtered_out_ones_out() {
     let (output, text) = harness(&["fixtures/failing::"], &[("STRESSOR_JUNIT", junit.to_str().unwrap())]);
     assert!(output.status.success(), "{text}");
     assert!(
-        text.contains("0 passed; 0 failed; 3 ignored; 0 measured; 41 filtered out"),
+        text.contains("0 passed; 0 failed; 4 ignored; 0 measured; 47 filtered out"),
         "{text}"
     );
     let xml = std::fs::read_to_string(&junit).unwrap();
@@ -271,7 +299,7 @@ fn junit_lists_ignored_trials_as_skipped_and_leaves_filtered_out_ones_out() {
     if let Some(view) = common::junit::junitparser_view(&junit) {
         assert_eq!(
             view,
-            ["fixtures/failing tests=3 failures=0 errors=0 passed=0 failed=0 skipped=3"]
+            ["fixtures/failing tests=4 failures=0 errors=0 passed=0 failed=0 skipped=4"]
         );
     }
     assert!(
@@ -332,13 +360,17 @@ fn a_new_fixture_file_is_listed_and_run_without_a_rebuild() {
         .unwrap();
     expected.splice(
         at..at,
-        ["fixtures/new/added::main", "fixtures/new/added::checks::main/0"],
+        [
+            "fixtures/new/added::main",
+            "fixtures/new/added::checks::main/0",
+            "fixtures/new/added::run",
+        ],
     );
     assert_eq!(names, expected, "{text}");
     let (output, text) = harness(&["fixtures/new/"], &env);
     assert!(output.status.success(), "{text}");
     assert!(
-        text.contains("2 passed; 0 failed; 0 ignored; 0 measured; 44 filtered out"),
+        text.contains("3 passed; 0 failed; 0 ignored; 0 measured; 51 filtered out"),
         "{text}"
     );
 }

@@ -198,7 +198,7 @@ fn the_scaffold_runs_green_against_the_built_in_target() {
         ),
         other => panic!("exit {other:?}: {stdout}"),
     }
-    assert!(stdout.contains(" 0 error(s)"), "{stdout}");
+    assert!(stdout.contains(" ok, 0 failed)"), "{stdout}");
     assert!(!stdout.contains("FAIL"), "thresholds hold: {stdout}");
 }
 

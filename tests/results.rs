@@ -67,7 +67,10 @@ fn run_out_writes_readable_results_with_the_schema_and_exits_0() {
     assert!(results.base_url.as_deref().unwrap().starts_with("http://127.0.0.1:"));
     assert_eq!(results.thresholds.len(), 1);
     let messages: Vec<&str> = results.outcomes.iter().map(|o| o.message.as_str()).collect();
-    assert_eq!(messages[1], "error_rate of the run: 0% <= 0%");
+    assert_eq!(
+        messages[1],
+        "error_rate of the run: 0% <= 0% (0 of 6 executions failed)"
+    );
     assert!(
         messages[0].starts_with("p95 of the run: ") && messages[0].ends_with(" <= 10s"),
         "{messages:?}"
@@ -100,7 +103,7 @@ fn merge_of_three_runs_sums_counts_exactly_and_reevaluates_thresholds() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("18 timed activities, 0 error(s)"), "{stdout}");
+    assert!(stdout.contains("18 timed activities (18 ok, 0 failed)"), "{stdout}");
     assert!(stdout.contains("Result: ok"), "{stdout}");
     let results = json::read(&merged).unwrap();
     assert_eq!(results.stats.total.count, 18);
@@ -110,7 +113,10 @@ fn merge_of_three_runs_sums_counts_exactly_and_reevaluates_thresholds() {
     assert_eq!(results.stats.sessions.len(), 6);
     let series: u64 = results.stats.series.iter().map(|s| s.requests).sum();
     assert_eq!(series, 18, "the per-second series add up too");
-    assert_eq!(results.outcomes[1].message, "error_rate of the run: 0% <= 0%");
+    assert_eq!(
+        results.outcomes[1].message,
+        "error_rate of the run: 0% <= 0% (0 of 18 executions failed)"
+    );
     assert_eq!(results.outcomes[1].samples, 18);
 
     // The thresholds a file carries are evaluated again over the merged data: a limit no run can meet
@@ -191,7 +197,7 @@ fn a_failed_threshold_exits_1_with_the_measured_value() {
     let out = run_out(&main, &path).wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("0 error(s)"), "no errors, yet failed: {stdout}");
+    assert!(stdout.contains("(6 ok, 0 failed)"), "no errors, yet failed: {stdout}");
     assert!(stdout.contains("Result: FAILED (1 of 1 thresholds failed)"), "{stdout}");
     let results = json::read(&path).unwrap();
     let o = &results.outcomes[0];

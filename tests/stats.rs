@@ -61,27 +61,34 @@ fn several_threads_record_into_one_recorder_without_losing_anything() {
                     let d = rng.latency();
                     let error = ((i / 4) % 100 == 0).then_some(ErrorClass::Status);
                     session.record_activity((i % 4) as usize, &Sample::new(d).with_error(error).with_bytes(10, 100));
-                    mine.push(((i % 4) as usize, d));
+                    mine.push(((i % 4) as usize, d, error.is_some()));
                 }
                 mine
             })
         })
         .collect();
+    // Successful and failed executions' latencies are kept apart.
     let mut per_activity = vec![Latency::default(); 4];
+    let mut failed = vec![Latency::default(); 4];
     let mut all = Latency::default();
     for t in threads {
-        for (a, d) in t.join().unwrap() {
-            per_activity[a].record(d);
-            all.record(d);
+        for (a, d, error) in t.join().unwrap() {
+            if error {
+                failed[a].record(d);
+            } else {
+                per_activity[a].record(d);
+                all.record(d);
+            }
         }
     }
     assert_eq!(recorder.shard_count(), 4, "one shard per recording thread");
     let snap = recorder.snapshot();
-    for (m, want) in snap.activities.iter().zip(&per_activity) {
+    for ((m, want), want_failed) in snap.activities.iter().zip(&per_activity).zip(&failed) {
         assert_eq!(m.count, 20_000);
         assert_eq!(m.error_count(), 200);
         assert_eq!((m.bytes_sent, m.bytes_received), (200_000, 2_000_000));
         assert_same_distribution(&m.latency, want);
+        assert_same_distribution(m.failed_latency.as_ref().expect("failures recorded"), want_failed);
     }
     assert_eq!(snap.total.count, 80_000);
     assert_eq!(snap.total.errors.get(ErrorClass::Status), 800);
@@ -185,7 +192,11 @@ fn sequences_sessions_totals_series_and_urls_of_a_small_run() {
         .iter()
         .map(|s| (s.requests, s.errors, s.latency.count()))
         .collect();
-    assert_eq!(series, [(2, 1, 2), (0, 0, 0), (2, 0, 2)]);
+    assert_eq!(
+        series,
+        [(2, 1, 1), (0, 0, 0), (2, 0, 2)],
+        "a second's latency holds its successful executions"
+    );
     assert_eq!(snap.series_step, 1);
     assert_eq!(snap.series[2].latency.percentile(95.0).map(|d| d.as_millis()), Some(40));
     assert!(

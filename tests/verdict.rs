@@ -7,21 +7,22 @@ use std::path::Path;
 use std::sync::Arc;
 use stressor::run::{RunOptions, RunReport, run};
 use stressor::scenario::{LoadOptions, load_str};
-use stressor::verdict::{Measured, ThresholdOutcome, Verdict, collect, evaluate, format_measured, verdict};
+use stressor::verdict::{Judgement, Measured, Policy, ThresholdOutcome, Verdict, format_measured};
 
-/// Runs `yaml` against a fresh target server; returns the report and the threshold outcomes.
+/// Runs `yaml` against a fresh target server; returns the report, the threshold outcomes and the
+/// verdict of its judgement.
 async fn judge(yaml: &str) -> (RunReport, Vec<ThresholdOutcome>, Verdict) {
     let srv = server().await;
     let text = yaml.replace("{BASE}", &srv.url());
     let loaded = load_str(Path::new("test.yaml"), text, &LoadOptions::default());
     assert!(!loaded.diagnostics.has_errors(), "{}", loaded.render(false));
     let scenario = Arc::new(loaded.scenario.expect("valid scenario"));
-    let report = run(scenario.clone(), Arc::new(loaded.sources), RunOptions::default())
+    let sources = Arc::new(loaded.sources);
+    let report = run(scenario.clone(), sources.clone(), RunOptions::default())
         .await
         .expect("run");
-    let outcomes = evaluate(&collect(&scenario, &report.activities), &report);
-    let v = verdict(&report, &outcomes, false);
-    (report, outcomes, v)
+    let j = Judgement::new(&scenario, sources, report, Policy::default());
+    (j.report, j.outcomes, j.verdict)
 }
 
 /// 2 sessions × 5 passes of a GET that succeeds and one that always answers 500: 20 executions, 10
@@ -75,19 +76,22 @@ async fn thresholds_pass_and_fail_with_the_measured_value_in_each_message() {
     let got: Vec<(bool, String)> = outcomes.iter().map(|o| (o.passed, shape(o))).collect();
     let want = [
         (true, "p95 of the run: <v> <= 5s"),
-        (true, "error_rate of the run: 50% <= 60%"),
+        (true, "error_rate of the run: 50% <= 60% (10 of 20 executions failed)"),
         (true, "errors of the run: 10 <= 20"),
         (true, "min_rps of the run: <v> >= 0.1/s"),
-        (true, "p99 of sequence main: <v> <= 10s"),
+        (false, "p99 of sequence main: no successful samples (10 failed)"),
         (false, "p95 of sequence unused: never ran"),
         (true, "max of main/0 fast: <v> <= 5s"),
-        (false, "error_rate of main/1 GetRequest(/status/500): 100% > 0%"),
+        (
+            false,
+            "error_rate of main/1 GetRequest(/status/500): 100% > 0% (10 of 10 executions failed)",
+        ),
         (false, "p50 of main/0 fast: <v> > 1us"),
         (false, "errors of unused/0 GetRequest(/never): never ran"),
     ];
     let want: Vec<(bool, String)> = want.iter().map(|(p, m)| (*p, m.to_string())).collect();
     assert_eq!(got, want);
-    for o in outcomes.iter().filter(|o| !o.never_ran()) {
+    for o in outcomes.iter().filter(|o| o.measured.is_some()) {
         let measured = o.measured.as_ref().expect("a value when samples exist");
         assert!(o.message.contains(&format_measured(measured)), "{}", o.message);
     }
@@ -120,13 +124,17 @@ sequences:
 ";
     let (report, outcomes, v) = judge(yaml).await;
     assert_eq!(report.error_count(), 4);
-    assert_eq!(outcomes[1].message, "error_rate of the run: 25% <= 30%");
-    assert!(outcomes.iter().all(|o| o.passed), "{outcomes:#?}");
     assert_eq!(
-        v,
-        Verdict::Pass,
-        "thresholds decide, errors count only through error_rate"
+        outcomes[1].message,
+        "error_rate of the run: 25% <= 30% (4 of 16 executions failed)"
     );
+    assert!(outcomes.iter().all(|o| o.passed), "{outcomes:#?}");
+    assert_eq!(v, Verdict::Pass, "the error_rate budget covers the errors");
+
+    let latency_only = yaml.replace("  error_rate: 30%\n", "");
+    let (_, outcomes, v) = judge(&latency_only).await;
+    assert!(outcomes.iter().all(|o| o.passed), "{outcomes:#?}");
+    assert_eq!(v, Verdict::Failed, "a latency budget does not cover errors");
 
     let without = yaml.replace("thresholds:\n  p95: 5s\n  error_rate: 30%\n", "");
     let (_, outcomes, v) = judge(&without).await;
@@ -158,11 +166,11 @@ sequences:
         &LoadOptions::default(),
     );
     let scenario = loaded.scenario.unwrap();
-    let outcomes = evaluate(&collect(&scenario, &report.activities), &report);
+    let j = Judgement::new(&scenario, Arc::new(loaded.sources), report, Policy::default());
     assert_eq!(
-        outcomes[0].message,
+        j.outcomes[0].message,
         "p95 of sequence main: not enough data (3 samples, need 10)"
     );
-    assert!(outcomes[0].not_enough_data());
-    assert_eq!(verdict(&report, &outcomes, false), Verdict::Failed);
+    assert!(j.outcomes[0].not_enough_data());
+    assert_eq!(j.verdict, Verdict::Failed);
 }

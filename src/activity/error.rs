@@ -18,21 +18,21 @@ pub enum ErrorClass {
     Script,
     /// A `$(var)` could not be expanded.
     Variable,
-    /// The run was stopped while the activity was in progress.
-    Stopped,
 }
 
 impl ErrorClass {
     /// Every class, in report order.
-    pub const ALL: [ErrorClass; 7] = [
+    pub const ALL: [ErrorClass; ErrorClass::COUNT] = [
         ErrorClass::Status,
         ErrorClass::Assertion,
         ErrorClass::Timeout,
         ErrorClass::Connect,
         ErrorClass::Script,
         ErrorClass::Variable,
-        ErrorClass::Stopped,
     ];
+
+    /// Number of classes (the size of per-class counter arrays).
+    pub const COUNT: usize = 6;
 
     /// The lowercase name used in reports.
     pub fn as_str(self) -> &'static str {
@@ -43,7 +43,6 @@ impl ErrorClass {
             ErrorClass::Connect => "connect",
             ErrorClass::Script => "script",
             ErrorClass::Variable => "variable",
-            ErrorClass::Stopped => "stopped",
         }
     }
 
@@ -70,6 +69,9 @@ pub struct ActivityError {
     pub response: Option<String>,
     /// Unified diffs of expected vs. actual of the failed checks that have one, one after the other.
     pub diff: Option<String>,
+    /// The failed checks, each located in the scenario (empty when the activity failed before its
+    /// checks ran: a transport, script or variable error).
+    pub checks: Vec<crate::check::CheckFailure>,
 }
 
 impl ActivityError {
@@ -80,6 +82,7 @@ impl ActivityError {
             message: message.into(),
             response: None,
             diff: None,
+            checks: Vec::new(),
         }
     }
 }

@@ -21,7 +21,7 @@ pub use error::{ActivityError, ErrorClass};
 
 use crate::check::{self, ActivityResult, CheckFailure, CheckKind, Response};
 use crate::expand::Context;
-use crate::scenario::{Activity, ActivityKind, Param, SleepArgs, SourceMap};
+use crate::scenario::{Activity, ActivityKind, Param, SleepArgs, SourceMap, Span};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -122,10 +122,20 @@ pub struct Executed {
     pub bytes_sent: u64,
     /// Response body bytes received.
     pub bytes_received: u64,
-    /// Cut short by a stop request (not an error, not recorded).
+    /// Cut short by a stop request: counted as stopped (not an error, not in any latency).
     pub interrupted: bool,
     /// StaticRequests' individual URLs.
     pub sub_requests: Vec<SubRequest>,
+}
+
+impl Executed {
+    /// An execution a stop cut short.
+    pub fn stopped() -> Self {
+        Executed {
+            interrupted: true,
+            ..Executed::default()
+        }
+    }
 }
 
 /// Runs one activity.
@@ -207,7 +217,7 @@ pub async fn execute(
                 &mut state.context,
             ));
             if !failures.is_empty() {
-                out.error = Some(failure_error(&failures, &result));
+                out.error = Some(failure_error(failures, &result, activity.span));
             }
             if state.keep_last_result {
                 state.context.insert("last_result".into(), last_result(&result));
@@ -219,7 +229,8 @@ pub async fn execute(
 }
 
 /// One error for all failed checks of an activity: `status` when the status was wrong, else `assertion`.
-pub fn failure_error(failures: &[CheckFailure], result: &ActivityResult) -> ActivityError {
+/// A failure the model could not locate (a default 2xx status check) points at the activity (`at`).
+pub fn failure_error(failures: Vec<CheckFailure>, result: &ActivityResult, at: Span) -> ActivityError {
     let class = if failures.iter().any(|f| f.kind == CheckKind::Status) {
         ErrorClass::Status
     } else {
@@ -235,11 +246,19 @@ pub fn failure_error(failures: &[CheckFailure], result: &ActivityResult) -> Acti
         _ => None,
     };
     let diffs: Vec<&str> = failures.iter().filter_map(|f| f.diff.as_deref()).collect();
+    let diff = (!diffs.is_empty()).then(|| diffs.concat());
     ActivityError {
         class,
         message,
         response,
-        diff: (!diffs.is_empty()).then(|| diffs.concat()),
+        diff,
+        checks: failures
+            .into_iter()
+            .map(|f| {
+                let span = f.span.unwrap_or(at);
+                f.at(span)
+            })
+            .collect(),
     }
 }
 

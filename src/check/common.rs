@@ -34,7 +34,7 @@ pub fn check_common(common: &CommonArgs, result: &ActivityResult, elapsed: Durat
     {
         let (took, max) = format_secs_pair(elapsed, limit);
         let message = format!("execution time {took} exceeds the limit of {max}");
-        out.push(CheckFailure::new(CheckKind::MaxTime, max, took, message));
+        out.push(CheckFailure::new(CheckKind::MaxTime, max, took, message).at_opt(common.max_time_span));
     }
     out
 }

@@ -13,7 +13,10 @@ use crate::scenario::HttpChecks;
 /// so a 200 can fail: `HTTP status 200 OK not in [201]`. Codes without a standard reason phrase are
 /// shown bare (`HTTP status 599 (expected 2xx)`).
 pub fn check_status(checks: &HttpChecks, resp: &Response) -> Option<CheckFailure> {
-    let status = resp.status;
+    status_failure(checks, resp.status).map(|f| f.at_opt(checks.status_span))
+}
+
+fn status_failure(checks: &HttpChecks, status: u16) -> Option<CheckFailure> {
     // The text is only built for a failure: this runs for every response.
     let actual = || status_text(status);
     match &checks.assert_status {

@@ -58,7 +58,10 @@ pub use store::apply_stores;
 pub use text::{canonical_header_name, header_text, response_headers, shorten, text_diff};
 
 /// One failed check: what was expected, what was found, and where the check was written.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Serialized into results files (`errors[].checks`), so a merged or re-read run can still point at
+/// the check's line.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CheckFailure {
     /// Which check failed.
     pub kind: CheckKind,
@@ -69,8 +72,10 @@ pub struct CheckFailure {
     /// One line, lowercase start (unless it starts with an acronym), no trailing period.
     pub message: String,
     /// A unified diff of expected vs. actual, when one helps (`assert_json` equality, `assert_match`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
     /// Where the check was written in the scenario, when the model knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub span: Option<Span>,
 }
 
@@ -99,6 +104,13 @@ impl CheckFailure {
         self
     }
 
+    /// The same failure, located at `span` when there is one (else unchanged).
+    #[must_use]
+    pub fn at_opt(mut self, span: Option<Span>) -> Self {
+        self.span = span.or(self.span);
+        self
+    }
+
     /// The same failure, with a unified diff.
     #[must_use]
     pub fn with_diff(mut self, diff: String) -> Self {
@@ -114,24 +126,32 @@ impl fmt::Display for CheckFailure {
     }
 }
 
-/// Which check a [`CheckFailure`] comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Which check a [`CheckFailure`] comes from (serialized as the scenario key, [`CheckKind::key`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum CheckKind {
     /// The status code (`assert_status`, or 2xx by default).
+    #[serde(rename = "assert_status")]
     Status,
     /// `assert_match` on the result text.
+    #[serde(rename = "assert_match")]
     Match,
     /// `assert_match_headers` on all headers.
+    #[serde(rename = "assert_match_headers")]
     MatchHeaders,
     /// `assert_headers` on one header.
+    #[serde(rename = "assert_headers")]
     Header,
     /// `assert_json`.
+    #[serde(rename = "assert_json")]
     Json,
     /// `assert_html`.
+    #[serde(rename = "assert_html")]
     Html,
     /// `assert_max_time`.
+    #[serde(rename = "assert_max_time")]
     MaxTime,
     /// `store_json`, `store_header` or `store_regex`.
+    #[serde(rename = "store_*")]
     Store,
 }
 

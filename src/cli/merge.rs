@@ -32,10 +32,7 @@ pub fn run(args: &MergeArgs, out: Output) -> Exit {
     if out.verbosity >= 0 {
         eprintln!("Merged {} results file(s)", inputs.len());
     }
-    print!(
-        "{}",
-        summary::render_with(&results.to_report(), &results.outcomes, results.verdict, out.color)
-    );
+    print!("{}", summary::render(&merged.judgement, out.color));
     if let Some(path) = &args.out {
         if let Err(err) = json::write(path, results) {
             eprintln!("error: {err}");
@@ -45,5 +42,5 @@ pub fn run(args: &MergeArgs, out: Output) -> Exit {
             eprintln!("Merged results written to {}", path.display());
         }
     }
-    results.verdict.into()
+    merged.judgement.verdict.into()
 }

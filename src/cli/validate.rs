@@ -7,7 +7,7 @@ use crate::scenario::{LoadOptions, load_file};
 /// Runs the command.
 pub fn run(args: &ValidateArgs, out: Output) -> Exit {
     let options = LoadOptions {
-        overrides: args.options.clone(),
+        overrides: args.options.iter().cloned().map(Into::into).collect(),
         ..LoadOptions::default()
     };
     let mut failed = false;

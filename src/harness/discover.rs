@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 /// One scenario file found by the harness.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScenarioFile {
-    /// Absolute (manifest dir joined) path.
+    /// The path, relative to the current directory when the file is below it (`cargo test` runs a
+    /// test binary in its package directory), so that diagnostics and failed checks read
+    /// `fixtures/smoke.yaml:12:5`, as CI annotators want; absolute otherwise.
     pub path: PathBuf,
     /// The trial name prefix: the path relative to the manifest dir, without extension, with `/`
     /// separators (`fixtures/smoke`).
@@ -18,12 +20,20 @@ pub fn discover(manifest_dir: &Path, pattern: &str) -> Result<Vec<ScenarioFile>,
     let full = manifest_dir.join(pattern);
     let full = full.to_string_lossy();
     let paths = glob::glob(&full).map_err(|e| format!("invalid pattern {pattern:?}: {e}"))?;
+    let cwd = std::env::current_dir().ok();
     let mut files: Vec<ScenarioFile> = paths
         .filter_map(Result::ok)
         .filter(|p| p.is_file())
         .map(|path| {
             let name = trial_prefix(manifest_dir, &path);
-            ScenarioFile { path, name }
+            let shown = cwd
+                .as_deref()
+                .and_then(|cwd| path.strip_prefix(cwd).ok())
+                .map(Path::to_path_buf);
+            ScenarioFile {
+                path: shown.unwrap_or(path),
+                name,
+            }
         })
         .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));

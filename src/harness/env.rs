@@ -5,7 +5,16 @@
 //! - `STRESSOR_OPT_<name>=value` — like `stressor run -o name:value`, e.g.
 //!   `STRESSOR_OPT_sessions.count=2`. Applied in name order, after the hook's overrides.
 //! - `STRESSOR_PROFILE=smoke` — one session and one pass per scenario ([`RunOptions::single`](crate::run::RunOptions::single)),
-//!   a fast functional check of the same files. Any other value (or none) runs them as configured.
+//!   a fast functional check of the same files; threshold trials are then ignored (with the reason),
+//!   not failed, since one pass cannot meet a budget made for a load. Any other value (or none) runs
+//!   them as configured.
+//! - `STRESSOR_INCONCLUSIVE=pass` — an inconclusive run (the load generator was the bottleneck) passes
+//!   its `<file>::run` trial instead of failing it. For shared CI runners that are too noisy to load
+//!   test on; the price is a gate that can pass on numbers the generator made. `fail` (the default)
+//!   or any other value keeps it failing.
+//! - `STRESSOR_DENY_WARNINGS=1` — a file with load-time warnings (a misspelt key, an unknown variable)
+//!   fails its `<file>::load` trial instead of running. Without it the warnings are printed (stderr,
+//!   once per file) and put in the JUnit `<system-err>`.
 //! - `STRESSOR_CONCURRENT_SCENARIOS=N` — how many scenarios may run at the same time (default 1, so
 //!   that they do not disturb each other's timing).
 //! - `STRESSOR_JUNIT=PATH` — where the JUnit XML goes (default `<target dir>/stressor/junit.xml`, see
@@ -15,11 +24,14 @@
 //! - `NEXTEST` (set by `cargo nextest`) — no JUnit file is written: nextest runs every trial in its own
 //!   process, which would overwrite the file once per trial; use nextest's own JUnit output instead.
 
+use crate::scenario::Override;
+
 /// Settings read from the environment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HarnessEnv {
-    /// `-o`-style overrides from `STRESSOR_OPT_*` and `STRESSOR_BASE_URL` (in that order).
-    pub overrides: Vec<String>,
+    /// `-o`-style overrides from `STRESSOR_OPT_*` and `STRESSOR_BASE_URL` (in that order), each naming
+    /// its variable for diagnostics.
+    pub overrides: Vec<Override>,
     /// `STRESSOR_PROFILE=smoke`.
     pub smoke: bool,
     /// `STRESSOR_CONCURRENT_SCENARIOS` (at least 1).
@@ -32,6 +44,10 @@ pub struct HarnessEnv {
     pub fixtures_root: Option<std::path::PathBuf>,
     /// Running under `cargo nextest` (`NEXTEST` is set).
     pub nextest: bool,
+    /// `STRESSOR_INCONCLUSIVE=pass`.
+    pub inconclusive_pass: bool,
+    /// `STRESSOR_DENY_WARNINGS` set to anything but empty, `0` or `false`.
+    pub deny_warnings: bool,
 }
 
 impl HarnessEnv {
@@ -47,6 +63,7 @@ impl HarnessEnv {
         let mut smoke = false;
         let mut concurrent_scenarios = 1;
         let (mut junit, mut target_dir, mut fixtures_root, mut nextest) = (None, None, None, false);
+        let (mut inconclusive_pass, mut deny_warnings) = (false, false);
         let path = |v: String| (!v.is_empty()).then(|| std::path::PathBuf::from(v));
         for (key, value) in vars {
             if let Some(name) = key.strip_prefix("STRESSOR_OPT_") {
@@ -65,12 +82,19 @@ impl HarnessEnv {
                 fixtures_root = path(value);
             } else if key == "NEXTEST" {
                 nextest = true;
+            } else if key == "STRESSOR_INCONCLUSIVE" {
+                inconclusive_pass = value.trim().eq_ignore_ascii_case("pass");
+            } else if key == "STRESSOR_DENY_WARNINGS" {
+                deny_warnings = !matches!(value.trim().to_ascii_lowercase().as_str(), "" | "0" | "false" | "no");
             }
         }
         opts.sort();
-        let mut overrides: Vec<String> = opts.into_iter().map(|(n, v)| format!("{n}:{v}")).collect();
+        let mut overrides: Vec<Override> = opts
+            .into_iter()
+            .map(|(n, v)| Override::env(format!("STRESSOR_OPT_{n}"), &n, &v))
+            .collect();
         if let Some(url) = base_url {
-            overrides.push(format!("base_url:{url}"));
+            overrides.push(Override::env("STRESSOR_BASE_URL", "base_url", &url));
         }
         HarnessEnv {
             overrides,
@@ -80,6 +104,8 @@ impl HarnessEnv {
             target_dir,
             fixtures_root,
             nextest,
+            inconclusive_pass,
+            deny_warnings,
         }
     }
 }
@@ -109,8 +135,9 @@ mod tests {
         assert_eq!(env.fixtures_root.as_deref(), Some(std::path::Path::new("/tmp/fx")));
         assert_eq!(env.target_dir, None, "an empty CARGO_TARGET_DIR means unset");
         assert!(!env.nextest);
+        let texts: Vec<&str> = env.overrides.iter().map(|o| o.text.as_str()).collect();
         assert_eq!(
-            env.overrides,
+            texts,
             ["config.max_errors:5", "sessions.count:2", "base_url:http://h:1"]
         );
         assert!(env.smoke);

@@ -71,21 +71,20 @@
 
 pub mod discover;
 pub mod env;
-pub mod trials;
+mod file;
 
 use crate::activity::plugin::Registry;
-use crate::report::junit::{self, Case, CaseOutcome, Suite, run_summary};
-use crate::run::{RunOptions, RunReport, run};
-use crate::scenario::{LoadOptions, load_file};
-use crate::verdict::{ThresholdOutcome, collect, evaluate};
-use discover::{ScenarioFile, discover};
+use crate::report::junit::{self, Suite};
+use crate::scenario::{LoadOptions, Override};
+use crate::verdict::Policy;
+use discover::discover;
 use env::HarnessEnv;
-use libtest_mimic::{Arguments, Failed, Trial};
+use file::file_trials;
+use libtest_mimic::Arguments;
 use std::any::Any;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use trials::{TrialFailure, TrialSpec, activities_of, trial_specs};
 
 /// What [`harness!`](crate::harness!) passes to [`main`].
 #[derive(Clone, Copy, Debug)]
@@ -163,7 +162,7 @@ pub fn main(config: HarnessConfig) -> ExitCode {
     let mut trials = Vec::new();
     let mut entries = Vec::new();
     for file in files {
-        let (file_trials, entry) = file_trials(&harness, file);
+        let (file_trials, entry) = file_trials(&harness, file, args.list);
         // Which trials this invocation runs or reports as skipped; libtest-mimic decides the same way.
         let selected: Vec<bool> = file_trials.iter().map(|t| !args.is_filtered_out(t)).collect();
         let ignored: Vec<bool> = file_trials.iter().map(|t| args.is_ignored(t)).collect();
@@ -208,12 +207,14 @@ pub fn junit_path(env: &HarnessEnv, manifest_dir: &Path) -> PathBuf {
 }
 
 /// Creates the folder and writes the file (atomically: a CI job never reads half a report).
-fn write_junit_file(path: &Path, suites: &[Suite]) -> Result<(), String> {
+fn write_junit_file(path: &Path, suites: &[Suite]) -> Result<(), crate::report::ReportError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create the folder of the JUnit file `{}`: {e}", path.display()))?;
+        std::fs::create_dir_all(dir).map_err(|source| crate::report::ReportError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
     }
-    junit::write(path, suites).map_err(|e| e.to_string())
+    junit::write(path, suites)
 }
 
 /// State shared by all trials of one invocation.
@@ -240,7 +241,7 @@ impl Harness {
     }
 
     /// Load options with these overrides and the harness's plugins.
-    fn load_options(&self, overrides: Vec<String>) -> LoadOptions {
+    fn load_options(&self, overrides: Vec<Override>) -> LoadOptions {
         LoadOptions {
             overrides,
             ..LoadOptions::default()
@@ -248,12 +249,29 @@ impl Harness {
         .with_plugins(self.activities.clone())
     }
 
-    /// Hook overrides, then the environment's.
-    fn run_overrides(&self) -> Vec<String> {
+    /// Hook overrides, then the environment's (which win).
+    fn run_overrides(&self) -> Vec<Override> {
         let setup = self
             .setup
             .get_or_init(|| self.config.before.map(|f| f()).unwrap_or_default());
-        setup.overrides.iter().chain(&self.env.overrides).cloned().collect()
+        setup
+            .overrides
+            .iter()
+            .map(|o| Override::program("harness hook", o.clone()))
+            .chain(self.env.overrides.iter().cloned())
+            .collect()
+    }
+
+    /// How runs are judged: the smoke profile skips thresholds, `STRESSOR_INCONCLUSIVE=pass` lets an
+    /// inconclusive run pass.
+    fn policy(&self) -> Policy {
+        Policy {
+            skip_thresholds: self
+                .env
+                .smoke
+                .then(|| "not judged under STRESSOR_PROFILE=smoke (one session, one pass)".to_string()),
+            inconclusive_fails: !self.env.inconclusive_pass,
+        }
     }
 
     /// Runs `f` when fewer than `concurrent_scenarios` scenarios are running.
@@ -268,248 +286,5 @@ impl Harness {
         *self.running.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
         self.freed.notify_one();
         out
-    }
-}
-
-/// One file's result, computed once.
-struct FileRun {
-    file: ScenarioFile,
-    result: OnceLock<Result<(RunReport, Vec<ThresholdOutcome>), String>>,
-}
-
-impl FileRun {
-    fn result(&self, harness: &Harness) -> &Result<(RunReport, Vec<ThresholdOutcome>), String> {
-        self.result
-            .get_or_init(|| harness.gated(|| run_file(harness, &self.file)))
-    }
-}
-
-/// Loads (with all overrides) and runs a file, and evaluates its thresholds.
-fn run_file(harness: &Harness, file: &ScenarioFile) -> Result<(RunReport, Vec<ThresholdOutcome>), String> {
-    let overrides = harness.run_overrides();
-    let loaded = load_file(&file.path, &harness.load_options(overrides));
-    let sources = Arc::new(loaded.sources.clone());
-    let scenario = loaded.into_result().map_err(|e| e.render(false))?;
-    let thresholds = collect(&scenario, &activities_of(&scenario));
-    let options = RunOptions {
-        single: harness.env.smoke,
-        activities: harness.activities.clone(),
-        ..RunOptions::default()
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
-    let report = runtime
-        .block_on(run(Arc::new(scenario), sources, options))
-        .map_err(|e| format!("run failed: {e}"))?;
-    let outcomes = evaluate(&thresholds, &report);
-    Ok((report, outcomes))
-}
-
-/// A file's trials as the JUnit report sees them.
-struct FileEntry {
-    /// The trial prefix (`fixtures/smoke`).
-    prefix: String,
-    /// `config.ignore`'s reason, when the file is ignored.
-    ignore: Option<String>,
-    /// The file's shared run (none when the file did not load).
-    shared: Option<Arc<FileRun>>,
-    /// Per trial, in order: its name and, once it ran, its case.
-    cases: Vec<(String, Arc<OnceLock<Case>>)>,
-}
-
-impl FileEntry {
-    /// The file's suite: the trials `selected` by the filters, run or (`ignored`) skipped; `None` when
-    /// no trial was selected. A selected trial that never recorded a case (it panicked) is a failure.
-    fn suite(&self, selected: &[bool], ignored: &[bool]) -> Option<Suite> {
-        let mut cases = Vec::new();
-        for (i, (name, case)) in self.cases.iter().enumerate() {
-            if !selected.get(i).copied().unwrap_or(false) {
-                continue;
-            }
-            let case = if ignored.get(i).copied().unwrap_or(false) {
-                Case {
-                    name: name.clone(),
-                    time: std::time::Duration::ZERO,
-                    outcome: CaseOutcome::Skipped(self.ignore.clone().unwrap_or_else(|| "ignored".into())),
-                }
-            } else {
-                case.get().cloned().unwrap_or_else(|| {
-                    failed_case(name, "panic", "the trial ended without a result (it panicked)".into())
-                })
-            };
-            cases.push(case);
-        }
-        if cases.is_empty() {
-            return None;
-        }
-        let run = self
-            .shared
-            .as_ref()
-            .and_then(|s| s.result.get())
-            .and_then(|r| r.as_ref().ok());
-        Some(Suite {
-            name: self.prefix.clone(),
-            started: run.and_then(|(report, _)| report.started_at),
-            cases,
-            system_out: run.map(|(report, outcomes)| run_summary(report, outcomes)),
-        })
-    }
-}
-
-/// A failed case whose details are `why` (its first line is the summary).
-fn failed_case(name: &str, kind: &'static str, why: String) -> Case {
-    Case {
-        name: name.to_string(),
-        time: std::time::Duration::ZERO,
-        outcome: CaseOutcome::Failed(TrialFailure {
-            kind,
-            summary: why.lines().next().unwrap_or_default().to_string(),
-            details: why,
-        }),
-    }
-}
-
-/// The trials of one file (loaded here with the environment's overrides, to name them), and the entry
-/// that collects their JUnit cases.
-fn file_trials(harness: &Arc<Harness>, file: ScenarioFile) -> (Vec<Trial>, FileEntry) {
-    let loaded = load_file(&file.path, &harness.load_options(harness.env.overrides.clone()));
-    let prefix = file.name.clone();
-    let scenario = match loaded.scenario {
-        Some(ref s) => s,
-        None => {
-            let message = loaded.render(false);
-            let name = format!("{prefix}::load");
-            let slot = Arc::new(OnceLock::new());
-            let entry = FileEntry {
-                prefix: prefix.clone(),
-                ignore: None,
-                shared: None,
-                cases: vec![(name.clone(), slot.clone())],
-            };
-            let trial = Trial::test(name, move || {
-                let _ = slot.set(Case::load_failed(&prefix, &message));
-                Err(Failed::from(message))
-            });
-            return (vec![trial], entry);
-        }
-    };
-    let ignore = scenario.config.ignore.clone();
-    let specs = trial_specs(scenario, &activities_of(scenario));
-    let shared = Arc::new(FileRun {
-        file,
-        result: OnceLock::new(),
-    });
-    let mut entry = FileEntry {
-        prefix: prefix.clone(),
-        ignore: ignore.clone(),
-        shared: Some(shared.clone()),
-        cases: Vec::new(),
-    };
-    let trials = specs
-        .into_iter()
-        .map(|spec| {
-            let name = format!("{prefix}::{}", spec.name);
-            let slot = Arc::new(OnceLock::new());
-            entry.cases.push((name.clone(), slot.clone()));
-            let (harness, shared, prefix) = (harness.clone(), shared.clone(), prefix.clone());
-            Trial::test(name, move || {
-                let case = run_trial(&harness, &shared, &prefix, &spec);
-                let result = match &case.outcome {
-                    CaseOutcome::Failed(f) => Err(Failed::from(f.details.clone())),
-                    _ => Ok(()),
-                };
-                let _ = slot.set(case);
-                result
-            })
-            .with_ignored_flag(ignore.is_some())
-        })
-        .collect();
-    (trials, entry)
-}
-
-/// Judges one trial against its file's (shared) result. Trials are named from the file loaded with the
-/// environment's overrides only (the hook does not run for `--list`); they are judged by position
-/// against the run, which also applies the hook's overrides (such as `base_url`, which does not change
-/// the trials).
-fn run_trial(harness: &Harness, shared: &FileRun, prefix: &str, spec: &TrialSpec) -> Case {
-    match shared.result(harness) {
-        Ok((report, outcomes)) => Case::judged(prefix, spec, report, outcomes),
-        Err(why) => failed_case(&format!("{prefix}::{}", spec.name), "run", why.clone()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_file_that_does_not_load_is_one_failing_load_trial() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("bad.yaml"), "file_version: stressor#0\nnope: 1\n").unwrap();
-        let config = HarnessConfig {
-            pattern: "*.yaml",
-            manifest_dir: "",
-            files: &[],
-            before: None,
-            activities: None,
-        };
-        let harness = Arc::new(Harness::new(config, HarnessEnv::default()));
-        let file = ScenarioFile {
-            path: dir.path().join("bad.yaml"),
-            name: "bad".into(),
-        };
-        let (trials, entry) = file_trials(&harness, file);
-        let names: Vec<&str> = trials.iter().map(Trial::name).collect();
-        assert_eq!(names, ["bad::load"]);
-        assert_eq!(entry.cases.len(), 1);
-    }
-
-    /// A Rust activity for the harness test below.
-    struct Noop;
-
-    impl crate::activity::plugin::Activity for Noop {
-        const NAME: &'static str = "Noop";
-        type Args = ();
-
-        async fn run(
-            &self,
-            _: (),
-            _: crate::activity::plugin::PluginContext<'_>,
-        ) -> Result<serde_json::Value, crate::activity::ActivityError> {
-            Ok(serde_json::Value::Null)
-        }
-    }
-
-    #[test]
-    fn files_may_use_the_activities_the_config_registers() {
-        let dir = tempfile::tempdir().unwrap();
-        let text = "file_version: stressor#0\nscenario: [{sequence: main}]\nsequences:\n  main:\n    - activity: Noop\n      assert_max_time: 1s\n";
-        std::fs::write(dir.path().join("p.yaml"), text).unwrap();
-        let file = || ScenarioFile {
-            path: dir.path().join("p.yaml"),
-            name: "p".into(),
-        };
-        let config = |activities: Option<fn() -> Registry>| HarnessConfig {
-            pattern: "*.yaml",
-            manifest_dir: "",
-            files: &[],
-            before: None,
-            activities,
-        };
-        let names = |config| {
-            let harness = Arc::new(Harness::new(config, HarnessEnv::default()));
-            let (trials, _) = file_trials(&harness, file());
-            let results: Vec<_> = trials.iter().map(|t| t.name().to_string()).collect();
-            (harness, results)
-        };
-        assert_eq!(names(config(None)).1, ["p::load"]);
-        let registry: fn() -> Registry = || Registry::new().register(Noop).expect("unique");
-        let (harness, trials) = names(config(Some(registry)));
-        assert_eq!(trials, ["p::main", "p::checks::main/0"]);
-        let (report, _) = run_file(&harness, &file()).expect("runs");
-        assert_eq!(report.error_count(), 0);
-        assert_eq!(report.stats.activities[0].count, 1);
     }
 }

@@ -11,6 +11,7 @@ use crate::report::html::{self, escape, table};
 use crate::report::summary::{self, fmt_time};
 use crate::run::{ActivityInfo, EventSink, RunEvent, StopReason};
 use crate::stats::{Measure, Second, coarsen};
+use crate::verdict::Verdict;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -79,14 +80,14 @@ struct State {
     window: Second,
     series: Vec<Second>,
     step: u64,
+    /// The judged run's verdict and result line, once judged.
+    verdict: Option<(Verdict, String)>,
 }
 
 /// The live aggregate and the rendered page part.
 pub struct Live {
     scenario: String,
     activities: Vec<ActivityInfo>,
-    /// Per activity: counted in the totals and the series (false for `ignore_timing`, e.g. Sleep).
-    timed: Vec<bool>,
     /// Per activity: position of its sequence.
     sequence_of: Vec<usize>,
     sequences: Vec<String>,
@@ -96,7 +97,7 @@ pub struct Live {
 
 impl Live {
     /// An empty aggregate for a plan's activities and sequences.
-    pub fn new(scenario: String, activities: Vec<ActivityInfo>, timed: Vec<bool>, sequences: Vec<String>) -> Self {
+    pub fn new(scenario: String, activities: Vec<ActivityInfo>, sequences: Vec<String>) -> Self {
         let sequence_of = activities
             .iter()
             .map(|a| sequences.iter().position(|s| *s == a.sequence).unwrap_or(0))
@@ -115,11 +116,11 @@ impl Live {
             window: Second::default(),
             series: Vec::new(),
             step: 1,
+            verdict: None,
         };
         let live = Live {
             scenario,
             activities,
-            timed,
             sequence_of,
             sequences,
             state: Mutex::new(state),
@@ -137,6 +138,12 @@ impl Live {
     /// The run's current status.
     pub fn status(&self) -> Status {
         self.tx.borrow().0
+    }
+
+    /// Shows the judged run's verdict and result line as the final state (after `RunFinished`).
+    pub fn judged(&self, verdict: Verdict, result_line: String) {
+        self.lock().verdict = Some((verdict, result_line));
+        self.publish();
     }
 
     /// The scenario's name (the page title).
@@ -180,6 +187,11 @@ impl Live {
             Some((reason, _)) => format!("finished ({})", reason_text(reason)),
             None => s.status.as_str().to_string(),
         };
+        // Once judged, the badge is the verdict: the same line the terminal summary ends with.
+        let (class, status) = match &s.verdict {
+            Some((verdict, line)) => (verdict.as_str(), format!("{status} — {line}")),
+            None => (s.status.as_str(), status),
+        };
         let secs = s.elapsed.as_secs();
         let running = s.sessions.iter().filter(|r| r.running).count();
         let rps = s.total.rate(s.elapsed);
@@ -188,7 +200,7 @@ impl Live {
             out,
             r#"<div id="state" data-status="{}"><p><span id="status" class="verdict {}">{}</span> <span class="meta">elapsed <b id="elapsed">{:02}:{:02}</b> · sessions <b id="sessions-running">{running}</b> running of <b id="sessions-total">{}</b> · <b id="total-count">{}</b> activities · <b id="total-errors">{}</b> errors · <b id="total-rps">{rps:.1}</b>/s · p50 {} · p95 {} · p99 {}</span></p>"#,
             s.status.as_str(),
-            s.status.as_str(),
+            class,
             escape(&status),
             secs / 60,
             secs % 60,
@@ -203,10 +215,10 @@ impl Live {
             out,
             r#"<div class="charts"><div id="latency-chart">{}</div><div id="throughput-chart">{}</div></div>"#,
             html::latency_chart(&s.series, s.step),
-            html::throughput_chart(&s.series, s.step)
+            html::throughput_chart(&s.series, s.step, s.elapsed)
         );
         let mut header = vec!["sequence (passes)"];
-        header.extend(&summary::HEADER[..7]);
+        header.extend(&summary::HEADER);
         header.push("last error");
         let rows: Vec<Vec<String>> = self
             .sequences
@@ -385,7 +397,8 @@ impl Live {
                 seq.last_error.clone_from(&message);
             }
         }
-        if self.timed.get(activity).copied().unwrap_or(true) {
+        // Only timed activities count in the totals and the series (not `ignore_timing`, e.g. Sleep).
+        if self.activities.get(activity).is_none_or(|a| a.timed) {
             s.total.record(elapsed, error.map(|e| e.class), 0, 0);
             s.window.requests += 1;
             s.window.latency.record(elapsed);
@@ -417,6 +430,7 @@ mod tests {
             sequence: sequence.into(),
             index,
             label: label.into(),
+            timed: !label.starts_with("Sleep"),
         }
     }
 
@@ -425,7 +439,6 @@ mod tests {
         let live = Live::new(
             "shop".into(),
             vec![info("main", 0, "GetRequest(/)"), info("main", 1, "Sleep(1s)")],
-            vec![true, false],
             vec!["main".into()],
         );
         let mut rx = live.subscribe();

@@ -65,7 +65,6 @@ impl Monitor {
         let live = Arc::new(Live::new(
             plan.scenario.name.clone(),
             plan.activities.clone(),
-            plan.timed.clone(),
             plan.scenario.sequences.iter().map(|s| s.name.clone()).collect(),
         ));
         let stop = StopHandle::new();
@@ -107,6 +106,11 @@ impl Monitor {
     /// The handle the Stop button uses; pass it in [`RunOptions::stop`](crate::run::RunOptions::stop).
     pub fn stop_handle(&self) -> StopHandle {
         self.stop.clone()
+    }
+
+    /// Shows the judged run's verdict on the page (the final state after the run).
+    pub fn judged(&self, judgement: &crate::verdict::Judgement) {
+        self.live.judged(judgement.verdict, judgement.result_line());
     }
 
     /// The run's status as the page shows it.

@@ -11,7 +11,7 @@ use super::summary::{self, fmt_time};
 use super::svg::{self, Bar, Line};
 use crate::run::RunReport;
 use crate::stats::{Latency, Second};
-use crate::verdict::{ThresholdOutcome, Verdict};
+use crate::verdict::{Judgement, Verdict};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
@@ -100,17 +100,32 @@ pub fn latency_chart(series: &[Second], step: u64) -> String {
     )
 }
 
-/// Requests and errors per second over time as a line chart.
-pub fn throughput_chart(series: &[Second], step: u64) -> String {
-    let step = step.max(1);
-    let per_second = |n: u64| n as f64 / step as f64;
+/// Requests and errors per second over time as a line chart. `elapsed` is how much of the series
+/// the run covered: the last entry of a run (or of a monitor's run in progress) usually covers only
+/// part of its step, so it is divided by the part it covers, not drawn as a drop; an entry covering
+/// less than a quarter of its step is left out (too little time to say a rate).
+pub fn throughput_chart(series: &[Second], step: u64, elapsed: Duration) -> String {
+    let step = step.max(1) as f64;
+    let elapsed = elapsed.as_secs_f64();
+    let covered = |i: usize| {
+        let start = i as f64 * step;
+        if elapsed > start {
+            (elapsed - start).min(step)
+        } else {
+            step
+        }
+    };
     let line = |name: &str, color, value: fn(&Second) -> u64| Line {
         name: name.to_string(),
         color,
         points: series
             .iter()
             .enumerate()
-            .map(|(i, s)| (((i as u64 + 1) * step) as f64, per_second(value(s))))
+            .filter(|(i, _)| covered(*i) >= step / 4.0)
+            .map(|(i, s)| {
+                let span = covered(i);
+                (i as f64 * step + span, value(s) as f64 / span)
+            })
             .collect(),
     };
     svg::line_chart(
@@ -165,16 +180,31 @@ fn fmt_seconds(s: f64) -> String {
     format!("{s:.0}s")
 }
 
+/// A latency axis tick: `1.5s`, `250ms`, `2.5ms`, `250us` (sub-millisecond ticks in microseconds, so
+/// a fast service's axis does not read `0ms` at every line).
 fn fmt_millis(ms: f64) -> String {
+    let trimmed = |v: f64, decimals: usize| {
+        let text = format!("{v:.decimals$}");
+        if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            text
+        }
+    };
     if ms >= 1000.0 {
-        format!("{:.1}s", ms / 1000.0)
+        format!("{}s", trimmed(ms / 1000.0, 2))
+    } else if ms >= 1.0 || ms == 0.0 {
+        format!("{}ms", trimmed(ms, 2))
     } else {
-        format!("{ms:.0}ms")
+        format!("{}us", trimmed(ms * 1000.0, 1))
     }
 }
 
-/// The whole report as one HTML document.
-pub fn render(report: &RunReport, outcomes: &[ThresholdOutcome], verdict: Verdict) -> String {
+/// The whole report of a judged run as one HTML document.
+pub fn render(judgement: &Judgement) -> String {
+    let report = &judgement.report;
+    let outcomes = &judgement.outcomes;
+    let verdict = judgement.verdict;
     let mut out = String::new();
     let title = format!("stressor: {}", report.scenario);
     let _ = write!(
@@ -209,7 +239,7 @@ pub fn render(report: &RunReport, outcomes: &[ThresholdOutcome], verdict: Verdic
     if let Some(reason) = report.stop {
         let _ = write!(out, r#"<p class="meta">{}</p>"#, escape(&summary::stop_line(reason)));
     }
-    let (line, _) = summary::result_line(report, outcomes, verdict);
+    let line = judgement.result_line();
     let _ = write!(
         out,
         r#"<div id="verdict" class="verdict {}">{}</div>"#,
@@ -222,13 +252,13 @@ pub fn render(report: &RunReport, outcomes: &[ThresholdOutcome], verdict: Verdic
         out,
         r#"<h2>Over time</h2><div class="charts"><div id="latency-chart">{}</div><div id="throughput-chart">{}</div></div>"#,
         latency_chart(&stats.series, stats.series_step),
-        throughput_chart(&stats.series, stats.series_step)
+        throughput_chart(&stats.series, stats.series_step, report.elapsed)
     );
     let total = &stats.total;
     let _ = write!(
         out,
-        r#"<h2>Latency histogram</h2><p class="meta">{} timed activities; p50 {}, p95 {}, p99 {}, max {}</p><div id="histogram">{}</div>"#,
-        total.count,
+        r#"<h2>Latency histogram</h2><p class="meta">{} successful timed activities; p50 {}, p95 {}, p99 {}, max {}</p><div id="histogram">{}</div>"#,
+        total.successes(),
         pct(total.latency.percentile(50.0)),
         pct(total.latency.percentile(95.0)),
         pct(total.latency.percentile(99.0)),
@@ -253,10 +283,10 @@ pub fn render(report: &RunReport, outcomes: &[ThresholdOutcome], verdict: Verdic
 
 fn activity_tables(out: &mut String, report: &RunReport) {
     let mut header = vec!["activity"];
-    header.extend(&summary::HEADER[..7]);
+    header.extend(&summary::HEADER);
     let mut rows = Vec::new();
     for (id, (info, m)) in report.activities.iter().zip(&report.stats.activities).enumerate() {
-        if m.count == 0 {
+        if m.count == 0 && m.stopped == 0 {
             continue;
         }
         rows.push(summary::row(info.path(), m, m.error_count(), report.elapsed));
@@ -275,7 +305,7 @@ fn activity_tables(out: &mut String, report: &RunReport) {
         .sequences
         .iter()
         .filter_map(|name| {
-            let (m, errors) = report.sequence(name).filter(|(m, _)| m.count > 0)?;
+            let (m, errors) = report.sequence(name).filter(|(m, _)| m.count > 0 || m.stopped > 0)?;
             Some(summary::row(name.clone(), &m, errors, report.elapsed))
         })
         .collect();
@@ -352,13 +382,8 @@ fn verdict_class(verdict: Verdict) -> &'static str {
 }
 
 /// Writes the report to `path` (atomically, like every report file).
-pub fn write(
-    path: &Path,
-    report: &RunReport,
-    outcomes: &[ThresholdOutcome],
-    verdict: Verdict,
-) -> Result<(), super::ReportError> {
-    super::write_atomically(path, render(report, outcomes, verdict).as_bytes())
+pub fn write(path: &Path, judgement: &Judgement) -> Result<(), super::ReportError> {
+    super::write_atomically(path, render(judgement).as_bytes())
 }
 
 #[cfg(test)]
@@ -376,6 +401,35 @@ mod tests {
         let bars = histogram_bars(&m.latency, min, max);
         assert_eq!(bars.len(), HISTOGRAM_BARS);
         assert_eq!(bars.iter().map(|b| b.value).sum::<f64>(), 8.0);
+    }
+
+    #[test]
+    fn latency_ticks_below_a_millisecond_are_microseconds() {
+        let ticks: Vec<String> = [0.0, 0.25, 0.5, 1.0, 2.5, 250.0, 1500.0].map(fmt_millis).into();
+        assert_eq!(ticks, ["0ms", "250us", "500us", "1ms", "2.5ms", "250ms", "1.5s"]);
+    }
+
+    #[test]
+    fn the_partial_last_second_is_not_drawn_as_a_drop() {
+        let second = |requests| Second {
+            requests,
+            ..Second::default()
+        };
+        // 100/s throughout; the run ended 0.5 s into its third second, the fourth got 0.1 s.
+        let series = [second(100), second(100), second(50)];
+        let svg = throughput_chart(&series, 1, Duration::from_millis(2500));
+        let points = |svg: &str| {
+            let at = svg.find(r#"data-name="requests/s""#).unwrap();
+            let rest = &svg[at..];
+            let start = rest.find("points=\"").unwrap() + 8;
+            rest[start..start + rest[start..].find('"').unwrap()].to_string()
+        };
+        let points_text = points(&svg);
+        let ys: Vec<&str> = points_text.split(' ').map(|p| p.split(',').nth(1).unwrap()).collect();
+        assert_eq!(ys.len(), 3);
+        assert!(ys.iter().all(|y| *y == ys[0]), "one level, no drop at the end: {ys:?}");
+        let short = throughput_chart(&[second(100), second(2)], 1, Duration::from_millis(1100));
+        assert_eq!(points(&short).split(' ').count(), 1, "a tenth of a second is left out");
     }
 
     #[test]

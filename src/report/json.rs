@@ -20,31 +20,36 @@
 //! | `dry_run` | bool | whether it was a dry run (`-n`) |
 //! | `stop` | string \| null | why the run stopped early: `interrupted`, `max_errors`, `max_time`, `requested`; `null` when it ran to the end |
 //! | `verdict` | string | `pass`, `failed` or `inconclusive` (see [`crate::verdict`]) |
+//! | `reasons` | list of strings | why the verdict is not `pass`, e.g. `"2 of 5 thresholds failed"`, `"nothing completed (10 stopped)"`, `"the load generator was the bottleneck"`; empty on a pass |
 //! | `files` | list of strings | the scenario's source files; a span's `file` is an index into this list |
 //! | `total` | [`Summary`] | every timed activity together |
 //! | `activities` | list of [`ActivityResult`] | per activity, in plan order; the index is the activity id used by `stats.activities`, `errors[].activity` and threshold subjects |
 //! | `sequences` | list of [`SequenceResult`] | per sequence, in file order; the index is the position in `stats.sequences` |
 //! | `thresholds` | list of objects | the scenario's thresholds ([`SubjectThresholds`]): `{"subject": ..., "set": {"rules": [{"metric", "limit", "span"}], "min_samples", "span"}}`. A subject is `"run"`, `{"sequence": "main"}` or `{"activity": {"selector": "login", "ids": [1, 3]}}`; a metric `{"percentile": 95.0}`, `"mean"`, `"max"`, `"error_rate"`, `"errors"` or `"min_rps"`; a limit `{"duration": duration}`, `{"ratio": 0.005}`, `{"count": 3}` or `{"rate": 50.0}`; a span `{"file", "line", "col", "offset", "len"}` |
-//! | `outcomes` | list of objects | one per threshold rule ([`ThresholdOutcome`]): `subject`, `metric`, `limit`, `measured` (`{"duration": ...}`, `{"ratio": ...}`, `{"count": ...}`, `{"rate": ...}` or `null` when the subject never ran), `samples`, `min_samples`, `passed`, `message` (the one-line verdict, e.g. `"p95 of the run: 312ms > 300ms"`), `span` |
-//! | `errors` | list of objects | the first recorded errors ([`ErrorRecord`]), secrets redacted: `class` (`status`, `assertion`, `timeout`, `connect`, `script`, `variable`, `stopped`), `message`, `response` (string \| null), `diff` (unified diff of expected vs. actual; absent when none), `session_id`, `activity` (id), `pass` (1-based), `at` (duration since the start) |
+//! | `outcomes` | list of objects | one per threshold rule ([`ThresholdOutcome`]): `subject`, `metric`, `limit`, `measured` (`{"duration": ...}`, `{"ratio": ...}`, `{"count": ...}`, `{"rate": ...}` or `null` when the subject never ran), `samples` (successful executions for latency metrics), `executions` (completed executions), `stopped` (absent when 0), `min_samples`, `passed`, `message` (the one-line verdict, e.g. `"p95 of the run: 312ms > 300ms"`), `span` |
+//! | `trials` | list of objects | the file's trials as the cargo harness names them: `{"name": "main", "kind": {"sequence": "main"}}`; kinds `{"sequence": name}`, `{"checks": id}`, `{"threshold": index into outcomes}`, `"run"` |
+//! | `errors` | list of objects | the first recorded errors ([`ErrorRecord`]), secrets redacted: `class` (`status`, `assertion`, `timeout`, `connect`, `script`, `variable`), `message`, `response` (string \| null), `diff` (unified diff of expected vs. actual; absent when none), `checks` (the failed checks: `kind` (the scenario key, `assert_json`, ...), `expected`, `actual`, `message`, `diff`, `span`; absent when the activity failed before its checks ran), `session_id`, `activity` (id), `span` (where the activity is written), `pass` (1-based), `at` (duration since the start) |
 //! | `stats` | object | everything measured ([`Snapshot`]), mergeable: `activities` and `sequences` ([`Measure`] per id / position), `sub_requests` (StaticRequests URLs: `activity`, `label`, `measure`), `sessions` (`id`, `user`, `measure`), `total`, `series` (per second from the start: `requests`, `errors`, `latency`) |
 //!
-//! A `Measure` is `{"count", "errors": {"status": 3, ...} (non-zero classes only), "bytes_sent",
-//! "bytes_received", "latency"}`; `latency` is an HDR histogram of microseconds (1 µs to 1 h), encoded
-//! as base64 of HdrHistogram's compressed V2 format, readable by other HdrHistogram implementations.
+//! A `Measure` is `{"count", "errors": {"status": 3, ...} (non-zero classes only), "stopped" (absent
+//! when 0), "bytes_sent", "bytes_received", "latency", "failed_latency" (absent when nothing failed)}`:
+//! `count` is completed executions, `latency` holds the successful ones and `failed_latency` the failed
+//! ones, each an HDR histogram of microseconds (1 µs to 1 h), encoded as base64 of HdrHistogram's
+//! compressed V2 format, readable by other HdrHistogram implementations.
 //!
 //! The readable parts (`total`, `activities[].summary`, `sequences[].summary`) are computed from `stats`
 //! when the file is written, for tools like `jq` that cannot decode histograms; readers that merge or
-//! evaluate use `stats` only. A [`Summary`] is `count`, `errors` (all classes), `error_rate`
+//! evaluate use `stats` only. A [`Summary`] is `count`, `errors` (all classes), `stopped`, `error_rate`
 //! (errors / count), `rate` (count per second of `elapsed`), and `min_ms`, `mean_ms`, `p50_ms`,
-//! `p90_ms`, `p95_ms`, `p99_ms`, `p99_9_ms`, `max_ms` (null when nothing ran). For a sequence, `count`
+//! `p90_ms`, `p95_ms`, `p99_ms`, `p99_9_ms`, `max_ms` (of the successful executions; null when none
+//! succeeded), and `failed_p50_ms`, `failed_p95_ms` (of the failed ones; null when none failed). For a sequence, `count`
 //! and latencies are its passes, `errors` its activities' errors.
 
 use super::{ReportError, format_rfc3339, parse_rfc3339};
 use crate::run::GeneratorHealth;
 use crate::run::{ActivityInfo, ErrorRecord, RunReport, StopReason};
 use crate::stats::{Measure, Snapshot};
-use crate::verdict::{SubjectThresholds, ThresholdOutcome, Verdict};
+use crate::verdict::{Judgement, SubjectThresholds, ThresholdOutcome, TrialSpec, Verdict};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Duration;
@@ -78,6 +83,9 @@ pub struct Results {
     pub stop: Option<StopReason>,
     /// The verdict.
     pub verdict: Verdict,
+    /// Why the verdict is not `pass`, one sentence each (empty when it is). Absent from older files.
+    #[serde(default)]
+    pub reasons: Vec<String>,
     /// Source files spans point into (index = `FileId`).
     #[serde(default)]
     pub files: Vec<String>,
@@ -91,6 +99,10 @@ pub struct Results {
     pub thresholds: Vec<SubjectThresholds>,
     /// One outcome per threshold rule.
     pub outcomes: Vec<ThresholdOutcome>,
+    /// The scenario's trials (name and what each checks), so `merge` judges the same ones. Absent from
+    /// older files.
+    #[serde(default)]
+    pub trials: Vec<TrialSpec>,
     /// The first errors.
     pub errors: Vec<ErrorRecord>,
     /// Everything measured, mergeable.
@@ -127,6 +139,9 @@ pub struct Summary {
     pub count: u64,
     /// Errors of all classes.
     pub errors: u64,
+    /// Executions cut short by a stop (not in `count`).
+    #[serde(default)]
+    pub stopped: u64,
     /// `errors / count` (0 when nothing ran).
     pub error_rate: f64,
     /// `count` per second of the run.
@@ -147,6 +162,12 @@ pub struct Summary {
     pub p99_9_ms: Option<f64>,
     /// Slowest.
     pub max_ms: Option<f64>,
+    /// Median of the failed executions (null when none failed).
+    #[serde(default)]
+    pub failed_p50_ms: Option<f64>,
+    /// 95th percentile of the failed executions.
+    #[serde(default)]
+    pub failed_p95_ms: Option<f64>,
 }
 
 impl Summary {
@@ -156,9 +177,11 @@ impl Summary {
         // Histogram values are whole microseconds; rounding keeps float noise out of the file.
         let ms = |d: Option<Duration>| d.map(|d| (d.as_secs_f64() * 1e6).round() / 1e3);
         let l = &m.latency;
+        let failed = |p| m.failed_latency.as_ref().and_then(|f| ms(f.percentile(p)));
         Summary {
             count: m.count,
             errors,
+            stopped: m.stopped,
             error_rate: if m.count == 0 {
                 0.0
             } else {
@@ -173,19 +196,16 @@ impl Summary {
             p99_ms: ms(l.percentile(99.0)),
             p99_9_ms: ms(l.percentile(99.9)),
             max_ms: ms(l.max()),
+            failed_p50_ms: failed(50.0),
+            failed_p95_ms: failed(95.0),
         }
     }
 }
 
 impl Results {
-    /// The results of a run: the report, its collected thresholds, their outcomes and the verdict.
-    /// `files` is left empty; set it to the scenario's source files so spans can be resolved.
-    pub fn new(
-        report: &RunReport,
-        thresholds: Vec<SubjectThresholds>,
-        outcomes: Vec<ThresholdOutcome>,
-        verdict: Verdict,
-    ) -> Results {
+    /// The results of a judged run. `files` are the scenario's source files (so spans can be resolved).
+    pub fn of(judgement: &Judgement) -> Results {
+        let report = &judgement.report;
         let elapsed = report.elapsed;
         let activities = report
             .activities
@@ -219,13 +239,15 @@ impl Results {
             dry_run: report.dry_run,
             shard: None,
             stop: report.stop,
-            verdict,
-            files: Vec::new(),
+            verdict: judgement.verdict,
+            reasons: judgement.reasons.iter().map(ToString::to_string).collect(),
+            files: source_files(&judgement.sources),
             total: Summary::of(total, total.error_count(), elapsed),
             activities,
             sequences,
-            thresholds,
-            outcomes,
+            thresholds: judgement.thresholds.clone(),
+            outcomes: judgement.outcomes.clone(),
+            trials: judgement.trials.iter().map(|t| t.spec.clone()).collect(),
             errors: report.errors.clone(),
             stats: report.stats.clone(),
             health: report.health.clone(),
@@ -251,6 +273,16 @@ impl Results {
         }
     }
 
+    /// The scenario's files as far as they can still be read (for showing failed checks at their
+    /// lines): the paths in `files`, with their text when the file is still there.
+    pub fn sources(&self) -> crate::scenario::SourceMap {
+        let mut map = crate::scenario::SourceMap::default();
+        for path in &self.files {
+            map.add(path, std::fs::read_to_string(path).unwrap_or_default());
+        }
+        map
+    }
+
     /// What does not fit together (lists of different lengths, ids out of range), if anything.
     fn inconsistency(&self) -> Option<String> {
         let (acts, seqs) = (self.activities.len(), self.sequences.len());
@@ -274,6 +306,14 @@ impl Results {
         }
         None
     }
+}
+
+/// The scenario's files, by `FileId`, as results files list them.
+fn source_files(sources: &crate::scenario::SourceMap) -> Vec<String> {
+    (0..)
+        .map_while(|i| sources.get(crate::scenario::FileId(i)))
+        .map(|f| f.path.display().to_string())
+        .collect()
 }
 
 /// Writes results to `path` atomically (pretty-printed JSON).
@@ -323,7 +363,7 @@ mod tests {
     use super::*;
     use crate::activity::ErrorClass;
     use crate::scenario::{Limit, Metric, Span, Threshold, ThresholdSet};
-    use crate::verdict::{Subject, evaluate, verdict};
+    use crate::verdict::{Judgement, Policy, Subject};
     use std::time::UNIX_EPOCH;
 
     fn results() -> Results {
@@ -340,6 +380,7 @@ mod tests {
                 sequence: "main".into(),
                 index: 0,
                 label: "GetRequest(/x)".into(),
+                timed: true,
             }],
             sequences: vec!["main".into()],
             stats: Snapshot {
@@ -353,8 +394,10 @@ mod tests {
                 message: "timed out after 10s".into(),
                 response: None,
                 diff: None,
+                checks: Vec::new(),
                 session_id: "t01".into(),
                 activity: 0,
+                span: None,
                 pass: 1,
                 at: Duration::from_millis(1500),
             }],
@@ -372,9 +415,13 @@ mod tests {
                 ..ThresholdSet::default()
             },
         }];
-        let outcomes = evaluate(&thresholds, &report);
-        let v = verdict(&report, &outcomes, false);
-        Results::new(&report, thresholds, outcomes, v)
+        Results::of(&Judgement::from_parts(
+            report,
+            thresholds,
+            Vec::new(),
+            Default::default(),
+            Policy::default(),
+        ))
     }
 
     #[test]
@@ -402,7 +449,12 @@ mod tests {
         assert_eq!(v["total"]["count"], 2);
         assert_eq!(v["thresholds"][0]["subject"], "run");
         assert_eq!(v["thresholds"][0]["set"]["rules"][0]["metric"]["percentile"], 95.0);
-        assert_eq!(v["outcomes"][0]["message"], "p95 of the run: 40ms > 30ms");
+        assert_eq!(
+            v["outcomes"][0]["message"], "p95 of the run: 20ms <= 30ms",
+            "latency of the successful execution only"
+        );
+        assert_eq!(v["total"]["failed_p50_ms"], 40.031, "the failed one's kept apart");
+        assert_eq!(v["reasons"][0], "1 error(s) not within an error budget");
         assert_eq!(v["errors"][0]["class"], "timeout");
         assert_eq!(v["stats"]["total"]["errors"]["timeout"], 1);
     }

@@ -6,35 +6,26 @@
 //!
 //! - one `<testsuite>` per scenario file, named by the file's trial prefix (`fixtures/smoke`), with
 //!   the run's start as `timestamp` and the terminal summary (no colour) as `<system-out>`;
-//! - one `<testcase>` per trial ([`trials`](crate::harness::trials)): `name` is the full trial name
+//! - one `<testcase>` per trial ([`trials`](crate::verdict::trials)): `name` is the full trial name
 //!   (`fixtures/smoke::checks::main/0:login`, what `cargo test` prints), `classname` the prefix with `/`
 //!   as `.` (`fixtures.smoke`: Jenkins shows package `fixtures`, class `smoke`; GitLab groups by it);
-//!   `time` is [`trial_time`](crate::harness::trials::trial_time);
-//! - a failed trial has `<failure type="errors|threshold|load" message="one line">` whose text is the
-//!   first failing responses and the unified diffs; an ignored one has `<skipped message="reason">`;
+//!   `time` is [`trial_time`](crate::verdict::judgement::trial_time);
+//! - a failed trial has `<failure type="..." message="one line">` (the type is a
+//!   [`FailureKind`]: `errors`, `nothing_completed`, `threshold`, `run`, `inconclusive`, `load`,
+//!   `panic`) whose text is the first failing responses, each failed check at its `file:line:col` with
+//!   the source line, and the unified diffs; a skipped one (`config.ignore`, thresholds under the smoke
+//!   profile) has `<skipped message="reason">`;
+//! - the file's load-time warnings, when it has any, are the suite's `<system-err>`;
 //! - a file that does not load is one failed `<file>::load` case carrying the rendered diagnostics.
 //!
 //! Text is cleaned for XML 1.0 on the way in ([`xml_text`]): response bodies may hold control
 //! characters or `]]>`, which would otherwise make the file unreadable.
 
 use super::ReportError;
-use crate::harness::trials::{TrialFailure, TrialSpec, judge, trial_time};
-use crate::run::RunReport;
-use crate::verdict::ThresholdOutcome;
+use crate::verdict::{FailureKind, Judgement, TrialFailure, TrialOutcome};
 use junit_report::{Report, TestCase, TestSuite};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
-
-/// How a test case ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CaseOutcome {
-    /// It passed.
-    Passed,
-    /// It failed.
-    Failed(TrialFailure),
-    /// It was ignored (`config.ignore`), with the reason.
-    Skipped(String),
-}
 
 /// One `<testcase>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,37 +35,33 @@ pub struct Case {
     /// The measured time.
     pub time: Duration,
     /// How it ended.
-    pub outcome: CaseOutcome,
+    pub outcome: TrialOutcome,
 }
 
 impl Case {
-    /// The case of trial `spec` of the file `prefix`, judged against the file's run.
-    pub fn judged(prefix: &str, spec: &TrialSpec, report: &RunReport, outcomes: &[ThresholdOutcome]) -> Case {
-        Case {
-            name: format!("{prefix}::{}", spec.name),
-            time: trial_time(spec, report),
-            outcome: match judge(spec, report, outcomes) {
-                Ok(()) => CaseOutcome::Passed,
-                Err(failure) => CaseOutcome::Failed(failure),
-            },
-        }
+    /// The case of every trial of a judged run, named with the file's prefix.
+    pub fn all(prefix: &str, judgement: &Judgement) -> Vec<Case> {
+        judgement
+            .trials
+            .iter()
+            .map(|t| Case {
+                name: format!("{prefix}::{}", t.spec.name),
+                time: t.time,
+                outcome: t.outcome.clone(),
+            })
+            .collect()
     }
 
     /// The `<file>::load` case of a file that did not load (or whose run could not start).
     pub fn load_failed(prefix: &str, rendered: &str) -> Case {
-        let summary = rendered
-            .lines()
-            .next()
-            .unwrap_or("the scenario did not load")
-            .to_string();
+        let mut failure = TrialFailure::from_text(FailureKind::Load, rendered);
+        if failure.summary.is_empty() {
+            failure.summary = "the scenario did not load".into();
+        }
         Case {
             name: format!("{prefix}::load"),
             time: Duration::ZERO,
-            outcome: CaseOutcome::Failed(TrialFailure {
-                kind: "load",
-                summary,
-                details: rendered.to_string(),
-            }),
+            outcome: TrialOutcome::Failed(failure),
         }
     }
 }
@@ -90,25 +77,22 @@ pub struct Suite {
     pub cases: Vec<Case>,
     /// The terminal summary of the run, without colour.
     pub system_out: Option<String>,
+    /// The file's load-time warnings, rendered (`<system-err>`).
+    pub system_err: Option<String>,
 }
 
 impl Suite {
-    /// The suite of a file whose trials all ran (`stressor run --junit`): every trial judged against
-    /// the run, the run's summary as `<system-out>`.
-    pub fn of_run(name: &str, specs: &[TrialSpec], report: &RunReport, outcomes: &[ThresholdOutcome]) -> Suite {
+    /// The suite of a judged run whose trials all ran (`stressor run --junit`): every trial, the run's
+    /// summary as `<system-out>`.
+    pub fn of(name: &str, judgement: &Judgement) -> Suite {
         Suite {
             name: name.to_string(),
-            started: report.started_at,
-            cases: specs.iter().map(|s| Case::judged(name, s, report, outcomes)).collect(),
-            system_out: Some(run_summary(report, outcomes)),
+            started: judgement.report.started_at,
+            cases: Case::all(name, judgement),
+            system_out: Some(super::summary::render(judgement, false)),
+            system_err: None,
         }
     }
-}
-
-/// The terminal summary of a run (tables, thresholds, verdict), without colour.
-pub fn run_summary(report: &RunReport, outcomes: &[ThresholdOutcome]) -> String {
-    let verdict = crate::verdict::verdict(report, outcomes, report.health.overloaded());
-    super::summary::render_with(report, outcomes, verdict, false)
 }
 
 /// The XML document of `suites`.
@@ -140,10 +124,10 @@ fn to_suite(suite: &Suite) -> TestSuite {
         let name = xml_text(&case.name);
         let time = junit_report::Duration::try_from(case.time).unwrap_or(junit_report::Duration::MAX);
         let mut tc = match &case.outcome {
-            CaseOutcome::Passed => TestCase::success(&name, time),
-            CaseOutcome::Skipped(reason) => TestCase::skipped_with_cause(&name, "ignored", &xml_text(reason)),
-            CaseOutcome::Failed(f) => {
-                let mut tc = TestCase::failure(&name, time, f.kind, &xml_text(&f.summary));
+            TrialOutcome::Passed => TestCase::success(&name, time),
+            TrialOutcome::Skipped(reason) => TestCase::skipped_with_cause(&name, "ignored", &xml_text(reason)),
+            TrialOutcome::Failed(f) => {
+                let mut tc = TestCase::failure(&name, time, f.kind.as_str(), &xml_text(&f.summary));
                 if let junit_report::TestResult::Failure { cause, .. } = &mut tc.result {
                     *cause = Some(xml_text(&f.details));
                 }
@@ -155,6 +139,9 @@ fn to_suite(suite: &Suite) -> TestSuite {
     }
     if let Some(text) = &suite.system_out {
         out.set_system_out(&xml_text(text));
+    }
+    if let Some(text) = &suite.system_err {
+        out.set_system_err(&xml_text(text));
     }
     out
 }
@@ -177,7 +164,7 @@ mod tests {
 
     fn failure(details: &str) -> TrialFailure {
         TrialFailure {
-            kind: "errors",
+            kind: FailureKind::Errors,
             summary: "sequence main: 1 error(s)".into(),
             details: details.into(),
         }
@@ -191,7 +178,7 @@ mod tests {
             cases: vec![Case {
                 name: "fx/a::main".into(),
                 time: Duration::from_millis(1500),
-                outcome: CaseOutcome::Failed(failure("body: x]]>y\u{0}")),
+                outcome: TrialOutcome::Failed(failure("body: x]]>y\u{0}")),
             }],
             system_out: Some("table ]]> end".into()),
             ..Suite::default()
@@ -213,7 +200,7 @@ mod tests {
                 Case {
                     name: "fx/b::main".into(),
                     time: Duration::ZERO,
-                    outcome: CaseOutcome::Skipped("fails on purpose".into()),
+                    outcome: TrialOutcome::Skipped("fails on purpose".into()),
                 },
                 Case::load_failed("fx/c", "error: unknown key `nope`\n --> c.yaml:2:1"),
             ],

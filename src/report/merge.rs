@@ -10,21 +10,24 @@
 //! - Errors are concatenated (their `at` shifted to the merged start) and ordered by time; sessions are
 //!   summed; the run is a dry run if any part was; the stop reason is the most severe one of any part
 //!   (`max_errors`, then `interrupted`, `requested`, `max_time`).
-//! - The thresholds of the first file are evaluated once over the merged data (a warning says so when
-//!   the files carry different thresholds). The load generator counts as overloaded when any part's
-//!   verdict was inconclusive.
+//! - The merged run is judged once ([`Judgement::from_parts`]): the thresholds and trials of the first
+//!   file over the merged data (a warning says so when the files carry different thresholds). The load
+//!   generator counts as overloaded when any part's was.
 
 use super::json::Results;
 use crate::run::{RunReport, StopReason};
 use crate::stats::{Measure, Snapshot};
-use crate::verdict::{Verdict, evaluate, verdict};
+use crate::verdict::{Judgement, Policy};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// The merged results and what the user should know about them.
 #[derive(Clone, Debug)]
 pub struct Merged {
-    /// The combined results, thresholds evaluated again.
+    /// The merged run, judged again.
+    pub judgement: Judgement,
+    /// The combined results (a view of `judgement`), with the first file's `files`.
     pub results: Results,
     /// Things that did not stop the merge (different scenario names or thresholds).
     pub warnings: Vec<String>,
@@ -74,7 +77,6 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
     let mut sessions = 0u32;
     let mut dry_run = false;
     let mut stop: Option<StopReason> = None;
-    let mut overloaded = false;
     for ((path, r), start) in inputs.iter().zip(&starts) {
         let different = |why: String| MergeError::Different {
             first: first_path.clone(),
@@ -113,7 +115,6 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
         sessions = sessions.saturating_add(r.sessions);
         dry_run |= r.dry_run;
         stop = most_severe(stop, r.stop);
-        overloaded |= r.verdict == Verdict::Inconclusive;
     }
     warnings.extend(shard_warnings(inputs));
     errors.sort_by_key(|e| e.at);
@@ -149,12 +150,19 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
             ..Default::default()
         },
     };
-    let thresholds = first.thresholds.clone();
-    let outcomes = evaluate(&thresholds, &report);
-    let v = verdict(&report, &outcomes, overloaded);
-    let mut results = Results::new(&report, thresholds, outcomes, v);
-    results.files = first.files.clone();
-    Ok(Merged { results, warnings })
+    let judgement = Judgement::from_parts(
+        report,
+        first.thresholds.clone(),
+        first.trials.clone(),
+        Arc::new(first.sources()),
+        Policy::default(),
+    );
+    let results = Results::of(&judgement);
+    Ok(Merged {
+        judgement,
+        results,
+        warnings,
+    })
 }
 
 /// Shards of one run that are missing or given twice (only when the inputs say they are shards):
@@ -237,7 +245,7 @@ mod tests {
     use crate::activity::ErrorClass;
     use crate::run::{ActivityInfo, ErrorRecord};
     use crate::scenario::{Limit, Metric, Span, Threshold, ThresholdSet};
-    use crate::verdict::{Subject, SubjectThresholds};
+    use crate::verdict::{Subject, SubjectThresholds, Verdict};
 
     /// Results of one machine: `n` executions of 10ms on `main/0`, `errors` of them failed, started at
     /// `start` and lasting 10 s, with an `error_rate: 1%` threshold and an `min_rps` of 15/s.
@@ -264,6 +272,7 @@ mod tests {
                 sequence: "main".into(),
                 index: 0,
                 label: label.into(),
+                timed: true,
             }],
             sequences: vec!["main".into()],
             stats,
@@ -273,8 +282,10 @@ mod tests {
                     message: format!("error {i}"),
                     response: None,
                     diff: None,
+                    checks: Vec::new(),
                     session_id: "t01".into(),
                     activity: 0,
+                    span: None,
                     pass: 1,
                     at: Duration::from_secs(1),
                 })
@@ -296,9 +307,13 @@ mod tests {
                 ..ThresholdSet::default()
             },
         }];
-        let outcomes = evaluate(&thresholds, &report);
-        let v = verdict(&report, &outcomes, false);
-        Results::new(&report, thresholds, outcomes, v)
+        Results::of(&Judgement::from_parts(
+            report,
+            thresholds,
+            Vec::new(),
+            Default::default(),
+            Policy::default(),
+        ))
     }
 
     #[test]
@@ -321,8 +336,8 @@ mod tests {
         assert_eq!(
             messages,
             [
-                "error_rate of the run: 0.667% <= 1%",
-                "min_rps of the run: 12.5/s < 15/s"
+                "error_rate of the run: 0.667% <= 1% (1 of 150 executions failed)",
+                "min_rps of the run: 12.42/s < 15/s"
             ]
         );
         assert_eq!(r.verdict, Verdict::Failed);
@@ -354,6 +369,7 @@ mod tests {
     fn an_inconclusive_part_makes_a_passing_merge_inconclusive() {
         let mut a = part("2025-03-01T12:00:00Z", 200, 0, "GetRequest(/x)");
         a.verdict = Verdict::Inconclusive;
+        a.health.overload = vec!["the load generator used 97% of 2 core(s) (limit 90%)".into()];
         let b = part("2025-03-01T12:00:00Z", 200, 0, "GetRequest(/x)");
         let merged = merge(&[("a.json".into(), a), ("b.json".into(), b)]).unwrap();
         assert!(merged.results.outcomes.iter().all(|o| o.passed));

@@ -1,27 +1,70 @@
-//! The terminal summary: a table per activity and per sequence (count, errors, p50/p95/p99/max, rate),
-//! errors grouped by class with the first message of each, the thresholds with their measured values,
-//! and the result line (the verdict).
+//! The terminal summary: a table per activity and per sequence (count, errors, stopped, latency of the
+//! successful executions, rate), the run's totals with the failed executions' latency beside the
+//! successful ones', errors grouped by class with the first message of each, the thresholds with their
+//! measured values, and the result line. [`line`] is the one-line form the cargo harness prints after
+//! each scenario. Both are functions of a [`Judgement`].
 
 use crate::run::RunReport;
 use crate::stats::Measure;
-use crate::verdict::{ThresholdOutcome, Verdict, format_limit, metric_name, value_and_limit, verdict};
+use crate::verdict::{Judgement, ThresholdOutcome, Verdict, format_limit, metric_name, value_and_limit};
 use comfy_table::{CellAlignment, Table, presets};
 use std::fmt::Write as _;
 use std::time::Duration;
 
-/// Columns after the name in activity and sequence tables (the last one is unused here).
-pub(crate) const HEADER: [&str; 8] = ["count", "errors", "p50", "p95", "p99", "max", "rate/s", ""];
+/// Columns after the name in activity and sequence tables. Latency columns are over successful
+/// executions; `stopped` counts executions a stop cut short.
+pub(crate) const HEADER: [&str; 8] = ["count", "errors", "stopped", "p50", "p95", "p99", "max", "rate/s"];
 /// Columns of the thresholds table.
 pub(crate) const THRESHOLD_HEADER: [&str; 6] = ["threshold on", "metric", "limit", "measured", "samples", "result"];
 
-/// Renders the summary of a run without thresholds: the result is "ok" unless an error happened.
-pub fn render(report: &RunReport, color: bool) -> String {
-    render_with(report, &[], verdict(report, &[], false), color)
+/// Renders the summary of a judged run.
+pub fn render(judgement: &Judgement, color: bool) -> String {
+    let report = &judgement.report;
+    let mut out = String::new();
+    header(&mut out, report);
+    activity_tables(&mut out, report);
+    totals(&mut out, report);
+    generator(&mut out, report);
+    if let Some(reason) = report.stop {
+        let _ = writeln!(out, "{}", stop_line(reason));
+    }
+    if let Some(why) = &judgement.policy.skip_thresholds {
+        if !judgement.thresholds.is_empty() {
+            let _ = writeln!(out, "Thresholds not judged: {why}");
+        }
+    } else if !judgement.outcomes.is_empty() {
+        let _ = writeln!(out, "{}", thresholds_table(report, &judgement.outcomes));
+    }
+    let word = judgement.result_line();
+    if color {
+        let _ = writeln!(out, "{}{word}\x1b[0m", verdict_style(judgement.verdict));
+    } else {
+        let _ = writeln!(out, "{word}");
+    }
+    out
 }
 
-/// Renders the summary with the threshold outcomes (a table when there are any) and the verdict.
-pub fn render_with(report: &RunReport, outcomes: &[ThresholdOutcome], verdict: Verdict, color: bool) -> String {
-    let mut out = String::new();
+/// One line per scenario, for the cargo harness (stderr, also when everything passed):
+/// `fixtures/smoke: 1234 executions, 0 errors, 0 stopped, p95 12.3ms, 456.7/s, pass; generator: CPU 34% of 2 core(s), peak RSS 15.2 MiB, lag p99 1ms`.
+pub fn line(name: &str, judgement: &Judgement) -> String {
+    let report = &judgement.report;
+    let total = &report.stats.total;
+    let stopped: u64 = report.stats.activities.iter().map(|m| m.stopped).sum();
+    let executions: u64 = report.stats.activities.iter().map(|m| m.count).sum();
+    format!(
+        "{name}: {executions} executions, {} errors, {stopped} stopped, p95 {}, {:.1}/s, {}; generator: {}",
+        report.error_count(),
+        pct(total, 95.0),
+        total.rate(report.elapsed),
+        match judgement.verdict {
+            Verdict::Pass => "pass".to_string(),
+            _ => judgement.result_line().trim_start_matches("Result: ").to_string(),
+        },
+        generator_figures(report)
+    )
+}
+
+fn header(out: &mut String, report: &RunReport) {
     let _ = writeln!(
         out,
         "Scenario '{}'{}{} — {} session(s), run time {}",
@@ -46,9 +89,13 @@ pub fn render_with(report: &RunReport, outcomes: &[ThresholdOutcome], verdict: V
     if report.dry_run {
         out.push_str("Dry run: no request was sent and no sleep was slept.\n");
     }
+}
+
+fn activity_tables(out: &mut String, report: &RunReport) {
+    let shown = |m: &Measure| m.count > 0 || m.stopped > 0;
     let mut table = new_table("activity");
     for (id, (info, m)) in report.activities.iter().zip(&report.stats.activities).enumerate() {
-        if m.count == 0 {
+        if !shown(m) {
             continue;
         }
         table.add_row(row(info.path(), m, m.error_count(), report.elapsed));
@@ -64,7 +111,7 @@ pub fn render_with(report: &RunReport, outcomes: &[ThresholdOutcome], verdict: V
     let _ = writeln!(out, "{table}");
     let mut seqs = new_table("sequence (passes)");
     for name in &report.sequences {
-        if let Some((m, errors)) = report.sequence(name).filter(|(m, _)| m.count > 0) {
+        if let Some((m, errors)) = report.sequence(name).filter(|(m, _)| shown(m)) {
             seqs.add_row(row(name.clone(), &m, errors, report.elapsed));
         }
     }
@@ -84,17 +131,35 @@ pub fn render_with(report: &RunReport, outcomes: &[ThresholdOutcome], verdict: V
         }
         let _ = writeln!(out, "{table}");
     }
+}
+
+/// The run's totals, the latency of failed executions kept apart, the stopped executions, and the
+/// errors by class with the first message of each.
+fn totals(out: &mut String, report: &RunReport) {
     let total = &report.stats.total;
-    let _ = writeln!(
+    let _ = write!(
         out,
-        "{} timed activities, {} error(s), {:.1}/s; p50 {}, p95 {}, p99 {}",
+        "{} timed activities ({} ok, {} failed), {:.1}/s; successful: p50 {}, p95 {}, p99 {}",
         total.count,
-        report.error_count(),
+        total.successes(),
+        total.error_count(),
         total.rate(report.elapsed),
         pct(total, 50.0),
         pct(total, 95.0),
         pct(total, 99.0)
     );
+    if let Some(failed) = total.failed_latency.as_ref().filter(|l| l.count() > 0) {
+        let p = |q| failed.percentile(q).map_or("-".into(), fmt_time);
+        let _ = write!(out, "; failed: p50 {}, p95 {}", p(50.0), p(95.0));
+    }
+    out.push('\n');
+    let stopped: u64 = report.stats.activities.iter().map(|m| m.stopped).sum();
+    if stopped > 0 {
+        let _ = writeln!(
+            out,
+            "  stopped: {stopped} execution(s) cut short by the stop (not errors, not in any latency)"
+        );
+    }
     for (class, n) in report.errors_by_class() {
         let _ = write!(out, "  {class}: {n}");
         if let Some(e) = report.errors.iter().find(|e| e.class == class) {
@@ -108,15 +173,11 @@ pub fn render_with(report: &RunReport, outcomes: &[ThresholdOutcome], verdict: V
         }
         out.push('\n');
     }
+}
+
+fn generator(out: &mut String, report: &RunReport) {
     let h = &report.health;
-    let _ = writeln!(
-        out,
-        "Generator: CPU {:.0}% of {} core(s), peak RSS {:.1} MiB, scheduler lag p99 {}",
-        h.cpu_share * 100.0,
-        h.cores,
-        h.peak_rss_bytes as f64 / 1048576.0,
-        h.lag.percentile(99.0).map_or("-".into(), fmt_time)
-    );
+    let _ = writeln!(out, "Generator: {}", generator_figures(report));
     if let Some(due) = h.arrivals {
         let dropped = h.dropped_arrivals;
         let _ = writeln!(
@@ -133,19 +194,18 @@ pub fn render_with(report: &RunReport, outcomes: &[ThresholdOutcome], verdict: V
             "  warning: {why}; results may reflect the generator, not the server"
         );
     }
-    if let Some(reason) = report.stop {
-        let _ = writeln!(out, "{}", stop_line(reason));
-    }
-    if !outcomes.is_empty() {
-        let _ = writeln!(out, "{}", thresholds_table(report, outcomes));
-    }
-    let (word, style) = result_line(report, outcomes, verdict);
-    if color {
-        let _ = writeln!(out, "{style}{word}\x1b[0m");
-    } else {
-        let _ = writeln!(out, "{word}");
-    }
-    out
+}
+
+/// `CPU 34% of 2 core(s), peak RSS 15.2 MiB, scheduler lag p99 1.0ms`.
+fn generator_figures(report: &RunReport) -> String {
+    let h = &report.health;
+    format!(
+        "CPU {:.0}% of {} core(s), peak RSS {:.1} MiB, scheduler lag p99 {}",
+        h.cpu_share * 100.0,
+        h.cores,
+        h.peak_rss_bytes as f64 / 1048576.0,
+        h.lag.percentile(99.0).map_or("-".into(), fmt_time)
+    )
 }
 
 /// Why the run ended early, as a sentence.
@@ -159,31 +219,12 @@ pub(crate) fn stop_line(reason: crate::run::StopReason) -> String {
     format!("Run {why}; remaining work was skipped, `end` sequences ran.")
 }
 
-/// The verdict as one line (`Result: ok`, `Result: FAILED (why)`, ...) and its ANSI colour.
-pub(crate) fn result_line(
-    report: &RunReport,
-    outcomes: &[ThresholdOutcome],
-    verdict: Verdict,
-) -> (String, &'static str) {
-    let failed = outcomes.iter().filter(|o| !o.passed).count();
+/// The ANSI colour of a verdict's result line.
+fn verdict_style(verdict: Verdict) -> &'static str {
     match verdict {
-        Verdict::Pass => ("Result: ok".to_string(), "\x1b[1;32m"),
-        Verdict::Failed => {
-            let why = if failed > 0 {
-                format!(" ({failed} of {} thresholds failed)", outcomes.len())
-            } else if report.stop == Some(crate::run::StopReason::MaxErrors) {
-                " (max_errors reached)".to_string()
-            } else if outcomes.is_empty() {
-                format!(" ({} error(s), no thresholds set)", report.error_count())
-            } else {
-                String::new()
-            };
-            (format!("Result: FAILED{why}"), "\x1b[1;31m")
-        }
-        Verdict::Inconclusive => (
-            "Result: INCONCLUSIVE (the load generator was the bottleneck)".to_string(),
-            "\x1b[1;33m",
-        ),
+        Verdict::Pass => "\x1b[1;32m",
+        Verdict::Failed => "\x1b[1;31m",
+        Verdict::Inconclusive => "\x1b[1;33m",
     }
 }
 
@@ -205,14 +246,10 @@ fn thresholds_table(report: &RunReport, outcomes: &[ThresholdOutcome]) -> Table 
 
 /// The cells of one threshold row (also the HTML report's).
 pub(crate) fn threshold_row(report: &RunReport, o: &ThresholdOutcome) -> Vec<String> {
-    let result = if o.passed {
-        "pass".to_string()
-    } else if o.never_ran() {
-        "FAIL: never ran".to_string()
-    } else if o.not_enough_data() {
-        format!("FAIL: not enough data (need {})", o.min_samples)
-    } else {
-        "FAIL".to_string()
+    let result = match (o.passed, o.unjudged()) {
+        (true, _) => "pass".to_string(),
+        (false, Some(why)) => format!("FAIL: {why}"),
+        (false, None) => "FAIL".to_string(),
     };
     vec![
         o.subject.label(&report.activities),
@@ -228,9 +265,9 @@ fn new_table(first: &str) -> Table {
     let mut table = Table::new();
     table.load_preset(presets::ASCII_MARKDOWN);
     let mut header = vec![first];
-    header.extend(&HEADER[..7]);
+    header.extend(HEADER);
     table.set_header(header);
-    for i in 1..8 {
+    for i in 1..=HEADER.len() {
         if let Some(c) = table.column_mut(i) {
             c.set_cell_alignment(CellAlignment::Right);
         }
@@ -238,12 +275,14 @@ fn new_table(first: &str) -> Table {
     table
 }
 
-/// One activity or sequence row: name, count, errors, p50, p95, p99, max, rate (also the HTML report's).
+/// One activity or sequence row: name, count, errors, stopped, p50, p95, p99, max (successful
+/// executions), rate (also the HTML report's and the monitor's).
 pub(crate) fn row(name: String, m: &Measure, errors: u64, elapsed: Duration) -> Vec<String> {
     vec![
         name,
         m.count.to_string(),
         errors.to_string(),
+        m.stopped.to_string(),
         pct(m, 50.0),
         pct(m, 95.0),
         pct(m, 99.0),
@@ -273,7 +312,7 @@ mod tests {
     use crate::run::ActivityInfo;
     use crate::scenario::{Limit, Metric, Span, Threshold, ThresholdSet};
     use crate::stats::Snapshot;
-    use crate::verdict::{Subject, SubjectThresholds, evaluate};
+    use crate::verdict::{Judgement, Policy, Subject, SubjectThresholds};
 
     #[test]
     fn thresholds_table_and_result_line() {
@@ -289,6 +328,7 @@ mod tests {
                 sequence: "main".into(),
                 index: 0,
                 label: "GetRequest(/x)".into(),
+                timed: true,
             }],
             sequences: vec!["main".into(), "cleanup".into()],
             stats: Snapshot {
@@ -309,7 +349,7 @@ mod tests {
             min_samples,
             span: None,
         };
-        let thresholds = [
+        let thresholds = vec![
             SubjectThresholds {
                 subject: Subject::Activity {
                     selector: "main/0".into(),
@@ -332,8 +372,16 @@ mod tests {
                 set: set(vec![rule(Metric::Max, Limit::Duration(Duration::from_secs(1)))], None),
             },
         ];
-        let outcomes = evaluate(&thresholds, &report);
-        let text = render_with(&report, &outcomes, Verdict::Failed, false);
+        let judge = |thresholds| {
+            Judgement::from_parts(
+                report.clone(),
+                thresholds,
+                Vec::new(),
+                Default::default(),
+                Policy::default(),
+            )
+        };
+        let text = render(&judge(thresholds), false);
         let table = text
             .lines()
             .skip_while(|l| !l.starts_with("| threshold on"))
@@ -350,8 +398,16 @@ mod tests {
 | sequence cleanup      | max        |    1s |        - |       0 | FAIL: never ran                 |
 Result: FAILED (3 of 4 thresholds failed)"
         );
-        let plain = render(&report, false);
+        let plain = render(&judge(Vec::new()), false);
         assert!(!plain.contains("threshold on"), "no table without thresholds");
         assert!(plain.ends_with("Result: ok\n"), "{plain}");
+        assert!(
+            plain.contains("4 timed activities (4 ok, 0 failed), 2.0/s; successful: p50 312.1ms"),
+            "{plain}"
+        );
+        assert_eq!(
+            line("fx/shop", &judge(Vec::new())),
+            "fx/shop: 4 executions, 0 errors, 0 stopped, p95 312.1ms, 2.0/s, pass; generator: CPU 0% of 0 core(s), peak RSS 0.0 MiB, scheduler lag p99 -"
+        );
     }
 }

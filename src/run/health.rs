@@ -5,7 +5,12 @@
 //! queueing and the result says little about the server. So the run watches itself:
 //!
 //! - **CPU**: process CPU time (user + system, `getrusage`) over wall time, as a share of all cores.
-//! - **Peak RSS**: the process's high-water mark (`getrusage` `ru_maxrss`).
+//! - **Peak RSS**: the process's own high-water mark during the run. On Linux it is `VmHWM` from
+//!   `/proc/self/status`, reset at the start of each run (writing `5` to `/proc/self/clear_refs`), so
+//!   the figure is this run's, not an earlier run's in the same process (the cargo harness runs many),
+//!   and never the parent's: `getrusage`'s `ru_maxrss` survives `exec`, so under `cargo run` or
+//!   `cargo test` it reported cargo's own 180 MiB. Elsewhere it is `ru_maxrss` (macOS reports bytes,
+//!   the BSDs kilobytes), which can include such a parent.
 //! - **Scheduler lag**: a task that asks to wake every 10 ms and records how late it actually woke
 //!   (HDR histogram). Late wake-ups mean timers and sockets wait too.
 //!
@@ -103,6 +108,7 @@ impl HealthProbe {
                 }
             }
         });
+        reset_peak_rss();
         HealthProbe {
             started: Instant::now(),
             cpu_at_start: cpu_time(),
@@ -180,9 +186,32 @@ pub fn cpu_time() -> Option<Duration> {
     Some(tv(u.ru_utime) + tv(u.ru_stime))
 }
 
-/// Peak resident set size of the process, bytes (Linux reports kilobytes).
+/// Peak resident set size of this process, bytes (see the module documentation).
 pub fn peak_rss() -> u64 {
-    rusage().map_or(0, |u| u.ru_maxrss.max(0) as u64 * 1024)
+    #[cfg(target_os = "linux")]
+    if let Some(bytes) = proc_status_kib("VmHWM:").map(|kib| kib * 1024) {
+        return bytes;
+    }
+    // macOS reports bytes, Linux and the BSDs kilobytes.
+    let unit = if cfg!(target_os = "macos") { 1 } else { 1024 };
+    rusage().map_or(0, |u| u.ru_maxrss.max(0) as u64 * unit)
+}
+
+/// Resets the kernel's peak RSS of this process to its current RSS (Linux; best effort elsewhere a
+/// no-op), so that [`peak_rss`] measures from now on.
+pub fn reset_peak_rss() {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+    }
+}
+
+/// A `kB` field of `/proc/self/status` (`VmHWM:`, `VmRSS:`).
+#[cfg(target_os = "linux")]
+fn proc_status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line[field.len()..].trim().trim_end_matches("kB").trim().parse().ok()
 }
 
 #[cfg(test)]
@@ -222,6 +251,15 @@ mod tests {
         let h = probe.finish();
         assert!(h.cpu_seconds > 0.0);
         assert!(h.peak_rss_bytes > 1_000_000, "{}", h.peak_rss_bytes);
+        #[cfg(target_os = "linux")]
+        {
+            let rss = proc_status_kib("VmRSS:").unwrap() * 1024;
+            assert!(
+                h.peak_rss_bytes >= rss / 2 && h.peak_rss_bytes < 4 * rss.max(64 << 20),
+                "peak {} vs current {rss}",
+                h.peak_rss_bytes
+            );
+        }
         assert!(h.lag.count() >= 5, "{}", h.lag.count());
         assert!(
             h.overload.is_empty(),

@@ -228,7 +228,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     let grace = options.grace.unwrap_or(DEFAULT_GRACE);
     let total = scenario_count(&scenario, &options);
     let plan = Plan::new(scenario.clone(), sources.clone());
-    let recorder = Arc::new(RunRecorder::new(plan.timed.clone(), scenario.sequences.len()));
+    let recorder = Arc::new(RunRecorder::new(plan.timed(), scenario.sequences.len()));
     let env = Arc::new(RunEnv {
         plan,
         control: RunControl::new(max_errors),

@@ -12,6 +12,14 @@ pub struct ActivityInfo {
     pub index: usize,
     /// `name:` if given, else e.g. `GetRequest(/path)`, `Sleep(0.5s)`.
     pub label: String,
+    /// Counted in the run's latency totals and its `error_rate` (false for `ignore_timing`, e.g.
+    /// Sleep). Results files written before it existed read as true.
+    #[serde(default = "yes")]
+    pub timed: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl ActivityInfo {
@@ -34,8 +42,6 @@ pub struct Plan {
     pub sequence_offsets: Vec<usize>,
     /// Whether any file mentions `last_result` (only then is it kept in the context).
     pub uses_last_result: bool,
-    /// Per activity id: counted in the run's latency totals (false for `ignore_timing`, e.g. Sleep).
-    pub timed: Vec<bool>,
 }
 
 impl Plan {
@@ -43,7 +49,6 @@ impl Plan {
     pub fn new(scenario: Arc<Scenario>, sources: Arc<SourceMap>) -> Self {
         let mut activities = Vec::new();
         let mut sequence_offsets = Vec::new();
-        let mut timed = Vec::new();
         for seq in &scenario.sequences {
             sequence_offsets.push(activities.len());
             for a in &seq.activities {
@@ -51,8 +56,8 @@ impl Plan {
                     sequence: seq.name.clone(),
                     index: a.index,
                     label: label(a),
+                    timed: !a.common.ignore_timing.unwrap_or(false),
                 });
-                timed.push(!a.common.ignore_timing.unwrap_or(false));
             }
         }
         let uses_last_result = (0..)
@@ -64,8 +69,12 @@ impl Plan {
             activities,
             sequence_offsets,
             uses_last_result,
-            timed,
         }
+    }
+
+    /// Per activity id: whether it is timed (see [`ActivityInfo::timed`]).
+    pub fn timed(&self) -> Vec<bool> {
+        self.activities.iter().map(|a| a.timed).collect()
     }
 
     /// Position of a sequence in `scenario.sequences`.

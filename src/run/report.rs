@@ -19,10 +19,17 @@ pub struct ErrorRecord {
     /// Absent from results files written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// The failed checks, each with the span of the check in the scenario (secrets redacted); empty
+    /// when the activity failed before its checks ran. Absent from JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<crate::check::CheckFailure>,
     /// Session.
     pub session_id: String,
     /// The plan's activity id.
     pub activity: usize,
+    /// Where the activity was written (its `activity:` value); absent from older results files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span: Option<crate::scenario::Span>,
     /// 1-based pass of the sequence.
     pub pass: u64,
     /// Time since the run started.

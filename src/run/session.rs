@@ -165,6 +165,7 @@ impl Session {
         let lag = intended.map(|i| started.saturating_duration_since(i));
         let errors_before = self.errors;
         let mut completed = true;
+        let mut pass_error = None;
         for activity in &sequence.activities {
             let stopped = if is_end {
                 env.control.hard_stopped()
@@ -183,18 +184,34 @@ impl Session {
                 activity: aid,
                 pass,
             });
-            let executed = activity::execute(activity, &mut self.state, &env.shared, &mut interrupt).await;
+            // Sleeps and polls end early on a graceful stop (`interrupt`); a request in flight is let
+            // finish, unless the stop turns hard (a second Ctrl-C, the end of the grace period): then
+            // it is cut off here, so that it is counted as stopped instead of vanishing with the task.
+            let mut hard = env.control.interrupt(true);
+            let executed = tokio::select! {
+                biased;
+                executed = activity::execute(activity, &mut self.state, &env.shared, &mut interrupt) => executed,
+                () = hard.wait() => activity::Executed::stopped(),
+            };
             if executed.interrupted {
+                self.recorder.record_stopped(aid);
                 completed = false;
                 break;
             }
-            self.record(aid, pass, &executed, activity_intended, env);
+            let class = self.record(aid, activity.span, pass, &executed, activity_intended, env);
+            pass_error = pass_error.or(class);
         }
         let elapsed = started.elapsed();
         let pass_errors = self.errors - errors_before;
         // A sequence's errors are its activities' errors; here only passes and their time are counted.
-        self.recorder
-            .record_pass(seq_pos, &Sample::new(elapsed).with_intended(intended));
+        if completed {
+            self.recorder.record_pass(
+                seq_pos,
+                &Sample::new(elapsed).with_error(pass_error).with_intended(intended),
+            );
+        } else {
+            self.recorder.record_pass_stopped(seq_pos);
+        }
         let id = &self.state.session_id;
         env.emit_detail(|| RunEvent::SequenceFinished {
             session_id: id.clone(),
@@ -209,22 +226,36 @@ impl Session {
     /// The error with the user's password removed from its message and response.
     fn redact(&self, e: &crate::activity::ActivityError) -> crate::activity::ActivityError {
         let secrets: Vec<&str> = self.password.iter().map(String::as_str).collect();
+        let text = |t: &str| crate::redact::text(t, &secrets);
         crate::activity::ActivityError {
             class: e.class,
-            message: crate::redact::text(&e.message, &secrets),
-            response: e.response.as_ref().map(|r| crate::redact::text(r, &secrets)),
-            diff: e.diff.as_ref().map(|d| crate::redact::text(d, &secrets)),
+            message: text(&e.message),
+            response: e.response.as_deref().map(text),
+            diff: e.diff.as_deref().map(text),
+            checks: e
+                .checks
+                .iter()
+                .map(|c| crate::check::CheckFailure {
+                    expected: text(&c.expected),
+                    actual: text(&c.actual),
+                    message: text(&c.message),
+                    diff: c.diff.as_deref().map(text),
+                    ..c.clone()
+                })
+                .collect(),
         }
     }
 
+    /// Records a completed execution; returns its error class, if it failed.
     fn record(
         &mut self,
         aid: usize,
+        span: crate::scenario::Span,
         pass: u64,
         executed: &activity::Executed,
         intended: Option<Instant>,
         env: &RunEnv,
-    ) {
+    ) -> Option<crate::activity::ErrorClass> {
         let class = executed.error.as_ref().map(|e| e.class);
         let sample = Sample::new(executed.elapsed)
             .with_error(class)
@@ -246,8 +277,10 @@ impl Session {
                 message: redacted.message,
                 response: redacted.response,
                 diff: redacted.diff,
+                checks: redacted.checks,
                 session_id: self.state.session_id.clone(),
                 activity: aid,
+                span: Some(span),
                 pass,
                 at: env.started.elapsed(),
             };
@@ -269,5 +302,6 @@ impl Session {
                 error: executed.error.as_ref().map(|e| self.redact(e)),
             });
         }
+        class
     }
 }

@@ -151,7 +151,7 @@ impl ScenarioBuilder {
 
     /// `-o NAME:VALUE` overrides, applied as for a file.
     pub fn override_with(mut self, option: impl Into<String>) -> Self {
-        self.options.overrides.push(option.into());
+        self.options.overrides.push(option.into().into());
         self
     }
 

@@ -252,6 +252,8 @@ pub struct CommonArgs {
     pub assert_match: Option<Pattern>,
     /// Maximum execution time.
     pub assert_max_time: Option<Duration>,
+    /// Where `assert_max_time` was written.
+    pub max_time_span: Option<Span>,
     /// Extra logging for this activity.
     pub debug: bool,
     /// Result returned instead of sending a request in dry-run mode.
@@ -369,6 +371,8 @@ pub struct HttpRequest {
 pub struct HttpChecks {
     /// Accepted status codes; without it, 2xx is success.
     pub assert_status: Option<Vec<u16>>,
+    /// Where `assert_status` was written (a failed status check points there, else at the activity).
+    pub status_span: Option<Span>,
     /// Regex searched in the headers rendered as `{'Name': 'value', ...}`.
     pub assert_match_headers: Option<Pattern>,
     /// `{Header-Name: regex}`.

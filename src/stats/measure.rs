@@ -8,7 +8,7 @@ use std::time::Duration;
 
 /// Errors counted by class.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ErrorCounts(pub [u64; 7]);
+pub struct ErrorCounts(pub [u64; ErrorClass::COUNT]);
 
 impl ErrorCounts {
     /// Counts one error.
@@ -66,23 +66,40 @@ impl<'de> Deserialize<'de> for ErrorCounts {
     }
 }
 
-/// Count, errors, bytes and the latency distribution of one subject.
+/// Count, errors, bytes and the latency distributions of one subject.
+///
+/// Latency is kept apart by outcome: `latency` holds successful executions only, so that a failing
+/// server (fast connection refusals, instant 500s) cannot improve a percentile; failed executions go to
+/// `failed_latency`. Executions cut short by a stop are only counted (`stopped`): they are neither
+/// successes nor errors, and their time says nothing about the server.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Measure {
-    /// Executions (successful or not).
+    /// Completed executions (successful or failed; stopped ones are not completed).
     pub count: u64,
     /// Errors by class.
     pub errors: ErrorCounts,
+    /// Executions cut short by a stop (max_time, Ctrl-C, the Stop button, the end of the grace period).
+    /// Absent from results files written before it existed, and from JSON when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub stopped: u64,
     /// Request body bytes sent.
     pub bytes_sent: u64,
     /// Response body bytes received.
     pub bytes_received: u64,
-    /// Service time of every execution (errors included).
+    /// Service time of every successful execution. (Results files written before failed executions were
+    /// kept apart hold all executions here.)
     pub latency: Latency,
+    /// Service time of every failed execution; `None` until one failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_latency: Option<Latency>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Measure {
-    /// An empty measure whose histogram has the given precision.
+    /// An empty measure whose histograms have the given precision.
     pub fn with_sigfig(sigfig: u8) -> Self {
         Measure {
             latency: Latency::with_sigfig(sigfig),
@@ -90,24 +107,43 @@ impl Measure {
         }
     }
 
-    /// Records one execution.
+    /// Records one completed execution: its time goes to `latency` when it succeeded, to
+    /// `failed_latency` when it failed.
     pub fn record(&mut self, elapsed: Duration, error: Option<ErrorClass>, sent: u64, received: u64) {
         self.count += 1;
-        if let Some(class) = error {
-            self.errors.add(class);
-        }
         self.bytes_sent += sent;
         self.bytes_received += received;
-        self.latency.record(elapsed);
+        match error {
+            None => self.latency.record(elapsed),
+            Some(class) => {
+                self.errors.add(class);
+                let sigfig = self.latency.sigfig();
+                self.failed_latency
+                    .get_or_insert_with(|| Latency::with_sigfig(sigfig))
+                    .record(elapsed);
+            }
+        }
+    }
+
+    /// Counts one execution cut short by a stop.
+    pub fn record_stopped(&mut self) {
+        self.stopped += 1;
     }
 
     /// Adds another measure (exact counts, lossless histogram merge).
     pub fn merge(&mut self, other: &Measure) {
         self.count += other.count;
         self.errors.merge(&other.errors);
+        self.stopped += other.stopped;
         self.bytes_sent += other.bytes_sent;
         self.bytes_received += other.bytes_received;
         self.latency.merge(&other.latency);
+        if let Some(theirs) = &other.failed_latency {
+            match &mut self.failed_latency {
+                Some(mine) => mine.merge(theirs),
+                None => self.failed_latency = Some(theirs.clone()),
+            }
+        }
     }
 
     /// All errors.
@@ -115,7 +151,12 @@ impl Measure {
         self.errors.total()
     }
 
-    /// Errors / count (0 when nothing ran).
+    /// Completed executions that succeeded.
+    pub fn successes(&self) -> u64 {
+        self.count.saturating_sub(self.error_count())
+    }
+
+    /// Errors / completed executions (0 when nothing completed).
     pub fn error_rate(&self) -> f64 {
         if self.count == 0 {
             0.0
@@ -124,9 +165,18 @@ impl Measure {
         }
     }
 
-    /// Executions per second over `elapsed`.
+    /// Completed executions per second over `elapsed`.
     pub fn rate(&self, elapsed: Duration) -> f64 {
-        let secs = elapsed.as_secs_f64();
-        if secs > 0.0 { self.count as f64 / secs } else { 0.0 }
+        per_second(self.count, elapsed)
     }
+
+    /// Successful executions per second over `elapsed` (what `min_rps` measures).
+    pub fn success_rate(&self, elapsed: Duration) -> f64 {
+        per_second(self.successes(), elapsed)
+    }
+}
+
+fn per_second(n: u64, elapsed: Duration) -> f64 {
+    let secs = elapsed.as_secs_f64();
+    if secs > 0.0 { n as f64 / secs } else { 0.0 }
 }

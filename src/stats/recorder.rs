@@ -221,8 +221,9 @@ impl RunRecorder {
         });
     }
 
-    /// Records one pass of the sequence at position `sequence` (latency = pass time; session.rs passes
-    /// no error, as a sequence's errors are its activities'). Positions out of range are ignored.
+    /// Records one pass of the sequence at position `sequence` (latency = pass time). A pass in which
+    /// an activity failed is recorded with that activity's error class, so that its time stays out of
+    /// the sequence's (successful) latency; the sequence's errors proper are its activities'. Positions out of range are ignored.
     pub fn record_pass(&self, sequence: usize, sample: &Sample) {
         if sequence >= self.sequences {
             debug_assert!(false, "sequence position {sequence} out of range");
@@ -241,6 +242,30 @@ impl RunRecorder {
                 sample.record_into(slot(&mut r.sequences, sequence), rt);
             }
         });
+    }
+
+    /// Counts one execution of activity `activity` that a stop cut short (in the total too when the
+    /// activity is timed). Ids out of range are ignored.
+    pub fn record_stopped(&self, activity: usize) {
+        let Some(&timed) = self.timed.get(activity) else {
+            debug_assert!(false, "activity id {activity} out of range");
+            return;
+        };
+        self.with_shard(|d| {
+            slot(&mut d.activities, activity).record_stopped();
+            if timed {
+                d.total.record_stopped();
+            }
+        });
+    }
+
+    /// Counts one pass of the sequence at position `sequence` that a stop cut short.
+    pub fn record_pass_stopped(&self, sequence: usize) {
+        if sequence >= self.sequences {
+            debug_assert!(false, "sequence position {sequence} out of range");
+            return;
+        }
+        self.with_shard(|d| slot(&mut d.sequences, sequence).record_stopped());
     }
 
     /// Records one URL of a StaticRequests activity.
@@ -377,6 +402,19 @@ impl SessionRecorder {
     /// Records one sequence pass (see [`RunRecorder::record_pass`]).
     pub fn record_pass(&self, sequence: usize, sample: &Sample) {
         self.run.record_pass(sequence, sample);
+    }
+
+    /// Counts an activity execution that a stop cut short, for the run and (if timed) the session.
+    pub fn record_stopped(&self, activity: usize) {
+        self.run.record_stopped(activity);
+        if self.run.timed.get(activity) == Some(&true) {
+            lock(&self.slot.measure).record_stopped();
+        }
+    }
+
+    /// Counts a sequence pass that a stop cut short.
+    pub fn record_pass_stopped(&self, sequence: usize) {
+        self.run.record_pass_stopped(sequence);
     }
 
     /// Records one StaticRequests URL (see [`RunRecorder::record_sub_request`]).
@@ -550,8 +588,11 @@ impl Series {
         }
         let e = &mut self.entries[i];
         e.requests += 1;
-        e.errors += u64::from(error);
-        e.latency.record(elapsed);
+        if error {
+            e.errors += 1;
+        } else {
+            e.latency.record(elapsed);
+        }
     }
 
     fn merge_into(&self, snap: &mut Snapshot) {

@@ -53,7 +53,7 @@ pub struct Second {
     pub requests: u64,
     /// Errors among them.
     pub errors: u64,
-    /// Their latencies (light histogram, 2 significant digits).
+    /// The latencies of the successful ones (light histogram, 2 significant digits).
     pub latency: Latency,
 }
 
@@ -135,8 +135,9 @@ pub struct Snapshot {
     pub activities: Vec<Measure>,
     /// StaticRequests URLs, ordered by activity id, then URL.
     pub sub_requests: Vec<SubMeasure>,
-    /// Per sequence (by position in `sequences`): one count per pass, latency = pass time. A sequence's
-    /// errors are the errors of its activities.
+    /// Per sequence (by position in `sequences`): one count per pass, latency = pass time. Here `errors`
+    /// counts passes in which an activity failed (by the first failure's class); a sequence's errors
+    /// proper are the errors of its activities ([`RunReport::sequence`](crate::run::RunReport::sequence)).
     pub sequences: Vec<Measure>,
     /// Per session, in start order.
     pub sessions: Vec<SessionMeasure>,

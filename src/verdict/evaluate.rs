@@ -7,6 +7,7 @@ use crate::scenario::{Limit, Metric, Span};
 use crate::stats::Measure;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 /// A measured value, of the same kind as the limit it is compared with.
@@ -57,20 +58,31 @@ pub struct ThresholdOutcome {
     pub metric: Metric,
     /// The limit.
     pub limit: Limit,
-    /// The measured value; `None` when the subject never ran.
+    /// The measured value; `None` when there was nothing to measure (see `message`).
     pub measured: Option<Measured>,
-    /// Samples behind the value: executions, passes (sequence latency) or activity executions
-    /// (sequence errors).
+    /// Samples behind the value: successful executions (or passes) for latency metrics, completed
+    /// executions for `min_rps`, `errors` and `error_rate`.
     pub samples: u64,
+    /// Completed executions of the subject (successful or failed). Absent from older results files.
+    #[serde(default)]
+    pub executions: u64,
+    /// Executions of the subject a stop cut short. Absent from older results files and when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub stopped: u64,
     /// The set's `min_samples` (default 1).
     pub min_samples: u64,
     /// Whether the rule held.
     pub passed: bool,
     /// One line: `p95 of main/0 GetRequest(/x): 312ms > 300ms`, `... never ran`,
+    /// `... nothing completed (3 stopped)`, `... no successful samples (12 failed)`,
     /// `... not enough data (3 samples, need 10)`.
     pub message: String,
     /// Where the rule was written.
     pub span: Span,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Default for ThresholdOutcome {
@@ -82,6 +94,8 @@ impl Default for ThresholdOutcome {
             limit: Limit::Ratio(0.0),
             measured: None,
             samples: 0,
+            executions: 0,
+            stopped: 0,
             min_samples: 1,
             passed: false,
             message: String::new(),
@@ -91,14 +105,40 @@ impl Default for ThresholdOutcome {
 }
 
 impl ThresholdOutcome {
-    /// Whether it failed because the subject never ran.
+    /// Whether the subject never started an execution.
     pub fn never_ran(&self) -> bool {
-        self.samples == 0
+        self.executions == 0 && self.stopped == 0 && self.samples == 0
+    }
+
+    /// Whether every execution the subject started was cut short by a stop.
+    pub fn nothing_completed(&self) -> bool {
+        self.executions == 0 && self.stopped > 0
+    }
+
+    /// Whether executions completed but none succeeded (latency metrics and `min_rps` only).
+    pub fn no_successful_samples(&self) -> bool {
+        self.executions > 0 && self.samples == 0
     }
 
     /// Whether it failed because there were fewer samples than `min_samples` (but some).
     pub fn not_enough_data(&self) -> bool {
         self.samples > 0 && self.samples < self.min_samples
+    }
+
+    /// Why it could not be judged, as the result column shows it (`never ran`, `nothing completed`,
+    /// `no successful samples`, `not enough data (need 10)`); `None` when it was judged.
+    pub fn unjudged(&self) -> Option<String> {
+        if self.never_ran() {
+            Some("never ran".into())
+        } else if self.nothing_completed() {
+            Some("nothing completed".into())
+        } else if self.no_successful_samples() {
+            Some("no successful samples".into())
+        } else if self.not_enough_data() {
+            Some(format!("not enough data (need {})", self.min_samples))
+        } else {
+            None
+        }
     }
 }
 
@@ -112,16 +152,25 @@ pub fn evaluate(thresholds: &[SubjectThresholds], report: &RunReport) -> Vec<Thr
         let min_samples = st.set.min_samples.unwrap_or(1).max(1);
         for rule in &st.set.rules {
             let (samples, measured) = data.measure(rule.metric, report.elapsed);
+            let (executions, stopped) = data.executions(rule.metric);
             let name = metric_name(rule.metric);
-            let (passed, message) = if samples == 0 {
-                (false, format!("{name} of {label}: never ran"))
+            let fail = |why: String| (false, format!("{name} of {label}: {why}"));
+            let (passed, message) = if executions == 0 && stopped == 0 {
+                fail("never ran".into())
+            } else if executions == 0 {
+                fail(format!("nothing completed ({stopped} stopped)"))
+            } else if samples == 0 {
+                let failed = data.timing.error_count();
+                fail(format!("no successful samples ({failed} failed)"))
             } else if samples < min_samples {
-                (
-                    false,
-                    format!("{name} of {label}: not enough data ({samples} samples, need {min_samples})"),
-                )
+                fail(format!("not enough data ({samples} samples, need {min_samples})"))
             } else {
-                judge(&name, &label, rule.metric, measured.as_ref(), &rule.limit)
+                let (passed, mut message) = judge(&name, &label, rule.metric, measured.as_ref(), &rule.limit);
+                if rule.metric == Metric::ErrorRate {
+                    // Both numbers of the ratio: 1 in 3 reads differently from 1,000 in 3,000.
+                    let _ = write!(message, " ({} of {executions} executions failed)", data.rate_errors);
+                }
+                (passed, message)
             };
             out.push(ThresholdOutcome {
                 subject: st.subject.clone(),
@@ -129,6 +178,8 @@ pub fn evaluate(thresholds: &[SubjectThresholds], report: &RunReport) -> Vec<Thr
                 limit: rule.limit,
                 measured: if samples == 0 { None } else { measured },
                 samples,
+                executions,
+                stopped,
                 min_samples,
                 passed,
                 message,
@@ -160,44 +211,36 @@ fn judge(name: &str, label: &str, metric: Metric, measured: Option<&Measured>, l
     (ok, format!("{name} of {label}: {v} {op} {l}"))
 }
 
-/// What a subject measured: the measure latency metrics and `min_rps` read, and the executions and
-/// errors error metrics read.
+/// What a subject measured: the measure latency metrics and `min_rps` read (`timing`, with its own
+/// count of executions cut short), the executions and errors `error_rate` reads (timed activities only,
+/// for the run and a sequence), the executions and errors `errors` reads (every activity), and the
+/// activities' executions cut short.
 struct SubjectData<'a> {
     timing: Cow<'a, Measure>,
-    executions: u64,
-    errors: u64,
+    rate_executions: u64,
+    rate_errors: u64,
+    all_executions: u64,
+    all_errors: u64,
+    stopped: u64,
 }
 
 impl<'a> SubjectData<'a> {
     fn of(subject: &Subject, report: &'a RunReport) -> Self {
         let stats = &report.stats;
+        let activities = report.activities.iter().zip(&stats.activities);
         match subject {
-            Subject::Run => {
-                let (executions, errors) = counts(stats.activities.iter());
-                SubjectData {
-                    timing: Cow::Borrowed(&stats.total),
-                    executions,
-                    errors,
-                }
-            }
+            Subject::Run => Self::from_activities(Cow::Borrowed(&stats.total), activities),
             Subject::Sequence(name) => {
                 let passes = report
                     .sequences
                     .iter()
                     .position(|s| s == name)
                     .and_then(|pos| stats.sequences.get(pos));
-                let mine = report
-                    .activities
-                    .iter()
-                    .zip(&stats.activities)
-                    .filter(|(a, _)| &a.sequence == name)
-                    .map(|(_, m)| m);
-                let (executions, errors) = counts(mine);
-                SubjectData {
-                    timing: passes.map_or_else(|| Cow::Owned(Measure::default()), Cow::Borrowed),
-                    executions,
-                    errors,
-                }
+                let mine = activities.filter(|(a, _)| &a.sequence == name);
+                Self::from_activities(
+                    passes.map_or_else(|| Cow::Owned(Measure::default()), Cow::Borrowed),
+                    mine,
+                )
             }
             Subject::Activity { ids, .. } => {
                 let mut measures = ids.iter().filter_map(|id| stats.activities.get(*id));
@@ -211,32 +254,69 @@ impl<'a> SubjectData<'a> {
                         Cow::Owned(merged)
                     }
                 };
+                // Selected by name, an activity's own executions count, timed or not.
                 SubjectData {
-                    executions: timing.count,
-                    errors: timing.error_count(),
+                    rate_executions: timing.count,
+                    rate_errors: timing.error_count(),
+                    all_executions: timing.count,
+                    all_errors: timing.error_count(),
+                    stopped: timing.stopped,
                     timing,
                 }
             }
         }
     }
 
+    /// A run or sequence: `timing` is its own measure, the counts come from its activities.
+    fn from_activities<'m>(
+        timing: Cow<'a, Measure>,
+        activities: impl Iterator<Item = (&'m crate::run::ActivityInfo, &'m Measure)>,
+    ) -> Self {
+        let mut data = SubjectData {
+            timing,
+            rate_executions: 0,
+            rate_errors: 0,
+            all_executions: 0,
+            all_errors: 0,
+            stopped: 0,
+        };
+        for (info, m) in activities {
+            data.all_executions += m.count;
+            data.all_errors += m.error_count();
+            data.stopped += m.stopped;
+            if info.timed {
+                data.rate_executions += m.count;
+                data.rate_errors += m.error_count();
+            }
+        }
+        data
+    }
+
+    /// Completed executions behind a metric and those a stop cut short (for a sequence's latency and
+    /// rate these are passes, for its error metrics its activities' executions).
+    fn executions(&self, metric: Metric) -> (u64, u64) {
+        match metric {
+            Metric::ErrorRate => (self.rate_executions, self.stopped),
+            Metric::Errors => (self.all_executions, self.stopped),
+            _ => (self.timing.count, self.timing.stopped),
+        }
+    }
+
     /// Samples and value of a metric.
     fn measure(&self, metric: Metric, elapsed: Duration) -> (u64, Option<Measured>) {
         let t = &self.timing;
+        let ok = t.latency.count();
         match metric {
-            Metric::Percentile(q) => (t.count, t.latency.percentile(q).map(Measured::Duration)),
-            Metric::Mean => (t.count, t.latency.mean().map(Measured::Duration)),
-            Metric::Max => (t.count, t.latency.max().map(Measured::Duration)),
-            Metric::MinRps => (t.count, Some(Measured::Rate(t.rate(elapsed)))),
-            Metric::Errors => (self.executions, Some(Measured::Count(self.errors))),
+            Metric::Percentile(q) => (ok, t.latency.percentile(q).map(Measured::Duration)),
+            Metric::Mean => (ok, t.latency.mean().map(Measured::Duration)),
+            Metric::Max => (ok, t.latency.max().map(Measured::Duration)),
+            Metric::MinRps => (t.count, Some(Measured::Rate(t.success_rate(elapsed)))),
+            Metric::Errors => (self.all_executions, Some(Measured::Count(self.all_errors))),
             Metric::ErrorRate => (
-                self.executions,
-                (self.executions > 0).then(|| Measured::Ratio(self.errors as f64 / self.executions as f64)),
+                self.rate_executions,
+                (self.rate_executions > 0)
+                    .then(|| Measured::Ratio(self.rate_errors as f64 / self.rate_executions as f64)),
             ),
         }
     }
-}
-
-fn counts<'m>(measures: impl Iterator<Item = &'m Measure>) -> (u64, u64) {
-    measures.fold((0, 0), |(n, e), m| (n + m.count, e + m.error_count()))
 }

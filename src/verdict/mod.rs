@@ -1,7 +1,10 @@
-//! Thresholds and the verdict: what decides whether a run passed.
+//! Judging a run: thresholds, trials and the verdict, computed in one place.
 //!
-//! Three steps, each a plain function of plain data, so the CLI, the cargo harness and `stressor merge`
-//! share them:
+//! [`Judgement`] is the judged run: the report, the thresholds and their outcomes, every trial of the
+//! file judged, the [`Verdict`] and the reasons for it. It is produced once, by [`Judgement::new`] (from
+//! a scenario and its [`RunReport`]) or [`Judgement::from_parts`] (from merged results files); the
+//! terminal summary, JSON results, JUnit, the HTML report, the monitor's final state, the harness trials
+//! and the exit code are all functions of it. The steps inside:
 //!
 //! 1. [`collect`] flattens a scenario's thresholds — the top-level `thresholds` section,
 //!    `thresholds.sequences`, `thresholds.activities` (by `name:` or `sequence/index`) and the inline
@@ -10,51 +13,56 @@
 //! 2. [`evaluate`] measures every rule against a [`RunReport`] and returns one [`ThresholdOutcome`] per
 //!    rule: the measured value, the sample count, pass/fail and a one-line message with the measured
 //!    value next to the limit (`p95 of main/0 GetRequest(/x): 312ms > 300ms`).
-//! 3. [`verdict`] turns the report and the outcomes into a [`Verdict`] with an exit code.
+//! 3. [`trial_specs`] names the file's trials; the judgement judges each (see [`trials`]).
 //!
 //! # What each metric measures
 //!
-//! | subject | latency metrics (`pNN`, `mean`, `max`) | `error_rate`, `errors` | `min_rps` |
-//! |---|---|---|---|
-//! | the run | every timed activity (`stats.total`; `ignore_timing` activities such as Sleep are left out) | errors of **all** activities over all executions | timed activities per second of run time |
-//! | a sequence | the time of its **passes** (one sample per pass) | errors of its activities over its activities' executions | passes per second of run time |
-//! | an activity selector | its activities' executions (a `name:` shared by several activities merges their measures) | its activities' errors over their executions | executions per second of run time |
+//! | subject | latency metrics (`pNN`, `mean`, `max`) | `error_rate` | `errors` | `min_rps` |
+//! |---|---|---|---|---|
+//! | the run | successful timed activities (`stats.total`; `ignore_timing` activities such as Sleep are left out) | errors / executions of timed activities | errors of all activities | successful timed activities per second of run time |
+//! | a sequence | the time of its successful **passes** (one sample per pass without an error) | errors / executions of its timed activities | errors of all its activities | successful passes per second |
+//! | an activity selector | its successful executions (a `name:` shared by several activities merges their measures) | its errors / its executions | its errors | its successful executions per second |
 //!
-//! Run-level error metrics count all activities, timed or not, so that a failing activity marked
-//! `ignore_timing` cannot slip past an `error_rate` budget (the same errors that fail a run without
-//! thresholds).
+//! Latency is over successful executions only: a dead server's fast connection refusals cannot make
+//! a percentile look good. Failed executions are counted and their latency is kept apart
+//! ([`Measure::failed_latency`](crate::stats::Measure::failed_latency)). Executions cut short by a
+//! stop are counted as `stopped`: neither successes nor errors.
 //!
 //! Latency limits and `error_rate`/`errors` pass when the measured value is at most the limit; `min_rps`
-//! passes when the measured rate is at least the limit. A subject without samples fails (`... never
-//! ran`), as does one with fewer samples than the set's `min_samples` (default 1): `... not enough data
-//! (3 samples, need 10)`.
+//! passes when the measured rate is at least the limit. A rule fails without being compared when its
+//! subject never ran (`... never ran`), when nothing of it completed (`... nothing completed (3
+//! stopped)`), when a latency metric has no successful sample (`... no successful samples (12
+//! failed)`), or with fewer samples than the set's `min_samples` (default 1): `... not enough data (3
+//! samples, need 10)`.
 //!
 //! # The verdict
 //!
-//! - Without any threshold, any error fails the run (the original's rule).
-//! - With thresholds, the thresholds decide: errors count only through `error_rate` and `errors`
-//!   thresholds, so a run with `error_rate: 1%` and 0.2 % errors passes. A failed threshold fails the
-//!   run.
-//! - A run stopped by `max_errors` fails either way: the error budget of the run was used up and the
-//!   rest of the work never happened.
-//! - Otherwise, when the load generator itself was overloaded, the run is [`Verdict::Inconclusive`];
-//!   else it passed.
+//! The run **fails** when any of these holds (each is a [`Reason`], and each fails a trial):
+//! a threshold rule did not hold; an error happened that no error budget covers (see [`judgement`]:
+//! without thresholds, any error); `max_errors` stopped the run; nothing completed; a sequence or a
+//! checked activity of the scenario never completed an execution. Otherwise, when the load generator
+//! itself was overloaded, the run is [`Verdict::Inconclusive`]; else it passed.
 //!
 //! Exit codes: [`Verdict::exit_code`] is 0, 1 or 4; an interrupted run exits with 3, decided by the
 //! CLI.
 
 mod collect;
 mod evaluate;
+pub mod failure;
 mod format;
+pub mod judgement;
+pub mod trials;
 
 #[cfg(test)]
 mod tests;
 
 pub use collect::{Subject, SubjectThresholds, collect};
 pub use evaluate::{Measured, ThresholdOutcome, evaluate};
+pub use failure::{FailureKind, TrialFailure};
 pub use format::{format_limit, format_measured, metric_name, value_and_limit};
+pub use judgement::{Judgement, Policy, Reason, Trial, TrialOutcome};
+pub use trials::{TrialKind, TrialSpec, trial_specs};
 
-use crate::run::{RunReport, StopReason};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -100,29 +108,5 @@ impl Verdict {
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// Decides the run: see the [module documentation](self) for the rules. `outcomes` are the results of
-/// [`evaluate`]; an empty list means the scenario has no thresholds.
-///
-/// ```
-/// use stressor::run::RunReport;
-/// use stressor::verdict::{Verdict, verdict};
-/// assert_eq!(verdict(&RunReport::default(), &[], false), Verdict::Pass);
-/// assert_eq!(verdict(&RunReport::default(), &[], true), Verdict::Inconclusive);
-/// ```
-pub fn verdict(report: &RunReport, outcomes: &[ThresholdOutcome], generator_overloaded: bool) -> Verdict {
-    let failed = if outcomes.is_empty() {
-        report.error_count() > 0
-    } else {
-        outcomes.iter().any(|o| !o.passed)
-    };
-    if failed || report.stop == Some(StopReason::MaxErrors) {
-        Verdict::Failed
-    } else if generator_overloaded {
-        Verdict::Inconclusive
-    } else {
-        Verdict::Pass
     }
 }

@@ -26,6 +26,7 @@ fn info(sequence: &str, index: usize, label: &str) -> ActivityInfo {
         sequence: sequence.into(),
         index,
         label: label.into(),
+        timed: !label.starts_with("Sleep"),
     }
 }
 
@@ -35,23 +36,31 @@ fn info(sequence: &str, index: usize, label: &str) -> ActivityInfo {
 /// |---|---|---|---|---|
 /// | 0 | main/0 GetRequest(/x) | 100 | 312ms | 0 |
 /// | 1 | main/1 login | 100 | 50ms | 1 |
-/// | 2 | main/2 Sleep(1s), `ignore_timing` | 100 | 1s | 1 (stopped) |
+/// | 2 | main/2 Sleep(1s), `ignore_timing` | 100 | 1s | 1 (variable) |
 /// | 3 | end/0 login | 100 | 50ms | 0 |
 /// | 4 | cleanup/0 GetRequest(/never) | never ran | | |
+/// | 5 | cleanup/1 GetRequest(/hang) | 0 completed, 3 stopped | | |
+/// | 6 | down/0 GetRequest(/down) | 100 | 1ms | 100 (connect) |
 ///
-/// `main` ran 100 passes of 1.4s, `end` 100 of 50ms, `cleanup` none. The run's timed total is ids 0, 1
-/// and 3: 300 executions, 30/s.
+/// `main` ran 100 passes of 1.4s, `end` 100 of 50ms, `cleanup` none, `down` 100 of 1ms that all failed.
+/// The run's timed total is ids 0, 1, 3 and 6: 400 executions, 101 failed, 299 successful (29.9/s).
 fn report() -> RunReport {
     let activities = vec![
         measure(100, MS(312), 0, ErrorClass::Status),
         measure(100, MS(50), 1, ErrorClass::Status),
-        measure(100, MS(1000), 1, ErrorClass::Stopped),
+        measure(100, MS(1000), 1, ErrorClass::Variable),
         measure(100, MS(50), 0, ErrorClass::Status),
         Measure::default(),
+        Measure {
+            stopped: 3,
+            ..Measure::default()
+        },
+        measure(100, MS(1), 100, ErrorClass::Connect),
     ];
     let mut total = activities[0].clone();
-    total.merge(&activities[1]);
-    total.merge(&activities[3]);
+    for id in [1, 3, 5, 6] {
+        total.merge(&activities[id]);
+    }
     RunReport {
         scenario: "shop".into(),
         elapsed: Duration::from_secs(10),
@@ -62,14 +71,17 @@ fn report() -> RunReport {
             info("main", 2, "Sleep(1s)"),
             info("end", 0, "login"),
             info("cleanup", 0, "GetRequest(/never)"),
+            info("cleanup", 1, "GetRequest(/hang)"),
+            info("down", 0, "GetRequest(/down)"),
         ],
-        sequences: vec!["main".into(), "end".into(), "cleanup".into()],
+        sequences: vec!["main".into(), "end".into(), "cleanup".into(), "down".into()],
         stats: Snapshot {
             activities,
             sequences: vec![
                 measure(100, MS(1400), 0, ErrorClass::Status),
                 measure(100, MS(50), 0, ErrorClass::Status),
                 Measure::default(),
+                measure(100, MS(1), 100, ErrorClass::Connect),
             ],
             total,
             ..Snapshot::default()
@@ -144,7 +156,8 @@ fn every_metric_passes_and_fails_with_the_measured_value_in_the_message() {
     let (pass, fail) = (true, false);
     #[rustfmt::skip]
     let cases = [
-        case("p95 over the run's timed activities", run(), Percentile(95.0), D(MS(400)), pass,
+        case("p95 over the run's successful timed activities (the failed 1ms ones are left out)",
+            run(), Percentile(95.0), D(MS(400)), pass,
             "p95 of the run: 312ms <= 400ms"),
         case("p95 above the limit", run(), Percentile(95.0), D(MS(300)), fail,
             "p95 of the run: 312ms > 300ms"),
@@ -153,50 +166,57 @@ fn every_metric_passes_and_fails_with_the_measured_value_in_the_message() {
         case("a value that would round to the limit is shown in full (HDR reports the bucket's top)",
             run(), Percentile(50.0), D(MS(50)), fail,
             "p50 of the run: 50.015ms > 50ms"),
-        case("mean", run(), Mean, D(MS(200)), pass,
-            "mean of the run: 137ms <= 200ms"),
+        case("mean of the successful ones", run(), Mean, D(MS(200)), pass,
+            "mean of the run: 138ms <= 200ms"),
         case("mean above", run(), Mean, D(MS(100)), fail,
-            "mean of the run: 137ms > 100ms"),
+            "mean of the run: 138ms > 100ms"),
         case("max", run(), Max, D(Duration::from_secs(1)), pass,
             "max of the run: 312ms <= 1s"),
         case("max above", run(), Max, D(MS(250)), fail,
             "max of the run: 312ms > 250ms"),
-        case("the run's error_rate counts every activity, also ignore_timing ones: 2 of 400",
-            run(), ErrorRate, Ratio(0.01), pass,
-            "error_rate of the run: 0.5% <= 1%"),
-        case("error_rate equal to the limit passes", run(), ErrorRate, Ratio(0.005), pass,
-            "error_rate of the run: 0.5% <= 0.5%"),
-        case("error_rate above", run(), ErrorRate, Ratio(0.004), fail,
-            "error_rate of the run: 0.5% > 0.4%"),
-        case("errors within", run(), Errors, Count(2), pass,
-            "errors of the run: 2 <= 2"),
+        case("the run's error_rate leaves ignore_timing activities out of both parts: 101 of 400",
+            run(), ErrorRate, Ratio(0.3), pass,
+            "error_rate of the run: 25.25% <= 30% (101 of 400 executions failed)"),
+        case("error_rate above", run(), ErrorRate, Ratio(0.25), fail,
+            "error_rate of the run: 25.25% > 25% (101 of 400 executions failed)"),
+        case("errors counts every activity, the Sleep's too", run(), Errors, Count(102), pass,
+            "errors of the run: 102 <= 102"),
         case("errors above", run(), Errors, Count(0), fail,
-            "errors of the run: 2 > 0"),
-        case("min_rps: 300 timed executions in 10s", run(), MinRps, Rate(20.0), pass,
-            "min_rps of the run: 30/s >= 20/s"),
+            "errors of the run: 102 > 0"),
+        case("min_rps counts successful timed executions: 299 in 10s", run(), MinRps, Rate(20.0), pass,
+            "min_rps of the run: 29.9/s >= 20/s"),
         case("min_rps below", run(), MinRps, Rate(50.0), fail,
-            "min_rps of the run: 30/s < 50/s"),
+            "min_rps of the run: 29.9/s < 50/s"),
         case("sequence latency is the pass time", seq("main"), Percentile(99.0), D(Duration::from_secs(1)), fail,
             "p99 of sequence main: 1.4s > 1s"),
-        case("sequence errors are its activities' errors over their executions: 2 of 300",
+        case("sequence error_rate: its timed activities' errors over their executions: 1 of 200",
             seq("main"), ErrorRate, Ratio(0.0), fail,
-            "error_rate of sequence main: 0.667% > 0%"),
-        case("sequence min_rps counts passes", seq("end"), MinRps, Rate(10.0), pass,
+            "error_rate of sequence main: 0.5% > 0% (1 of 200 executions failed)"),
+        case("sequence min_rps counts successful passes", seq("end"), MinRps, Rate(10.0), pass,
             "min_rps of sequence end: 10/s >= 10/s"),
         case("an activity by path is named by its path and label",
             activity("main/0", &[0]), Percentile(95.0), D(MS(300)), fail,
             "p95 of main/0 GetRequest(/x): 312ms > 300ms"),
         case("a name matching two activities merges them: 1 error in 200",
             activity("login", &[1, 3]), ErrorRate, Ratio(0.01), pass,
-            "error_rate of login (2 activities: main/1, end/0): 0.5% <= 1%"),
+            "error_rate of login (2 activities: main/1, end/0): 0.5% <= 1% (1 of 200 executions failed)"),
         case("merged errors count", activity("login", &[1, 3]), Errors, Count(0), fail,
             "errors of login (2 activities: main/1, end/0): 1 > 0"),
         case("merged latency", activity("login", &[1, 3]), Max, D(MS(60)), pass,
             "max of login (2 activities: main/1, end/0): 50ms <= 60ms"),
+        case("a dead server's fast failures are no latency", activity("down/0", &[6]), Percentile(95.0), D(MS(300)), fail,
+            "p95 of down/0 GetRequest(/down): no successful samples (100 failed)"),
+        case("a dead server's sequence has no successful pass either", seq("down"), Max, D(MS(300)), fail,
+            "max of sequence down: no successful samples (100 failed)"),
+        case("min_rps of a dead server is 0", activity("down/0", &[6]), MinRps, Rate(1.0), fail,
+            "min_rps of down/0 GetRequest(/down): 0/s < 1/s"),
         case("a sequence that never ran fails", seq("cleanup"), Percentile(95.0), D(MS(300)), fail,
             "p95 of sequence cleanup: never ran"),
         case("an activity that never ran fails, even on errors", activity("cleanup/0", &[4]), Errors, Count(5), fail,
             "errors of cleanup/0 GetRequest(/never): never ran"),
+        case("an activity a stop cut short every time completed nothing", activity("cleanup/1", &[5]),
+            ErrorRate, Ratio(0.5), fail,
+            "error_rate of cleanup/1 GetRequest(/hang): nothing completed (3 stopped)"),
         case("an unknown sequence has no samples", seq("nope"), ErrorRate, Ratio(0.5), fail,
             "error_rate of sequence nope: never ran"),
         case("a limit of the wrong kind (a hand-edited results file) fails", run(), Percentile(95.0), Count(3), fail,
@@ -222,7 +242,18 @@ fn every_metric_passes_and_fails_with_the_measured_value_in_the_message() {
             ));
         }
         assert_eq!(o.never_ran(), c.message.ends_with("never ran"), "{}", c.comment);
-        assert_eq!(o.measured.is_none(), o.never_ran(), "{}", c.comment);
+        assert_eq!(
+            o.nothing_completed(),
+            c.message.contains("nothing completed"),
+            "{}",
+            c.comment
+        );
+        assert_eq!(
+            o.measured.is_none(),
+            o.never_ran() || o.nothing_completed() || o.no_successful_samples(),
+            "{}",
+            c.comment
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -240,11 +271,13 @@ fn outcomes_carry_samples_measured_values_and_spans() {
     assert_eq!(
         out,
         vec![ThresholdOutcome {
-            measured: Some(Measured::Ratio(0.005)),
+            measured: Some(Measured::Ratio(0.2525)),
             samples: 400,
+            executions: 400,
+            stopped: 3,
             min_samples: 10,
-            passed: true,
-            message: "error_rate of the run: 0.5% <= 1%".into(),
+            passed: false,
+            message: "error_rate of the run: 25.25% > 1% (101 of 400 executions failed)".into(),
             limit: Limit::Ratio(0.01),
             span,
             ..ThresholdOutcome::default()
@@ -252,77 +285,239 @@ fn outcomes_carry_samples_measured_values_and_spans() {
     );
 }
 
+/// A one-activity run (`main/0`, timed unless `untimed`): `n` executions, `errors` of them failed,
+/// `stopped` cut short.
+fn one_activity(n: u64, errors: u64, stopped: u64, untimed: bool) -> RunReport {
+    let mut m = measure(n, MS(1), errors, ErrorClass::Status);
+    m.stopped = stopped;
+    let mut report = RunReport {
+        activities: vec![ActivityInfo {
+            timed: !untimed,
+            ..info("main", 0, "GetRequest(/x)")
+        }],
+        sequences: vec!["main".into()],
+        elapsed: Duration::from_secs(10),
+        sessions: 1,
+        ..RunReport::default()
+    };
+    report.stats.activities = vec![m.clone()];
+    report.stats.sequences = vec![m.clone()];
+    if !untimed {
+        report.stats.total = m;
+    }
+    report
+}
+
+fn specs() -> Vec<TrialSpec> {
+    vec![
+        TrialSpec {
+            name: "main".into(),
+            kind: TrialKind::Sequence("main".into()),
+        },
+        TrialSpec {
+            name: "checks::main/0".into(),
+            kind: TrialKind::Checks(0),
+        },
+        TrialSpec {
+            name: "run".into(),
+            kind: TrialKind::Run,
+        },
+    ]
+}
+
+fn judge(report: RunReport, thresholds: Vec<SubjectThresholds>, policy: Policy) -> Judgement {
+    let mut specs = specs();
+    let rules = thresholds.iter().map(|t| t.set.rules.len()).sum::<usize>();
+    specs.extend((0..rules).map(|i| TrialSpec {
+        name: format!("thresholds::{i}"),
+        kind: TrialKind::Threshold(i),
+    }));
+    Judgement::from_parts(report, thresholds, specs, Arc::new(Default::default()), policy)
+}
+
+/// `pass`, or the failure kind, of each trial by name.
+fn trial_outcomes(j: &Judgement) -> Vec<(String, String)> {
+    j.trials
+        .iter()
+        .map(|t| {
+            let outcome = match &t.outcome {
+                TrialOutcome::Passed => "pass".to_string(),
+                TrialOutcome::Failed(f) => f.kind.to_string(),
+                TrialOutcome::Skipped(_) => "skipped".to_string(),
+            };
+            (t.spec.name.clone(), outcome)
+        })
+        .collect()
+}
+
 struct VerdictCase {
     comment: &'static str,
-    errors: u64,
-    outcomes: &'static [bool],
-    stop: Option<StopReason>,
-    overloaded: bool,
+    report: RunReport,
+    thresholds: Vec<SubjectThresholds>,
     want: Verdict,
+    /// The result line's reasons.
+    line: &'static str,
 }
 
 #[test]
-fn the_verdict_follows_errors_only_without_thresholds() {
+fn the_verdict_and_the_trials_agree() {
     use Verdict::*;
-    let vc = |comment, errors, outcomes, stop, overloaded, want| VerdictCase {
-        comment,
-        errors,
-        outcomes,
-        stop,
-        overloaded,
-        want,
+    let p95 = |ms| {
+        rules(
+            Subject::Run,
+            &[(Metric::Percentile(95.0), Limit::Duration(MS(ms)))],
+            None,
+        )
     };
-    let max_errors = Some(StopReason::MaxErrors);
+    let error_rate = |r| rules(Subject::Run, &[(Metric::ErrorRate, Limit::Ratio(r))], None);
+    let errors = |n| rules(Subject::Run, &[(Metric::Errors, Limit::Count(n))], None);
+    let stopped = |stop| RunReport {
+        stop: Some(stop),
+        ..one_activity(10, 0, 0, false)
+    };
+    let overloaded = |mut r: RunReport| {
+        r.health.overload = vec!["the load generator used 97% of 2 core(s) (limit 90%)".into()];
+        r
+    };
+    let vc = |comment, report, thresholds, want, line| VerdictCase {
+        comment,
+        report,
+        thresholds,
+        want,
+        line,
+    };
     #[rustfmt::skip]
     let cases = [
-        vc("no thresholds, no errors", 0, &[], None, false, Pass),
-        vc("no thresholds: any error fails (the original's rule)", 1, &[], None, false, Failed),
-        vc("thresholds decide: errors alone do not fail", 3, &[true, true], None, false, Pass),
-        vc("one failed threshold fails", 0, &[true, false], None, false, Failed),
-        vc("overloaded generator, nothing failed", 0, &[true], None, true, Inconclusive),
-        vc("overloaded generator, no thresholds, no errors", 0, &[], None, true, Inconclusive),
-        vc("a failure beats an overloaded generator", 0, &[false], None, true, Failed),
-        vc("max_errors used up fails even if thresholds pass", 5, &[true], max_errors, false, Failed),
-        vc("max_time is a normal end", 0, &[true], Some(StopReason::MaxTime), false, Pass),
+        vc("no thresholds, no errors", one_activity(10, 0, 0, false), vec![], Pass, "Result: ok"),
+        vc("no thresholds: any error fails (the original's rule)", one_activity(10, 1, 0, false), vec![], Failed,
+            "Result: FAILED (1 error(s), no thresholds set)"),
+        vc("an error_rate budget covers errors within it", one_activity(10, 1, 0, false), vec![error_rate(0.2)], Pass,
+            "Result: ok"),
+        vc("an errors budget covers them too", one_activity(10, 1, 0, false), vec![errors(1)], Pass, "Result: ok"),
+        vc("a latency budget alone does not cover errors", one_activity(10, 1, 0, false), vec![p95(300)], Failed,
+            "Result: FAILED (1 error(s) not within an error budget)"),
+        vc("a run-level error_rate does not cover an ignore_timing activity's error", one_activity(10, 1, 0, true),
+            vec![error_rate(0.5)], Failed,
+            "Result: FAILED (1 of 1 thresholds failed; 1 error(s) not within an error budget)"),
+        vc("a failed threshold fails", one_activity(10, 0, 0, false), vec![p95(0)], Failed,
+            "Result: FAILED (1 of 1 thresholds failed)"),
+        vc("a dead server fails a latency budget", one_activity(10, 10, 0, false), vec![p95(300), error_rate(1.0)],
+            Failed, "Result: FAILED (1 of 2 thresholds failed)"),
+        vc("an overloaded generator, nothing failed", overloaded(one_activity(10, 0, 0, false)), vec![], Inconclusive,
+            "Result: INCONCLUSIVE (the load generator was the bottleneck)"),
+        vc("a failure beats an overloaded generator", overloaded(one_activity(10, 1, 0, false)), vec![], Failed,
+            "Result: FAILED (1 error(s), no thresholds set)"),
+        vc("max_errors used up fails even if thresholds pass", RunReport { stop: Some(StopReason::MaxErrors),
+            ..one_activity(10, 5, 0, false) }, vec![error_rate(1.0)], Failed, "Result: FAILED (max_errors reached)"),
+        vc("errors beyond a budget that failed are not within it", one_activity(10, 3, 0, false), vec![error_rate(0.1)],
+            Failed, "Result: FAILED (1 of 1 thresholds failed; 3 error(s) not within an error budget)"),
+        vc("max_time is a normal end", stopped(StopReason::MaxTime), vec![], Pass, "Result: ok"),
+        vc("nothing completed fails, whatever the stop", RunReport { stop: Some(StopReason::MaxTime),
+            ..one_activity(0, 0, 4, false) }, vec![], Failed, "Result: FAILED (nothing completed (4 stopped))"),
+        vc("executions cut short beside completed ones are only counted", one_activity(10, 0, 2, false), vec![], Pass,
+            "Result: ok"),
     ];
-    for c in &cases {
-        let mut report = RunReport {
-            stop: c.stop,
-            ..RunReport::default()
-        };
-        report.stats.activities = vec![measure(10, MS(1), c.errors, ErrorClass::Status)];
-        let outcomes: Vec<ThresholdOutcome> = c
-            .outcomes
+    for c in cases {
+        let j = judge(c.report, c.thresholds, Policy::default());
+        assert_eq!((j.verdict, j.result_line().as_str()), (c.want, c.line), "{}", c.comment);
+        let failed_trials = j
+            .trials
             .iter()
-            .map(|&passed| ThresholdOutcome {
-                passed,
-                ..ThresholdOutcome::default()
-            })
-            .collect();
-        assert_eq!(verdict(&report, &outcomes, c.overloaded), c.want, "{}", c.comment);
+            .any(|t| matches!(&t.outcome, TrialOutcome::Failed(f) if f.kind != FailureKind::Inconclusive));
+        assert_eq!(
+            failed_trials,
+            j.verdict == Failed,
+            "{}: a failed verdict has a failed trial and a passing one has none: {:?}",
+            c.comment,
+            trial_outcomes(&j)
+        );
     }
 }
 
 #[test]
-fn errors_within_the_error_rate_budget_pass() {
-    let report = report();
-    assert_eq!(report.error_count(), 2);
-    let t = [
-        rules(Subject::Run, &[(Metric::ErrorRate, Limit::Ratio(0.01))], None),
-        rules(
-            Subject::Run,
-            &[(Metric::Percentile(95.0), Limit::Duration(MS(400)))],
-            None,
-        ),
-    ];
-    let outcomes = evaluate(&t, &report);
-    assert!(outcomes.iter().all(|o| o.passed), "{outcomes:#?}");
-    assert_eq!(verdict(&report, &outcomes, false), Verdict::Pass);
+fn trials_name_what_failed() {
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    };
+    let j = judge(one_activity(10, 2, 0, false), vec![], Policy::default());
     assert_eq!(
-        verdict(&report, &[], false),
-        Verdict::Failed,
-        "the same errors without thresholds"
+        trial_outcomes(&j),
+        pairs(&[("main", "errors"), ("checks::main/0", "errors"), ("run", "pass")])
     );
+    let j = judge(
+        RunReport {
+            stop: Some(StopReason::MaxTime),
+            ..one_activity(0, 0, 3, false)
+        },
+        vec![],
+        Policy::default(),
+    );
+    assert_eq!(
+        trial_outcomes(&j),
+        pairs(&[
+            ("main", "nothing_completed"),
+            ("checks::main/0", "nothing_completed"),
+            ("run", "run")
+        ])
+    );
+    let TrialOutcome::Failed(f) = &j.trials[0].outcome else {
+        panic!()
+    };
+    assert_eq!(
+        f.summary,
+        "sequence main: nothing completed (3 execution(s) stopped by max_time)"
+    );
+
+    let mut overloaded = one_activity(10, 0, 0, false);
+    overloaded.health.overload = vec!["the load generator used 97% of 2 core(s) (limit 90%)".into()];
+    let j = judge(overloaded.clone(), vec![], Policy::default());
+    assert_eq!(j.verdict, Verdict::Inconclusive);
+    let run = j.trial("run").unwrap();
+    let TrialOutcome::Failed(f) = &run.outcome else {
+        panic!("{run:?}")
+    };
+    assert_eq!(f.kind, FailureKind::Inconclusive);
+    assert!(f.details.contains("used 97% of 2 core(s)"), "{}", f.details);
+    let lenient = Policy {
+        inconclusive_fails: false,
+        ..Policy::default()
+    };
+    let j = judge(overloaded, vec![], lenient);
+    assert_eq!(
+        j.verdict,
+        Verdict::Inconclusive,
+        "the policy changes the trial, not the verdict"
+    );
+    assert_eq!(j.trial("run").unwrap().outcome, TrialOutcome::Passed);
+
+    let smoke = Policy {
+        skip_thresholds: Some("not judged on a smoke run".into()),
+        ..Policy::default()
+    };
+    let budget = rules(Subject::Run, &[(Metric::MinRps, Limit::Rate(1000.0))], Some(50));
+    let j = judge(one_activity(1, 0, 0, false), vec![budget], smoke);
+    assert_eq!(j.verdict, Verdict::Pass);
+    assert_eq!(
+        j.trial("thresholds::0").unwrap().outcome,
+        TrialOutcome::Skipped("not judged on a smoke run".into())
+    );
+}
+
+#[test]
+fn an_untimed_activity_is_covered_by_its_own_or_an_errors_budget() {
+    let own = rules(
+        activity("main/0", &[0]),
+        &[(Metric::ErrorRate, Limit::Ratio(0.5))],
+        None,
+    );
+    let j = judge(one_activity(10, 1, 0, true), vec![own], Policy::default());
+    assert_eq!(j.verdict, Verdict::Pass, "{}", j.result_line());
+    let j = judge(
+        one_activity(10, 1, 0, true),
+        vec![rules(Subject::Run, &[(Metric::Errors, Limit::Count(1))], None)],
+        Policy::default(),
+    );
+    assert_eq!(j.verdict, Verdict::Pass, "{}", j.result_line());
 }
 
 #[test]

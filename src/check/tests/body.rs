@@ -435,6 +435,7 @@ fn check_http_runs_everything_in_order() {
         assert_headers: vec![("X-Token".into(), pat("."))],
         assert_json: vec![json_check("a", eq(json!(1)))],
         assert_html: vec![html_check("//p", HtmlExpect::Exists)],
+        status_span: None,
     };
     let got = check_http(&checks, &resp(200, &[], "<p>hi</p>"));
     assert_eq!(

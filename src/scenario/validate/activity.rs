@@ -200,13 +200,13 @@ fn activity(v: &mut Validator, node: &Node, index: usize, has_base_url: bool) ->
 }
 
 fn common_args(v: &mut Validator, f: &mut Fields, type_name: &str) -> CommonArgs {
+    let max_time = f.take_some("assert_max_time");
     let mut c = v.check();
     let mut common = CommonArgs {
         name: f.take_some("name").and_then(|n| c.text(n, "name")),
         assert_match: f.take_some("assert_match").and_then(|n| c.pattern(n, "assert_match")),
-        assert_max_time: f
-            .take_some("assert_max_time")
-            .and_then(|n| c.duration(n, "assert_max_time")),
+        assert_max_time: max_time.and_then(|n| c.duration(n, "assert_max_time")),
+        max_time_span: max_time.map(|n| n.span),
         debug: f.take_some("debug").and_then(|n| c.bool(n, "debug")).unwrap_or(false),
         mock_result: f.take("mock_result").map(Node::to_json),
         monitor: f
@@ -377,7 +377,9 @@ fn static_requests(v: &mut Validator, f: &mut Fields, has_base_url: bool) -> Opt
         }
     }
     let mut request = request(v, f, "StaticRequests", "GET".into(), has_base_url, false)?;
-    request.checks.assert_status = f.take_some("assert_status").and_then(|n| checks::status_list(v, n));
+    let status = f.take_some("assert_status");
+    request.checks.assert_status = status.and_then(|n| checks::status_list(v, n));
+    request.checks.status_span = status.map(|n| n.span);
     Some(ActivityKind::Static(Box::new(StaticRequests {
         url_list,
         url_spans,

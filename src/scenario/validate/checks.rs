@@ -8,8 +8,10 @@ use crate::scenario::node::{Node, NodeKind};
 
 /// The HTTP response checks of an activity.
 pub(super) fn http_checks(v: &mut Validator, f: &mut Fields) -> HttpChecks {
+    let status = f.take_some("assert_status");
     let mut checks = HttpChecks {
-        assert_status: f.take_some("assert_status").and_then(|n| status_list(v, n)),
+        assert_status: status.and_then(|n| status_list(v, n)),
+        status_span: status.map(|n| n.span),
         assert_match_headers: f
             .take_some("assert_match_headers")
             .and_then(|n| v.check().pattern(n, "assert_match_headers")),

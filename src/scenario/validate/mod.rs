@@ -41,6 +41,8 @@ pub(crate) struct Validator<'a> {
     pub valid_xpaths: std::collections::HashSet<String>,
     /// Rust activity plugins the program registered.
     pub plugins: Option<&'a dyn super::plugin::PluginCatalog>,
+    /// A base URL will be given later ([`LoadOptions::base_url_later`](super::LoadOptions)).
+    pub base_url_later: bool,
 }
 
 impl<'a> Validator<'a> {
@@ -55,6 +57,7 @@ impl<'a> Validator<'a> {
             regexes: reader::RegexCache::default(),
             valid_xpaths: Default::default(),
             plugins: None,
+            base_url_later: false,
         }
     }
 

@@ -61,7 +61,7 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
     let sessions = top.take("sessions").map(|n| sessions(v, n)).unwrap_or_default();
     let sequences = top
         .take("sequences")
-        .map(|n| activity::sequences(v, n, config.base_url.is_some()))
+        .map(|n| activity::sequences(v, n, config.base_url.is_some() || v.base_url_later))
         .unwrap_or_default();
     let names: Vec<&str> = sequences.iter().map(|s| s.name.as_str()).collect();
     let items = top

@@ -1,0 +1,322 @@
+//! One scenario file in the harness: its trials (named from a load with the environment's overrides),
+//! its run (once, shared by its trials, judged into a [`Judgement`]), and its JUnit suite.
+//!
+//! Everything a trial reports comes from the file's one judgement: a trial is looked up there by name
+//! and its [`TrialOutcome`] becomes the libtest result and the JUnit case.
+
+use super::Harness;
+use super::discover::ScenarioFile;
+use crate::report::junit::{Case, Suite};
+use crate::report::summary;
+use crate::run::{RunError, RunOptions, run};
+use crate::scenario::load_file;
+use crate::verdict::{FailureKind, Judgement, TrialFailure, TrialOutcome, TrialSpec, trial_specs};
+use libtest_mimic::{Completion, Failed, Trial};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// Why a file's run could not be judged.
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    /// The file did not load with the hook's and the environment's overrides (rendered diagnostics).
+    #[error("{0}")]
+    Load(String),
+    /// No async runtime.
+    #[error("failed to start a tokio runtime: {0}")]
+    Runtime(std::io::Error),
+    /// The run could not start.
+    #[error("failed to run: {0}")]
+    Run(#[from] RunError),
+}
+
+/// One file's run, done at most once.
+pub(super) struct FileRun {
+    file: ScenarioFile,
+    result: OnceLock<Result<Judgement, HarnessError>>,
+}
+
+impl FileRun {
+    /// The judged run, running the file the first time it is asked for (and printing the one-line
+    /// summary, so a passing run shows its numbers too).
+    fn result(&self, harness: &Harness) -> &Result<Judgement, HarnessError> {
+        self.result.get_or_init(|| {
+            let result = harness.gated(|| run_file(harness, &self.file));
+            match &result {
+                Ok(judgement) => eprintln!("stressor: {}", summary::line(&self.file.name, judgement)),
+                Err(err) => eprintln!(
+                    "stressor: {}: not run: {}",
+                    self.file.name,
+                    err.to_string().lines().next().unwrap_or_default()
+                ),
+            }
+            result
+        })
+    }
+}
+
+/// Loads (with the hook's and the environment's overrides), runs and judges a file.
+pub(super) fn run_file(harness: &Harness, file: &ScenarioFile) -> Result<Judgement, HarnessError> {
+    let overrides = harness.run_overrides();
+    let loaded = load_file(&file.path, &harness.load_options(overrides));
+    let sources = Arc::new(loaded.sources.clone());
+    let scenario = Arc::new(loaded.into_result().map_err(|e| HarnessError::Load(e.render(false)))?);
+    let options = RunOptions {
+        single: harness.env.smoke,
+        activities: harness.activities.clone(),
+        ..RunOptions::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(HarnessError::Runtime)?;
+    let report = runtime.block_on(run(scenario.clone(), sources.clone(), options))?;
+    Ok(Judgement::new(&scenario, sources, report, harness.policy()))
+}
+
+/// A file's trials as the JUnit report sees them.
+pub(super) struct FileEntry {
+    /// The trial prefix (`fixtures/smoke`).
+    prefix: String,
+    /// `config.ignore`'s reason, when the file is ignored.
+    ignore: Option<String>,
+    /// The file's load-time warnings, rendered (JUnit `<system-err>`).
+    warnings: Option<String>,
+    /// The file's shared run (none when the file did not load).
+    shared: Option<Arc<FileRun>>,
+    /// Per trial, in order: its name and, once it ran, its case.
+    pub(super) cases: Vec<(String, Arc<OnceLock<Case>>)>,
+}
+
+impl FileEntry {
+    /// The file's suite: the trials `selected` by the filters, run or (`ignored`) skipped; `None` when
+    /// no trial was selected. A selected trial that never recorded a case (it panicked) is a failure.
+    pub(super) fn suite(&self, selected: &[bool], ignored: &[bool]) -> Option<Suite> {
+        let mut cases = Vec::new();
+        for (i, (name, case)) in self.cases.iter().enumerate() {
+            if !selected.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            let case = if ignored.get(i).copied().unwrap_or(false) {
+                Case {
+                    name: name.clone(),
+                    time: Duration::ZERO,
+                    outcome: TrialOutcome::Skipped(self.ignore.clone().unwrap_or_else(|| "ignored".into())),
+                }
+            } else {
+                case.get().cloned().unwrap_or_else(|| {
+                    failed_case(
+                        name,
+                        TrialFailure::new(FailureKind::Panic, "the trial ended without a result (it panicked)"),
+                    )
+                })
+            };
+            cases.push(case);
+        }
+        if cases.is_empty() {
+            return None;
+        }
+        let run = self
+            .shared
+            .as_ref()
+            .and_then(|s| s.result.get())
+            .and_then(|r| r.as_ref().ok());
+        Some(Suite {
+            name: self.prefix.clone(),
+            started: run.and_then(|j| j.report.started_at),
+            cases,
+            system_out: run.map(|j| summary::render(j, false)),
+            system_err: self.warnings.clone(),
+        })
+    }
+}
+
+fn failed_case(name: &str, failure: TrialFailure) -> Case {
+    Case {
+        name: name.to_string(),
+        time: Duration::ZERO,
+        outcome: TrialOutcome::Failed(failure),
+    }
+}
+
+/// The trials of one file (loaded here with the environment's overrides, to name them), and the entry
+/// that collects their JUnit cases. Unless `listing`, the file's load-time warnings are printed (once,
+/// here); with `STRESSOR_DENY_WARNINGS=1` they fail the file's `load` trial instead.
+pub(super) fn file_trials(harness: &Arc<Harness>, file: ScenarioFile, listing: bool) -> (Vec<Trial>, FileEntry) {
+    let mut options = harness.load_options(harness.env.overrides.clone());
+    // The hook runs later (never for `--list`) and may set `base_url`; the run's load checks it.
+    options.base_url_later = harness.config.before.is_some();
+    let loaded = load_file(&file.path, &options);
+    let prefix = file.name.clone();
+    let warnings = (loaded.diagnostics.warning_count() > 0).then(|| loaded.render(false));
+    if let Some(text) = warnings.as_ref().filter(|_| !listing && loaded.scenario.is_some()) {
+        eprint!("{text}");
+    }
+    let denied = harness.env.deny_warnings && warnings.is_some();
+    let scenario = match &loaded.scenario {
+        Some(s) if !denied => s,
+        _ => {
+            let mut message = loaded.render(false);
+            if denied && loaded.scenario.is_some() {
+                message.push_str("error: warnings are errors here (STRESSOR_DENY_WARNINGS is set)\n");
+            }
+            return load_trial(&prefix, message, warnings);
+        }
+    };
+    let ignore = scenario.config.ignore.clone();
+    let specs = trial_specs(scenario, &crate::verdict::trials::activities_of(scenario));
+    let shared = Arc::new(FileRun {
+        file,
+        result: OnceLock::new(),
+    });
+    let mut entry = FileEntry {
+        prefix: prefix.clone(),
+        ignore: ignore.clone(),
+        warnings,
+        shared: Some(shared.clone()),
+        cases: Vec::new(),
+    };
+    let trials = specs
+        .into_iter()
+        .map(|spec| {
+            let name = format!("{prefix}::{}", spec.name);
+            let slot = Arc::new(OnceLock::new());
+            entry.cases.push((name.clone(), slot.clone()));
+            let (harness, shared) = (harness.clone(), shared.clone());
+            Trial::ignorable_test(name.clone(), move || {
+                let case = run_trial(&harness, &shared, &name, &spec);
+                let result = match &case.outcome {
+                    TrialOutcome::Failed(f) => Err(Failed::from(f.details.clone())),
+                    TrialOutcome::Skipped(why) => Ok(Completion::ignored_with(why)),
+                    TrialOutcome::Passed => Ok(Completion::Completed),
+                };
+                let _ = slot.set(case);
+                result
+            })
+            .with_ignored_flag(ignore.is_some())
+        })
+        .collect();
+    (trials, entry)
+}
+
+/// The one `<file>::load` trial of a file that did not load (or whose warnings are denied).
+fn load_trial(prefix: &str, message: String, warnings: Option<String>) -> (Vec<Trial>, FileEntry) {
+    let name = format!("{prefix}::load");
+    let slot = Arc::new(OnceLock::new());
+    let entry = FileEntry {
+        prefix: prefix.to_string(),
+        ignore: None,
+        warnings,
+        shared: None,
+        cases: vec![(name.clone(), slot.clone())],
+    };
+    let prefix = prefix.to_string();
+    let trial = Trial::test(name, move || {
+        let _ = slot.set(Case::load_failed(&prefix, &message));
+        Err(Failed::from(message))
+    });
+    (vec![trial], entry)
+}
+
+/// Looks a trial up in its file's (shared) judgement. Trials are named from the file loaded with the
+/// environment's overrides only (the hook does not run for `--list`); the run also applies the hook's
+/// overrides (such as `base_url`), which do not change the trials.
+fn run_trial(harness: &Harness, shared: &FileRun, name: &str, spec: &TrialSpec) -> Case {
+    match shared.result(harness) {
+        Ok(judgement) => match judgement.trial(&spec.name) {
+            Some(trial) => Case {
+                name: name.to_string(),
+                time: trial.time,
+                outcome: trial.outcome.clone(),
+            },
+            None => failed_case(
+                name,
+                TrialFailure::new(
+                    FailureKind::Load,
+                    format!(
+                        "trial `{}` is not in the run: the hook's overrides changed the file's sequences, checks or thresholds",
+                        spec.name
+                    ),
+                ),
+            ),
+        },
+        Err(err) => failed_case(name, TrialFailure::from_text(FailureKind::Load, err.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activity::plugin::Registry;
+    use crate::harness::HarnessConfig;
+    use crate::harness::env::HarnessEnv;
+
+    #[test]
+    fn a_file_that_does_not_load_is_one_failing_load_trial() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bad.yaml"), "file_version: stressor#0\nnope: 1\n").unwrap();
+        let config = HarnessConfig {
+            pattern: "*.yaml",
+            manifest_dir: "",
+            files: &[],
+            before: None,
+            activities: None,
+        };
+        let harness = Arc::new(Harness::new(config, HarnessEnv::default()));
+        let file = ScenarioFile {
+            path: dir.path().join("bad.yaml"),
+            name: "bad".into(),
+        };
+        let (trials, entry) = file_trials(&harness, file, false);
+        let names: Vec<&str> = trials.iter().map(Trial::name).collect();
+        assert_eq!(names, ["bad::load"]);
+        assert_eq!(entry.cases.len(), 1);
+    }
+
+    /// A Rust activity for the harness test below.
+    struct Noop;
+
+    impl crate::activity::plugin::Activity for Noop {
+        const NAME: &'static str = "Noop";
+        type Args = ();
+
+        async fn run(
+            &self,
+            _: (),
+            _: crate::activity::plugin::PluginContext<'_>,
+        ) -> Result<serde_json::Value, crate::activity::ActivityError> {
+            Ok(serde_json::Value::Null)
+        }
+    }
+
+    #[test]
+    fn files_may_use_the_activities_the_config_registers() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "file_version: stressor#0\nscenario: [{sequence: main}]\nsequences:\n  main:\n    - activity: Noop\n      assert_max_time: 1s\n";
+        std::fs::write(dir.path().join("p.yaml"), text).unwrap();
+        let file = || ScenarioFile {
+            path: dir.path().join("p.yaml"),
+            name: "p".into(),
+        };
+        let config = |activities: Option<fn() -> Registry>| HarnessConfig {
+            pattern: "*.yaml",
+            manifest_dir: "",
+            files: &[],
+            before: None,
+            activities,
+        };
+        let names = |config| {
+            let harness = Arc::new(Harness::new(config, HarnessEnv::default()));
+            let (trials, _) = file_trials(&harness, file(), false);
+            let results: Vec<_> = trials.iter().map(|t| t.name().to_string()).collect();
+            (harness, results)
+        };
+        assert_eq!(names(config(None)).1, ["p::load"]);
+        let registry: fn() -> Registry = || Registry::new().register(Noop).expect("unique");
+        let (harness, trials) = names(config(Some(registry)));
+        assert_eq!(trials, ["p::main", "p::checks::main/0", "p::run"]);
+        let judgement = run_file(&harness, &file()).expect("runs");
+        assert_eq!(judgement.report.error_count(), 0);
+        assert_eq!(judgement.report.stats.activities[0].count, 1);
+        assert_eq!(judgement.verdict, crate::verdict::Verdict::Pass);
+    }
+}

@@ -1,0 +1,472 @@
+//! The judged run: one value that every report, the harness trials and the exit code are views of.
+//!
+//! ```text
+//!   Scenario ──┐                        ┌─► report::summary (terminal), json (--out), junit, html
+//!              ├─► Judgement::new ──────┼─► harness trials (cargo test), the one-line harness summary
+//!   RunReport ─┘   (or from_parts for   ├─► the monitor's final state
+//!                   merged results)     └─► the exit code
+//! ```
+//!
+//! [`Judgement::from_parts`] is the one place where thresholds are evaluated, trials judged and the
+//! verdict decided; `stressor run`, the harness and `stressor merge` all go through it.
+//!
+//! # Errors and error budgets
+//!
+//! An error is *within an error budget* when a budget that held applies to its activity: an
+//! `error_rate` threshold on the run, its sequence or the activity itself (for the run and a sequence,
+//! `error_rate` leaves `ignore_timing` activities out, so it covers only timed ones), or an `errors`
+//! threshold on any of them. Such an error is judged by its budget alone; any other error fails the run,
+//! and the trials of its sequence and activity (which then show it, with its failed checks). So
+//! `error_rate: 1%` with 0.2 % errors passes; with 2 % errors the budget fails and so do the trials of
+//! the failing activities; a file whose only threshold is `p95` fails on its first error, as does a
+//! file without thresholds (the original's rule).
+
+use super::failure::{FailureKind, TrialFailure, errors_failure, threshold_failure};
+use super::trials::{TrialKind, TrialSpec, trial_specs};
+use super::{Subject, SubjectThresholds, ThresholdOutcome, Verdict, collect, evaluate};
+use crate::run::{ActivityInfo, RunReport, StopReason};
+use crate::scenario::{Metric, Scenario, SourceMap};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How strictly to judge: what the environment of a run may relax.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// Thresholds are not judged (their trials are skipped with this reason); the harness's smoke
+    /// profile sets it, since one pass cannot meet `min_samples` or a rate.
+    pub skip_thresholds: Option<String>,
+    /// Whether an inconclusive run fails its `run` trial (default true).
+    pub inconclusive_fails: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            skip_thresholds: None,
+            inconclusive_fails: true,
+        }
+    }
+}
+
+/// Why a run did not pass.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// Threshold rules did not hold.
+    Thresholds {
+        /// Rules that failed.
+        failed: usize,
+        /// All rules.
+        total: usize,
+    },
+    /// Errors no error budget covers.
+    Errors {
+        /// How many.
+        errors: u64,
+        /// Whether the scenario has thresholds at all (for the wording).
+        any_thresholds: bool,
+    },
+    /// `max_errors` stopped the run.
+    MaxErrors,
+    /// No execution of the run completed.
+    NothingCompleted {
+        /// Executions a stop cut short.
+        stopped: u64,
+    },
+    /// Sequences or checked activities that never completed an execution (labels).
+    Incomplete(Vec<String>),
+    /// The load generator was the bottleneck (why, one entry per limit exceeded).
+    Generator(Vec<String>),
+}
+
+impl Reason {
+    /// Whether it fails the run (anything but the generator, which makes it inconclusive).
+    pub fn fails(&self) -> bool {
+        !matches!(self, Reason::Generator(_))
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Thresholds { failed, total } => write!(f, "{failed} of {total} thresholds failed"),
+            Reason::Errors {
+                errors,
+                any_thresholds: false,
+            } => write!(f, "{errors} error(s), no thresholds set"),
+            Reason::Errors { errors, .. } => write!(f, "{errors} error(s) not within an error budget"),
+            Reason::MaxErrors => f.write_str("max_errors reached"),
+            Reason::NothingCompleted { stopped: 0 } => f.write_str("nothing completed"),
+            Reason::NothingCompleted { stopped } => write!(f, "nothing completed ({stopped} stopped)"),
+            Reason::Incomplete(what) => write!(f, "nothing completed in {}", what.join(", ")),
+            Reason::Generator(_) => f.write_str("the load generator was the bottleneck"),
+        }
+    }
+}
+
+/// How a trial ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrialOutcome {
+    /// It passed.
+    Passed,
+    /// It failed.
+    Failed(TrialFailure),
+    /// It was not judged, with the reason (`config.ignore`, thresholds under the smoke profile).
+    Skipped(String),
+}
+
+/// One judged trial.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trial {
+    /// Its name and what it checks.
+    pub spec: TrialSpec,
+    /// How it ended.
+    pub outcome: TrialOutcome,
+    /// What it measured, for JUnit's `time` (see [`trial_time`]).
+    pub time: Duration,
+}
+
+/// A run, judged: see the [module documentation](self).
+#[derive(Clone, Debug)]
+pub struct Judgement {
+    /// Everything the run measured.
+    pub report: RunReport,
+    /// The scenario's thresholds.
+    pub thresholds: Vec<SubjectThresholds>,
+    /// One outcome per threshold rule (empty when the policy skips thresholds).
+    pub outcomes: Vec<ThresholdOutcome>,
+    /// Every trial of the file, in [`trial_specs`] order.
+    pub trials: Vec<Trial>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Why the verdict is not `pass` (empty when it is).
+    pub reasons: Vec<Reason>,
+    /// The scenario's files, to show failed checks at their lines.
+    pub sources: Arc<SourceMap>,
+    /// How it was judged.
+    pub policy: Policy,
+}
+
+impl Judgement {
+    /// Judges a run of `scenario` with the default [`Policy`], showing failed checks against the files
+    /// the scenario was loaded from: what a library user wants after [`crate::run()`].
+    ///
+    /// ```no_run
+    /// # async fn demo(scenario: stressor::scenario::Scenario) -> Result<(), Box<dyn std::error::Error>> {
+    /// use stressor::verdict::Judgement;
+    /// let report = stressor::run(scenario.clone(), Default::default()).await?;
+    /// let judgement = Judgement::of(&scenario, report);
+    /// print!("{}", stressor::report::summary::render(&judgement, false));
+    /// std::process::exit(judgement.exit_code().into());
+    /// # }
+    /// ```
+    pub fn of(scenario: &Scenario, report: RunReport) -> Judgement {
+        Judgement::new(scenario, scenario.sources.clone(), report, Policy::default())
+    }
+
+    /// Judges a run of `scenario` (loaded from `sources`).
+    pub fn new(scenario: &Scenario, sources: Arc<SourceMap>, report: RunReport, policy: Policy) -> Judgement {
+        let thresholds = collect(scenario, &report.activities);
+        let specs = trial_specs(scenario, &report.activities);
+        Judgement::from_parts(report, thresholds, specs, sources, policy)
+    }
+
+    /// Judges a run from its parts, without the scenario (what `stressor merge` has: the thresholds and
+    /// trials a results file carries).
+    pub fn from_parts(
+        report: RunReport,
+        thresholds: Vec<SubjectThresholds>,
+        specs: Vec<TrialSpec>,
+        sources: Arc<SourceMap>,
+        policy: Policy,
+    ) -> Judgement {
+        let outcomes = if policy.skip_thresholds.is_some() {
+            Vec::new()
+        } else {
+            evaluate(&thresholds, &report)
+        };
+        let budgets = covered(&thresholds, &outcomes, &report.activities);
+        let uncovered = |id: usize| {
+            if budgets.get(id).copied().unwrap_or(false) {
+                0
+            } else {
+                report.stats.activities.get(id).map_or(0, |m| m.error_count())
+            }
+        };
+        let mut reasons = Vec::new();
+        let failed = outcomes.iter().filter(|o| !o.passed).count();
+        if failed > 0 {
+            reasons.push(Reason::Thresholds {
+                failed,
+                total: outcomes.len(),
+            });
+        }
+        let errors: u64 = (0..report.activities.len()).map(uncovered).sum();
+        if errors > 0 {
+            reasons.push(Reason::Errors {
+                errors,
+                any_thresholds: !thresholds.is_empty(),
+            });
+        }
+        if report.stop == Some(StopReason::MaxErrors) {
+            reasons.push(Reason::MaxErrors);
+        }
+        let completed: u64 = report.stats.activities.iter().map(|m| m.count).sum();
+        let nothing_completed = completed == 0;
+        if nothing_completed {
+            let stopped = report.stats.activities.iter().map(|m| m.stopped).sum();
+            reasons.push(Reason::NothingCompleted { stopped });
+        }
+        if report.health.overloaded() {
+            reasons.push(Reason::Generator(report.health.overload.clone()));
+        }
+        let judge = |spec: &TrialSpec| judge_trial(spec, &report, &outcomes, &policy, &uncovered, &reasons, &sources);
+        let trials: Vec<Trial> = specs
+            .into_iter()
+            .map(|spec| Trial {
+                outcome: judge(&spec),
+                time: trial_time(&spec, &report),
+                spec,
+            })
+            .collect();
+        let incomplete: Vec<String> = trials
+            .iter()
+            .filter(|t| matches!(&t.outcome, TrialOutcome::Failed(f) if f.kind == FailureKind::NothingCompleted))
+            .map(|t| subject_label(&t.spec.kind, &report.activities))
+            .collect();
+        if !incomplete.is_empty() && !nothing_completed {
+            reasons.push(Reason::Incomplete(incomplete));
+        }
+        let verdict = if reasons.iter().any(Reason::fails) {
+            Verdict::Failed
+        } else if reasons.is_empty() {
+            Verdict::Pass
+        } else {
+            Verdict::Inconclusive
+        };
+        Judgement {
+            report,
+            thresholds,
+            outcomes,
+            trials,
+            verdict,
+            reasons,
+            sources,
+            policy,
+        }
+    }
+
+    /// The process exit code of the verdict: 0 pass, 1 failed, 4 inconclusive (an interrupted run's 3
+    /// is the CLI's to decide).
+    pub fn exit_code(&self) -> u8 {
+        self.verdict.exit_code()
+    }
+
+    /// The trial with this name (after the `<file>::` prefix).
+    pub fn trial(&self, name: &str) -> Option<&Trial> {
+        self.trials.iter().find(|t| t.spec.name == name)
+    }
+
+    /// The verdict as one line: `Result: ok`, `Result: FAILED (2 of 5 thresholds failed; max_errors
+    /// reached)`, `Result: INCONCLUSIVE (the load generator was the bottleneck)`.
+    pub fn result_line(&self) -> String {
+        let why = |reasons: Vec<String>| {
+            if reasons.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", reasons.join("; "))
+            }
+        };
+        match self.verdict {
+            Verdict::Pass => "Result: ok".to_string(),
+            Verdict::Failed => format!(
+                "Result: FAILED{}",
+                why(self
+                    .reasons
+                    .iter()
+                    .filter(|r| r.fails())
+                    .map(ToString::to_string)
+                    .collect())
+            ),
+            Verdict::Inconclusive => format!(
+                "Result: INCONCLUSIVE{}",
+                why(self.reasons.iter().map(ToString::to_string).collect())
+            ),
+        }
+    }
+}
+
+/// Per activity id: whether an error budget that held covers its errors (see the module
+/// documentation). `outcomes` are the thresholds' rules in order (empty when they were not judged).
+fn covered(thresholds: &[SubjectThresholds], outcomes: &[ThresholdOutcome], activities: &[ActivityInfo]) -> Vec<bool> {
+    let mut out = vec![false; activities.len()];
+    let rules = thresholds
+        .iter()
+        .flat_map(|st| st.set.rules.iter().map(move |r| (st, r)));
+    for ((st, rule), outcome) in rules.zip(outcomes) {
+        let timed_only = match rule.metric {
+            _ if !outcome.passed => continue,
+            Metric::ErrorRate => !matches!(st.subject, Subject::Activity { .. }),
+            Metric::Errors => false,
+            _ => continue,
+        };
+        for (id, info) in activities.iter().enumerate() {
+            let mine = match &st.subject {
+                Subject::Run => true,
+                Subject::Sequence(name) => &info.sequence == name,
+                Subject::Activity { ids, .. } => ids.contains(&id),
+            };
+            if mine && (info.timed || !timed_only) {
+                out[id] = true;
+            }
+        }
+    }
+    out
+}
+
+fn judge_trial(
+    spec: &TrialSpec,
+    report: &RunReport,
+    outcomes: &[ThresholdOutcome],
+    policy: &Policy,
+    uncovered: &dyn Fn(usize) -> u64,
+    reasons: &[Reason],
+    sources: &SourceMap,
+) -> TrialOutcome {
+    let failed = |f: TrialFailure| TrialOutcome::Failed(f);
+    match &spec.kind {
+        TrialKind::Sequence(name) => {
+            let ids: Vec<usize> = (0..report.activities.len())
+                .filter(|id| &report.activities[*id].sequence == name)
+                .collect();
+            subject_outcome(&format!("sequence {name}"), &ids, report, uncovered, sources)
+        }
+        TrialKind::Checks(id) => {
+            let label = subject_label(&spec.kind, &report.activities);
+            subject_outcome(&label, &[*id], report, uncovered, sources)
+        }
+        TrialKind::Threshold(i) => match (&policy.skip_thresholds, outcomes.get(*i)) {
+            (Some(why), _) => TrialOutcome::Skipped(why.clone()),
+            (None, Some(o)) if o.passed => TrialOutcome::Passed,
+            (None, Some(o)) => failed(threshold_failure(o)),
+            (None, None) => failed(TrialFailure::new(
+                FailureKind::Threshold,
+                format!("threshold #{i} was not evaluated"),
+            )),
+        },
+        TrialKind::Run => run_trial(report, reasons, policy),
+    }
+}
+
+/// A sequence's or checked activity's trial: its uncovered errors fail it, and so does never
+/// completing an execution.
+fn subject_outcome(
+    what: &str,
+    ids: &[usize],
+    report: &RunReport,
+    uncovered: &dyn Fn(usize) -> u64,
+    sources: &SourceMap,
+) -> TrialOutcome {
+    let errors: u64 = ids.iter().map(|id| uncovered(*id)).sum();
+    if errors > 0 {
+        let failing: Vec<usize> = ids.iter().copied().filter(|id| uncovered(*id) > 0).collect();
+        return TrialOutcome::Failed(errors_failure(what, errors, report, &failing, sources));
+    }
+    let measures = || ids.iter().filter_map(|id| report.stats.activities.get(*id));
+    let completed: u64 = measures().map(|m| m.count).sum();
+    if ids.is_empty() || completed > 0 {
+        return TrialOutcome::Passed;
+    }
+    let stopped: u64 = measures().map(|m| m.stopped).sum();
+    let why = if stopped > 0 {
+        format!(
+            "{what}: nothing completed ({stopped} execution(s) stopped by {})",
+            stop_text(report)
+        )
+    } else {
+        format!("{what}: never ran")
+    };
+    TrialOutcome::Failed(TrialFailure::new(FailureKind::NothingCompleted, why))
+}
+
+/// The `run` trial: the run-level reasons, the generator's last.
+fn run_trial(report: &RunReport, reasons: &[Reason], policy: &Policy) -> TrialOutcome {
+    let run_level: Vec<String> = reasons
+        .iter()
+        .filter(|r| matches!(r, Reason::MaxErrors | Reason::NothingCompleted { .. }))
+        .map(ToString::to_string)
+        .collect();
+    let generator = reasons.iter().find_map(|r| match r {
+        Reason::Generator(why) => Some(why),
+        _ => None,
+    });
+    if !run_level.is_empty() {
+        let mut text = format!("the run failed: {}", run_level.join("; "));
+        if let Some(why) = generator {
+            text.push_str(&format!("\nand it was inconclusive: {}", why.join("; ")));
+        }
+        return TrialOutcome::Failed(TrialFailure::from_text(FailureKind::Run, text));
+    }
+    match generator {
+        Some(why) if policy.inconclusive_fails => {
+            let h = &report.health;
+            let text = format!(
+                "inconclusive: the load generator was the bottleneck, so the numbers may be its own, not the server's\n  {}\n  generator: CPU {:.0}% of {} core(s), scheduler lag p99 {}, peak RSS {:.1} MiB",
+                why.join("\n  "),
+                h.cpu_share * 100.0,
+                h.cores,
+                h.lag
+                    .percentile(99.0)
+                    .map_or("-".into(), |d| format!("{}ms", d.as_millis())),
+                h.peak_rss_bytes as f64 / 1_048_576.0,
+            );
+            TrialOutcome::Failed(TrialFailure::from_text(FailureKind::Inconclusive, text))
+        }
+        _ => TrialOutcome::Passed,
+    }
+}
+
+/// `max_time`, `Ctrl-C`, ...: what stopped the run, for messages.
+fn stop_text(report: &RunReport) -> &'static str {
+    match report.stop {
+        Some(StopReason::MaxTime) => "max_time",
+        Some(StopReason::MaxErrors) => "max_errors",
+        Some(StopReason::Interrupted) => "Ctrl-C / SIGTERM",
+        Some(StopReason::Requested) => "a stop request",
+        None => "the end of the run",
+    }
+}
+
+/// `sequence main`, `main/0 GetRequest(/x)`: what a trial is about, for messages.
+fn subject_label(kind: &TrialKind, activities: &[ActivityInfo]) -> String {
+    match kind {
+        TrialKind::Sequence(name) => format!("sequence {name}"),
+        TrialKind::Checks(id) => activities.get(*id).map_or_else(|| format!("#{id}"), ActivityInfo::path),
+        TrialKind::Threshold(i) => format!("threshold #{i}"),
+        TrialKind::Run => "the run".to_string(),
+    }
+}
+
+/// The measured time of a trial, for JUnit's `time`: the time one session spent, on average, in the
+/// sequence's passes or in the checked activity's executions (the total over all sessions divided by
+/// the sessions started); zero for a threshold or the run (a judgement, not a measurement). Per
+/// session because sessions run side by side: the sequences' times then add up to about the run's wall
+/// time, which is what CI tools show as a suite's duration.
+pub fn trial_time(spec: &TrialSpec, report: &RunReport) -> Duration {
+    let per_session = |m: &crate::stats::Measure| {
+        let total: Duration = [Some(&m.latency), m.failed_latency.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|l| {
+                let count = u32::try_from(l.count()).unwrap_or(u32::MAX);
+                l.mean().map_or(Duration::ZERO, |mean| mean.saturating_mul(count))
+            })
+            .sum();
+        total / report.sessions.max(1)
+    };
+    match &spec.kind {
+        TrialKind::Sequence(name) => report.sequence(name).map_or(Duration::ZERO, |(m, _)| per_session(&m)),
+        TrialKind::Checks(id) => report.stats.activities.get(*id).map_or(Duration::ZERO, per_session),
+        TrialKind::Threshold(_) | TrialKind::Run => Duration::ZERO,
+    }
+}
