@@ -4,8 +4,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use common::harness::harness;
+use std::path::Path;
 
 /// Every trial of the repo's `fixtures/`, in the order `--list` prints them.
 const EXPECTED: &[&str] = &[
@@ -61,45 +61,6 @@ const EXPECTED: &[&str] = &[
     "fixtures/thresholds::thresholds::activity::echo::errors",
     "fixtures/thresholds::run",
 ];
-
-/// The `scenarios` test binary: cargo puts it next to this one (`target/<profile>/deps/scenarios-<hash>`);
-/// the newest one is the current build.
-fn scenarios_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().expect("deps dir");
-    std::fs::read_dir(dir)
-        .expect("read deps dir")
-        .filter_map(Result::ok)
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.starts_with("scenarios-")
-                && (!name.contains('.') || name.ends_with(".exe"))
-                && e.metadata().is_ok_and(|m| m.is_file())
-        })
-        .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
-        .map(|e| e.path())
-        .expect("the scenarios test binary (build it with `cargo test --test scenarios --no-run`)")
-}
-
-/// Runs the harness with `args`, without inherited `STRESSOR_*` variables but with `env`.
-fn harness(args: &[&str], env: &[(&str, &str)]) -> (Output, String) {
-    let mut cmd = Command::new(scenarios_binary());
-    cmd.args(args).env_remove("RUST_TEST_THREADS");
-    for (key, _) in std::env::vars() {
-        // Under nextest the harness writes no JUnit file; these tests want the plain cargo behaviour.
-        if key.starts_with("STRESSOR_") || key == "NEXTEST" {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.envs(env.iter().copied());
-    let output = cmd.output().expect("run the scenarios binary");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output, text)
-}
 
 #[test]
 fn list_prints_the_expected_names() {

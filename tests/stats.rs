@@ -397,3 +397,36 @@ async fn latency_of_the_slow_endpoint_is_measured_within_hdr_precision() {
     assert!(report.stats.sessions.iter().all(|s| s.measure.count == 20));
     assert_eq!(report.stats.series.iter().map(|s| s.requests).sum::<u64>(), 40);
 }
+
+#[test]
+fn stopped_executions_add_up_across_threads_and_stay_out_of_latency() {
+    let recorder = Arc::new(RunRecorder::new(vec![true, false], 1));
+    let threads: Vec<_> = (0..3)
+        .map(|t| {
+            let recorder = recorder.clone();
+            std::thread::spawn(move || {
+                let session = recorder.session(format!("t{t:02}"), "user");
+                session.record_stopped(0);
+                session.record_stopped(1);
+                session.record_pass_stopped(0);
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    recorder.record_activity(0, &Sample::new(Duration::from_millis(5)));
+    let snap = recorder.finish();
+    let a = &snap.activities[0];
+    assert_eq!((a.count, a.stopped, a.latency.count()), (1, 3, 1));
+    assert_eq!(
+        snap.activities[1].stopped, 3,
+        "an untimed activity's stops count for it"
+    );
+    assert_eq!(
+        snap.total.stopped, 3,
+        "the run's total counts only timed activities' stops"
+    );
+    assert_eq!(snap.sequences[0].stopped, 3);
+    assert_eq!(snap.sessions.iter().map(|s| s.measure.stopped).sum::<u64>(), 3);
+}

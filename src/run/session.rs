@@ -200,6 +200,15 @@ impl Session {
             }
             let class = self.record(aid, activity.span, pass, &executed, activity_intended, env);
             pass_error = pass_error.or(class);
+            // An activity that never waits (a script, a dry-run request) would let this session hold
+            // its worker thread for good, starving the coordinator (max_time, Ctrl-C never fire) and
+            // the other sessions. A script is CPU work of its own: give way after each; otherwise
+            // give way once tokio's cooperative budget is used up, which costs nothing per request.
+            if matches!(activity.kind, crate::scenario::ActivityKind::Script(_)) {
+                tokio::task::yield_now().await;
+            } else {
+                tokio::task::coop::consume_budget().await;
+            }
         }
         let elapsed = started.elapsed();
         let pass_errors = self.errors - errors_before;

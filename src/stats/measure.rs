@@ -146,6 +146,11 @@ impl Measure {
         }
     }
 
+    /// Whether nothing was recorded (no execution, completed or stopped).
+    pub fn is_empty(&self) -> bool {
+        self.count == 0 && self.stopped == 0 && self.latency.count() == 0 && self.failed_latency.is_none()
+    }
+
     /// All errors.
     pub fn error_count(&self) -> u64 {
         self.errors.total()

@@ -560,7 +560,7 @@ fn move_slots(into: &mut [Measure], slots: Vec<Option<Measure>>) {
 }
 
 fn move_measure(into: &mut Measure, m: Measure) {
-    if into.count == 0 && into.latency.count() == 0 {
+    if into.is_empty() {
         *into = m;
     } else {
         into.merge(&m);
