@@ -27,21 +27,30 @@ impl std::fmt::Debug for TlsConfigs {
     }
 }
 
+/// Why the HTTP clients could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// TLS could not be configured (the platform's certificate store cannot be read).
+    #[error("{0}")]
+    Tls(#[from] rustls::Error),
+    /// reqwest refused the configuration.
+    #[error("cannot create the HTTP client: {0}")]
+    Build(#[from] reqwest::Error),
+}
+
 impl TlsConfigs {
     /// Builds both configurations; fails only when the platform's certificate store cannot be read.
-    pub fn new() -> Result<Self, String> {
+    pub fn new() -> Result<Self, ClientError> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?;
-        let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(|e| e.to_string())?;
+        let builder =
+            rustls::ClientConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions()?;
+        let verifier = rustls_platform_verifier::Verifier::new(provider.clone())?;
         let mut verifying = builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth();
         let mut insecure = rustls::ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
+            .with_safe_default_protocol_versions()?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
             .with_no_client_auth();
@@ -86,7 +95,7 @@ impl SessionClient {
     }
 
     /// The client that verifies certificates, or the one that does not.
-    pub fn get(&self, verify: bool) -> Result<&reqwest::Client, String> {
+    pub fn get(&self, verify: bool) -> Result<&reqwest::Client, ClientError> {
         let (cell, config) = if verify {
             (&self.verifying, &self.tls.verifying)
         } else {
@@ -100,8 +109,7 @@ impl SessionClient {
             .cookie_provider(self.jar.clone())
             .retry(reqwest::retry::never())
             .user_agent(self.user_agent.clone())
-            .build()
-            .map_err(|e| format!("cannot create the HTTP client: {e}"))?;
+            .build()?;
         Ok(cell.get_or_init(|| client))
     }
 }

@@ -260,7 +260,7 @@ async fn send_reqwest(p: Prepared, state: &SessionState) -> Result<Response, Act
     let client = state
         .client
         .get(p.verify)
-        .map_err(|e| ActivityError::new(ErrorClass::Connect, e))?;
+        .map_err(|e| ActivityError::new(ErrorClass::Connect, e.to_string()))?;
     let mut builder = client.request(p.method, p.url.clone());
     if !p.params.is_empty() {
         builder = builder.query(&p.params);

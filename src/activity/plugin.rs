@@ -116,7 +116,7 @@ impl<'s> PluginContext<'s> {
         self.state
             .client
             .get(self.state.verify_ssl)
-            .map_err(|e| ActivityError::new(ErrorClass::Connect, e))
+            .map_err(|e| ActivityError::new(ErrorClass::Connect, e.to_string()))
     }
 
     /// `config.base_url`, if set.

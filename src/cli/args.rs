@@ -144,7 +144,7 @@ pub struct MergeArgs {
 }
 
 fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
-    crate::scenario::duration::parse_duration(text)
+    crate::scenario::duration::parse_duration(text).map_err(|e| e.to_string())
 }
 
 /// `stressor serve`.

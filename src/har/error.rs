@@ -34,7 +34,7 @@ pub enum HarError {
         /// The file.
         path: PathBuf,
         /// What is wrong.
-        reason: String,
+        reason: super::options::OptionsError,
     },
     /// Nothing in the recording can become an activity.
     #[error("`{}` has no usable request: {reason}", path.display())]

@@ -14,5 +14,5 @@ mod render;
 
 pub use convert::{Activity, Body, Conversion, ConversionStats, RequestActivity, SourceInfo, StaticActivity, convert};
 pub use error::HarError;
-pub use options::{BaseUrlOption, HarOptions};
+pub use options::{BaseUrlOption, HarOptions, OptionsError};
 pub use render::render_sequence;

@@ -53,6 +53,11 @@ impl Default for HarOptions {
     }
 }
 
+/// Why an `--opts` file's settings cannot be used (the reason, without the file name).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct OptionsError(pub String);
+
 impl HarOptions {
     /// Reads an options file (YAML or JSON); keys left out keep their defaults.
     pub fn from_file(path: &Path) -> Result<Self, HarError> {
@@ -67,7 +72,7 @@ impl HarOptions {
     }
 
     /// Parses options from YAML text; the error is the reason, without the file name.
-    pub fn from_yaml(text: &str) -> Result<Self, String> {
+    pub fn from_yaml(text: &str) -> Result<Self, OptionsError> {
         // An empty file (or only comments) means "all defaults", as an empty mapping would.
         if text
             .lines()
@@ -75,8 +80,8 @@ impl HarOptions {
         {
             return Ok(Self::default());
         }
-        let opts: HarOptions = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
-        opts.check()?;
+        let opts: HarOptions = serde_saphyr::from_str(text).map_err(|e| OptionsError(e.to_string()))?;
+        opts.check().map_err(OptionsError)?;
         Ok(opts)
     }
 

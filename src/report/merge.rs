@@ -86,7 +86,7 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
         let offset = offset_of(*start);
         stats
             .merge(&r.stats, offset.as_secs_f64().round() as usize)
-            .map_err(different)?;
+            .map_err(|e| different(e.to_string()))?;
         if let Some(why) = difference(first_path, first, path, r) {
             return Err(different(why));
         }

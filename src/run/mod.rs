@@ -33,7 +33,7 @@ pub use health::{CPU_LIMIT, GeneratorHealth, LAG_P99_LIMIT, MIN_JUDGED_RUN};
 pub use plan::{ActivityInfo, Plan, label};
 pub use report::{ErrorRecord, RunReport};
 pub use session::Session;
-pub use shard::Shard;
+pub use shard::{Shard, ShardError};
 
 use crate::activity::plugin::Registry;
 use crate::activity::{Shared, TlsConfigs, script::ScriptEngine};
@@ -136,7 +136,7 @@ impl StopHandle {
 pub enum RunError {
     /// TLS could not be set up.
     #[error("failed to set up TLS: {0}")]
-    Tls(String),
+    Tls(#[from] crate::activity::client::ClientError),
     /// The scenario uses a Rust activity that [`RunOptions::activities`] does not have.
     #[error(
         "activity `{name}` is not registered: pass the registry the scenario was loaded with in RunOptions::activities"
@@ -222,7 +222,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     if let Some(name) = missing {
         return Err(RunError::UnknownActivity { name });
     }
-    let tls = TlsConfigs::new().map_err(RunError::Tls)?;
+    let tls = TlsConfigs::new()?;
     let max_errors = options.max_errors.unwrap_or(scenario.config.max_errors);
     let max_time = options.max_time.or(scenario.config.max_time);
     let grace = options.grace.unwrap_or(DEFAULT_GRACE);

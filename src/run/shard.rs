@@ -21,13 +21,31 @@ pub struct Shard {
     pub total: u32,
 }
 
+/// A shard that could not be read, from `--shard` or a Kubernetes Indexed Job's environment.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ShardError {
+    /// `--shard` is not `K/N` with 1 ≤ K ≤ N.
+    #[error("invalid shard `{0}`: write K/N with 1 ≤ K ≤ N, e.g. `--shard 2/8`")]
+    Invalid(String),
+    /// `JOB_COMPLETION_INDEX`/`JOB_COMPLETIONS` do not name a shard.
+    #[error(
+        "JOB_COMPLETION_INDEX={index} and JOB_COMPLETIONS={total} do not name a shard (index from 0, below the count)"
+    )]
+    Job {
+        /// `JOB_COMPLETION_INDEX` as set.
+        index: String,
+        /// `JOB_COMPLETIONS` as set.
+        total: String,
+    },
+}
+
 impl Shard {
     /// The whole load, as an unsharded run takes it.
     pub const WHOLE: Shard = Shard { index: 0, total: 1 };
 
     /// Parses `K/N` (1 ≤ K ≤ N).
-    pub fn parse(text: &str) -> Result<Shard, String> {
-        let bad = || format!("invalid shard `{text}`: write K/N with 1 ≤ K ≤ N, e.g. `--shard 2/8`");
+    pub fn parse(text: &str) -> Result<Shard, ShardError> {
+        let bad = || ShardError::Invalid(text.to_string());
         let (k, n) = text.split_once('/').ok_or_else(bad)?;
         let (k, n): (u32, u32) = (
             k.trim().parse().map_err(|_| bad())?,
@@ -41,14 +59,13 @@ impl Shard {
 
     /// The shard a Kubernetes Indexed Job gives its pod: `JOB_COMPLETION_INDEX` (0-based) of
     /// `JOB_COMPLETIONS`. `None` unless both are set.
-    pub fn from_job_env(index: Option<&str>, completions: Option<&str>) -> Result<Option<Shard>, String> {
+    pub fn from_job_env(index: Option<&str>, completions: Option<&str>) -> Result<Option<Shard>, ShardError> {
         let (Some(index), Some(total)) = (index, completions) else {
             return Ok(None);
         };
-        let bad = || {
-            format!(
-                "JOB_COMPLETION_INDEX={index} and JOB_COMPLETIONS={total} do not name a shard (index from 0, below the count)"
-            )
+        let bad = || ShardError::Job {
+            index: index.to_string(),
+            total: total.to_string(),
         };
         let (index, total): (u32, u32) = (
             index.trim().parse().map_err(|_| bad())?,
@@ -82,7 +99,7 @@ mod tests {
         assert_eq!(Shard::parse("1/1").map(|s| s.to_string()), Ok("1/1".into()));
         for bad in ["0/2", "3/2", "2", "a/b", "1/0", ""] {
             let err = Shard::parse(bad).expect_err(bad);
-            assert!(err.contains("write K/N"), "{err}");
+            assert!(err.to_string().contains("write K/N"), "{err}");
         }
         assert_eq!(Shard::from_job_env(None, Some("4")), Ok(None));
         assert_eq!(

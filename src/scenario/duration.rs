@@ -3,11 +3,39 @@
 
 use std::time::Duration;
 
+/// Why a text is not a duration (the message reads after "invalid duration: ").
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum DurationError {
+    /// Nothing was written.
+    #[error("empty duration")]
+    Empty,
+    /// A number without its unit (`1m30`).
+    #[error("`{0}` is missing a unit after the number")]
+    MissingUnit(String),
+    /// Not a number with units at all.
+    #[error("`{0}` is not a duration")]
+    NotADuration(String),
+    /// The number part does not parse (`1.2.3s`).
+    #[error("`{0}` is not a number")]
+    NotANumber(String),
+    /// A unit other than `us`, `ms`, `s`, `m`, `h`.
+    #[error("unknown unit `{unit}` in `{text}`")]
+    UnknownUnit {
+        /// The unit as written.
+        unit: String,
+        /// The whole text.
+        text: String,
+    },
+    /// Negative, infinite or too large.
+    #[error("{0} is not a valid duration (must be zero or positive)")]
+    OutOfRange(String),
+}
+
 /// Parses a duration string; the error says what was wrong.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let t = text.trim();
     if t.is_empty() {
-        return Err("empty duration".into());
+        return Err(DurationError::Empty);
     }
     if let Ok(secs) = t.parse::<f64>() {
         return from_secs(secs);
@@ -17,13 +45,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     while !rest.is_empty() {
         let num_end = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("`{t}` is missing a unit after the number"))?;
+            .ok_or_else(|| DurationError::MissingUnit(t.to_string()))?;
         if num_end == 0 {
-            return Err(format!("`{t}` is not a duration"));
+            return Err(DurationError::NotADuration(t.to_string()));
         }
         let number: f64 = rest[..num_end]
             .parse()
-            .map_err(|_| format!("`{}` is not a number", &rest[..num_end]))?;
+            .map_err(|_| DurationError::NotANumber(rest[..num_end].to_string()))?;
         let unit_text = &rest[num_end..];
         let unit_end = unit_text
             .find(|c: char| c.is_ascii_digit() || c == '.')
@@ -35,7 +63,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "s" | "sec" => 1.0,
             "m" | "min" => 60.0,
             "h" => 3600.0,
-            other => return Err(format!("unknown unit `{other}` in `{t}`")),
+            other => {
+                return Err(DurationError::UnknownUnit {
+                    unit: other.to_string(),
+                    text: t.to_string(),
+                });
+            }
         };
         total += number * factor;
         rest = &unit_text[unit_end..];
@@ -43,11 +76,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     from_secs(total)
 }
 
-fn from_secs(secs: f64) -> Result<Duration, String> {
-    if !secs.is_finite() || secs < 0.0 {
-        return Err(format!("{secs} is not a valid duration (must be zero or positive)"));
-    }
-    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+fn from_secs(secs: f64) -> Result<Duration, DurationError> {
+    Duration::try_from_secs_f64(secs).map_err(|_| DurationError::OutOfRange(secs.to_string()))
 }
 
 /// Formats a duration the way a user writes it (`250ms`, `1.5s`, `2m`), for messages.
@@ -99,11 +129,19 @@ mod tests {
     #[test]
     fn rejects_nonsense() {
         assert_eq!(
-            parse_duration("5 parsecs").unwrap_err(),
+            parse_duration("5 parsecs").unwrap_err().to_string(),
             "unknown unit `parsecs` in `5 parsecs`"
         );
-        assert_eq!(parse_duration("fast").unwrap_err(), "`fast` is not a duration");
-        assert!(parse_duration("-1").unwrap_err().contains("must be zero or positive"));
+        assert_eq!(
+            parse_duration("fast").unwrap_err().to_string(),
+            "`fast` is not a duration"
+        );
+        assert!(
+            parse_duration("-1")
+                .unwrap_err()
+                .to_string()
+                .contains("must be zero or positive")
+        );
         assert_eq!(parse_duration("10").unwrap(), Duration::from_secs(10));
     }
 

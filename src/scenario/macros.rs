@@ -27,27 +27,74 @@ static MACRO: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?s)^\s*\$([A-Za-z_]\w*)\((.*)\)\s*$").expect("static regex"));
 static EMBEDDED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\$(load|env|sleep|debug)\(").expect("static regex"));
 
+/// A scenario file (or a `$load`ed one) that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The file cannot be read.
+    #[error("cannot read `{}`: {}", path.display(), io_reason(source))]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// It is a folder.
+    #[error("`{}` is a directory", .0.display())]
+    Directory(PathBuf),
+    /// It is larger than [`MAX_FILE_SIZE`].
+    #[error(
+        "`{}` is too large ({:.1} MiB; scenario files are limited to {} MiB)",
+        path.display(),
+        *size as f64 / 1048576.0,
+        MAX_FILE_SIZE / 1048576
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size in bytes.
+        size: u64,
+    },
+    /// It is not UTF-8 text.
+    #[error("`{}` is not a text file (invalid UTF-8 at byte {at})", path.display())]
+    NotText {
+        /// The file.
+        path: PathBuf,
+        /// The first invalid byte.
+        at: usize,
+    },
+    /// A relative path that does not name an existing file.
+    #[error("file not found: `{}`", .0.display())]
+    NotFound(PathBuf),
+    /// A relative path that leads out of the scenario's folder.
+    #[error("`{rel}` is outside the scenario folder `{}`", root.display())]
+    OutsideRoot {
+        /// The path as written.
+        rel: String,
+        /// The scenario folder.
+        root: PathBuf,
+    },
+}
+
 /// Reads a scenario file as text, refusing huge and binary files with a clear reason.
-pub fn read_source(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read `{}`: {}", path.display(), io_reason(&e)))?;
+pub fn read_source(path: &Path) -> Result<String, SourceError> {
+    let read = |source| SourceError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(read)?;
     if meta.is_dir() {
-        return Err(format!("`{}` is a directory", path.display()));
+        return Err(SourceError::Directory(path.to_path_buf()));
     }
     if meta.len() > MAX_FILE_SIZE {
-        return Err(format!(
-            "`{}` is too large ({:.1} MiB; scenario files are limited to {} MiB)",
-            path.display(),
-            meta.len() as f64 / 1048576.0,
-            MAX_FILE_SIZE / 1048576
-        ));
+        return Err(SourceError::TooLarge {
+            path: path.to_path_buf(),
+            size: meta.len(),
+        });
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {}", path.display(), io_reason(&e)))?;
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "`{}` is not a text file (invalid UTF-8 at byte {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        )
+    let bytes = std::fs::read(path).map_err(read)?;
+    String::from_utf8(bytes).map_err(|e| SourceError::NotText {
+        path: path.to_path_buf(),
+        at: e.utf8_error().valid_up_to(),
     })
 }
 
@@ -59,13 +106,14 @@ fn io_reason(e: &std::io::Error) -> String {
 }
 
 /// Resolves `rel` against `base` and checks that the result exists and lies inside `root`.
-pub fn resolve_in_root(base: &Path, rel: &str, root: &Path) -> Result<PathBuf, String> {
+pub fn resolve_in_root(base: &Path, rel: &str, root: &Path) -> Result<PathBuf, SourceError> {
     let joined = base.join(rel);
-    let full = joined
-        .canonicalize()
-        .map_err(|_| format!("file not found: `{}`", joined.display()))?;
+    let full = joined.canonicalize().map_err(|_| SourceError::NotFound(joined))?;
     if !full.starts_with(root) {
-        return Err(format!("`{rel}` is outside the scenario folder `{}`", root.display()));
+        return Err(SourceError::OutsideRoot {
+            rel: rel.to_string(),
+            root: root.to_path_buf(),
+        });
     }
     Ok(full)
 }
@@ -297,7 +345,7 @@ impl<'a> Expander<'a> {
             Ok(full) => full,
             Err(why) => {
                 let mut d = Diagnostic::error(span, format!("cannot `$load` `{rel}`: {why}"));
-                if why.contains("outside") {
+                if matches!(why, SourceError::OutsideRoot { .. }) {
                     d = d.with_help("loaded files must be in the scenario's folder or below it");
                 }
                 self.diags.push(d);

@@ -135,7 +135,7 @@ pub fn load_file(path: &Path, options: &LoadOptions) -> Loaded {
             diagnostics.push(Diagnostic {
                 severity: Severity::Error,
                 span: None,
-                message: why,
+                message: why.to_string(),
                 label: None,
                 help: None,
             });

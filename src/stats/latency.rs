@@ -23,6 +23,20 @@ pub const SIGFIG: u8 = 3;
 /// A 32-bit histogram switches to 64-bit counters before its total reaches this.
 const NARROW_LIMIT: u64 = u32::MAX as u64;
 
+/// A histogram that could not be encoded or decoded (results files carry them as base64 text).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HistogramError {
+    /// The histogram could not be serialized.
+    #[error("cannot encode a histogram: {0}")]
+    Encode(String),
+    /// The text is not base64.
+    #[error("invalid base64: {0}")]
+    Base64(String),
+    /// The bytes are not an HdrHistogram V2 (compressed) histogram.
+    #[error("invalid histogram: {0}")]
+    Decode(String),
+}
+
 /// A distribution of durations.
 #[derive(Clone, Debug)]
 pub struct Latency {
@@ -150,17 +164,18 @@ impl Latency {
     }
 
     /// Encodes as base64 of the compressed V2 format.
-    pub fn to_base64(&self) -> Result<String, String> {
+    pub fn to_base64(&self) -> Result<String, HistogramError> {
         let mut bytes = Vec::new();
-        each!(&self.counts, h => V2DeflateSerializer::new().serialize(h, &mut bytes)).map_err(|e| format!("{e:?}"))?;
+        each!(&self.counts, h => V2DeflateSerializer::new().serialize(h, &mut bytes))
+            .map_err(|e| HistogramError::Encode(format!("{e:?}")))?;
         Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
     }
 
     /// Decodes what [`Latency::to_base64`] wrote.
-    pub fn from_base64(text: &str) -> Result<Latency, String> {
+    pub fn from_base64(text: &str) -> Result<Latency, HistogramError> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(text.trim())
-            .map_err(|e| format!("invalid base64: {e}"))?;
+            .map_err(|e| HistogramError::Base64(e.to_string()))?;
         let narrow: Result<Histogram<u32>, _> = Deserializer::new().deserialize(&mut bytes.as_slice());
         let counts = match narrow {
             Ok(mut h) if h.len() < NARROW_LIMIT => {
@@ -170,7 +185,7 @@ impl Latency {
             _ => {
                 let mut h: Histogram<u64> = Deserializer::new()
                     .deserialize(&mut bytes.as_slice())
-                    .map_err(|e| format!("invalid histogram: {e:?}"))?;
+                    .map_err(|e| HistogramError::Decode(format!("{e:?}")))?;
                 h.auto(true);
                 Counts::Wide(h)
             }

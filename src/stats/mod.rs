@@ -12,9 +12,9 @@ mod measure;
 mod recorder;
 mod snapshot;
 
-pub use latency::{Latency, MAX_MICROS, SIGFIG};
+pub use latency::{HistogramError, Latency, MAX_MICROS, SIGFIG};
 pub use measure::{ErrorCounts, Measure};
 pub use recorder::{RunRecorder, Sample, SessionRecorder};
 pub use snapshot::{
-    LIGHT_SIGFIG, ResponseTimes, SERIES_MAX_ENTRIES, Second, SessionMeasure, Snapshot, SubMeasure, coarsen,
+    LIGHT_SIGFIG, ResponseTimes, SERIES_MAX_ENTRIES, Second, SessionMeasure, ShapeError, Snapshot, SubMeasure, coarsen,
 };

@@ -128,6 +128,22 @@ fn is_one(n: &u64) -> bool {
     *n == 1
 }
 
+/// Two snapshots of different plans, which cannot be merged.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the results have different shapes ({} vs {} activities, {} vs {} sequences): they come from different scenarios",
+    activities.0,
+    activities.1,
+    sequences.0,
+    sequences.1
+)]
+pub struct ShapeError {
+    /// Activities of this snapshot and of the other.
+    pub activities: (usize, usize),
+    /// Sequences of this snapshot and of the other.
+    pub sequences: (usize, usize),
+}
+
 /// All measurements of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -181,15 +197,12 @@ impl Snapshot {
     /// Series are aligned by time: `offset_seconds` shifts `other` (for shards that started later); when
     /// the steps differ, the finer series is coarsened to the coarser step first, and the offset is
     /// rounded down to a whole number of entries.
-    pub fn merge(&mut self, other: &Snapshot, offset_seconds: usize) -> Result<(), String> {
+    pub fn merge(&mut self, other: &Snapshot, offset_seconds: usize) -> Result<(), ShapeError> {
         if self.activities.len() != other.activities.len() || self.sequences.len() != other.sequences.len() {
-            return Err(format!(
-                "the results have different shapes ({} vs {} activities, {} vs {} sequences): they come from different scenarios",
-                self.activities.len(),
-                other.activities.len(),
-                self.sequences.len(),
-                other.sequences.len()
-            ));
+            return Err(ShapeError {
+                activities: (self.activities.len(), other.activities.len()),
+                sequences: (self.sequences.len(), other.sequences.len()),
+            });
         }
         for (a, b) in self.activities.iter_mut().zip(&other.activities) {
             a.merge(b);

@@ -186,7 +186,7 @@ fn options_are_checked() {
         ("collate_thread_count: 0", "at least 1"),
     ] {
         let err = HarOptions::from_yaml(text).unwrap_err();
-        assert!(err.contains(expected), "{text}: {err}");
+        assert!(err.to_string().contains(expected), "{text}: {err}");
     }
     assert_eq!(HarOptions::from_yaml("# nothing\n").unwrap().collate_max_len, 100);
 }
