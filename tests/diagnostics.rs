@@ -268,12 +268,31 @@ fn activity_problems() {
         ],
     );
     c.check(
-        "a $(var) in a check pattern is literal, so it is a warning",
+        "a $(var) in a check pattern is expanded at run time: a known one is fine",
         &[(
             "s.yaml",
             "{HEAD}    - activity: GetRequest\n      url: /\n      assert_match: \"hi $(user.name)\"\n",
         )],
-        &["s.yaml:10:25: warning: `$(user.name)` in `assert_match` is not expanded"],
+        &[],
+    );
+    c.check(
+        "an unknown $(var) in a check or store is a warning like anywhere else",
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: GetRequest\n      url: /\n      assert_json: {id: \"$(user_idd)\"}\n      store_json: {x: \"a.$(fieeld)\"}\n",
+        )],
+        &[
+            "s.yaml:10:26: warning: `$(user_idd)` refers to a variable that nothing defines",
+            "s.yaml:11:26: warning: `$(fieeld)` refers to a variable that nothing defines",
+        ],
+    );
+    c.check(
+        "the text around a $(var) in a pattern must be a regex",
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: GetRequest\n      url: /\n      assert_match: \"($(user.name)\"\n",
+        )],
+        &["s.yaml:10:21: error: invalid regex in `assert_match`: unclosed group"],
     );
     c.check(
         "unknown $(var) is a warning",

@@ -49,6 +49,8 @@ pub struct SessionState {
     /// Keep `last_result` in the context (only when the scenario mentions it: converting every
     /// response body to a context value costs time on the hot path).
     pub keep_last_result: bool,
+    /// Compiled `$(var)` patterns of checks and stores, per expanded text.
+    pub patterns: check::PatternCache,
 }
 
 /// Read-only state shared by all sessions of a run.
@@ -206,15 +208,20 @@ pub async fn execute(
         Ok(result) => {
             let elapsed = started.elapsed();
             let mut failures = Vec::new();
+            let mut vars = check::Vars {
+                ctx: &state.context,
+                cache: &mut state.patterns,
+            };
             if let (ActivityResult::Response(resp), ActivityKind::Http(req)) = (&result, &activity.kind) {
                 failures.extend(check::check_status(&req.checks, resp));
-                failures.extend(check::check_http(&req.checks, resp));
+                failures.extend(check::check_http(&req.checks, resp, &mut vars));
             }
-            failures.extend(check::check_common(&activity.common, &result, elapsed));
+            failures.extend(check::check_common(&activity.common, &result, elapsed, &mut vars));
             failures.extend(check::apply_stores(
                 &activity.common.stores,
                 &result,
                 &mut state.context,
+                &mut state.patterns,
             ));
             if !failures.is_empty() {
                 out.error = Some(failure_error(failures, &result, activity.span));
@@ -228,11 +235,14 @@ pub async fn execute(
     out
 }
 
-/// One error for all failed checks of an activity: `status` when the status was wrong, else `assertion`.
+/// One error for all failed checks of an activity: `status` when the status was wrong, else `variable`
+/// when a check's `$(var)` could not be expanded, else `assertion`.
 /// A failure the model could not locate (a default 2xx status check) points at the activity (`at`).
 pub fn failure_error(failures: Vec<CheckFailure>, result: &ActivityResult, at: Span) -> ActivityError {
     let class = if failures.iter().any(|f| f.kind == CheckKind::Status) {
         ErrorClass::Status
+    } else if failures.iter().any(|f| f.unexpanded) {
+        ErrorClass::Variable
     } else {
         ErrorClass::Assertion
     };

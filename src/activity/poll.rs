@@ -10,7 +10,7 @@ use std::time::Instant;
 
 pub(super) async fn run(
     p: &PollRequest,
-    state: &SessionState,
+    state: &mut SessionState,
     interrupt: &mut Interrupt,
     out: &mut Executed,
 ) -> Result<ActivityResult, ActivityError> {
@@ -27,7 +27,11 @@ pub(super) async fn run(
             Ok(resp) => {
                 out.bytes_received += resp.body.len() as u64;
                 let mut failures: Vec<_> = check::check_status(&p.request.checks, &resp).into_iter().collect();
-                failures.extend(check::check_http(&p.request.checks, &resp));
+                let mut vars = check::Vars {
+                    ctx: &state.context,
+                    cache: &mut state.patterns,
+                };
+                failures.extend(check::check_http(&p.request.checks, &resp, &mut vars));
                 if failures.is_empty() {
                     return Ok(ActivityResult::Response(resp));
                 }

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use super::text::{EXCERPT, excerpt, format_secs_pair, shorten, text_diff};
-use super::{ActivityResult, CheckFailure, CheckKind};
+use super::vars::pattern_failure;
+use super::{ActivityResult, CheckFailure, CheckKind, Vars};
 use crate::scenario::CommonArgs;
 
 /// Run the common checks on an activity's result, in the original's order: `assert_match`, then
@@ -14,11 +15,23 @@ use crate::scenario::CommonArgs;
 ///   and `$` anchor at line ends, as the original's `re.MULTILINE`.
 /// - `assert_max_time`: `elapsed` (the activity's wall time) must not exceed the limit; equal
 ///   passes.
-pub fn check_common(common: &CommonArgs, result: &ActivityResult, elapsed: Duration) -> Vec<CheckFailure> {
+pub fn check_common(
+    common: &CommonArgs,
+    result: &ActivityResult,
+    elapsed: Duration,
+    vars: &mut Vars<'_>,
+) -> Vec<CheckFailure> {
     let mut out = Vec::new();
     if let Some(p) = &common.assert_match {
         let text = result.text();
-        if !p.regex.is_match(&text) {
+        let regex = match vars.regex(p) {
+            Ok(regex) => regex,
+            Err(e) => {
+                out.push(pattern_failure(CheckKind::Match, p, e));
+                return out;
+            }
+        };
+        if !regex.is_match(&text) {
             let message = format!("result does not match `{}`: {}", p.source, excerpt(&text));
             let actual = shorten(&text, EXCERPT);
             let diff = text_diff(&p.source, &actual);

@@ -11,11 +11,12 @@ use skyscraper::xpath::grammar::data_model::XpathItem;
 use skyscraper::xpath::{self, XpathItemTree};
 
 use super::text::{EXCERPT, excerpt, shorten};
-use super::{CheckFailure, CheckKind, Response};
+use super::vars::pattern_failure;
+use super::{CheckFailure, CheckKind, Response, Vars};
 use crate::scenario::{HtmlCheck, HtmlExpect};
 
 /// Append the failures of `checks` on the response body to `out`.
-pub(super) fn check_html(checks: &[HtmlCheck], resp: &Response, out: &mut Vec<CheckFailure>) {
+pub(super) fn check_html(checks: &[HtmlCheck], resp: &Response, out: &mut Vec<CheckFailure>, vars: &mut Vars<'_>) {
     let Some(first) = checks.first() else { return };
     // As the original: a JSON document is not HTML, even though the parser would accept its text
     // (and every XPath would then fail for a less obvious reason).
@@ -38,14 +39,14 @@ pub(super) fn check_html(checks: &[HtmlCheck], resp: &Response, out: &mut Vec<Ch
         }
     };
     for check in checks {
-        if let Some(failure) = check_one(check, &tree) {
+        if let Some(failure) = check_one(check, &tree, vars) {
             out.push(failure.at(check.span));
         }
     }
 }
 
 /// One `assert_html` entry against the parsed document.
-fn check_one(check: &HtmlCheck, tree: &XpathItemTree) -> Option<CheckFailure> {
+fn check_one(check: &HtmlCheck, tree: &XpathItemTree, vars: &mut Vars<'_>) -> Option<CheckFailure> {
     let x = &check.xpath;
     let fail = |expected: String, actual: String, message: String| {
         Some(CheckFailure::new(CheckKind::Html, expected, actual, message))
@@ -73,7 +74,11 @@ fn check_one(check: &HtmlCheck, tree: &XpathItemTree) -> Option<CheckFailure> {
                 return matched(&format!("a node whose text matches `{}`", p.source));
             };
             let text = item_text(item, tree);
-            if p.regex.is_match(&text) {
+            let regex = match vars.regex(p) {
+                Ok(regex) => regex,
+                Err(e) => return Some(pattern_failure(CheckKind::Html, p, e)),
+            };
+            if regex.is_match(&text) {
                 return None;
             }
             let message = format!("XPath `{x}` text does not match `{}`: {}", p.source, excerpt(&text));

@@ -2,7 +2,8 @@
 //! checks of [`super::json`] and [`super::html`].
 
 use super::text::{canonical_header_name, excerpt, py_repr};
-use super::{CheckFailure, CheckKind, Response, html, json};
+use super::vars::pattern_failure;
+use super::{CheckFailure, CheckKind, Response, Vars, html, json};
 use crate::scenario::HttpChecks;
 
 /// Check the status code.
@@ -62,16 +63,28 @@ fn status_text(status: u16) -> String {
 ///   found in its value.
 /// - `assert_json`: a body that is not JSON is a single failure.
 /// - `assert_html`: a body that is not HTML is a single failure.
-pub fn check_http(checks: &HttpChecks, resp: &Response) -> Vec<CheckFailure> {
+pub fn check_http(checks: &HttpChecks, resp: &Response, vars: &mut Vars<'_>) -> Vec<CheckFailure> {
     let mut out = Vec::new();
     if let Some(p) = &checks.assert_match_headers {
-        let rendered = render_headers(&resp.headers);
-        if !p.regex.is_match(&rendered) {
-            let message = format!("headers do not match `{}`", p.source);
-            out.push(CheckFailure::new(CheckKind::MatchHeaders, &p.source, rendered, message).at(p.span));
+        match vars.regex(p) {
+            Err(e) => out.push(pattern_failure(CheckKind::MatchHeaders, p, e)),
+            Ok(regex) => {
+                let rendered = render_headers(&resp.headers);
+                if !regex.is_match(&rendered) {
+                    let message = format!("headers do not match `{}`", p.source);
+                    out.push(CheckFailure::new(CheckKind::MatchHeaders, &p.source, rendered, message).at(p.span));
+                }
+            }
         }
     }
     for (name, p) in &checks.assert_headers {
+        let regex = match vars.regex(p) {
+            Ok(regex) => regex,
+            Err(e) => {
+                out.push(pattern_failure(CheckKind::Header, p, e));
+                continue;
+            }
+        };
         let failure = match resp.header(name) {
             None => CheckFailure::new(
                 CheckKind::Header,
@@ -79,7 +92,7 @@ pub fn check_http(checks: &HttpChecks, resp: &Response) -> Vec<CheckFailure> {
                 "(missing)",
                 format!("header `{name}` is missing"),
             ),
-            Some(value) if p.regex.is_match(value) => continue,
+            Some(value) if regex.is_match(value) => continue,
             Some(value) => {
                 let message = format!("header `{name}` does not match `{}`: {}", p.source, excerpt(value));
                 CheckFailure::new(CheckKind::Header, &p.source, value, message)
@@ -87,8 +100,8 @@ pub fn check_http(checks: &HttpChecks, resp: &Response) -> Vec<CheckFailure> {
         };
         out.push(failure.at(p.span));
     }
-    json::check_json(&checks.assert_json, resp, &mut out);
-    html::check_html(&checks.assert_html, resp, &mut out);
+    json::check_json(&checks.assert_json, resp, &mut out, vars);
+    html::check_html(&checks.assert_html, resp, &mut out, vars);
     out
 }
 

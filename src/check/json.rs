@@ -10,9 +10,12 @@ use crate::expand::type_name;
 use serde_json::Value;
 
 use super::text::{EXCERPT, excerpt, shorten, text_diff};
-use super::{CheckFailure, CheckKind, Response};
-use crate::expand::{Segment, parse_path, render_text};
+use super::vars::{expand_failure, pattern_failure};
+use super::{CheckFailure, CheckKind, Response, Vars};
+use crate::expand::{Segment, expand_str, expand_value_cow, is_whole_macro, parse_path, render_text};
+use crate::scenario::Pattern;
 use crate::scenario::{JsonCheck, JsonExpect};
+use std::borrow::Cow;
 
 /// How much of a value a mismatch message shows (the full values are in `expected`/`actual`).
 const VALUE_EXCERPT: usize = 100;
@@ -21,7 +24,7 @@ const VALUE_EXCERPT: usize = 100;
 const MAX_KEYS: usize = 8;
 
 /// Append the failures of `checks` on the response body to `out`.
-pub(super) fn check_json(checks: &[JsonCheck], resp: &Response, out: &mut Vec<CheckFailure>) {
+pub(super) fn check_json(checks: &[JsonCheck], resp: &Response, out: &mut Vec<CheckFailure>, vars: &mut Vars<'_>) {
     let Some(first) = checks.first() else { return };
     let Some(root) = resp.json() else {
         // One failure for the whole `assert_json`: every entry would say the same.
@@ -35,37 +38,73 @@ pub(super) fn check_json(checks: &[JsonCheck], resp: &Response, out: &mut Vec<Ch
         return;
     };
     for check in checks {
-        if let Some(failure) = check_one(check, root) {
+        if let Some(failure) = check_one(check, root, vars) {
             out.push(failure.at(check.span));
         }
     }
 }
 
+/// What an entry expects once its `$(var)`s are expanded: a regex on the value's text, or a value.
+enum Want<'c> {
+    Matches(&'c Pattern, Cow<'c, regex::Regex>),
+    Equals(Cow<'c, Value>),
+}
+
+/// The expectation of `check` for this session. A string that is exactly one `$(var)` keeps the
+/// variable's type: a number, bool, null, map or list compares as that value, a string is used as
+/// the pattern; other strings are patterns in which each `$(var)` matches its value literally.
+fn want<'c>(check: &'c JsonCheck, vars: &mut Vars<'_>) -> Result<Want<'c>, Box<CheckFailure>> {
+    match &check.expect {
+        JsonExpect::Matches(p) if p.is_template() && is_whole_macro(&p.source) => {
+            match expand_str(&p.source, vars.ctx) {
+                Err(e) => Err(Box::new(expand_failure(CheckKind::Json, &p.source, e))),
+                Ok(Value::String(_)) => vars
+                    .regex(p)
+                    .map(|regex| Want::Matches(p, regex))
+                    .map_err(|e| Box::new(pattern_failure(CheckKind::Json, p, e))),
+                Ok(typed) => Ok(Want::Equals(Cow::Owned(typed))),
+            }
+        }
+        JsonExpect::Matches(p) => vars
+            .regex(p)
+            .map(|regex| Want::Matches(p, regex))
+            .map_err(|e| Box::new(pattern_failure(CheckKind::Json, p, e))),
+        JsonExpect::Equals(expected) => expand_value_cow(expected, vars.ctx)
+            .map(Want::Equals)
+            .map_err(|e| Box::new(expand_failure(CheckKind::Json, &compact(expected), e))),
+    }
+}
+
 /// One `assert_json` entry against the parsed body.
-fn check_one(check: &JsonCheck, root: &Value) -> Option<CheckFailure> {
+fn check_one(check: &JsonCheck, root: &Value, vars: &mut Vars<'_>) -> Option<CheckFailure> {
     let path = &check.path;
+    let want = match want(check, vars) {
+        Ok(want) => want,
+        Err(failure) => return Some(*failure),
+    };
     let value = match find(root, path) {
         Ok(v) => v,
         Err(reason) => {
-            let expected = match &check.expect {
-                JsonExpect::Matches(p) => p.source.clone(),
-                JsonExpect::Equals(v) => compact(v),
+            let expected = match &want {
+                Want::Matches(p, _) => p.source.clone(),
+                Want::Equals(v) => compact(v),
             };
             let message = format!("JSON `{path}` not found: {reason}");
             return Some(CheckFailure::new(CheckKind::Json, expected, reason, message));
         }
     };
-    match &check.expect {
-        JsonExpect::Matches(p) => {
-            // The loader anchored the regex (`^(?:...)$`), so this is a whole-value match.
+    match want {
+        Want::Matches(p, regex) => {
+            // The pattern is anchored (`^(?:...)$`), so this is a whole-value match.
             let text = render_text(value);
-            if p.regex.is_match(&text) {
+            if regex.is_match(&text) {
                 return None;
             }
             let message = format!("JSON `{path}` does not match `{}`: {}", p.source, excerpt(&text));
             Some(CheckFailure::new(CheckKind::Json, &p.source, text, message))
         }
-        JsonExpect::Equals(expected) => {
+        Want::Equals(expected) => {
+            let expected = expected.as_ref();
             if json_eq(expected, value) {
                 return None;
             }

@@ -43,6 +43,7 @@ mod json;
 mod response;
 mod store;
 mod text;
+mod vars;
 
 #[cfg(test)]
 mod tests;
@@ -56,6 +57,7 @@ pub use http::{check_http, check_status};
 pub use response::{ActivityResult, Response, header_values};
 pub use store::apply_stores;
 pub use text::{canonical_header_name, header_text, response_headers, shorten, text_diff};
+pub use vars::{MAX_PATTERNS, PatternCache, PatternError, Vars};
 
 /// One failed check: what was expected, what was found, and where the check was written.
 ///
@@ -77,6 +79,10 @@ pub struct CheckFailure {
     /// Where the check was written in the scenario, when the model knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub span: Option<Span>,
+    /// The check could not run because a `$(var)` in it could not be expanded (the activity's error
+    /// is then of class `variable`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unexpanded: bool,
 }
 
 impl CheckFailure {
@@ -94,6 +100,7 @@ impl CheckFailure {
             message: message.into(),
             diff: None,
             span: None,
+            unexpanded: false,
         }
     }
 

@@ -4,7 +4,8 @@ use serde_json::Value;
 
 use super::json::find;
 use super::text::{EXCERPT, excerpt, shorten};
-use super::{ActivityResult, CheckFailure, CheckKind};
+use super::vars::{expand_failure, pattern_failure};
+use super::{ActivityResult, CheckFailure, CheckKind, PatternCache, Vars};
 use crate::expand::Context;
 use crate::scenario::{Store, StoreSource};
 
@@ -18,20 +19,42 @@ use crate::scenario::{Store, StoreSource};
 ///   HTTP response has headers.
 /// - `store_regex` (`Regex(p)`): searched in [`ActivityResult::text`]; group 1 if the regex has a
 ///   group, else the whole match, as a string.
-pub fn apply_stores(stores: &[Store], result: &ActivityResult, ctx: &mut Context) -> Vec<CheckFailure> {
+///
+/// A path, header name or pattern may hold `$(var)`s, expanded with the variables as they are when
+/// the store runs (so a store can use what an earlier store of the same activity set).
+pub fn apply_stores(
+    stores: &[Store],
+    result: &ActivityResult,
+    ctx: &mut Context,
+    cache: &mut PatternCache,
+) -> Vec<CheckFailure> {
     let mut out = Vec::new();
     for store in stores {
-        match lookup(&store.source, result) {
+        let mut vars = Vars { ctx, cache };
+        match lookup(&store.source, result, &mut vars) {
             Ok(value) => {
                 ctx.insert(store.var.clone(), value);
             }
-            Err(Miss { actual, message }) => {
+            Err(Lookup::Failed(failure)) => out.push(failure.at(store.span)),
+            Err(Lookup::Miss(Miss { actual, message })) => {
                 let failure = CheckFailure::new(CheckKind::Store, expected(&store.source), actual, message);
                 out.push(failure.at(store.span));
             }
         }
     }
     out
+}
+
+/// Why a store copied nothing: its argument could not be expanded, or the result lacked the value.
+enum Lookup {
+    Failed(Box<CheckFailure>),
+    Miss(Miss),
+}
+
+impl From<Miss> for Lookup {
+    fn from(miss: Miss) -> Self {
+        Lookup::Miss(miss)
+    }
 }
 
 /// Why a store found nothing: what the result had instead, and the message.
@@ -57,47 +80,58 @@ fn expected(source: &StoreSource) -> &str {
 }
 
 /// The value a store copies, or why there is none.
-fn lookup(source: &StoreSource, result: &ActivityResult) -> Result<Value, Miss> {
+fn lookup(source: &StoreSource, result: &ActivityResult, vars: &mut Vars<'_>) -> Result<Value, Lookup> {
+    let text_arg = |text: &str| {
+        vars.text(text)
+            .map(|t| t.into_owned())
+            .map_err(|e| Lookup::Failed(Box::new(expand_failure(CheckKind::Store, text, e))))
+    };
     match source {
         StoreSource::Json(path) => {
+            let path = &text_arg(path)?;
             let Some(root) = result.json() else {
                 let text = result.text();
                 let message = format!(
                     "store_json could not find `{path}` in the result (not JSON): {}",
                     excerpt(&text)
                 );
-                return Err(miss(shorten(&text, EXCERPT), message));
+                return Err(miss(shorten(&text, EXCERPT), message).into());
             };
             find(root, path).cloned().map_err(|reason| {
                 let message = format!("store_json could not find `{path}` in the result: {reason}");
-                miss(reason, message)
+                miss(reason, message).into()
             })
         }
         StoreSource::Header(name) => {
+            let name = &text_arg(name)?;
             let ActivityResult::Response(resp) = result else {
                 let message =
                     format!("store_header could not find header `{name}`: the result is not an HTTP response");
-                return Err(miss("(no response)", message));
+                return Err(miss("(no response)", message).into());
             };
             match resp.header(name) {
                 Some(value) => Ok(Value::String(value.to_owned())),
                 None => Err(miss(
                     "(missing)",
                     format!("store_header could not find header `{name}` in the response"),
-                )),
+                )
+                .into()),
             }
         }
         StoreSource::Regex(p) => {
+            let regex = vars
+                .regex(p)
+                .map_err(|e| Lookup::Failed(Box::new(pattern_failure(CheckKind::Store, p, e))))?;
             let text = result.text();
-            let Some(caps) = p.regex.captures(&text) else {
+            let Some(caps) = regex.captures(&text) else {
                 let message = format!(
                     "store_regex found no match for `{}` in the result: {}",
                     p.source,
                     excerpt(&text)
                 );
-                return Err(miss(shorten(&text, EXCERPT), message));
+                return Err(miss(shorten(&text, EXCERPT), message).into());
             };
-            let has_group = p.regex.captures_len() > 1;
+            let has_group = regex.captures_len() > 1;
             match caps.get(usize::from(has_group)) {
                 Some(m) => Ok(Value::String(m.as_str().to_owned())),
                 // `a(b)?`: the match succeeded without its group; storing "" would hide that.
@@ -108,7 +142,7 @@ fn lookup(source: &StoreSource, result: &ActivityResult) -> Result<Value, Miss> 
                         p.source,
                         excerpt(whole)
                     );
-                    Err(miss(whole, message))
+                    Err(miss(whole, message).into())
                 }
             }
         }

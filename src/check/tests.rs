@@ -3,34 +3,58 @@
 
 use std::time::Duration;
 
-use regex::{Regex, RegexBuilder};
 use serde_json::{Value, json};
 
 use super::text::{format_secs_pair, py_repr};
 use super::*;
-use crate::scenario::{CommonArgs, HttpChecks, Pattern};
+use crate::scenario::{CommonArgs, HttpChecks, Pattern, PatternMode};
 
 mod body;
 mod store;
+mod vars;
 
 /// A pattern as the loader compiles `assert_match`, `assert_headers`, `store_regex`, ...: searched,
-/// multi-line.
+/// multi-line (a template when it holds `$(var)`).
 fn pat(source: &str) -> Pattern {
-    Pattern {
-        source: source.to_owned(),
-        regex: RegexBuilder::new(source).multi_line(true).build().unwrap(),
-        span: Span::default(),
-    }
+    Pattern::new(source, PatternMode::Search, Span::default()).unwrap()
 }
 
 /// A pattern as the loader compiles an `assert_json` string: anchored to the whole value.
 fn whole(source: &str) -> Pattern {
-    Pattern {
-        source: source.to_owned(),
-        regex: Regex::new(&format!("^(?:{source})$")).unwrap(),
-        span: Span::default(),
-    }
+    Pattern::new(source, PatternMode::Whole, Span::default()).unwrap()
 }
+
+/// `check_http` for a session without variables.
+fn check_http(checks: &HttpChecks, resp: &Response) -> Vec<CheckFailure> {
+    super::check_http(
+        checks,
+        resp,
+        &mut Vars {
+            ctx: &Context::new(),
+            cache: &mut PatternCache::default(),
+        },
+    )
+}
+
+/// `check_common` for a session without variables.
+fn check_common(common: &CommonArgs, result: &ActivityResult, elapsed: Duration) -> Vec<CheckFailure> {
+    super::check_common(
+        common,
+        result,
+        elapsed,
+        &mut Vars {
+            ctx: &Context::new(),
+            cache: &mut PatternCache::default(),
+        },
+    )
+}
+
+/// `apply_stores` with a fresh pattern cache.
+fn apply_stores(stores: &[crate::scenario::Store], result: &ActivityResult, ctx: &mut Context) -> Vec<CheckFailure> {
+    super::apply_stores(stores, result, ctx, &mut PatternCache::default())
+}
+
+use crate::expand::Context;
 
 /// A response with these headers, names as received.
 fn resp(status: u16, headers: &[(&str, &str)], body: &str) -> Response {

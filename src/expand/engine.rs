@@ -54,6 +54,16 @@ impl<'a> Expander<'a> {
 
     /// Expand `text` as text (embedded macros rendered), appending to `out`.
     pub(crate) fn text_into(&mut self, text: &'a str, out: &mut String) -> Result<(), ExpandError> {
+        self.text_into_with(text, out, &mut |out, value| render_into(out, value))
+    }
+
+    /// Like [`Expander::text_into`], with `embed` appending each macro's (expanded) value to `out`.
+    pub(crate) fn text_into_with(
+        &mut self,
+        text: &'a str,
+        out: &mut String,
+        embed: &mut dyn FnMut(&mut String, &Value),
+    ) -> Result<(), ExpandError> {
         for piece in Scanner::new(text) {
             match piece {
                 Piece::Text(t) => out.push_str(t),
@@ -62,10 +72,10 @@ impl<'a> Expander<'a> {
                     let raw = lookup(self.ctx, path)?;
                     if needs_expansion(raw) {
                         let value = self.expand_variable(path, raw)?;
-                        render_into(out, &value);
+                        embed(out, &value);
                     } else {
                         // Common case: render straight from the context, no intermediate clone.
-                        render_into(out, raw);
+                        embed(out, raw);
                     }
                 }
             }

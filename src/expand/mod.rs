@@ -171,6 +171,53 @@ pub fn expand_text(text: &str, ctx: &Context) -> Result<String, ExpandError> {
     Ok(out)
 }
 
+/// Expand `text` for use as a regular expression: a text that is exactly one macro (after trimming)
+/// becomes the variable's text, to be used as the pattern itself; in any other text each macro's
+/// value is inserted with `escape` applied (so that it matches literally), the rest kept as written.
+///
+/// ```
+/// use serde_json::json;
+/// use stressor::expand::{expand_pattern, Context};
+/// let ctx: Context = json!({"sid": "a.b", "re": "^[0-9]+$"}).as_object().unwrap().clone();
+/// let escape = |text: &str, out: &mut String| out.push_str(&text.replace('.', "\\."));
+/// assert_eq!(expand_pattern("sid=$(sid);", &ctx, escape).unwrap(), "sid=a\\.b;");
+/// assert_eq!(expand_pattern(" $(re) ", &ctx, escape).unwrap(), "^[0-9]+$");
+/// ```
+///
+/// # Errors
+/// As [`expand_value`].
+pub fn expand_pattern(text: &str, ctx: &Context, escape: impl Fn(&str, &mut String)) -> Result<String, ExpandError> {
+    let mut expander = Expander::new(ctx);
+    if scan::whole_macro(text).is_some() {
+        return expander.string(text).map(|value| render_text(&value));
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rendered = String::new();
+    expander.text_into_with(text, &mut out, &mut |out, value| {
+        rendered.clear();
+        engine::render_into(&mut rendered, value);
+        escape(&rendered, out);
+    })?;
+    Ok(out)
+}
+
+/// `text` with every macro replaced by the letter `x` and escapes by `$(`: what a template's fixed
+/// parts look like, for checking them before any value is known.
+pub fn placeholders(text: &str) -> String {
+    scan::Scanner::new(text)
+        .map(|piece| match piece {
+            scan::Piece::Text(t) => t,
+            scan::Piece::Escape => "$(",
+            scan::Piece::Macro { .. } => "x",
+        })
+        .collect()
+}
+
+/// Whether `text`, trimmed, is exactly one `$(var)` macro: expanded, it keeps the variable's type.
+pub fn is_whole_macro(text: &str) -> bool {
+    scan::whole_macro(text).is_some()
+}
+
 /// Cheap check: `false` means expanding `text` certainly leaves it unchanged. `true` means it
 /// contains `$(`: a macro, an escape `$$(`, or a stray `$(` that will stay text.
 pub fn has_macros(text: &str) -> bool {

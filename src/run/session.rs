@@ -53,6 +53,7 @@ impl Session {
             verify_ssl: scenario.sessions.verify_ssl,
             dry_run: env.options.dry_run,
             keep_last_result: env.plan.uses_last_result,
+            patterns: Default::default(),
         };
         let recorder = env.recorder.session(state.session_id.clone(), user.name.clone());
         Session {

@@ -20,6 +20,7 @@ pub mod macros;
 pub mod model;
 pub mod node;
 pub mod overrides;
+pub mod pattern;
 pub mod plugin;
 pub mod source;
 pub mod suggest;

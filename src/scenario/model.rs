@@ -5,7 +5,6 @@
 //! checked at load time (regexes, XPath, durations, scripts, paths) has been checked.
 
 use super::source::{SourceMap, Span};
-use regex::Regex;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -268,16 +267,7 @@ pub struct CommonArgs {
     pub thresholds: Option<ThresholdSet>,
 }
 
-/// A compiled regular expression with the text it came from.
-#[derive(Clone, Debug)]
-pub struct Pattern {
-    /// As written.
-    pub source: String,
-    /// Compiled.
-    pub regex: Regex,
-    /// Where it was written.
-    pub span: Span,
-}
+pub use super::pattern::{Pattern, PatternMode};
 
 /// A setting that is either fixed at load time or a `$(var)` template resolved at run time.
 #[derive(Clone, Debug, PartialEq)]

@@ -4,7 +4,8 @@
 //! `last_result`, `dry_run`), or produced by any `store_*`, RunScript `export` or plugin that names
 //! it (`Activity::sets`) in the file. Anything else is probably a typo; it is a warning, not an
 //! error, because a plugin that does not name its variables may still set it at run time. Scripts
-//! and check patterns are not expanded, so they are not scanned.
+//! are not expanded, so they are not scanned; checks and stores are (their values, not the paths,
+//! XPaths and header names that are their keys).
 
 use super::diagnostic::{Diagnostic, Diagnostics};
 use super::model::{ActivityKind, Scenario};
@@ -17,22 +18,7 @@ use crate::expand::references;
 pub const BUILTINS: &[&str] = &["session_id", "user", "last_result", "dry_run"];
 
 /// Keys whose values are never `$(var)`-expanded.
-const NOT_EXPANDED: &[&str] = &[
-    "activity",
-    "script",
-    "path",
-    "export",
-    "assert_match",
-    "assert_match_headers",
-    "assert_headers",
-    "assert_json",
-    "assert_html",
-    "store_json",
-    "store_header",
-    "store_regex",
-    "thresholds",
-    "name",
-];
+const NOT_EXPANDED: &[&str] = &["activity", "script", "path", "export", "thresholds", "name"];
 
 /// Warns about every reference in `root` whose first segment no one defines.
 pub(crate) fn warn_unknown(root: &Node, scenario: &Scenario, sources: &SourceMap, diags: &mut Diagnostics) {
@@ -69,40 +55,14 @@ pub(crate) fn warn_unknown(root: &Node, scenario: &Scenario, sources: &SourceMap
     let Some(sequences) = root.get("sequences").and_then(Node::as_map) else {
         return;
     };
-    let mut literal: Vec<(String, &Node)> = Vec::new();
     for (_, list) in sequences {
         let NodeKind::Seq(items) = &list.kind else { continue };
         for item in items {
             for (key, value) in item.as_map().unwrap_or_default() {
-                let key = key.key_text();
-                if !NOT_EXPANDED.contains(&key.as_str()) {
+                if !NOT_EXPANDED.contains(&key.key_text().as_str()) {
                     value.walk(&mut check);
-                } else if key.starts_with("assert_") || key.starts_with("store_") {
-                    literal.push((key, value));
                 }
             }
-        }
-    }
-    for (key, value) in literal {
-        warn_literal_macros(&key, value, sources, diags);
-    }
-}
-
-/// Check patterns and expected values are compiled at load time and never expanded, so a `$(var)` in
-/// them is literal text — almost certainly not what the author meant.
-fn warn_literal_macros(key: &str, value: &Node, sources: &SourceMap, diags: &mut Diagnostics) {
-    let mut nodes = Vec::new();
-    value.walk(&mut |n| nodes.push(n));
-    if let Some((_, entries)) = value.as_map().map(|e| ((), e)) {
-        nodes.extend(entries.iter().map(|(k, _)| k));
-    }
-    for node in nodes {
-        let NodeKind::Str(text) = &node.kind else { continue };
-        if let Some(r) = references(text).into_iter().next() {
-            diags.push(
-                Diagnostic::warning(narrow(sources, node.span, text, r.range), format!("`$({})` in `{key}` is not expanded", r.path))
-                    .with_help("checks are compiled when the file is loaded; match the text itself (e.g. a regex) or store the value and compare in a RunScript"),
-            );
         }
     }
 }

@@ -160,9 +160,10 @@ fn entries<'n>(v: &mut Validator, n: &'n Node, key: &str, shape: &str) -> &'n [(
     }
 }
 
-/// Validates a dotted JSON path like `result.items[0].id`.
+/// Validates a dotted JSON path like `result.items[0].id`; a `store_json` path with `$(var)`s is
+/// checked with each macro standing for one key (its value is only known at run time).
 fn path_ok(v: &mut Validator, path: &str, node: &Node) -> bool {
-    match crate::expand::parse_path(path) {
+    match crate::expand::parse_path(&crate::expand::placeholders(path)) {
         Ok(_) => true,
         Err(err) => {
             v.diags.push(

@@ -6,7 +6,7 @@
 
 use crate::scenario::diagnostic::{Diagnostic, Diagnostics};
 use crate::scenario::duration::parse_duration;
-use crate::scenario::model::{Param, Pattern};
+use crate::scenario::model::{Param, Pattern, PatternMode};
 use crate::scenario::node::{Node, NodeKind};
 use crate::scenario::source::Span;
 use crate::scenario::suggest;
@@ -215,7 +215,8 @@ pub(crate) fn compile_pattern(
     compile_anchored(diags, cache, source, span, key, false)
 }
 
-/// Like [`compile_pattern`]; with `whole` the regex must match the entire text (`assert_json`).
+/// Like [`compile_pattern`]; with `whole` the regex must match the entire text (`assert_json`). A
+/// pattern with `$(var)` macros is kept for run time ([`Pattern::new`]).
 pub(crate) fn compile_anchored(
     diags: &mut Diagnostics,
     cache: &RegexCache,
@@ -224,39 +225,25 @@ pub(crate) fn compile_anchored(
     key: &str,
     whole: bool,
 ) -> Option<Pattern> {
+    let mode = if whole { PatternMode::Whole } else { PatternMode::Search };
     let cache_key = (source.to_string(), whole);
     if let Some(regex) = cache.0.borrow().get(&cache_key) {
         return Some(Pattern {
             source: source.to_string(),
-            regex: regex.clone(),
+            regex: Some(regex.clone()),
+            mode,
             span,
         });
     }
-    let translated = python_braces(source);
-    let full = if whole {
-        format!("^(?:{translated})$")
-    } else {
-        translated
-    };
-    match regex::RegexBuilder::new(&full).multi_line(!whole).build() {
-        Ok(regex) => {
-            cache.0.borrow_mut().insert(cache_key, regex.clone());
-            Some(Pattern {
-                source: source.to_string(),
-                regex,
-                span,
-            })
+    match Pattern::new(source, mode, span) {
+        Ok(pattern) => {
+            if let Some(regex) = &pattern.regex {
+                cache.0.borrow_mut().insert(cache_key, regex.clone());
+            }
+            Some(pattern)
         }
         Err(err) => {
-            let detail = match &err {
-                regex::Error::Syntax(text) => text
-                    .lines()
-                    .rev()
-                    .find_map(|l| l.strip_prefix("error: "))
-                    .unwrap_or(text)
-                    .to_string(),
-                other => other.to_string(),
-            };
+            let detail = crate::scenario::pattern::reason(&err);
             diags.push(
                 Diagnostic::error(span, format!("invalid regex in `{key}`: {detail}"))
                     .with_label(format!("in `{source}`"))
@@ -265,101 +252,6 @@ pub(crate) fn compile_anchored(
                     ),
             );
             None
-        }
-    }
-}
-
-/// Python's `re` reads a `{` that does not start a repetition (`{3}`, `{2,}`, `{,5}`, `{2,5}`) as a
-/// literal brace, and the original's scenarios rely on it (`"{abc123}"`); Rust's regex rejects it. So
-/// such braces (and the `}` closing them) are escaped before compiling. Escapes and character classes are
-/// copied untouched.
-pub(crate) fn python_braces(pattern: &str) -> String {
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut out = String::with_capacity(pattern.len() + 4);
-    let mut i = 0;
-    let mut in_class = false;
-    let mut open_literal = 0usize;
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '\\' => {
-                out.push(c);
-                if let Some(&n) = chars.get(i + 1) {
-                    out.push(n);
-                    i += 1;
-                }
-            }
-            '[' if !in_class => {
-                in_class = true;
-                out.push(c);
-                // A `]` right after `[` or `[^` is a literal member.
-                if chars.get(i + 1) == Some(&'^') {
-                    out.push('^');
-                    i += 1;
-                }
-                if chars.get(i + 1) == Some(&']') {
-                    out.push(']');
-                    i += 1;
-                }
-            }
-            ']' if in_class => {
-                in_class = false;
-                out.push(c);
-            }
-            '{' if !in_class => {
-                let rest: String = chars[i + 1..].iter().take_while(|&&c| c != '}').collect();
-                let closed = i + 1 + rest.chars().count() < chars.len();
-                let (a, b) = rest.split_once(',').unwrap_or((&rest, ""));
-                let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-                let quantifier = closed
-                    && digits(a)
-                    && digits(b)
-                    && !(a.is_empty() && b.is_empty())
-                    && (rest.contains(',') || !a.is_empty());
-                let after_atom = !out.is_empty() && !out.ends_with(['(', '|']);
-                if quantifier && after_atom {
-                    // Python's `{,n}` means `{0,n}`, which is the only form Rust spells differently.
-                    out.push('{');
-                    if a.is_empty() {
-                        out.push('0');
-                    }
-                    out.push_str(&rest);
-                    out.push('}');
-                    i += rest.chars().count() + 1;
-                } else {
-                    out.push_str("\\{");
-                    open_literal += 1;
-                }
-            }
-            '}' if !in_class => {
-                open_literal = open_literal.saturating_sub(1);
-                out.push_str("\\}");
-            }
-            _ => out.push(c),
-        }
-        i += 1;
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::python_braces;
-
-    #[test]
-    fn braces_follow_python() {
-        for (input, want) in [
-            ("{abc123}", r"\{abc123\}"),
-            ("a{3}", "a{3}"),
-            ("a{2,}b{,5}c{1,2}", "a{2,}b{0,5}c{1,2}"),
-            ("[{]?[0-9a-f]{36}[}]?", "[{]?[0-9a-f]{36}[}]?"),
-            (r"\{x\}", r"\{x\}"),
-            ("{3}", r"\{3\}"),
-            ("x{", r"x\{"),
-            ("[]{}]", "[]{}]"),
-        ] {
-            assert_eq!(python_braces(input), want, "{input}");
-            assert!(regex::Regex::new(&python_braces(input)).is_ok(), "{input}");
         }
     }
 }

@@ -1,0 +1,179 @@
+//! `$(var)` in checks and stores: literal embedded values, whole-value patterns and typed JSON
+//! values, errors, and the bounded per-session pattern cache.
+
+use serde_json::json;
+
+use super::*;
+use crate::scenario::{JsonCheck, JsonExpect, Store, StoreSource};
+
+fn ctx(value: Value) -> Context {
+    value.as_object().cloned().unwrap()
+}
+
+fn common_match(pattern: &str) -> CommonArgs {
+    CommonArgs {
+        assert_match: Some(pat(pattern)),
+        ..CommonArgs::default()
+    }
+}
+
+/// The failures of `assert_match: pattern` on `body` with these variables.
+fn matched(pattern: &str, body: &str, vars: &Context) -> Vec<CheckFailure> {
+    let result = ActivityResult::Response(resp(200, &[], body));
+    super::super::check_common(
+        &common_match(pattern),
+        &result,
+        Duration::ZERO,
+        &mut Vars {
+            ctx: vars,
+            cache: &mut PatternCache::default(),
+        },
+    )
+}
+
+#[test]
+fn an_embedded_variable_matches_its_value_literally() {
+    let vars = ctx(json!({"sid": "a.b+c", "n": 7}));
+    #[rustfmt::skip]
+    let cases = [
+        ("the value, dots and pluses as written", "sid=$(sid);", "x sid=a.b+c; y", true),
+        ("a dot in the value is not a wildcard", "sid=$(sid);", "sid=aXbbc;", false),
+        ("the rest of the pattern is still a regex", r"^id: \d+ $(n)$", "id: 42 7", true),
+        ("a number renders as text", "n=$(n)", "n=7", true),
+    ];
+    for (comment, pattern, body, ok) in cases {
+        assert_eq!(matched(pattern, body, &vars).is_empty(), ok, "{comment}");
+    }
+}
+
+#[test]
+fn a_pattern_that_is_one_variable_uses_its_value_as_the_pattern() {
+    let vars = ctx(json!({"re": "^[0-9]+$", "bad": "(unclosed"}));
+    assert!(matched("$(re)", "12345", &vars).is_empty());
+    assert_eq!(matched("$(re)", "12a45", &vars).len(), 1);
+    let f = matched("$(bad)", "x", &vars).remove(0);
+    assert!(
+        f.message
+            .starts_with("`assert_match` pattern `$(bad)` expands to `(unclosed`, which is not a valid regex: "),
+        "{}",
+        f.message
+    );
+    assert!(!f.unexpanded, "an invalid expanded regex is an assertion failure");
+}
+
+#[test]
+fn an_unknown_variable_fails_the_check_as_a_variable_error() {
+    let f = matched("sid=$(sesion_id)", "sid=t01", &ctx(json!({"session_id": "t01"}))).remove(0);
+    assert!(f.unexpanded);
+    assert_eq!(
+        f.message,
+        "cannot expand `sid=$(sesion_id)` in `assert_match`: unknown variable `sesion_id` (did you mean `session_id`?)"
+    );
+    let error = crate::activity::failure_error(vec![f], &ActivityResult::Nothing, Span::default());
+    assert_eq!(error.class, crate::activity::ErrorClass::Variable);
+}
+
+fn json_failures(checks: Vec<JsonCheck>, body: Value, vars: &Context) -> Vec<CheckFailure> {
+    let http = HttpChecks {
+        assert_json: checks,
+        ..HttpChecks::default()
+    };
+    super::super::check_http(
+        &http,
+        &resp(200, &[], &body.to_string()),
+        &mut Vars {
+            ctx: vars,
+            cache: &mut PatternCache::default(),
+        },
+    )
+}
+
+fn json_check(path: &str, expect: JsonExpect) -> JsonCheck {
+    JsonCheck {
+        path: path.to_owned(),
+        expect,
+        span: Span::default(),
+    }
+}
+
+#[test]
+fn assert_json_keeps_a_whole_variables_type_and_matches_embedded_ones_literally() {
+    let vars = ctx(json!({"id": 42, "session_id": "t01", "ids": [1, 2], "re": "t0[0-9]"}));
+    let matches = |p: &str| JsonExpect::Matches(whole(p));
+    #[rustfmt::skip]
+    let cases: [(&str, JsonCheck, Value, Option<&str>); 7] = [
+        ("a number variable compares as a number", json_check("n", matches("$(id)")), json!({"n": 42}), None),
+        ("so a string of the same digits does not pass", json_check("n", matches("$(id)")), json!({"n": "42"}),
+            Some("JSON `n` is \"42\", expected 42")),
+        ("a list variable compares as a list", json_check("l", matches("$(ids)")), json!({"l": [1, 2]}), None),
+        ("the correlation check of the issue", json_check("cookie", matches("sid=$(session_id)")),
+            json!({"cookie": "sid=t01"}), None),
+        ("embedded values match literally, whole value", json_check("cookie", matches("sid=$(session_id)")),
+            json!({"cookie": "sid=t01x"}), Some("JSON `cookie` does not match `sid=$(session_id)`: 'sid=t01x'")),
+        ("a whole string variable is the pattern", json_check("s", matches("$(re)")), json!({"s": "t07"}), None),
+        ("variables inside an expected map keep their types",
+            json_check("m", JsonExpect::Equals(json!({"id": "$(id)", "who": "$(session_id)"}))),
+            json!({"m": {"id": 42, "who": "t01"}}), None),
+    ];
+    for (comment, check, body, want) in cases {
+        let got = json_failures(vec![check], body, &vars);
+        assert_eq!(got.first().map(|f| f.message.as_str()), want, "{comment}");
+    }
+}
+
+#[test]
+fn stores_expand_their_paths_names_and_patterns() {
+    let mut vars = ctx(json!({"field": "guid", "header": "X-Token", "prefix": "id="}));
+    let result = ActivityResult::Response(resp(
+        200,
+        &[("x-token", "abc")],
+        r#"{"user": {"guid": "g-1"}, "line": "id=7 (id=8)"}"#,
+    ));
+    let store = |var: &str, source| Store {
+        var: var.to_owned(),
+        source,
+        span: Span::default(),
+    };
+    let stores = [
+        store("g", StoreSource::Json("user.$(field)".into())),
+        store("t", StoreSource::Header("$(header)".into())),
+        store("n", StoreSource::Regex(pat(r"$(prefix)(\d+)"))),
+    ];
+    let failures = apply_stores(&stores, &result, &mut vars);
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(
+        (&vars["g"], &vars["t"], &vars["n"]),
+        (&json!("g-1"), &json!("abc"), &json!("7"))
+    );
+}
+
+#[test]
+fn the_cache_compiles_each_value_once_and_stays_bounded() {
+    let mut cache = PatternCache::default();
+    let p = pat("sid=$(sid)");
+    let regex_of = |sid: String, cache: &mut PatternCache| {
+        let vars_ctx = ctx(json!({ "sid": sid }));
+        let mut vars = Vars { ctx: &vars_ctx, cache };
+        vars.regex(&p).unwrap().as_str().to_owned()
+    };
+    assert_eq!(regex_of("t01".into(), &mut cache), "sid=t01");
+    assert_eq!(cache.len(), 1);
+    assert_eq!(regex_of("t01".into(), &mut cache), "sid=t01");
+    assert_eq!(cache.len(), 1, "the same value is not compiled again");
+    for i in 0..1000 {
+        regex_of(format!("v{i}"), &mut cache);
+        assert!(cache.len() <= MAX_PATTERNS);
+    }
+    // A pattern without variables is the loader's, never cached.
+    let plain = pat("plain");
+    let empty = Context::new();
+    let mut fresh = PatternCache::default();
+    let regex = Vars {
+        ctx: &empty,
+        cache: &mut fresh,
+    }
+    .regex(&plain)
+    .unwrap();
+    assert!(matches!(regex, std::borrow::Cow::Borrowed(_)));
+    assert_eq!(fresh.len(), 0);
+}

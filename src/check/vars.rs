@@ -1,0 +1,126 @@
+//! `$(var)` in checks and stores: the session's variables as the checks see them, and the compiled
+//! patterns of `$(var)` templates, cached per session.
+//!
+//! A pattern without macros was compiled when the file loaded and costs nothing here. A template
+//! ([`Pattern::is_template`]) is expanded for each execution ([`expand_pattern`]: a pattern that is
+//! exactly `$(var)` uses the value as the pattern, an embedded `$(var)` matches its value literally)
+//! and compiled once per distinct expanded text: a `$(session_id)` compiles once per session, not per
+//! request. The cache holds at most [`MAX_PATTERNS`] regexes per session; one more empties it, which
+//! bounds memory for templates whose values change every time.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use regex::Regex;
+
+use super::{CheckFailure, CheckKind};
+use crate::expand::{Context, ExpandError, expand_pattern};
+use crate::scenario::Pattern;
+use crate::scenario::pattern::{PatternMode, compile};
+
+/// Compiled patterns kept per session.
+pub const MAX_PATTERNS: usize = 64;
+
+/// A session's compiled `$(var)` patterns, by expanded text and mode.
+#[derive(Debug, Default)]
+pub struct PatternCache {
+    compiled: HashMap<(String, PatternMode), Regex>,
+}
+
+impl PatternCache {
+    /// Compiled patterns held now.
+    pub fn len(&self) -> usize {
+        self.compiled.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.compiled.is_empty()
+    }
+}
+
+/// The session's variables and pattern cache: what checks need to expand their arguments.
+pub struct Vars<'a> {
+    /// The session's variables.
+    pub ctx: &'a Context,
+    /// Its compiled templates.
+    pub cache: &'a mut PatternCache,
+}
+
+/// Why a template could not become a regex.
+#[derive(Debug)]
+pub enum PatternError {
+    /// A `$(var)` could not be expanded.
+    Expand(ExpandError),
+    /// The expanded text is not a valid regex.
+    Compile {
+        /// The pattern after expansion.
+        text: String,
+        /// The regex engine's error.
+        error: regex::Error,
+    },
+}
+
+impl Vars<'_> {
+    /// The regex of `p`: the compiled one, or its template expanded and compiled (cached).
+    ///
+    /// # Errors
+    /// An unknown variable, or an expanded text that is not a regex.
+    pub fn regex<'p>(&mut self, p: &'p Pattern) -> Result<Cow<'p, Regex>, PatternError> {
+        if let Some(regex) = &p.regex {
+            return Ok(Cow::Borrowed(regex));
+        }
+        let text = expand_pattern(&p.source, self.ctx, |value, out| out.push_str(&regex::escape(value)))
+            .map_err(PatternError::Expand)?;
+        let key = (text, p.mode);
+        if let Some(regex) = self.cache.compiled.get(&key) {
+            return Ok(Cow::Owned(regex.clone()));
+        }
+        let regex = compile(&key.0, p.mode).map_err(|error| PatternError::Compile {
+            text: key.0.clone(),
+            error,
+        })?;
+        if self.cache.compiled.len() >= MAX_PATTERNS {
+            self.cache.compiled.clear();
+        }
+        self.cache.compiled.insert(key, regex.clone());
+        Ok(Cow::Owned(regex))
+    }
+
+    /// Expands a store's or check's text argument (a JSON path, a header name).
+    ///
+    /// # Errors
+    /// An unknown variable.
+    pub fn text<'t>(&self, text: &'t str) -> Result<Cow<'t, str>, ExpandError> {
+        if crate::expand::has_macros(text) {
+            crate::expand::expand_text(text, self.ctx).map(Cow::Owned)
+        } else {
+            Ok(Cow::Borrowed(text))
+        }
+    }
+}
+
+/// The failure of a check whose pattern could not be made: an unknown variable is a `variable`
+/// error of the activity; an expanded text that is not a regex an `assertion` error naming it.
+pub(crate) fn pattern_failure(kind: CheckKind, p: &Pattern, err: PatternError) -> CheckFailure {
+    let key = kind.key();
+    match err {
+        PatternError::Expand(e) => expand_failure(kind, &p.source, e).at(p.span),
+        PatternError::Compile { text, error } => {
+            let message = format!(
+                "`{key}` pattern `{}` expands to `{text}`, which is not a valid regex: {}",
+                p.source,
+                crate::scenario::pattern::reason(&error)
+            );
+            CheckFailure::new(kind, &p.source, text, message).at(p.span)
+        }
+    }
+}
+
+/// The failure of a check or store whose argument `source` has a `$(var)` that could not be expanded.
+pub(crate) fn expand_failure(kind: CheckKind, source: &str, e: ExpandError) -> CheckFailure {
+    let message = format!("cannot expand `{source}` in `{}`: {e}", kind.key());
+    let mut failure = CheckFailure::new(kind, source, e.to_string(), message);
+    failure.unexpanded = true;
+    failure
+}
