@@ -7,13 +7,17 @@
 # marginal instructions per request, without start-up and shutdown. The top functions (inclusive) of
 # the long run go to target/bench/profile/annotate-CLIENT.txt.
 #
-# Usage: [HTTP_CLIENT=lean|reqwest] [SHORT=2] [LONG=6] [SESSIONS=32] bench/profile.sh
+# PATTERN replaces the scenario's `assert_match` pattern, e.g. to price a `$(var)` template:
+#   PATTERN='foo.: .bar.|$(session_id)' bench/profile.sh   (compiled once per session, then cached)
+#
+# Usage: [HTTP_CLIENT=lean|reqwest] [SHORT=2] [LONG=6] [SESSIONS=32] [PATTERN=regex] bench/profile.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 HTTP_CLIENT=${HTTP_CLIENT:-lean}
 SHORT=${SHORT:-2}
 LONG=${LONG:-6}
 SESSIONS=${SESSIONS:-32}
+PATTERN=${PATTERN:-foo.: .bar.}
 command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends valgrind; }
 cargo build --release -q
 BIN=$PWD/target/release/stressor
@@ -30,6 +34,7 @@ declare -A IR REQS
 for secs in "$SHORT" "$LONG"; do
     sed -e "s#BASE_URL#$URL#" -e "s#DURATION#$secs#" -e "s#count: 32#count: $SESSIONS#" \
         -e "s#  request_timeout: 10#  request_timeout: 10\n  http_client: $HTTP_CLIENT#" \
+        -e "s#assert_match: \"foo.: .bar.\"#assert_match: \"$PATTERN\"#" \
         bench/peers.yaml >"$OUT/peers-$secs.yaml"
     before=$(served)
     taskset -c 1 valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind-$HTTP_CLIENT-$secs.out" \
@@ -40,6 +45,6 @@ for secs in "$SHORT" "$LONG"; do
 done
 python3 -c "
 ir = (${IR[$LONG]} - ${IR[$SHORT]}) / (${REQS[$LONG]} - ${REQS[$SHORT]})
-print(f'http_client=$HTTP_CLIENT: {ir:,.0f} instructions per request (marginal, $SESSIONS sessions)')"
+print(f'http_client=$HTTP_CLIENT, assert_match \'$PATTERN\': {ir:,.0f} instructions per request (marginal, $SESSIONS sessions)')"
 callgrind_annotate --inclusive=yes "$OUT/callgrind-$HTTP_CLIENT-$LONG.out" 2>/dev/null | head -60 >"$OUT/annotate-$HTTP_CLIENT.txt"
 echo "top functions: $OUT/annotate-$HTTP_CLIENT.txt"

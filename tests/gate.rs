@@ -5,18 +5,9 @@
 mod common;
 
 use common::harness::{fixtures_root, harness};
-use common::stressor;
+use common::{output_text, stressor};
 use std::net::TcpListener;
-use std::process::Output;
 use std::time::Duration;
-
-fn output_text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// A local port nothing listens on (bound, then released).
 fn closed_port() -> u16 {

@@ -294,3 +294,50 @@ fn truncated_and_damaged_recordings_never_panic() {
         assert!(err.to_string().contains("not a valid HAR file"), "{err}");
     }
 }
+
+/// A browser recording of a page that referenced a missing image (the browser got 404 for it),
+/// imported and replayed once against the server it was recorded from: green, because the import
+/// expects what the browser got.
+#[test]
+fn a_recording_with_a_recorded_404_replays_green() {
+    let server = stressor::target::TargetServer::start_in_thread(Default::default()).unwrap();
+    let url = server.url();
+    let entry = |path: &str, status: u16, mime: &str, start: &str| {
+        serde_json::json!({
+            "startedDateTime": start,
+            "time": 5,
+            "request": {"method": "GET", "url": format!("{url}{path}"), "httpVersion": "HTTP/1.1", "headers": []},
+            "response": {"status": status, "statusText": "", "httpVersion": "HTTP/1.1", "headers": [],
+                         "content": {"size": 10, "mimeType": mime}},
+            "timings": {"send": 1, "wait": 3, "receive": 1}
+        })
+    };
+    let har = serde_json::json!({"log": {
+        "version": "1.2",
+        "creator": {"name": "Chromium", "version": "156"},
+        "entries": [
+            entry("/html", 200, "text/html", "2026-12-05T10:00:00.000Z"),
+            entry("/missing-logo.png", 404, "image/png", "2026-12-05T10:00:00.050Z"),
+            entry("/missing.css", 404, "text/css", "2026-12-05T10:00:00.060Z"),
+            entry("/test1.json", 200, "application/json", "2026-12-05T10:00:02.000Z"),
+        ]
+    }});
+    let dir = tempfile::tempdir().unwrap();
+    let har_path = dir.path().join("browse.har");
+    std::fs::write(&har_path, har.to_string()).unwrap();
+    let out = dir.path().join("replay");
+    init_har(&out, &har_path).assert().success();
+    let main = std::fs::read_to_string(out.join("main_sequence.yaml")).unwrap();
+    assert!(
+        main.contains("# Recorded status 404: expected (assert_status), since the browser got it too"),
+        "{main}"
+    );
+    assert_eq!(main.matches("  assert_status:\n  - 404\n").count(), 2, "{main}");
+    cmd()
+        .arg("run")
+        .arg(&out)
+        .args(["--single", "--no-color"])
+        .assert()
+        .code(0)
+        .stdout(contains("Result: ok"));
+}

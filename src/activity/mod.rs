@@ -9,6 +9,7 @@
 pub mod client;
 pub mod debug;
 pub mod error;
+pub mod feed;
 pub mod http;
 pub mod lean;
 pub mod plugin;
@@ -61,6 +62,8 @@ pub struct Shared {
     pub scripts: script::ScriptEngine,
     /// The Rust activity plugins of the run.
     pub plugins: plugin::Registry,
+    /// The run's feeders.
+    pub feeds: feed::Feeds,
 }
 
 /// Lets a stop request cut sleeps and polls short.
@@ -126,6 +129,8 @@ pub struct Executed {
     pub bytes_received: u64,
     /// Cut short by a stop request: counted as stopped (not an error, not in any latency).
     pub interrupted: bool,
+    /// A `Feed` found its `unique` feeder used up: the session ends its scenario (not recorded).
+    pub exhausted: bool,
     /// StaticRequests' individual URLs.
     pub sub_requests: Vec<SubRequest>,
 }
@@ -202,6 +207,23 @@ pub async fn execute(
             println!("{}", debug::debug_dump(&state.context, &state.session_id));
             Ok(ActivityResult::Nothing)
         }
+        ActivityKind::Feed(args) => match shared.feeds.get(&args.feeder) {
+            Some(feed) => match feed.take() {
+                Some(row) => {
+                    state.context.insert(args.feeder.clone(), row);
+                    Ok(ActivityResult::Nothing)
+                }
+                None => {
+                    out.exhausted = true;
+                    Ok(ActivityResult::Nothing)
+                }
+            },
+            // The loader checked the name; a scenario built in code may still name none.
+            None => Err(ActivityError::new(
+                ErrorClass::Variable,
+                format!("no feeder is named `{}`", args.feeder),
+            )),
+        },
     };
     match result {
         Err(e) => out.error = Some(e),

@@ -46,14 +46,14 @@ pub(super) fn check_json(checks: &[JsonCheck], resp: &Response, out: &mut Vec<Ch
 
 /// What an entry expects once its `$(var)`s are expanded: a regex on the value's text, or a value.
 enum Want<'c> {
-    Matches(&'c Pattern, Cow<'c, regex::Regex>),
+    Matches(&'c Pattern, &'c regex::Regex),
     Equals(Cow<'c, Value>),
 }
 
 /// The expectation of `check` for this session. A string that is exactly one `$(var)` keeps the
 /// variable's type: a number, bool, null, map or list compares as that value, a string is used as
 /// the pattern; other strings are patterns in which each `$(var)` matches its value literally.
-fn want<'c>(check: &'c JsonCheck, vars: &mut Vars<'_>) -> Result<Want<'c>, Box<CheckFailure>> {
+fn want<'c>(check: &'c JsonCheck, vars: &'c mut Vars<'_>) -> Result<Want<'c>, Box<CheckFailure>> {
     match &check.expect {
         JsonExpect::Matches(p) if p.is_template() && is_whole_macro(&p.source) => {
             match expand_str(&p.source, vars.ctx) {

@@ -10,21 +10,30 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use regex::Regex;
 
 use super::{CheckFailure, CheckKind};
-use crate::expand::{Context, ExpandError, expand_pattern};
+use crate::expand::{Context, ExpandError, expand_pattern, get, needs_expansion};
 use crate::scenario::Pattern;
 use crate::scenario::pattern::{PatternMode, compile};
+use serde_json::Value;
 
 /// Compiled patterns kept per session.
 pub const MAX_PATTERNS: usize = 64;
 
-/// A session's compiled `$(var)` patterns, by expanded text and mode.
+/// A session's compiled `$(var)` patterns, by expanded text and mode, and for each template the
+/// values it was last expanded with.
 #[derive(Debug, Default)]
 pub struct PatternCache {
     compiled: HashMap<(String, PatternMode), Regex>,
+    /// Per template (by address: templates live in the run's shared scenario), the values of its
+    /// variables at the last expansion and the regex they gave. When the values are the same again,
+    /// which is the common case (`$(session_id)`, a value stored once), the regex is used without
+    /// expanding the pattern: a lookup and a comparison per variable, no allocation. A session has a
+    /// few templates, so a list searched by address is cheaper than hashing.
+    last: Vec<(usize, Vec<Value>, Regex)>,
 }
 
 impl PatternCache {
@@ -64,27 +73,63 @@ pub enum PatternError {
 impl Vars<'_> {
     /// The regex of `p`: the compiled one, or its template expanded and compiled (cached).
     ///
+    /// The cached regex is lent, not cloned: a clone of a `Regex` starts with no search cache of its
+    /// own, and building one per request cost 6x the instructions of the whole request.
+    ///
     /// # Errors
     /// An unknown variable, or an expanded text that is not a regex.
-    pub fn regex<'p>(&mut self, p: &'p Pattern) -> Result<Cow<'p, Regex>, PatternError> {
+    pub fn regex<'s, 'p: 's>(&'s mut self, p: &'p Pattern) -> Result<&'s Regex, PatternError> {
         if let Some(regex) = &p.regex {
-            return Ok(Cow::Borrowed(regex));
+            return Ok(regex);
         }
+        let id = p as *const Pattern as usize;
+        let ctx = self.ctx;
+        let known = self.cache.last.iter().position(|(i, ..)| *i == id);
+        let unchanged = known.is_some_and(|at| {
+            let then = &self.cache.last[at].1;
+            p.vars.iter().zip(then).all(|(path, old)| get(ctx, path) == Some(old))
+        });
+        if let (true, Some(at)) = (unchanged, known) {
+            // The clone kept here has its own search cache, warm from the last request.
+            return Ok(&self.cache.last[at].2);
+        }
+        let values: Option<Vec<Value>> = p.vars.iter().map(|path| get(ctx, path).cloned()).collect();
+        // A value holding `$(...)` expands further, so its raw form does not decide the text.
+        let values = values.filter(|v| !v.iter().any(needs_expansion));
+        let regex = self.compiled(p)?.clone();
+        match (values, known) {
+            (Some(values), Some(at)) => self.cache.last[at] = (id, values, regex),
+            (Some(values), None) => self.cache.last.push((id, values, regex)),
+            (None, _) => {
+                if let Some(at) = known {
+                    self.cache.last.swap_remove(at);
+                }
+                return self.compiled(p);
+            }
+        }
+        let at = known.unwrap_or(self.cache.last.len() - 1);
+        Ok(&self.cache.last[at].2)
+    }
+
+    /// The template expanded now and compiled, from (or into) the cache of compiled texts.
+    fn compiled<'s>(&'s mut self, p: &Pattern) -> Result<&'s Regex, PatternError> {
         let text = expand_pattern(&p.source, self.ctx, |value, out| out.push_str(&regex::escape(value)))
             .map_err(PatternError::Expand)?;
         let key = (text, p.mode);
-        if let Some(regex) = self.cache.compiled.get(&key) {
-            return Ok(Cow::Owned(regex.clone()));
+        let compiled = &mut self.cache.compiled;
+        if compiled.len() >= MAX_PATTERNS && !compiled.contains_key(&key) {
+            compiled.clear();
         }
-        let regex = compile(&key.0, p.mode).map_err(|error| PatternError::Compile {
-            text: key.0.clone(),
-            error,
-        })?;
-        if self.cache.compiled.len() >= MAX_PATTERNS {
-            self.cache.compiled.clear();
+        match compiled.entry(key) {
+            Entry::Occupied(known) => Ok(known.into_mut()),
+            Entry::Vacant(new) => {
+                let regex = compile(&new.key().0, p.mode).map_err(|error| PatternError::Compile {
+                    text: new.key().0.clone(),
+                    error,
+                })?;
+                Ok(new.insert(regex))
+            }
         }
-        self.cache.compiled.insert(key, regex.clone());
-        Ok(Cow::Owned(regex))
     }
 
     /// Expands a store's or check's text argument (a JSON path, a header name).

@@ -83,9 +83,10 @@ use std::ops::Range;
 use serde_json::Value;
 
 pub use error::{ExpandError, Hint};
-pub use path::{Segment, lookup, parse_path};
+pub use path::{Segment, get, lookup, parse_path};
 
-use engine::{Expander, needs_expansion};
+use engine::Expander;
+pub(crate) use engine::needs_expansion;
 
 /// A session's variables, in definition order.
 pub type Context = serde_json::Map<String, Value>;

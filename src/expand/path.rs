@@ -248,6 +248,23 @@ pub fn lookup<'a>(ctx: &'a Context, path: &str) -> Result<&'a Value, ExpandError
     Ok(cur)
 }
 
+/// The value at a parsed path, or `None` when anything on the way is missing: the quiet, allocation-free
+/// lookup for callers that only need to know whether a value is still the same (errors come from
+/// [`lookup`]).
+pub fn get<'a>(ctx: &'a Context, segments: &[Segment]) -> Option<&'a Value> {
+    let (Segment::Key(root), rest) = segments.split_first()? else {
+        return None;
+    };
+    rest.iter().try_fold(ctx.get(root)?, |cur, seg| match (cur, seg) {
+        (Value::Object(map), Segment::Key(key)) => map.get(key),
+        (Value::Array(list), Segment::Index(i)) => list.get(*i),
+        (Value::Array(list), Segment::Key(key)) if key.bytes().all(|b| b.is_ascii_digit()) => {
+            list.get(key.parse::<usize>().ok()?)
+        }
+        _ => None,
+    })
+}
+
 /// One lookup step from `cur` (named by `path[..start]`) through `seg`.
 fn step<'a>(
     ctx: &Context,

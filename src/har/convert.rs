@@ -68,6 +68,9 @@ pub struct RequestActivity {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Body,
+    /// The recorded status when it was neither 2xx nor 3xx (`assert_status: [404]`): the browser got
+    /// it too, so a faithful replay expects it rather than failing on it.
+    pub expect_status: Option<u16>,
     /// Comment lines: what the recording said about the response.
     pub comments: Vec<String>,
 }
@@ -115,7 +118,17 @@ struct Prepared {
     mime: String,
     body: Body,
     headers: Vec<(String, String)>,
+    /// The recorded status, when it is a final HTTP status (100-599).
+    status: Option<u16>,
     comments: Vec<String>,
+}
+
+impl Prepared {
+    /// The recorded status, when a replay must expect it explicitly: anything but 2xx and 3xx (a
+    /// redirect is followed to its 2xx, as the browser did).
+    fn unusual_status(&self) -> Option<u16> {
+        self.status.filter(|s| !(200..400).contains(s))
+    }
 }
 
 /// Reads and converts a HAR file.
@@ -213,9 +226,12 @@ fn convert_log(log: Log, opts: &HarOptions) -> Result<Conversion, String> {
             skipped_urls.push(entry.url.to_string());
             continue;
         }
+        // A resource the server answered with an error keeps its own request, which expects that
+        // status; in a StaticRequests it would fail the whole burst.
         let is_static = opts.collate_max_len > 1
             && entry.method == "GET"
             && entry.body == Body::None
+            && entry.unusual_status().is_none()
             && statics.iter().any(|re: &Regex| re.is_match(&entry.mime));
         let joins = is_static
             && bucket.first().is_none_or(|first| {
@@ -279,7 +295,13 @@ fn flush(
     }
 }
 
-fn request(entry: Prepared, origin: &str) -> Activity {
+fn request(mut entry: Prepared, origin: &str) -> Activity {
+    let expect_status = entry.unusual_status();
+    if let Some(status) = expect_status {
+        entry.comments.push(format!(
+            "Recorded status {status}: expected (assert_status), since the browser got it too"
+        ));
+    }
     let pairs: Vec<(String, String)> = entry
         .url
         .query_pairs()
@@ -300,6 +322,7 @@ fn request(entry: Prepared, origin: &str) -> Activity {
         params,
         headers: entry.headers,
         body: entry.body,
+        expect_status,
         comments: entry.comments,
     })
 }
@@ -383,6 +406,10 @@ fn prepare(entry: Entry, previous_start: f64) -> Result<Prepared, String> {
         mime,
         body,
         headers,
+        status: resp
+            .status
+            .and_then(|s| u16::try_from(s).ok())
+            .filter(|s| (100..600).contains(s)),
         comments,
     })
 }

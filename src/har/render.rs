@@ -101,6 +101,9 @@ pub(super) fn activity_value(activity: &Activity) -> Value {
                     map.insert("json".into(), escape_json(value));
                 }
             }
+            if let Some(status) = r.expect_status {
+                map.insert("assert_status".into(), Value::Array(vec![status.into()]));
+            }
         }
     }
     Value::Object(map)

@@ -29,6 +29,7 @@
 //! | `outcomes` | list of objects | one per threshold rule ([`ThresholdOutcome`]): `subject`, `metric`, `limit`, `measured` (`{"duration": ...}`, `{"ratio": ...}`, `{"count": ...}`, `{"rate": ...}` or `null` when the subject never ran), `samples` (successful executions for latency metrics), `executions` (completed executions), `stopped` (absent when 0), `min_samples`, `passed`, `message` (the one-line verdict, e.g. `"p95 of the run: 312ms > 300ms"`), `span` |
 //! | `trials` | list of objects | the file's trials as the cargo harness names them: `{"name": "main", "kind": {"sequence": "main"}}`; kinds `{"sequence": name}`, `{"checks": id}`, `{"threshold": index into outcomes}`, `"run"` |
 //! | `errors` | list of objects | the first recorded errors ([`ErrorRecord`]), secrets redacted: `class` (`status`, `assertion`, `timeout`, `connect`, `script`, `variable`), `message`, `response` (string \| null), `diff` (unified diff of expected vs. actual; absent when none), `checks` (the failed checks: `kind` (the scenario key, `assert_json`, ...), `expected`, `actual`, `message`, `diff`, `span`; absent when the activity failed before its checks ran), `session_id`, `activity` (id), `span` (where the activity is written), `pass` (1-based), `at` (duration since the start) |
+//! | `feeders` | list of objects | per feeder: `name`, `order`, `rows` (in the file), `taken` (rows handed out), `sessions_ended` (sessions that found a `unique` feeder used up); absent without feeders |
 //! | `stats` | object | everything measured ([`Snapshot`]), mergeable: `activities` and `sequences` ([`Measure`] per id / position), `sub_requests` (StaticRequests URLs: `activity`, `label`, `measure`), `sessions` (`id`, `user`, `measure`), `total`, `series` (per second from the start: `requests`, `errors`, `latency`) |
 //!
 //! A `Measure` is `{"count", "errors": {"status": 3, ...} (non-zero classes only), "stopped" (absent
@@ -111,6 +112,9 @@ pub struct Results {
     /// overloaded (which makes the verdict `inconclusive`).
     #[serde(default)]
     pub health: GeneratorHealth,
+    /// What each feeder handed out. Absent when the scenario has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feeders: Vec<crate::activity::feed::FeedUse>,
 }
 
 /// One activity: who it is and a readable summary of its measure.
@@ -251,6 +255,7 @@ impl Results {
             errors: report.errors.clone(),
             stats: report.stats.clone(),
             health: report.health.clone(),
+            feeders: report.feeders.clone(),
         }
     }
 
@@ -270,6 +275,7 @@ impl Results {
             stop: self.stop,
             dry_run: self.dry_run,
             health: self.health.clone(),
+            feeders: self.feeders.clone(),
         }
     }
 
@@ -359,7 +365,7 @@ pub fn read(path: &Path) -> Result<Results, ReportError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::activity::ErrorClass;
     use crate::scenario::{Limit, Metric, Span, Threshold, ThresholdSet};
@@ -415,6 +421,11 @@ mod tests {
                 ..ThresholdSet::default()
             },
         }];
+        judged(report, thresholds)
+    }
+
+    /// The results of `report` judged against `thresholds` (no trials, no sources).
+    pub(crate) fn judged(report: RunReport, thresholds: Vec<SubjectThresholds>) -> Results {
         Results::of(&Judgement::from_parts(
             report,
             thresholds,

@@ -149,6 +149,7 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
             dropped_arrivals: inputs.iter().map(|(_, r)| r.health.dropped_arrivals).sum(),
             ..Default::default()
         },
+        feeders: merge_feeders(inputs),
     };
     let judgement = Judgement::from_parts(
         report,
@@ -163,6 +164,21 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
         results,
         warnings,
     })
+}
+
+/// The feeders of all parts, by name: rows handed out and sessions ended add up.
+fn merge_feeders(inputs: &[(PathBuf, Results)]) -> Vec<crate::activity::feed::FeedUse> {
+    let mut out: Vec<crate::activity::feed::FeedUse> = Vec::new();
+    for feed in inputs.iter().flat_map(|(_, r)| &r.feeders) {
+        match out.iter_mut().find(|f| f.name == feed.name) {
+            Some(mine) => {
+                mine.taken += feed.taken;
+                mine.sessions_ended += feed.sessions_ended;
+            }
+            None => out.push(feed.clone()),
+        }
+    }
+    out
 }
 
 /// Shards of one run that are missing or given twice (only when the inputs say they are shards):
@@ -307,13 +323,7 @@ mod tests {
                 ..ThresholdSet::default()
             },
         }];
-        Results::of(&Judgement::from_parts(
-            report,
-            thresholds,
-            Vec::new(),
-            Default::default(),
-            Policy::default(),
-        ))
+        super::super::json::tests::judged(report, thresholds)
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub fn render(judgement: &Judgement, color: bool) -> String {
     header(&mut out, report);
     activity_tables(&mut out, report);
     totals(&mut out, report);
+    feeders(&mut out, report);
     generator(&mut out, report);
     if let Some(reason) = report.stop {
         let _ = writeln!(out, "{}", stop_line(reason));
@@ -169,6 +170,25 @@ fn totals(out: &mut String, report: &RunReport) {
                 out,
                 " — first: {where_} (session {}, pass {}): {first_line}",
                 e.session_id, e.pass
+            );
+        }
+        out.push('\n');
+    }
+}
+
+/// One line per feeder: rows taken and, for a `unique` one that ran out, the sessions it ended.
+fn feeders(out: &mut String, report: &RunReport) {
+    for f in &report.feeders {
+        let _ = write!(
+            out,
+            "Feeder `{}` ({}): {} row(s) taken of {}",
+            f.name, f.order, f.taken, f.rows
+        );
+        if f.exhausted() {
+            let _ = write!(
+                out,
+                "; feeder `{}` exhausted after {} rows, {} session(s) ended early",
+                f.name, f.taken, f.sessions_ended
             );
         }
         out.push('\n');

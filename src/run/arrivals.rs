@@ -17,7 +17,7 @@
 
 use super::RunEnv;
 use super::event::RunEvent;
-use super::session::Session;
+use super::session::{PassEnd, Session};
 use crate::scenario::Stage;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -79,6 +79,8 @@ struct Pooled {
     initialized: bool,
     passes: u64,
     created: Instant,
+    /// Its `unique` feeder ran out: it takes no more arrivals (its `end` still runs).
+    retired: bool,
 }
 
 /// Runs the schedule until it ends or a stop request, then waits for the passes in flight and runs
@@ -100,7 +102,16 @@ pub async fn drive(env: Arc<RunEnv>, stages: Vec<Stage>, max_sessions: usize, co
     let (init, end) = (item("init"), item("end"));
     let users = &scenario.sessions.users;
     let mut idle: Vec<Pooled> = Vec::new();
+    let mut retired: Vec<Pooled> = Vec::new();
     let mut busy: JoinSet<Pooled> = JoinSet::new();
+    // A finished pass gives its session back, unless the session retired.
+    let mut give_back = |p: Pooled, idle: &mut Vec<Pooled>| {
+        if p.retired {
+            retired.push(p);
+        } else {
+            idle.push(p);
+        }
+    };
     let mut interrupt = env.control.interrupt(false);
     let shard = env.options.shard.unwrap_or(super::Shard::WHOLE);
     let start = Instant::now();
@@ -118,7 +129,7 @@ pub async fn drive(env: Arc<RunEnv>, stages: Vec<Stage>, max_sessions: usize, co
         counts.scheduled.fetch_add(1, Ordering::Relaxed);
         while let Some(done) = busy.try_join_next() {
             if let Ok(p) = done {
-                idle.push(p);
+                give_back(p, &mut idle);
             }
         }
         let created = counts.sessions.load(Ordering::Relaxed) as usize;
@@ -136,6 +147,7 @@ pub async fn drive(env: Arc<RunEnv>, stages: Vec<Stage>, max_sessions: usize, co
                     initialized: init.is_none(),
                     passes: 0,
                     created: Instant::now(),
+                    retired: false,
                 }
             }
             None => {
@@ -148,20 +160,26 @@ pub async fn drive(env: Arc<RunEnv>, stages: Vec<Stage>, max_sessions: usize, co
         busy.spawn(async move {
             if let Some(init) = init.filter(|_| !pooled.initialized) {
                 let errors = pooled.session.errors();
-                pooled.session.run_pass(init, 1, false, Some(due), &env).await;
-                pooled.initialized = pooled.session.errors() == errors;
-                if !pooled.initialized {
+                let end = pooled.session.run_pass(init, 1, false, Some(due), &env).await;
+                pooled.initialized = pooled.session.errors() == errors && end != PassEnd::Stopped;
+                pooled.retired = end == PassEnd::Exhausted;
+                if !pooled.initialized || pooled.retired {
                     return pooled;
                 }
             }
             pooled.passes += 1;
             for &seq in main.iter() {
-                if !pooled
+                match pooled
                     .session
                     .run_pass(seq, pooled.passes, false, Some(due), &env)
                     .await
                 {
-                    break;
+                    PassEnd::Completed => {}
+                    PassEnd::Stopped => break,
+                    PassEnd::Exhausted => {
+                        pooled.retired = true;
+                        break;
+                    }
                 }
             }
             pooled
@@ -169,11 +187,11 @@ pub async fn drive(env: Arc<RunEnv>, stages: Vec<Stage>, max_sessions: usize, co
     }
     while let Some(done) = busy.join_next().await {
         if let Ok(p) = done {
-            idle.push(p);
+            give_back(p, &mut idle);
         }
     }
     let mut ending = JoinSet::new();
-    for mut p in idle {
+    for mut p in idle.into_iter().chain(retired) {
         let env = env.clone();
         ending.spawn(async move {
             if let Some(end) = end.filter(|_| p.initialized && !env.control.hard_stopped()) {

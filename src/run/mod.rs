@@ -32,7 +32,7 @@ pub use event::{EventSink, Fanout, RunEvent};
 pub use health::{CPU_LIMIT, GeneratorHealth, LAG_P99_LIMIT, MIN_JUDGED_RUN};
 pub use plan::{ActivityInfo, Plan, label};
 pub use report::{ErrorRecord, RunReport};
-pub use session::Session;
+pub use session::{PassEnd, Session};
 pub use shard::{Shard, ShardError};
 
 use crate::activity::plugin::Registry;
@@ -237,6 +237,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
             sources,
             scripts: ScriptEngine::new(Default::default()),
             plugins: options.activities.clone(),
+            feeds: crate::activity::feed::Feeds::new(&scenario.feeders, options.shard.unwrap_or(Shard::WHOLE)),
         },
         detail_events: options.events.as_ref().is_some_and(|e| e.wants_activity_events()),
         events: options.events.clone(),
@@ -491,5 +492,6 @@ fn build_report(env: &RunEnv, started_at: SystemTime, elapsed: Duration, session
         stop: env.control.reason(),
         dry_run: env.options.dry_run,
         health: GeneratorHealth::default(),
+        feeders: env.shared.feeds.usage(),
     }
 }

@@ -101,6 +101,7 @@ pub fn label(a: &Activity) -> String {
         },
         ActivityKind::Script(_) => "RunScript".to_string(),
         ActivityKind::Debug => "$debug()".to_string(),
+        ActivityKind::Feed(f) => format!("Feed({})", f.feeder),
         ActivityKind::Plugin(p) => p.name.clone(),
     }
 }

@@ -65,6 +65,8 @@ pub struct RunReport {
     pub dry_run: bool,
     /// The load generator's own CPU, memory and scheduler lag.
     pub health: super::health::GeneratorHealth,
+    /// What each feeder handed out, and whether a `unique` one ran out.
+    pub feeders: Vec<crate::activity::feed::FeedUse>,
 }
 
 impl RunReport {

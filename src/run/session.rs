@@ -19,6 +19,17 @@ use std::time::Instant;
 /// Full error records kept per session (in [`RunEnv::errors`]); later errors are only counted.
 const ERRORS_KEPT_PER_SESSION: usize = 5;
 
+/// How a pass of a sequence ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PassEnd {
+    /// Every activity ran.
+    Completed,
+    /// A stop request cut it short.
+    Stopped,
+    /// A `Feed` found its `unique` feeder used up: the session ends its scenario (its `end` runs).
+    Exhausted,
+}
+
 /// One virtual user.
 pub struct Session {
     state: SessionState,
@@ -121,14 +132,17 @@ impl Session {
                     break;
                 }
                 let errors_before = self.errors;
-                let completed = self.run_pass(seq_pos, pass, is_end, None, &env).await;
+                let end = self.run_pass(seq_pos, pass, is_end, None, &env).await;
                 if item.sequence == "init" && self.errors > errors_before {
                     skip_all = true;
                     break;
                 }
-                if !completed {
-                    skip_to_end |= !is_end;
-                    break;
+                match end {
+                    PassEnd::Completed => {}
+                    PassEnd::Stopped | PassEnd::Exhausted => {
+                        skip_to_end |= !is_end;
+                        break;
+                    }
                 }
             }
         }
@@ -139,7 +153,7 @@ impl Session {
         });
     }
 
-    /// Runs one pass of a sequence; false when a stop request cut it short.
+    /// Runs one pass of a sequence.
     ///
     /// `intended` is when the pass was meant to start (an arrival-rate scheduler's arrival time; `None`
     /// in the closed model). When given, the pass is also recorded as a response time from it, and so is
@@ -152,7 +166,7 @@ impl Session {
         is_end: bool,
         intended: Option<Instant>,
         env: &RunEnv,
-    ) -> bool {
+    ) -> PassEnd {
         let scenario = &env.plan.scenario;
         let sequence = &scenario.sequences[seq_pos];
         let offset = env.plan.sequence_offsets[seq_pos];
@@ -165,7 +179,7 @@ impl Session {
         let started = Instant::now();
         let lag = intended.map(|i| started.saturating_duration_since(i));
         let errors_before = self.errors;
-        let mut completed = true;
+        let mut end = PassEnd::Completed;
         let mut pass_error = None;
         for activity in &sequence.activities {
             let stopped = if is_end {
@@ -174,7 +188,7 @@ impl Session {
                 env.control.stopping()
             };
             if stopped {
-                completed = false;
+                end = PassEnd::Stopped;
                 break;
             }
             let mut interrupt = env.control.interrupt(is_end);
@@ -196,7 +210,12 @@ impl Session {
             };
             if executed.interrupted {
                 self.recorder.record_stopped(aid);
-                completed = false;
+                end = PassEnd::Stopped;
+                break;
+            }
+            if executed.exhausted {
+                // The feeder's end is the session's: neither this activity nor the pass happened.
+                end = PassEnd::Exhausted;
                 break;
             }
             let class = self.record(aid, activity.span, pass, &executed, activity_intended, env);
@@ -214,13 +233,13 @@ impl Session {
         let elapsed = started.elapsed();
         let pass_errors = self.errors - errors_before;
         // A sequence's errors are its activities' errors; here only passes and their time are counted.
-        if completed {
-            self.recorder.record_pass(
+        match end {
+            PassEnd::Completed => self.recorder.record_pass(
                 seq_pos,
                 &Sample::new(elapsed).with_error(pass_error).with_intended(intended),
-            );
-        } else {
-            self.recorder.record_pass_stopped(seq_pos);
+            ),
+            PassEnd::Stopped => self.recorder.record_pass_stopped(seq_pos),
+            PassEnd::Exhausted => {}
         }
         let id = &self.state.session_id;
         env.emit_detail(|| RunEvent::SequenceFinished {
@@ -230,7 +249,7 @@ impl Session {
             elapsed,
             errors: pass_errors,
         });
-        completed
+        end
     }
 
     /// The error with the user's password removed from its message and response.

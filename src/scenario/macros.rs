@@ -334,10 +334,12 @@ impl<'a> Expander<'a> {
             .and_then(|e| e.to_str())
             .unwrap_or("")
             .to_ascii_lowercase();
-        if !matches!(ext.as_str(), "yaml" | "yml" | "json" | "rhai") {
+        if !matches!(ext.as_str(), "yaml" | "yml" | "json" | "rhai" | "csv") {
             self.diags.push(
                 Diagnostic::error(span, format!("cannot `$load` `{rel}`: unsupported file type"))
-                    .with_help("`$load` reads .yaml, .yml and .json (parsed) and .rhai (script text)"),
+                    .with_help(
+                        "`$load` reads .yaml, .yml and .json (parsed), .csv (a list of mappings, one per row) and .rhai (script text)",
+                    ),
             );
             return None;
         }
@@ -399,6 +401,9 @@ impl<'a> Expander<'a> {
                 },
             ));
         }
+        if ext == "csv" {
+            return self.csv_rows(id, &display);
+        }
         let parsed = node::parse(id, self.sources.get(id)?);
         let mut loaded = match parsed {
             Ok(n) => n,
@@ -413,6 +418,27 @@ impl<'a> Expander<'a> {
         self.expand(&mut loaded, &sub_dir);
         self.stack.pop();
         Some(loaded)
+    }
+
+    /// A `$load`ed CSV file as a list of mappings (the header names the keys; values are strings), so
+    /// that `sessions.users` can come from a CSV file. A problem is reported at its line.
+    fn csv_rows(&mut self, id: super::source::FileId, path: &Path) -> Option<Node> {
+        let file = self.sources.get(id)?;
+        let at = |line: u32| {
+            let offset = file.offset_of(line, 1);
+            file.span_at(id, offset, file.line_text(line).len())
+        };
+        match super::feeder::FeedData::from_csv(path, &file.text) {
+            Ok(data) => Some(Node::from_json(&serde_json::Value::Array(data.to_list()), at(1))),
+            Err(err) => {
+                let span = at(err.line.and_then(|l| u32::try_from(l).ok()).unwrap_or(1));
+                self.diags.push(
+                    Diagnostic::error(span, err.message)
+                        .with_help("a CSV file for `$load` needs a header row and as many fields in every row"),
+                );
+                None
+            }
+        }
     }
 
     /// The folder of the file a span is in (as displayed), falling back to `dir`.

@@ -16,6 +16,7 @@ pub mod args;
 pub mod builder;
 pub mod diagnostic;
 pub mod duration;
+pub mod feeder;
 pub mod macros;
 pub mod model;
 pub mod node;

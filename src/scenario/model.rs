@@ -33,6 +33,8 @@ pub struct Scenario {
     pub thresholds: Thresholds,
     /// The `load` section.
     pub load: LoadModel,
+    /// The `feeders` section: test data, read at load time.
+    pub feeders: Vec<Feeder>,
     /// The files it was loaded from (the runner names script error locations with them).
     pub sources: Arc<SourceMap>,
 }
@@ -267,7 +269,15 @@ pub struct CommonArgs {
     pub thresholds: Option<ThresholdSet>,
 }
 
+pub use super::feeder::{FeedData, FeedOrder, Feeder};
 pub use super::pattern::{Pattern, PatternMode};
+
+/// `Feed`'s arguments.
+#[derive(Clone, Debug)]
+pub struct FeedArgs {
+    /// The `feeders` entry to take a row from.
+    pub feeder: String,
+}
 
 /// A setting that is either fixed at load time or a `$(var)` template resolved at run time.
 #[derive(Clone, Debug, PartialEq)]
@@ -293,6 +303,8 @@ pub enum ActivityKind {
     Script(Box<RunScript>),
     /// `$debug()`: print the session context, secrets redacted.
     Debug,
+    /// `Feed`: take the next row of a feeder into `$(NAME...)`.
+    Feed(FeedArgs),
     /// An activity written in Rust and registered by the program (see `crate::activity::plugin`).
     Plugin(Box<PluginCall>),
 }
@@ -307,6 +319,7 @@ impl ActivityKind {
             ActivityKind::Sleep(_) => "Sleep",
             ActivityKind::Script(_) => "RunScript",
             ActivityKind::Debug => "$debug",
+            ActivityKind::Feed(_) => "Feed",
             ActivityKind::Plugin(p) => &p.name,
         }
     }

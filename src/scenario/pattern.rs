@@ -36,6 +36,9 @@ pub struct Pattern {
     pub mode: PatternMode,
     /// Where it was written.
     pub span: Span,
+    /// For a template, the variable paths it refers to, parsed, in order (what decides its expanded
+    /// text).
+    pub vars: Vec<Vec<crate::expand::Segment>>,
 }
 
 impl Pattern {
@@ -55,11 +58,20 @@ impl Pattern {
         } else {
             Some(compile(source, mode)?)
         };
+        let vars = if regex.is_none() {
+            crate::expand::references(source)
+                .into_iter()
+                .filter_map(|r| crate::expand::parse_path(&r.path).ok())
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(Pattern {
             source: source.to_string(),
             regex,
             mode,
             span,
+            vars,
         })
     }
 

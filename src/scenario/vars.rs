@@ -24,6 +24,7 @@ const NOT_EXPANDED: &[&str] = &["activity", "script", "path", "export", "thresho
 pub(crate) fn warn_unknown(root: &Node, scenario: &Scenario, sources: &SourceMap, diags: &mut Diagnostics) {
     let mut known: Vec<String> = BUILTINS.iter().map(|s| s.to_string()).collect();
     known.extend(scenario.context.keys().cloned());
+    known.extend(scenario.feeders.iter().map(|f| f.name.clone()));
     for seq in &scenario.sequences {
         for a in &seq.activities {
             known.extend(a.common.stores.iter().map(|s| s.var.clone()));
@@ -37,6 +38,10 @@ pub(crate) fn warn_unknown(root: &Node, scenario: &Scenario, sources: &SourceMap
     let mut check = |node: &Node| {
         let NodeKind::Str(text) = &node.kind else { return };
         for r in references(text) {
+            if let Some(feeder) = scenario.feeders.iter().find(|f| f.name == r.root) {
+                warn_unknown_column(feeder, &r, narrow(sources, node.span, text, r.range.clone()), diags);
+                continue;
+            }
             if known.contains(&r.root) {
                 continue;
             }
@@ -65,6 +70,29 @@ pub(crate) fn warn_unknown(root: &Node, scenario: &Scenario, sources: &SourceMap
             }
         }
     }
+}
+
+/// `$(accounts.usrname)` where `accounts` is a feeder without that column: a warning with the nearest
+/// column, since every row has the same ones.
+fn warn_unknown_column(feeder: &super::Feeder, r: &crate::expand::VarRef, span: Span, diags: &mut Diagnostics) {
+    let Ok(segments) = crate::expand::parse_path(&r.path) else {
+        return;
+    };
+    let Some(crate::expand::Segment::Key(column)) = segments.get(1) else {
+        return;
+    };
+    let columns = feeder.data.columns();
+    if columns.iter().any(|c| c == column) {
+        return;
+    }
+    diags.push(
+        Diagnostic::warning(
+            span,
+            format!("`$({})`: feeder `{}` has no column `{column}`", r.path, feeder.name),
+        )
+        .with_label_opt(suggest::label(column, columns.iter().map(String::as_str)))
+        .with_help(format!("its columns: {}", columns.join(", "))),
+    );
 }
 
 /// The span of `range` inside a string scalar, when the source spells the value literally (plain or

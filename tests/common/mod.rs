@@ -74,6 +74,15 @@ pub fn hide_dir(message: &str, base: &Path) -> String {
     out.replace(&base.display().to_string(), "<dir>")
 }
 
+/// A finished command's stdout, then its stderr, as text.
+pub fn output_text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// The `stressor` binary of this build, with the environment's `NO_COLOR` and `RUST_LOG` removed.
 pub fn stressor() -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_stressor"));

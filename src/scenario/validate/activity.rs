@@ -22,6 +22,7 @@ pub const ACTIVITIES: &[&str] = &[
     "PollRequest",
     "Sleep",
     "RunScript",
+    "Feed",
 ];
 
 /// Arguments every activity accepts.
@@ -69,6 +70,7 @@ pub fn known_args(activity: &str) -> Vec<&'static str> {
         ]],
         "Sleep" => &[&["duration", "duration_2"]],
         "RunScript" => &[&["script", "path", "export"]],
+        "Feed" => &[&["feeder"]],
         _ => &[],
     };
     COMMON
@@ -166,6 +168,7 @@ fn activity(v: &mut Validator, node: &Node, index: usize, has_base_url: bool) ->
         "PollRequest" => poll_request(v, &mut f, has_base_url),
         "Sleep" => sleep(v, &mut f),
         "RunScript" => script::run_script(v, &mut f),
+        "Feed" => super::feeders::feed(v, &mut f),
         "$debug" => Some(ActivityKind::Debug),
         other if plugin::is_plugin(v, other) => {
             // The common arguments first: everything they leave belongs to the plugin.

@@ -3,7 +3,8 @@
 //! Every problem is recorded and validation goes on, so one `stressor validate` shows all of a file's
 //! problems at once. Files: [`reader`] (typed field access), `sections` (top level, `config`,
 //! `context`, `sessions`, `scenario`), `activity` (activities and request arguments), `checks`
-//! (assertions and stores), `thresholds` (`thresholds` and `load`), `script` (RunScript compile checks).
+//! (assertions and stores), `thresholds` (`thresholds` and `load`), `script` (RunScript compile checks),
+//! `feeders` (the `feeders` section and `Feed`).
 
 pub(crate) mod reader;
 
@@ -12,6 +13,7 @@ mod plugin;
 
 pub(crate) use activity::ACTIVITIES;
 mod checks;
+mod feeders;
 mod script;
 mod sections;
 mod thresholds;
@@ -43,6 +45,8 @@ pub(crate) struct Validator<'a> {
     pub plugins: Option<&'a dyn super::plugin::PluginCatalog>,
     /// A base URL will be given later ([`LoadOptions::base_url_later`](super::LoadOptions)).
     pub base_url_later: bool,
+    /// The names of the `feeders` entries (for `Feed`).
+    pub feeders: Vec<String>,
 }
 
 impl<'a> Validator<'a> {
@@ -58,6 +62,7 @@ impl<'a> Validator<'a> {
             valid_xpaths: Default::default(),
             plugins: None,
             base_url_later: false,
+            feeders: Vec::new(),
         }
     }
 

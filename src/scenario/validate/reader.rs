@@ -233,6 +233,7 @@ pub(crate) fn compile_anchored(
             regex: Some(regex.clone()),
             mode,
             span,
+            vars: Vec::new(),
         });
     }
     match Pattern::new(source, mode, span) {

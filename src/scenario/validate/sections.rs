@@ -18,6 +18,7 @@ const TOP_LEVEL: &[&str] = &[
     "sequences",
     "thresholds",
     "load",
+    "feeders",
 ];
 const CONFIG: &[&str] = &[
     "name",
@@ -59,6 +60,11 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
     let (config, config_values) = top.take("config").map(|n| config(v, n)).unwrap_or_default();
     let context_section = top.take("context").and_then(|n| context(v, n)).unwrap_or_default();
     let sessions = top.take("sessions").map(|n| sessions(v, n)).unwrap_or_default();
+    // Before the sequences, whose `Feed` activities name them.
+    let feeders = top
+        .take_some("feeders")
+        .map(|n| super::feeders::section(v, n))
+        .unwrap_or_default();
     let sequences = top
         .take("sequences")
         .map(|n| activity::sequences(v, n, config.base_url.is_some() || v.base_url_later))
@@ -107,6 +113,7 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
         sequences,
         thresholds,
         load,
+        feeders,
         sources: Default::default(),
     })
 }
