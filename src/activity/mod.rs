@@ -129,6 +129,8 @@ pub struct Executed {
     pub bytes_received: u64,
     /// Cut short by a stop request: counted as stopped (not an error, not in any latency).
     pub interrupted: bool,
+    /// The HTTP status of the (final) response, when there was one.
+    pub status: Option<u16>,
     /// A `Feed` found its `unique` feeder used up: the session ends its scenario (not recorded).
     pub exhausted: bool,
     /// StaticRequests' individual URLs.
@@ -165,6 +167,7 @@ pub async fn execute(
                         out.bytes_sent = p.body.as_ref().map_or(0, |b| b.0.len() as u64);
                         http::send(p, state).await.map(|resp| {
                             out.bytes_received = resp.body.len() as u64;
+                            out.status = Some(resp.status);
                             ActivityResult::Response(resp)
                         })
                     }

@@ -26,6 +26,7 @@ pub(super) async fn run(
         let last_failure = match http::send(prepared, state).await {
             Ok(resp) => {
                 out.bytes_received += resp.body.len() as u64;
+                out.status = Some(resp.status);
                 let mut failures: Vec<_> = check::check_status(&p.request.checks, &resp).into_iter().collect();
                 let mut vars = check::Vars {
                     ctx: &state.context,

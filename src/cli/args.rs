@@ -42,6 +42,8 @@ pub enum Command {
     Run(RunArgs),
     /// Merge results files of one scenario (`run --out`) and evaluate its thresholds over the whole.
     Merge(MergeArgs),
+    /// Compare two results files of one scenario: per run, sequence and activity, whether each metric regressed (exit 1 if any did).
+    Compare(CompareArgs),
     /// Check scenario files and print every problem found (exit 2 if any error).
     Validate(ValidateArgs),
     /// Run the built-in target server (static files, echo, /status, /slow, in-memory PUT/DELETE, login).
@@ -130,6 +132,50 @@ pub struct RunArgs {
     /// Open the dashboard in the default web browser.
     #[arg(long, requires = "monitor")]
     pub open: bool,
+    /// A results file of an earlier run (`run --out`) to compare with: `vs_baseline` thresholds and a comparison table.
+    #[arg(long, value_name = "FILE", env = "STRESSOR_BASELINE")]
+    pub baseline: Option<PathBuf>,
+}
+
+/// `stressor compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline's results file (`run --out`, `merge --out`).
+    #[arg(value_name = "BASELINE")]
+    pub baseline: PathBuf,
+    /// The current results file.
+    #[arg(value_name = "CURRENT")]
+    pub current: PathBuf,
+    /// Changes of latency and throughput within this are `unchanged` (default 5%).
+    #[arg(long, value_name = "PERCENT", default_value = "5%", value_parser = parse_percent)]
+    pub tolerance: f64,
+    /// Changes of the error rate within this are `unchanged` (default 0.1pp, percentage points).
+    #[arg(long, value_name = "POINTS", default_value = "0.1pp", value_parser = parse_points)]
+    pub error_tolerance: f64,
+    /// Latency changes smaller than this are `unchanged` however significant (machine noise on fast requests).
+    #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = parse_duration_arg)]
+    pub min_change: std::time::Duration,
+    /// Write the comparison as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let t = text.trim().trim_end_matches('%');
+    t.parse::<f64>()
+        .ok()
+        .filter(|p| p.is_finite() && *p >= 0.0)
+        .map(|p| p / 100.0)
+        .ok_or_else(|| format!("`{text}` is not a percentage such as `5%`"))
+}
+
+fn parse_points(text: &str) -> Result<f64, String> {
+    let t = text.trim().trim_end_matches("pp");
+    t.parse::<f64>()
+        .ok()
+        .filter(|p| p.is_finite() && *p >= 0.0)
+        .map(|p| p / 100.0)
+        .ok_or_else(|| format!("`{text}` is not percentage points such as `0.1pp`"))
 }
 
 /// `stressor merge`.

@@ -7,6 +7,7 @@
 //! ([`crate::verdict::Verdict::exit_code`]), except that an interrupted `run` exits with 3.
 
 mod args;
+mod compare;
 mod init;
 mod logging;
 mod merge;
@@ -118,6 +119,7 @@ pub fn main() -> ExitCode {
     let name = match &cli.command {
         Command::Run(_) => "run",
         Command::Merge(_) => "merge",
+        Command::Compare(_) => "compare",
         Command::Validate(_) => "validate",
         Command::Serve(_) => "serve",
         Command::Init(_) => "init",
@@ -126,6 +128,7 @@ pub fn main() -> ExitCode {
     let exit = match &cli.command {
         Command::Run(args) => run::run(args, out),
         Command::Merge(args) => merge::run(args, out),
+        Command::Compare(args) => compare::run(args, out),
         Command::Validate(args) => validate::run(args, out),
         Command::Serve(args) => serve::run(args, out),
         Command::Init(args) => init::run(args, out),

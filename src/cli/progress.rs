@@ -48,6 +48,7 @@ impl EventSink for CliEvents {
                     StopReason::MaxErrors => "max_errors reached",
                     StopReason::MaxTime => "max_time reached",
                     StopReason::Requested => "stop requested",
+                    StopReason::Aborted => "an abort_on_fail threshold failed",
                 };
                 if *hard {
                     self.print(&format!("stressor: {why}: stopping now"));

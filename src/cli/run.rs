@@ -36,6 +36,14 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         Ok(loaded) => loaded,
         Err(exit) => return exit,
     };
+    // A baseline that cannot be read would only show up after the run: read it first.
+    let baseline = match args.baseline.as_deref().map(crate::report::json::read).transpose() {
+        Ok(baseline) => baseline.map(|r| Ok(Arc::new(r.to_report()))),
+        Err(err) => {
+            eprintln!("error: --baseline: {err}");
+            return Exit::Invalid;
+        }
+    };
     let monitor = match super::monitor::start(args, &scenario, &sources, &runtime, out) {
         Ok(m) => m,
         Err(exit) => return exit,
@@ -44,7 +52,8 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     if !quiet {
         eprintln!("{}", announce(&scenario, args, shard));
     }
-    let options = run_options(args, shard, monitor.as_ref(), quiet);
+    let mut options = run_options(args, shard, monitor.as_ref(), quiet);
+    options.abort = crate::verdict::AbortWatch::check_for(&scenario);
     let report = match runtime.block_on(crate::run::run(scenario.clone(), sources.clone(), options)) {
         Ok(report) => report,
         Err(err) => {
@@ -52,7 +61,11 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
             return Exit::Failed;
         }
     };
-    let judgement = Judgement::new(&scenario, sources, report, Policy::default());
+    let policy = Policy {
+        baseline,
+        ..Policy::default()
+    };
+    let judgement = Judgement::new(&scenario, sources, report, policy);
     print!("{}", summary::render(&judgement, out.color));
     let written = write_reports(args, &judgement, shard, quiet);
     if let Some(m) = &monitor {

@@ -43,7 +43,9 @@ pub fn discover(manifest_dir: &Path, pattern: &str) -> Result<Vec<ScenarioFile>,
 /// `fixtures/smoke` for `<manifest_dir>/fixtures/smoke.yaml`.
 pub fn trial_prefix(manifest_dir: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(manifest_dir).unwrap_or(path).with_extension("");
+    // Root and `.` components would give `//tmp/x` or `./x`; a name keeps only the path's steps.
     rel.components()
+        .filter(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::ParentDir))
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join("/")
@@ -64,5 +66,10 @@ mod tests {
         let names: Vec<&str> = found.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["fx/b", "fx/sub/a"]);
         assert!(discover(dir.path(), "fx/[").is_err());
+        assert_eq!(
+            trial_prefix(Path::new(""), Path::new("/tmp/x/gated.yaml")),
+            "tmp/x/gated"
+        );
+        assert_eq!(trial_prefix(Path::new(""), Path::new("./gated.yaml")), "gated");
     }
 }

@@ -12,6 +12,9 @@
 //!   its `<file>::run` trial instead of failing it. For shared CI runners that are too noisy to load
 //!   test on; the price is a gate that can pass on numbers the generator made. `fail` (the default)
 //!   or any other value keeps it failing.
+//! - `STRESSOR_BASELINE=PATH` — the baseline for `vs_baseline` thresholds and the summary's
+//!   comparison: a folder of results files as the harness writes them (`<prefix>.json`, see
+//!   [`results_dir`](super::results_dir)), or one results file for every scenario.
 //! - `STRESSOR_DENY_WARNINGS=1` — a file with load-time warnings (a misspelt key, an unknown variable)
 //!   fails its `<file>::load` trial instead of running. Without it the warnings are printed (stderr,
 //!   once per file) and put in the JUnit `<system-err>`.
@@ -48,6 +51,8 @@ pub struct HarnessEnv {
     pub inconclusive_pass: bool,
     /// `STRESSOR_DENY_WARNINGS` set to anything but empty, `0` or `false`.
     pub deny_warnings: bool,
+    /// `STRESSOR_BASELINE`.
+    pub baseline: Option<std::path::PathBuf>,
 }
 
 impl HarnessEnv {
@@ -63,7 +68,7 @@ impl HarnessEnv {
         let mut smoke = false;
         let mut concurrent_scenarios = 1;
         let (mut junit, mut target_dir, mut fixtures_root, mut nextest) = (None, None, None, false);
-        let (mut inconclusive_pass, mut deny_warnings) = (false, false);
+        let (mut inconclusive_pass, mut deny_warnings, mut baseline) = (false, false, None);
         let path = |v: String| (!v.is_empty()).then(|| std::path::PathBuf::from(v));
         for (key, value) in vars {
             if let Some(name) = key.strip_prefix("STRESSOR_OPT_") {
@@ -84,6 +89,8 @@ impl HarnessEnv {
                 nextest = true;
             } else if key == "STRESSOR_INCONCLUSIVE" {
                 inconclusive_pass = value.trim().eq_ignore_ascii_case("pass");
+            } else if key == "STRESSOR_BASELINE" {
+                baseline = path(value);
             } else if key == "STRESSOR_DENY_WARNINGS" {
                 deny_warnings = !matches!(value.trim().to_ascii_lowercase().as_str(), "" | "0" | "false" | "no");
             }
@@ -106,6 +113,7 @@ impl HarnessEnv {
             nextest,
             inconclusive_pass,
             deny_warnings,
+            baseline,
         }
     }
 }

@@ -42,7 +42,12 @@ impl FileRun {
         self.result.get_or_init(|| {
             let result = harness.gated(|| run_file(harness, &self.file));
             match &result {
-                Ok(judgement) => eprintln!("stressor: {}", summary::line(&self.file.name, judgement)),
+                Ok(judgement) => {
+                    eprintln!("stressor: {}", summary::line(&self.file.name, judgement));
+                    if let Some(dir) = &harness.results {
+                        write_results(dir, &self.file.name, judgement);
+                    }
+                }
                 Err(err) => eprintln!(
                     "stressor: {}: not run: {}",
                     self.file.name,
@@ -51,6 +56,22 @@ impl FileRun {
             }
             result
         })
+    }
+}
+
+/// Writes a file's JSON results to `dir/<prefix>.json` (what `STRESSOR_BASELINE` reads next time); a
+/// failure is said on stderr and does not fail the trials.
+fn write_results(dir: &std::path::Path, prefix: &str, judgement: &Judgement) {
+    let path = dir.join(format!("{prefix}.json"));
+    let written = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            crate::report::json::write(&path, &crate::report::json::Results::of(judgement)).map_err(|e| e.to_string())
+        });
+    if let Err(why) = written {
+        eprintln!("stressor: cannot write the results of {prefix}: {why}");
     }
 }
 
@@ -63,6 +84,8 @@ pub(super) fn run_file(harness: &Harness, file: &ScenarioFile) -> Result<Judgeme
     let options = RunOptions {
         single: harness.env.smoke,
         activities: harness.activities.clone(),
+        // Under the smoke profile thresholds are not judged, so they stop nothing either.
+        abort: crate::verdict::AbortWatch::check_for(&scenario).filter(|_| !harness.env.smoke),
         ..RunOptions::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -70,7 +93,7 @@ pub(super) fn run_file(harness: &Harness, file: &ScenarioFile) -> Result<Judgeme
         .build()
         .map_err(HarnessError::Runtime)?;
     let report = runtime.block_on(run(scenario.clone(), sources.clone(), options))?;
-    Ok(Judgement::new(&scenario, sources, report, harness.policy()))
+    Ok(Judgement::new(&scenario, sources, report, harness.policy(&file.name)))
 }
 
 /// A file's trials as the JUnit report sees them.
@@ -101,6 +124,7 @@ impl FileEntry {
                     name: name.clone(),
                     time: Duration::ZERO,
                     outcome: TrialOutcome::Skipped(self.ignore.clone().unwrap_or_else(|| "ignored".into())),
+                    tags: Vec::new(),
                 }
             } else {
                 case.get().cloned().unwrap_or_else(|| {
@@ -135,6 +159,7 @@ fn failed_case(name: &str, failure: TrialFailure) -> Case {
         name: name.to_string(),
         time: Duration::ZERO,
         outcome: TrialOutcome::Failed(failure),
+        tags: Vec::new(),
     }
 }
 
@@ -223,11 +248,7 @@ fn load_trial(prefix: &str, message: String, warnings: Option<String>) -> (Vec<T
 fn run_trial(harness: &Harness, shared: &FileRun, name: &str, spec: &TrialSpec) -> Case {
     match shared.result(harness) {
         Ok(judgement) => match judgement.trial(&spec.name) {
-            Some(trial) => Case {
-                name: name.to_string(),
-                time: trial.time,
-                outcome: trial.outcome.clone(),
-            },
+            Some(trial) => Case::of(name.to_string(), trial, judgement),
             None => failed_case(
                 name,
                 TrialFailure::new(

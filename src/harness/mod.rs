@@ -151,7 +151,9 @@ pub fn main(config: HarnessConfig) -> ExitCode {
         .unwrap_or_else(|| PathBuf::from(config.manifest_dir));
     let junit = junit_path(&env, Path::new(config.manifest_dir));
     let write_junit = !args.list && !env.nextest;
-    let harness = Arc::new(Harness::new(config, env));
+    let mut harness = Harness::new(config, env);
+    harness.results = write_junit.then(|| results_dir(&junit));
+    let harness = Arc::new(harness);
     let files = match discover(&root, config.pattern) {
         Ok(files) => files,
         Err(why) => {
@@ -206,6 +208,13 @@ pub fn junit_path(env: &HarnessEnv, manifest_dir: &Path) -> PathBuf {
     target.join("stressor").join("junit.xml")
 }
 
+/// Where the harness writes each scenario's JSON results: `results/` next to the JUnit file, one
+/// `<prefix>.json` per file (`fixtures/smoke.json`). Archived, the folder is the next run's
+/// `STRESSOR_BASELINE`.
+pub fn results_dir(junit: &Path) -> PathBuf {
+    junit.parent().unwrap_or(Path::new(".")).join("results")
+}
+
 /// Creates the folder and writes the file (atomically: a CI job never reads half a report).
 fn write_junit_file(path: &Path, suites: &[Suite]) -> Result<(), crate::report::ReportError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -226,6 +235,8 @@ struct Harness {
     /// Scenarios running now, limited to `env.concurrent_scenarios`.
     running: Mutex<usize>,
     freed: Condvar,
+    /// Where each scenario's JSON results go ([`results_dir`]); `None` for `--list` and under nextest.
+    results: Option<PathBuf>,
 }
 
 impl Harness {
@@ -237,6 +248,7 @@ impl Harness {
             setup: OnceLock::new(),
             running: Mutex::new(0),
             freed: Condvar::new(),
+            results: None,
         }
     }
 
@@ -262,10 +274,23 @@ impl Harness {
             .collect()
     }
 
-    /// How runs are judged: the smoke profile skips thresholds, `STRESSOR_INCONCLUSIVE=pass` lets an
-    /// inconclusive run pass.
-    fn policy(&self) -> Policy {
+    /// How the run of file `prefix` is judged: the smoke profile skips thresholds,
+    /// `STRESSOR_INCONCLUSIVE=pass` lets an inconclusive run pass, `STRESSOR_BASELINE` gives the
+    /// baseline.
+    fn policy(&self, prefix: &str) -> Policy {
+        let baseline = self.env.baseline.as_ref().map(|path| {
+            let file = if path.is_dir() {
+                path.join(format!("{prefix}.json"))
+            } else {
+                path.clone()
+            };
+            crate::report::json::read(&file)
+                .map(|r| Arc::new(r.to_report()))
+                .map_err(|e| format!("no baseline from STRESSOR_BASELINE: {e}"))
+        });
         Policy {
+            baseline,
+            baseline_required: false,
             skip_thresholds: self
                 .env
                 .smoke

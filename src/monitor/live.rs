@@ -287,6 +287,7 @@ fn reason_text(reason: StopReason) -> &'static str {
         StopReason::MaxErrors => "max_errors reached",
         StopReason::MaxTime => "max_time reached",
         StopReason::Requested => "stop requested",
+        StopReason::Aborted => "aborted by a threshold",
     }
 }
 
@@ -431,6 +432,7 @@ mod tests {
             index,
             label: label.into(),
             timed: !label.starts_with("Sleep"),
+            tags: Vec::new(),
         }
     }
 

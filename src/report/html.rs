@@ -78,26 +78,33 @@ fn cells(out: &mut String, tag: &str, cells: &[impl AsRef<str>], last_class: Opt
 
 /// Latency percentiles per series entry as a line chart (milliseconds over run seconds).
 pub fn latency_chart(series: &[Second], step: u64) -> String {
-    let at = |i: usize| ((i as u64 + 1) * step.max(1)) as f64;
-    let line = |name: &str, color, p: f64| Line {
+    latency_chart_with(series, step, None)
+}
+
+/// [`latency_chart`], with a baseline run's p50 and p95 (its series and step) on the same axes.
+pub fn latency_chart_with(series: &[Second], step: u64, baseline: Option<(&[Second], u64)>) -> String {
+    let line = |name: &str, color, p: f64, series: &[Second], step: u64| Line {
         name: name.to_string(),
         color,
         points: series
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| Some((at(i), s.latency.percentile(p)?.as_secs_f64() * 1e3)))
+            .filter_map(|(i, s)| {
+                let at = ((i as u64 + 1) * step.max(1)) as f64;
+                Some((at, s.latency.percentile(p)?.as_secs_f64() * 1e3))
+            })
             .collect(),
     };
-    svg::line_chart(
-        "Latency over time",
-        &[
-            line("p50", "#4e79a7", 50.0),
-            line("p95", "#f28e2b", 95.0),
-            line("p99", "#e15759", 99.0),
-        ],
-        fmt_seconds,
-        fmt_millis,
-    )
+    let mut lines = vec![
+        line("p50", "#4e79a7", 50.0, series, step),
+        line("p95", "#f28e2b", 95.0, series, step),
+        line("p99", "#e15759", 99.0, series, step),
+    ];
+    if let Some((base, base_step)) = baseline {
+        lines.push(line("baseline p50", "#a0cbe8", 50.0, base, base_step));
+        lines.push(line("baseline p95", "#ffbe7d", 95.0, base, base_step));
+    }
+    svg::line_chart("Latency over time", &lines, fmt_seconds, fmt_millis)
 }
 
 /// Requests and errors per second over time as a line chart. `elapsed` is how much of the series
@@ -251,7 +258,16 @@ pub fn render(judgement: &Judgement) -> String {
     let _ = write!(
         out,
         r#"<h2>Over time</h2><div class="charts"><div id="latency-chart">{}</div><div id="throughput-chart">{}</div></div>"#,
-        latency_chart(&stats.series, stats.series_step),
+        latency_chart_with(
+            &stats.series,
+            stats.series_step,
+            judgement
+                .policy
+                .baseline
+                .as_ref()
+                .and_then(|b| b.as_ref().ok())
+                .map(|b| (b.stats.series.as_slice(), b.stats.series_step)),
+        ),
         throughput_chart(&stats.series, stats.series_step, report.elapsed)
     );
     let total = &stats.total;

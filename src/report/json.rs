@@ -27,6 +27,8 @@
 //! | `sequences` | list of [`SequenceResult`] | per sequence, in file order; the index is the position in `stats.sequences` |
 //! | `thresholds` | list of objects | the scenario's thresholds ([`SubjectThresholds`]): `{"subject": ..., "set": {"rules": [{"metric", "limit", "span"}], "min_samples", "span"}}`. A subject is `"run"`, `{"sequence": "main"}` or `{"activity": {"selector": "login", "ids": [1, 3]}}`; a metric `{"percentile": 95.0}`, `"mean"`, `"max"`, `"error_rate"`, `"errors"` or `"min_rps"`; a limit `{"duration": duration}`, `{"ratio": 0.005}`, `{"count": 3}` or `{"rate": 50.0}`; a span `{"file", "line", "col", "offset", "len"}` |
 //! | `outcomes` | list of objects | one per threshold rule ([`ThresholdOutcome`]): `subject`, `metric`, `limit`, `measured` (`{"duration": ...}`, `{"ratio": ...}`, `{"count": ...}`, `{"rate": ...}` or `null` when the subject never ran), `samples` (successful executions for latency metrics), `executions` (completed executions), `stopped` (absent when 0), `min_samples`, `passed`, `message` (the one-line verdict, e.g. `"p95 of the run: 312ms > 300ms"`), `span` |
+//! | `relative` | list of objects | one per `vs_baseline` rule: `subject`, `metric`, `allowed` (`{"relative": 0.1}` or `{"points": 0.001}`), `delta` (see `comparison`), `result` (`held`, `regressed`, `too_noisy`, `no_baseline`), `message`, `span`; absent when there is none |
+//! | `comparison` | list of objects | with a baseline: per subject (`label`), per metric a `delta`: `metric`, `baseline`, `current` (seconds, a fraction, or per second), `worse_by` (the change in the bad direction, a fraction of the baseline or, for error rates, of 1), `interval` (its interval, see `stressor compare` in the README: two-sided at 99.5 % per run, widened for clustering), `call` (`regressed`, `improved`, `unchanged`, `too_noisy`); absent without a baseline |
 //! | `trials` | list of objects | the file's trials as the cargo harness names them: `{"name": "main", "kind": {"sequence": "main"}}`; kinds `{"sequence": name}`, `{"checks": id}`, `{"threshold": index into outcomes}`, `"run"` |
 //! | `errors` | list of objects | the first recorded errors ([`ErrorRecord`]), secrets redacted: `class` (`status`, `assertion`, `timeout`, `connect`, `script`, `variable`), `message`, `response` (string \| null), `diff` (unified diff of expected vs. actual; absent when none), `checks` (the failed checks: `kind` (the scenario key, `assert_json`, ...), `expected`, `actual`, `message`, `diff`, `span`; absent when the activity failed before its checks ran), `session_id`, `activity` (id), `span` (where the activity is written), `pass` (1-based), `at` (duration since the start) |
 //! | `feeders` | list of objects | per feeder: `name`, `order`, `rows` (in the file), `taken` (rows handed out), `sessions_ended` (sessions that found a `unique` feeder used up); absent without feeders |
@@ -100,6 +102,12 @@ pub struct Results {
     pub thresholds: Vec<SubjectThresholds>,
     /// One outcome per threshold rule.
     pub outcomes: Vec<ThresholdOutcome>,
+    /// One outcome per `vs_baseline` rule. Absent when there is none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relative: Vec<crate::verdict::relative::RelativeOutcome>,
+    /// The run, its sequences and activities compared with the baseline. Absent without one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comparison: Vec<crate::verdict::relative::SubjectComparison>,
     /// The scenario's trials (name and what each checks), so `merge` judges the same ones. Absent from
     /// older files.
     #[serde(default)]
@@ -112,6 +120,10 @@ pub struct Results {
     /// overloaded (which makes the verdict `inconclusive`).
     #[serde(default)]
     pub health: GeneratorHealth,
+    /// The `abort_on_fail` threshold that stopped the run, and when (`threshold`, `at`). Absent when
+    /// none did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aborted: Option<crate::run::Aborted>,
     /// What each feeder handed out. Absent when the scenario has none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub feeders: Vec<crate::activity::feed::FeedUse>,
@@ -251,11 +263,14 @@ impl Results {
             sequences,
             thresholds: judgement.thresholds.clone(),
             outcomes: judgement.outcomes.clone(),
+            relative: judgement.relative.clone(),
+            comparison: judgement.comparison.clone(),
             trials: judgement.trials.iter().map(|t| t.spec.clone()).collect(),
             errors: report.errors.clone(),
             stats: report.stats.clone(),
             health: report.health.clone(),
             feeders: report.feeders.clone(),
+            aborted: report.aborted.clone(),
         }
     }
 
@@ -276,6 +291,7 @@ impl Results {
             dry_run: self.dry_run,
             health: self.health.clone(),
             feeders: self.feeders.clone(),
+            aborted: self.aborted.clone(),
         }
     }
 
@@ -387,6 +403,7 @@ pub(crate) mod tests {
                 index: 0,
                 label: "GetRequest(/x)".into(),
                 timed: true,
+                tags: Vec::new(),
             }],
             sequences: vec!["main".into()],
             stats: Snapshot {
@@ -413,11 +430,11 @@ pub(crate) mod tests {
         let thresholds = vec![SubjectThresholds {
             subject: Subject::Run,
             set: ThresholdSet {
-                rules: vec![Threshold {
-                    metric: Metric::Percentile(95.0),
-                    limit: Limit::Duration(Duration::from_millis(30)),
-                    span: Span::default(),
-                }],
+                rules: vec![Threshold::new(
+                    Metric::Percentile(95.0),
+                    Limit::Duration(Duration::from_millis(30)),
+                    Span::default(),
+                )],
                 ..ThresholdSet::default()
             },
         }];

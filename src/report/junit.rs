@@ -22,7 +22,7 @@
 //! characters or `]]>`, which would otherwise make the file unreadable.
 
 use super::ReportError;
-use crate::verdict::{FailureKind, Judgement, TrialFailure, TrialOutcome};
+use crate::verdict::{FailureKind, Judgement, Trial, TrialFailure, TrialKind, TrialOutcome};
 use junit_report::{Report, TestCase, TestSuite};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -36,6 +36,9 @@ pub struct Case {
     pub time: Duration,
     /// How it ended.
     pub outcome: TrialOutcome,
+    /// The `tags` of a checked activity's trial (`api=checkout`), written as the case's
+    /// `<system-out>` (`tags: api=checkout`), since JUnit has no per-case properties every reader shows.
+    pub tags: Vec<String>,
 }
 
 impl Case {
@@ -44,12 +47,27 @@ impl Case {
         judgement
             .trials
             .iter()
-            .map(|t| Case {
-                name: format!("{prefix}::{}", t.spec.name),
-                time: t.time,
-                outcome: t.outcome.clone(),
-            })
+            .map(|t| Case::of(format!("{prefix}::{}", t.spec.name), t, judgement))
             .collect()
+    }
+
+    /// The case of one trial of `judgement`, named `name`.
+    pub fn of(name: String, trial: &Trial, judgement: &Judgement) -> Case {
+        let tags = match trial.spec.kind {
+            TrialKind::Checks(id) => judgement
+                .report
+                .activities
+                .get(id)
+                .map(|a| a.tags.clone())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        Case {
+            name,
+            time: trial.time,
+            outcome: trial.outcome.clone(),
+            tags,
+        }
     }
 
     /// The `<file>::load` case of a file that did not load (or whose run could not start).
@@ -62,6 +80,7 @@ impl Case {
             name: format!("{prefix}::load"),
             time: Duration::ZERO,
             outcome: TrialOutcome::Failed(failure),
+            tags: Vec::new(),
         }
     }
 }
@@ -135,6 +154,9 @@ fn to_suite(suite: &Suite) -> TestSuite {
             }
         };
         tc.set_classname(&classname);
+        if !case.tags.is_empty() {
+            tc.set_system_out(&xml_text(&format!("tags: {}", case.tags.join(", "))));
+        }
         out.add_testcase(tc);
     }
     if let Some(text) = &suite.system_out {
@@ -179,6 +201,7 @@ mod tests {
                 name: "fx/a::main".into(),
                 time: Duration::from_millis(1500),
                 outcome: TrialOutcome::Failed(failure("body: x]]>y\u{0}")),
+                tags: vec!["api=checkout".into(), "tier=1".into()],
             }],
             system_out: Some("table ]]> end".into()),
             ..Suite::default()
@@ -186,6 +209,10 @@ mod tests {
         let xml = String::from_utf8(render(&[suite]).unwrap()).unwrap();
         assert!(xml.contains("<![CDATA[body: x]]]]><![CDATA[>y\u{FFFD}]]>"), "{xml}");
         assert!(xml.contains("<![CDATA[table ]]]]><![CDATA[> end]]>"), "{xml}");
+        assert!(
+            xml.contains("<system-out><![CDATA[tags: api=checkout, tier=1]]></system-out></testcase>"),
+            "{xml}"
+        );
         assert!(
             xml.contains(r#"<testcase name="fx/a::main" time="1.5" classname="fx.a"><failure type="errors" message="sequence main: 1 error(s)">"#),
             "{xml}"
@@ -201,6 +228,7 @@ mod tests {
                     name: "fx/b::main".into(),
                     time: Duration::ZERO,
                     outcome: TrialOutcome::Skipped("fails on purpose".into()),
+                    tags: Vec::new(),
                 },
                 Case::load_failed("fx/c", "error: unknown key `nope`\n --> c.yaml:2:1"),
             ],

@@ -150,6 +150,11 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
             ..Default::default()
         },
         feeders: merge_feeders(inputs),
+        // The earliest abort of any part.
+        aborted: inputs
+            .iter()
+            .filter_map(|(_, r)| r.aborted.clone())
+            .min_by_key(|a| a.at),
     };
     let judgement = Judgement::from_parts(
         report,
@@ -246,6 +251,7 @@ fn difference(first_path: &Path, first: &Results, path: &Path, r: &Results) -> O
 
 fn most_severe(a: Option<StopReason>, b: Option<StopReason>) -> Option<StopReason> {
     let rank = |r: &Option<StopReason>| match r {
+        Some(StopReason::Aborted) => 5,
         Some(StopReason::MaxErrors) => 4,
         Some(StopReason::Interrupted) => 3,
         Some(StopReason::Requested) => 2,
@@ -289,6 +295,7 @@ mod tests {
                 index: 0,
                 label: label.into(),
                 timed: true,
+                tags: Vec::new(),
             }],
             sequences: vec!["main".into()],
             stats,
@@ -308,11 +315,7 @@ mod tests {
                 .collect(),
             ..RunReport::default()
         };
-        let rule = |metric, limit| Threshold {
-            metric,
-            limit,
-            span: Span::default(),
-        };
+        let rule = |metric, limit| Threshold::new(metric, limit, Span::default());
         let thresholds = vec![SubjectThresholds {
             subject: Subject::Run,
             set: ThresholdSet {

@@ -6,6 +6,8 @@
 
 use crate::run::RunReport;
 use crate::stats::Measure;
+use crate::verdict::baseline::Call;
+use crate::verdict::relative::{SubjectComparison, change_text, value_text};
 use crate::verdict::{Judgement, ThresholdOutcome, Verdict, format_limit, metric_name, value_and_limit};
 use comfy_table::{CellAlignment, Table, presets};
 use std::fmt::Write as _;
@@ -35,6 +37,13 @@ pub fn render(judgement: &Judgement, color: bool) -> String {
         }
     } else if !judgement.outcomes.is_empty() {
         let _ = writeln!(out, "{}", thresholds_table(report, &judgement.outcomes));
+    }
+    for o in &judgement.relative {
+        let _ = writeln!(out, "{}", o.message);
+    }
+    if !judgement.comparison.is_empty() {
+        out.push_str("Compared with the baseline:\n");
+        out.push_str(&comparison(&judgement.comparison, false));
     }
     let word = judgement.result_line();
     if color {
@@ -228,6 +237,38 @@ fn generator_figures(report: &RunReport) -> String {
     )
 }
 
+/// A comparison with a baseline as a table: one row per subject and metric, with the baseline's and
+/// the current value, the change (positive is worse) and what it means.
+pub fn comparison(subjects: &[SubjectComparison], color: bool) -> String {
+    let mut table = Table::new();
+    table.load_preset(presets::ASCII_MARKDOWN);
+    table.set_header(["subject", "metric", "baseline", "current", "change", "result"]);
+    for i in 2..5 {
+        if let Some(c) = table.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    for s in subjects {
+        for d in &s.deltas {
+            let result = d.call.as_str();
+            let result = match (color, d.call) {
+                (true, Call::Regressed) => format!("\x1b[1;31m{result}\x1b[0m"),
+                (true, Call::Improved) => format!("\x1b[1;32m{result}\x1b[0m"),
+                _ => result.to_string(),
+            };
+            table.add_row(vec![
+                s.label.clone(),
+                metric_name(d.metric),
+                value_text(d.metric, d.baseline),
+                value_text(d.metric, d.current),
+                d.worse_by.map_or_else(|| "-".into(), |w| change_text(d.metric, w)),
+                result,
+            ]);
+        }
+    }
+    format!("{table}\n")
+}
+
 /// Why the run ended early, as a sentence.
 pub(crate) fn stop_line(reason: crate::run::StopReason) -> String {
     let why = match reason {
@@ -235,6 +276,7 @@ pub(crate) fn stop_line(reason: crate::run::StopReason) -> String {
         crate::run::StopReason::MaxErrors => "stopped: max_errors reached",
         crate::run::StopReason::MaxTime => "stopped: max_time reached",
         crate::run::StopReason::Requested => "stopped on request",
+        crate::run::StopReason::Aborted => "stopped: an abort_on_fail threshold failed",
     };
     format!("Run {why}; remaining work was skipped, `end` sequences ran.")
 }
@@ -273,7 +315,7 @@ pub(crate) fn threshold_row(report: &RunReport, o: &ThresholdOutcome) -> Vec<Str
     };
     vec![
         o.subject.label(&report.activities),
-        metric_name(o.metric),
+        o.rule_name(),
         format_limit(&o.limit),
         o.measured.map_or("-".into(), |m| value_and_limit(&m, &o.limit).0),
         o.samples.to_string(),
@@ -349,6 +391,7 @@ mod tests {
                 index: 0,
                 label: "GetRequest(/x)".into(),
                 timed: true,
+                tags: Vec::new(),
             }],
             sequences: vec!["main".into(), "cleanup".into()],
             stats: Snapshot {
@@ -359,15 +402,11 @@ mod tests {
             },
             ..RunReport::default()
         };
-        let rule = |metric, limit| Threshold {
-            metric,
-            limit,
-            span: Span::default(),
-        };
+        let rule = |metric, limit| Threshold::new(metric, limit, Span::default());
         let set = |rules, min_samples| ThresholdSet {
             rules,
             min_samples,
-            span: None,
+            ..ThresholdSet::default()
         };
         let thresholds = vec![
             SubjectThresholds {

@@ -21,6 +21,8 @@ pub enum StopReason {
     MaxTime,
     /// A [`StopHandle`](super::StopHandle) asked for it (e.g. the monitor's Stop button).
     Requested,
+    /// An `abort_on_fail` threshold failed while the run went (see [`RunReport::aborted`](super::RunReport)).
+    Aborted,
 }
 
 /// Shared by the coordinator and all sessions of one run.

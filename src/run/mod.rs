@@ -31,7 +31,7 @@ pub use control::{RunControl, StopReason};
 pub use event::{EventSink, Fanout, RunEvent};
 pub use health::{CPU_LIMIT, GeneratorHealth, LAG_P99_LIMIT, MIN_JUDGED_RUN};
 pub use plan::{ActivityInfo, Plan, label};
-pub use report::{ErrorRecord, RunReport};
+pub use report::{Aborted, ErrorRecord, RunReport};
 pub use session::{PassEnd, Session};
 pub use shard::{Shard, ShardError};
 
@@ -65,6 +65,16 @@ pub struct RunOptions {
     pub activities: Registry,
     /// Run only this shard's share of the load (`--shard K/N`; see [`shard`]).
     pub shard: Option<Shard>,
+    /// Checked once a second while the run goes: a reason to stop it (`abort_on_fail` thresholds, see
+    /// `verdict::AbortWatch`). The CLI and the cargo harness install the scenario's.
+    pub abort: Option<Arc<dyn AbortCheck>>,
+}
+
+/// A check of the live results, once a second: `Some(why)` stops the run (gracefully: `end` runs),
+/// with [`StopReason::Aborted`] and `why` in [`RunReport::aborted`].
+pub trait AbortCheck: Send + Sync {
+    /// The run so far (its stats a live snapshot, `elapsed` the time since the start).
+    fn check(&self, live: &RunReport) -> Option<String>;
 }
 
 impl RunOptions {
@@ -169,6 +179,8 @@ pub struct RunEnv {
     pub recorder: Arc<RunRecorder>,
     /// The first errors of each session (at most a few per session, so this lock is rare).
     pub errors: Mutex<Vec<ErrorRecord>>,
+    /// Why and when an [`AbortCheck`] stopped the run.
+    pub aborted: Mutex<Option<Aborted>>,
 }
 
 impl RunEnv {
@@ -245,6 +257,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
         started: recorder.started(),
         recorder,
         errors: Mutex::new(Vec::new()),
+        aborted: Mutex::new(None),
     });
     let started_at = SystemTime::now();
     let probe = health::HealthProbe::start();
@@ -354,12 +367,13 @@ async fn coordinate(
     loop {
         tokio::select! {
             _ = &mut all_done => break,
-            _ = ticks.tick(), if env.events.is_some() => {
+            _ = ticks.tick(), if env.events.is_some() || env.options.abort.is_some() => {
                 env.emit(|| RunEvent::Tick {
                     elapsed: env.started.elapsed(),
                     activities: env.control.activities(),
                     errors: env.control.errors(),
                 });
+                check_abort(env);
             }
             _ = sleep_until_opt(deadline), if !env.control.stopping() => {
                 env.control.stop(StopReason::MaxTime);
@@ -384,6 +398,27 @@ async fn coordinate(
         for h in &handles {
             h.abort();
         }
+    }
+}
+
+/// Runs the [`AbortCheck`] on a live snapshot (not once a stop is under way) and stops the run when it
+/// says so.
+fn check_abort(env: &RunEnv) {
+    let Some(check) = env.options.abort.as_ref().filter(|_| !env.control.stopping()) else {
+        return;
+    };
+    let mut live = report_shell(env, SystemTime::now(), env.started.elapsed(), 0);
+    live.stats = env.recorder.snapshot();
+    if let Some(why) = check.check(&live) {
+        *env.aborted.lock().unwrap_or_else(PoisonError::into_inner) = Some(Aborted {
+            threshold: why,
+            at: live.elapsed,
+        });
+        env.control.stop(StopReason::Aborted);
+        env.emit(|| RunEvent::Stopping {
+            reason: StopReason::Aborted,
+            hard: false,
+        });
     }
 }
 
@@ -468,12 +503,20 @@ impl Signals {
 }
 
 fn build_report(env: &RunEnv, started_at: SystemTime, elapsed: Duration, sessions: u32) -> RunReport {
-    let plan = &env.plan;
-    let scenario = &plan.scenario;
+    let mut report = report_shell(env, started_at, elapsed, sessions);
     // The run is over: move the shards' histograms into the report instead of copying them.
-    let stats = env.recorder.finish();
+    report.stats = env.recorder.finish();
     let mut errors = std::mem::take(&mut *env.errors.lock().unwrap_or_else(PoisonError::into_inner));
     errors.sort_by_key(|e| e.at);
+    report.errors = errors;
+    report.aborted = env.aborted.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    report
+}
+
+/// The report of the run as it stands, without its stats and errors.
+fn report_shell(env: &RunEnv, started_at: SystemTime, elapsed: Duration, sessions: u32) -> RunReport {
+    let plan = &env.plan;
+    let scenario = &plan.scenario;
     RunReport {
         scenario: scenario.name.clone(),
         tag: scenario.config.tag.clone(),
@@ -487,11 +530,12 @@ fn build_report(env: &RunEnv, started_at: SystemTime, elapsed: Duration, session
         sessions,
         activities: plan.activities.clone(),
         sequences: scenario.sequences.iter().map(|s| s.name.clone()).collect(),
-        stats,
-        errors,
+        stats: Default::default(),
+        errors: Vec::new(),
         stop: env.control.reason(),
         dry_run: env.options.dry_run,
         health: GeneratorHealth::default(),
         feeders: env.shared.feeds.usage(),
+        aborted: None,
     }
 }

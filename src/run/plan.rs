@@ -16,6 +16,9 @@ pub struct ActivityInfo {
     /// Sleep). Results files written before it existed read as true.
     #[serde(default = "yes")]
     pub timed: bool,
+    /// The activity's `tags`, as `key=value`. Absent from JSON when it has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -57,6 +60,7 @@ impl Plan {
                     index: a.index,
                     label: label(a),
                     timed: !a.common.ignore_timing.unwrap_or(false),
+                    tags: a.common.tags.iter().map(|(k, v)| format!("{k}={v}")).collect(),
                 });
             }
         }

@@ -67,6 +67,17 @@ pub struct RunReport {
     pub health: super::health::GeneratorHealth,
     /// What each feeder handed out, and whether a `unique` one ran out.
     pub feeders: Vec<crate::activity::feed::FeedUse>,
+    /// The `abort_on_fail` threshold that stopped the run, and when.
+    pub aborted: Option<Aborted>,
+}
+
+/// An `abort_on_fail` threshold that stopped a run.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Aborted {
+    /// Its message at the moment it failed (`p95 of the run: 412ms > 300ms`).
+    pub threshold: String,
+    /// Time since the start.
+    pub at: Duration,
 }
 
 impl RunReport {

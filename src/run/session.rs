@@ -289,6 +289,7 @@ impl Session {
         let sample = Sample::new(executed.elapsed)
             .with_error(class)
             .with_bytes(executed.bytes_sent, executed.bytes_received)
+            .with_status(executed.status)
             .with_intended(intended);
         self.recorder.record_activity(aid, &sample);
         for sub in &executed.sub_requests {

@@ -25,6 +25,7 @@ pub mod pattern;
 pub mod plugin;
 pub mod source;
 pub mod suggest;
+pub mod threshold;
 mod validate;
 mod vars;
 
@@ -168,6 +169,22 @@ pub fn load_str(path: &Path, text: impl Into<String>, options: &LoadOptions) -> 
     }
 }
 
+/// The help for a YAML syntax error on `line`: the one mistake we can name is a threshold filter
+/// written with a space after its colon (`errors{class: timeout}: 0`), which YAML reads as a mapping.
+fn yaml_help(line: &str) -> &'static str {
+    let key = line.trim_start();
+    let filter_with_space = key
+        .split_once('{')
+        .filter(|(metric, _)| !metric.is_empty() && metric.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        .and_then(|(_, rest)| rest.split_once('}'))
+        .is_some_and(|(inner, _)| inner.contains(": "));
+    if filter_with_space {
+        "a threshold filter takes no space after its colon: write `errors{class:timeout}` (or quote the key)"
+    } else {
+        "a scenario file must be valid YAML"
+    }
+}
+
 fn load_inner(
     path: &Path,
     id: FileId,
@@ -179,10 +196,8 @@ fn load_inner(
     let mut root = match node::parse(id, file) {
         Ok(root) => root,
         Err(e) => {
-            diags.push(
-                Diagnostic::error(e.span, format!("invalid YAML: {}", e.message))
-                    .with_help("a scenario file must be valid YAML"),
-            );
+            let help = yaml_help(file.line_text(e.span.line));
+            diags.push(Diagnostic::error(e.span, format!("invalid YAML: {}", e.message)).with_help(help));
             return None;
         }
     };

@@ -267,10 +267,15 @@ pub struct CommonArgs {
     pub stores: Vec<Store>,
     /// Inline thresholds for this activity.
     pub thresholds: Option<ThresholdSet>,
+    /// `tags: {api: checkout}`, in order written.
+    pub tags: Vec<(String, String)>,
 }
 
 pub use super::feeder::{FeedData, FeedOrder, Feeder};
 pub use super::pattern::{Pattern, PatternMode};
+pub use super::threshold::{
+    Change, Filter, Limit, Metric, RelativeRule, StatusClass, Threshold, ThresholdSet, Thresholds,
+};
 
 /// `Feed`'s arguments.
 #[derive(Clone, Debug)]
@@ -532,95 +537,6 @@ impl ScriptOrigin {
             len: 1,
         }
     }
-}
-
-/// All thresholds of a scenario.
-#[derive(Clone, Debug, Default)]
-pub struct Thresholds {
-    /// Top-level limits over the whole run.
-    pub run: ThresholdSet,
-    /// `thresholds.sequences`.
-    pub sequences: Vec<(String, ThresholdSet)>,
-    /// `thresholds.activities` (by name or path).
-    pub activities: Vec<(String, ThresholdSet)>,
-}
-
-impl Thresholds {
-    /// Whether no threshold is defined anywhere in this section.
-    pub fn is_empty(&self) -> bool {
-        self.run.rules.is_empty() && self.sequences.is_empty() && self.activities.is_empty()
-    }
-}
-
-/// Limits on one subject (the run, a sequence or an activity).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ThresholdSet {
-    /// The limits.
-    pub rules: Vec<Threshold>,
-    /// Fewer samples than this fail with "not enough data" (default 1).
-    pub min_samples: Option<u64>,
-    /// Where the set was written.
-    pub span: Option<Span>,
-}
-
-/// One limit: `p95: 300ms`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Threshold {
-    /// The measured quantity.
-    pub metric: Metric,
-    /// The limit.
-    pub limit: Limit,
-    /// Where it was written.
-    pub span: Span,
-}
-
-/// What a threshold measures.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Metric {
-    /// A latency percentile, e.g. 95.0 or 99.9.
-    Percentile(f64),
-    /// Mean latency.
-    Mean,
-    /// Maximum latency.
-    Max,
-    /// Errors / count.
-    ErrorRate,
-    /// Error count.
-    Errors,
-    /// Minimum requests per second.
-    MinRps,
-}
-
-impl Metric {
-    /// Every metric name accepted in YAML.
-    pub const NAMES: &'static [&'static str] = &[
-        "p50",
-        "p75",
-        "p90",
-        "p95",
-        "p99",
-        "p99.9",
-        "mean",
-        "max",
-        "error_rate",
-        "errors",
-        "min_rps",
-    ];
-}
-
-/// A threshold's limit.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Limit {
-    /// A latency bound.
-    Duration(Duration),
-    /// A fraction (0.005 = 0.5 %).
-    Ratio(f64),
-    /// A count.
-    Count(u64),
-    /// Requests per second.
-    Rate(f64),
 }
 
 /// How sessions and iterations are started.

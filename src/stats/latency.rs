@@ -136,6 +136,16 @@ impl Latency {
         (self.count() > 0).then(|| Duration::from_micros(each!(&self.counts, h => h.value_at_quantile(q))))
     }
 
+    /// How many values lie above `d` (compared at this histogram's precision).
+    pub fn count_above(&self, d: Duration) -> u64 {
+        let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        each!(&self.counts, h => h
+            .iter_recorded()
+            .filter(|v| h.lowest_equivalent(v.value_iterated_to()) > micros)
+            .map(|v| v.count_at_value().as_u64())
+            .sum())
+    }
+
     /// Smallest value (the low end of its bucket).
     pub fn min(&self) -> Option<Duration> {
         (self.count() > 0).then(|| Duration::from_micros(each!(&self.counts, h => h.min())))

@@ -66,6 +66,69 @@ impl<'de> Deserialize<'de> for ErrorCounts {
     }
 }
 
+/// Responses counted by status class: index 0 for 1xx ... 4 for 5xx.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatusCounts(pub [u64; 5]);
+
+impl StatusCounts {
+    /// Counts one response status (codes outside 100-599 are not counted).
+    pub fn add(&mut self, status: u16) {
+        if let Some(n) = (status / 100)
+            .checked_sub(1)
+            .and_then(|i| self.0.get_mut(usize::from(i)))
+        {
+            *n += 1;
+        }
+    }
+
+    /// Responses of status class `class` (1 for 1xx ... 5 for 5xx).
+    pub fn get(&self, class: u8) -> u64 {
+        usize::from(class)
+            .checked_sub(1)
+            .and_then(|i| self.0.get(i))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Adds other counts.
+    pub fn merge(&mut self, other: &StatusCounts) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
+        }
+    }
+
+    /// Whether nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|n| *n == 0)
+    }
+}
+
+// Serialized as `{"2xx": 120, "5xx": 3}`, non-zero classes only.
+impl Serialize for StatusCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let map: BTreeMap<String, u64> = (1..=5u8)
+            .filter(|c| self.get(*c) > 0)
+            .map(|c| (format!("{c}xx"), self.get(c)))
+            .collect();
+        map.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for StatusCounts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, u64>::deserialize(d)?;
+        let mut out = StatusCounts::default();
+        for (name, n) in map {
+            let class = match name.as_bytes() {
+                [c @ b'1'..=b'5', b'x', b'x'] => c - b'0',
+                _ => return Err(serde::de::Error::custom(format!("unknown status class `{name}`"))),
+            };
+            out.0[usize::from(class - 1)] += n;
+        }
+        Ok(out)
+    }
+}
+
 /// Count, errors, bytes and the latency distributions of one subject.
 ///
 /// Latency is kept apart by outcome: `latency` holds successful executions only, so that a failing
@@ -82,6 +145,10 @@ pub struct Measure {
     /// Absent from results files written before it existed, and from JSON when 0.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub stopped: u64,
+    /// Completed executions by the status class of their HTTP response (executions without one are
+    /// not counted). Absent from JSON when empty.
+    #[serde(default, skip_serializing_if = "StatusCounts::is_empty")]
+    pub statuses: StatusCounts,
     /// Request body bytes sent.
     pub bytes_sent: u64,
     /// Response body bytes received.
@@ -135,6 +202,7 @@ impl Measure {
         self.count += other.count;
         self.errors.merge(&other.errors);
         self.stopped += other.stopped;
+        self.statuses.merge(&other.statuses);
         self.bytes_sent += other.bytes_sent;
         self.bytes_received += other.bytes_received;
         self.latency.merge(&other.latency);
@@ -148,7 +216,11 @@ impl Measure {
 
     /// Whether nothing was recorded (no execution, completed or stopped).
     pub fn is_empty(&self) -> bool {
-        self.count == 0 && self.stopped == 0 && self.latency.count() == 0 && self.failed_latency.is_none()
+        self.count == 0
+            && self.stopped == 0
+            && self.latency.count() == 0
+            && self.failed_latency.is_none()
+            && self.statuses.is_empty()
     }
 
     /// All errors.

@@ -13,7 +13,7 @@ mod recorder;
 mod snapshot;
 
 pub use latency::{HistogramError, Latency, MAX_MICROS, SIGFIG};
-pub use measure::{ErrorCounts, Measure};
+pub use measure::{ErrorCounts, Measure, StatusCounts};
 pub use recorder::{RunRecorder, Sample, SessionRecorder};
 pub use snapshot::{
     LIGHT_SIGFIG, ResponseTimes, SERIES_MAX_ENTRIES, Second, SessionMeasure, ShapeError, Snapshot, SubMeasure, coarsen,

@@ -63,6 +63,8 @@ pub struct Sample {
     pub bytes_sent: u64,
     /// Response body bytes received.
     pub bytes_received: u64,
+    /// The HTTP status of its response, when it had one.
+    pub status: Option<u16>,
     /// When the execution was *meant* to start (the open model's arrival time). When given, the time
     /// from it to [`Sample::finished`] is also recorded, into [`Snapshot::response_time`]. The closed
     /// model passes `None`.
@@ -94,6 +96,12 @@ impl Sample {
         self
     }
 
+    /// With the HTTP status of its response.
+    pub fn with_status(mut self, status: Option<u16>) -> Self {
+        self.status = status;
+        self
+    }
+
     /// With an intended start (open model).
     pub fn with_intended(mut self, intended: Option<Instant>) -> Self {
         self.intended = intended;
@@ -108,6 +116,9 @@ impl Sample {
 
     fn record_into(&self, m: &mut Measure, latency: Duration) {
         m.record(latency, self.error, self.bytes_sent, self.bytes_received);
+        if let Some(status) = self.status {
+            m.statuses.add(status);
+        }
     }
 }
 

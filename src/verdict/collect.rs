@@ -22,15 +22,32 @@ pub enum Subject {
         /// The plan's activity ids (indexes into `RunReport::activities`).
         ids: Vec<usize>,
     },
+    /// The activities carrying a tag (`thresholds.tags`), measured together like an activity selector.
+    Tag {
+        /// `key=value`.
+        tag: String,
+        /// The plan's activity ids with that tag.
+        ids: Vec<usize>,
+    },
 }
 
 impl Subject {
+    /// The activity ids of an activity selector or a tag (measured by merging their activities);
+    /// `None` for the run and a sequence.
+    pub fn ids(&self) -> Option<&[usize]> {
+        match self {
+            Subject::Activity { ids, .. } | Subject::Tag { ids, .. } => Some(ids),
+            Subject::Run | Subject::Sequence(_) => None,
+        }
+    }
+
     /// How messages and tables name the subject: `the run`, `sequence main`, `main/0 GetRequest(/x)`
     /// (the activity's path), or `login (2 activities: main/0, end/1)` for a name shared by several.
     pub fn label(&self, activities: &[ActivityInfo]) -> String {
         match self {
             Subject::Run => "the run".to_string(),
             Subject::Sequence(name) => format!("sequence {name}"),
+            Subject::Tag { tag, ids } => format!("tag {tag} ({} activities)", ids.len()),
             Subject::Activity { selector, ids } => match ids.as_slice() {
                 [id] => activities.get(*id).map_or_else(|| selector.clone(), ActivityInfo::path),
                 [] => selector.clone(),
@@ -60,14 +77,14 @@ pub struct SubjectThresholds {
 }
 
 /// Every threshold of a scenario, in a stable order: the run's, then `thresholds.sequences`, then
-/// `thresholds.activities` (each in file order), then the inline `thresholds:` of activities in plan
-/// order. Sets without any limit are left out. `activities` is the plan's activity list
+/// `thresholds.activities`, then `thresholds.tags` (each in file order), then the inline `thresholds:` of
+/// activities in plan order. Sets without any limit are left out. `activities` is the plan's activity list
 /// (`RunReport::activities`): selectors are resolved to its ids.
 pub fn collect(scenario: &Scenario, activities: &[ActivityInfo]) -> Vec<SubjectThresholds> {
     let t = &scenario.thresholds;
     let mut out = Vec::new();
     let mut push = |subject: Subject, set: &ThresholdSet| {
-        if !set.rules.is_empty() {
+        if !set.is_empty() {
             out.push(SubjectThresholds {
                 subject,
                 set: set.clone(),
@@ -87,6 +104,15 @@ pub fn collect(scenario: &Scenario, activities: &[ActivityInfo]) -> Vec<SubjectT
             },
             set,
         );
+    }
+    for (tag, set) in &t.tags {
+        let ids = activities
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.tags.contains(tag))
+            .map(|(id, _)| id)
+            .collect();
+        push(Subject::Tag { tag: tag.clone(), ids }, set);
     }
     for seq in &scenario.sequences {
         for a in &seq.activities {

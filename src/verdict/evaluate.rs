@@ -1,9 +1,9 @@
 //! Measuring each threshold rule against a run's results.
 
 use super::collect::{Subject, SubjectThresholds};
-use super::format::{metric_name, value_and_limit};
+use super::format::{rule_name, value_and_limit};
 use crate::run::RunReport;
-use crate::scenario::{Limit, Metric, Span};
+use crate::scenario::{Filter, Limit, Metric, Span, Threshold};
 use crate::stats::Measure;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -36,7 +36,7 @@ impl Measured {
     }
 
     /// Whether the value keeps within the limit (`None` when the kinds do not fit).
-    fn within(&self, limit: &Limit) -> Option<bool> {
+    pub(super) fn within(&self, limit: &Limit) -> Option<bool> {
         // Ratios come from divisions; a relative slack of 1e-9 keeps `1/200` within `0.5%`.
         let le = |a: f64, b: f64| a <= b + b.abs() * 1e-9;
         Some(match (*self, *limit) {
@@ -79,6 +79,10 @@ pub struct ThresholdOutcome {
     pub message: String,
     /// Where the rule was written.
     pub span: Span,
+    /// The rule as messages and tables name it: `p95`, `errors{class:timeout}`, `p95 over 30s
+    /// windows`. Empty in older results files (the metric's name is used then).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -100,11 +104,21 @@ impl Default for ThresholdOutcome {
             passed: false,
             message: String::new(),
             span: Span::default(),
+            name: String::new(),
         }
     }
 }
 
 impl ThresholdOutcome {
+    /// The rule's name (`p95`, `errors{class:timeout}`), also for outcomes of older results files.
+    pub fn rule_name(&self) -> String {
+        if self.name.is_empty() {
+            super::format::metric_name(self.metric)
+        } else {
+            self.name.clone()
+        }
+    }
+
     /// Whether the subject never started an execution.
     pub fn never_ran(&self) -> bool {
         self.executions == 0 && self.stopped == 0 && self.samples == 0
@@ -151,9 +165,13 @@ pub fn evaluate(thresholds: &[SubjectThresholds], report: &RunReport) -> Vec<Thr
         let label = st.subject.label(&report.activities);
         let min_samples = st.set.min_samples.unwrap_or(1).max(1);
         for rule in &st.set.rules {
-            let (samples, measured) = data.measure(rule.metric, report.elapsed);
+            if let Some(window) = rule.window {
+                out.push(super::window::evaluate(st, rule, window, report, &label, min_samples));
+                continue;
+            }
+            let (samples, measured) = data.measure(rule, report.elapsed);
             let (executions, stopped) = data.executions(rule.metric);
-            let name = metric_name(rule.metric);
+            let name = rule_name(rule);
             let fail = |why: String| (false, format!("{name} of {label}: {why}"));
             let (passed, message) = if executions == 0 && stopped == 0 {
                 fail("never ran".into())
@@ -168,7 +186,8 @@ pub fn evaluate(thresholds: &[SubjectThresholds], report: &RunReport) -> Vec<Thr
                 let (passed, mut message) = judge(&name, &label, rule.metric, measured.as_ref(), &rule.limit);
                 if rule.metric == Metric::ErrorRate {
                     // Both numbers of the ratio: 1 in 3 reads differently from 1,000 in 3,000.
-                    let _ = write!(message, " ({} of {executions} executions failed)", data.rate_errors);
+                    let failed = data.rate.failed(rule.filter);
+                    let _ = write!(message, " ({failed} of {executions} executions failed)");
                 }
                 (passed, message)
             };
@@ -184,6 +203,7 @@ pub fn evaluate(thresholds: &[SubjectThresholds], report: &RunReport) -> Vec<Thr
                 passed,
                 message,
                 span: rule.span,
+                name: rule_name(rule),
             });
         }
     }
@@ -211,21 +231,55 @@ fn judge(name: &str, label: &str, metric: Metric, measured: Option<&Measured>, l
     (ok, format!("{name} of {label}: {v} {op} {l}"))
 }
 
+/// Counted executions of a group of activities (no latencies): what `errors` and `error_rate` read.
+#[derive(Default)]
+struct Counts {
+    executions: u64,
+    errors: crate::stats::ErrorCounts,
+    statuses: crate::stats::StatusCounts,
+}
+
+impl Counts {
+    fn add(&mut self, m: &Measure) {
+        self.executions += m.count;
+        self.errors.merge(&m.errors);
+        self.statuses.merge(&m.statuses);
+    }
+
+    /// The executions a rule counts as failed: all errors, or those its filter selects.
+    fn failed(&self, filter: Option<Filter>) -> u64 {
+        match filter {
+            None => self.errors.total(),
+            Some(Filter::Class(class)) => self.errors.get(class),
+            Some(Filter::Status(status)) => self.statuses.get(status.0),
+        }
+    }
+}
+
 /// What a subject measured: the measure latency metrics and `min_rps` read (`timing`, with its own
-/// count of executions cut short), the executions and errors `error_rate` reads (timed activities only,
-/// for the run and a sequence), the executions and errors `errors` reads (every activity), and the
-/// activities' executions cut short.
-struct SubjectData<'a> {
+/// count of executions cut short), the counts `error_rate` reads (timed activities only, for the run
+/// and a sequence), the counts `errors` reads (every activity), and the activities' executions cut
+/// short.
+pub(super) struct SubjectData<'a> {
     timing: Cow<'a, Measure>,
-    rate_executions: u64,
-    rate_errors: u64,
-    all_executions: u64,
-    all_errors: u64,
+    rate: Counts,
+    all: Counts,
     stopped: u64,
 }
 
 impl<'a> SubjectData<'a> {
-    fn of(subject: &Subject, report: &'a RunReport) -> Self {
+    /// The measure latency metrics and `min_rps` read.
+    pub(super) fn timing(&self) -> &Measure {
+        &self.timing
+    }
+
+    /// Executions and errors `error_rate` reads (unfiltered).
+    pub(super) fn error_counts(&self) -> (u64, u64) {
+        (self.rate.executions, self.rate.failed(None))
+    }
+
+    /// What `subject` measured in `report`.
+    pub(super) fn of(subject: &Subject, report: &'a RunReport) -> Self {
         let stats = &report.stats;
         let activities = report.activities.iter().zip(&stats.activities);
         match subject {
@@ -242,7 +296,7 @@ impl<'a> SubjectData<'a> {
                     mine,
                 )
             }
-            Subject::Activity { ids, .. } => {
+            Subject::Activity { ids, .. } | Subject::Tag { ids, .. } => {
                 let mut measures = ids.iter().filter_map(|id| stats.activities.get(*id));
                 let timing = match (measures.next(), measures.next()) {
                     (None, _) => Cow::Owned(Measure::default()),
@@ -254,12 +308,13 @@ impl<'a> SubjectData<'a> {
                         Cow::Owned(merged)
                     }
                 };
-                // Selected by name, an activity's own executions count, timed or not.
+                // Selected by name or tag, an activity's own executions count, timed or not.
+                let (mut rate, mut all) = (Counts::default(), Counts::default());
+                rate.add(&timing);
+                all.add(&timing);
                 SubjectData {
-                    rate_executions: timing.count,
-                    rate_errors: timing.error_count(),
-                    all_executions: timing.count,
-                    all_errors: timing.error_count(),
+                    rate,
+                    all,
                     stopped: timing.stopped,
                     timing,
                 }
@@ -274,19 +329,15 @@ impl<'a> SubjectData<'a> {
     ) -> Self {
         let mut data = SubjectData {
             timing,
-            rate_executions: 0,
-            rate_errors: 0,
-            all_executions: 0,
-            all_errors: 0,
+            rate: Counts::default(),
+            all: Counts::default(),
             stopped: 0,
         };
         for (info, m) in activities {
-            data.all_executions += m.count;
-            data.all_errors += m.error_count();
+            data.all.add(m);
             data.stopped += m.stopped;
             if info.timed {
-                data.rate_executions += m.count;
-                data.rate_errors += m.error_count();
+                data.rate.add(m);
             }
         }
         data
@@ -296,27 +347,29 @@ impl<'a> SubjectData<'a> {
     /// rate these are passes, for its error metrics its activities' executions).
     fn executions(&self, metric: Metric) -> (u64, u64) {
         match metric {
-            Metric::ErrorRate => (self.rate_executions, self.stopped),
-            Metric::Errors => (self.all_executions, self.stopped),
+            Metric::ErrorRate => (self.rate.executions, self.stopped),
+            Metric::Errors => (self.all.executions, self.stopped),
             _ => (self.timing.count, self.timing.stopped),
         }
     }
 
-    /// Samples and value of a metric.
-    fn measure(&self, metric: Metric, elapsed: Duration) -> (u64, Option<Measured>) {
+    /// Samples and value of a rule's metric.
+    fn measure(&self, rule: &Threshold, elapsed: Duration) -> (u64, Option<Measured>) {
         let t = &self.timing;
         let ok = t.latency.count();
-        match metric {
+        match rule.metric {
             Metric::Percentile(q) => (ok, t.latency.percentile(q).map(Measured::Duration)),
             Metric::Mean => (ok, t.latency.mean().map(Measured::Duration)),
             Metric::Max => (ok, t.latency.max().map(Measured::Duration)),
             Metric::MinRps => (t.count, Some(Measured::Rate(t.success_rate(elapsed)))),
-            Metric::Errors => (self.all_executions, Some(Measured::Count(self.all_errors))),
-            Metric::ErrorRate => (
-                self.rate_executions,
-                (self.rate_executions > 0)
-                    .then(|| Measured::Ratio(self.rate_errors as f64 / self.rate_executions as f64)),
-            ),
+            Metric::Errors => (self.all.executions, Some(Measured::Count(self.all.failed(rule.filter)))),
+            Metric::ErrorRate => {
+                let n = self.rate.executions;
+                (
+                    n,
+                    (n > 0).then(|| Measured::Ratio(self.rate.failed(rule.filter) as f64 / n as f64)),
+                )
+            }
         }
     }
 }

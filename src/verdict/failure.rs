@@ -8,7 +8,7 @@ use crate::scenario::diagnostic::{Diagnostic, render_one};
 use crate::scenario::{Metric, SourceMap};
 use std::fmt::Write as _;
 
-use super::{ThresholdOutcome, format_limit, metric_name, value_and_limit};
+use super::{ThresholdOutcome, format_limit, value_and_limit};
 
 /// How many error records a failure message shows.
 const SHOWN_ERRORS: usize = 3;
@@ -189,7 +189,7 @@ pub(super) fn threshold_failure(o: &ThresholdOutcome) -> TrialFailure {
 /// What a threshold wanted and what was measured, as the two sides of a diff:
 /// `p95 <= 300ms` and `p95 = 412ms` (`min_rps >= 50/s` for the one lower bound).
 fn threshold_sides(o: &ThresholdOutcome) -> (String, String) {
-    let metric = metric_name(o.metric);
+    let metric = o.rule_name();
     let op = if o.metric == Metric::MinRps { ">=" } else { "<=" };
     let expected = format!("{metric} {op} {}", format_limit(&o.limit));
     let actual = match (&o.measured, o.unjudged()) {

@@ -23,6 +23,21 @@ pub fn metric_name(metric: Metric) -> String {
     }
 }
 
+/// A rule the way messages name it: the metric, its filter and its window: `p95`,
+/// `errors{class:timeout}`, `p95 over 30s windows`.
+pub fn rule_name(rule: &crate::scenario::Threshold) -> String {
+    let mut name = metric_name(rule.metric);
+    match rule.filter {
+        Some(crate::scenario::Filter::Class(class)) => name.push_str(&format!("{{class:{class}}}")),
+        Some(crate::scenario::Filter::Status(status)) => name.push_str(&format!("{{status:{status}}}")),
+        None => {}
+    }
+    if let Some(window) = rule.window {
+        name.push_str(&format!(" over {} windows", format_duration(window)));
+    }
+    name
+}
+
 /// A limit the way users write it: `300ms`, `1.5s`, `0.5%`, `3`, `50/s`.
 pub fn format_limit(limit: &Limit) -> String {
     match *limit {

@@ -22,6 +22,7 @@
 //! file without thresholds (the original's rule).
 
 use super::failure::{FailureKind, TrialFailure, errors_failure, threshold_failure};
+use super::relative::{RelativeOutcome, RelativeResult, SubjectComparison, compare, shape_mismatch};
 use super::trials::{TrialKind, TrialSpec, trial_specs};
 use super::{Subject, SubjectThresholds, ThresholdOutcome, Verdict, collect, evaluate};
 use crate::run::{ActivityInfo, RunReport, StopReason};
@@ -30,9 +31,15 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How strictly to judge: what the environment of a run may relax.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How to judge: what the environment of a run may relax, and what to compare with.
+#[derive(Clone, Debug)]
 pub struct Policy {
+    /// The baseline run (`--baseline`, `STRESSOR_BASELINE`) for `vs_baseline` thresholds and the
+    /// summary's comparison; `Err(why)` when one was asked for but cannot be used.
+    pub baseline: Option<Result<Arc<RunReport>, String>>,
+    /// A `vs_baseline` threshold without a baseline fails (`thresholds.baseline_required`) instead of
+    /// being skipped with a note.
+    pub baseline_required: bool,
     /// Thresholds are not judged (their trials are skipped with this reason); the harness's smoke
     /// profile sets it, since one pass cannot meet `min_samples` or a rate.
     pub skip_thresholds: Option<String>,
@@ -43,6 +50,8 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         Policy {
+            baseline: None,
+            baseline_required: false,
             skip_thresholds: None,
             inconclusive_fails: true,
         }
@@ -68,6 +77,8 @@ pub enum Reason {
     },
     /// `max_errors` stopped the run.
     MaxErrors,
+    /// An `abort_on_fail` threshold stopped the run.
+    Aborted(crate::run::Aborted),
     /// No execution of the run completed.
     NothingCompleted {
         /// Executions a stop cut short.
@@ -75,14 +86,21 @@ pub enum Reason {
     },
     /// Sequences or checked activities that never completed an execution (labels).
     Incomplete(Vec<String>),
+    /// `vs_baseline` thresholds that regressed significantly.
+    Regressed(usize),
+    /// `vs_baseline` thresholds worse than allowed, but the runs are too noisy to tell.
+    TooNoisy(usize),
+    /// `vs_baseline` thresholds without a baseline, which `baseline_required` makes a failure.
+    NoBaseline(usize),
     /// The load generator was the bottleneck (why, one entry per limit exceeded).
     Generator(Vec<String>),
 }
 
 impl Reason {
-    /// Whether it fails the run (anything but the generator, which makes it inconclusive).
+    /// Whether it fails the run (anything but the generator and a too-noisy comparison, which make
+    /// it inconclusive).
     pub fn fails(&self) -> bool {
-        !matches!(self, Reason::Generator(_))
+        !matches!(self, Reason::Generator(_) | Reason::TooNoisy(_))
     }
 }
 
@@ -96,9 +114,18 @@ impl fmt::Display for Reason {
             } => write!(f, "{errors} error(s), no thresholds set"),
             Reason::Errors { errors, .. } => write!(f, "{errors} error(s) not within an error budget"),
             Reason::MaxErrors => f.write_str("max_errors reached"),
+            Reason::Aborted(a) => write!(
+                f,
+                "aborted at {}: {}",
+                crate::scenario::duration::format_duration(Duration::from_secs(a.at.as_secs())),
+                a.threshold
+            ),
             Reason::NothingCompleted { stopped: 0 } => f.write_str("nothing completed"),
             Reason::NothingCompleted { stopped } => write!(f, "nothing completed ({stopped} stopped)"),
             Reason::Incomplete(what) => write!(f, "nothing completed in {}", what.join(", ")),
+            Reason::Regressed(n) => write!(f, "{n} threshold(s) regressed against the baseline"),
+            Reason::TooNoisy(n) => write!(f, "{n} baseline comparison(s) too noisy to tell"),
+            Reason::NoBaseline(n) => write!(f, "{n} threshold(s) need a baseline and none was given"),
             Reason::Generator(_) => f.write_str("the load generator was the bottleneck"),
         }
     }
@@ -135,6 +162,10 @@ pub struct Judgement {
     pub thresholds: Vec<SubjectThresholds>,
     /// One outcome per threshold rule (empty when the policy skips thresholds).
     pub outcomes: Vec<ThresholdOutcome>,
+    /// One outcome per `vs_baseline` rule (empty when the policy skips thresholds).
+    pub relative: Vec<RelativeOutcome>,
+    /// The run, its sequences and activities compared with the baseline (empty without one).
+    pub comparison: Vec<SubjectComparison>,
     /// Every trial of the file, in [`trial_specs`] order.
     pub trials: Vec<Trial>,
     /// The verdict.
@@ -165,7 +196,8 @@ impl Judgement {
     }
 
     /// Judges a run of `scenario` (loaded from `sources`).
-    pub fn new(scenario: &Scenario, sources: Arc<SourceMap>, report: RunReport, policy: Policy) -> Judgement {
+    pub fn new(scenario: &Scenario, sources: Arc<SourceMap>, report: RunReport, mut policy: Policy) -> Judgement {
+        policy.baseline_required |= scenario.thresholds.baseline_required;
         let thresholds = collect(scenario, &report.activities);
         let specs = trial_specs(scenario, &report.activities);
         Judgement::from_parts(report, thresholds, specs, sources, policy)
@@ -184,6 +216,23 @@ impl Judgement {
             Vec::new()
         } else {
             evaluate(&thresholds, &report)
+        };
+        let baseline = match &policy.baseline {
+            None => Err("no baseline was given (`--baseline FILE` or `STRESSOR_BASELINE`)".to_string()),
+            Some(Err(why)) => Err(why.clone()),
+            Some(Ok(base)) => match shape_mismatch(base, &report) {
+                Some(why) => Err(why),
+                None => Ok(base.clone()),
+            },
+        };
+        let relative = if policy.skip_thresholds.is_some() {
+            Vec::new()
+        } else {
+            super::relative::evaluate(&thresholds, &report, baseline.as_deref().map_err(String::as_str))
+        };
+        let comparison = match &baseline {
+            Ok(base) => compare(base, &report, super::baseline::Tolerance::DEFAULT),
+            Err(_) => Vec::new(),
         };
         let budgets = covered(&thresholds, &outcomes, &report.activities);
         let uncovered = |id: usize| {
@@ -211,16 +260,37 @@ impl Judgement {
         if report.stop == Some(StopReason::MaxErrors) {
             reasons.push(Reason::MaxErrors);
         }
+        if let Some(aborted) = &report.aborted {
+            reasons.push(Reason::Aborted(aborted.clone()));
+        }
         let completed: u64 = report.stats.activities.iter().map(|m| m.count).sum();
         let nothing_completed = completed == 0;
         if nothing_completed {
             let stopped = report.stats.activities.iter().map(|m| m.stopped).sum();
             reasons.push(Reason::NothingCompleted { stopped });
         }
+        let count = |r: RelativeResult| relative.iter().filter(|o| o.result == r).count();
+        if count(RelativeResult::Regressed) > 0 {
+            reasons.push(Reason::Regressed(count(RelativeResult::Regressed)));
+        }
+        if policy.baseline_required && count(RelativeResult::NoBaseline) > 0 {
+            reasons.push(Reason::NoBaseline(count(RelativeResult::NoBaseline)));
+        }
+        if count(RelativeResult::TooNoisy) > 0 {
+            reasons.push(Reason::TooNoisy(count(RelativeResult::TooNoisy)));
+        }
         if report.health.overloaded() {
             reasons.push(Reason::Generator(report.health.overload.clone()));
         }
-        let judge = |spec: &TrialSpec| judge_trial(spec, &report, &outcomes, &policy, &uncovered, &reasons, &sources);
+        let judged = Judged {
+            report: &report,
+            outcomes: &outcomes,
+            relative: &relative,
+            policy: &policy,
+            reasons: &reasons,
+            sources: &sources,
+        };
+        let judge = |spec: &TrialSpec| judge_trial(spec, &judged, &uncovered);
         let trials: Vec<Trial> = specs
             .into_iter()
             .map(|spec| Trial {
@@ -248,6 +318,8 @@ impl Judgement {
             report,
             thresholds,
             outcomes,
+            relative,
+            comparison,
             trials,
             verdict,
             reasons,
@@ -306,7 +378,7 @@ fn covered(thresholds: &[SubjectThresholds], outcomes: &[ThresholdOutcome], acti
     for ((st, rule), outcome) in rules.zip(outcomes) {
         let timed_only = match rule.metric {
             _ if !outcome.passed => continue,
-            Metric::ErrorRate => !matches!(st.subject, Subject::Activity { .. }),
+            Metric::ErrorRate => st.subject.ids().is_none(),
             Metric::Errors => false,
             _ => continue,
         };
@@ -314,7 +386,7 @@ fn covered(thresholds: &[SubjectThresholds], outcomes: &[ThresholdOutcome], acti
             let mine = match &st.subject {
                 Subject::Run => true,
                 Subject::Sequence(name) => &info.sequence == name,
-                Subject::Activity { ids, .. } => ids.contains(&id),
+                Subject::Activity { ids, .. } | Subject::Tag { ids, .. } => ids.contains(&id),
             };
             if mine && (info.timed || !timed_only) {
                 out[id] = true;
@@ -324,15 +396,18 @@ fn covered(thresholds: &[SubjectThresholds], outcomes: &[ThresholdOutcome], acti
     out
 }
 
-fn judge_trial(
-    spec: &TrialSpec,
-    report: &RunReport,
-    outcomes: &[ThresholdOutcome],
-    policy: &Policy,
-    uncovered: &dyn Fn(usize) -> u64,
-    reasons: &[Reason],
-    sources: &SourceMap,
-) -> TrialOutcome {
+/// What trials are judged against.
+struct Judged<'a> {
+    report: &'a RunReport,
+    outcomes: &'a [ThresholdOutcome],
+    relative: &'a [RelativeOutcome],
+    policy: &'a Policy,
+    reasons: &'a [Reason],
+    sources: &'a SourceMap,
+}
+
+fn judge_trial(spec: &TrialSpec, j: &Judged<'_>, uncovered: &dyn Fn(usize) -> u64) -> TrialOutcome {
+    let (report, outcomes, policy, reasons, sources) = (j.report, j.outcomes, j.policy, j.reasons, j.sources);
     let failed = |f: TrialFailure| TrialOutcome::Failed(f);
     match &spec.kind {
         TrialKind::Sequence(name) => {
@@ -354,7 +429,37 @@ fn judge_trial(
                 format!("threshold #{i} was not evaluated"),
             )),
         },
+        TrialKind::Relative(i) => match (&policy.skip_thresholds, j.relative.get(*i)) {
+            (Some(why), _) => TrialOutcome::Skipped(why.clone()),
+            (None, Some(o)) => relative_trial(o, policy),
+            (None, None) => failed(TrialFailure::new(
+                FailureKind::Threshold,
+                format!("baseline threshold #{i} was not evaluated"),
+            )),
+        },
         TrialKind::Run => run_trial(report, reasons, policy),
+    }
+}
+
+/// A `vs_baseline` trial: a significant regression fails it; a comparison too noisy to tell fails it
+/// as inconclusive (unless the policy lets that pass); a missing baseline skips it with the reason,
+/// or fails it when a baseline is required.
+fn relative_trial(o: &RelativeOutcome, policy: &Policy) -> TrialOutcome {
+    let diff = || {
+        let (expected, actual) = super::relative::sides(o);
+        format!("{}\n{}", o.message, crate::check::text_diff(&expected, &actual))
+    };
+    match o.result {
+        RelativeResult::Held => TrialOutcome::Passed,
+        RelativeResult::Regressed => TrialOutcome::Failed(TrialFailure::from_text(FailureKind::Threshold, diff())),
+        RelativeResult::TooNoisy if policy.inconclusive_fails => {
+            TrialOutcome::Failed(TrialFailure::from_text(FailureKind::Inconclusive, diff()))
+        }
+        RelativeResult::TooNoisy => TrialOutcome::Passed,
+        RelativeResult::NoBaseline if policy.baseline_required => {
+            TrialOutcome::Failed(TrialFailure::new(FailureKind::Threshold, o.message.clone()))
+        }
+        RelativeResult::NoBaseline => TrialOutcome::Skipped(o.message.clone()),
     }
 }
 
@@ -393,7 +498,12 @@ fn subject_outcome(
 fn run_trial(report: &RunReport, reasons: &[Reason], policy: &Policy) -> TrialOutcome {
     let run_level: Vec<String> = reasons
         .iter()
-        .filter(|r| matches!(r, Reason::MaxErrors | Reason::NothingCompleted { .. }))
+        .filter(|r| {
+            matches!(
+                r,
+                Reason::MaxErrors | Reason::Aborted(_) | Reason::NothingCompleted { .. }
+            )
+        })
         .map(ToString::to_string)
         .collect();
     let generator = reasons.iter().find_map(|r| match r {
@@ -433,6 +543,7 @@ fn stop_text(report: &RunReport) -> &'static str {
         Some(StopReason::MaxErrors) => "max_errors",
         Some(StopReason::Interrupted) => "Ctrl-C / SIGTERM",
         Some(StopReason::Requested) => "a stop request",
+        Some(StopReason::Aborted) => "an abort_on_fail threshold",
         None => "the end of the run",
     }
 }
@@ -443,6 +554,7 @@ fn subject_label(kind: &TrialKind, activities: &[ActivityInfo]) -> String {
         TrialKind::Sequence(name) => format!("sequence {name}"),
         TrialKind::Checks(id) => activities.get(*id).map_or_else(|| format!("#{id}"), ActivityInfo::path),
         TrialKind::Threshold(i) => format!("threshold #{i}"),
+        TrialKind::Relative(i) => format!("baseline threshold #{i}"),
         TrialKind::Run => "the run".to_string(),
     }
 }
@@ -467,6 +579,6 @@ pub fn trial_time(spec: &TrialSpec, report: &RunReport) -> Duration {
     match &spec.kind {
         TrialKind::Sequence(name) => report.sequence(name).map_or(Duration::ZERO, |(m, _)| per_session(&m)),
         TrialKind::Checks(id) => report.stats.activities.get(*id).map_or(Duration::ZERO, per_session),
-        TrialKind::Threshold(_) | TrialKind::Run => Duration::ZERO,
+        TrialKind::Threshold(_) | TrialKind::Relative(_) | TrialKind::Run => Duration::ZERO,
     }
 }

@@ -46,20 +46,25 @@
 //! Exit codes: [`Verdict::exit_code`] is 0, 1 or 4; an interrupted run exits with 3, decided by the
 //! CLI.
 
+mod abort;
+pub mod baseline;
 mod collect;
 mod evaluate;
 pub mod failure;
 mod format;
 pub mod judgement;
+pub mod relative;
 pub mod trials;
+mod window;
 
 #[cfg(test)]
 mod tests;
 
+pub use abort::AbortWatch;
 pub use collect::{Subject, SubjectThresholds, collect};
 pub use evaluate::{Measured, ThresholdOutcome, evaluate};
 pub use failure::{FailureKind, TrialFailure};
-pub use format::{format_limit, format_measured, metric_name, value_and_limit};
+pub use format::{format_limit, format_measured, metric_name, rule_name, value_and_limit};
 pub use judgement::{Judgement, Policy, Reason, Trial, TrialOutcome};
 pub use trials::{TrialKind, TrialSpec, trial_specs};
 

@@ -19,7 +19,7 @@
 //! gets `#2`, `#3`, ... appended. The names depend only on the scenario file, never on the results, so
 //! they are stable across runs.
 
-use super::{Subject, collect, metric_name};
+use super::{Subject, collect, metric_name, rule_name};
 use crate::run::{ActivityInfo, Plan};
 use crate::scenario::{ActivityKind, HttpChecks, Scenario, SourceMap};
 use serde::{Deserialize, Serialize};
@@ -37,6 +37,8 @@ pub enum TrialKind {
     Checks(usize),
     /// A threshold rule, by its position in [`evaluate`](crate::verdict::evaluate)'s outcomes.
     Threshold(usize),
+    /// A `vs_baseline` rule, by its position in the judgement's relative outcomes.
+    Relative(usize),
     /// The run as a whole: not stopped by `max_errors`, something completed, the generator kept up.
     Run,
 }
@@ -83,19 +85,30 @@ pub fn trial_specs(scenario: &Scenario, activities: &[ActivityInfo]) -> Vec<Tria
             id += 1;
         }
     }
-    let mut rule = 0;
+    let (mut rule, mut relative) = (0, 0);
     for st in collect(scenario, activities) {
         let subject = match &st.subject {
             Subject::Run => "run".to_string(),
             Subject::Sequence(name) => format!("sequence::{name}"),
             Subject::Activity { selector, .. } => format!("activity::{}", underscores(selector)),
+            Subject::Tag { tag, .. } => format!("tag::{}", underscores(tag)),
         };
         for r in &st.set.rules {
             specs.push(TrialSpec {
-                name: format!("thresholds::{subject}::{}", metric_name(r.metric)),
+                name: format!(
+                    "thresholds::{subject}::{}",
+                    rule_name(r).replace(": ", ":").replace(' ', "_")
+                ),
                 kind: TrialKind::Threshold(rule),
             });
             rule += 1;
+        }
+        for r in &st.set.relative {
+            specs.push(TrialSpec {
+                name: format!("thresholds::{subject}::{}::vs_baseline", metric_name(r.metric)),
+                kind: TrialKind::Relative(relative),
+            });
+            relative += 1;
         }
     }
     specs.push(TrialSpec {

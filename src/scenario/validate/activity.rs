@@ -39,6 +39,7 @@ pub const COMMON: &[&str] = &[
     "store_header",
     "store_regex",
     "thresholds",
+    "tags",
 ];
 
 /// Request arguments of the HTTP activities.
@@ -224,7 +225,35 @@ fn common_args(v: &mut Validator, f: &mut Fields, type_name: &str) -> CommonArgs
     }
     common.stores = checks::stores(v, f);
     common.thresholds = f.take_some("thresholds").map(|n| thresholds::set(v, n, false));
+    common.tags = f.take_some("tags").map(|n| tags(v, n)).unwrap_or_default();
     common
+}
+
+/// `tags: {api: checkout}`: labels that `thresholds.tags` select by (`api=checkout`) and reports show.
+fn tags(v: &mut Validator, n: &Node) -> Vec<(String, String)> {
+    let Some(entries) = n.as_map() else {
+        v.diags.push(
+            Diagnostic::error(n.span, format!("`tags` must be a mapping, found {}", n.type_name()))
+                .with_help("e.g. `tags: {api: checkout, team: payments}`"),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (key, value) in entries {
+        let name = key.key_text();
+        match &value.kind {
+            NodeKind::Str(_) | NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Bool(_)
+                if !name.contains(['=', '{', '}']) =>
+            {
+                out.push((name, value.key_text()));
+            }
+            _ => v.diags.push(Diagnostic::error(
+                value.span,
+                format!("tag `{name}` must be a plain `key: value` (a scalar value; no `=` or braces in the key)"),
+            )),
+        }
+    }
+    out
 }
 
 /// Reads the request arguments shared by all HTTP activities.

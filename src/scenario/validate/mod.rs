@@ -14,6 +14,7 @@ mod plugin;
 pub(crate) use activity::ACTIVITIES;
 mod checks;
 mod feeders;
+mod load;
 mod script;
 mod sections;
 mod thresholds;

@@ -80,7 +80,7 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
         .unwrap_or_default();
     let load = top
         .take_some("load")
-        .map(|n| thresholds::load(v, n))
+        .map(|n| super::load::load(v, n))
         .unwrap_or(LoadModel::Closed);
     top.finish(v.diags, "the top level", TOP_LEVEL);
 

@@ -1,10 +1,12 @@
-//! The `thresholds` section, inline `thresholds:` of activities, and the `load` section.
+//! The `thresholds` section and inline `thresholds:` of activities.
 
 use super::Validator;
 use super::reader::Fields;
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::duration::parse_duration;
-use crate::scenario::model::{Limit, LoadModel, Metric, Sequence, Stage, Threshold, ThresholdSet, Thresholds};
+use crate::scenario::model::{
+    Change, Filter, Limit, Metric, RelativeRule, Sequence, StatusClass, Threshold, ThresholdSet, Thresholds,
+};
 use crate::scenario::node::{Node, NodeKind};
 use crate::scenario::suggest;
 
@@ -37,6 +39,33 @@ pub(super) fn section(v: &mut Validator, node: &Node, sequences: &[Sequence]) ->
             ));
         }
     }
+    if let Some(n) = node.get("baseline_required").filter(|n| !n.is_null()) {
+        out.baseline_required = v.check().bool(n, "baseline_required").unwrap_or(false);
+    }
+    if let Some(n) = node.get("tags").filter(|n| !n.is_null()) {
+        let known = tag_selectors(sequences);
+        for (key, value) in n.as_map().unwrap_or_default() {
+            let name = key.key_text();
+            if !known.contains(&name) {
+                v.diags.push(
+                    Diagnostic::error(
+                        key.span,
+                        format!("threshold for tag `{name}`, but no activity has that tag"),
+                    )
+                    .with_label_opt(suggest::label(&name, known.iter().map(String::as_str)))
+                    .with_help("tag activities with `tags: {api: checkout}` and select them here as `api=checkout`"),
+                );
+                continue;
+            }
+            out.tags.push((name, set(v, value, false)));
+        }
+        if n.as_map().is_none() {
+            v.diags.push(Diagnostic::error(
+                n.span,
+                "`thresholds.tags` must be a mapping of `key=value` tags to limits",
+            ));
+        }
+    }
     if let Some(n) = node.get("activities").filter(|n| !n.is_null()) {
         let known = activity_selectors(sequences);
         for (key, value) in n.as_map().unwrap_or_default() {
@@ -64,6 +93,20 @@ pub(super) fn section(v: &mut Validator, node: &Node, sequences: &[Sequence]) ->
     out
 }
 
+/// The `key=value` tags of the activities, which `thresholds.tags` may select.
+fn tag_selectors(sequences: &[Sequence]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for a in sequences.iter().flat_map(|s| &s.activities) {
+        for (k, value) in &a.common.tags {
+            let tag = format!("{k}={value}");
+            if !out.contains(&tag) {
+                out.push(tag);
+            }
+        }
+    }
+    out
+}
+
 /// Names an activity threshold may use: each activity's `name`, and `sequence/index`.
 fn activity_selectors(sequences: &[Sequence]) -> Vec<String> {
     let mut out = Vec::new();
@@ -78,7 +121,15 @@ fn activity_selectors(sequences: &[Sequence]) -> Vec<String> {
     out
 }
 
-/// A set of limits; `top` allows the `sequences`/`activities` sub-sections.
+/// Keys of a set that are not metrics.
+const SET_KEYS: &[&str] = &["min_samples"];
+/// Keys of the top-level set only.
+const TOP_KEYS: &[&str] = &["sequences", "activities", "tags", "baseline_required"];
+/// Keys of a metric's mapping form.
+const RULE_KEYS: &[&str] = &["max", "min", "vs_baseline", "window", "abort_on_fail", "delay"];
+
+/// A set of limits; `top` allows the `sequences`/`activities`/`tags` sub-sections (and, being the
+/// run's, windows).
 pub(super) fn set(v: &mut Validator, node: &Node, top: bool) -> ThresholdSet {
     let mut out = ThresholdSet {
         span: Some(node.span),
@@ -98,8 +149,9 @@ pub(super) fn set(v: &mut Validator, node: &Node, top: bool) -> ThresholdSet {
         return out;
     };
     if top {
-        f.take("sequences");
-        f.take("activities");
+        for key in TOP_KEYS {
+            f.take(key);
+        }
     }
     if let Some(n) = f.take_some("min_samples") {
         out.min_samples = v.check().count(n, "min_samples");
@@ -107,28 +159,212 @@ pub(super) fn set(v: &mut Validator, node: &Node, top: bool) -> ThresholdSet {
     let rest: Vec<_> = f.rest().collect();
     for (key, value) in rest {
         let name = key.key_text();
-        let Some(metric) = metric(&name) else {
+        let (metric_name, filter) = match split_filter(v, key, &name) {
+            Some(parts) => parts,
+            None => continue,
+        };
+        let Some(metric) = metric(metric_name) else {
             let mut known: Vec<&str> = Metric::NAMES.to_vec();
-            known.push("min_samples");
+            known.extend(SET_KEYS);
             if top {
-                known.extend(["sequences", "activities"]);
+                known.extend(TOP_KEYS);
             }
             v.diags.push(
-                Diagnostic::error(key.span, format!("unknown threshold metric `{name}`"))
-                    .with_label_opt(suggest::label(&name, known.iter().copied()))
+                Diagnostic::error(key.span, format!("unknown threshold metric `{metric_name}`"))
+                    .with_label_opt(suggest::label(metric_name, known.iter().copied()))
                     .with_help(format!("metrics: {}", Metric::NAMES.join(", "))),
             );
             continue;
         };
-        if let Some(limit) = limit(v, metric, value, &name) {
+        if filter.is_some() && !matches!(metric, Metric::Errors | Metric::ErrorRate) {
+            v.diags.push(
+                Diagnostic::error(key.span, format!("`{metric_name}` cannot be filtered"))
+                    .with_help("filters (`{class:timeout}`, `{status:5xx}`) apply to `errors` and `error_rate`"),
+            );
+            continue;
+        }
+        let entry = Entry {
+            metric,
+            filter,
+            key,
+            name: &name,
+            run: top,
+        };
+        rule(v, &mut out, &entry, value);
+    }
+    out
+}
+
+/// A metric key of a set, parsed.
+struct Entry<'n> {
+    metric: Metric,
+    filter: Option<Filter>,
+    key: &'n Node,
+    /// As written (`errors{class:timeout}`).
+    name: &'n str,
+    /// Whether the set is the run's (windows are allowed there only).
+    run: bool,
+}
+
+/// One metric entry: a plain limit, or the mapping form with its options.
+fn rule(v: &mut Validator, out: &mut ThresholdSet, e: &Entry<'_>, value: &Node) {
+    let (metric, filter, key, name, run) = (e.metric, e.filter, e.key, e.name, e.run);
+    if !matches!(value.kind, NodeKind::Map(_)) {
+        if let Some(limit) = limit(v, metric, value, name) {
             out.rules.push(Threshold {
+                filter,
+                ..Threshold::new(metric, limit, key.span)
+            });
+        }
+        return;
+    }
+    let Some(mut f) = Fields::of(value) else { return };
+    let bound_key = if metric == Metric::MinRps { "min" } else { "max" };
+    let wrong_bound = if metric == Metric::MinRps { "max" } else { "min" };
+    if let Some((k, _)) = f.take_entry(wrong_bound) {
+        v.diags.push(
+            Diagnostic::error(k.span, format!("`{name}` takes `{bound_key}:`, not `{wrong_bound}:`"))
+                .with_help("`min_rps` is a lower bound (`min`); every other metric an upper bound (`max`)"),
+        );
+    }
+    let bound = f.take_some(bound_key);
+    let change = f.take_some("vs_baseline");
+    let window = f.take_some("window");
+    let abort = f.take_some("abort_on_fail");
+    let delay = f.take_some("delay");
+    f.finish(v.diags, &format!("threshold `{name}`"), RULE_KEYS);
+    if bound.is_none() && change.is_none() {
+        v.diags.push(
+            Diagnostic::error(
+                value.span,
+                format!("threshold `{name}` has neither `{bound_key}` nor `vs_baseline`"),
+            )
+            .with_help(format!("e.g. `{name}: {{{bound_key}: ..., vs_baseline: +10%}}`")),
+        );
+        return;
+    }
+    let mut check = v.check();
+    let window = window.and_then(|n| check.duration(n, "window"));
+    let abort = abort.and_then(|n| check.bool(n, "abort_on_fail")).unwrap_or(false);
+    let delay = delay.and_then(|n| check.duration(n, "delay"));
+    if window.is_some() && !run {
+        v.diags.push(
+            Diagnostic::error(value.span, "`window` applies to the run's thresholds only")
+                .with_help("the per-second series a window is judged over is kept for the whole run"),
+        );
+        return;
+    }
+    if window.is_some() && filter.is_some() {
+        v.diags.push(Diagnostic::error(
+            value.span,
+            "a filtered threshold cannot have a `window`: the per-second series does not keep error classes or statuses",
+        ));
+        return;
+    }
+    if delay.is_some() && !abort {
+        v.diags.push(
+            Diagnostic::warning(value.span, "`delay` without `abort_on_fail: true` has no effect")
+                .with_help("`delay` is how long after the start an `abort_on_fail` threshold may stop the run"),
+        );
+    }
+    if let Some(n) = bound
+        && let Some(limit) = limit(v, metric, n, name)
+    {
+        out.rules.push(Threshold {
+            filter,
+            window,
+            abort_after: abort.then(|| delay.unwrap_or_default()),
+            ..Threshold::new(metric, limit, key.span)
+        });
+    } else if abort || window.is_some() {
+        v.diags.push(Diagnostic::error(
+            value.span,
+            format!("`window` and `abort_on_fail` need an absolute limit (`{bound_key}:`)"),
+        ));
+    }
+    if let Some(n) = change {
+        if filter.is_some() || matches!(metric, Metric::Max | Metric::Errors) {
+            v.diags.push(
+                Diagnostic::error(n.span, format!("`{name}` cannot be compared with a baseline"))
+                    .with_help("`vs_baseline` applies to percentiles, `mean`, `error_rate` and `min_rps`: `max` is one sample and `errors` grows with the run's length"),
+            );
+        } else if let Some(allowed) = change_of(v, metric, n) {
+            out.relative.push(RelativeRule {
                 metric,
-                limit,
-                span: key.span,
+                allowed,
+                span: n.span,
             });
         }
     }
-    out
+}
+
+/// `errors{class:timeout}` → (`errors`, the filter); a plain name has none.
+fn split_filter<'n>(v: &mut Validator, key: &Node, name: &'n str) -> Option<(&'n str, Option<Filter>)> {
+    let Some((metric, rest)) = name.split_once('{') else {
+        return Some((name, None));
+    };
+    let bad = |v: &mut Validator, why: String| {
+        v.diags.push(
+            Diagnostic::error(key.span, format!("invalid threshold filter in `{name}`: {why}"))
+                .with_help("write `errors{class:timeout}` or `error_rate{status:5xx}`"),
+        );
+        None
+    };
+    let Some(inner) = rest.trim_end().strip_suffix('}') else {
+        return bad(v, "missing `}`".into());
+    };
+    let Some((k, value)) = inner.split_once(':') else {
+        return bad(v, "expected `key:value`".into());
+    };
+    let value = value.trim();
+    let filter = match k.trim() {
+        "class" => match crate::activity::ErrorClass::ALL.iter().find(|c| c.as_str() == value) {
+            Some(class) => Filter::Class(*class),
+            None => {
+                let names: Vec<&str> = crate::activity::ErrorClass::ALL.iter().map(|c| c.as_str()).collect();
+                return bad(
+                    v,
+                    format!("unknown error class `{value}` (classes: {})", names.join(", ")),
+                );
+            }
+        },
+        "status" => match value.as_bytes() {
+            [d @ b'1'..=b'5', b'x' | b'X', b'x' | b'X'] => Filter::Status(StatusClass(d - b'0')),
+            _ => return bad(v, format!("`{value}` is not a status class: write `2xx` ... `5xx`")),
+        },
+        other => return bad(v, format!("unknown filter `{other}`: filters are `class` and `status`")),
+    };
+    Some((metric.trim(), Some(filter)))
+}
+
+/// `+10%` (a fraction of the baseline), or for `error_rate` also `+0.1pp` (percentage points). The sign
+/// is optional: the allowance is always in the bad direction (slower, more errors, fewer requests).
+fn change_of(v: &mut Validator, metric: Metric, n: &Node) -> Option<Change> {
+    let text = n.key_text();
+    let t = text.trim().trim_start_matches(['+', '-']).trim();
+    let number = |s: &str| s.trim().parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0);
+    let change = if let Some(p) = t.strip_suffix("pp") {
+        (metric == Metric::ErrorRate)
+            .then_some(())
+            .and(number(p))
+            .map(|p| Change::Points(p / 100.0))
+    } else if let Some(p) = t.strip_suffix('%') {
+        number(p).map(|p| Change::Relative(p / 100.0))
+    } else {
+        None
+    };
+    if change.is_none() {
+        v.diags.push(
+            Diagnostic::error(n.span, format!("invalid `vs_baseline` `{text}`")).with_help(
+                if metric == Metric::ErrorRate {
+                    "write a change such as `+10%` (of the baseline's rate) or `+0.1pp` (percentage points)"
+                } else {
+                    "write a change such as `+10%`: how much worse than the baseline it may get"
+                },
+            ),
+        );
+    }
+    change
 }
 
 /// Parses a metric name: `p50`..`p99.9` (any percentile written `pNN`), `mean`, `max`, ...
@@ -202,7 +438,7 @@ fn limit(v: &mut Validator, metric: Metric, n: &Node, name: &str) -> Option<Limi
 }
 
 /// A rate: `50`, `50/s`, `3000/m`, `10/1s`.
-fn rate(text: &str) -> Option<f64> {
+pub(super) fn rate(text: &str) -> Option<f64> {
     let (count, per) = match text.split_once('/') {
         Some((c, p)) => (c.trim(), p.trim()),
         None => (text.trim(), "s"),
@@ -215,102 +451,4 @@ fn rate(text: &str) -> Option<f64> {
         other => parse_duration(other).ok()?.as_secs_f64(),
     };
     (count >= 0.0 && count.is_finite() && per > 0.0).then(|| count / per)
-}
-
-/// The `load` section.
-pub(super) fn load(v: &mut Validator, node: &Node) -> LoadModel {
-    const KEYS: &[&str] = &["model", "stages", "max_sessions"];
-    let Some(mut f) = Fields::of(node) else {
-        v.diags.push(Diagnostic::error(
-            node.span,
-            format!("`load` must be a mapping, found {}", node.type_name()),
-        ));
-        return LoadModel::Closed;
-    };
-    let model = f
-        .take_some("model")
-        .and_then(|n| Some((v.check().text(n, "model")?, n.span)));
-    let stages_node = f.take_some("stages");
-    let max_sessions = f
-        .take_some("max_sessions")
-        .and_then(|n| v.check().count(n, "max_sessions"));
-    f.finish(v.diags, "`load`", KEYS);
-    match model.as_ref().map(|(m, s)| (m.as_str(), *s)) {
-        None | Some(("closed", _)) => {
-            if let Some(n) = stages_node {
-                v.diags.push(
-                    Diagnostic::error(n.span, "`stages` needs `model: arrival-rate`")
-                        .with_help("the closed model runs `sessions.count` users; stages set arrival rates"),
-                );
-            }
-            LoadModel::Closed
-        }
-        Some(("arrival-rate", span)) => {
-            let mut stages = Vec::new();
-            match stages_node.map(|n| (n, &n.kind)) {
-                Some((_, NodeKind::Seq(items))) if !items.is_empty() => {
-                    for item in items {
-                        if let Some(stage) = stage(v, item) {
-                            stages.push(stage);
-                        }
-                    }
-                }
-                Some((n, _)) => v.diags.push(Diagnostic::error(
-                    n.span,
-                    "`stages` must be a non-empty list of `{rate: 50/s, duration: 30s}`",
-                )),
-                None => v.diags.push(
-                    Diagnostic::error(span, "`model: arrival-rate` needs `stages`")
-                        .with_help("e.g. `stages: [{rate: 50/s, duration: 30s}]`"),
-                ),
-            }
-            LoadModel::ArrivalRate {
-                stages,
-                max_sessions: max_sessions.unwrap_or(100).clamp(1, u64::from(u32::MAX)) as u32,
-            }
-        }
-        Some((other, span)) => {
-            v.diags.push(
-                Diagnostic::error(span, format!("unknown load model `{other}`"))
-                    .with_label_opt(suggest::label(other, ["closed", "arrival-rate"]))
-                    .with_help("models: closed (default), arrival-rate"),
-            );
-            LoadModel::Closed
-        }
-    }
-}
-
-fn stage(v: &mut Validator, n: &Node) -> Option<Stage> {
-    let mut f = Fields::of(n).or_else(|| {
-        v.diags.push(Diagnostic::error(
-            n.span,
-            "a stage must be a mapping like `{rate: 50/s, duration: 30s}`",
-        ));
-        None
-    })?;
-    let rate_node = f.take_some("rate");
-    let duration = f.take_some("duration").and_then(|d| v.check().duration(d, "duration"));
-    f.finish(v.diags, "a load stage", &["rate", "duration"]);
-    let Some(rn) = rate_node else {
-        v.diags.push(Diagnostic::error(n.span, "a stage needs `rate`"));
-        return None;
-    };
-    let Some(r) = rate(&rn.key_text()) else {
-        v.diags.push(
-            Diagnostic::error(rn.span, format!("invalid rate `{}`", rn.key_text()))
-                .with_help("write arrivals per time, e.g. `50/s`, `600/m`, or a number per second"),
-        );
-        return None;
-    };
-    let Some(duration) = duration else {
-        if !f_has_duration(n) {
-            v.diags.push(Diagnostic::error(n.span, "a stage needs `duration`"));
-        }
-        return None;
-    };
-    Some(Stage { rate: r, duration })
-}
-
-fn f_has_duration(n: &Node) -> bool {
-    n.get("duration").is_some_and(|d| !d.is_null())
 }

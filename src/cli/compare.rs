@@ -1,0 +1,50 @@
+//! `stressor compare BASELINE CURRENT`: per run, sequence and activity, whether each metric regressed,
+//! improved, stayed within the tolerance or cannot be told (see `verdict::baseline` for the method);
+//! exit 1 when anything regressed, 2 when a file cannot be read or the two are of different scenarios.
+
+use super::args::CompareArgs;
+use super::{Exit, Output};
+use crate::report::{json, summary};
+use crate::verdict::baseline::Call;
+use crate::verdict::relative::{compare, shape_mismatch};
+
+/// Runs the command.
+pub fn run(args: &CompareArgs, out: Output) -> Exit {
+    let read = |path| {
+        json::read(path).map_err(|err| {
+            eprintln!("error: {err}");
+            Exit::Invalid
+        })
+    };
+    let (baseline, current) = match (read(&args.baseline), read(&args.current)) {
+        (Ok(b), Ok(c)) => (b.to_report(), c.to_report()),
+        (Err(exit), _) | (_, Err(exit)) => return exit,
+    };
+    if let Some(why) = shape_mismatch(&baseline, &current) {
+        eprintln!(
+            "error: cannot compare `{}` with `{}`: {why}",
+            args.current.display(),
+            args.baseline.display()
+        );
+        return Exit::Invalid;
+    }
+    let tolerance = crate::verdict::baseline::Tolerance {
+        relative: args.tolerance,
+        error_points: args.error_tolerance,
+        min_latency_change: args.min_change.as_secs_f64(),
+    };
+    let comparison = compare(&baseline, &current, tolerance);
+    print!("{}", summary::comparison(&comparison, out.color));
+    if let Some(path) = &args.out {
+        let bytes = serde_json::to_vec_pretty(&comparison).unwrap_or_default();
+        if let Err(err) = crate::report::write_atomically(path, &bytes) {
+            eprintln!("error: {err}");
+            return Exit::Invalid;
+        }
+    }
+    let regressed = comparison
+        .iter()
+        .flat_map(|s| &s.deltas)
+        .any(|d| d.call == Call::Regressed);
+    if regressed { Exit::Failed } else { Exit::Pass }
+}
