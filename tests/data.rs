@@ -247,7 +247,7 @@ fn feeder_problems_are_reported_where_they_are() {
     };
     // (comment, files, a line of the output, exit code)
     type Case = (&'static str, Vec<(&'static str, String)>, &'static str, i32);
-    let cases: [Case; 5] = [
+    let cases: [Case; 6] = [
         (
             "a missing file, at the `file:` value",
             vec![(
@@ -264,6 +264,15 @@ fn feeder_problems_are_reported_where_they_are() {
                 ("a.csv", "username,password\nann,x\nbob\n".into()),
             ],
             "a.csv:3:1: error: this row has 1 field(s), the header has 2",
+            2,
+        ),
+        (
+            "a ragged row of a spreadsheet export (CRLF, a blank line), at its own line",
+            vec![
+                ("s.yaml", format!("{head}feeders:\n  accounts: {{file: a.csv}}\n{seq}")),
+                ("a.csv", "username,password\r\nann,x\r\n\r\nbob\r\n".into()),
+            ],
+            "a.csv:4:1: error: this row has 1 field(s), the header has 2",
             2,
         ),
         (

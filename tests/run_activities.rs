@@ -132,6 +132,25 @@ async fn static_requests_with_some_failing_urls() {
 }
 
 #[tokio::test]
+async fn a_poll_whose_check_names_an_unknown_variable_ends_at_once() {
+    let started = std::time::Instant::now();
+    let report = run_main(
+        "    - activity: PollRequest\n      url: /poll/$(session_id)?ready_after=1000\n      interval: 50ms\n      timeout: 30s\n      assert_json: {ready: $(redy)}\n",
+    )
+    .await;
+    let errors = error_messages(&report);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].0, "variable", "{errors:?}");
+    assert!(errors[0].1.contains("unknown variable `redy`"), "{errors:?}");
+    // Not the 30 s timeout: the missing variable could never appear while polling.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
 async fn poll_request_succeeds_on_the_third_poll_and_times_out_otherwise() {
     let report = run_main(
         "    - activity: PollRequest\n      url: /poll/$(session_id)?ready_after=3\n      interval: 50ms\n      timeout: 10s\n      assert_json: {ready: true}\n      store_json: {polls: count}\n    - activity: PollRequest\n      url: /poll/never?ready_after=1000\n      interval: 50ms\n      timeout: 300ms\n      assert_json: {ready: true}\n",

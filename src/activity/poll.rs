@@ -36,11 +36,17 @@ pub(super) async fn run(
                 if failures.is_empty() {
                     return Ok(ActivityResult::Response(resp));
                 }
-                failures
+                let messages = failures
                     .iter()
                     .map(|f| f.message.clone())
                     .collect::<Vec<_>>()
-                    .join("; ")
+                    .join("; ");
+                // The context does not change while polling: a check whose `$(var)` is missing could
+                // never pass, so the poll ends now, as the `variable` error it is, not at its timeout.
+                if failures.iter().any(|f| f.unexpanded) {
+                    return Err(ActivityError::new(ErrorClass::Variable, messages));
+                }
+                messages
             }
             // A transport timeout or refused connection is one failed attempt, not the end of polling.
             Err(e) => e.message,

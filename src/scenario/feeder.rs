@@ -98,6 +98,10 @@ pub struct FeedError {
     pub line: Option<u64>,
     /// What is wrong (lowercase, one line).
     pub message: String,
+    /// Byte offset of the CSV record the error is about, as the CSV reader gives it. Its line count is
+    /// not the record's line when line ends are `\r\n` (it stops between `\r` and `\n`) or blank lines
+    /// come before the record, so [`FeedError::locate`] recounts it from the text.
+    record_offset: Option<u64>,
 }
 
 impl FeedError {
@@ -106,6 +110,30 @@ impl FeedError {
             path: path.to_path_buf(),
             line,
             message: message.into(),
+            record_offset: None,
+        }
+    }
+
+    /// `line` made the line of the record the error is about, counted in `text` (the file's content):
+    /// the record starts at the first byte from the reader's offset that is not a line end.
+    fn locate(mut self, text: &[u8]) -> Self {
+        if let Some(offset) = self.record_offset.and_then(|o| usize::try_from(o).ok()) {
+            let start = offset
+                + text
+                    .get(offset..)
+                    .map_or(0, |rest| rest.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count());
+            let before = &text[..start.min(text.len())];
+            self.line = Some(before.iter().filter(|&&b| b == b'\n').count() as u64 + 1);
+        }
+        self
+    }
+
+    /// [`FeedError::locate`] in the file the error is about (read again: this is the error path, and a
+    /// large file is not kept in memory for it).
+    fn locate_in_file(self) -> Self {
+        match (self.record_offset, std::fs::read(&self.path)) {
+            (Some(_), Ok(bytes)) => self.locate(&bytes),
+            _ => self,
         }
     }
 }
@@ -136,6 +164,7 @@ impl FeedData {
                 let file = std::fs::File::open(path)
                     .map_err(|e| FeedError::new(path, None, format!("cannot read `{}`: {e}", path.display())))?;
                 read_csv(path, std::io::BufReader::with_capacity(1 << 16, file), size)
+                    .map_err(FeedError::locate_in_file)
             }
             "json" | "jsonl" | "ndjson" => {
                 let text = std::fs::read_to_string(path)
@@ -162,7 +191,7 @@ impl FeedData {
     /// # Errors
     /// As [`FeedData::read`].
     pub fn from_csv(path: &Path, text: &str) -> Result<FeedData, FeedError> {
-        read_csv(path, text.as_bytes(), text.len() as u64)
+        read_csv(path, text.as_bytes(), text.len() as u64).map_err(|e| e.locate(text.as_bytes()))
     }
 
     /// Number of rows.
@@ -212,6 +241,7 @@ fn read_csv(path: &Path, input: impl std::io::Read, size: u64) -> Result<FeedDat
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(input);
     let csv_error = |e: csv::Error| {
         let line = e.position().map(csv::Position::line);
+        let record_offset = e.position().map(csv::Position::byte);
         let message = match e.kind() {
             csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
                 format!("this row has {len} field(s), the header has {expected_len}")
@@ -219,7 +249,10 @@ fn read_csv(path: &Path, input: impl std::io::Read, size: u64) -> Result<FeedDat
             csv::ErrorKind::Utf8 { .. } => "this row is not UTF-8 text".to_string(),
             _ => format!("invalid CSV: {e}"),
         };
-        FeedError::new(path, line, message)
+        FeedError {
+            record_offset,
+            ..FeedError::new(path, line, message)
+        }
     };
     let columns: Vec<String> = reader
         .headers()
@@ -351,6 +384,15 @@ mod tests {
             (err.line, err.message.as_str()),
             (Some(3), "this row has 1 field(s), the header has 2")
         );
+        // Line ends `\r\n` (spreadsheet exports) and blank lines before the row do not shift the line.
+        for (text, line) in [
+            ("a,b\r\n1,2\r\n3\r\n", 3),
+            ("a,b\r\n1,2\r\n\r\n\r\n3\r\n", 5),
+            ("a,b\n1,2\n\n3\n", 4),
+        ] {
+            let err = FeedData::from_csv(Path::new("a.csv"), text).unwrap_err();
+            assert_eq!(err.line, Some(line), "{text:?}");
+        }
         let err = FeedData::from_csv(Path::new("a.csv"), "a,a\n1,2\n").unwrap_err();
         assert_eq!(err.message, "column `a` is named twice");
         let err = read_json(Path::new("a.json"), "[{\"a\": 1},\n {\"a\": }]").unwrap_err();
