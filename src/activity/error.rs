@@ -20,11 +20,17 @@ pub enum ErrorClass {
     Variable,
     /// The run was stopped while the activity was in progress.
     Stopped,
+    /// The response body was larger than `max_body_size` and a check or store needed it.
+    #[serde(rename = "body_too_large")]
+    BodyTooLarge,
+    /// The checks on a response did not finish within `check_timeout`.
+    #[serde(rename = "check_timeout")]
+    CheckTimeout,
 }
 
 impl ErrorClass {
     /// Every class, in report order.
-    pub const ALL: [ErrorClass; 7] = [
+    pub const ALL: [ErrorClass; 9] = [
         ErrorClass::Status,
         ErrorClass::Assertion,
         ErrorClass::Timeout,
@@ -32,6 +38,8 @@ impl ErrorClass {
         ErrorClass::Script,
         ErrorClass::Variable,
         ErrorClass::Stopped,
+        ErrorClass::BodyTooLarge,
+        ErrorClass::CheckTimeout,
     ];
 
     /// The lowercase name used in reports.
@@ -44,6 +52,8 @@ impl ErrorClass {
             ErrorClass::Script => "script",
             ErrorClass::Variable => "variable",
             ErrorClass::Stopped => "stopped",
+            ErrorClass::BodyTooLarge => "body_too_large",
+            ErrorClass::CheckTimeout => "check_timeout",
         }
     }
 

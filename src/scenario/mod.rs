@@ -21,6 +21,7 @@ pub mod model;
 pub mod node;
 pub mod overrides;
 pub mod plugin;
+pub mod size;
 pub mod source;
 pub mod suggest;
 mod validate;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 /// Errors counted by class.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ErrorCounts(pub [u64; 7]);
+pub struct ErrorCounts(pub [u64; ErrorClass::ALL.len()]);
 
 impl ErrorCounts {
     /// Counts one error.
