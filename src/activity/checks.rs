@@ -170,7 +170,15 @@ async fn run_blocking(
             Err(_) => return Err(timed_out(checks, t, size)),
         },
     };
-    joined.map_err(|e| ActivityError::new(ErrorClass::Assertion, format!("the checks failed to run: {e}")))
+    let found =
+        joined.map_err(|e| ActivityError::new(ErrorClass::Assertion, format!("the checks failed to run: {e}")))?;
+    // A parse that reached the deadline gave up: whatever it found is incomplete.
+    if let (Some(t), Some(d)) = (timeout, deadline)
+        && Instant::now() >= d
+    {
+        return Err(timed_out(checks, t, size));
+    }
+    Ok(found)
 }
 
 fn timed_out(checks: Checks<'_>, limit: Duration, size: usize) -> ActivityError {

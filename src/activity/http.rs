@@ -310,13 +310,14 @@ async fn send_reqwest(p: Prepared, state: &SessionState) -> Result<Response, Act
 /// both `Transfer-Encoding` and `Content-Length` is invalid (`lean::framing`).
 fn strict_framing(resp: &reqwest::Response, head_request: bool) -> Result<(), ActivityError> {
     let h = resp.headers();
-    if !lean::framing::has_body(resp.status().as_u16(), head_request)
-        || !h.contains_key(reqwest::header::TRANSFER_ENCODING)
-    {
-        return Ok(());
-    }
-    let http_1_0 = resp.version() == reqwest::Version::HTTP_10;
-    lean::framing::conflicts(http_1_0, h.contains_key(reqwest::header::CONTENT_LENGTH)).map_err(|why| {
+    lean::framing::check_hyper_head(
+        resp.status().as_u16(),
+        head_request,
+        resp.version() == reqwest::Version::HTTP_10,
+        h.contains_key(reqwest::header::TRANSFER_ENCODING),
+        h.contains_key(reqwest::header::CONTENT_LENGTH),
+    )
+    .map_err(|why| {
         ActivityError::new(
             ErrorClass::Connect,
             format!(

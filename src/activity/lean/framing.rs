@@ -93,13 +93,13 @@ pub(super) fn parse_head(response: &httparse::Response<'_, '_>, head_request: bo
 }
 
 /// Whether a response to a request has a body at all (RFC 9112 §6.3, rule 1).
-pub fn has_body(status: u16, head_request: bool) -> bool {
+pub(super) fn has_body(status: u16, head_request: bool) -> bool {
     !(head_request || status == 204 || status == 304 || (100..200).contains(&status))
 }
 
 /// The errors of a response with `Transfer-Encoding` and a body: in HTTP/1.0, or with a
-/// `Content-Length` beside it. Both HTTP paths call this.
-pub fn conflicts(http_1_0: bool, content_length: bool) -> Result<(), Invalid> {
+/// `Content-Length` beside it.
+fn conflicts(http_1_0: bool, content_length: bool) -> Result<(), Invalid> {
     if http_1_0 {
         return Err("Transfer-Encoding in an HTTP/1.0 response".into());
     }
@@ -107,6 +107,21 @@ pub fn conflicts(http_1_0: bool, content_length: bool) -> Result<(), Invalid> {
         return Err("both Transfer-Encoding and Content-Length (conflicting framing)".into());
     }
     Ok(())
+}
+
+/// What the reqwest path checks after hyper accepted a head: the rules above that hyper does not
+/// apply (it lets `Transfer-Encoding` win over `Content-Length`).
+pub fn check_hyper_head(
+    status: u16,
+    head_request: bool,
+    http_1_0: bool,
+    transfer_encoding: bool,
+    content_length: bool,
+) -> Result<(), Invalid> {
+    if !has_body(status, head_request) || !transfer_encoding {
+        return Ok(());
+    }
+    conflicts(http_1_0, content_length)
 }
 
 /// Whether a `Transfer-Encoding` value ends with `chunked` (only the last coding counts). A value that

@@ -14,7 +14,7 @@
 
 pub(crate) mod framing;
 mod request;
-mod wire;
+pub(crate) mod wire;
 
 use super::body::BodyLimit;
 use super::error::{ActivityError, ErrorClass};

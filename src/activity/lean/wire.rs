@@ -30,7 +30,7 @@ const MAX_PREALLOC: usize = 1 << 20;
 
 /// Why an exchange failed.
 #[derive(Debug)]
-pub(super) enum WireError {
+pub(crate) enum WireError {
     /// The request could not be written: the server had closed (reset) the connection.
     Unsent(String),
     /// The connection was closed or reset before any byte of the response arrived: on a reused
@@ -44,7 +44,7 @@ pub(super) enum WireError {
 
 impl WireError {
     /// The message, whatever the kind.
-    pub(super) fn message(self) -> String {
+    pub(crate) fn message(self) -> String {
         match self {
             WireError::Unsent(m) | WireError::ClosedEarly(m) | WireError::Failed(m) => m,
             WireError::TooLarge(t) => t.error().message,
@@ -60,7 +60,7 @@ impl From<TooLarge> for WireError {
 
 /// A complete response.
 #[derive(Debug)]
-pub(super) struct Exchange {
+pub(crate) struct Exchange {
     /// Status code.
     pub status: u16,
     /// Headers in arrival order, names as the server wrote them, values as text (invalid UTF-8
@@ -98,7 +98,7 @@ impl Transport for TcpStream {
 }
 
 /// One connection.
-pub(super) struct Conn<S = TcpStream> {
+pub(crate) struct Conn<S = TcpStream> {
     stream: S,
     /// Bytes read and not consumed yet.
     buf: BytesMut,
@@ -117,7 +117,7 @@ impl Conn {
 
 impl<S: Transport> Conn<S> {
     /// A connection over an established transport.
-    pub(super) fn over(stream: S) -> Self {
+    pub(crate) fn over(stream: S) -> Self {
         Conn {
             stream,
             buf: BytesMut::new(),
@@ -133,7 +133,7 @@ impl<S: Transport> Conn<S> {
     /// Sends a request (head and body, serialized) and reads the response to it, keeping of its body
     /// what `limit` says. `head_request`: the request's method was HEAD, so the response has no body
     /// whatever it says.
-    pub(super) async fn exchange(
+    pub(crate) async fn exchange(
         &mut self,
         request: &[u8],
         head_request: bool,
@@ -266,12 +266,18 @@ impl<S: Transport> Conn<S> {
             }
             if missing >= READ_CHUNK as u64 && body.keeps(missing) {
                 // A large body that is kept is read straight into place rather than through the buffer.
-                let missing = missing as usize; // `keeps` bounds it by what fits in memory
+                let want = missing as usize; // `keeps` bounds it by what fits in memory
                 let out = body.spare();
-                out.reserve(missing.min(MAX_PREALLOC));
-                match self.stream.read_buf(&mut out.limit(missing)).await {
+                out.reserve(want.min(MAX_PREALLOC));
+                match self.stream.read_buf(&mut out.limit(want)).await {
                     Ok(0) => return Err(truncated()),
-                    Ok(k) => body.added(k),
+                    Ok(k) => {
+                        body.added(k);
+                        missing -= k as u64;
+                        if missing == 0 {
+                            return Ok(());
+                        }
+                    }
                     Err(e) => return Err(WireError::Failed(format!("error reading response body: {e}"))),
                 }
             } else {
@@ -438,6 +444,23 @@ pub(super) mod tests {
         let got = exchange_all(&[b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA"], false).await;
         let r = ok(&got[0]);
         assert_eq!((r.body.as_slice(), r.keep_alive), (&b"ok"[..], false));
+    }
+
+    #[tokio::test]
+    async fn large_bodies_are_read_whole_through_the_buffer_and_past_it() {
+        let body: &'static [u8] = (0..200_000u32).map(|i| (i % 251) as u8).collect::<Vec<u8>>().leak();
+        let reply: &'static [u8] = [
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes(),
+            body,
+        ]
+        .concat()
+        .leak();
+        let got = exchange_all(&[reply, reply], false).await;
+        assert_eq!(got.len(), 2);
+        for r in &got {
+            let r = ok(r);
+            assert_eq!((r.body.as_slice(), r.received, r.keep_alive), (body, 200_000, true));
+        }
     }
 
     #[tokio::test]
