@@ -42,7 +42,7 @@ pub enum TreeError {
 /// Parses an HTML document; gives up at `deadline`.
 pub fn parse(text: &str, deadline: Option<Instant>) -> Result<XpathItemTree, TreeError> {
     let too_deep = Rc::new(Cell::new(false));
-    let sink = Sink::new(too_deep.clone());
+    let sink = Sink::new(too_deep.clone(), text.len());
     let opts = ParseOpts {
         // With scripting off, `<noscript>` content is parsed as elements, so XPath can reach it.
         tree_builder: TreeBuilderOpts {
@@ -98,8 +98,10 @@ struct Sink {
 }
 
 impl Sink {
-    fn new(too_deep: Rc<Cell<bool>>) -> Self {
-        let mut arena = Arena::new();
+    /// A sink for a text of `len` bytes.
+    fn new(too_deep: Rc<Cell<bool>>, len: usize) -> Self {
+        // About one node per 16 bytes of markup: most of the arena is allocated once.
+        let mut arena = Arena::with_capacity(len / 16);
         let document = arena.new_node(HtmlNode::Tag(HtmlTag::new("#document".into())));
         Sink {
             arena: RefCell::new(arena),
