@@ -11,6 +11,8 @@ pub mod activity;
 pub mod check;
 pub mod cli;
 pub mod expand;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod har;
 pub mod harness;
 pub mod monitor;

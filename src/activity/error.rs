@@ -18,6 +18,12 @@ pub enum ErrorClass {
     Script,
     /// A `$(var)` could not be expanded.
     Variable,
+    /// The response body was larger than `max_body_size` and a check or store needed it.
+    #[serde(rename = "body_too_large")]
+    BodyTooLarge,
+    /// The checks on a response did not finish within `check_timeout`.
+    #[serde(rename = "check_timeout")]
+    CheckTimeout,
 }
 
 impl ErrorClass {
@@ -29,10 +35,12 @@ impl ErrorClass {
         ErrorClass::Connect,
         ErrorClass::Script,
         ErrorClass::Variable,
+        ErrorClass::BodyTooLarge,
+        ErrorClass::CheckTimeout,
     ];
 
     /// Number of classes (the size of per-class counter arrays).
-    pub const COUNT: usize = 6;
+    pub const COUNT: usize = 8;
 
     /// The lowercase name used in reports.
     pub fn as_str(self) -> &'static str {
@@ -43,6 +51,8 @@ impl ErrorClass {
             ErrorClass::Connect => "connect",
             ErrorClass::Script => "script",
             ErrorClass::Variable => "variable",
+            ErrorClass::BodyTooLarge => "body_too_large",
+            ErrorClass::CheckTimeout => "check_timeout",
         }
     }
 

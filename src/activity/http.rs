@@ -1,7 +1,8 @@
 //! Sending one HTTP request: arguments expanded against the session context, the URL resolved against
-//! `base_url` (RFC 3986 reference resolution, as the original's `urljoin`), the body read completely,
-//! and transport failures classified as `timeout` or `connect`.
+//! `base_url` (RFC 3986 reference resolution, as the original's `urljoin`), the body read within
+//! `max_body_size` (`body.rs`), and transport failures classified as `timeout` or `connect`.
 
+use super::body::{BodyLimit, BodySink};
 use super::error::{ActivityError, ErrorClass};
 use super::{SessionState, lean};
 use crate::check::{Response, response_headers};
@@ -32,6 +33,8 @@ pub struct Prepared {
     pub timeout: Option<Duration>,
     /// Verify TLS certificates.
     pub verify: bool,
+    /// How much of the response body to keep; `needed` is true until the caller says otherwise.
+    pub body_limit: BodyLimit,
 }
 
 pub(crate) fn variable_error(err: expand::ExpandError) -> ActivityError {
@@ -102,6 +105,7 @@ pub fn prepare(req: &HttpRequest, url: &str, state: &SessionState) -> Result<Pre
         auth,
         timeout,
         verify,
+        body_limit: BodyLimit::keep(req.max_body_size.unwrap_or(state.max_body_size)),
     })
 }
 
@@ -261,6 +265,7 @@ async fn send_reqwest(p: Prepared, state: &SessionState) -> Result<Response, Act
         .client
         .get(p.verify)
         .map_err(|e| ActivityError::new(ErrorClass::Connect, e.to_string()))?;
+    let head_request = p.method == reqwest::Method::HEAD;
     let mut builder = client.request(p.method, p.url.clone());
     if !p.params.is_empty() {
         builder = builder.query(&p.params);
@@ -283,12 +288,44 @@ async fn send_reqwest(p: Prepared, state: &SessionState) -> Result<Response, Act
         builder = builder.timeout(t);
     }
     let started = Instant::now();
-    let resp = builder.send().await.map_err(|e| transport_error(&e, p.timeout))?;
+    let mut resp = builder.send().await.map_err(|e| transport_error(&e, p.timeout))?;
     let status = resp.status().as_u16();
+    strict_framing(&resp, head_request)?;
     let url = resp.url().to_string();
     let headers = response_headers(resp.headers());
-    let body = resp.bytes().await.map_err(|e| transport_error(&e, p.timeout))?;
-    Ok(Response::new(url, status, headers, body.to_vec(), started.elapsed()))
+    // The declared length is checked before any of the body is read; hyper has checked its syntax.
+    if let Some(length) = resp.content_length() {
+        p.body_limit.check_length(length).map_err(|t| t.error())?;
+    }
+    let capacity = usize::try_from(resp.content_length().unwrap_or(0)).unwrap_or(usize::MAX);
+    let mut body = BodySink::new(p.body_limit, capacity);
+    while let Some(chunk) = resp.chunk().await.map_err(|e| transport_error(&e, p.timeout))? {
+        body.push(&chunk).map_err(|t| t.error())?;
+    }
+    let (body, received) = body.finish();
+    Ok(Response::new(url, status, headers, body, started.elapsed()).with_received(received))
+}
+
+/// The framing rule the lean path enforces and hyper does not: a response with a body whose head has
+/// both `Transfer-Encoding` and `Content-Length` is invalid (`lean::framing`).
+fn strict_framing(resp: &reqwest::Response, head_request: bool) -> Result<(), ActivityError> {
+    let h = resp.headers();
+    lean::framing::check_hyper_head(
+        resp.status().as_u16(),
+        head_request,
+        resp.version() == reqwest::Version::HTTP_10,
+        h.contains_key(reqwest::header::TRANSFER_ENCODING),
+        h.contains_key(reqwest::header::CONTENT_LENGTH),
+    )
+    .map_err(|why| {
+        ActivityError::new(
+            ErrorClass::Connect,
+            format!(
+                "error reading a response from {}: invalid HTTP response: {why}",
+                resp.url()
+            ),
+        )
+    })
 }
 
 /// Classifies a transport failure and describes it with its root cause (reqwest's own message alone

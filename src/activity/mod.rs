@@ -6,6 +6,8 @@
 //! check. It never panics on user input and never prints, except for `$debug()` and script `print`,
 //! whose purpose is printing.
 
+pub mod body;
+mod checks;
 pub mod client;
 pub mod debug;
 pub mod error;
@@ -23,6 +25,7 @@ pub use error::{ActivityError, ErrorClass};
 use crate::check::{self, ActivityResult, CheckFailure, CheckKind, Response};
 use crate::expand::Context;
 use crate::scenario::{Activity, ActivityKind, Param, SleepArgs, SourceMap, Span};
+use checks::Checks;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -43,6 +46,10 @@ pub struct SessionState {
     pub user_auth: Option<(String, Option<String>)>,
     /// `config.request_timeout`.
     pub request_timeout: Option<Duration>,
+    /// `config.max_body_size`.
+    pub max_body_size: u64,
+    /// `config.check_timeout`.
+    pub check_timeout: Option<Duration>,
     /// `sessions.verify_ssl`.
     pub verify_ssl: bool,
     /// `-n`: no requests, no sleeps.
@@ -163,10 +170,15 @@ pub async fn execute(
             } else {
                 match http::prepare(req, &req.url, state) {
                     Err(e) => Err(e),
-                    Ok(p) => {
+                    Ok(mut p) => {
                         out.bytes_sent = p.body.as_ref().map_or(0, |b| b.0.len() as u64);
+                        let checks = Checks {
+                            http: Some(&req.checks),
+                            common: Some(&activity.common),
+                        };
+                        p.body_limit.needed = checks.read_body() || state.keep_last_result;
                         http::send(p, state).await.map(|resp| {
-                            out.bytes_received = resp.body.len() as u64;
+                            out.bytes_received = resp.received;
                             out.status = Some(resp.status);
                             ActivityResult::Response(resp)
                         })
@@ -177,7 +189,7 @@ pub async fn execute(
         ActivityKind::Static(s) => static_requests::run(s, state, &mut out)
             .await
             .map(|()| ActivityResult::Nothing),
-        ActivityKind::Poll(p) => poll::run(p, state, interrupt, &mut out).await,
+        ActivityKind::Poll(p) => poll::run(p, &activity.common, state, interrupt, &mut out).await,
         ActivityKind::Sleep(args) => match sleep_duration(args, &state.context) {
             Ok(d) => {
                 if !state.dry_run && !interrupt.sleep(d).await {
@@ -232,27 +244,26 @@ pub async fn execute(
         Err(e) => out.error = Some(e),
         Ok(result) => {
             let elapsed = started.elapsed();
-            let mut failures = Vec::new();
-            let mut vars = check::Vars {
-                ctx: &state.context,
+            let http = match (&result, &activity.kind) {
+                (ActivityResult::Response(_), ActivityKind::Http(req)) => Some(&req.checks),
+                _ => None,
+            };
+            let checks = Checks {
+                http,
+                common: Some(&activity.common),
+            };
+            let session = checks::Session {
+                ctx: &mut state.context,
                 cache: &mut state.patterns,
             };
-            if let (ActivityResult::Response(resp), ActivityKind::Http(req)) = (&result, &activity.kind) {
-                failures.extend(check::check_status(&req.checks, resp));
-                failures.extend(check::check_http(&req.checks, resp, &mut vars));
-            }
-            failures.extend(check::check_common(&activity.common, &result, elapsed, &mut vars));
-            failures.extend(check::apply_stores(
-                &activity.common.stores,
-                &result,
-                &mut state.context,
-                &mut state.patterns,
-            ));
-            if !failures.is_empty() {
-                out.error = Some(failure_error(failures, &result, activity.span));
+            let (result, failures) = checks::run(checks, result, elapsed, state.check_timeout, session).await;
+            match failures {
+                Ok(failures) if failures.is_empty() => {}
+                Ok(failures) => out.error = Some(failure_error(failures, result.get(), activity.span)),
+                Err(e) => out.error = Some(e),
             }
             if state.keep_last_result {
-                state.context.insert("last_result".into(), last_result(&result));
+                state.context.insert("last_result".into(), last_result(result.get()));
             }
         }
     }
@@ -307,7 +318,7 @@ pub fn describe_response(r: &Response) -> String {
     format!(
         "HTTP {} {reason}, {} bytes, {ct}: {}",
         r.status,
-        r.body.len(),
+        r.received,
         check::shorten(&r.text(), 300)
     )
 }

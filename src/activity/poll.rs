@@ -1,15 +1,19 @@
 //! `PollRequest`: send a request every `interval` until its checks pass or `timeout` has elapsed — for
-//! "wait until the job is done" steps. Each attempt uses the request timeout (`request_timeout`). The
-//! activity succeeds with the first passing response; when time runs out it fails as `timeout`, naming
-//! the number of attempts and the last failure.
+//! "wait until the job is done" steps. Each attempt uses the request timeout (`request_timeout`), cut
+//! to what is left of `timeout`, so `timeout` bounds the whole polling even against a server that never
+//! answers. The activity succeeds with the first passing response; when time runs out it fails as
+//! `timeout`, naming the number of attempts and the last failure.
 
+use super::checks::{self, Checks, Held};
 use super::{ActivityError, ErrorClass, Executed, Interrupt, SessionState, http};
-use crate::check::{self, ActivityResult};
-use crate::scenario::PollRequest;
-use std::time::Instant;
+use crate::check::ActivityResult;
+use crate::scenario::duration::format_duration;
+use crate::scenario::{CommonArgs, PollRequest};
+use std::time::{Duration, Instant};
 
 pub(super) async fn run(
     p: &PollRequest,
+    common: &CommonArgs,
     state: &mut SessionState,
     interrupt: &mut Interrupt,
     out: &mut Executed,
@@ -18,35 +22,63 @@ pub(super) async fn run(
         return Ok(ActivityResult::Nothing);
     }
     let started = Instant::now();
+    let checks = Checks {
+        http: Some(&p.request.checks),
+        common: None,
+    };
+    // The response that passes becomes the activity's result, which `assert_match` and the stores read.
+    let needed = checks.read_body()
+        || Checks {
+            http: None,
+            common: Some(common),
+        }
+        .read_body()
+        || state.keep_last_result;
     let mut attempts = 0u32;
     loop {
         attempts += 1;
-        let prepared = http::prepare(&p.request, &p.request.url, state)?;
+        let mut prepared = http::prepare(&p.request, &p.request.url, state)?;
+        prepared.body_limit.needed = needed;
+        let left = p
+            .timeout
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_millis(1));
+        prepared.timeout = Some(prepared.timeout.map_or(left, |t| t.min(left)));
         out.bytes_sent += prepared.body.as_ref().map_or(0, |b| b.0.len() as u64);
         let last_failure = match http::send(prepared, state).await {
             Ok(resp) => {
-                out.bytes_received += resp.body.len() as u64;
+                out.bytes_received += resp.received;
                 out.status = Some(resp.status);
-                let mut failures: Vec<_> = check::check_status(&p.request.checks, &resp).into_iter().collect();
-                let mut vars = check::Vars {
-                    ctx: &state.context,
+                let session = checks::Session {
+                    ctx: &mut state.context,
                     cache: &mut state.patterns,
                 };
-                failures.extend(check::check_http(&p.request.checks, &resp, &mut vars));
-                if failures.is_empty() {
-                    return Ok(ActivityResult::Response(resp));
+                let (result, failures) = checks::run(
+                    checks,
+                    ActivityResult::Response(resp),
+                    started.elapsed(),
+                    state.check_timeout,
+                    session,
+                )
+                .await;
+                match failures {
+                    Ok(failures) if failures.is_empty() => return Ok(owned(result)),
+                    Ok(failures) => {
+                        let messages = failures
+                            .iter()
+                            .map(|f| f.message.clone())
+                            .collect::<Vec<_>>()
+                            .join("; ");
+                        // The context does not change while polling: a check whose `$(var)` is missing
+                        // could never pass, so the poll ends now, as the `variable` error it is, not at
+                        // its timeout.
+                        if failures.iter().any(|f| f.unexpanded) {
+                            return Err(ActivityError::new(ErrorClass::Variable, messages));
+                        }
+                        messages
+                    }
+                    Err(e) => e.message,
                 }
-                let messages = failures
-                    .iter()
-                    .map(|f| f.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                // The context does not change while polling: a check whose `$(var)` is missing could
-                // never pass, so the poll ends now, as the `variable` error it is, not at its timeout.
-                if failures.iter().any(|f| f.unexpanded) {
-                    return Err(ActivityError::new(ErrorClass::Variable, messages));
-                }
-                messages
             }
             // A transport timeout or refused connection is one failed attempt, not the end of polling.
             Err(e) => e.message,
@@ -57,7 +89,7 @@ pub(super) async fn run(
                 ErrorClass::Timeout,
                 format!(
                     "condition not met after {} ({attempts} attempts); last attempt: {last_failure}",
-                    crate::scenario::duration::format_duration(waited)
+                    format_duration(waited)
                 ),
             ));
         }
@@ -65,5 +97,13 @@ pub(super) async fn run(
             out.interrupted = true;
             return Ok(ActivityResult::Nothing);
         }
+    }
+}
+
+/// The passing response back from the check job, which has finished with it.
+fn owned(result: Held) -> ActivityResult {
+    match result {
+        Held::Owned(r) => r,
+        Held::Shared(r) => std::sync::Arc::try_unwrap(r).unwrap_or_default(),
     }
 }

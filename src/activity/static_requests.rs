@@ -15,7 +15,10 @@ pub(super) async fn run(s: &StaticRequests, state: &SessionState, out: &mut Exec
     }
     let mut prepared = Vec::with_capacity(s.url_list.len());
     for url in &s.url_list {
-        prepared.push((url.clone(), http::prepare(&s.request, url, state)?));
+        let mut p = http::prepare(&s.request, url, state)?;
+        // Only the status is checked: bodies are counted and dropped.
+        p.body_limit.needed = false;
+        prepared.push((url.clone(), p));
     }
     let checks = &s.request.checks;
     // The requests borrow the session's client, so they run concurrently on this task rather than as
@@ -25,7 +28,7 @@ pub(super) async fn run(s: &StaticRequests, state: &SessionState, out: &mut Exec
             let started = Instant::now();
             let result = match http::send(p, state).await {
                 Ok(resp) => match check::check_status(checks, &resp) {
-                    None => Ok(resp.body.len() as u64),
+                    None => Ok(resp.received),
                     Some(f) => Err(ActivityError::new(ErrorClass::Status, f.message)),
                 },
                 Err(e) => Err(e),

@@ -5,6 +5,7 @@ use super::text::{canonical_header_name, excerpt, py_repr};
 use super::vars::pattern_failure;
 use super::{CheckFailure, CheckKind, Response, Vars, html, json};
 use crate::scenario::HttpChecks;
+use std::time::Instant;
 
 /// Check the status code.
 ///
@@ -62,8 +63,19 @@ fn status_text(status: u16) -> String {
 /// - `assert_headers`: each named header (case-insensitive) must be present and the regex must be
 ///   found in its value.
 /// - `assert_json`: a body that is not JSON is a single failure.
-/// - `assert_html`: a body that is not HTML is a single failure.
+/// - `assert_html`: a body that is not HTML (a JSON document, or elements nested deeper than
+///   512 levels) is a single failure.
 pub fn check_http(checks: &HttpChecks, resp: &Response, vars: &mut Vars<'_>) -> Vec<CheckFailure> {
+    check_http_until(checks, resp, vars, None)
+}
+
+/// [`check_http`], giving up parsing HTML at `deadline` (the caller reports the timeout).
+pub fn check_http_until(
+    checks: &HttpChecks,
+    resp: &Response,
+    vars: &mut Vars<'_>,
+    deadline: Option<Instant>,
+) -> Vec<CheckFailure> {
     let mut out = Vec::new();
     if let Some(p) = &checks.assert_match_headers {
         match vars.regex(p) {
@@ -101,7 +113,7 @@ pub fn check_http(checks: &HttpChecks, resp: &Response, vars: &mut Vars<'_>) -> 
         out.push(failure.at(p.span));
     }
     json::check_json(&checks.assert_json, resp, &mut out, vars);
-    html::check_html(&checks.assert_html, resp, &mut out, vars);
+    html::check_html(&checks.assert_html, resp, deadline, &mut out, vars);
     out
 }
 

@@ -53,7 +53,7 @@ use std::fmt;
 use crate::scenario::Span;
 
 pub use common::check_common;
-pub use http::{check_http, check_status};
+pub use http::{check_http, check_http_until, check_status};
 pub use response::{ActivityResult, Response, header_values};
 pub use store::apply_stores;
 pub use text::{canonical_header_name, header_text, response_headers, shorten, text_diff};

@@ -15,8 +15,11 @@ pub struct Response {
     /// Headers in arrival order, names as received (the reqwest path hands them over in lower
     /// case); look them up with [`Response::header`], which ignores case.
     pub headers: Vec<(String, String)>,
-    /// The body.
+    /// The body, as far as it was kept: all of it when a check, store or `last_result` reads it
+    /// (see `max_body_size`), else an excerpt for error messages.
     pub body: Vec<u8>,
+    /// Body bytes received, kept or not.
+    pub received: u64,
     /// Time from sending the request to the end of the body.
     pub elapsed: Duration,
     json: OnceLock<Option<Value>>,
@@ -29,10 +32,18 @@ impl Response {
             url,
             status,
             headers,
+            received: body.len() as u64,
             body,
             elapsed,
             json: OnceLock::new(),
         }
+    }
+
+    /// The same response, of which `received` body bytes arrived (more than were kept).
+    #[must_use]
+    pub fn with_received(mut self, received: u64) -> Self {
+        self.received = received;
+        self
     }
 
     /// The body as text (invalid UTF-8 replaced).

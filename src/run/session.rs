@@ -61,6 +61,8 @@ impl Session {
             basic_auth: scenario.sessions.basic_auth,
             user_auth: Some((user.name.clone(), user.password.clone())),
             request_timeout: scenario.config.request_timeout,
+            max_body_size: scenario.config.max_body_size,
+            check_timeout: scenario.config.check_timeout,
             verify_ssl: scenario.sessions.verify_ssl,
             dry_run: env.options.dry_run,
             keep_last_result: env.plan.uses_last_result,

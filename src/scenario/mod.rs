@@ -23,6 +23,7 @@ pub mod node;
 pub mod overrides;
 pub mod pattern;
 pub mod plugin;
+pub mod size;
 pub mod source;
 pub mod suggest;
 pub mod threshold;

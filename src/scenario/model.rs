@@ -69,6 +69,10 @@ pub struct Config {
     pub ignore: Option<String>,
     /// Which client sends `http://` requests (`config.http_client`).
     pub http_client: HttpClientKind,
+    /// The most bytes of a response body kept for checks and stores (`config.max_body_size`).
+    pub max_body_size: u64,
+    /// How long the checks and stores on one response may take; `None` = no limit.
+    pub check_timeout: Option<Duration>,
     /// Where the section was written.
     pub span: Option<Span>,
 }
@@ -87,6 +91,8 @@ impl Default for Config {
             verbose: 3,
             ignore: None,
             http_client: HttpClientKind::default(),
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
+            check_timeout: Some(DEFAULT_CHECK_TIMEOUT),
             span: None,
         }
     }
@@ -119,6 +125,13 @@ impl HttpClientKind {
 
 /// The default `config.request_timeout`.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default `config.max_body_size`: 16 MiB, enough for any page or API response a check reads, small
+/// enough that a thousand sessions reading one at once stay within a test machine's memory.
+pub const DEFAULT_MAX_BODY_SIZE: u64 = 16 << 20;
+
+/// The default `config.check_timeout`.
+pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The `sessions` section.
 #[derive(Clone, Debug)]
@@ -370,6 +383,8 @@ pub struct HttpRequest {
     pub timeout: Option<Param<Option<Duration>>>,
     /// Verify TLS certificates; absent = `sessions.verify_ssl`.
     pub verify: Option<Param<bool>>,
+    /// The most body bytes kept for checks and stores; absent = `config.max_body_size`.
+    pub max_body_size: Option<u64>,
     /// Response checks.
     pub checks: HttpChecks,
 }

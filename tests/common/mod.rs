@@ -4,6 +4,7 @@
 pub mod harness;
 pub mod junit;
 pub mod run;
+pub mod scripted;
 
 use std::path::{Path, PathBuf};
 use stressor::scenario::{LoadOptions, Loaded, load_file};

@@ -12,9 +12,11 @@
 //! ([`Outcome::Fallback`]). Connections are opened on demand, one per concurrent request and origin
 //! (a session usually needs one), and kept until the server closes them.
 
+pub(crate) mod framing;
 mod request;
-mod wire;
+pub(crate) mod wire;
 
+use super::body::BodyLimit;
 use super::error::{ActivityError, ErrorClass};
 use super::http::Prepared;
 use crate::check::{Response, header_values};
@@ -128,7 +130,7 @@ async fn follow(mut p: Prepared, client: &LeanClient<'_>) -> Result<Outcome, Act
             return Err(connect_error(format!("URL `{url}` has no host")));
         };
         let request = request::serialize(&p, url, referer.as_ref(), client)?;
-        let (idle, response) = exchange(&request, &p.method, host, port, client.pool).await?;
+        let (idle, response) = exchange(&request, &p.method, host, port, client.pool, p.body_limit).await?;
         if response.keep_alive {
             client.pool.put(idle);
         }
@@ -161,13 +163,16 @@ async fn follow(mut p: Prepared, client: &LeanClient<'_>) -> Result<Outcome, Act
                 changed = Some(next);
             }
             _ => {
-                return Ok(Outcome::Done(Response::new(
-                    url.as_str().to_owned(),
-                    response.status,
-                    response.headers,
-                    response.body,
-                    started.elapsed(),
-                )));
+                return Ok(Outcome::Done(
+                    Response::new(
+                        url.as_str().to_owned(),
+                        response.status,
+                        response.headers,
+                        response.body,
+                        started.elapsed(),
+                    )
+                    .with_received(response.received),
+                ));
             }
         }
     }
@@ -207,6 +212,13 @@ fn connect_error(message: String) -> ActivityError {
     ActivityError::new(ErrorClass::Connect, message)
 }
 
+fn wire_error(err: WireError) -> ActivityError {
+    match err {
+        WireError::TooLarge(t) => t.error(),
+        other => connect_error(other.message()),
+    }
+}
+
 /// One request/response exchange: on an idle connection to the origin if there is one, else on a new
 /// one. When a reused connection turns out to have been closed by the server before any byte of the
 /// response arrived, the request is sent once more on a new connection, but only if that cannot do
@@ -218,14 +230,15 @@ async fn exchange(
     host: &str,
     port: u16,
     pool: &LeanPool,
+    limit: BodyLimit,
 ) -> Result<(Idle, wire::Exchange), ActivityError> {
     let head = *method == Method::HEAD;
     if let Some(mut idle) = pool.take(host, port) {
-        match idle.conn.exchange(request, head).await {
+        match idle.conn.exchange(request, head, limit).await {
             Ok(response) => return Ok((idle, response)),
             Err(WireError::Unsent(_)) => {}
             Err(WireError::ClosedEarly(_)) if method.is_idempotent() => {}
-            Err(e) => return Err(connect_error(e.message())),
+            Err(e) => return Err(wire_error(e)),
         }
     }
     let mut idle = Idle {
@@ -237,9 +250,9 @@ async fn exchange(
             ))
         })?,
     };
-    match idle.conn.exchange(request, head).await {
+    match idle.conn.exchange(request, head, limit).await {
         Ok(response) => Ok((idle, response)),
-        Err(e) => Err(connect_error(e.message())),
+        Err(e) => Err(wire_error(e)),
     }
 }
 
@@ -286,6 +299,7 @@ mod tests {
             auth: None,
             timeout: None,
             verify: true,
+            body_limit: BodyLimit::keep(u64::MAX),
         }
     }
 

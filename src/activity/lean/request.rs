@@ -146,6 +146,7 @@ mod tests {
             auth: None,
             timeout: None,
             verify: true,
+            body_limit: crate::activity::body::BodyLimit::keep(u64::MAX),
         }
     }
 

@@ -8,19 +8,21 @@
 //! are parsed by httparse (the parser hyper uses); the body framing of RFC 9112 §6 (length, chunked,
 //! until close) is the few dozen lines below.
 
-use crate::check::header_text;
+use super::framing::{self, Framing, Head, MAX_EXTENSIONS};
+use crate::activity::body::{BodyLimit, BodySink, TooLarge};
 use bytes::{Buf, BufMut, BytesMut};
 use httparse::Status;
 use std::io;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 
 /// Response headers parsed at most (hyper's limit too).
 const MAX_HEADERS: usize = 100;
-/// Largest response head (status line and headers) accepted.
-const MAX_HEAD: usize = 64 * 1024;
-/// Largest chunk-size line or trailer line accepted.
-const MAX_LINE: usize = 4 * 1024;
+/// Largest response head (status line and headers) accepted: hyper's limit (its largest read
+/// buffer), so both HTTP paths refuse the same heads.
+const MAX_HEAD: usize = 8192 + 4096 * 100;
+/// Largest chunk-size line accepted: its extensions may use the whole body's allowance.
+const MAX_LINE: usize = MAX_EXTENSIONS as usize + 64;
 /// Read buffer reserved before each read; a larger one is given back once the response is read.
 const READ_CHUNK: usize = 8 * 1024;
 /// Body capacity reserved up front at most, whatever `Content-Length` claims.
@@ -28,63 +30,76 @@ const MAX_PREALLOC: usize = 1 << 20;
 
 /// Why an exchange failed.
 #[derive(Debug)]
-pub(super) enum WireError {
+pub(crate) enum WireError {
     /// The request could not be written: the server had closed (reset) the connection.
     Unsent(String),
     /// The connection was closed or reset before any byte of the response arrived: on a reused
     /// connection, the sign that the server had closed it while it was idle.
     ClosedEarly(String),
+    /// The body was larger than `max_body_size` and needed.
+    TooLarge(TooLarge),
     /// Anything else; the message says what.
     Failed(String),
 }
 
 impl WireError {
     /// The message, whatever the kind.
-    pub(super) fn message(self) -> String {
+    pub(crate) fn message(self) -> String {
         match self {
             WireError::Unsent(m) | WireError::ClosedEarly(m) | WireError::Failed(m) => m,
+            WireError::TooLarge(t) => t.error().message,
         }
     }
 }
 
-/// How a response's body is delimited (RFC 9112 §6.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Framing {
-    /// No body (HEAD, 1xx, 204, 304).
-    Empty,
-    /// `Content-Length` bytes.
-    Length(u64),
-    /// `Transfer-Encoding: chunked`.
-    Chunked,
-    /// Until the server closes the connection.
-    UntilClose,
+impl From<TooLarge> for WireError {
+    fn from(t: TooLarge) -> Self {
+        WireError::TooLarge(t)
+    }
 }
 
 /// A complete response.
 #[derive(Debug)]
-pub(super) struct Exchange {
+pub(crate) struct Exchange {
     /// Status code.
     pub status: u16,
     /// Headers in arrival order, names as the server wrote them, values as text (invalid UTF-8
     /// replaced).
     pub headers: Vec<(String, String)>,
-    /// The body (transfer coding removed, content coding kept).
+    /// The body as far as it was kept (transfer coding removed, content coding kept).
     pub body: Vec<u8>,
+    /// Body bytes received, kept or not.
+    pub received: u64,
     /// Whether the connection can carry another request.
     pub keep_alive: bool,
 }
 
-/// A final response's head, as far as the exchange needs it.
-struct Head {
-    status: u16,
-    headers: Vec<(String, String)>,
-    framing: Framing,
-    keep_alive: bool,
+/// What a connection runs on: a TCP stream, or (for the fuzz targets) bytes in memory.
+pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send {
+    /// Whether an idle connection can still be used: false when the peer closed it (or sent
+    /// something unasked).
+    fn is_open(&self) -> bool;
+
+    /// Forgets a readiness that the last read left standing (see [`Conn::idle`]).
+    fn clear_readiness(&self) {}
+}
+
+impl Transport for TcpStream {
+    /// Costs no system call unless the socket became readable while idle.
+    fn is_open(&self) -> bool {
+        let mut probe = [0u8; 1];
+        matches!(self.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+
+    fn clear_readiness(&self) {
+        // Race-free: tokio keeps the flag when a newer readiness event arrived.
+        let _ = self.try_io(Interest::READABLE, || Err::<(), _>(io::ErrorKind::WouldBlock.into()));
+    }
 }
 
 /// One connection.
-pub(super) struct Conn {
-    stream: TcpStream,
+pub(crate) struct Conn<S = TcpStream> {
+    stream: S,
     /// Bytes read and not consumed yet.
     buf: BytesMut,
 }
@@ -96,27 +111,39 @@ impl Conn {
         let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
         let stream = TcpStream::connect((host, port)).await?;
         stream.set_nodelay(true)?;
-        Ok(Conn {
+        Ok(Conn::over(stream))
+    }
+}
+
+impl<S: Transport> Conn<S> {
+    /// A connection over an established transport.
+    pub(crate) fn over(stream: S) -> Self {
+        Conn {
             stream,
             buf: BytesMut::new(),
-        })
+        }
     }
 
     /// Whether an idle connection can still be used: false when the server closed it (or sent
-    /// something unasked). Costs no system call unless the socket became readable while idle.
+    /// something unasked).
     pub(super) fn is_open(&self) -> bool {
-        let mut probe = [0u8; 1];
-        matches!(self.stream.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+        self.stream.is_open()
     }
 
-    /// Sends a request (head and body, serialized) and reads the whole response to it.
-    /// `head_request`: the request's method was HEAD, so the response has no body whatever it says.
-    pub(super) async fn exchange(&mut self, request: &[u8], head_request: bool) -> Result<Exchange, WireError> {
+    /// Sends a request (head and body, serialized) and reads the response to it, keeping of its body
+    /// what `limit` says. `head_request`: the request's method was HEAD, so the response has no body
+    /// whatever it says.
+    pub(crate) async fn exchange(
+        &mut self,
+        request: &[u8],
+        head_request: bool,
+        limit: BodyLimit,
+    ) -> Result<Exchange, WireError> {
         if let Err(e) = self.stream.write_all(request).await {
             return Err(WireError::Unsent(format!("error sending request: {e}")));
         }
         let head = self.read_head(head_request).await?;
-        let body = self.read_body(head.framing).await?;
+        let (body, received) = self.read_body(head.framing, limit).await?;
         // Bytes after the response were not asked for (no pipelining here): the connection's state is
         // unknown, so it is not used again.
         let keep_alive = head.keep_alive && self.buf.is_empty();
@@ -127,6 +154,7 @@ impl Conn {
             status: head.status,
             headers: head.headers,
             body,
+            received,
             keep_alive,
         })
     }
@@ -138,10 +166,7 @@ impl Conn {
         }
         // The last read returned data, so tokio still considers the socket readable; were that left
         // standing, the next request's first read would be a wasted system call returning `EAGAIN`.
-        // Clearing it is race-free: tokio keeps the flag when a newer readiness event arrived.
-        let _ = self
-            .stream
-            .try_io(Interest::READABLE, || Err::<(), _>(io::ErrorKind::WouldBlock.into()));
+        self.stream.clear_readiness();
     }
 
     /// Reads more bytes into the buffer; `Ok(0)` at the end of the stream.
@@ -175,18 +200,15 @@ impl Conn {
                             self.buf.advance(len);
                             continue;
                         }
-                        let head = parse_head(&response, head_request);
+                        let head = framing::parse_head(&response, head_request).map_err(invalid);
                         self.buf.advance(len);
                         return head;
                     }
                     Ok(Status::Partial) if self.buf.len() > MAX_HEAD => {
-                        return Err(WireError::Failed(format!(
-                            "invalid HTTP response: head larger than {} KiB",
-                            MAX_HEAD / 1024
-                        )));
+                        return Err(invalid(format!("head larger than {} KiB", MAX_HEAD / 1024)));
                     }
                     Ok(Status::Partial) => {}
-                    Err(e) => return Err(WireError::Failed(format!("invalid HTTP response: {e}"))),
+                    Err(e) => return Err(invalid(e.to_string())),
                 }
             }
             match self.fill().await {
@@ -203,24 +225,26 @@ impl Conn {
         }
     }
 
-    async fn read_body(&mut self, framing: Framing) -> Result<Vec<u8>, WireError> {
+    /// Reads the body; returns what was kept of it and the number of bytes received.
+    async fn read_body(&mut self, framing: Framing, limit: BodyLimit) -> Result<(Vec<u8>, u64), WireError> {
         match framing {
-            Framing::Empty => Ok(Vec::new()),
+            Framing::Empty => Ok((Vec::new(), 0)),
             Framing::Length(n) => {
-                let n = usize::try_from(n)
-                    .map_err(|_| WireError::Failed(format!("response body of {n} bytes is too large")))?;
-                let mut body = Vec::with_capacity(n.min(MAX_PREALLOC));
+                limit.check_length(n)?;
+                // The whole declared length is reserved (the sink caps it by what is kept): untouched
+                // capacity costs address space, not memory, and the body then never moves.
+                let mut body = BodySink::new(limit, usize::try_from(n).unwrap_or(usize::MAX));
                 self.read_exact_into(&mut body, n).await?;
-                Ok(body)
+                Ok(body.finish())
             }
-            Framing::Chunked => self.read_chunked().await,
+            Framing::Chunked => self.read_chunked(limit).await,
             Framing::UntilClose => {
-                let mut body = Vec::new();
+                let mut body = BodySink::new(limit, 0);
                 loop {
-                    body.extend_from_slice(&self.buf);
+                    body.push(&self.buf)?;
                     self.buf.clear();
                     match self.fill().await {
-                        Ok(0) => return Ok(body),
+                        Ok(0) => return Ok(body.finish()),
                         Ok(_) => {}
                         Err(e) => return Err(WireError::Failed(format!("error reading response body: {e}"))),
                     }
@@ -229,23 +253,31 @@ impl Conn {
         }
     }
 
-    /// Appends exactly `n` more bytes of the stream to `out`.
-    async fn read_exact_into(&mut self, out: &mut Vec<u8>, n: usize) -> Result<(), WireError> {
-        let end = out.len() + n;
+    /// Passes exactly `n` more bytes of the stream to `body`.
+    async fn read_exact_into(&mut self, body: &mut BodySink, n: u64) -> Result<(), WireError> {
+        let mut missing = n;
         loop {
-            let take = (end - out.len()).min(self.buf.len());
-            out.extend_from_slice(&self.buf[..take]);
+            let take = usize::try_from(missing).map_or(self.buf.len(), |m| m.min(self.buf.len()));
+            body.push(&self.buf[..take])?;
             self.buf.advance(take);
-            let missing = end - out.len();
+            missing -= take as u64;
             if missing == 0 {
                 return Ok(());
             }
-            if missing >= READ_CHUNK {
-                // A large body is read straight into place rather than through the buffer.
-                out.reserve(missing.min(MAX_PREALLOC));
-                match self.stream.read_buf(&mut (&mut *out).limit(missing)).await {
+            if missing >= READ_CHUNK as u64 && body.keeps(missing) {
+                // A large body that is kept is read straight into place rather than through the buffer.
+                let want = missing as usize; // `keeps` bounds it by what fits in memory
+                let out = body.spare();
+                out.reserve(want.min(MAX_PREALLOC));
+                match self.stream.read_buf(&mut out.limit(want)).await {
                     Ok(0) => return Err(truncated()),
-                    Ok(_) => {}
+                    Ok(k) => {
+                        body.added(k);
+                        missing -= k as u64;
+                        if missing == 0 {
+                            return Ok(());
+                        }
+                    }
                     Err(e) => return Err(WireError::Failed(format!("error reading response body: {e}"))),
                 }
             } else {
@@ -254,31 +286,40 @@ impl Conn {
         }
     }
 
-    async fn read_chunked(&mut self) -> Result<Vec<u8>, WireError> {
-        let mut body = Vec::new();
+    async fn read_chunked(&mut self, limit: BodyLimit) -> Result<(Vec<u8>, u64), WireError> {
+        let mut body = BodySink::new(limit, 0);
+        let mut extensions = 0u64;
         loop {
-            let size = loop {
-                match httparse::parse_chunk_size(&self.buf) {
-                    Ok(Status::Complete((used, size))) => {
-                        self.buf.advance(used);
-                        break size;
+            let line = loop {
+                match framing::chunk_line(&self.buf) {
+                    Ok(Status::Complete(line)) => {
+                        self.buf.advance(line.used);
+                        break line;
                     }
                     Ok(Status::Partial) if self.buf.len() > MAX_LINE => return Err(bad_chunk("line too long")),
                     Ok(Status::Partial) => self.fill_more().await?,
-                    Err(_) => return Err(bad_chunk("invalid chunk size")),
+                    Err(why) => return Err(bad_chunk(why)),
                 }
             };
-            if size == 0 {
+            extensions += line.extensions;
+            if extensions >= MAX_EXTENSIONS {
+                return Err(bad_chunk("chunk extensions too large"));
+            }
+            if line.size == 0 {
                 // Trailer fields, which nothing here uses, up to the empty line.
                 loop {
-                    let line = self.read_line().await?;
-                    if line == 0 {
-                        return Ok(body);
+                    match framing::trailers(&self.buf) {
+                        Ok(Status::Complete(used)) => {
+                            self.buf.advance(used);
+                            return Ok(body.finish());
+                        }
+                        Ok(Status::Partial) => self.fill_more().await?,
+                        Err(why) => return Err(bad_chunk(why)),
                     }
                 }
             }
-            let size = usize::try_from(size).map_err(|_| bad_chunk("chunk too large"))?;
-            self.read_exact_into(&mut body, size).await?;
+            body.expect(line.size)?;
+            self.read_exact_into(&mut body, line.size).await?;
             while self.buf.len() < 2 {
                 self.fill_more().await?;
             }
@@ -288,84 +329,18 @@ impl Conn {
             self.buf.advance(2);
         }
     }
-
-    /// Consumes one CRLF-terminated line; returns its length without the CRLF.
-    async fn read_line(&mut self) -> Result<usize, WireError> {
-        loop {
-            if let Some(end) = self.buf.windows(2).position(|w| w == b"\r\n") {
-                self.buf.advance(end + 2);
-                return Ok(end);
-            }
-            if self.buf.len() > MAX_LINE {
-                return Err(bad_chunk("trailer line too long"));
-            }
-            self.fill_more().await?;
-        }
-    }
 }
 
 fn truncated() -> WireError {
     WireError::Failed("connection closed before the response was complete".into())
 }
 
-fn bad_chunk(why: &str) -> WireError {
-    WireError::Failed(format!("invalid chunked response body: {why}"))
+fn invalid(why: String) -> WireError {
+    WireError::Failed(format!("invalid HTTP response: {why}"))
 }
 
-/// The head of a final response, parsed.
-fn parse_head(response: &httparse::Response<'_, '_>, head_request: bool) -> Result<Head, WireError> {
-    let status = response.code.unwrap_or_default();
-    let mut headers = Vec::with_capacity(response.headers.len());
-    let (mut chunked, mut transfer_encoding, mut length) = (false, false, None::<u64>);
-    let (mut close, mut keep_alive) = (false, false);
-    for h in response.headers.iter() {
-        let value = header_text(h.value);
-        if h.name.eq_ignore_ascii_case("content-length") {
-            let n = value
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| WireError::Failed(format!("invalid HTTP response: invalid Content-Length `{value}`")))?;
-            if length.is_some_and(|l| l != n) {
-                return Err(WireError::Failed(
-                    "invalid HTTP response: conflicting Content-Length headers".into(),
-                ));
-            }
-            length = Some(n);
-        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            transfer_encoding = true;
-            // Only the last coding decides whether the body is chunked (RFC 9112 §6.3).
-            chunked = value
-                .rsplit(',')
-                .next()
-                .is_some_and(|c| c.trim().eq_ignore_ascii_case("chunked"));
-        } else if h.name.eq_ignore_ascii_case("connection") {
-            for token in value.split(',').map(str::trim) {
-                close |= token.eq_ignore_ascii_case("close");
-                keep_alive |= token.eq_ignore_ascii_case("keep-alive");
-            }
-        }
-        headers.push((h.name.to_owned(), value));
-    }
-    let framing = if head_request || status == 204 || status == 304 || (100..200).contains(&status) {
-        Framing::Empty
-    } else if transfer_encoding {
-        if chunked { Framing::Chunked } else { Framing::UntilClose }
-    } else {
-        length.map_or(Framing::UntilClose, Framing::Length)
-    };
-    // HTTP/1.1 keeps the connection unless told otherwise; HTTP/1.0 only when told to.
-    let persistent = if response.version == Some(0) {
-        keep_alive
-    } else {
-        !close
-    };
-    let reusable = persistent && framing != Framing::UntilClose && status != 101;
-    Ok(Head {
-        status,
-        headers,
-        framing,
-        keep_alive: reusable,
-    })
+fn bad_chunk(why: &str) -> WireError {
+    WireError::Failed(format!("invalid chunked response body: {why}"))
 }
 
 #[cfg(test)]
@@ -423,7 +398,11 @@ pub(super) mod tests {
         let mut out = Vec::new();
         for _ in responses {
             let r = conn
-                .exchange(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", head_request)
+                .exchange(
+                    b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                    head_request,
+                    BodyLimit::keep(u64::MAX),
+                )
                 .await
                 .map_err(WireError::message);
             let stop = r.as_ref().map_or(true, |e| !e.keep_alive);
@@ -465,6 +444,23 @@ pub(super) mod tests {
         let got = exchange_all(&[b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA"], false).await;
         let r = ok(&got[0]);
         assert_eq!((r.body.as_slice(), r.keep_alive), (&b"ok"[..], false));
+    }
+
+    #[tokio::test]
+    async fn large_bodies_are_read_whole_through_the_buffer_and_past_it() {
+        let body: &'static [u8] = (0..200_000u32).map(|i| (i % 251) as u8).collect::<Vec<u8>>().leak();
+        let reply: &'static [u8] = [
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes(),
+            body,
+        ]
+        .concat()
+        .leak();
+        let got = exchange_all(&[reply, reply], false).await;
+        assert_eq!(got.len(), 2);
+        for r in &got {
+            let r = ok(r);
+            assert_eq!((r.body.as_slice(), r.received, r.keep_alive), (body, 200_000, true));
+        }
     }
 
     #[tokio::test]
@@ -571,7 +567,7 @@ pub(super) mod tests {
         assert!(!conn.is_open());
         // ...and, when it is not, by the exchange, as the kind of failure that may be retried.
         let err = conn
-            .exchange(b"GET / HTTP/1.1\r\n\r\n", false)
+            .exchange(b"GET / HTTP/1.1\r\n\r\n", false, BodyLimit::keep(u64::MAX))
             .await
             .expect_err("closed");
         assert!(matches!(err, WireError::ClosedEarly(_)), "{err:?}");

@@ -43,7 +43,17 @@ pub const COMMON: &[&str] = &[
 ];
 
 /// Request arguments of the HTTP activities.
-const REQUEST: &[&str] = &["url", "params", "data", "json", "headers", "auth", "timeout", "verify"];
+const REQUEST: &[&str] = &[
+    "url",
+    "params",
+    "data",
+    "json",
+    "headers",
+    "auth",
+    "timeout",
+    "verify",
+    "max_body_size",
+];
 /// Response checks of the HTTP activities.
 const HTTP_CHECKS: &[&str] = &[
     "assert_status",
@@ -296,6 +306,7 @@ fn request(
         auth: f.take_some("auth").and_then(|n| auth(&mut c, n)),
         timeout: None,
         verify: None,
+        max_body_size: f.take_some("max_body_size").and_then(|n| c.size(n, "max_body_size")),
         checks: HttpChecks::default(),
     };
     if let (Some(_), Some((key, _))) = (&req.data, f.take_entry("json").filter(|_| req.json.is_some())) {
@@ -396,13 +407,14 @@ fn static_requests(v: &mut Validator, f: &mut Fields, has_base_url: bool) -> Opt
         },
         None => 5,
     };
-    // The shared request reader knows `url`, `data` and `json`, which make no sense for a list of GETs.
-    for key in ["url", "data", "json"] {
+    // The shared request reader knows `url`, `data`, `json` and `max_body_size`, which make no sense for
+    // a list of GETs whose bodies nothing reads.
+    for key in ["url", "data", "json", "max_body_size"] {
         if let Some((k, _)) = f.take_entry(key) {
-            let hint = if key == "url" {
-                "list the URLs under `url_list`"
-            } else {
-                "StaticRequests only sends GET requests"
+            let hint = match key {
+                "url" => "list the URLs under `url_list`",
+                "max_body_size" => "StaticRequests only checks the status; bodies are counted and discarded",
+                _ => "StaticRequests only sends GET requests",
             };
             v.diags
                 .push(Diagnostic::error(k.span, format!("`StaticRequests` has no `{key}` argument")).with_help(hint));

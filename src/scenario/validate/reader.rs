@@ -182,6 +182,29 @@ impl Checker<'_> {
         }
     }
 
+    /// A byte size: a whole number of bytes or a string with a unit (`16MiB`), at least 1 byte.
+    pub fn size(&mut self, node: &Node, key: &str) -> Option<u64> {
+        let help = "write bytes as a number (`1048576`) or a string with a unit (`512KiB`, `16MiB`, `1GB`)";
+        let parsed = match &node.kind {
+            NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Str(_) => {
+                crate::scenario::size::parse_size(&node.key_text())
+            }
+            _ => {
+                self.type_error(node, key, "a size (bytes, or a string like `16MiB`)");
+                return None;
+            }
+        };
+        match parsed {
+            Ok(0) => Err("it must be at least 1 byte".to_owned()),
+            other => other,
+        }
+        .map_err(|why| {
+            self.diags
+                .push(Diagnostic::error(node.span, format!("invalid size for `{key}`: {why}")).with_help(help));
+        })
+        .ok()
+    }
+
     /// A duration, or a `$(var)` template resolved at run time.
     pub fn duration_param(&mut self, node: &Node, key: &str) -> Option<Param<Duration>> {
         match node.as_str() {

@@ -31,6 +31,8 @@ const CONFIG: &[&str] = &[
     "verbose",
     "ignore",
     "http_client",
+    "max_body_size",
+    "check_timeout",
 ];
 const SESSIONS: &[&str] = &[
     "users",
@@ -188,6 +190,18 @@ fn config(v: &mut Validator, node: &Node) -> (Config, Map<String, Value>) {
             None
         } else {
             c.duration(n, "request_timeout")
+        };
+    }
+    if let Some(n) = f.take_some("max_body_size")
+        && let Some(size) = c.size(n, "max_body_size")
+    {
+        config.max_body_size = size;
+    }
+    if let Some(n) = f.take("check_timeout") {
+        config.check_timeout = if n.is_null() {
+            None
+        } else {
+            c.duration(n, "check_timeout")
         };
     }
     config.max_errors = f

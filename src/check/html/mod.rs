@@ -1,7 +1,8 @@
 //! `assert_html`: XPath expressions on an HTML body.
 //!
-//! The body is parsed once with skyscraper's WHATWG parser (which, like browsers and unlike lxml,
-//! inserts implicit elements such as `<tbody>`), then each XPath is applied to the whole document:
+//! The body is parsed once by html5ever, a WHATWG parser (which, like browsers and unlike lxml,
+//! inserts implicit elements such as `<tbody>`), under a nesting limit that keeps parsing linear
+//! (`tree.rs`); then each XPath is applied to the whole document with skyscraper's XPath engine:
 //! `true` needs at least one node, `false` none, `N` exactly N, and a string is a regex that must be
 //! found in the text of the first node (all descendant text, trimmed; an attribute's value; an atomic
 //! result as text).
@@ -14,9 +15,19 @@ use super::text::{EXCERPT, excerpt, shorten};
 use super::vars::pattern_failure;
 use super::{CheckFailure, CheckKind, Response, Vars};
 use crate::scenario::{HtmlCheck, HtmlExpect};
+use std::time::Instant;
+use tree::{MAX_DEPTH, TreeError};
 
-/// Append the failures of `checks` on the response body to `out`.
-pub(super) fn check_html(checks: &[HtmlCheck], resp: &Response, out: &mut Vec<CheckFailure>, vars: &mut Vars<'_>) {
+mod tree;
+
+/// Append the failures of `checks` on the response body to `out`; parsing gives up at `deadline`.
+pub(super) fn check_html(
+    checks: &[HtmlCheck],
+    resp: &Response,
+    deadline: Option<Instant>,
+    out: &mut Vec<CheckFailure>,
+    vars: &mut Vars<'_>,
+) {
     let Some(first) = checks.first() else { return };
     // As the original: a JSON document is not HTML, even though the parser would accept its text
     // (and every XPath would then fail for a less obvious reason).
@@ -30,11 +41,22 @@ pub(super) fn check_html(checks: &[HtmlCheck], resp: &Response, out: &mut Vec<Ch
         out.push(failure.at(first.span));
         return;
     }
-    let tree = match skyscraper::html::parse(&resp.text()) {
+    let tree = match tree::parse(&resp.text(), deadline) {
         Ok(tree) => tree,
         Err(err) => {
-            let message = format!("response is not HTML: {err}");
-            out.push(CheckFailure::new(CheckKind::Html, "HTML", err.to_string(), message).at(first.span));
+            let (actual, message) = match err {
+                TreeError::TooDeep => (
+                    format!("elements nested deeper than {MAX_DEPTH} levels"),
+                    format!(
+                        "response is not HTML that assert_html evaluates: elements are nested deeper than {MAX_DEPTH} levels (browsers stop nesting there too)"
+                    ),
+                ),
+                TreeError::TimedOut => (
+                    "parsing ran out of time".to_owned(),
+                    "HTML parsing ran out of time".to_owned(),
+                ),
+            };
+            out.push(CheckFailure::new(CheckKind::Html, "HTML", actual, message).at(first.span));
             return;
         }
     };

@@ -1,0 +1,117 @@
+//! Entry points for the fuzz targets in `fuzz/` (`fuzz/README.md`); not a stable API.
+//!
+//! The lean path's HTTP/1.1 exchange is run over bytes in memory ([`MemStream`]) instead of a socket,
+//! so a fuzzer can try many responses a second through exactly the code a run uses.
+
+use crate::activity::body::BodyLimit;
+use crate::activity::lean::framing;
+use crate::activity::lean::wire::{Conn, Transport};
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// A connection whose peer sends `data` and then closes: each read returns the next few bytes (how
+/// many follows from the data, so the fuzzer also explores where reads split a response); writes
+/// are accepted and dropped.
+pub struct MemStream {
+    data: Vec<u8>,
+    at: usize,
+    seed: u64,
+}
+
+impl MemStream {
+    /// A stream that sends `data`.
+    pub fn new(data: &[u8]) -> Self {
+        let seed = data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+        });
+        MemStream {
+            data: data.to_vec(),
+            at: 0,
+            seed,
+        }
+    }
+
+    /// How many bytes the next read returns at most: mostly small pieces, sometimes everything.
+    fn next_read(&mut self) -> usize {
+        self.seed = self
+            .seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        match (self.seed >> 33) % 8 {
+            0 => usize::MAX,
+            k => 1 << (2 * k),
+        }
+    }
+}
+
+impl AsyncRead for MemStream {
+    fn poll_read(mut self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let n = self.next_read().min(buf.remaining()).min(self.data.len() - self.at);
+        let at = self.at;
+        buf.put_slice(&self.data[at..at + n]);
+        self.at += n;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for MemStream {
+    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Transport for MemStream {
+    fn is_open(&self) -> bool {
+        self.at < self.data.len()
+    }
+}
+
+/// What the lean path made of a response.
+#[derive(Debug, PartialEq, Eq)]
+pub struct LeanResponse {
+    /// Status code.
+    pub status: u16,
+    /// The body, kept whole.
+    pub body: Vec<u8>,
+    /// Whether the connection could carry another request.
+    pub keep_alive: bool,
+}
+
+/// Sends a GET (or HEAD) over a connection whose peer answers with `data`, as the lean path does,
+/// keeping the whole body up to `max_body` bytes; the error is the message a run would report.
+pub async fn lean_response(data: &[u8], head_request: bool, max_body: u64) -> Result<LeanResponse, String> {
+    let mut conn = Conn::over(MemStream::new(data));
+    let request = if head_request {
+        &b"HEAD / HTTP/1.1\r\nHost: fuzz\r\n\r\n"[..]
+    } else {
+        &b"GET / HTTP/1.1\r\nHost: fuzz\r\n\r\n"[..]
+    };
+    let exchange = conn
+        .exchange(request, head_request, BodyLimit::keep(max_body))
+        .await
+        .map_err(|e| e.message())?;
+    assert!(exchange.body.len() as u64 <= max_body, "more body kept than allowed");
+    assert_eq!(
+        exchange.received,
+        exchange.body.len() as u64,
+        "a kept body is counted whole"
+    );
+    Ok(LeanResponse {
+        status: exchange.status,
+        body: exchange.body,
+        keep_alive: exchange.keep_alive,
+    })
+}
+
+/// The check the reqwest path adds to what hyper accepts (see `activity::lean::framing`).
+pub use framing::check_hyper_head;
