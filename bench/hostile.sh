@@ -27,7 +27,7 @@ case_() {
     printf 'file_version: stressor#0\nconfig:\n  base_url: %s\n  request_timeout: 5s\n  http_client: %s\n%bscenario:\n  - sequence: main\nsequences:\n  main:\n%b' \
         "$URL" "$HTTP_CLIENT" "$config" "$activity" >"$OUT/$name.yaml"
     /usr/bin/time -f '%e %U %S %M' -o "$OUT/$name.time" "$BIN" run --no-color "$OUT/$name.yaml" >"$OUT/$name.out" 2>&1 || true
-    read -r wall user sys rss <"$OUT/$name.time"
+    read -r wall user sys rss < <(tail -n1 "$OUT/$name.time")
     local outcome
     outcome=$(grep -m1 -oE '(body_too_large|check_timeout|timeout|assertion|connect|status)[^|]*' "$OUT/$name.out" || echo "passed")
     printf '%-24s wall %6.2fs  cpu %6.2fs  peak RSS %6.1f MiB  %s\n' "$name" "$wall" "$(echo "$user + $sys" | bc)" \
