@@ -9,16 +9,21 @@
 
 pub mod activity;
 pub mod check;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod expand;
+pub mod features;
+#[cfg(feature = "cli")]
 pub mod har;
 pub mod harness;
+#[cfg(feature = "monitor")]
 pub mod monitor;
 pub mod redact;
 pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod stats;
+#[cfg(feature = "target")]
 pub mod target;
 pub mod verdict;
 

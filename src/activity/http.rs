@@ -4,20 +4,20 @@
 
 use super::error::{ActivityError, ErrorClass};
 use super::{SessionState, lean};
-use crate::check::{Response, response_headers};
+use crate::check::Response;
 use crate::expand::{self, Context, render_text};
 use crate::scenario::{HttpRequest, Param};
-use reqwest::Url;
+use url::Url;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A request ready to send (all variables expanded).
 #[derive(Debug)]
 pub struct Prepared {
     /// Method.
-    pub method: reqwest::Method,
+    pub method: http::Method,
     /// Absolute URL.
     pub url: Url,
     /// Query parameters.
@@ -42,7 +42,7 @@ pub(crate) fn variable_error(err: expand::ExpandError) -> ActivityError {
 pub fn prepare(req: &HttpRequest, url: &str, state: &SessionState) -> Result<Prepared, ActivityError> {
     let ctx = &state.context;
     let url = resolve_url_cached(url, ctx, &state.urls)?;
-    let method = reqwest::Method::from_bytes(req.method.as_bytes())
+    let method = http::Method::from_bytes(req.method.as_bytes())
         .map_err(|_| ActivityError::new(ErrorClass::Connect, format!("invalid HTTP method `{}`", req.method)))?;
     let params = match &req.params {
         Some(v) => pairs(&expand::expand_value(v, ctx).map_err(variable_error)?, "params")?,
@@ -253,53 +253,23 @@ pub async fn send(p: Prepared, state: &SessionState) -> Result<Response, Activit
         },
         _ => p,
     };
-    send_reqwest(p, state).await
+    send_other(p, state).await
 }
 
-async fn send_reqwest(p: Prepared, state: &SessionState) -> Result<Response, ActivityError> {
-    let client = state
-        .client
-        .get(p.verify)
-        .map_err(|e| ActivityError::new(ErrorClass::Connect, e))?;
-    let mut builder = client.request(p.method, p.url.clone());
-    if !p.params.is_empty() {
-        builder = builder.query(&p.params);
-    }
-    for (name, value) in &p.headers {
-        builder = builder.header(name.as_str(), value.as_str());
-    }
-    if let Some((body, content_type)) = p.body {
-        if let Some(ct) =
-            content_type.filter(|_| !p.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")))
-        {
-            builder = builder.header("Content-Type", ct);
-        }
-        builder = builder.body(body);
-    }
-    if let Some((user, password)) = p.auth {
-        builder = builder.basic_auth(user, password);
-    }
-    if let Some(t) = p.timeout {
-        builder = builder.timeout(t);
-    }
-    let started = Instant::now();
-    let resp = builder.send().await.map_err(|e| transport_error(&e, p.timeout))?;
-    let status = resp.status().as_u16();
-    let url = resp.url().to_string();
-    let headers = response_headers(resp.headers());
-    let body = resp.bytes().await.map_err(|e| transport_error(&e, p.timeout))?;
-    Ok(Response::new(url, status, headers, body.to_vec(), started.elapsed()))
-}
+/// What the lean path does not send (`https://`, `http_client: reqwest`) goes through reqwest.
+#[cfg(feature = "https")]
+use super::https::send as send_other;
 
-/// Classifies a transport failure and describes it with its root cause (reqwest's own message alone
-/// says little: "error sending request").
-pub fn transport_error(err: &reqwest::Error, timeout: Option<Duration>) -> ActivityError {
-    let message = super::error::with_causes(err);
-    if err.is_timeout() {
-        let limit = timeout
-            .map(|t| format!(" (timeout {})", crate::scenario::duration::format_duration(t)))
-            .unwrap_or_default();
-        return ActivityError::new(ErrorClass::Timeout, format!("request timed out{limit}: {message}"));
-    }
-    ActivityError::new(ErrorClass::Connect, message)
+/// Without the `https` feature there is no client for what the lean path does not send; the loader
+/// rejects what the file shows, this catches URLs from variables and redirects.
+#[cfg(not(feature = "https"))]
+async fn send_other(p: Prepared, _state: &SessionState) -> Result<Response, ActivityError> {
+    let what = match p.url.scheme() {
+        "https" => format!("`{}` (an `https://` URL)", p.url),
+        _ => format!("`{}` with `http_client: reqwest`", p.url),
+    };
+    Err(ActivityError::new(
+        ErrorClass::Connect,
+        crate::features::missing(&what, "https"),
+    ))
 }

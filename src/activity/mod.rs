@@ -7,12 +7,16 @@
 //! whose purpose is printing.
 
 pub mod client;
+mod cookies;
 pub mod debug;
 pub mod error;
 pub mod http;
+#[cfg(feature = "https")]
+pub mod https;
 pub mod lean;
 pub mod plugin;
 mod poll;
+#[cfg(feature = "script")]
 pub mod script;
 mod static_requests;
 
@@ -56,6 +60,7 @@ pub struct Shared {
     /// The files of the scenario, to name script error locations.
     pub sources: std::sync::Arc<SourceMap>,
     /// The sandboxed script engine.
+    #[cfg(feature = "script")]
     pub scripts: script::ScriptEngine,
     /// The Rust activity plugins of the run.
     pub plugins: plugin::Registry,
@@ -167,6 +172,7 @@ pub async fn execute(
             }
             Err(e) => Err(e),
         },
+        #[cfg(feature = "script")]
         ActivityKind::Script(s) => {
             match shared
                 .scripts
@@ -176,6 +182,13 @@ pub async fn execute(
                 Err(e) => Err(ActivityError::new(ErrorClass::Script, e.to_string())),
             }
         }
+        // The loader rejects RunScript without the feature; a scenario built around it still gets an
+        // error rather than a panic.
+        #[cfg(not(feature = "script"))]
+        ActivityKind::Script(_) => Err(ActivityError::new(
+            ErrorClass::Script,
+            crate::features::missing("`RunScript`", "script"),
+        )),
         ActivityKind::Plugin(_) if state.dry_run => Ok(mock_result(activity)),
         ActivityKind::Plugin(call) => {
             let mut bytes = (0, 0);
@@ -245,7 +258,7 @@ pub fn failure_error(failures: &[CheckFailure], result: &ActivityResult) -> Acti
 
 /// A short, secret-free description of a response: status line, content type and a body excerpt.
 pub fn describe_response(r: &Response) -> String {
-    let reason = reqwest::StatusCode::from_u16(r.status)
+    let reason = ::http::StatusCode::from_u16(r.status)
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("");

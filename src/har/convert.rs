@@ -4,7 +4,7 @@ use super::model::{Entry, HarFile, Log};
 use super::{BaseUrlOption, HarError, HarOptions};
 use crate::report::parse_rfc3339;
 use regex::Regex;
-use reqwest::Url;
+use url::Url;
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::UNIX_EPOCH;

@@ -4,8 +4,7 @@ use super::{LeanClient, connect_error};
 use crate::activity::error::ActivityError;
 use crate::activity::http::Prepared;
 use http::Method;
-use reqwest::Url;
-use reqwest::cookie::CookieStore;
+use url::Url;
 use std::io::Write as _;
 
 /// Headers the lean path computes itself from the request; an activity's own are not sent twice.
@@ -133,7 +132,7 @@ fn is_token(name: &str) -> bool {
 mod tests {
     use super::*;
     use crate::activity::lean::LeanPool;
-    use reqwest::cookie::Jar;
+    use crate::activity::cookies::Jar;
     use std::sync::Arc;
 
     fn prepared(method: Method, url: &str, headers: &[(&str, &str)]) -> Prepared {

@@ -1,0 +1,121 @@
+//! The optional parts of stressor (Cargo features) and the one message for a scenario that needs a
+//! part this build leaves out: at load time for what the file says (`RunScript`, an `https://` URL,
+//! `http_client: reqwest`), at run time for what only a variable or a redirect reveals.
+
+/// The features this build of stressor was compiled with.
+pub const ENABLED: &[&str] = &[
+    #[cfg(feature = "cli")]
+    "cli",
+    #[cfg(feature = "https")]
+    "https",
+    #[cfg(feature = "script")]
+    "script",
+    #[cfg(feature = "monitor")]
+    "monitor",
+    #[cfg(feature = "target")]
+    "target",
+];
+
+/// "`what` needs stressor's `feature` feature ...": what the user wrote and which feature to enable.
+#[cfg_attr(all(feature = "https", feature = "script"), allow(dead_code))]
+pub(crate) fn missing(what: &str, feature: &str) -> String {
+    format!("{what} needs stressor's `{feature}` feature, which this build of stressor leaves out")
+}
+
+/// How to enable `feature` where stressor is a dependency.
+#[cfg_attr(all(feature = "https", feature = "script"), allow(dead_code))]
+pub(crate) fn how_to_enable(feature: &str) -> String {
+    format!(
+        "add it to the dependency in Cargo.toml: `stressor = {{ ..., default-features = false, features = [\"{feature}\"] }}` (see the README, \"Use stressor in your project\")"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    //! The same file loads and runs in every build; what differs is whether the parts that need a
+    //! feature are errors naming it. `.ci/run` runs these with and without the features.
+
+    use crate::run::RunOptions;
+    use crate::scenario::{LoadOptions, load_str};
+    use std::path::Path;
+
+    const USES_EVERYTHING: &str = r#"file_version: stressor#0
+config:
+  name: features
+  base_url: https://127.0.0.1:9/
+  http_client: reqwest
+scenario:
+  - sequence: main
+sequences:
+  main:
+    - activity: GetRequest
+      url: https://127.0.0.1:9/x
+    - activity: RunScript
+      script: "let a = 1;"
+"#;
+
+    /// The rendered diagnostics of [`USES_EVERYTHING`], one per line.
+    fn diagnostics() -> String {
+        let loaded = load_str(Path::new("f.yaml"), USES_EVERYTHING, &LoadOptions::default());
+        loaded.diagnostics.render(&loaded.sources, false)
+    }
+
+    #[test]
+    fn the_https_parts_need_the_https_feature() {
+        let text = diagnostics();
+        let named = text.matches("needs stressor's `https` feature").count();
+        if cfg!(feature = "https") {
+            assert_eq!(named, 0, "{text}");
+        } else {
+            // base_url, http_client and the activity's URL, each where the file says it.
+            assert_eq!(named, 3, "{text}");
+            assert!(text.contains("f.yaml:4:"), "{text}");
+            assert!(text.contains("f.yaml:5:"), "{text}");
+            assert!(text.contains("f.yaml:11:"), "{text}");
+            assert!(text.contains("features = [\"https\"]"), "{text}");
+        }
+    }
+
+    #[test]
+    fn run_script_needs_the_script_feature() {
+        let text = diagnostics();
+        let named = text.matches("`RunScript` needs stressor's `script` feature").count();
+        if cfg!(feature = "script") {
+            assert_eq!(named, 0, "{text}");
+        } else {
+            assert_eq!(named, 1, "{text}");
+            assert!(text.contains("f.yaml:12:"), "{text}");
+            assert!(text.contains("features = [\"script\"]"), "{text}");
+            // Its keys are not reported as unknown on top.
+            assert!(!text.contains("unknown key"), "{text}");
+        }
+    }
+
+    /// An `https://` URL that only a variable reveals fails when it is sent, with the same message,
+    /// instead of panicking; with the feature it is an ordinary connection error.
+    #[tokio::test]
+    async fn an_https_url_from_a_variable_fails_at_run_time_naming_the_feature() {
+        let text = r#"file_version: stressor#0
+config:
+  name: runtime
+  max_errors: 0
+context:
+  target: https://127.0.0.1:9/
+scenario:
+  - sequence: main
+sequences:
+  main:
+    - activity: GetRequest
+      url: $(target)x
+      timeout: 5
+"#;
+        let loaded = load_str(Path::new("r.yaml"), text, &LoadOptions::default());
+        let scenario = loaded.scenario.filter(|_| !loaded.diagnostics.has_errors());
+        let scenario = scenario.unwrap_or_else(|| panic!("{}", loaded.diagnostics.render(&loaded.sources, false)));
+        let report = crate::run(scenario, RunOptions::default()).await.expect("run");
+        let error = report.errors.first().expect("the request failed");
+        let named = error.message.contains("needs stressor's `https` feature");
+        assert_eq!(named, !cfg!(feature = "https"), "{}", error.message);
+        assert_eq!(error.class, crate::activity::ErrorClass::Connect);
+    }
+}
