@@ -1,6 +1,6 @@
 //! The optional parts of stressor (Cargo features) and the one message for a scenario that needs a
-//! part this build leaves out: at load time for what the file says (`RunScript`, an `https://` URL,
-//! `http_client: reqwest`), at run time for what only a variable or a redirect reveals.
+//! part this build leaves out: at load time for what the file says (`RunScript`, `assert_html`, an
+//! `https://` URL, `http_client: reqwest`), at run time for what only a variable or a redirect reveals.
 
 /// The features this build of stressor was compiled with.
 pub const ENABLED: &[&str] = &[
@@ -10,6 +10,8 @@ pub const ENABLED: &[&str] = &[
     "https",
     #[cfg(feature = "script")]
     "script",
+    #[cfg(feature = "xpath")]
+    "xpath",
     #[cfg(feature = "monitor")]
     "monitor",
     #[cfg(feature = "target")]
@@ -17,13 +19,13 @@ pub const ENABLED: &[&str] = &[
 ];
 
 /// "`what` needs stressor's `feature` feature ...": what the user wrote and which feature to enable.
-#[cfg_attr(all(feature = "https", feature = "script"), allow(dead_code))]
+#[cfg_attr(all(feature = "https", feature = "script", feature = "xpath"), allow(dead_code))]
 pub(crate) fn missing(what: &str, feature: &str) -> String {
     format!("{what} needs stressor's `{feature}` feature, which this build of stressor leaves out")
 }
 
 /// How to enable `feature` where stressor is a dependency.
-#[cfg_attr(all(feature = "https", feature = "script"), allow(dead_code))]
+#[cfg_attr(all(feature = "https", feature = "script", feature = "xpath"), allow(dead_code))]
 pub(crate) fn how_to_enable(feature: &str) -> String {
     format!(
         "add it to the dependency in Cargo.toml: `stressor = {{ ..., default-features = false, features = [\"{feature}\"] }}` (see the README, \"Use stressor in your project\")"
@@ -52,6 +54,10 @@ sequences:
       url: https://127.0.0.1:9/x
     - activity: RunScript
       script: "let a = 1;"
+    - activity: GetRequest
+      url: /page
+      assert_html:
+        "//title": true
 "#;
 
     /// The rendered diagnostics of [`USES_EVERYTHING`], one per line.
@@ -73,6 +79,18 @@ sequences:
             assert!(text.contains("f.yaml:5:"), "{text}");
             assert!(text.contains("f.yaml:11:"), "{text}");
             assert!(text.contains("features = [\"https\"]"), "{text}");
+        }
+    }
+
+    #[test]
+    fn assert_html_needs_the_xpath_feature() {
+        let text = diagnostics();
+        let named = text.matches("`assert_html` needs stressor's `xpath` feature").count();
+        if cfg!(feature = "xpath") {
+            assert_eq!(named, 0, "{text}");
+        } else {
+            assert_eq!(named, 1, "{text}");
+            assert!(text.contains("f.yaml:17:"), "{text}");
         }
     }
 

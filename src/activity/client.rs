@@ -1,5 +1,5 @@
 //! The HTTP side of one session: its own cookie jar, the lean path's keep-alive connections and, with
-//! the `https` feature, its reqwest clients ([`super::https`]), all sharing the jar.
+//! the `https` feature, its reqwest clients (`activity::https`), all sharing the jar.
 
 use super::cookies::Jar;
 use super::lean::{LeanClient, LeanPool};

@@ -65,9 +65,14 @@ mod tests {
     fn cookies_are_sent_back_to_their_origin_only() {
         let jar = Jar::default();
         let here = Url::parse("http://a.test/login").expect("url");
-        let values = [HeaderValue::from_static("sid=1; Path=/"), HeaderValue::from_static("k=v")];
+        let values = [
+            HeaderValue::from_static("sid=1; Path=/"),
+            HeaderValue::from_static("k=v"),
+        ];
         jar.set_cookies(values.iter(), &here);
-        let sent = jar.cookies(&Url::parse("http://a.test/x").expect("url")).expect("cookies");
+        let sent = jar
+            .cookies(&Url::parse("http://a.test/x").expect("url"))
+            .expect("cookies");
         let mut pairs: Vec<&str> = sent.to_str().expect("ascii").split("; ").collect();
         pairs.sort_unstable();
         assert_eq!(pairs, ["k=v", "sid=1"]);

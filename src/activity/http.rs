@@ -7,11 +7,11 @@ use super::{SessionState, lean};
 use crate::check::Response;
 use crate::expand::{self, Context, render_text};
 use crate::scenario::{HttpRequest, Param};
-use url::Url;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
+use url::Url;
 
 /// A request ready to send (all variables expanded).
 #[derive(Debug)]
@@ -56,8 +56,9 @@ pub fn prepare(req: &HttpRequest, url: &str, state: &SessionState) -> Result<Pre
         (Some(data), _) => match expand::expand_value(data, ctx).map_err(variable_error)? {
             Value::Object(map) => {
                 let form: Vec<(String, String)> = pairs(&Value::Object(map), "data")?;
-                let encoded = serde_urlencoded::to_string(&form)
-                    .map_err(|e| ActivityError::new(ErrorClass::Connect, format!("cannot encode `data`: {e}")))?;
+                let encoded = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(&form)
+                    .finish();
                 Some((encoded.into_bytes(), Some("application/x-www-form-urlencoded")))
             }
             other => Some((render_text(&other).into_bytes(), None)),

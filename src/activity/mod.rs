@@ -316,5 +316,5 @@ pub fn random_between(a: Duration, b: Duration) -> Duration {
     if lo == hi {
         return lo;
     }
-    Duration::from_secs_f64(rand::random_range(lo.as_secs_f64()..=hi.as_secs_f64()))
+    lo + (hi - lo).mul_f64(fastrand::f64())
 }

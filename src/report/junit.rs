@@ -9,7 +9,7 @@
 //! - one `<testcase>` per trial ([`trials`](crate::harness::trials)): `name` is the full trial name
 //!   (`fixtures/smoke::checks::main/0:login`, what `cargo test` prints), `classname` the prefix with `/`
 //!   as `.` (`fixtures.smoke`: Jenkins shows package `fixtures`, class `smoke`; GitLab groups by it);
-//!   `time` is [`trial_time`](crate::harness::trials::trial_time);
+//!   `time` is [`trial_time`];
 //! - a failed trial has `<failure type="errors|threshold|load" message="one line">` whose text is the
 //!   first failing responses and the unified diffs; an ignored one has `<skipped message="reason">`;
 //! - a file that does not load is one failed `<file>::load` case carrying the rendered diagnostics.

@@ -15,11 +15,11 @@
 mod request;
 mod wire;
 
+use super::cookies::Jar;
 use super::error::{ActivityError, ErrorClass};
 use super::http::Prepared;
 use crate::check::{Response, header_values};
 use http::{HeaderValue, Method};
-use super::cookies::Jar;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 use url::Url;

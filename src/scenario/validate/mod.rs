@@ -44,6 +44,7 @@ pub(crate) struct Validator<'a> {
     pub regexes: reader::RegexCache,
     /// XPath expressions parsed without error so far in this load: like regexes, scenarios repeat a
     /// few of them thousands of times, and parsing one is the costliest step left in loading.
+    #[cfg_attr(not(feature = "xpath"), allow(dead_code))]
     pub valid_xpaths: std::collections::HashSet<String>,
     /// Rust activity plugins the program registered.
     pub plugins: Option<&'a dyn super::plugin::PluginCatalog>,

@@ -205,7 +205,8 @@ fn config(v: &mut Validator, node: &Node) -> (Config, Map<String, Value>) {
     {
         match HttpClientKind::from_name(&name) {
             Some(HttpClientKind::Reqwest) if !cfg!(feature = "https") => {
-                c.diags.push(super::feature_missing(n.span, "`http_client: reqwest`", "https"));
+                c.diags
+                    .push(super::feature_missing(n.span, "`http_client: reqwest`", "https"));
             }
             Some(kind) => config.http_client = kind,
             None => c.diags.push(
