@@ -1,7 +1,7 @@
 //! A small notes API: the service this crate exists for, load-tested by `tests/load.rs`.
 //!
 //! `GET /health`, `POST /notes` (`{"text": "..."}` → 201 and the note), `GET /notes/{id}` (404 when
-//! there is none), `GET /notes` (all of them) and `GET /report?ms=N`, which takes N milliseconds of
+//! there is none), `GET /notes?since=ID` (`{"notes": [...]}`, those from `ID` on) and `GET /report?ms=N`, which takes N milliseconds of
 //! work (a stand-in for a slow query).
 
 use axum::extract::{Path, Query, State};
@@ -49,7 +49,11 @@ struct NewNote {
 
 async fn create(State(store): State<Shared>, Json(new): Json<NewNote>) -> impl IntoResponse {
     if new.text.trim().is_empty() {
-        return (StatusCode::BAD_REQUEST, Json(serde_json::json!({"error": "text is empty"}))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({"error": "text is empty"})),
+        )
+            .into_response();
     }
     let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
     store.next += 1;
@@ -65,13 +69,24 @@ async fn read(State(store): State<Shared>, Path(id): Path<u64>) -> impl IntoResp
     let store = store.lock().unwrap_or_else(PoisonError::into_inner);
     match store.notes.get(&id) {
         Some(note) => Json(note.clone()).into_response(),
-        None => (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "no such note"}))).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"error": "no such note"})),
+        )
+            .into_response(),
     }
 }
 
-async fn list(State(store): State<Shared>) -> Json<Vec<Note>> {
+#[derive(Deserialize)]
+struct Since {
+    #[serde(default)]
+    since: u64,
+}
+
+async fn list(State(store): State<Shared>, Query(from): Query<Since>) -> Json<serde_json::Value> {
     let store = store.lock().unwrap_or_else(PoisonError::into_inner);
-    Json(store.notes.values().cloned().collect())
+    let notes: Vec<&Note> = store.notes.range(from.since..).map(|(_, n)| n).collect();
+    Json(serde_json::json!({ "notes": notes }))
 }
 
 #[derive(Deserialize)]
@@ -109,17 +124,19 @@ pub fn start_in_thread(addr: SocketAddr) -> std::io::Result<Running> {
         .enable_all()
         .build()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    std::thread::Builder::new().name("notes-service".into()).spawn(move || {
-        runtime.block_on(async move {
-            let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                return;
-            };
-            let _ = axum::serve(listener, app())
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
-    })?;
+    std::thread::Builder::new()
+        .name("notes-service".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                let _ = axum::serve(listener, app())
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+            });
+        })?;
     Ok(Running { addr, _stop: stop })
 }

@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let addr: SocketAddr = match std::env::args().nth(1) {
-        Some(a) => a.parse().map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{a}: {e}")))?,
+        Some(a) => a
+            .parse()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{a}: {e}")))?,
         None => SocketAddr::from(([127, 0, 0, 1], 3000)),
     };
     let listener = tokio::net::TcpListener::bind(addr).await?;
