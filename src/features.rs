@@ -66,47 +66,49 @@ sequences:
         loaded.diagnostics.render(&loaded.sources, false)
     }
 
-    #[test]
-    fn the_https_parts_need_the_https_feature() {
+    /// `message` is in the diagnostics at each of `lines` when the build lacks the feature, and
+    /// nowhere when it has it; without the feature the help says how to enable it.
+    fn named_where_used(message: &str, feature: &str, enabled: bool, lines: &[u32]) {
         let text = diagnostics();
-        let named = text.matches("needs stressor's `https` feature").count();
-        if cfg!(feature = "https") {
-            assert_eq!(named, 0, "{text}");
-        } else {
-            // base_url, http_client and the activity's URL, each where the file says it.
-            assert_eq!(named, 3, "{text}");
-            assert!(text.contains("f.yaml:4:"), "{text}");
-            assert!(text.contains("f.yaml:5:"), "{text}");
-            assert!(text.contains("f.yaml:11:"), "{text}");
-            assert!(text.contains("features = [\"https\"]"), "{text}");
+        let expected = if enabled { 0 } else { lines.len() };
+        assert_eq!(text.matches(message).count(), expected, "{text}");
+        if !enabled {
+            for line in lines {
+                assert!(text.contains(&format!("f.yaml:{line}:")), "{text}");
+            }
+            assert!(text.contains(&format!("features = [\"{feature}\"]")), "{text}");
+            // The activity's own keys are not reported as unknown on top.
+            assert!(!text.contains("unknown key"), "{text}");
         }
     }
 
     #[test]
-    fn assert_html_needs_the_xpath_feature() {
-        let text = diagnostics();
-        let named = text.matches("`assert_html` needs stressor's `xpath` feature").count();
-        if cfg!(feature = "xpath") {
-            assert_eq!(named, 0, "{text}");
-        } else {
-            assert_eq!(named, 1, "{text}");
-            assert!(text.contains("f.yaml:17:"), "{text}");
-        }
+    fn with_every_feature_the_file_loads() {
+        let loaded = load_str(Path::new("f.yaml"), USES_EVERYTHING, &LoadOptions::default());
+        let errors = loaded.diagnostics.error_count();
+        let enabled = [cfg!(feature = "https"), cfg!(feature = "script"), cfg!(feature = "xpath")];
+        // Three https errors, one for RunScript, one for assert_html.
+        let expected: usize = [3, 1, 1].iter().zip(enabled).filter(|(_, on)| !on).map(|(n, _)| n).sum();
+        assert_eq!(errors, expected, "{}", loaded.diagnostics.render(&loaded.sources, false));
+    }
+
+    #[test]
+    fn the_https_parts_need_the_https_feature() {
+        // base_url, http_client and the activity's URL, each where the file says it.
+        let message = "needs stressor's `https` feature";
+        named_where_used(message, "https", cfg!(feature = "https"), &[4, 5, 11]);
     }
 
     #[test]
     fn run_script_needs_the_script_feature() {
-        let text = diagnostics();
-        let named = text.matches("`RunScript` needs stressor's `script` feature").count();
-        if cfg!(feature = "script") {
-            assert_eq!(named, 0, "{text}");
-        } else {
-            assert_eq!(named, 1, "{text}");
-            assert!(text.contains("f.yaml:12:"), "{text}");
-            assert!(text.contains("features = [\"script\"]"), "{text}");
-            // Its keys are not reported as unknown on top.
-            assert!(!text.contains("unknown key"), "{text}");
-        }
+        let message = "`RunScript` needs stressor's `script` feature";
+        named_where_used(message, "script", cfg!(feature = "script"), &[12]);
+    }
+
+    #[test]
+    fn assert_html_needs_the_xpath_feature() {
+        let message = "`assert_html` needs stressor's `xpath` feature";
+        named_where_used(message, "xpath", cfg!(feature = "xpath"), &[17]);
     }
 
     /// An `https://` URL that only a variable reveals fails when it is sent, with the same message,
