@@ -1,26 +1,99 @@
 //! stressor — load- and stress-testing for HTTP services.
 //!
 //! Scenario files (`file_version: stressor#0`) describe what virtual users do; stressor loads them into a
-//! typed model ([`scenario`]), expands run-time variables ([`expand`]) and runs them against a server.
-//! The built-in target server ([`target`]) lets the README, tests and benchmarks run with nothing else
-//! installed. After a run, [`verdict`] evaluates thresholds and decides pass/fail; [`report`] renders
-//! the results (terminal summary, JSON, HTML); [`monitor`] serves a live dashboard of a run. [`harness!`] and [`mod@harness`] turn scenario files into
-//! `cargo test` cases.
+//! typed model ([`scenario`]), expands run-time variables ([`expand`]) and runs them against a server
+//! ([`run()`], [`mod@run`]). After a run, [`verdict`] evaluates thresholds and decides pass/fail; [`report`]
+//! renders the results (terminal summary, JUnit, JSON, HTML). [`harness!`] and [`mod@harness`] turn scenario
+//! files into `cargo test` cases, which is how most projects use stressor:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! stressor = { version = "0.1", default-features = false }
+//!
+//! [[test]]
+//! name = "load"
+//! harness = false
+//! ```
+//!
+//! ```ignore
+//! // tests/load.rs: every file under fixtures/ becomes test cases (sequences, checks, thresholds).
+//! stressor::harness!("fixtures/**/*.yaml");
+//! ```
+//!
+//! The README's "Use stressor in your project" has the whole setup: where fixtures go, pointing them at
+//! your service, debug or release builds, CI snippets that publish the JUnit file.
+//!
+//! # Running a scenario from code
+//!
+//! A scenario built in code (or loaded with [`scenario::load_file`]) runs with [`run()`]; this one
+//! runs against the built-in target server, started in the same process:
+//!
+//! ```
+//! # #[cfg(feature = "target")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use stressor::run::RunOptions;
+//! use stressor::scenario::ScenarioBuilder;
+//! use stressor::target::{TargetConfig, TargetServer};
+//!
+//! let server = TargetServer::start(TargetConfig::default()).await?;
+//! let scenario = ScenarioBuilder::new("docs")
+//!     .base_url(server.url())
+//!     .sessions(2)
+//!     .sequence("main", |s| {
+//!         s.get("/").assert_match("Index of /")
+//!             .post("/echo").json(serde_json::json!({"n": 1})).assert_json("json.n", 1)
+//!     })
+//!     .repeat("main", 5)
+//!     .threshold("p95", "1s")
+//!     .build()
+//!     .map_err(|e| e.render(false))?;
+//! let report = stressor::run(scenario, RunOptions::default()).await?;
+//! let (passes, errors) = report.sequence("main").ok_or("no main sequence")?;
+//! assert_eq!((passes.count, errors), (10, 0)); // 2 sessions × 5 passes, no error
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "target"))]
+//! # fn main() {}
+//! ```
+//!
+//! # Features
+//!
+//! The default features give the `stressor` command line and everything it uses. A project that only
+//! runs scenarios from `cargo test` needs none of them (`default-features = false`), and adds those its
+//! scenarios use:
+//!
+//! | feature | gives | without it |
+//! |---|---|---|
+//! | `https` | `https://` URLs, `http_client: reqwest`, [`PluginContext::http`](activity::plugin::PluginContext) (reqwest, rustls; needs a C compiler) | plain `http://` on the lean HTTP/1.1 client |
+//! | `script` | `RunScript` activities (Rhai) | `RunScript` is a load error naming the feature |
+//! | `xpath` | `assert_html` checks | `assert_html` is a load error naming the feature |
+//! | `target` | the built-in target server (`stressor::target`, `stressor serve`) | |
+//! | `monitor` | the live dashboard (`stressor::monitor`, `run --monitor`) | |
+//! | `cli` (default) | the `stressor` binary, HAR import; all of the above | |
+//!
+//! What a file uses from a feature the build leaves out is a load-time error that names the feature;
+//! [`features::ENABLED`] lists what this build has.
 
 pub mod activity;
 pub mod check;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod expand;
+pub mod features;
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "cli")]
 pub mod har;
 pub mod harness;
+#[cfg(feature = "monitor")]
 pub mod monitor;
 pub mod redact;
 pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod stats;
+#[cfg(feature = "target")]
 pub mod target;
 pub mod verdict;
 

@@ -68,7 +68,7 @@ impl FeedState {
         let n = self.asked.fetch_add(1, Relaxed);
         let index = match self.feeder.order {
             FeedOrder::Sequential => n % len,
-            FeedOrder::Random => rand::random_range(0..len),
+            FeedOrder::Random => fastrand::u64(0..len),
             FeedOrder::Unique => {
                 let i = u64::from(self.shard.index) + n * u64::from(self.shard.total);
                 if i >= len {

@@ -2,23 +2,23 @@
 //! `base_url` (RFC 3986 reference resolution, as the original's `urljoin`), the body read within
 //! `max_body_size` (`body.rs`), and transport failures classified as `timeout` or `connect`.
 
-use super::body::{BodyLimit, BodySink};
+use super::body::BodyLimit;
 use super::error::{ActivityError, ErrorClass};
 use super::{SessionState, lean};
-use crate::check::{Response, response_headers};
+use crate::check::Response;
 use crate::expand::{self, Context, render_text};
 use crate::scenario::{HttpRequest, Param};
-use reqwest::Url;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use url::Url;
 
 /// A request ready to send (all variables expanded).
 #[derive(Debug)]
 pub struct Prepared {
     /// Method.
-    pub method: reqwest::Method,
+    pub method: http::Method,
     /// Absolute URL.
     pub url: Url,
     /// Query parameters.
@@ -45,7 +45,7 @@ pub(crate) fn variable_error(err: expand::ExpandError) -> ActivityError {
 pub fn prepare(req: &HttpRequest, url: &str, state: &SessionState) -> Result<Prepared, ActivityError> {
     let ctx = &state.context;
     let url = resolve_url_cached(url, ctx, &state.urls)?;
-    let method = reqwest::Method::from_bytes(req.method.as_bytes())
+    let method = http::Method::from_bytes(req.method.as_bytes())
         .map_err(|_| ActivityError::new(ErrorClass::Connect, format!("invalid HTTP method `{}`", req.method)))?;
     let params = match &req.params {
         Some(v) => pairs(&expand::expand_value(v, ctx).map_err(variable_error)?, "params")?,
@@ -59,8 +59,9 @@ pub fn prepare(req: &HttpRequest, url: &str, state: &SessionState) -> Result<Pre
         (Some(data), _) => match expand::expand_value(data, ctx).map_err(variable_error)? {
             Value::Object(map) => {
                 let form: Vec<(String, String)> = pairs(&Value::Object(map), "data")?;
-                let encoded = serde_urlencoded::to_string(&form)
-                    .map_err(|e| ActivityError::new(ErrorClass::Connect, format!("cannot encode `data`: {e}")))?;
+                let encoded = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(&form)
+                    .finish();
                 Some((encoded.into_bytes(), Some("application/x-www-form-urlencoded")))
             }
             other => Some((render_text(&other).into_bytes(), None)),
@@ -257,86 +258,23 @@ pub async fn send(p: Prepared, state: &SessionState) -> Result<Response, Activit
         },
         _ => p,
     };
-    send_reqwest(p, state).await
+    send_other(p, state).await
 }
 
-async fn send_reqwest(p: Prepared, state: &SessionState) -> Result<Response, ActivityError> {
-    let client = state
-        .client
-        .get(p.verify)
-        .map_err(|e| ActivityError::new(ErrorClass::Connect, e.to_string()))?;
-    let head_request = p.method == reqwest::Method::HEAD;
-    let mut builder = client.request(p.method, p.url.clone());
-    if !p.params.is_empty() {
-        builder = builder.query(&p.params);
-    }
-    for (name, value) in &p.headers {
-        builder = builder.header(name.as_str(), value.as_str());
-    }
-    if let Some((body, content_type)) = p.body {
-        if let Some(ct) =
-            content_type.filter(|_| !p.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")))
-        {
-            builder = builder.header("Content-Type", ct);
-        }
-        builder = builder.body(body);
-    }
-    if let Some((user, password)) = p.auth {
-        builder = builder.basic_auth(user, password);
-    }
-    if let Some(t) = p.timeout {
-        builder = builder.timeout(t);
-    }
-    let started = Instant::now();
-    let mut resp = builder.send().await.map_err(|e| transport_error(&e, p.timeout))?;
-    let status = resp.status().as_u16();
-    strict_framing(&resp, head_request)?;
-    let url = resp.url().to_string();
-    let headers = response_headers(resp.headers());
-    // The declared length is checked before any of the body is read; hyper has checked its syntax.
-    if let Some(length) = resp.content_length() {
-        p.body_limit.check_length(length).map_err(|t| t.error())?;
-    }
-    let capacity = usize::try_from(resp.content_length().unwrap_or(0)).unwrap_or(usize::MAX);
-    let mut body = BodySink::new(p.body_limit, capacity);
-    while let Some(chunk) = resp.chunk().await.map_err(|e| transport_error(&e, p.timeout))? {
-        body.push(&chunk).map_err(|t| t.error())?;
-    }
-    let (body, received) = body.finish();
-    Ok(Response::new(url, status, headers, body, started.elapsed()).with_received(received))
-}
+/// What the lean path does not send (`https://`, `http_client: reqwest`) goes through reqwest.
+#[cfg(feature = "https")]
+use super::https::send as send_other;
 
-/// The framing rule the lean path enforces and hyper does not: a response with a body whose head has
-/// both `Transfer-Encoding` and `Content-Length` is invalid (`lean::framing`).
-fn strict_framing(resp: &reqwest::Response, head_request: bool) -> Result<(), ActivityError> {
-    let h = resp.headers();
-    lean::framing::check_hyper_head(
-        resp.status().as_u16(),
-        head_request,
-        resp.version() == reqwest::Version::HTTP_10,
-        h.contains_key(reqwest::header::TRANSFER_ENCODING),
-        h.contains_key(reqwest::header::CONTENT_LENGTH),
-    )
-    .map_err(|why| {
-        ActivityError::new(
-            ErrorClass::Connect,
-            format!(
-                "error reading a response from {}: invalid HTTP response: {why}",
-                resp.url()
-            ),
-        )
-    })
-}
-
-/// Classifies a transport failure and describes it with its root cause (reqwest's own message alone
-/// says little: "error sending request").
-pub fn transport_error(err: &reqwest::Error, timeout: Option<Duration>) -> ActivityError {
-    let message = super::error::with_causes(err);
-    if err.is_timeout() {
-        let limit = timeout
-            .map(|t| format!(" (timeout {})", crate::scenario::duration::format_duration(t)))
-            .unwrap_or_default();
-        return ActivityError::new(ErrorClass::Timeout, format!("request timed out{limit}: {message}"));
-    }
-    ActivityError::new(ErrorClass::Connect, message)
+/// Without the `https` feature there is no client for what the lean path does not send; the loader
+/// rejects what the file shows, this catches URLs from variables and redirects.
+#[cfg(not(feature = "https"))]
+async fn send_other(p: Prepared, _state: &SessionState) -> Result<Response, ActivityError> {
+    let what = match p.url.scheme() {
+        "https" => format!("`{}` (an `https://` URL)", p.url),
+        _ => format!("`{}` with `http_client: reqwest`", p.url),
+    };
+    Err(ActivityError::new(
+        ErrorClass::Connect,
+        crate::features::missing(&what, "https"),
+    ))
 }

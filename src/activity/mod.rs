@@ -9,13 +9,17 @@
 pub mod body;
 mod checks;
 pub mod client;
+mod cookies;
 pub mod debug;
 pub mod error;
 pub mod feed;
 pub mod http;
+#[cfg(feature = "https")]
+pub mod https;
 pub mod lean;
 pub mod plugin;
 mod poll;
+#[cfg(feature = "script")]
 pub mod script;
 mod static_requests;
 
@@ -66,6 +70,7 @@ pub struct Shared {
     /// The files of the scenario, to name script error locations.
     pub sources: std::sync::Arc<SourceMap>,
     /// The sandboxed script engine.
+    #[cfg(feature = "script")]
     pub scripts: script::ScriptEngine,
     /// The Rust activity plugins of the run.
     pub plugins: plugin::Registry,
@@ -199,6 +204,7 @@ pub async fn execute(
             }
             Err(e) => Err(e),
         },
+        #[cfg(feature = "script")]
         ActivityKind::Script(s) => {
             match shared
                 .scripts
@@ -208,6 +214,13 @@ pub async fn execute(
                 Err(e) => Err(ActivityError::new(ErrorClass::Script, e.to_string())),
             }
         }
+        // The loader rejects RunScript without the feature; a scenario built around it still gets an
+        // error rather than a panic.
+        #[cfg(not(feature = "script"))]
+        ActivityKind::Script(_) => Err(ActivityError::new(
+            ErrorClass::Script,
+            crate::features::missing("`RunScript`", "script"),
+        )),
         ActivityKind::Plugin(_) if state.dry_run => Ok(mock_result(activity)),
         ActivityKind::Plugin(call) => {
             let mut bytes = (0, 0);
@@ -310,7 +323,7 @@ pub fn failure_error(failures: Vec<CheckFailure>, result: &ActivityResult, at: S
 
 /// A short, secret-free description of a response: status line, content type and a body excerpt.
 pub fn describe_response(r: &Response) -> String {
-    let reason = reqwest::StatusCode::from_u16(r.status)
+    let reason = ::http::StatusCode::from_u16(r.status)
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("");
@@ -368,5 +381,5 @@ pub fn random_between(a: Duration, b: Duration) -> Duration {
     if lo == hi {
         return lo;
     }
-    Duration::from_secs_f64(rand::random_range(lo.as_secs_f64()..=hi.as_secs_f64()))
+    lo + (hi - lo).mul_f64(fastrand::f64())
 }

@@ -112,10 +112,12 @@ impl<'s> PluginContext<'s> {
     }
 
     /// The session's HTTP client (its own cookie jar, certificates verified as `sessions.verify_ssl`).
+    /// Needs the `https` feature, which brings reqwest.
+    #[cfg(feature = "https")]
     pub fn http(&self) -> Result<&reqwest::Client, ActivityError> {
         self.state
             .client
-            .get(self.state.verify_ssl)
+            .reqwest(self.state.verify_ssl)
             .map_err(|e| ActivityError::new(ErrorClass::Connect, e.to_string()))
     }
 

@@ -37,6 +37,10 @@
 //! ```
 
 mod common;
+#[cfg(feature = "xpath")]
+mod html;
+#[cfg(not(feature = "xpath"))]
+#[path = "html_off.rs"]
 mod html;
 mod http;
 mod json;

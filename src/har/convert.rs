@@ -4,10 +4,10 @@ use super::model::{Entry, HarFile, Log};
 use super::{BaseUrlOption, HarError, HarOptions};
 use crate::report::parse_rfc3339;
 use regex::Regex;
-use reqwest::Url;
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::UNIX_EPOCH;
+use url::Url;
 
 /// What the recording says about itself, for the header of the generated file.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -444,7 +444,7 @@ fn body(post: Option<super::model::PostData>) -> (Body, Vec<(String, String)>) {
     }
     match text {
         Some(text) if essence == "application/x-www-form-urlencoded" => {
-            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&text).unwrap_or_default();
+            let pairs: Vec<(String, String)> = form_urlencoded::parse(text.as_bytes()).into_owned().collect();
             let mut seen = HashSet::new();
             if !pairs.is_empty() && pairs.iter().all(|(k, _)| seen.insert(k.clone())) {
                 (Body::Form(pairs), Vec::new())

@@ -3,7 +3,7 @@
 //!
 //! The steps follow the pipeline: [`model`] is the tolerant raw file, [`convert()`] turns its entries into
 //! typed [`Activity`] values (base URL detection, skipping other origins, collating bursts of static
-//! resources into `StaticRequests`) and counts what it did in [`ConversionStats`], and [`render`] writes
+//! resources into `StaticRequests`) and counts what it did in [`ConversionStats`], and `render` writes
 //! the YAML text. [`HarOptions`] holds the original tool's `--opts` settings.
 
 mod convert;

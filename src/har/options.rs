@@ -90,7 +90,7 @@ impl HarOptions {
             return Err("`base_url: false` is not supported: use `true` (detect) or a URL".into());
         }
         if let BaseUrlOption::Fixed(url) = &self.base_url {
-            let parsed = reqwest::Url::parse(url).map_err(|e| format!("`base_url: {url}` is not a URL: {e}"))?;
+            let parsed = url::Url::parse(url).map_err(|e| format!("`base_url: {url}` is not a URL: {e}"))?;
             if !matches!(parsed.scheme(), "http" | "https") {
                 return Err(format!("`base_url: {url}` must start with http:// or https://"));
             }

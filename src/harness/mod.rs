@@ -9,7 +9,7 @@
 //! At run time the pattern is expanded relative to the package's manifest directory
 //! ([`discover`](discover::discover)); each file is loaded and becomes [libtest-mimic] trials named
 //! `<file>::<sequence>`, `<file>::checks::<activity>` and `<file>::thresholds::<subject>::<metric>`,
-//! where `<file>` is the path without extension (`fixtures/smoke::main`); see [`trials`] for the rules.
+//! where `<file>` is the path without extension (`fixtures/smoke::main`); see [`crate::verdict::trials`] for the rules.
 //! A file that does not load is one failing trial `<file>::load` carrying the rendered diagnostics.
 //! `config.ignore: "reason"` in a file marks all its trials ignored (run them with `--ignored`).
 //! The usual libtest options work: `--list`, name filters, `--exact`, `--skip`, `--ignored`,

@@ -1,7 +1,7 @@
 //! The terminal summary: a table per activity and per sequence (count, errors, stopped, latency of the
 //! successful executions, rate), the run's totals with the failed executions' latency beside the
 //! successful ones', errors grouped by class with the first message of each, the thresholds with their
-//! measured values, and the result line. [`line`] is the one-line form the cargo harness prints after
+//! measured values, and the result line. [`line()`] is the one-line form the cargo harness prints after
 //! each scenario. Both are functions of a [`Judgement`].
 
 use crate::run::RunReport;

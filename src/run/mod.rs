@@ -36,7 +36,9 @@ pub use session::{PassEnd, Session};
 pub use shard::{Shard, ShardError};
 
 use crate::activity::plugin::Registry;
-use crate::activity::{Shared, TlsConfigs, script::ScriptEngine};
+#[cfg(feature = "script")]
+use crate::activity::script::ScriptEngine;
+use crate::activity::{Shared, TlsConfigs};
 use crate::scenario::{ActivityKind, Delay, LoadModel, Scenario, SourceMap};
 use crate::stats::RunRecorder;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -247,6 +249,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
         tls,
         shared: Shared {
             sources,
+            #[cfg(feature = "script")]
             scripts: ScriptEngine::new(Default::default()),
             plugins: options.activities.clone(),
             feeds: crate::activity::feed::Feeds::new(&scenario.feeders, options.shard.unwrap_or(Shard::WHOLE)),

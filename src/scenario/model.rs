@@ -513,6 +513,7 @@ pub struct RunScript {
     /// The file the text came from (`path`), if any.
     pub path: Option<PathBuf>,
     /// The compiled script.
+    #[cfg(feature = "script")]
     pub ast: Arc<rhai::AST>,
     /// Variables copied into the context afterwards; `None` = nothing.
     pub export: Vec<String>,
@@ -534,6 +535,7 @@ impl ScriptOrigin {
     /// file the script was written in: an inline `script: |` block maps to the scenario line of that
     /// script line, a `.rhai` file to its own line. Without a line, the script's start is returned.
     /// Used both for compile errors at load time and for run-time errors.
+    #[cfg(feature = "script")]
     pub fn span_of(&self, sources: &SourceMap, pos: rhai::Position) -> Span {
         let Some(line) = pos.line() else {
             return self.span;

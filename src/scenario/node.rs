@@ -9,7 +9,7 @@
 //!
 //! serde-saphyr's `Spanned<T>` wrapper, which gives every value its position, deserializes a location
 //! mapping per value and costs more than the YAML parse itself. So the tree is normally built straight
-//! from the events of granit-parser (the parser serde-saphyr runs), by [`fast`], which mirrors the
+//! from the events of granit-parser (the parser serde-saphyr runs), by `fast`, which mirrors the
 //! serde-saphyr result exactly and declines anything it is not sure of; serde-saphyr then parses the
 //! file again and reports the problem, so every diagnostic stays serde-saphyr's.
 
@@ -187,7 +187,7 @@ const PARSER_STACK: usize = 64 * 1024 * 1024;
 
 /// Parses YAML text (JSON is YAML too) into a node tree.
 ///
-/// The tree is built straight from the parser's events ([`fast`]); whenever that path declines (any
+/// The tree is built straight from the parser's events (`fast`); whenever that path declines (any
 /// error, a budget limit, a duplicate key, a merge key, an unusual tag, ...), serde-saphyr parses the
 /// file again and produces the tree or the diagnostic.
 pub fn parse(file_id: FileId, file: &SourceFile) -> Result<Node, SyntaxError> {

@@ -2,7 +2,7 @@
 //! `$(var)` templates at run time.
 //!
 //! Patterns use Rust's `regex` syntax with one concession to the original tool's Python `re`: a `{`
-//! that does not start a repetition is a literal brace ([`python_braces`]). `assert_match` and the
+//! that does not start a repetition is a literal brace (`python_braces`). `assert_match` and the
 //! other searches run in multi-line mode (`^`/`$` at line ends, as the original's `re.MULTILINE`);
 //! `assert_json`'s string values must match the whole value ([`PatternMode::Whole`]).
 //!
@@ -94,7 +94,7 @@ pub fn reason(err: &regex::Error) -> String {
     }
 }
 
-/// Compiles a pattern's text (after [`python_braces`]) for `mode`.
+/// Compiles a pattern's text (after `python_braces`) for `mode`.
 ///
 /// # Errors
 /// The regex engine's error.

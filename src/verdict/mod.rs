@@ -2,7 +2,7 @@
 //!
 //! [`Judgement`] is the judged run: the report, the thresholds and their outcomes, every trial of the
 //! file judged, the [`Verdict`] and the reasons for it. It is produced once, by [`Judgement::new`] (from
-//! a scenario and its [`RunReport`]) or [`Judgement::from_parts`] (from merged results files); the
+//! a scenario and its [`RunReport`](crate::run::RunReport)) or [`Judgement::from_parts`] (from merged results files); the
 //! terminal summary, JSON results, JUnit, the HTML report, the monitor's final state, the harness trials
 //! and the exit code are all functions of it. The steps inside:
 //!
@@ -10,7 +10,7 @@
 //!    `thresholds.sequences`, `thresholds.activities` (by `name:` or `sequence/index`) and the inline
 //!    `thresholds:` of activities — into a list of [`SubjectThresholds`]. The list is serializable, so
 //!    results files carry it and `stressor merge` can evaluate it again without the YAML.
-//! 2. [`evaluate`] measures every rule against a [`RunReport`] and returns one [`ThresholdOutcome`] per
+//! 2. [`evaluate`] measures every rule against a [`RunReport`](crate::run::RunReport) and returns one [`ThresholdOutcome`] per
 //!    rule: the measured value, the sample count, pass/fail and a one-line message with the measured
 //!    value next to the limit (`p95 of main/0 GetRequest(/x): 312ms > 300ms`).
 //! 3. [`trial_specs`] names the file's trials; the judgement judges each (see [`trials`]).

@@ -17,14 +17,14 @@ mod request;
 pub(crate) mod wire;
 
 use super::body::BodyLimit;
+use super::cookies::Jar;
 use super::error::{ActivityError, ErrorClass};
 use super::http::Prepared;
 use crate::check::{Response, header_values};
 use http::{HeaderValue, Method};
-use reqwest::Url;
-use reqwest::cookie::{CookieStore, Jar};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
+use url::Url;
 use wire::{Conn, WireError};
 
 /// Redirects followed before giving up (reqwest's default policy).

@@ -4,9 +4,8 @@ use super::{LeanClient, connect_error};
 use crate::activity::error::ActivityError;
 use crate::activity::http::Prepared;
 use http::Method;
-use reqwest::Url;
-use reqwest::cookie::CookieStore;
 use std::io::Write as _;
+use url::Url;
 
 /// Headers the lean path computes itself from the request; an activity's own are not sent twice.
 const FRAMING: [&str; 2] = ["content-length", "transfer-encoding"];
@@ -132,8 +131,8 @@ fn is_token(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::activity::cookies::Jar;
     use crate::activity::lean::LeanPool;
-    use reqwest::cookie::Jar;
     use std::sync::Arc;
 
     fn prepared(method: Method, url: &str, headers: &[(&str, &str)]) -> Prepared {

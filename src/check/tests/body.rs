@@ -4,7 +4,9 @@ use serde_json::json;
 
 use super::super::http::render_headers;
 use super::*;
-use crate::scenario::{HtmlCheck, HtmlExpect, JsonCheck, JsonExpect};
+#[cfg(feature = "xpath")]
+use crate::scenario::{HtmlCheck, HtmlExpect};
+use crate::scenario::{JsonCheck, JsonExpect};
 
 /// Headers of a typical WebDAV listing response, names as the client hands them over (lower case).
 const DAV_HEADERS: &[(&str, &str)] = &[
@@ -309,6 +311,7 @@ fn assert_json_on_other_bodies() {
 }
 
 /// A listing-like page, as the original's tests used.
+#[cfg(feature = "xpath")]
 const LISTING: &str = r#"<!DOCTYPE html>
 <html>
 <head><title>Index of /docs</title></head>
@@ -324,6 +327,7 @@ const LISTING: &str = r#"<!DOCTYPE html>
 </body>
 </html>"#;
 
+#[cfg(feature = "xpath")]
 fn html_check(xpath: &str, expect: HtmlExpect) -> HtmlCheck {
     HtmlCheck {
         xpath: xpath.to_owned(),
@@ -332,6 +336,7 @@ fn html_check(xpath: &str, expect: HtmlExpect) -> HtmlCheck {
     }
 }
 
+#[cfg(feature = "xpath")]
 #[test]
 fn assert_html() {
     let text = |s: &str| HtmlExpect::TextMatches(pat(s));
@@ -408,6 +413,7 @@ fn assert_html() {
     assert_eq!((f.expected.as_str(), f.actual.as_str()), ("3", "2 nodes"));
 }
 
+#[cfg(feature = "xpath")]
 #[test]
 fn assert_html_on_other_bodies() {
     let checks = HttpChecks {
@@ -427,6 +433,7 @@ fn assert_html_on_other_bodies() {
     assert!(got.is_empty(), "a fragment is HTML: {got:?}");
 }
 
+#[cfg(feature = "xpath")]
 #[test]
 fn check_http_runs_everything_in_order() {
     let checks = HttpChecks {

@@ -486,6 +486,13 @@ fn sleep(v: &mut Validator, f: &mut Fields) -> Option<ActivityKind> {
 
 /// A relative URL needs `config.base_url`; URLs that start with a variable may be absolute at run time.
 fn check_url(v: &mut Validator, url: &str, node: &Node, has_base_url: bool) {
+    if super::https_unavailable(url) {
+        v.diags.push(super::feature_missing(
+            node.span,
+            &format!("`{url}` (an `https://` URL)"),
+            "https",
+        ));
+    }
     let absolute = url.contains("://") || url.trim_start().starts_with("$(");
     if !absolute && !has_base_url {
         v.diags.push(

@@ -3,7 +3,9 @@
 use super::Validator;
 use super::reader::{Fields, compile_anchored, compile_pattern};
 use crate::scenario::diagnostic::Diagnostic;
-use crate::scenario::model::{HtmlCheck, HtmlExpect, HttpChecks, JsonCheck, JsonExpect, Store, StoreSource};
+#[cfg(feature = "xpath")]
+use crate::scenario::model::{HtmlCheck, HtmlExpect};
+use crate::scenario::model::{HttpChecks, JsonCheck, JsonExpect, Store, StoreSource};
 use crate::scenario::node::{Node, NodeKind};
 
 /// The HTTP response checks of an activity.
@@ -44,6 +46,11 @@ pub(super) fn http_checks(v: &mut Validator, f: &mut Fields) -> HttpChecks {
             });
         }
     }
+    #[cfg(not(feature = "xpath"))]
+    if let Some(n) = f.take_some("assert_html") {
+        v.diags.push(super::feature_missing(n.span, "`assert_html`", "xpath"));
+    }
+    #[cfg(feature = "xpath")]
     if let Some(n) = f.take_some("assert_html") {
         for (key, value) in entries(v, n, "assert_html", "`{xpath: true|false|N|\"regex\"}`") {
             let xpath = key.key_text();
@@ -190,6 +197,7 @@ fn describe(n: &Node) -> String {
     }
 }
 
+#[cfg_attr(not(feature = "xpath"), allow(dead_code))]
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or(text)
 }

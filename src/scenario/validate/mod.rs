@@ -15,6 +15,10 @@ pub(crate) use activity::ACTIVITIES;
 mod checks;
 mod feeders;
 mod load;
+#[cfg(feature = "script")]
+mod script;
+#[cfg(not(feature = "script"))]
+#[path = "script_off.rs"]
 mod script;
 mod sections;
 mod thresholds;
@@ -30,17 +34,20 @@ pub(crate) struct Validator<'a> {
     /// Where problems go.
     pub diags: &'a mut Diagnostics,
     /// Files, for reading script sources and adding `RunScript.path` files.
+    #[cfg_attr(not(feature = "script"), allow(dead_code))]
     pub sources: &'a mut SourceMap,
     /// The folder files may be loaded from.
     pub root: &'a Path,
     /// The main file.
     pub main_path: &'a Path,
     /// A Rhai engine used only to compile scripts at load time.
+    #[cfg(feature = "script")]
     pub engine: rhai::Engine,
     /// Regexes compiled so far in this load.
     pub regexes: reader::RegexCache,
     /// XPath expressions parsed without error so far in this load: like regexes, scenarios repeat a
     /// few of them thousands of times, and parsing one is the costliest step left in loading.
+    #[cfg_attr(not(feature = "xpath"), allow(dead_code))]
     pub valid_xpaths: std::collections::HashSet<String>,
     /// Rust activity plugins the program registered.
     pub plugins: Option<&'a dyn super::plugin::PluginCatalog>,
@@ -58,6 +65,7 @@ impl<'a> Validator<'a> {
             sources,
             root,
             main_path,
+            #[cfg(feature = "script")]
             engine: script::compile_engine(),
             regexes: reader::RegexCache::default(),
             valid_xpaths: Default::default(),
@@ -74,6 +82,22 @@ impl<'a> Validator<'a> {
             regexes: &self.regexes,
         }
     }
+}
+
+/// The error for something the file uses that needs a Cargo feature this build of stressor leaves out.
+pub(crate) fn feature_missing(span: super::source::Span, what: &str, feature: &str) -> super::diagnostic::Diagnostic {
+    super::diagnostic::Diagnostic::error(span, crate::features::missing(what, feature))
+        .with_help(crate::features::how_to_enable(feature))
+}
+
+/// Whether a URL as written (before `$(...)` expansion) is an `https://` URL that this build cannot
+/// send (no `https` feature).
+pub(crate) fn https_unavailable(url: &str) -> bool {
+    !cfg!(feature = "https")
+        && url
+            .trim_start()
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
 }
 
 /// Validates a whole document; `None` only when it is not a stressor file at all. The scenario built

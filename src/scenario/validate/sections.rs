@@ -225,6 +225,10 @@ fn config(v: &mut Validator, node: &Node) -> (Config, Map<String, Value>) {
         && let Some(name) = c.text(n, "http_client")
     {
         match HttpClientKind::from_name(&name) {
+            Some(HttpClientKind::Reqwest) if !cfg!(feature = "https") => {
+                c.diags
+                    .push(super::feature_missing(n.span, "`http_client: reqwest`", "https"));
+            }
             Some(kind) => config.http_client = kind,
             None => c.diags.push(
                 Diagnostic::error(
@@ -240,7 +244,13 @@ fn config(v: &mut Validator, node: &Node) -> (Config, Map<String, Value>) {
         if let Some(url) = &config.base_url {
             let host = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
             let ok = url.contains("$(") || host.is_some_and(|h| !h.is_empty() && !h.starts_with('/'));
-            if !ok {
+            if super::https_unavailable(url) {
+                c.diags.push(super::feature_missing(
+                    n.span,
+                    &format!("`base_url: {url}` (an `https://` URL)"),
+                    "https",
+                ));
+            } else if !ok {
                 c.diags.push(
                     Diagnostic::error(
                         n.span,

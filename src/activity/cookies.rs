@@ -1,0 +1,89 @@
+//! A session's cookie jar, shared by the lean path and (with the `https` feature) the reqwest client,
+//! so cookies flow between the two.
+//!
+//! It is the jar reqwest's own `cookie::Jar` is (a `cookie_store::CookieStore` behind a lock, cookies
+//! that do not parse are skipped, no public-suffix list), kept here so that the lean path works without
+//! reqwest in the build.
+
+use cookie_store::{CookieStore, RawCookie};
+use http::HeaderValue;
+use std::sync::{PoisonError, RwLock};
+use url::Url;
+
+/// Cookies of one session.
+#[derive(Debug, Default)]
+pub struct Jar(RwLock<CookieStore>);
+
+impl Jar {
+    /// Stores the cookies of `Set-Cookie` header values received from `url`.
+    pub fn set_cookies<'h>(&self, headers: impl Iterator<Item = &'h HeaderValue>, url: &Url) {
+        let cookies = headers.filter_map(|value| {
+            let text = std::str::from_utf8(value.as_bytes()).ok()?;
+            RawCookie::parse(text).ok().map(RawCookie::into_owned)
+        });
+        self.0
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .store_response_cookies(cookies, url);
+    }
+
+    /// The `Cookie` header value to send to `url`, if any cookie matches.
+    pub fn cookies(&self, url: &Url) -> Option<HeaderValue> {
+        let store = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        let mut text = String::new();
+        for (name, value) in store.get_request_values(url) {
+            if !text.is_empty() {
+                text.push_str("; ");
+            }
+            text.push_str(name);
+            text.push('=');
+            text.push_str(value);
+        }
+        if text.is_empty() {
+            return None;
+        }
+        HeaderValue::from_str(&text).ok()
+    }
+}
+
+#[cfg(feature = "https")]
+impl reqwest::cookie::CookieStore for Jar {
+    fn set_cookies(&self, headers: &mut dyn Iterator<Item = &HeaderValue>, url: &Url) {
+        Jar::set_cookies(self, headers, url);
+    }
+
+    fn cookies(&self, url: &Url) -> Option<HeaderValue> {
+        Jar::cookies(self, url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_sent_back_to_their_origin_only() {
+        let jar = Jar::default();
+        let here = Url::parse("http://a.test/login").expect("url");
+        let values = [
+            HeaderValue::from_static("sid=1; Path=/"),
+            HeaderValue::from_static("k=v"),
+        ];
+        jar.set_cookies(values.iter(), &here);
+        let sent = jar
+            .cookies(&Url::parse("http://a.test/x").expect("url"))
+            .expect("cookies");
+        let mut pairs: Vec<&str> = sent.to_str().expect("ascii").split("; ").collect();
+        pairs.sort_unstable();
+        assert_eq!(pairs, ["k=v", "sid=1"]);
+        assert!(jar.cookies(&Url::parse("http://b.test/").expect("url")).is_none());
+    }
+
+    #[test]
+    fn values_that_are_not_cookies_are_skipped() {
+        let jar = Jar::default();
+        let here = Url::parse("http://a.test/").expect("url");
+        jar.set_cookies([HeaderValue::from_static("=no name")].iter(), &here);
+        assert!(jar.cookies(&here).is_none());
+    }
+}
