@@ -71,7 +71,7 @@ impl AsyncWrite for MemStream {
 }
 
 impl Transport for MemStream {
-    fn is_open(&self) -> bool {
+    fn is_open(&mut self) -> bool {
         self.at < self.data.len()
     }
 }

@@ -3,7 +3,7 @@
 
 use super::cookies::Jar;
 use super::lean::{LeanClient, LeanPool};
-use crate::scenario::HttpClientKind;
+use crate::scenario::{Config, HttpClientKind, HttpVersion};
 use std::sync::Arc;
 
 #[cfg(feature = "https")]
@@ -22,7 +22,7 @@ pub struct TlsConfigs;
 #[cfg(not(feature = "https"))]
 impl TlsConfigs {
     /// Nothing to build without the `https` feature; never fails.
-    pub fn new() -> Result<Self, ClientError> {
+    pub fn new(_config: &Config) -> Result<Self, ClientError> {
         Ok(TlsConfigs)
     }
 }
@@ -31,6 +31,8 @@ impl TlsConfigs {
 pub struct SessionClient {
     jar: Arc<Jar>,
     user_agent: String,
+    keep_alive: bool,
+    tls: TlsConfigs,
     /// Keep-alive connections of the lean path; `None` when `config.http_client` is `reqwest`.
     lean: Option<LeanPool>,
     #[cfg(feature = "https")]
@@ -38,15 +40,18 @@ pub struct SessionClient {
 }
 
 impl SessionClient {
-    /// Clients for a session; built on first use.
-    #[cfg_attr(not(feature = "https"), allow(unused_variables))]
-    pub fn new(tls: TlsConfigs, user_agent: String, kind: HttpClientKind) -> Self {
+    /// Clients for a session of a scenario with `config`; built on first use. HTTP/2 goes through
+    /// reqwest, HTTP/1.1 (plain and TLS) through the lean path unless `http_client` says `reqwest`.
+    pub fn new(tls: TlsConfigs, user_agent: String, config: &Config) -> Self {
+        let lean = config.http_client == HttpClientKind::Lean && config.http_version == HttpVersion::Http1;
         SessionClient {
             jar: Arc::new(Jar::default()),
             user_agent,
-            lean: (kind == HttpClientKind::Lean).then(LeanPool::default),
+            keep_alive: config.keep_alive,
+            lean: lean.then(LeanPool::default),
             #[cfg(feature = "https")]
-            reqwest: super::https::Clients::new(tls),
+            reqwest: super::https::Clients::new(tls.clone(), config.keep_alive),
+            tls,
         }
     }
 
@@ -56,6 +61,8 @@ impl SessionClient {
             pool,
             jar: &self.jar,
             user_agent: &self.user_agent,
+            keep_alive: self.keep_alive,
+            tls: &self.tls,
         })
     }
 

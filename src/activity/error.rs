@@ -12,7 +12,8 @@ pub enum ErrorClass {
     Assertion,
     /// The request (or a poll) ran out of time.
     Timeout,
-    /// The request could not be made: connection refused, DNS, TLS, an invalid URL or header.
+    /// The request could not be made: connection refused or reset, DNS, an invalid URL or header, a
+    /// response that breaks HTTP framing.
     Connect,
     /// A RunScript failed.
     Script,
@@ -24,6 +25,10 @@ pub enum ErrorClass {
     /// The checks on a response did not finish within `check_timeout`.
     #[serde(rename = "check_timeout")]
     CheckTimeout,
+    /// The TLS handshake failed: the server's certificate was refused (unknown issuer, wrong name,
+    /// expired), the server refused the client certificate, or no protocol version or cipher suite
+    /// was shared.
+    Tls,
 }
 
 impl ErrorClass {
@@ -37,10 +42,11 @@ impl ErrorClass {
         ErrorClass::Variable,
         ErrorClass::BodyTooLarge,
         ErrorClass::CheckTimeout,
+        ErrorClass::Tls,
     ];
 
     /// Number of classes (the size of per-class counter arrays).
-    pub const COUNT: usize = 8;
+    pub const COUNT: usize = 9;
 
     /// The lowercase name used in reports.
     pub fn as_str(self) -> &'static str {
@@ -53,6 +59,7 @@ impl ErrorClass {
             ErrorClass::Variable => "variable",
             ErrorClass::BodyTooLarge => "body_too_large",
             ErrorClass::CheckTimeout => "check_timeout",
+            ErrorClass::Tls => "tls",
         }
     }
 

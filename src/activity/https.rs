@@ -12,17 +12,20 @@ use super::cookies::Jar;
 use super::error::{ActivityError, ErrorClass};
 use super::http::Prepared;
 use crate::check::{Response, response_headers};
+use crate::scenario::{ClientCert, Config, HttpVersion};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-/// The two TLS configurations of a run.
+/// The two TLS configurations of a run, shared by every session's connections (so TLS sessions are
+/// resumed across them), and the HTTP version they negotiate.
 #[derive(Clone)]
 pub struct TlsConfigs {
-    verifying: rustls::ClientConfig,
-    insecure: rustls::ClientConfig,
+    verifying: Arc<rustls::ClientConfig>,
+    insecure: Arc<rustls::ClientConfig>,
+    http2: bool,
 }
 
 impl std::fmt::Debug for TlsConfigs {
@@ -34,35 +37,65 @@ impl std::fmt::Debug for TlsConfigs {
 /// Why the HTTP clients could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// TLS could not be configured (the platform's certificate store cannot be read).
+    /// TLS could not be configured (the platform's certificate store cannot be read, or the client
+    /// certificate does not suit its key).
     #[error("{0}")]
     Tls(#[from] rustls::Error),
+    /// The client certificate files could not be parsed.
+    #[error("cannot use the client certificate: {0}")]
+    ClientCert(String),
     /// reqwest refused the configuration.
     #[error("cannot create the HTTP client: {0}")]
     Build(#[from] reqwest::Error),
 }
 
 impl TlsConfigs {
-    /// Builds both configurations; fails only when the platform's certificate store cannot be read.
-    pub fn new() -> Result<Self, ClientError> {
+    /// Builds both configurations for `config`'s HTTP version and client certificate; fails only when
+    /// the platform's certificate store cannot be read or the certificate cannot be used.
+    pub fn new(config: &Config) -> Result<Self, ClientError> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let builder =
-            rustls::ClientConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions()?;
-        let verifier = rustls_platform_verifier::Verifier::new(provider.clone())?;
-        let mut verifying = builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
-            .with_no_client_auth();
-        let mut insecure = rustls::ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()?
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
-            .with_no_client_auth();
-        for c in [&mut verifying, &mut insecure] {
-            c.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        }
-        Ok(TlsConfigs { verifying, insecure })
+        let verifier = Arc::new(rustls_platform_verifier::Verifier::new(provider.clone())?);
+        let http2 = config.http_version == HttpVersion::Http2;
+        let build = |verifier: Arc<dyn ServerCertVerifier>| -> Result<Arc<rustls::ClientConfig>, ClientError> {
+            let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()?
+                .dangerous()
+                .with_custom_certificate_verifier(verifier);
+            let mut c = match &config.client_cert {
+                Some(cert) => {
+                    let (chain, key) = client_cert(cert)?;
+                    builder.with_client_auth_cert(chain, key)?
+                }
+                None => builder.with_no_client_auth(),
+            };
+            // Only what stressor will speak: a server must not pick HTTP/2 for an HTTP/1.1 client.
+            c.alpn_protocols = vec![if http2 { b"h2".to_vec() } else { b"http/1.1".to_vec() }];
+            Ok(Arc::new(c))
+        };
+        Ok(TlsConfigs {
+            verifying: build(verifier)?,
+            insecure: build(Arc::new(AcceptAny(provider.clone())))?,
+            http2,
+        })
     }
+
+    /// The configuration for certificates verified or not.
+    pub fn config(&self, verify: bool) -> &Arc<rustls::ClientConfig> {
+        if verify { &self.verifying } else { &self.insecure }
+    }
+}
+
+/// The certificate chain and key of `config.client_cert` (the loader has parsed them once already).
+fn client_cert(
+    cert: &ClientCert,
+) -> Result<(Vec<CertificateDer<'static>>, rustls::pki_types::PrivateKeyDer<'static>), ClientError> {
+    use rustls::pki_types::pem::PemObject;
+    let chain = CertificateDer::pem_slice_iter(&cert.cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ClientError::ClientCert(format!("{}: {e}", cert.cert_path.display())))?;
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(&cert.key_pem)
+        .map_err(|e| ClientError::ClientCert(format!("{}: {e}", cert.key_path.display())))?;
+    Ok((chain, key))
 }
 
 /// A session's reqwest clients, built on first use: the one that verifies certificates and the one that
@@ -70,15 +103,17 @@ impl TlsConfigs {
 #[derive(Debug)]
 pub struct Clients {
     tls: TlsConfigs,
+    keep_alive: bool,
     verifying: OnceLock<reqwest::Client>,
     insecure: OnceLock<reqwest::Client>,
 }
 
 impl Clients {
     /// No client yet; `tls` is what they will be built from.
-    pub fn new(tls: TlsConfigs) -> Self {
+    pub fn new(tls: TlsConfigs, keep_alive: bool) -> Self {
         Clients {
             tls,
+            keep_alive,
             verifying: OnceLock::new(),
             insecure: OnceLock::new(),
         }
@@ -86,20 +121,24 @@ impl Clients {
 
     /// The client that verifies certificates, or the one that does not.
     pub fn get(&self, verify: bool, jar: &Arc<Jar>, user_agent: &str) -> Result<&reqwest::Client, ClientError> {
-        let (cell, config) = if verify {
-            (&self.verifying, &self.tls.verifying)
-        } else {
-            (&self.insecure, &self.tls.insecure)
-        };
+        let cell = if verify { &self.verifying } else { &self.insecure };
         if let Some(c) = cell.get() {
             return Ok(c);
         }
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(config.clone())
+        let mut builder = reqwest::Client::builder()
+            .tls_backend_preconfigured(rustls::ClientConfig::clone(self.tls.config(verify)))
             .cookie_provider(jar.clone())
             .retry(reqwest::retry::never())
-            .user_agent(user_agent)
-            .build()?;
+            .user_agent(user_agent);
+        builder = if self.tls.http2 {
+            builder.http2_prior_knowledge()
+        } else {
+            builder.http1_only()
+        };
+        if !self.keep_alive {
+            builder = builder.pool_max_idle_per_host(0);
+        }
+        let client = builder.build()?;
         Ok(cell.get_or_init(|| client))
     }
 }
@@ -184,7 +223,29 @@ pub fn transport_error(err: &reqwest::Error, timeout: Option<Duration>) -> Activ
             .unwrap_or_default();
         return ActivityError::new(ErrorClass::Timeout, format!("request timed out{limit}: {message}"));
     }
-    ActivityError::new(ErrorClass::Connect, message)
+    let class = if is_tls(err) {
+        ErrorClass::Tls
+    } else {
+        ErrorClass::Connect
+    };
+    ActivityError::new(class, message)
+}
+
+/// Whether a failure was the TLS handshake's: a rustls error somewhere in its causes. hyper-rustls
+/// wraps it in an `io::Error`, which hyper-util wraps in another, and an `io::Error` does not give its
+/// payload as its source: the payload is followed instead.
+pub fn is_tls(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        cause = match e.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    false
 }
 
 /// Accepts every server certificate (for `verify: false`); signatures are still checked so a broken

@@ -236,7 +236,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     if let Some(name) = missing {
         return Err(RunError::UnknownActivity { name });
     }
-    let tls = TlsConfigs::new()?;
+    let tls = TlsConfigs::new(&scenario.config)?;
     let max_errors = options.max_errors.unwrap_or(scenario.config.max_errors);
     let max_time = options.max_time.or(scenario.config.max_time);
     let grace = options.grace.unwrap_or(DEFAULT_GRACE);

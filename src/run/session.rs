@@ -56,7 +56,7 @@ impl Session {
         let state = SessionState {
             session_id,
             context,
-            client: SessionClient::new(env.tls.clone(), user_agent, scenario.config.http_client),
+            client: SessionClient::new(env.tls.clone(), user_agent, &scenario.config),
             urls: Default::default(),
             basic_auth: scenario.sessions.basic_auth,
             user_auth: Some((user.name.clone(), user.password.clone())),

@@ -73,8 +73,39 @@ pub struct Config {
     pub max_body_size: u64,
     /// How long the checks and stores on one response may take; `None` = no limit.
     pub check_timeout: Option<Duration>,
+    /// Whether a connection carries more than one request (`config.keep_alive`); with `false`, every
+    /// request opens a new connection (and does a new TLS handshake).
+    pub keep_alive: bool,
+    /// The HTTP version requests are sent with (`config.http_version`).
+    pub http_version: HttpVersion,
+    /// The client certificate presented to servers that ask for one (`config.client_cert`).
+    pub client_cert: Option<ClientCert>,
     /// Where the section was written.
     pub span: Option<Span>,
+}
+
+/// `config.http_version`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HttpVersion {
+    /// HTTP/1.1, on the lean path (the default).
+    #[default]
+    Http1,
+    /// HTTP/2: ALPN `h2` over TLS, prior knowledge over cleartext; one connection per session that
+    /// concurrent requests share.
+    Http2,
+}
+
+/// A client certificate for mutual TLS, read from PEM files when the scenario loads.
+#[derive(Clone, Debug)]
+pub struct ClientCert {
+    /// The certificate chain file (PEM), leaf first.
+    pub cert_path: PathBuf,
+    /// The private key file (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub key_path: PathBuf,
+    /// The chain's PEM text.
+    pub cert_pem: Vec<u8>,
+    /// The key's PEM text.
+    pub key_pem: Vec<u8>,
 }
 
 impl Default for Config {
@@ -93,6 +124,9 @@ impl Default for Config {
             http_client: HttpClientKind::default(),
             max_body_size: DEFAULT_MAX_BODY_SIZE,
             check_timeout: Some(DEFAULT_CHECK_TIMEOUT),
+            keep_alive: true,
+            http_version: HttpVersion::default(),
+            client_cert: None,
             span: None,
         }
     }

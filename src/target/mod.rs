@@ -209,6 +209,12 @@ impl TargetServer {
         })
     }
 
+    /// The server's routes without a listener, for serving them some other way (over TLS in
+    /// stressor's own tests, say). Fails as [`start`](TargetServer::start) does for a bad root.
+    pub fn app(config: TargetConfig) -> Result<Router, TargetError> {
+        Ok(routes::router(Arc::new(AppState::new(doc_root(config.root)?))))
+    }
+
     /// The address the server listens on (with the real port when port 0 was asked for).
     pub fn addr(&self) -> SocketAddr {
         self.addr

@@ -8,12 +8,15 @@
 //! reqwest client, so cookies flow between the two), redirects followed as reqwest follows them (at most
 //! 10; 301/302/303 turn into a body-less GET, 307/308 keep method and body, credentials and cookies are
 //! dropped when the origin changes, `Referer` is set), and the request timeout over the whole exchange.
-//! What it does not do is TLS: an `https://` URL, or a redirect to one, goes through reqwest
-//! ([`Outcome::Fallback`]). Connections are opened on demand, one per concurrent request and origin
-//! (a session usually needs one), and kept until the server closes them.
+//! `https://` is HTTP/1.1 over rustls (`stream.rs`, the `https` feature), with the run's TLS
+//! configuration; without the feature, an `https://` URL or a redirect to one goes to the fallback
+//! ([`Outcome::Fallback`]), which says which feature is missing. Connections are opened on demand, one
+//! per concurrent request and origin (a session usually needs one), and kept until the server closes
+//! them, or used once with `config.keep_alive: false`.
 
 pub(crate) mod framing;
 mod request;
+pub(crate) mod stream;
 pub(crate) mod wire;
 
 use super::body::BodyLimit;
@@ -24,17 +27,27 @@ use crate::check::{Response, header_values};
 use http::{HeaderValue, Method};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
+use stream::{ConnectError, Stream};
 use url::Url;
 use wire::{Conn, WireError};
 
 /// Redirects followed before giving up (reqwest's default policy).
 const MAX_REDIRECTS: usize = 10;
 
-/// An idle connection and where it goes (the scheme is always `http`).
+/// Where a connection goes: a TLS connection is only reused for requests that check certificates
+/// the way it was checked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Security {
+    Plain,
+    Tls { verify: bool },
+}
+
+/// An idle connection and where it goes.
 struct Idle {
     host: String,
     port: u16,
-    conn: Conn,
+    security: Security,
+    conn: Conn<Stream>,
 }
 
 /// A session's idle keep-alive connections.
@@ -53,11 +66,13 @@ impl std::fmt::Debug for LeanPool {
 }
 
 impl LeanPool {
-    fn take(&self, host: &str, port: u16) -> Option<Idle> {
+    fn take(&self, host: &str, port: u16, security: Security) -> Option<Idle> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         // Connections the server closed while idle are dropped here rather than tried and retried.
-        idle.retain(|i| i.conn.is_open());
-        let i = idle.iter().position(|i| i.host == host && i.port == port)?;
+        idle.retain_mut(|i| i.conn.is_open());
+        let i = idle
+            .iter()
+            .position(|i| i.host == host && i.port == port && i.security == security)?;
         Some(idle.swap_remove(i))
     }
 
@@ -76,7 +91,12 @@ pub enum Outcome {
 
 /// Whether a request can start on the lean path.
 pub fn handles(p: &Prepared) -> bool {
-    p.url.scheme() == "http"
+    speaks(&p.url)
+}
+
+/// Whether the lean path speaks a URL's scheme in this build.
+fn speaks(url: &Url) -> bool {
+    url.scheme() == "http" || (cfg!(feature = "https") && url.scheme() == "https")
 }
 
 /// Everything of a session the lean path needs.
@@ -87,6 +107,10 @@ pub struct LeanClient<'a> {
     pub jar: &'a Arc<Jar>,
     /// The session's `User-Agent`.
     pub user_agent: &'a str,
+    /// `config.keep_alive`.
+    pub keep_alive: bool,
+    /// The run's TLS configurations.
+    pub tls: &'a crate::activity::TlsConfigs,
 }
 
 /// Sends a prepared `http://` request and reads the whole response, following redirects.
@@ -119,7 +143,7 @@ async fn follow(mut p: Prepared, client: &LeanClient<'_>) -> Result<Outcome, Act
     let mut referer: Option<Url> = None;
     for _ in 0..=MAX_REDIRECTS {
         let url = changed.as_ref().unwrap_or(&p.url);
-        if url.scheme() != "http" {
+        if !speaks(url) {
             if let Some(url) = changed {
                 p.url = url;
             }
@@ -130,8 +154,13 @@ async fn follow(mut p: Prepared, client: &LeanClient<'_>) -> Result<Outcome, Act
             return Err(connect_error(format!("URL `{url}` has no host")));
         };
         let request = request::serialize(&p, url, referer.as_ref(), client)?;
-        let (idle, response) = exchange(&request, &p.method, host, port, client.pool, p.body_limit).await?;
-        if response.keep_alive {
+        let security = match url.scheme() {
+            "https" => Security::Tls { verify: p.verify },
+            _ => Security::Plain,
+        };
+        let origin = Origin { host, port, security };
+        let (idle, response) = exchange(&request, &p.method, origin, client, p.body_limit).await?;
+        if response.keep_alive && client.keep_alive {
             client.pool.put(idle);
         }
         let cookies: Vec<HeaderValue> = header_values(&response.headers, "set-cookie")
@@ -215,8 +244,17 @@ fn connect_error(message: String) -> ActivityError {
 fn wire_error(err: WireError) -> ActivityError {
     match err {
         WireError::TooLarge(t) => t.error(),
+        WireError::Tls(why) => ActivityError::new(ErrorClass::Tls, format!("TLS error: {why}")),
         other => connect_error(other.message()),
     }
+}
+
+/// Where a request goes.
+#[derive(Clone, Copy)]
+struct Origin<'a> {
+    host: &'a str,
+    port: u16,
+    security: Security,
 }
 
 /// One request/response exchange: on an idle connection to the origin if there is one, else on a new
@@ -227,13 +265,16 @@ fn wire_error(err: WireError) -> ActivityError {
 async fn exchange(
     request: &[u8],
     method: &Method,
-    host: &str,
-    port: u16,
-    pool: &LeanPool,
+    origin: Origin<'_>,
+    client: &LeanClient<'_>,
     limit: BodyLimit,
 ) -> Result<(Idle, wire::Exchange), ActivityError> {
     let head = *method == Method::HEAD;
-    if let Some(mut idle) = pool.take(host, port) {
+    let reused = match client.keep_alive {
+        true => client.pool.take(origin.host, origin.port, origin.security),
+        false => None,
+    };
+    if let Some(mut idle) = reused {
         match idle.conn.exchange(request, head, limit).await {
             Ok(response) => return Ok((idle, response)),
             Err(WireError::Unsent(_)) => {}
@@ -242,18 +283,42 @@ async fn exchange(
         }
     }
     let mut idle = Idle {
-        host: host.to_owned(),
-        port,
-        conn: Conn::connect(host, port).await.map_err(|e| {
-            connect_error(format!(
-                "error trying to connect to {host}:{port}: tcp connect error: {e}"
-            ))
-        })?,
+        host: origin.host.to_owned(),
+        port: origin.port,
+        security: origin.security,
+        conn: Conn::over(connect(origin, client).await?),
     };
     match idle.conn.exchange(request, head, limit).await {
         Ok(response) => Ok((idle, response)),
         Err(e) => Err(wire_error(e)),
     }
+}
+
+/// Opens a connection to `origin`: TCP, and the TLS handshake for `https://`.
+async fn connect(origin: Origin<'_>, client: &LeanClient<'_>) -> Result<Stream, ActivityError> {
+    let Origin { host, port, security } = origin;
+    let opened = match security {
+        Security::Plain => stream::tcp(host, port)
+            .await
+            .map(Stream::Plain)
+            .map_err(ConnectError::Tcp),
+        #[cfg(feature = "https")]
+        Security::Tls { verify } => stream::tls(host, port, client.tls.config(verify)).await,
+        #[cfg(not(feature = "https"))]
+        Security::Tls { .. } => {
+            let _ = client;
+            Err(ConnectError::Tls(crate::features::missing("`https://` URLs", "https")))
+        }
+    };
+    opened.map_err(|e| match e {
+        ConnectError::Tcp(e) => connect_error(format!(
+            "error trying to connect to {host}:{port}: tcp connect error: {e}"
+        )),
+        ConnectError::Tls(why) => ActivityError::new(
+            ErrorClass::Tls,
+            format!("TLS handshake with {host}:{port} failed: {why}"),
+        ),
+    })
 }
 
 #[cfg(test)]
@@ -315,10 +380,13 @@ mod tests {
     async fn an_idempotent_request_is_sent_again_on_a_new_connection_and_a_post_is_not() {
         let (port, answered) = closing_server().await;
         let (pool, jar) = (LeanPool::default(), Arc::new(Jar::default()));
+        let tls = crate::activity::TlsConfigs::new(&crate::scenario::Config::default()).expect("tls");
         let client = LeanClient {
             pool: &pool,
             jar: &jar,
             user_agent: "t",
+            keep_alive: true,
+            tls: &tls,
         };
         assert_eq!(send_status(prepared(Method::GET, port), &client).await, Ok(200));
         // The kept connection looks open (the server closes it only when the request arrives).

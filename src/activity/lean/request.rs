@@ -91,6 +91,11 @@ pub(super) fn serialize(
         out.extend_from_slice(cookies.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
+    // Without keep-alive, the server is told so and closes its side too (RFC 9112 §9.6), rather than
+    // keeping an idle connection per request until its own timeout.
+    if !client.keep_alive && !given("connection") {
+        out.extend_from_slice(b"Connection: close\r\n");
+    }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
     Ok(out)
@@ -151,10 +156,13 @@ mod tests {
 
     fn text(p: &Prepared, referer: Option<&Url>) -> Result<String, String> {
         let (pool, jar) = (LeanPool::default(), Arc::new(Jar::default()));
+        let tls = crate::activity::TlsConfigs::new(&crate::scenario::Config::default()).expect("tls");
         let client = LeanClient {
             pool: &pool,
             jar: &jar,
             user_agent: "ua/1",
+            keep_alive: true,
+            tls: &tls,
         };
         serialize(p, &p.url, referer, &client)
             .map(|b| String::from_utf8(b).expect("utf-8"))

@@ -38,6 +38,9 @@ pub(crate) enum WireError {
     ClosedEarly(String),
     /// The body was larger than `max_body_size` and needed.
     TooLarge(TooLarge),
+    /// TLS failed after the handshake: the server refused the client certificate (TLS 1.3 says so
+    /// with an alert on the first read), or a record did not decrypt.
+    Tls(String),
     /// Anything else; the message says what.
     Failed(String),
 }
@@ -46,7 +49,7 @@ impl WireError {
     /// The message, whatever the kind.
     pub(crate) fn message(self) -> String {
         match self {
-            WireError::Unsent(m) | WireError::ClosedEarly(m) | WireError::Failed(m) => m,
+            WireError::Unsent(m) | WireError::ClosedEarly(m) | WireError::Failed(m) | WireError::Tls(m) => m,
             WireError::TooLarge(t) => t.error().message,
         }
     }
@@ -78,15 +81,20 @@ pub(crate) struct Exchange {
 pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send {
     /// Whether an idle connection can still be used: false when the peer closed it (or sent
     /// something unasked).
-    fn is_open(&self) -> bool;
+    fn is_open(&mut self) -> bool;
 
     /// Forgets a readiness that the last read left standing (see [`Conn::idle`]).
     fn clear_readiness(&self) {}
+
+    /// The TLS failure behind a read or write error, if it is one.
+    fn tls_failure(_err: &io::Error) -> Option<String> {
+        None
+    }
 }
 
 impl Transport for TcpStream {
     /// Costs no system call unless the socket became readable while idle.
-    fn is_open(&self) -> bool {
+    fn is_open(&mut self) -> bool {
         let mut probe = [0u8; 1];
         matches!(self.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
     }
@@ -104,17 +112,6 @@ pub(crate) struct Conn<S = TcpStream> {
     buf: BytesMut,
 }
 
-impl Conn {
-    /// Connects (with `TCP_NODELAY`: small requests must not wait for Nagle's algorithm).
-    /// `host` is as in a URL: a name, an IPv4 address or a bracketed IPv6 address.
-    pub(super) async fn connect(host: &str, port: u16) -> io::Result<Conn> {
-        let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-        let stream = TcpStream::connect((host, port)).await?;
-        stream.set_nodelay(true)?;
-        Ok(Conn::over(stream))
-    }
-}
-
 impl<S: Transport> Conn<S> {
     /// A connection over an established transport.
     pub(crate) fn over(stream: S) -> Self {
@@ -126,7 +123,7 @@ impl<S: Transport> Conn<S> {
 
     /// Whether an idle connection can still be used: false when the server closed it (or sent
     /// something unasked).
-    pub(super) fn is_open(&self) -> bool {
+    pub(super) fn is_open(&mut self) -> bool {
         self.stream.is_open()
     }
 
@@ -139,7 +136,11 @@ impl<S: Transport> Conn<S> {
         head_request: bool,
         limit: BodyLimit,
     ) -> Result<Exchange, WireError> {
-        if let Err(e) = self.stream.write_all(request).await {
+        // TLS buffers what it encrypts; the flush sends it (and costs nothing on plain TCP).
+        if let Err(e) = self.stream.write_all(request).await.and(self.stream.flush().await) {
+            if let Some(why) = S::tls_failure(&e) {
+                return Err(WireError::Tls(why));
+            }
             return Err(WireError::Unsent(format!("error sending request: {e}")));
         }
         let head = self.read_head(head_request).await?;
@@ -219,6 +220,7 @@ impl<S: Transport> Conn<S> {
                 }
                 Ok(0) => return Err(truncated()),
                 Ok(_) => received = true,
+                Err(e) if let Some(why) = S::tls_failure(&e) => return Err(WireError::Tls(why)),
                 Err(e) if !received => return Err(WireError::ClosedEarly(format!("error reading response: {e}"))),
                 Err(e) => return Err(WireError::Failed(format!("error reading response: {e}"))),
             }
@@ -394,7 +396,11 @@ pub(super) mod tests {
                 s.write_all(b).await.expect("write");
             }
         });
-        let mut conn = Conn::connect("127.0.0.1", port).await.expect("connect");
+        let mut conn = Conn::over(
+            crate::activity::lean::stream::tcp("127.0.0.1", port)
+                .await
+                .expect("connect"),
+        );
         let mut out = Vec::new();
         for _ in responses {
             let r = conn
@@ -548,7 +554,11 @@ pub(super) mod tests {
         };
         let port = listener.local_addr().expect("addr").port();
         let accept = tokio::spawn(async move { listener.accept().await.map(|_| ()) });
-        Conn::connect("[::1]", port).await.expect("connect");
+        Conn::over(
+            crate::activity::lean::stream::tcp("[::1]", port)
+                .await
+                .expect("connect"),
+        );
         accept.await.expect("join").expect("accept");
     }
 
@@ -560,7 +570,11 @@ pub(super) mod tests {
             let (s, _) = listener.accept().await.expect("accept");
             drop(s);
         });
-        let mut conn = Conn::connect("127.0.0.1", port).await.expect("connect");
+        let mut conn = Conn::over(
+            crate::activity::lean::stream::tcp("127.0.0.1", port)
+                .await
+                .expect("connect"),
+        );
         server.await.expect("server");
         // The close is seen while idle...
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -22,6 +22,7 @@ mod script;
 mod script;
 mod sections;
 mod thresholds;
+mod transport;
 
 use super::diagnostic::Diagnostics;
 use super::model::Scenario;

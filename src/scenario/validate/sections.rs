@@ -33,6 +33,9 @@ const CONFIG: &[&str] = &[
     "http_client",
     "max_body_size",
     "check_timeout",
+    "keep_alive",
+    "http_version",
+    "client_cert",
 ];
 const SESSIONS: &[&str] = &[
     "users",
@@ -261,6 +264,7 @@ fn config(v: &mut Validator, node: &Node) -> (Config, Map<String, Value>) {
             }
         }
     }
+    super::transport::read(v, &mut f, &mut config);
     // Keys that are not ours become context variables, as in the original; near-misses are likely typos.
     for (key, _) in f.rest() {
         let text = key.key_text();

@@ -1,0 +1,170 @@
+//! The transport settings of `config`: `keep_alive`, `http_version` and `client_cert`.
+
+use super::Validator;
+use super::reader::Fields;
+use crate::scenario::diagnostic::Diagnostic;
+use crate::scenario::macros::resolve_in_root;
+use crate::scenario::model::{ClientCert, Config, HttpVersion};
+use crate::scenario::node::{Node, NodeKind};
+use crate::scenario::source::Span;
+use std::path::{Path, PathBuf};
+
+/// Reads the transport keys of `config` (taking them out of `f`) into `config`.
+pub(super) fn read(v: &mut Validator, f: &mut Fields, config: &mut Config) {
+    if let Some(n) = f.take_some("keep_alive")
+        && let Some(on) = v.check().bool(n, "keep_alive")
+    {
+        config.keep_alive = on;
+    }
+    if let Some(n) = f.take_some("http_version") {
+        http_version(v, n, config);
+    }
+    if let Some(n) = f.take_some("client_cert") {
+        if cfg!(feature = "https") {
+            config.client_cert = client_cert(v, n);
+        } else {
+            v.diags
+                .push(super::feature_missing(n.span, "`client_cert` (mutual TLS)", "https"));
+        }
+    }
+}
+
+fn http_version(v: &mut Validator, n: &Node, config: &mut Config) {
+    let text = n.key_text();
+    let version = match text.as_str() {
+        "1.1" | "1" => HttpVersion::Http1,
+        "2" | "2.0" => HttpVersion::Http2,
+        _ => {
+            v.diags.push(
+                Diagnostic::error(n.span, format!("`http_version` must be `1.1` or `2`, found `{text}`")).with_help(
+                    "`1.1` (the default) or `2` (HTTP/2: ALPN `h2` over TLS, prior knowledge over `http://`)",
+                ),
+            );
+            return;
+        }
+    };
+    if version == HttpVersion::Http2 && !cfg!(feature = "https") {
+        v.diags
+            .push(super::feature_missing(n.span, "`http_version: 2`", "https"));
+        return;
+    }
+    config.http_version = version;
+}
+
+/// `client_cert: {cert: FILE, key: FILE}`: both files are read and parsed now, so a wrong path or a
+/// file that is not PEM is an error at the line that names it.
+fn client_cert(v: &mut Validator, n: &Node) -> Option<ClientCert> {
+    const HELP: &str = "write `client_cert: {cert: client.pem, key: client.key}` (PEM files, relative to this file)";
+    let Some(mut f) = Fields::of(n) else {
+        v.diags.push(
+            Diagnostic::error(
+                n.span,
+                format!("`client_cert` must be a mapping, found {}", n.type_name()),
+            )
+            .with_help(HELP),
+        );
+        return None;
+    };
+    let cert = f.take_some("cert");
+    let key = f.take_some("key");
+    for (k, _) in f.rest() {
+        v.diags.push(
+            Diagnostic::error(k.span, format!("unknown key `{}` in `client_cert`", k.key_text()))
+                .with_help("`client_cert` takes `cert` and `key`"),
+        );
+    }
+    let (Some(cert), Some(key)) = (cert, key) else {
+        v.diags
+            .push(Diagnostic::error(n.span, "`client_cert` needs both `cert` and `key`").with_help(HELP));
+        return None;
+    };
+    let (cert_path, cert_pem) = read_file(v, cert, "cert")?;
+    let (key_path, key_pem) = read_file(v, key, "key")?;
+    if let Err(why) = pem::check_cert(&cert_pem) {
+        v.diags.push(pem_error(cert.span, &cert_path, &why));
+        return None;
+    }
+    if let Err(why) = pem::check_key(&key_pem) {
+        v.diags.push(pem_error(key.span, &key_path, &why));
+        return None;
+    }
+    Some(ClientCert {
+        cert_path,
+        key_path,
+        cert_pem,
+        key_pem,
+    })
+}
+
+fn pem_error(span: Span, path: &Path, why: &str) -> Diagnostic {
+    Diagnostic::error(span, format!("cannot use `{}`: {why}", path.display()))
+        .with_help("export the certificate chain and the private key as PEM (`-----BEGIN CERTIFICATE-----`, `-----BEGIN PRIVATE KEY-----`)")
+}
+
+fn read_file(v: &mut Validator, n: &Node, key: &str) -> Option<(PathBuf, Vec<u8>)> {
+    let NodeKind::Str(rel) = &n.kind else {
+        v.diags.push(Diagnostic::error(
+            n.span,
+            format!("`client_cert.{key}` must be a file name, found {}", n.type_name()),
+        ));
+        return None;
+    };
+    let base = v
+        .sources
+        .get(n.span.file)
+        .and_then(|f| f.path.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    let path = match resolve_in_root(&base, rel, v.root) {
+        Ok(path) => path,
+        Err(why) => {
+            v.diags.push(Diagnostic::error(
+                n.span,
+                format!("cannot use `client_cert.{key}`: {why}"),
+            ));
+            return None;
+        }
+    };
+    match std::fs::read(&path) {
+        Ok(bytes) => Some((path, bytes)),
+        Err(e) => {
+            v.diags.push(Diagnostic::error(
+                n.span,
+                format!("cannot read `{}`: {e}", path.display()),
+            ));
+            None
+        }
+    }
+}
+
+#[cfg(feature = "https")]
+mod pem {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    pub(super) fn check_cert(pem: &[u8]) -> Result<(), String> {
+        let certs = CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("not a PEM certificate chain ({e})"))?;
+        if certs.is_empty() {
+            return Err("no `CERTIFICATE` block in it".into());
+        }
+        Ok(())
+    }
+
+    pub(super) fn check_key(pem: &[u8]) -> Result<(), String> {
+        PrivateKeyDer::from_pem_slice(pem)
+            .map(drop)
+            .map_err(|e| format!("not a PEM private key ({e})"))
+    }
+}
+
+#[cfg(not(feature = "https"))]
+mod pem {
+    // Unreachable: without the `https` feature `client_cert` is refused before its files are read.
+    pub(super) fn check_cert(_: &[u8]) -> Result<(), String> {
+        Ok(())
+    }
+    pub(super) fn check_key(_: &[u8]) -> Result<(), String> {
+        Ok(())
+    }
+}
