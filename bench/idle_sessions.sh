@@ -8,7 +8,10 @@
 #   open keep-alive connection (what an idle virtual user of a real test costs).
 # The RSS is read from /proc once every session has started and is asleep (SAMPLE_AT seconds in).
 #
-# Usage: [N=10000] [SLEEP=20] [SAMPLE_AT=12] [HTTP_CLIENT=lean] bench/idle_sessions.sh
+# TARGET=URL measures against a server of your own instead (e.g. an nginx serving TLS; its /test1.json
+# must contain `bar`); certificates are not verified.
+#
+# Usage: [N=10000] [SLEEP=20] [SAMPLE_AT=12] [HTTP_CLIENT=lean] [TARGET=URL] bench/idle_sessions.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 N=${N:-10000}
@@ -22,18 +25,22 @@ mkdir -p "$OUT"
 # Each connected session holds a socket in this process and one in the server.
 ulimit -n $((N * 2 + 1024)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-$BIN serve --port 0 >"$OUT/serve.out" 2>/dev/null &
-SERVE=$!
-trap 'kill $SERVE 2>/dev/null || true' EXIT
-for _ in $(seq 50); do grep -q listening "$OUT/serve.out" 2>/dev/null && break; sleep 0.1; done
-URL=$(sed -n 's/^listening on //p' "$OUT/serve.out")
+if [[ -n ${TARGET:-} ]]; then
+    URL=$TARGET
+else
+    $BIN serve --port 0 >"$OUT/serve.out" 2>/dev/null &
+    SERVE=$!
+    trap 'kill $SERVE 2>/dev/null || true' EXIT
+    for _ in $(seq 50); do grep -q listening "$OUT/serve.out" 2>/dev/null && break; sleep 0.1; done
+    URL=$(sed -n 's/^listening on //p' "$OUT/serve.out")
+fi
 
 scenario() { # KIND SESSIONS -> path
     local file="$OUT/$1-$2.yaml"
     {
         echo "file_version: stressor#0"
         echo "config: {name: idle-$1, base_url: '$URL', http_client: $HTTP_CLIENT}"
-        echo "sessions: {count: $2}"
+        echo "sessions: {count: $2, verify_ssl: false}"
         echo "scenario: [{sequence: main}]"
         echo "sequences:"
         echo "  main:"

@@ -11,13 +11,17 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// A connection whose peer sends `data` and then closes: each read returns the next few bytes (how
-/// many follows from the data, so the fuzzer also explores where reads split a response); writes
-/// are accepted and dropped.
+/// A connection whose peer sends `data` once the request arrived, and then closes: each read returns
+/// the next few bytes (how many follows from the data, so the fuzzer also explores where reads split a
+/// response); writes are accepted and dropped. Nothing is readable before the first write, as on a
+/// real connection: hyper reads as soon as it can, and a response that arrived before its request
+/// makes it cancel the request instead of parsing the response.
 pub struct MemStream {
     data: Vec<u8>,
     at: usize,
     seed: u64,
+    written: bool,
+    reader: Option<std::task::Waker>,
 }
 
 impl MemStream {
@@ -30,6 +34,8 @@ impl MemStream {
             data: data.to_vec(),
             at: 0,
             seed,
+            written: false,
+            reader: None,
         }
     }
 
@@ -47,7 +53,11 @@ impl MemStream {
 }
 
 impl AsyncRead for MemStream {
-    fn poll_read(mut self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        if !self.written {
+            self.reader = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
         let n = self.next_read().min(buf.remaining()).min(self.data.len() - self.at);
         let at = self.at;
         buf.put_slice(&self.data[at..at + n]);
@@ -57,7 +67,11 @@ impl AsyncRead for MemStream {
 }
 
 impl AsyncWrite for MemStream {
-    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.written = true;
+        if let Some(reader) = self.reader.take() {
+            reader.wake();
+        }
         Poll::Ready(Ok(buf.len()))
     }
 
@@ -115,3 +129,68 @@ pub async fn lean_response(data: &[u8], head_request: bool, max_body: u64) -> Re
 
 /// The check the reqwest path adds to what hyper accepts (see `activity::lean::framing`).
 pub use framing::check_hyper_head;
+
+/// What hyper (the reqwest path's parser), with the check stressor adds to it, makes of `data` as the
+/// answer to a GET, over the same in-memory connection: the status and the body, kept up to
+/// `max_body` bytes (a larger one is an error, as on the lean path).
+#[cfg(feature = "https")]
+pub async fn hyper_response(data: &[u8], max_body: u64) -> Result<(u16, Vec<u8>), String> {
+    use http_body_util::{BodyExt, Empty};
+    let io = hyper_util::rt::TokioIo::new(MemStream::new(data));
+    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Empty<bytes::Bytes>>(io)
+        .await
+        .map_err(|e| e.to_string())?;
+    let exchange = async move {
+        let request = hyper::Request::get("/")
+            .header("host", "fuzz")
+            .body(Empty::new())
+            .map_err(|e| e.to_string())?;
+        let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+        let headers = response.headers();
+        check_hyper_head(
+            response.status().as_u16(),
+            false,
+            response.version() == hyper::Version::HTTP_10,
+            headers.contains_key(hyper::header::TRANSFER_ENCODING),
+            headers.contains_key(hyper::header::CONTENT_LENGTH),
+        )?;
+        let declared = headers
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max_body) {
+            return Err("body too large".to_owned());
+        }
+        let status = response.status().as_u16();
+        let mut body = response.into_body();
+        let mut kept = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| e.to_string())?;
+            if let Some(data) = frame.data_ref() {
+                kept.extend_from_slice(data);
+                if kept.len() as u64 > max_body {
+                    return Err("body too large".to_owned());
+                }
+            }
+        }
+        Ok((status, kept))
+    };
+    let (_, result) = tokio::join!(conn, exchange);
+    result
+}
+
+/// The differential check of the `http_response` fuzz target: the lean path and hyper must both
+/// accept `data` (with the same status and body) or both reject it. The error says how they differ.
+#[cfg(feature = "https")]
+pub async fn compare(data: &[u8], max_body: u64) -> Result<(), String> {
+    let lean = lean_response(data, false, max_body).await;
+    let hyper = hyper_response(data, max_body).await;
+    match (&lean, &hyper) {
+        (Ok(l), Ok((status, body))) if l.status == *status && l.body == *body => Ok(()),
+        (Err(_), Err(_)) => Ok(()),
+        _ => Err(format!(
+            "the paths disagree on {:?}:\n  lean: {lean:?}\n  hyper: {hyper:?}",
+            String::from_utf8_lossy(data)
+        )),
+    }
+}
