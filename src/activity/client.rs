@@ -3,7 +3,7 @@
 
 use super::cookies::Jar;
 use super::lean::{LeanClient, LeanPool};
-use crate::scenario::{Config, HttpClientKind, HttpVersion};
+use crate::scenario::{Config, HttpClientKind};
 use std::sync::Arc;
 
 #[cfg(feature = "https")]
@@ -37,13 +37,16 @@ pub struct SessionClient {
     lean: Option<LeanPool>,
     #[cfg(feature = "https")]
     reqwest: super::https::Clients,
+    /// HTTP/2 connections of the lean path; `None` for HTTP/1.1.
+    #[cfg(feature = "https")]
+    h2: Option<super::lean::h2::H2Pool>,
 }
 
 impl SessionClient {
-    /// Clients for a session of a scenario with `config`; built on first use. HTTP/2 goes through
-    /// reqwest, HTTP/1.1 (plain and TLS) through the lean path unless `http_client` says `reqwest`.
+    /// Clients for a session of a scenario with `config`; built on first use. Requests go through the
+    /// lean path (HTTP/1.1 or HTTP/2, plain or TLS) unless `http_client` says `reqwest`.
     pub fn new(tls: TlsConfigs, user_agent: String, config: &Config) -> Self {
-        let lean = config.http_client == HttpClientKind::Lean && config.http_version == HttpVersion::Http1;
+        let lean = config.http_client == HttpClientKind::Lean;
         SessionClient {
             jar: Arc::new(Jar::default()),
             user_agent,
@@ -51,6 +54,8 @@ impl SessionClient {
             lean: lean.then(LeanPool::default),
             #[cfg(feature = "https")]
             reqwest: super::https::Clients::new(tls.clone(), config.keep_alive),
+            #[cfg(feature = "https")]
+            h2: (config.http_version == crate::scenario::HttpVersion::Http2).then(Default::default),
             tls,
         }
     }
@@ -63,6 +68,8 @@ impl SessionClient {
             user_agent: &self.user_agent,
             keep_alive: self.keep_alive,
             tls: &self.tls,
+            #[cfg(feature = "https")]
+            h2: self.h2.as_ref(),
         })
     }
 

@@ -15,6 +15,8 @@
 //! them, or used once with `config.keep_alive: false`.
 
 pub(crate) mod framing;
+#[cfg(feature = "https")]
+pub(crate) mod h2;
 mod request;
 pub(crate) mod stream;
 pub(crate) mod wire;
@@ -111,6 +113,23 @@ pub struct LeanClient<'a> {
     pub keep_alive: bool,
     /// The run's TLS configurations.
     pub tls: &'a crate::activity::TlsConfigs,
+    /// The session's HTTP/2 connections, when it speaks HTTP/2 (`config.http_version: 2`).
+    #[cfg(feature = "https")]
+    pub h2: Option<&'a h2::H2Pool>,
+}
+
+impl LeanClient<'_> {
+    /// The session's HTTP/2 connections when it speaks HTTP/2.
+    #[cfg(feature = "https")]
+    fn h2_pool(&self) -> Option<&h2::H2Pool> {
+        self.h2
+    }
+
+    /// Without the `https` feature there is no HTTP/2.
+    #[cfg(not(feature = "https"))]
+    fn h2_pool(&self) -> Option<&()> {
+        None
+    }
 }
 
 /// Sends a prepared `http://` request and reads the whole response, following redirects.
@@ -153,16 +172,23 @@ async fn follow(mut p: Prepared, client: &LeanClient<'_>) -> Result<Outcome, Act
         let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
             return Err(connect_error(format!("URL `{url}` has no host")));
         };
-        let request = request::serialize(&p, url, referer.as_ref(), client)?;
         let security = match url.scheme() {
             "https" => Security::Tls { verify: p.verify },
             _ => Security::Plain,
         };
         let origin = Origin { host, port, security };
-        let (idle, response) = exchange(&request, &p.method, origin, client, p.body_limit).await?;
-        if response.keep_alive && client.keep_alive {
-            client.pool.put(idle);
-        }
+        let response = match client.h2_pool() {
+            #[cfg(feature = "https")]
+            Some(pool) => h2::exchange(pool, &p, url, referer.as_ref(), origin, client, p.body_limit).await?,
+            _ => {
+                let request = request::serialize(&p, url, referer.as_ref(), client)?;
+                let (idle, response) = exchange(&request, &p.method, origin, client, p.body_limit).await?;
+                if response.keep_alive && client.keep_alive {
+                    client.pool.put(idle);
+                }
+                response
+            }
+        };
         let cookies: Vec<HeaderValue> = header_values(&response.headers, "set-cookie")
             .filter_map(|v| HeaderValue::from_str(v).ok())
             .collect();
@@ -387,6 +413,8 @@ mod tests {
             user_agent: "t",
             keep_alive: true,
             tls: &tls,
+            #[cfg(feature = "https")]
+            h2: None,
         };
         assert_eq!(send_status(prepared(Method::GET, port), &client).await, Ok(200));
         // The kept connection looks open (the server closes it only when the request arrives).

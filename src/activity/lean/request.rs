@@ -4,19 +4,92 @@ use super::{LeanClient, connect_error};
 use crate::activity::error::ActivityError;
 use crate::activity::http::Prepared;
 use http::Method;
-use std::io::Write as _;
 use url::Url;
 
 /// Headers the lean path computes itself from the request; an activity's own are not sent twice.
 const FRAMING: [&str; 2] = ["content-length", "transfer-encoding"];
 
-/// The request line, headers and body of one request to `url`.
-///
-/// As reqwest: `Host`, `User-Agent` and `Accept: */*` unless the activity gives them; the body's
-/// `Content-Type` unless given; basic auth replaces an `Authorization` header; cookies of the
-/// session's jar unless the activity sets `Cookie` itself. `Content-Length` is always computed (an
-/// activity's own would desynchronize the connection) and sent with a body or with a method that
-/// defines one (POST, PUT, PATCH), as RFC 9110 §8.6 asks.
+/// How much a header field still needs checking before it is sent.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Check {
+    /// Built by stressor from valid parts.
+    None,
+    /// The value comes from the activity (or a variable): visible ASCII and tabs only.
+    Value,
+    /// Name and value come from the activity: the name must be an RFC 9110 token too.
+    Both,
+}
+
+/// The header fields of one request to `url`, in the order they are sent, as reqwest would send them:
+/// `Host`, `User-Agent` and `Accept: */*` unless the activity gives them; the body's `Content-Type`
+/// unless given; basic auth replaces an `Authorization` header; cookies of the session's jar unless
+/// the activity sets `Cookie` itself. `Content-Length` is always computed (an activity's own would
+/// desynchronize the connection) and sent with a body or with a method that defines one (POST, PUT,
+/// PATCH), as RFC 9110 §8.6 asks. HTTP/1.1 writes them (`serialize`), HTTP/2 builds its header map
+/// from them (`h2.rs`).
+pub(super) fn fields(
+    p: &Prepared,
+    url: &Url,
+    referer: Option<&Url>,
+    client: &LeanClient<'_>,
+    mut field: impl FnMut(&str, &[u8], Check) -> Result<(), ActivityError>,
+) -> Result<(), ActivityError> {
+    let given = |name: &str| p.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    if !given("host") {
+        // The URL's own text from the host to the port: brackets for IPv6, the port only when named.
+        field(
+            "Host",
+            url[url::Position::BeforeHost..url::Position::AfterPort].as_bytes(),
+            Check::None,
+        )?;
+    }
+    if !given("user-agent") {
+        field("User-Agent", client.user_agent.as_bytes(), Check::Value)?;
+    }
+    if !given("accept") {
+        field("Accept", b"*/*", Check::None)?;
+    }
+    for (name, value) in &p.headers {
+        if FRAMING.iter().any(|f| name.eq_ignore_ascii_case(f))
+            || (p.auth.is_some() && name.eq_ignore_ascii_case("authorization"))
+            || (referer.is_some() && name.eq_ignore_ascii_case("referer"))
+        {
+            continue;
+        }
+        field(name, value.as_bytes(), Check::Both)?;
+    }
+    if let Some((_, Some(ct))) = &p.body
+        && !given("content-type")
+    {
+        field("Content-Type", ct.as_bytes(), Check::None)?;
+    }
+    let body = p.body.as_ref().map_or(0, |(b, _)| b.len());
+    if body > 0 || [Method::POST, Method::PUT, Method::PATCH].contains(&p.method) {
+        field("Content-Length", body.to_string().as_bytes(), Check::None)?;
+    }
+    if let Some((user, password)) = &p.auth {
+        use base64::Engine as _;
+        let plain = format!("{user}:{}", password.as_deref().unwrap_or(""));
+        let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(plain));
+        field("Authorization", value.as_bytes(), Check::Value)
+            .map_err(|_| connect_error("invalid basic auth credentials: failed to parse header value".into()))?;
+    }
+    if let Some(r) = referer {
+        let mut r = r.clone();
+        r.set_fragment(None);
+        let _ = r.set_username("");
+        let _ = r.set_password(None);
+        field("Referer", r.as_str().as_bytes(), Check::None)?;
+    }
+    if !given("cookie")
+        && let Some(cookies) = client.jar.cookies(url)
+    {
+        field("Cookie", cookies.as_bytes(), Check::None)?;
+    }
+    Ok(())
+}
+
+/// The request line, headers and body of one HTTP/1.1 request to `url` (see [`fields`]).
 pub(super) fn serialize(
     p: &Prepared,
     url: &Url,
@@ -33,67 +106,24 @@ pub(super) fn serialize(
         out.extend_from_slice(q.as_bytes());
     }
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    let given = |name: &str| p.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
-    if !given("host") {
-        // `host_str` brackets IPv6 literals; the port only when the URL names one.
-        let host = url.host_str().unwrap_or_default();
-        match url.port() {
-            Some(port) => put_header(&mut out, "Host", format_args!("{host}:{port}")),
-            None => put_header(&mut out, "Host", format_args!("{host}")),
-        }
-    }
-    if !given("user-agent") {
-        put_checked(&mut out, "User-Agent", client.user_agent)?;
-    }
-    if !given("accept") {
-        out.extend_from_slice(b"Accept: */*\r\n");
-    }
-    for (name, value) in &p.headers {
-        if FRAMING.iter().any(|f| name.eq_ignore_ascii_case(f))
-            || (p.auth.is_some() && name.eq_ignore_ascii_case("authorization"))
-            || (referer.is_some() && name.eq_ignore_ascii_case("referer"))
-        {
-            continue;
-        }
-        if !is_token(name) {
+    fields(p, url, referer, client, |name, value, check| {
+        if check == Check::Both && !is_token(name) {
             return Err(connect_error(format!(
                 "invalid header name `{name}`: invalid HTTP header name"
             )));
         }
-        put_checked(&mut out, name, value)?;
-    }
-    if let Some((_, Some(ct))) = &p.body
-        && !given("content-type")
-    {
-        put_header(&mut out, "Content-Type", format_args!("{ct}"));
-    }
-    if !body.is_empty() || [Method::POST, Method::PUT, Method::PATCH].contains(&p.method) {
-        put_header(&mut out, "Content-Length", format_args!("{}", body.len()));
-    }
-    if let Some((user, password)) = &p.auth {
-        use base64::Engine as _;
-        let plain = format!("{user}:{}", password.as_deref().unwrap_or(""));
-        let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(plain));
-        put_checked(&mut out, "Authorization", &value)
-            .map_err(|_| connect_error("invalid basic auth credentials: failed to parse header value".into()))?;
-    }
-    if let Some(r) = referer {
-        let mut r = r.clone();
-        r.set_fragment(None);
-        let _ = r.set_username("");
-        let _ = r.set_password(None);
-        put_header(&mut out, "Referer", format_args!("{r}"));
-    }
-    if !given("cookie")
-        && let Some(cookies) = client.jar.cookies(url)
-    {
-        out.extend_from_slice(b"Cookie: ");
-        out.extend_from_slice(cookies.as_bytes());
+        if check != Check::None && !valid_value(value) {
+            return Err(invalid_value(name));
+        }
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value);
         out.extend_from_slice(b"\r\n");
-    }
+        Ok(())
+    })?;
     // Without keep-alive, the server is told so and closes its side too (RFC 9112 §9.6), rather than
     // keeping an idle connection per request until its own timeout.
-    if !client.keep_alive && !given("connection") {
+    if !client.keep_alive && !p.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("connection")) {
         out.extend_from_slice(b"Connection: close\r\n");
     }
     out.extend_from_slice(b"\r\n");
@@ -101,32 +131,21 @@ pub(super) fn serialize(
     Ok(out)
 }
 
-/// Writes a header whose value is known to be valid.
-fn put_header(out: &mut Vec<u8>, name: &str, value: std::fmt::Arguments<'_>) {
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b": ");
-    // Writing to a Vec cannot fail.
-    let _ = out.write_fmt(value);
-    out.extend_from_slice(b"\r\n");
+/// A header value as the `http` crate accepts text: visible ASCII and tabs only, so that no value can
+/// end the header early or smuggle another one.
+pub(super) fn valid_value(value: &[u8]) -> bool {
+    value.iter().all(|&b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 
-/// Writes a header after checking its value as the `http` crate does for text: visible ASCII and
-/// tabs only, so that no value can end the header early or smuggle another one.
-fn put_checked(out: &mut Vec<u8>, name: &str, value: &str) -> Result<(), ActivityError> {
-    if !value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)) {
-        return Err(connect_error(format!(
-            "invalid value of header `{name}`: failed to parse header value"
-        )));
-    }
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b": ");
-    out.extend_from_slice(value.as_bytes());
-    out.extend_from_slice(b"\r\n");
-    Ok(())
+/// The error for a header value that [`valid_value`] refuses.
+pub(super) fn invalid_value(name: &str) -> ActivityError {
+    connect_error(format!(
+        "invalid value of header `{name}`: failed to parse header value"
+    ))
 }
 
 /// Whether a header name is an RFC 9110 token.
-fn is_token(name: &str) -> bool {
+pub(super) fn is_token(name: &str) -> bool {
     !name.is_empty()
         && name
             .bytes()
@@ -163,6 +182,8 @@ mod tests {
             user_agent: "ua/1",
             keep_alive: true,
             tls: &tls,
+            #[cfg(feature = "https")]
+            h2: None,
         };
         serialize(p, &p.url, referer, &client)
             .map(|b| String::from_utf8(b).expect("utf-8"))
