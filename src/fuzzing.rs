@@ -158,7 +158,8 @@ pub async fn hyper_response(data: &[u8], max_body: u64) -> Result<(u16, Vec<u8>)
             .get(hyper::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        if declared.is_some_and(|n| n > max_body) {
+        // As on the lean path, only a response that has a body can have one too large.
+        if declared.is_some_and(|n| n > max_body) && framing::has_body(response.status().as_u16(), false) {
             return Err("body too large".to_owned());
         }
         let status = response.status().as_u16();

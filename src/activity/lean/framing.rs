@@ -93,7 +93,7 @@ pub(super) fn parse_head(response: &httparse::Response<'_, '_>, head_request: bo
 }
 
 /// Whether a response to a request has a body at all (RFC 9112 §6.3, rule 1).
-pub(super) fn has_body(status: u16, head_request: bool) -> bool {
+pub(crate) fn has_body(status: u16, head_request: bool) -> bool {
     !(head_request || status == 204 || status == 304 || (100..200).contains(&status))
 }
 

@@ -73,7 +73,8 @@ pub(super) async fn exchange(
         .headers()
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if let (Some(n), false) = (length, head) {
+    // A 304 declares the length of a body it does not have (and nothing has one for a HEAD).
+    if let Some(n) = length.filter(|_| super::framing::has_body(status, head)) {
         limit.check_length(n).map_err(|t| t.error())?;
     }
     let mut body = BodySink::new(limit, usize::try_from(length.unwrap_or(0)).unwrap_or(usize::MAX));
