@@ -10,7 +10,11 @@
 # PATTERN replaces the scenario's `assert_match` pattern, e.g. to price a `$(var)` template:
 #   PATTERN='foo.: .bar.|$(session_id)' bench/profile.sh   (compiled once per session, then cached)
 #
-# Usage: [HTTP_CLIENT=lean|reqwest] [SHORT=2] [LONG=6] [SESSIONS=32] [PATTERN=regex] bench/profile.sh
+# TARGET=URL profiles against a server of your own instead (e.g. nginx serving HTTPS, whose
+# /test1.json must match the pattern; certificates are not verified); the requests are then counted
+# from stressor's own results file.
+#
+# Usage: [HTTP_CLIENT=lean|reqwest] [SHORT=2] [LONG=6] [SESSIONS=32] [PATTERN=regex] [TARGET=URL] bench/profile.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 HTTP_CLIENT=${HTTP_CLIENT:-lean}
@@ -23,23 +27,32 @@ cargo build --release -q
 BIN=$PWD/target/release/stressor
 OUT=target/bench/profile
 mkdir -p "$OUT"
-$BIN serve --port 0 >"$OUT/serve.out" 2>/dev/null &
-SERVE=$!
-trap 'kill $SERVE 2>/dev/null || true' EXIT
-for _ in $(seq 50); do grep -q listening "$OUT/serve.out" 2>/dev/null && break; sleep 0.1; done
-URL=$(sed -n 's/^listening on //p' "$OUT/serve.out")
+if [[ -n ${TARGET:-} ]]; then
+    URL=$TARGET
+else
+    $BIN serve --port 0 >"$OUT/serve.out" 2>/dev/null &
+    SERVE=$!
+    trap 'kill $SERVE 2>/dev/null || true' EXIT
+    for _ in $(seq 50); do grep -q listening "$OUT/serve.out" 2>/dev/null && break; sleep 0.1; done
+    URL=$(sed -n 's/^listening on //p' "$OUT/serve.out")
+fi
 served() { curl -s "$URL/_stressor/stats" | tr -dc 0-9; }
 
 declare -A IR REQS
 for secs in "$SHORT" "$LONG"; do
     sed -e "s#BASE_URL#$URL#" -e "s#DURATION#$secs#" -e "s#count: 32#count: $SESSIONS#" \
         -e "s#  request_timeout: 10#  request_timeout: 10\n  http_client: $HTTP_CLIENT#" \
+        -e "s#  count: $SESSIONS#  count: $SESSIONS\n  verify_ssl: false#" \
         -e "s#assert_match: \"foo.: .bar.\"#assert_match: \"$PATTERN\"#" \
         bench/peers.yaml >"$OUT/peers-$secs.yaml"
-    before=$(served)
+    [[ -n ${TARGET:-} ]] || before=$(served)
     taskset -c 1 valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind-$HTTP_CLIENT-$secs.out" \
-        "$BIN" run -q "$OUT/peers-$secs.yaml" >/dev/null 2>"$OUT/valgrind-$secs.log" || true
-    REQS[$secs]=$(($(served) - before - 1))
+        "$BIN" run -q --out "$OUT/results-$secs.json" "$OUT/peers-$secs.yaml" >/dev/null 2>"$OUT/valgrind-$secs.log" || true
+    if [[ -n ${TARGET:-} ]]; then
+        REQS[$secs]=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['total']['count'])" "$OUT/results-$secs.json")
+    else
+        REQS[$secs]=$(($(served) - before - 1))
+    fi
     IR[$secs]=$(sed -n 's/^summary: //p; s/^totals: //p' "$OUT/callgrind-$HTTP_CLIENT-$secs.out" | head -1 | cut -d' ' -f1)
     echo "${secs}s under callgrind: ${REQS[$secs]} requests, ${IR[$secs]} instructions"
 done
