@@ -25,15 +25,8 @@ mkdir -p "$OUT"
 # Each connected session holds a socket in this process and one in the server.
 ulimit -n $((N * 2 + 1024)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-if [[ -n ${TARGET:-} ]]; then
-    URL=$TARGET
-else
-    $BIN serve --port 0 >"$OUT/serve.out" 2>/dev/null &
-    SERVE=$!
-    trap 'kill $SERVE 2>/dev/null || true' EXIT
-    for _ in $(seq 50); do grep -q listening "$OUT/serve.out" 2>/dev/null && break; sleep 0.1; done
-    URL=$(sed -n 's/^listening on //p' "$OUT/serve.out")
-fi
+# shellcheck source=bench/target.sh
+source bench/target.sh
 
 scenario() { # KIND SESSIONS -> path
     local file="$OUT/$1-$2.yaml"

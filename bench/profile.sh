@@ -27,15 +27,8 @@ cargo build --release -q
 BIN=$PWD/target/release/stressor
 OUT=target/bench/profile
 mkdir -p "$OUT"
-if [[ -n ${TARGET:-} ]]; then
-    URL=$TARGET
-else
-    $BIN serve --port 0 >"$OUT/serve.out" 2>/dev/null &
-    SERVE=$!
-    trap 'kill $SERVE 2>/dev/null || true' EXIT
-    for _ in $(seq 50); do grep -q listening "$OUT/serve.out" 2>/dev/null && break; sleep 0.1; done
-    URL=$(sed -n 's/^listening on //p' "$OUT/serve.out")
-fi
+# shellcheck source=bench/target.sh
+source bench/target.sh
 served() { curl -s "$URL/_stressor/stats" | tr -dc 0-9; }
 
 declare -A IR REQS

@@ -16,79 +16,75 @@ pub(super) fn section(v: &mut Validator, node: &Node, sequences: &[Sequence]) ->
         run: set(v, node, true),
         ..Thresholds::default()
     };
-    let seq_names: Vec<&str> = sequences.iter().map(|s| s.name.as_str()).collect();
-    if let Some(n) = node.get("sequences").filter(|n| !n.is_null()) {
-        for (key, value) in n.as_map().unwrap_or_default() {
-            let name = key.key_text();
-            if !seq_names.contains(&name.as_str()) {
-                v.diags.push(
-                    Diagnostic::error(
-                        key.span,
-                        format!("threshold for sequence `{name}`, which is not defined in `sequences`"),
-                    )
-                    .with_label_opt(suggest::label(&name, seq_names.iter().copied())),
-                );
-                continue;
-            }
-            out.sequences.push((name, set(v, value, false)));
-        }
-        if n.as_map().is_none() {
-            v.diags.push(Diagnostic::error(
-                n.span,
-                "`thresholds.sequences` must be a mapping of sequence names to limits",
-            ));
-        }
-    }
+    let names: Vec<String> = sequences.iter().map(|s| s.name.clone()).collect();
+    let sequences_kind = Subjects {
+        key: "sequences",
+        what: "sequence",
+        missing: "which is not defined in `sequences`",
+        help: None,
+        mapping: "a mapping of sequence names to limits",
+    };
+    out.sequences = subjects(v, node, &sequences_kind, &names);
     if let Some(n) = node.get("baseline_required").filter(|n| !n.is_null()) {
         out.baseline_required = v.check().bool(n, "baseline_required").unwrap_or(false);
     }
-    if let Some(n) = node.get("tags").filter(|n| !n.is_null()) {
-        let known = tag_selectors(sequences);
-        for (key, value) in n.as_map().unwrap_or_default() {
-            let name = key.key_text();
-            if !known.contains(&name) {
-                v.diags.push(
-                    Diagnostic::error(
-                        key.span,
-                        format!("threshold for tag `{name}`, but no activity has that tag"),
-                    )
-                    .with_label_opt(suggest::label(&name, known.iter().map(String::as_str)))
-                    .with_help("tag activities with `tags: {api: checkout}` and select them here as `api=checkout`"),
-                );
-                continue;
+    let tags = Subjects {
+        key: "tags",
+        what: "tag",
+        missing: "but no activity has that tag",
+        help: Some("tag activities with `tags: {api: checkout}` and select them here as `api=checkout`"),
+        mapping: "a mapping of `key=value` tags to limits",
+    };
+    out.tags = subjects(v, node, &tags, &tag_selectors(sequences));
+    let activities = Subjects {
+        key: "activities",
+        what: "activity",
+        missing: "but no activity has that name or path",
+        help: Some("refer to an activity by its `name:` or by `sequence/index` (0-based), e.g. `main/0`"),
+        mapping: "a mapping of activity names to limits",
+    };
+    out.activities = subjects(v, node, &activities, &activity_selectors(sequences));
+    out
+}
+
+/// One kind of threshold subject (`thresholds.sequences`, `.tags`, `.activities`): how its keys are
+/// named in errors.
+struct Subjects {
+    key: &'static str,
+    what: &'static str,
+    missing: &'static str,
+    help: Option<&'static str>,
+    mapping: &'static str,
+}
+
+/// The limits of each subject under `node[kind.key]`; a key that names no known subject is an error
+/// with the nearest known one.
+fn subjects(v: &mut Validator, node: &Node, kind: &Subjects, known: &[String]) -> Vec<(String, ThresholdSet)> {
+    let mut out = Vec::new();
+    let Some(n) = node.get(kind.key).filter(|n| !n.is_null()) else {
+        return out;
+    };
+    for (key, value) in n.as_map().unwrap_or_default() {
+        let name = key.key_text();
+        if !known.contains(&name) {
+            let mut d = Diagnostic::error(
+                key.span,
+                format!("threshold for {} `{name}`, {}", kind.what, kind.missing),
+            )
+            .with_label_opt(suggest::label(&name, known.iter().map(String::as_str)));
+            if let Some(help) = kind.help {
+                d = d.with_help(help);
             }
-            out.tags.push((name, set(v, value, false)));
+            v.diags.push(d);
+            continue;
         }
-        if n.as_map().is_none() {
-            v.diags.push(Diagnostic::error(
-                n.span,
-                "`thresholds.tags` must be a mapping of `key=value` tags to limits",
-            ));
-        }
+        out.push((name, set(v, value, false)));
     }
-    if let Some(n) = node.get("activities").filter(|n| !n.is_null()) {
-        let known = activity_selectors(sequences);
-        for (key, value) in n.as_map().unwrap_or_default() {
-            let name = key.key_text();
-            if !known.contains(&name) {
-                v.diags.push(
-                    Diagnostic::error(
-                        key.span,
-                        format!("threshold for activity `{name}`, but no activity has that name or path"),
-                    )
-                    .with_label_opt(suggest::label(&name, known.iter().map(String::as_str)))
-                    .with_help("refer to an activity by its `name:` or by `sequence/index` (0-based), e.g. `main/0`"),
-                );
-                continue;
-            }
-            out.activities.push((name, set(v, value, false)));
-        }
-        if n.as_map().is_none() {
-            v.diags.push(Diagnostic::error(
-                n.span,
-                "`thresholds.activities` must be a mapping of activity names to limits",
-            ));
-        }
+    if n.as_map().is_none() {
+        v.diags.push(Diagnostic::error(
+            n.span,
+            format!("`thresholds.{}` must be {}", kind.key, kind.mapping),
+        ));
     }
     out
 }
