@@ -167,6 +167,57 @@ fn section_problems() {
 }
 
 #[test]
+fn load_section_problems() {
+    let mut c = Cases::default();
+    let load = |l: &str| format!("{{HEAD}}    - activity: Sleep\n      duration: 0\nload:\n{l}");
+    c.check(
+        "unknown arrivals, with a suggestion",
+        &[(
+            "s.yaml",
+            &load("  model: arrival-rate\n  arrivals: poison\n  stages: [{rate: 1/s, duration: 1s}]\n"),
+        )],
+        &["s.yaml:12:13: error: unknown arrivals `poison`"],
+    );
+    c.check(
+        "arrivals with the closed model",
+        &[("s.yaml", &load("  arrivals: poisson\n  seed: 3\n"))],
+        &[
+            "s.yaml:11:13: error: `arrivals` and `seed` need `model: arrival-rate`",
+            "s.yaml:12:9: error: `arrivals` and `seed` need `model: arrival-rate`",
+        ],
+    );
+    c.check(
+        "a seed for constant arrivals",
+        &[(
+            "s.yaml",
+            &load("  model: arrival-rate\n  seed: 3\n  stages: [{rate: 1/s, duration: 1s}]\n"),
+        )],
+        &["s.yaml:12:9: warning: `seed` has no effect with constant arrivals"],
+    );
+    c.check(
+        "a negative seed",
+        &[(
+            "s.yaml",
+            &load("  model: arrival-rate\n  arrivals: poisson\n  seed: -1\n  stages: [{rate: 1/s, duration: 1s}]\n"),
+        )],
+        &["s.yaml:13:9: error: `seed` must be zero or positive, found -1"],
+    );
+}
+
+#[test]
+fn unknown_arrivals_name_the_allowed_values() {
+    let text = HEAD.to_string()
+        + "    - activity: Sleep\n      duration: 0\nload:\n  model: arrival-rate\n  arrivals: poison\n  stages: [{rate: 1/s, duration: 1s}]\n";
+    let (_dir, loaded) = load_with(&[("s.yaml", &text)], &LoadOptions::default());
+    let shown = loaded.render(false);
+    assert!(shown.contains("did you mean `poisson`"), "{shown}");
+    assert!(
+        shown.contains("arrivals: constant (default, evenly spaced), poisson (exponential gaps)"),
+        "{shown}"
+    );
+}
+
+#[test]
 fn activity_problems() {
     let mut c = Cases::default();
     c.check(

@@ -267,22 +267,28 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     let shard = env.options.shard.unwrap_or(Shard::WHOLE);
     // `--single` is a debugging run of one session: it keeps the closed model whatever `load` says.
     let open = match &scenario.load {
-        LoadModel::ArrivalRate { stages, max_sessions } if !env.options.single => {
-            Some((stages.clone(), (*max_sessions).max(1).div_ceil(shard.total) as usize))
-        }
+        LoadModel::ArrivalRate {
+            stages,
+            max_sessions,
+            arrivals,
+        } if !env.options.single => Some((
+            stages.clone(),
+            *arrivals,
+            (*max_sessions).max(1).div_ceil(shard.total) as usize,
+        )),
         _ => None,
     };
     // The closed model's sessions in this shard.
     let count = (0..total).filter(|&i| shard.owns(i)).count();
     env.emit(|| RunEvent::RunStarted {
         scenario: scenario.name.clone(),
-        sessions: open.as_ref().map_or(count, |(_, max)| *max) as u32,
+        sessions: open.as_ref().map_or(count, |(_, _, max)| *max) as u32,
     });
 
     let (handles, arrivals) = match open {
-        Some((stages, max_sessions)) => {
+        Some((stages, kind, max_sessions)) => {
             let counts = Arc::new(arrivals::ArrivalCounts::default());
-            let driver = tokio::spawn(arrivals::drive(env.clone(), stages, max_sessions, counts.clone()));
+            let driver = tokio::spawn(arrivals::drive(env.clone(), stages, kind, max_sessions, counts.clone()));
             (vec![driver], Some(counts))
         }
         None => (start_closed(&env, total), None),

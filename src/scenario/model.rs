@@ -568,6 +568,21 @@ pub enum LoadModel {
         stages: Vec<Stage>,
         /// Pool of virtual users; arrivals that find none free are dropped.
         max_sessions: u32,
+        /// How arrivals are spaced at the stages' rate.
+        arrivals: Arrivals,
+    },
+}
+
+/// How an arrival-rate schedule spaces its arrivals (`load.arrivals`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Arrivals {
+    /// Evenly spaced at the current rate; the first at once.
+    #[default]
+    Constant,
+    /// A Poisson process at the current rate (exponential gaps; non-homogeneous on a ramp).
+    Poisson {
+        /// `load.seed`: the same seed gives the same arrival times. `None`: a new seed per run.
+        seed: Option<u64>,
     },
 }
 

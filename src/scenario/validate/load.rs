@@ -4,13 +4,13 @@ use super::Validator;
 use super::reader::Fields;
 use super::thresholds::rate;
 use crate::scenario::diagnostic::Diagnostic;
-use crate::scenario::model::{LoadModel, Stage};
+use crate::scenario::model::{Arrivals, LoadModel, Stage};
 use crate::scenario::node::{Node, NodeKind};
 use crate::scenario::suggest;
 
 /// The `load` section.
 pub(super) fn load(v: &mut Validator, node: &Node) -> LoadModel {
-    const KEYS: &[&str] = &["model", "stages", "max_sessions"];
+    const KEYS: &[&str] = &["model", "stages", "max_sessions", "arrivals", "seed"];
     let Some(mut f) = Fields::of(node) else {
         v.diags.push(Diagnostic::error(
             node.span,
@@ -25,6 +25,8 @@ pub(super) fn load(v: &mut Validator, node: &Node) -> LoadModel {
     let max_sessions = f
         .take_some("max_sessions")
         .and_then(|n| v.check().count(n, "max_sessions"));
+    let arrivals_node = f.take_some("arrivals");
+    let seed_node = f.take_some("seed");
     f.finish(v.diags, "`load`", KEYS);
     match model.as_ref().map(|(m, s)| (m.as_str(), *s)) {
         None | Some(("closed", _)) => {
@@ -32,6 +34,12 @@ pub(super) fn load(v: &mut Validator, node: &Node) -> LoadModel {
                 v.diags.push(
                     Diagnostic::error(n.span, "`stages` needs `model: arrival-rate`")
                         .with_help("the closed model runs `sessions.count` users; stages set arrival rates"),
+                );
+            }
+            for n in [arrivals_node, seed_node].into_iter().flatten() {
+                v.diags.push(
+                    Diagnostic::error(n.span, "`arrivals` and `seed` need `model: arrival-rate`")
+                        .with_help("the closed model starts no arrivals: its sessions loop over the scenario"),
                 );
             }
             LoadModel::Closed
@@ -58,6 +66,7 @@ pub(super) fn load(v: &mut Validator, node: &Node) -> LoadModel {
             LoadModel::ArrivalRate {
                 stages,
                 max_sessions: max_sessions.unwrap_or(100).clamp(1, u64::from(u32::MAX)) as u32,
+                arrivals: arrivals(v, arrivals_node, seed_node),
             }
         }
         Some((other, span)) => {
@@ -67,6 +76,33 @@ pub(super) fn load(v: &mut Validator, node: &Node) -> LoadModel {
                     .with_help("models: closed (default), arrival-rate"),
             );
             LoadModel::Closed
+        }
+    }
+}
+
+/// `arrivals: constant | poisson` and its `seed`.
+fn arrivals(v: &mut Validator, node: Option<&Node>, seed_node: Option<&Node>) -> Arrivals {
+    const KINDS: [&str; 2] = ["constant", "poisson"];
+    let kind = node.and_then(|n| Some((v.check().text(n, "arrivals")?, n.span)));
+    let seed = seed_node.and_then(|n| v.check().count(n, "seed"));
+    match kind.as_ref().map(|(k, s)| (k.as_str(), *s)) {
+        Some(("poisson", _)) => Arrivals::Poisson { seed },
+        None | Some(("constant", _)) => {
+            if let Some(n) = seed_node {
+                v.diags.push(
+                    Diagnostic::warning(n.span, "`seed` has no effect with constant arrivals")
+                        .with_help("constant arrivals are evenly spaced; `arrivals: poisson` draws random gaps"),
+                );
+            }
+            Arrivals::Constant
+        }
+        Some((other, span)) => {
+            v.diags.push(
+                Diagnostic::error(span, format!("unknown arrivals `{other}`"))
+                    .with_label_opt(suggest::label(other, KINDS))
+                    .with_help("arrivals: constant (default, evenly spaced), poisson (exponential gaps)"),
+            );
+            Arrivals::Constant
         }
     }
 }
