@@ -202,6 +202,30 @@ fn load_section_problems() {
         )],
         &["s.yaml:13:9: error: `seed` must be zero or positive, found -1"],
     );
+    c.check(
+        "a rate in a closed-model stage",
+        &[("s.yaml", &load("  stages:\n    - {rate: 5/s, duration: 1s}\n"))],
+        &[
+            "s.yaml:12:7: error: a stage needs `sessions`",
+            "s.yaml:12:8: error: `rate` needs `model: arrival-rate`",
+        ],
+    );
+    c.check(
+        "a closed-model stage with a negative count and one without a duration",
+        &[(
+            "s.yaml",
+            &load("  model: closed\n  stages:\n    - {sessions: -2, duration: 1s}\n    - {sessions: 2}\n"),
+        )],
+        &[
+            "s.yaml:13:18: error: `sessions` must be zero or positive, found -2",
+            "s.yaml:14:7: error: a stage needs `duration`",
+        ],
+    );
+    c.check(
+        "closed-model stages must be a list",
+        &[("s.yaml", &load("  stages: 5\n"))],
+        &["s.yaml:11:11: error: `stages` must be a non-empty list of `{sessions: 50, duration: 1m}`"],
+    );
 }
 
 #[test]

@@ -190,6 +190,19 @@ fn announce(scenario: &Scenario, args: &RunArgs, shard: Option<Shard>) -> String
                 rates.join(", then ")
             )
         }
+        LoadModel::ClosedStages { stages } if !args.single => {
+            let steps: Vec<String> = stages
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} for {}",
+                        s.sessions,
+                        crate::scenario::duration::format_duration(s.duration)
+                    )
+                })
+                .collect();
+            format!("session stages {}", steps.join(", then "))
+        }
         _ => format!("{} session(s)", if args.single { 1 } else { scenario.sessions.count }),
     };
     format!(

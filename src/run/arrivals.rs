@@ -144,19 +144,8 @@ pub async fn drive(
     counts: Arc<ArrivalCounts>,
 ) {
     let scenario = env.plan.scenario.clone();
-    let main: Arc<[usize]> = scenario
-        .items
-        .iter()
-        .filter(|i| i.sequence != "init" && i.sequence != "end")
-        .filter_map(|i| env.plan.sequence_pos(&i.sequence))
-        .collect();
-    // The position of the `init` or `end` sequence, when the scenario's items use it.
-    let item = |name: &str| {
-        (scenario.items.iter().any(|i| i.sequence == name))
-            .then(|| env.plan.sequence_pos(name))
-            .flatten()
-    };
-    let (init, end) = (item("init"), item("end"));
+    let main = env.plan.pass_sequences();
+    let (init, end) = (env.plan.special_sequence("init"), env.plan.special_sequence("end"));
     let users = &scenario.sessions.users;
     let mut idle: Vec<Pooled> = Vec::new();
     let mut retired: Vec<Pooled> = Vec::new();
@@ -194,6 +183,7 @@ pub async fn drive(
                 let session = Session::new(global, &users[global % users.len()], &env);
                 let (id, user) = session.identity();
                 env.emit(|| RunEvent::SessionStarted { session_id: id, user });
+                env.recorder.sessions_changed(1);
                 Pooled {
                     session,
                     initialized: init.is_none(),
@@ -249,6 +239,7 @@ pub async fn drive(
             if let Some(end) = end.filter(|_| p.initialized && !env.control.hard_stopped()) {
                 p.session.run_pass(end, 1, true, None, &env).await;
             }
+            env.recorder.sessions_changed(-1);
             let (session_id, _) = p.session.identity();
             env.emit(|| RunEvent::SessionFinished {
                 session_id,

@@ -4,7 +4,7 @@ use super::Validator;
 use super::reader::Fields;
 use super::thresholds::rate;
 use crate::scenario::diagnostic::Diagnostic;
-use crate::scenario::model::{Arrivals, LoadModel, Stage};
+use crate::scenario::model::{Arrivals, LoadModel, SessionStage, Stage};
 use crate::scenario::node::{Node, NodeKind};
 use crate::scenario::suggest;
 
@@ -30,39 +30,30 @@ pub(super) fn load(v: &mut Validator, node: &Node) -> LoadModel {
     f.finish(v.diags, "`load`", KEYS);
     match model.as_ref().map(|(m, s)| (m.as_str(), *s)) {
         None | Some(("closed", _)) => {
-            if let Some(n) = stages_node {
-                v.diags.push(
-                    Diagnostic::error(n.span, "`stages` needs `model: arrival-rate`")
-                        .with_help("the closed model runs `sessions.count` users; stages set arrival rates"),
-                );
-            }
             for n in [arrivals_node, seed_node].into_iter().flatten() {
                 v.diags.push(
                     Diagnostic::error(n.span, "`arrivals` and `seed` need `model: arrival-rate`")
                         .with_help("the closed model starts no arrivals: its sessions loop over the scenario"),
                 );
             }
-            LoadModel::Closed
+            match stages_node {
+                None => LoadModel::Closed,
+                Some(n) => LoadModel::ClosedStages {
+                    stages: stage_list(v, n, "{sessions: 50, duration: 1m}", session_stage),
+                },
+            }
         }
         Some(("arrival-rate", span)) => {
-            let mut stages = Vec::new();
-            match stages_node.map(|n| (n, &n.kind)) {
-                Some((_, NodeKind::Seq(items))) if !items.is_empty() => {
-                    for item in items {
-                        if let Some(stage) = stage(v, item) {
-                            stages.push(stage);
-                        }
-                    }
+            let stages = match stages_node {
+                Some(n) => stage_list(v, n, "{rate: 50/s, duration: 30s}", stage),
+                None => {
+                    v.diags.push(
+                        Diagnostic::error(span, "`model: arrival-rate` needs `stages`")
+                            .with_help("e.g. `stages: [{rate: 50/s, duration: 30s}]`"),
+                    );
+                    Vec::new()
                 }
-                Some((n, _)) => v.diags.push(Diagnostic::error(
-                    n.span,
-                    "`stages` must be a non-empty list of `{rate: 50/s, duration: 30s}`",
-                )),
-                None => v.diags.push(
-                    Diagnostic::error(span, "`model: arrival-rate` needs `stages`")
-                        .with_help("e.g. `stages: [{rate: 50/s, duration: 30s}]`"),
-                ),
-            }
+            };
             LoadModel::ArrivalRate {
                 stages,
                 max_sessions: max_sessions.unwrap_or(100).clamp(1, u64::from(u32::MAX)) as u32,
@@ -105,6 +96,64 @@ fn arrivals(v: &mut Validator, node: Option<&Node>, seed_node: Option<&Node>) ->
             Arrivals::Constant
         }
     }
+}
+
+/// A non-empty list of stages, each read by `read`; `example` shows one in the error.
+fn stage_list<T>(
+    v: &mut Validator,
+    node: &Node,
+    example: &str,
+    read: fn(&mut Validator, &Node) -> Option<T>,
+) -> Vec<T> {
+    match &node.kind {
+        NodeKind::Seq(items) if !items.is_empty() => items.iter().filter_map(|item| read(v, item)).collect(),
+        _ => {
+            v.diags.push(Diagnostic::error(
+                node.span,
+                format!("`stages` must be a non-empty list of `{example}`"),
+            ));
+            Vec::new()
+        }
+    }
+}
+
+/// A closed-model stage: `{sessions: 50, duration: 1m}`.
+fn session_stage(v: &mut Validator, n: &Node) -> Option<SessionStage> {
+    let mut f = Fields::of(n).or_else(|| {
+        v.diags.push(Diagnostic::error(
+            n.span,
+            "a stage must be a mapping like `{sessions: 50, duration: 1m}`",
+        ));
+        None
+    })?;
+    let sessions_node = f.take_some("sessions");
+    let duration = f.take_some("duration").and_then(|d| v.check().duration(d, "duration"));
+    if let Some((key, _)) = f.take_entry("rate") {
+        v.diags.push(
+            Diagnostic::error(key.span, "`rate` needs `model: arrival-rate`")
+                .with_help("a closed-model stage sets a number of sessions: `{sessions: 50, duration: 1m}`"),
+        );
+    }
+    f.finish(v.diags, "a closed-model stage", &["sessions", "duration"]);
+    let Some(sn) = sessions_node else {
+        v.diags.push(Diagnostic::error(n.span, "a stage needs `sessions`"));
+        return None;
+    };
+    let sessions = v.check().count(sn, "sessions")?;
+    let Ok(sessions) = u32::try_from(sessions) else {
+        v.diags.push(Diagnostic::error(
+            sn.span,
+            format!("`sessions` is too large: {sessions}"),
+        ));
+        return None;
+    };
+    let Some(duration) = duration else {
+        if !f_has_duration(n) {
+            v.diags.push(Diagnostic::error(n.span, "a stage needs `duration`"));
+        }
+        return None;
+    };
+    Some(SessionStage { sessions, duration })
 }
 
 fn stage(v: &mut Validator, n: &Node) -> Option<Stage> {
