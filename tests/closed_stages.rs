@@ -31,8 +31,9 @@ async fn the_session_count_follows_the_stages() {
     assert_eq!(alive[1], 2, "end of the first stage: {alive:?}");
     assert!((5..=6).contains(&alive[3]), "end of the ramp up: {alive:?}");
     assert_eq!(alive[5], 6, "end of the hold: {alive:?}");
-    // 7.0 s: 3 left, plus one retired at 6.83 s that may still finish its pass.
-    assert!((2..=4).contains(&alive[7]), "during the ramp down: {alive:?}");
+    // 7.0 s: 3 left, plus one retired at 6.83 s that may still finish its pass (and one more if the
+    // timer is late on a loaded machine); below the hold's 6 either way.
+    assert!((2..=5).contains(&alive[7]), "during the ramp down: {alive:?}");
     assert!(alive.iter().all(|&n| n <= 6), "never above the target: {alive:?}");
     assert!(alive[2] >= 3 && alive[2] <= 4, "the ramp up's first second: {alive:?}");
     // Six sessions in all, each with one `init` and one `end`: retired sessions ran `end`.

@@ -163,7 +163,9 @@ async fn closed_stage_shards_split_the_target_and_merge_to_it() {
         };
         let report = common::run::run_yaml(&srv, yaml, options).await;
         assert_eq!(report.sessions, want, "shard {index}");
-        assert_eq!(report.stats.series[0].sessions, u64::from(want), "shard {index}");
+        // The most alive at once (under a loaded machine the sessions may start after second 0).
+        let most = report.stats.series.iter().map(|s| s.sessions).max();
+        assert_eq!(most, Some(u64::from(want)), "shard {index}");
         ids.extend(report.stats.sessions.iter().map(|s| s.id.clone()));
         match &mut merged {
             None => merged = Some(report.stats),
@@ -171,7 +173,8 @@ async fn closed_stage_shards_split_the_target_and_merge_to_it() {
         }
     }
     let merged = merged.expect("two shards");
-    assert_eq!(merged.series[0].sessions, 5, "the shards add up to the target");
+    let most = merged.series.iter().map(|s| s.sessions).max();
+    assert_eq!(most, Some(5), "the shards add up to the target");
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 5, "session ids differ between shards: {ids:?}");

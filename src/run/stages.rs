@@ -67,7 +67,8 @@ pub async fn drive(env: Arc<RunEnv>, stages: Vec<SessionStage>, created: Arc<Ato
     let mut sessions: JoinSet<()> = JoinSet::new();
     // Retire signals of the live sessions, oldest first.
     let mut live: Vec<watch::Sender<bool>> = Vec::new();
-    let start = Instant::now();
+    // The run's clock, which the per-second series counts from: stage boundaries fall on its seconds.
+    let start = env.started;
     for (offset, target) in session_targets(&stages) {
         let wait = (start + offset).saturating_duration_since(Instant::now());
         if (!wait.is_zero() && !interrupt.sleep(wait).await) || env.control.stopping() {
