@@ -142,3 +142,21 @@ fn the_cli_names_poisson_arrivals_and_their_seed() {
         "{err}"
     );
 }
+
+#[test]
+fn an_unseeded_poisson_run_logs_its_seed() {
+    let yaml = scenario(
+        "  model: arrival-rate\n  arrivals: poisson\n  stages:\n    - {rate: 10/s, duration: 0.5s}\n",
+        QUICK_MAIN,
+    )
+    .replace("{BASE}", "http://127.0.0.1:8082");
+    let (_dir, main) = write_files(&[("open.yaml", &yaml)]);
+    let a = cmd().args(["run", "--serve", "-v"]).arg(&main).assert();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let line = err
+        .lines()
+        .find(|l| l.contains("Poisson arrivals drawn from a new seed"))
+        .unwrap_or_else(|| panic!("no seed logged: {err}"));
+    let seed = line.split("seed=").nth(1).and_then(|s| s.split_whitespace().next());
+    assert!(seed.is_some_and(|s| s.parse::<u64>().is_ok()), "{line}");
+}

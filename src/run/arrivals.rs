@@ -105,9 +105,13 @@ fn schedule(stages: &[Stage], arrivals: Arrivals, shard: Shard) -> Box<dyn Itera
                 .map(|(_, offset)| offset),
         ),
         Arrivals::Poisson { seed } => {
-            let seed = seed
-                .unwrap_or_else(|| fastrand::u64(..))
-                .wrapping_add(u64::from(shard.index).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let seed = seed.unwrap_or_else(|| {
+                let drawn = fastrand::u64(..);
+                // Logged so that an unseeded run worth repeating can be: `load.seed` with this value.
+                tracing::info!(seed = drawn, "Poisson arrivals drawn from a new seed");
+                drawn
+            });
+            let seed = seed.wrapping_add(u64::from(shard.index).wrapping_mul(0x9E37_79B9_7F4A_7C15));
             Box::new(poisson_offsets(stages, seed, shard.total))
         }
     }
