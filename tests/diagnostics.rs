@@ -222,6 +222,17 @@ fn load_section_problems() {
         ],
     );
     c.check(
+        "sessions keys the stages replace",
+        &[(
+            "s.yaml",
+            &load("  stages: [{sessions: 2, duration: 1s}]\nsessions:\n  count: 4\n  ramp_up_delay: 1s\n"),
+        )],
+        &[
+            "s.yaml:13:3: warning: `sessions.count` is not used with `load.stages`",
+            "s.yaml:14:3: warning: `sessions.ramp_up_delay` is not used with `load.stages`",
+        ],
+    );
+    c.check(
         "closed-model stages must be a list",
         &[("s.yaml", &load("  stages: 5\n"))],
         &["s.yaml:11:11: error: `stages` must be a non-empty list of `{sessions: 50, duration: 1m}`"],

@@ -71,6 +71,19 @@ pub(super) fn load(v: &mut Validator, node: &Node) -> LoadModel {
     }
 }
 
+/// With closed-model stages, `sessions.count`, `duration` and `ramp_up_delay` do nothing: say so where
+/// they are set.
+pub(super) fn warn_unused_sessions_keys(v: &mut Validator, sessions: Option<&Node>) {
+    for key in ["count", "duration", "ramp_up_delay"] {
+        if let Some((k, _)) = sessions.and_then(|n| n.entry(key)) {
+            v.diags.push(
+                Diagnostic::warning(k.span, format!("`sessions.{key}` is not used with `load.stages`"))
+                    .with_help("the stages set how many sessions run and for how long"),
+            );
+        }
+    }
+}
+
 /// `arrivals: constant | poisson` and its `seed`.
 fn arrivals(v: &mut Validator, node: Option<&Node>, seed_node: Option<&Node>) -> Arrivals {
     const KINDS: [&str; 2] = ["constant", "poisson"];
