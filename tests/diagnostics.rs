@@ -233,6 +233,18 @@ fn load_section_problems() {
         ],
     );
     c.check(
+        "arrival-rate stages: a bad rate, a missing duration, not a mapping",
+        &[(
+            "s.yaml",
+            &load("  model: arrival-rate\n  stages:\n    - {rate: fast, duration: 1s}\n    - {rate: 5/s}\n    - 5\n"),
+        )],
+        &[
+            "s.yaml:13:14: error: invalid rate `fast`",
+            "s.yaml:14:7: error: a stage needs `duration`",
+            "s.yaml:15:7: error: a stage must be a mapping like `{rate: 50/s, duration: 30s}`",
+        ],
+    );
+    c.check(
         "closed-model stages must be a list",
         &[("s.yaml", &load("  stages: 5\n"))],
         &["s.yaml:11:11: error: `stages` must be a non-empty list of `{sessions: 50, duration: 1m}`"],

@@ -7,6 +7,7 @@ use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{Arrivals, LoadModel, SessionStage, Stage};
 use crate::scenario::node::{Node, NodeKind};
 use crate::scenario::suggest;
+use std::time::Duration;
 
 /// The `load` section.
 pub(super) fn load(v: &mut Validator, node: &Node) -> LoadModel {
@@ -132,15 +133,8 @@ fn stage_list<T>(
 
 /// A closed-model stage: `{sessions: 50, duration: 1m}`.
 fn session_stage(v: &mut Validator, n: &Node) -> Option<SessionStage> {
-    let mut f = Fields::of(n).or_else(|| {
-        v.diags.push(Diagnostic::error(
-            n.span,
-            "a stage must be a mapping like `{sessions: 50, duration: 1m}`",
-        ));
-        None
-    })?;
+    let (mut f, duration) = stage_fields(v, n, "{sessions: 50, duration: 1m}")?;
     let sessions_node = f.take_some("sessions");
-    let duration = f.take_some("duration").and_then(|d| v.check().duration(d, "duration"));
     if let Some((key, _)) = f.take_entry("rate") {
         v.diags.push(
             Diagnostic::error(key.span, "`rate` needs `model: arrival-rate`")
@@ -160,25 +154,13 @@ fn session_stage(v: &mut Validator, n: &Node) -> Option<SessionStage> {
         ));
         return None;
     };
-    let Some(duration) = duration else {
-        if !f_has_duration(n) {
-            v.diags.push(Diagnostic::error(n.span, "a stage needs `duration`"));
-        }
-        return None;
-    };
+    let duration = required_duration(v, n, duration)?;
     Some(SessionStage { sessions, duration })
 }
 
 fn stage(v: &mut Validator, n: &Node) -> Option<Stage> {
-    let mut f = Fields::of(n).or_else(|| {
-        v.diags.push(Diagnostic::error(
-            n.span,
-            "a stage must be a mapping like `{rate: 50/s, duration: 30s}`",
-        ));
-        None
-    })?;
+    let (mut f, duration) = stage_fields(v, n, "{rate: 50/s, duration: 30s}")?;
     let rate_node = f.take_some("rate");
-    let duration = f.take_some("duration").and_then(|d| v.check().duration(d, "duration"));
     f.finish(v.diags, "a load stage", &["rate", "duration"]);
     let Some(rn) = rate_node else {
         v.diags.push(Diagnostic::error(n.span, "a stage needs `rate`"));
@@ -191,15 +173,28 @@ fn stage(v: &mut Validator, n: &Node) -> Option<Stage> {
         );
         return None;
     };
-    let Some(duration) = duration else {
-        if !f_has_duration(n) {
-            v.diags.push(Diagnostic::error(n.span, "a stage needs `duration`"));
-        }
-        return None;
-    };
+    let duration = required_duration(v, n, duration)?;
     Some(Stage { rate: r, duration })
 }
 
-fn f_has_duration(n: &Node) -> bool {
-    n.get("duration").is_some_and(|d| !d.is_null())
+/// A stage's fields, its `duration` taken (read when valid); an error unless `n` is a mapping, which
+/// `example` shows.
+fn stage_fields<'n>(v: &mut Validator, n: &'n Node, example: &str) -> Option<(Fields<'n>, Option<Duration>)> {
+    let Some(mut f) = Fields::of(n) else {
+        v.diags.push(Diagnostic::error(
+            n.span,
+            format!("a stage must be a mapping like `{example}`"),
+        ));
+        return None;
+    };
+    let duration = f.take_some("duration").and_then(|d| v.check().duration(d, "duration"));
+    Some((f, duration))
+}
+
+/// The stage's duration, or an error that it has none (an invalid one was reported when read).
+fn required_duration(v: &mut Validator, n: &Node, duration: Option<Duration>) -> Option<Duration> {
+    if duration.is_none() && n.get("duration").is_none_or(|d| d.is_null()) {
+        v.diags.push(Diagnostic::error(n.span, "a stage needs `duration`"));
+    }
+    duration
 }
