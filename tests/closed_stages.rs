@@ -87,14 +87,17 @@ async fn the_plain_closed_model_records_its_sessions_in_the_series() {
 }
 
 #[test]
-fn the_cli_announces_the_stages_and_the_json_has_the_sessions_series() {
+fn the_cli_announces_the_stages_and_the_results_show_the_sessions() {
     let yaml =
         scenario("load:\n  stages:\n    - {sessions: 2, duration: 1s}\n").replace("{BASE}", "http://127.0.0.1:8082");
     let (dir, main) = write_files(&[("staged.yaml", &yaml)]);
     let out = dir.path().join("out.json");
+    let html = dir.path().join("report.html");
     let a = cmd()
         .args(["run", "--serve", "--out"])
         .arg(&out)
+        .arg("--html")
+        .arg(&html)
         .arg(&main)
         .assert()
         .success();
@@ -103,4 +106,7 @@ fn the_cli_announces_the_stages_and_the_json_has_the_sessions_series() {
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).expect("results")).expect("JSON");
     let first = &json["stats"]["series"][0];
     assert_eq!(first["sessions"], 2, "{first}");
+    let page = std::fs::read_to_string(&html).expect("HTML report");
+    assert!(page.contains(r#"<div id="sessions-chart">"#), "no sessions chart");
+    assert!(page.contains(r#"data-name="sessions alive""#), "no sessions line");
 }
