@@ -167,6 +167,104 @@ fn section_problems() {
 }
 
 #[test]
+fn load_section_problems() {
+    let mut c = Cases::default();
+    let load = |l: &str| format!("{{HEAD}}    - activity: Sleep\n      duration: 0\nload:\n{l}");
+    c.check(
+        "unknown arrivals, with a suggestion",
+        &[(
+            "s.yaml",
+            &load("  model: arrival-rate\n  arrivals: poison\n  stages: [{rate: 1/s, duration: 1s}]\n"),
+        )],
+        &["s.yaml:12:13: error: unknown arrivals `poison`"],
+    );
+    c.check(
+        "arrivals with the closed model",
+        &[("s.yaml", &load("  arrivals: poisson\n  seed: 3\n"))],
+        &[
+            "s.yaml:11:13: error: `arrivals` and `seed` need `model: arrival-rate`",
+            "s.yaml:12:9: error: `arrivals` and `seed` need `model: arrival-rate`",
+        ],
+    );
+    c.check(
+        "a seed for constant arrivals",
+        &[(
+            "s.yaml",
+            &load("  model: arrival-rate\n  seed: 3\n  stages: [{rate: 1/s, duration: 1s}]\n"),
+        )],
+        &["s.yaml:12:9: warning: `seed` has no effect with constant arrivals"],
+    );
+    c.check(
+        "a negative seed",
+        &[(
+            "s.yaml",
+            &load("  model: arrival-rate\n  arrivals: poisson\n  seed: -1\n  stages: [{rate: 1/s, duration: 1s}]\n"),
+        )],
+        &["s.yaml:13:9: error: `seed` must be zero or positive, found -1"],
+    );
+    c.check(
+        "a rate in a closed-model stage",
+        &[("s.yaml", &load("  stages:\n    - {rate: 5/s, duration: 1s}\n"))],
+        &[
+            "s.yaml:12:7: error: a stage needs `sessions`",
+            "s.yaml:12:8: error: `rate` needs `model: arrival-rate`",
+        ],
+    );
+    c.check(
+        "a closed-model stage with a negative count and one without a duration",
+        &[(
+            "s.yaml",
+            &load("  model: closed\n  stages:\n    - {sessions: -2, duration: 1s}\n    - {sessions: 2}\n"),
+        )],
+        &[
+            "s.yaml:13:18: error: `sessions` must be zero or positive, found -2",
+            "s.yaml:14:7: error: a stage needs `duration`",
+        ],
+    );
+    c.check(
+        "sessions keys the stages replace",
+        &[(
+            "s.yaml",
+            &load("  stages: [{sessions: 2, duration: 1s}]\nsessions:\n  count: 4\n  ramp_up_delay: 1s\n"),
+        )],
+        &[
+            "s.yaml:13:3: warning: `sessions.count` is not used with `load.stages`",
+            "s.yaml:14:3: warning: `sessions.ramp_up_delay` is not used with `load.stages`",
+        ],
+    );
+    c.check(
+        "arrival-rate stages: a bad rate, a missing duration, not a mapping",
+        &[(
+            "s.yaml",
+            &load("  model: arrival-rate\n  stages:\n    - {rate: fast, duration: 1s}\n    - {rate: 5/s}\n    - 5\n"),
+        )],
+        &[
+            "s.yaml:13:14: error: invalid rate `fast`",
+            "s.yaml:14:7: error: a stage needs `duration`",
+            "s.yaml:15:7: error: a stage must be a mapping like `{rate: 50/s, duration: 30s}`",
+        ],
+    );
+    c.check(
+        "closed-model stages must be a list",
+        &[("s.yaml", &load("  stages: 5\n"))],
+        &["s.yaml:11:11: error: `stages` must be a non-empty list of `{sessions: 50, duration: 1m}`"],
+    );
+}
+
+#[test]
+fn unknown_arrivals_name_the_allowed_values() {
+    let text = HEAD.to_string()
+        + "    - activity: Sleep\n      duration: 0\nload:\n  model: arrival-rate\n  arrivals: poison\n  stages: [{rate: 1/s, duration: 1s}]\n";
+    let (_dir, loaded) = load_with(&[("s.yaml", &text)], &LoadOptions::default());
+    let shown = loaded.render(false);
+    assert!(shown.contains("did you mean `poisson`"), "{shown}");
+    assert!(
+        shown.contains("arrivals: constant (default, evenly spaced), poisson (exponential gaps)"),
+        "{shown}"
+    );
+}
+
+#[test]
 fn activity_problems() {
     let mut c = Cases::default();
     c.check(

@@ -290,7 +290,10 @@ fn durations_thresholds_and_load_model() {
         s.thresholds.activities.iter().map(|a| a.0.as_str()).collect::<Vec<_>>(),
         ["search", "main/0"]
     );
-    let LoadModel::ArrivalRate { stages, max_sessions } = &s.load else {
+    let LoadModel::ArrivalRate {
+        stages, max_sessions, ..
+    } = &s.load
+    else {
         panic!()
     };
     assert_eq!(

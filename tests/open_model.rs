@@ -98,3 +98,65 @@ fn the_cli_reports_the_schedule_and_exits_4_on_dropped_arrivals() {
     );
     assert!(out.contains("Result: INCONCLUSIVE"), "{out}");
 }
+
+#[tokio::test]
+async fn poisson_arrivals_run_the_seeded_schedule() {
+    use std::time::Duration;
+    use stressor::run::arrivals::poisson_offsets;
+    use stressor::scenario::Stage;
+    let srv = server().await;
+    // 40/s for 3 s: a Poisson count with mean 120 (sd ~11); seed 11 fixes which.
+    let load = "  model: arrival-rate\n  arrivals: poisson\n  seed: 11\n  stages:\n    - {rate: 40/s, duration: 3s}\n  max_sessions: 20\n";
+    let report = run_yaml(&srv, &scenario(load, QUICK_MAIN), RunOptions::default()).await;
+    let stage = Stage {
+        rate: 40.0,
+        duration: Duration::from_secs(3),
+    };
+    let expected = poisson_offsets(std::slice::from_ref(&stage), 11, 1).count() as u64;
+    assert!((65..=175).contains(&expected), "{expected} arrivals in the schedule");
+    assert_ne!(
+        expected, 120,
+        "seeded Poisson arrivals are not the constant schedule's 120"
+    );
+    assert_eq!(report.error_count(), 0, "{:?}", report.errors);
+    assert_eq!(report.health.arrivals, Some(expected));
+    assert_eq!(report.health.dropped_arrivals, 0);
+    assert_eq!(counts(&report, "main", 0), (expected, 0));
+    // The same seed, run again, produces the same number of arrivals.
+    let again = run_yaml(&srv, &scenario(load, QUICK_MAIN), RunOptions::default()).await;
+    assert_eq!(again.health.arrivals, Some(expected));
+}
+
+#[test]
+fn the_cli_names_poisson_arrivals_and_their_seed() {
+    let yaml = scenario(
+        "  model: arrival-rate\n  arrivals: poisson\n  seed: 5\n  stages:\n    - {rate: 10/s, duration: 1s}\n",
+        QUICK_MAIN,
+    )
+    .replace("{BASE}", "http://127.0.0.1:8082");
+    let (_dir, main) = write_files(&[("open.yaml", &yaml)]);
+    let a = cmd().args(["run", "--serve"]).arg(&main).assert();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        err.contains("Running 'open': arrival rate 10/s for 1s (Poisson, seed 5), up to 100 session(s)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unseeded_poisson_run_logs_its_seed() {
+    let yaml = scenario(
+        "  model: arrival-rate\n  arrivals: poisson\n  stages:\n    - {rate: 10/s, duration: 0.5s}\n",
+        QUICK_MAIN,
+    )
+    .replace("{BASE}", "http://127.0.0.1:8082");
+    let (_dir, main) = write_files(&[("open.yaml", &yaml)]);
+    let a = cmd().args(["run", "--serve", "-v"]).arg(&main).assert();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let line = err
+        .lines()
+        .find(|l| l.contains("Poisson arrivals drawn from a new seed"))
+        .unwrap_or_else(|| panic!("no seed logged: {err}"));
+    let seed = line.split("seed=").nth(1).and_then(|s| s.split_whitespace().next());
+    assert!(seed.is_some_and(|s| s.parse::<u64>().is_ok()), "{line}");
+}

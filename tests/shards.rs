@@ -148,3 +148,34 @@ async fn an_arrival_rate_shard_takes_every_nth_arrival_on_its_share_of_the_pool(
     unique.dedup();
     assert_eq!(unique.len(), ids.len(), "session ids differ between shards: {ids:?}");
 }
+
+#[tokio::test]
+async fn closed_stage_shards_split_the_target_and_merge_to_it() {
+    let srv = common::run::server().await;
+    // 5 sessions for 1.5 s: shard 1 of 2 runs slots 0, 2, 4 and shard 2 runs 1, 3.
+    let yaml = "file_version: stressor#0\nconfig:\n  base_url: {BASE}\nload:\n  stages:\n    - {sessions: 5, duration: 1.5s}\nscenario:\n  - sequence: main\nsequences:\n  main:\n    - activity: GetRequest\n      url: /slow?ms=50\n";
+    let mut merged: Option<stressor::stats::Snapshot> = None;
+    let mut ids = Vec::new();
+    for (index, want) in [(0, 3), (1, 2)] {
+        let options = RunOptions {
+            shard: Some(Shard { index, total: 2 }),
+            ..RunOptions::default()
+        };
+        let report = common::run::run_yaml(&srv, yaml, options).await;
+        assert_eq!(report.sessions, want, "shard {index}");
+        // The most alive at once (under a loaded machine the sessions may start after second 0).
+        let most = report.stats.series.iter().map(|s| s.sessions).max();
+        assert_eq!(most, Some(u64::from(want)), "shard {index}");
+        ids.extend(report.stats.sessions.iter().map(|s| s.id.clone()));
+        match &mut merged {
+            None => merged = Some(report.stats),
+            Some(m) => m.merge(&report.stats, 0).expect("same plan"),
+        }
+    }
+    let merged = merged.expect("two shards");
+    let most = merged.series.iter().map(|s| s.sessions).max();
+    assert_eq!(most, Some(5), "the shards add up to the target");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 5, "session ids differ between shards: {ids:?}");
+}

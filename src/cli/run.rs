@@ -165,7 +165,11 @@ fn load(args: &RunArgs, server: Option<&TargetServer>, out: Output) -> Result<(A
 /// `Running 'shop': 10 session(s), shard 1/3, dry run`.
 fn announce(scenario: &Scenario, args: &RunArgs, shard: Option<Shard>) -> String {
     let load = match &scenario.load {
-        LoadModel::ArrivalRate { stages, max_sessions } if !args.single => {
+        LoadModel::ArrivalRate {
+            stages,
+            max_sessions,
+            arrivals,
+        } if !args.single => {
             let rates: Vec<String> = stages
                 .iter()
                 .map(|s| {
@@ -176,10 +180,28 @@ fn announce(scenario: &Scenario, args: &RunArgs, shard: Option<Shard>) -> String
                     )
                 })
                 .collect();
+            let poisson = match arrivals {
+                crate::scenario::Arrivals::Constant => String::new(),
+                crate::scenario::Arrivals::Poisson { seed: None } => " (Poisson)".into(),
+                crate::scenario::Arrivals::Poisson { seed: Some(seed) } => format!(" (Poisson, seed {seed})"),
+            };
             format!(
-                "arrival rate {}, up to {max_sessions} session(s)",
+                "arrival rate {}{poisson}, up to {max_sessions} session(s)",
                 rates.join(", then ")
             )
+        }
+        LoadModel::ClosedStages { stages } if !args.single => {
+            let steps: Vec<String> = stages
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} for {}",
+                        s.sessions,
+                        crate::scenario::duration::format_duration(s.duration)
+                    )
+                })
+                .collect();
+            format!("session stages {}", steps.join(", then "))
         }
         _ => format!("{} session(s)", if args.single { 1 } else { scenario.sessions.count }),
     };

@@ -146,6 +146,25 @@ pub fn throughput_chart(series: &[Second], step: u64, elapsed: Duration) -> Stri
     )
 }
 
+/// The sessions alive over time (the most in each series entry, drawn at the entry's start), or nothing
+/// when the series has none (a results file from before they were recorded).
+pub fn sessions_chart(series: &[Second], step: u64) -> String {
+    if series.iter().all(|s| s.sessions == 0) {
+        return String::new();
+    }
+    let step = step.max(1) as f64;
+    let line = Line {
+        name: "sessions alive".to_string(),
+        color: "#4e79a7",
+        points: series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i as f64 * step, s.sessions as f64))
+            .collect(),
+    };
+    svg::line_chart("Sessions", &[line], fmt_seconds, |v| format!("{v:.0}"))
+}
+
 /// The latency distribution as bars over log-spaced latency ranges, from the HDR histogram.
 pub fn histogram_chart(latency: &Latency) -> String {
     let bars = match (latency.min(), latency.max()) {
@@ -257,7 +276,7 @@ pub fn render(judgement: &Judgement) -> String {
     let stats = &report.stats;
     let _ = write!(
         out,
-        r#"<h2>Over time</h2><div class="charts"><div id="latency-chart">{}</div><div id="throughput-chart">{}</div></div>"#,
+        r#"<h2>Over time</h2><div class="charts"><div id="latency-chart">{}</div><div id="throughput-chart">{}</div>{}</div>"#,
         latency_chart_with(
             &stats.series,
             stats.series_step,
@@ -268,7 +287,10 @@ pub fn render(judgement: &Judgement) -> String {
                 .and_then(|b| b.as_ref().ok())
                 .map(|b| (b.stats.series.as_slice(), b.stats.series_step)),
         ),
-        throughput_chart(&stats.series, stats.series_step, report.elapsed)
+        throughput_chart(&stats.series, stats.series_step, report.elapsed),
+        Some(sessions_chart(&stats.series, stats.series_step))
+            .filter(|svg| !svg.is_empty())
+            .map_or_else(String::new, |svg| format!(r#"<div id="sessions-chart">{svg}</div>"#))
     );
     let total = &stats.total;
     let _ = write!(
@@ -446,6 +468,27 @@ mod tests {
         assert!(ys.iter().all(|y| *y == ys[0]), "one level, no drop at the end: {ys:?}");
         let short = throughput_chart(&[second(100), second(2)], 1, Duration::from_millis(1100));
         assert_eq!(points(&short).split(' ').count(), 1, "a tenth of a second is left out");
+    }
+
+    #[test]
+    fn the_sessions_chart_draws_each_entry_and_is_left_out_without_sessions() {
+        let alive = |sessions| Second {
+            sessions,
+            ..Second::default()
+        };
+        let svg = sessions_chart(&[alive(2), alive(6), alive(0)], 2);
+        let at = svg.find(r#"data-name="sessions alive""#).expect("the line");
+        let rest = &svg[at..];
+        let start = rest.find("points=\"").unwrap() + 8;
+        let points = &rest[start..start + rest[start..].find('"').unwrap()];
+        let ys: Vec<f64> = points
+            .split(' ')
+            .map(|p| p.split(',').nth(1).unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(ys.len(), 3);
+        // SVG y grows downwards: 6 is drawn highest, 0 lowest.
+        assert!(ys[1] < ys[0] && ys[0] < ys[2], "{ys:?}");
+        assert_eq!(sessions_chart(&[Second::default()], 1), "");
     }
 
     #[test]

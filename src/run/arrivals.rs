@@ -5,6 +5,8 @@
 //! - The first stage runs at its own rate from the start; each later stage ramps linearly from the
 //!   previous stage's rate to its own. So one stage is a constant rate, and `{rate: 0/s}` then
 //!   `{rate: 100/s}` is a ramp from zero.
+//! - `arrivals: constant` spaces arrivals evenly (the first at once); `arrivals: poisson` makes them a
+//!   Poisson process at the same rate, by time rescaling (see [`poisson_offsets`]), seeded by `seed`.
 //! - An arrival runs one pass of every scenario item except `init` and `end`, in order.
 //! - Sessions are created on demand, up to `max_sessions`; a new session runs `init` first (its
 //!   time counts into that arrival's response time, as the arrival waited for it). When `init`
@@ -16,29 +18,58 @@
 //!   time from its intended start (the arrival time), so queueing in the generator shows.
 
 use super::RunEnv;
+use super::Shard;
 use super::event::RunEvent;
 use super::session::{PassEnd, Session};
-use crate::scenario::Stage;
+use crate::scenario::{Arrivals, Stage};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
-/// Offsets from the start of the schedule at which passes arrive, in order.
+/// Offsets from the start of the schedule at which passes arrive, in order, for constant arrivals.
 ///
 /// Arrival *k* (from 0) comes when the expected number of arrivals so far, the integral of the rate,
 /// reaches *k*; within a linear ramp that is the root of a quadratic.
 pub fn arrival_offsets(stages: &[Stage]) -> impl Iterator<Item = Duration> + '_ {
-    let mut k = 0f64;
+    offsets_at(stages, (0u64..).map(|k| k as f64))
+}
+
+/// Offsets of a Poisson process whose rate follows the stages, drawn from `seed`, in order.
+///
+/// Time rescaling: with Λ(t) the integral of the rate, the points where Λ reaches the partial sums of
+/// independent Exp(1) draws form a Poisson process of rate λ(t), homogeneous or not. So this is
+/// [`arrival_offsets`] with random targets instead of 0, 1, 2..., and a ramp needs no thinning.
+/// `thin` = N keeps a rate of 1/N of the stages' (targets N × the sums): what one of N shards runs, as N
+/// independent Poisson processes of rate λ/N add up to one of rate λ.
+pub fn poisson_offsets(stages: &[Stage], seed: u64, thin: u32) -> impl Iterator<Item = Duration> + '_ {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut sum = 0f64;
+    let scale = f64::from(thin.max(1));
+    // 1 − U is in (0, 1], so its logarithm is finite.
+    offsets_at(
+        stages,
+        std::iter::repeat_with(move || {
+            sum += -scale * (1.0 - rng.f64()).ln();
+            sum
+        }),
+    )
+}
+
+/// The offsets at which the integral of the rate reaches each of `targets` (non-decreasing), until
+/// the stages end.
+fn offsets_at<'a>(stages: &'a [Stage], targets: impl Iterator<Item = f64> + 'a) -> impl Iterator<Item = Duration> + 'a {
+    let mut targets = targets.peekable();
     // Arrivals before the current stage, and where it starts.
     let (mut before, mut stage_start, mut stage) = (0f64, 0f64, 0usize);
     std::iter::from_fn(move || {
+        let &m_total = targets.peek()?;
         while stage < stages.len() {
             let s = &stages[stage];
             let r0 = if stage == 0 { s.rate } else { stages[stage - 1].rate };
             let (r1, d) = (s.rate, s.duration.as_secs_f64());
             let slope = if d > 0.0 { (r1 - r0) / d } else { 0.0 };
-            let m = k - before;
+            let m = m_total - before;
             // Solve r0·t + slope·t²/2 = m for the smallest t ≥ 0.
             let t = if slope.abs() < 1e-12 {
                 (r0 > 0.0).then(|| m / r0)
@@ -48,7 +79,7 @@ pub fn arrival_offsets(stages: &[Stage]) -> impl Iterator<Item = Duration> + '_ 
             };
             match t {
                 Some(t) if t < d => {
-                    k += 1.0;
+                    targets.next();
                     return Some(Duration::from_secs_f64(stage_start + t));
                 }
                 _ => {
@@ -60,6 +91,30 @@ pub fn arrival_offsets(stages: &[Stage]) -> impl Iterator<Item = Duration> + '_ 
         }
         None
     })
+}
+
+/// This shard's arrival offsets, in order (see `super::shard`): constant arrivals are the whole
+/// schedule's every N-th; Poisson arrivals are a process of 1/N of the rate, from the seed mixed with
+/// the shard's index so shards draw different gaps.
+fn schedule(stages: &[Stage], arrivals: Arrivals, shard: Shard) -> Box<dyn Iterator<Item = Duration> + Send + '_> {
+    match arrivals {
+        Arrivals::Constant => Box::new(
+            arrival_offsets(stages)
+                .enumerate()
+                .filter(move |(k, _)| shard.owns(*k))
+                .map(|(_, offset)| offset),
+        ),
+        Arrivals::Poisson { seed } => {
+            let seed = seed.unwrap_or_else(|| {
+                let drawn = fastrand::u64(..);
+                // Logged so that an unseeded run worth repeating can be: `load.seed` with this value.
+                tracing::info!(seed = drawn, "Poisson arrivals drawn from a new seed");
+                drawn
+            });
+            let seed = seed.wrapping_add(u64::from(shard.index).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            Box::new(poisson_offsets(stages, seed, shard.total))
+        }
+    }
 }
 
 /// What the schedule did, for the report.
@@ -85,21 +140,16 @@ struct Pooled {
 
 /// Runs the schedule until it ends or a stop request, then waits for the passes in flight and runs
 /// `end` on every session that completed `init`.
-pub async fn drive(env: Arc<RunEnv>, stages: Vec<Stage>, max_sessions: usize, counts: Arc<ArrivalCounts>) {
+pub async fn drive(
+    env: Arc<RunEnv>,
+    stages: Vec<Stage>,
+    arrivals: Arrivals,
+    max_sessions: usize,
+    counts: Arc<ArrivalCounts>,
+) {
     let scenario = env.plan.scenario.clone();
-    let main: Arc<[usize]> = scenario
-        .items
-        .iter()
-        .filter(|i| i.sequence != "init" && i.sequence != "end")
-        .filter_map(|i| env.plan.sequence_pos(&i.sequence))
-        .collect();
-    // The position of the `init` or `end` sequence, when the scenario's items use it.
-    let item = |name: &str| {
-        (scenario.items.iter().any(|i| i.sequence == name))
-            .then(|| env.plan.sequence_pos(name))
-            .flatten()
-    };
-    let (init, end) = (item("init"), item("end"));
+    let main = env.plan.pass_sequences();
+    let (init, end) = (env.plan.special_sequence("init"), env.plan.special_sequence("end"));
     let users = &scenario.sessions.users;
     let mut idle: Vec<Pooled> = Vec::new();
     let mut retired: Vec<Pooled> = Vec::new();
@@ -115,12 +165,7 @@ pub async fn drive(env: Arc<RunEnv>, stages: Vec<Stage>, max_sessions: usize, co
     let mut interrupt = env.control.interrupt(false);
     let shard = env.options.shard.unwrap_or(super::Shard::WHOLE);
     let start = Instant::now();
-    // Every shard walks the whole schedule and keeps every N-th arrival (see `super::shard`).
-    let mine = arrival_offsets(&stages)
-        .enumerate()
-        .filter(|(k, _)| shard.owns(*k))
-        .map(|(_, offset)| offset);
-    for offset in mine {
+    for offset in schedule(&stages, arrivals, shard) {
         let due = start + offset;
         let wait = due.saturating_duration_since(Instant::now());
         if (!wait.is_zero() && !interrupt.sleep(wait).await) || env.control.stopping() {
@@ -142,6 +187,7 @@ pub async fn drive(env: Arc<RunEnv>, stages: Vec<Stage>, max_sessions: usize, co
                 let session = Session::new(global, &users[global % users.len()], &env);
                 let (id, user) = session.identity();
                 env.emit(|| RunEvent::SessionStarted { session_id: id, user });
+                env.recorder.sessions_changed(1);
                 Pooled {
                     session,
                     initialized: init.is_none(),
@@ -197,6 +243,7 @@ pub async fn drive(env: Arc<RunEnv>, stages: Vec<Stage>, max_sessions: usize, co
             if let Some(end) = end.filter(|_| p.initialized && !env.control.hard_stopped()) {
                 p.session.run_pass(end, 1, true, None, &env).await;
             }
+            env.recorder.sessions_changed(-1);
             let (session_id, _) = p.session.identity();
             env.emit(|| RunEvent::SessionFinished {
                 session_id,
@@ -255,5 +302,111 @@ mod tests {
         assert_eq!(got.len(), 10, "{got:?}");
         assert!(got.windows(2).all(|w| w[1] > w[0]));
         assert!(*got.last().unwrap() < 2.0);
+    }
+
+    /// Kolmogorov–Smirnov statistic of `xs` against the Exp(1) distribution.
+    fn ks_exp1(mut xs: Vec<f64>) -> f64 {
+        xs.sort_by(f64::total_cmp);
+        let n = xs.len() as f64;
+        xs.iter()
+            .enumerate()
+            .map(|(i, &x)| {
+                let f = 1.0 - (-x).exp();
+                (f - i as f64 / n).max((i + 1) as f64 / n - f)
+            })
+            .fold(0.0, f64::max)
+    }
+
+    /// The KS critical value at α = 0.01 for `n` samples (asymptotic, √(−ln(0.005)/2) / √n; n is in the
+    /// thousands here).
+    fn ks_critical(n: usize) -> f64 {
+        1.628 / (n as f64).sqrt()
+    }
+
+    /// Gaps between consecutive points, the first from 0.
+    fn gaps(points: &[f64]) -> Vec<f64> {
+        let mut prev = 0.0;
+        points
+            .iter()
+            .map(|&p| {
+                let g = p - prev;
+                prev = p;
+                g
+            })
+            .collect()
+    }
+
+    fn poisson(stages: &[Stage], seed: u64) -> Vec<f64> {
+        poisson_offsets(stages, seed, 1).map(|d| d.as_secs_f64()).collect()
+    }
+
+    #[test]
+    fn poisson_gaps_at_a_constant_rate_pass_ks_against_the_exponential() {
+        // 50/s for 60 s: ~3,000 arrivals; gaps × rate are Exp(1).
+        let got = poisson(&[stage(50.0, 60.0)], 42);
+        let n = got.len();
+        // Poisson count: mean 3,000, sd ~55; 5 sd either way.
+        assert!((2725..=3275).contains(&n), "{n} arrivals");
+        let d = ks_exp1(gaps(&got).iter().map(|g| g * 50.0).collect());
+        assert!(d < ks_critical(n), "KS D = {d:.4} ≥ {:.4}", ks_critical(n));
+        // The same test rejects evenly spaced arrivals and gaps of the wrong rate, so it can fail.
+        let even = offsets(&[stage(50.0, 60.0)]);
+        let d = ks_exp1(gaps(&even).iter().map(|g| g * 50.0).collect());
+        assert!(d > ks_critical(even.len()), "constant arrivals passed: D = {d:.4}");
+        let d = ks_exp1(gaps(&got).iter().map(|g| g * 40.0).collect());
+        assert!(d > ks_critical(n), "gaps at 50/s passed as 40/s: D = {d:.4}");
+    }
+
+    #[test]
+    fn poisson_on_a_ramp_is_exponential_after_time_rescaling() {
+        // 0 → 100/s over 60 s: Λ(t) = 100 t² / 120, ~3,000 arrivals, and Λ(t_k) − Λ(t_k−1) are Exp(1).
+        let stages = [stage(0.0, 0.0), stage(100.0, 60.0)];
+        let big_lambda = |t: f64| 100.0 * t * t / 120.0;
+        let got = poisson(&stages, 7);
+        let n = got.len();
+        assert!((2725..=3275).contains(&n), "{n} arrivals");
+        let rescaled: Vec<f64> = got.iter().map(|&t| big_lambda(t)).collect();
+        let d = ks_exp1(gaps(&rescaled));
+        assert!(d < ks_critical(n), "KS D = {d:.4} ≥ {:.4}", ks_critical(n));
+        // More arrivals in the last half (rate 50 → 100) than in the first (0 → 50): 3 to 1.
+        let late = got.iter().filter(|&&t| t >= 30.0).count() as f64;
+        assert!(
+            (late / n as f64 - 0.75).abs() < 0.05,
+            "{late} of {n} in the second half"
+        );
+        // Read as a homogeneous process at the mean rate, the same points fail.
+        let d = ks_exp1(gaps(&got).iter().map(|g| g * 50.0).collect());
+        assert!(d > ks_critical(n), "a ramp passed as a constant rate: D = {d:.4}");
+    }
+
+    #[test]
+    fn a_seed_gives_the_same_poisson_schedule() {
+        let stages = [stage(20.0, 5.0)];
+        assert_eq!(poisson(&stages, 1), poisson(&stages, 1));
+        assert_ne!(poisson(&stages, 1), poisson(&stages, 2));
+        let a: Vec<_> = schedule(&stages, Arrivals::Poisson { seed: Some(9) }, Shard::WHOLE).collect();
+        let b: Vec<_> = schedule(&stages, Arrivals::Poisson { seed: Some(9) }, Shard::WHOLE).collect();
+        assert_eq!(a, b);
+        assert!(!a.is_empty());
+    }
+
+    #[test]
+    fn poisson_shards_add_up_to_the_whole_rate() {
+        // 4 shards of 50/s for 60 s, each a process of 12.5/s from its own seed: together a Poisson
+        // process of 50/s.
+        let stages = [stage(50.0, 60.0)];
+        let mut all: Vec<f64> = (0..4)
+            .flat_map(|index| {
+                let shard = Shard { index, total: 4 };
+                schedule(&stages, Arrivals::Poisson { seed: Some(3) }, shard)
+                    .map(|d| d.as_secs_f64())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        all.sort_by(f64::total_cmp);
+        let n = all.len();
+        assert!((2725..=3275).contains(&n), "{n} arrivals");
+        let d = ks_exp1(gaps(&all).iter().map(|g| g * 50.0).collect());
+        assert!(d < ks_critical(n), "KS D = {d:.4} ≥ {:.4}", ks_critical(n));
     }
 }

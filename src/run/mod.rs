@@ -26,6 +26,7 @@ mod plan;
 mod report;
 mod session;
 pub mod shard;
+pub mod stages;
 
 pub use control::{RunControl, StopReason};
 pub use event::{EventSink, Fanout, RunEvent};
@@ -267,25 +268,46 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     let shard = env.options.shard.unwrap_or(Shard::WHOLE);
     // `--single` is a debugging run of one session: it keeps the closed model whatever `load` says.
     let open = match &scenario.load {
-        LoadModel::ArrivalRate { stages, max_sessions } if !env.options.single => {
-            Some((stages.clone(), (*max_sessions).max(1).div_ceil(shard.total) as usize))
-        }
+        LoadModel::ArrivalRate {
+            stages,
+            max_sessions,
+            arrivals,
+        } if !env.options.single => Some((
+            stages.clone(),
+            *arrivals,
+            (*max_sessions).max(1).div_ceil(shard.total) as usize,
+        )),
         _ => None,
     };
-    // The closed model's sessions in this shard.
-    let count = (0..total).filter(|&i| shard.owns(i)).count();
+    let staged = match &scenario.load {
+        LoadModel::ClosedStages { stages } if !env.options.single => Some(stages.clone()),
+        _ => None,
+    };
+    // The closed model's sessions in this shard (with stages: the most the stages ask for at once).
+    let count = match &staged {
+        Some(stages) => {
+            let most = stages.iter().map(|s| s.sessions).max().unwrap_or(0);
+            (0..most as usize).filter(|&i| shard.owns(i)).count()
+        }
+        None => (0..total).filter(|&i| shard.owns(i)).count(),
+    };
     env.emit(|| RunEvent::RunStarted {
         scenario: scenario.name.clone(),
-        sessions: open.as_ref().map_or(count, |(_, max)| *max) as u32,
+        sessions: open.as_ref().map_or(count, |(_, _, max)| *max) as u32,
     });
 
-    let (handles, arrivals) = match open {
-        Some((stages, max_sessions)) => {
+    let staged_count = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let (handles, arrivals) = match (open, staged) {
+        (Some((stages, kind, max_sessions)), _) => {
             let counts = Arc::new(arrivals::ArrivalCounts::default());
-            let driver = tokio::spawn(arrivals::drive(env.clone(), stages, max_sessions, counts.clone()));
+            let driver = tokio::spawn(arrivals::drive(env.clone(), stages, kind, max_sessions, counts.clone()));
             (vec![driver], Some(counts))
         }
-        None => (start_closed(&env, total), None),
+        (None, Some(stages)) => (
+            vec![tokio::spawn(stages::drive(env.clone(), stages, staged_count.clone()))],
+            None,
+        ),
+        (None, None) => (start_closed(&env, total), None),
     };
 
     coordinate(&env, handles, max_time, grace).await;
@@ -298,6 +320,9 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
             use std::sync::atomic::Ordering::Relaxed;
             health.set_arrivals(a.scheduled.load(Relaxed), a.dropped.load(Relaxed));
             a.sessions.load(Relaxed) as u32
+        }
+        None if matches!(scenario.load, LoadModel::ClosedStages { .. }) && !env.options.single => {
+            staged_count.load(std::sync::atomic::Ordering::Relaxed) as u32
         }
         None => count as u32,
     };

@@ -85,6 +85,24 @@ impl Plan {
     pub fn sequence_pos(&self, name: &str) -> Option<usize> {
         self.scenario.sequences.iter().position(|s| s.name == name)
     }
+
+    /// What a scheduled pass runs (an arrival, or one loop of a staged session): the positions of every
+    /// scenario item's sequence except `init` and `end`, in order.
+    pub fn pass_sequences(&self) -> Arc<[usize]> {
+        self.scenario
+            .items
+            .iter()
+            .filter(|i| i.sequence != "init" && i.sequence != "end")
+            .filter_map(|i| self.sequence_pos(&i.sequence))
+            .collect()
+    }
+
+    /// The position of the `init` or `end` sequence, when a scenario item runs it.
+    pub fn special_sequence(&self, name: &str) -> Option<usize> {
+        (self.scenario.items.iter().any(|i| i.sequence == name))
+            .then(|| self.sequence_pos(name))
+            .flatten()
+    }
 }
 
 /// The display name of an activity.

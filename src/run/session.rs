@@ -102,6 +102,7 @@ impl Session {
             session_id: id.clone(),
             user: self.user.clone(),
         });
+        env.recorder.sessions_changed(1);
         let scenario = env.plan.scenario.clone();
         let session_deadline = scenario.sessions.duration.map(|d| Instant::now() + d);
         let (mut skip_all, mut skip_to_end) = (false, false);
@@ -148,6 +149,7 @@ impl Session {
                 }
             }
         }
+        env.recorder.sessions_changed(-1);
         env.emit(|| RunEvent::SessionFinished {
             session_id: id.clone(),
             elapsed: session_started.elapsed(),

@@ -8,7 +8,8 @@
 //!   process would, on the same ramp.
 //! - Arrival-rate model: arrival *k* of the schedule runs in shard `k mod N`, so each shard gets every
 //!   N-th arrival of the same schedule; each shard's pool is `ceil(max_sessions / N)` sessions, with
-//!   ids numbered so that they differ between shards.
+//!   ids numbered so that they differ between shards. Poisson arrivals instead run one Poisson
+//!   process of 1/N of the rate per shard, from the seed mixed with the shard number.
 
 use std::fmt;
 

@@ -596,12 +596,41 @@ pub enum LoadModel {
     /// `sessions.count` users loop over the scenario (the original's model).
     #[default]
     Closed,
+    /// The closed model with `stages`: sessions are started and retired to follow a target count.
+    ClosedStages {
+        /// Session-count stages, ramped linearly.
+        stages: Vec<SessionStage>,
+    },
     /// Iterations arrive on a schedule, whether or not earlier ones finished.
     ArrivalRate {
         /// Rate stages, ramped linearly.
         stages: Vec<Stage>,
         /// Pool of virtual users; arrivals that find none free are dropped.
         max_sessions: u32,
+        /// How arrivals are spaced at the stages' rate.
+        arrivals: Arrivals,
+    },
+}
+
+/// One stage of a closed model's schedule (`{sessions: 50, duration: 1m}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionStage {
+    /// Target number of sessions at the end of the stage.
+    pub sessions: u32,
+    /// Stage length.
+    pub duration: Duration,
+}
+
+/// How an arrival-rate schedule spaces its arrivals (`load.arrivals`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Arrivals {
+    /// Evenly spaced at the current rate; the first at once.
+    #[default]
+    Constant,
+    /// A Poisson process at the current rate (exponential gaps; non-homogeneous on a ramp).
+    Poisson {
+        /// `load.seed`: the same seed gives the same arrival times. `None`: a new seed per run.
+        seed: Option<u64>,
     },
 }
 

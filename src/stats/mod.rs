@@ -7,6 +7,7 @@
 //! ([`Latency`]): 1 µs to 1 h at 3 significant digits (2 for the per-session and per-second ones),
 //! mergeable without loss, serializable for `stressor merge`.
 
+mod gauge;
 mod latency;
 mod measure;
 mod recorder;

@@ -143,6 +143,8 @@ pub struct RunRecorder {
     sessions: Mutex<Vec<Arc<SessionSlot>>>,
     /// Takes samples recorded while the thread's thread-locals are being destroyed.
     orphan: Arc<Shard>,
+    /// Sessions alive over time.
+    gauge: Mutex<super::gauge::Gauge>,
 }
 
 impl RunRecorder {
@@ -159,6 +161,7 @@ impl RunRecorder {
             shards: Mutex::new(vec![orphan.clone()]),
             sessions: Mutex::new(Vec::new()),
             orphan,
+            gauge: Mutex::default(),
         }
     }
 
@@ -199,6 +202,12 @@ impl RunRecorder {
             run: self.clone(),
             slot,
         }
+    }
+
+    /// `delta` sessions started (positive) or finished (negative) now: the series' `sessions`.
+    pub fn sessions_changed(&self, delta: i64) {
+        let second = self.started.elapsed().as_secs();
+        lock(&self.gauge).change(second, delta);
     }
 
     /// Records one execution of activity `activity` (not counted for any session; see
@@ -327,6 +336,7 @@ impl RunRecorder {
                 measure,
             })
             .collect();
+        lock(&self.gauge).apply(&mut snap);
         let sessions: Vec<Arc<SessionSlot>> = lock(&self.sessions).clone();
         snap.sessions = sessions
             .iter()

@@ -55,6 +55,13 @@ pub struct Second {
     pub errors: u64,
     /// The latencies of the successful ones (light histogram, 2 significant digits).
     pub latency: Latency,
+    /// The most sessions alive at once in this entry (summed over shards; absent from JSON when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sessions: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Default for Second {
@@ -63,16 +70,18 @@ impl Default for Second {
             requests: 0,
             errors: 0,
             latency: Latency::with_sigfig(LIGHT_SIGFIG),
+            sessions: 0,
         }
     }
 }
 
 impl Second {
-    /// Adds another entry.
+    /// Adds another entry of the same time (another shard's): sessions add up.
     pub fn merge(&mut self, other: &Second) {
         self.requests += other.requests;
         self.errors += other.errors;
         self.latency.merge(&other.latency);
+        self.sessions += other.sessions;
     }
 }
 
@@ -270,7 +279,10 @@ pub fn coarsen(series: &[Second], from: u64, to: u64) -> Vec<Second> {
         if out.len() <= j {
             out.resize_with(j + 1, Second::default);
         }
+        // Adjacent entries: the sessions alive are a level, not a count, so the coarser entry keeps the peak.
+        let peak = out[j].sessions.max(s.sessions);
         out[j].merge(s);
+        out[j].sessions = peak;
     }
     out
 }

@@ -64,7 +64,8 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
     }
     let (config, config_values) = top.take("config").map(|n| config(v, n)).unwrap_or_default();
     let context_section = top.take("context").and_then(|n| context(v, n)).unwrap_or_default();
-    let sessions = top.take("sessions").map(|n| sessions(v, n)).unwrap_or_default();
+    let sessions_node = top.take("sessions");
+    let sessions = sessions_node.map(|n| sessions(v, n)).unwrap_or_default();
     // Before the sequences, whose `Feed` activities name them.
     let feeders = top
         .take_some("feeders")
@@ -88,6 +89,9 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
         .map(|n| super::load::load(v, n))
         .unwrap_or(LoadModel::Closed);
     top.finish(v.diags, "the top level", TOP_LEVEL);
+    if matches!(load, LoadModel::ClosedStages { .. }) {
+        super::load::warn_unused_sessions_keys(v, sessions_node);
+    }
 
     for seq in &sequences {
         if !items.iter().any(|i| i.sequence == seq.name) {
