@@ -135,7 +135,14 @@ async fn an_arrival_rate_shard_takes_every_nth_arrival_on_its_share_of_the_pool(
         };
         let report = common::run::run_yaml(&srv, yaml, options).await;
         assert_eq!(report.health.arrivals, Some(10), "shard {index}");
-        assert_eq!(common::run::counts(&report, "main", 0), (10, 0));
+        // On a stalled machine two requests may still be in flight when a third arrival is due; that
+        // arrival is dropped and counted as such, not lost.
+        let (count, errors) = common::run::counts(&report, "main", 0);
+        assert_eq!(
+            (count + report.health.dropped_arrivals, errors),
+            (10, 0),
+            "shard {index}"
+        );
         assert!(
             report.sessions <= 2,
             "ceil(3 / 2) sessions at most: {}",
