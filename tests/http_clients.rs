@@ -120,3 +120,25 @@ fn an_unknown_http_client_is_a_load_error_with_the_choices() {
         "{messages:?}"
     );
 }
+
+/// `http_version: 2` over `http://` speaks HTTP/2 with prior knowledge, on both paths, with the same
+/// requests on the wire (HTTP/2 names the host in `:authority`, not in a `Host` header).
+#[tokio::test]
+async fn http2_over_cleartext_sends_the_same_requests() {
+    let srv = server().await;
+    let wire = WIRE.replace(
+        r#"        headers.host: "127[.]0[.]0[.]1:[0-9]+"
+"#,
+        "",
+    );
+    let version = "    - activity: GetRequest\n      url: /echo\n      assert_json: {version: HTTP/2.0}\n";
+    for client in ["lean", "reqwest"] {
+        let text = scenario(client, &format!("{version}{wire}"))
+            .replace("  http_client:", "  http_version: 2\n  http_client:");
+        let report = run_yaml(&srv, &text, RunOptions::default()).await;
+        assert_eq!(report.error_count(), 0, "{client}: {:?}", report.errors);
+        for i in 0..9 {
+            assert_eq!(counts(&report, "main", i), (1, 0), "{client}: activity {i}");
+        }
+    }
+}

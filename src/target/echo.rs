@@ -1,10 +1,10 @@
 //! `ANY /echo`: reflects the request back as JSON, so tests can check exactly what stressor sent
-//! (method, expanded URL and query, headers, cookies, form and JSON bodies).
+//! (HTTP version, method, expanded URL and query, headers, cookies, form and JSON bodies).
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, Method, Uri};
+use axum::http::{HeaderMap, Method, Uri, Version};
 use serde_json::{Map, Value, json};
 
 use super::codec::{pairs_to_json, parse_urlencoded, query_pairs, request_cookies};
@@ -41,7 +41,7 @@ pub(crate) fn parse_body(headers: &HeaderMap, body: &[u8]) -> ParsedBody {
 ///
 /// `form` and `json` appear only when the body is of that kind, so a check for them cannot pass by
 /// accident on an empty value.
-pub(crate) async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Json<Value> {
+pub(crate) async fn echo(version: Version, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Json<Value> {
     let mut header_map = Map::new();
     for (name, value) in &headers {
         let value = String::from_utf8_lossy(value.as_bytes());
@@ -58,6 +58,7 @@ pub(crate) async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Byt
     }
     let parsed = parse_body(&headers, &body);
     let mut out = json!({
+        "version": format!("{version:?}"),
         "method": method.as_str(),
         "path": uri.path(),
         "query": pairs_to_json(query_pairs(uri.query())),
