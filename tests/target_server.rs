@@ -312,6 +312,7 @@ async fn echo_reflects_the_request() {
         .json()
         .await
         .unwrap();
+    assert_eq!(echoed["version"], "HTTP/1.1");
     assert_eq!(echoed["method"], "POST");
     assert_eq!(echoed["path"], "/echo/sub/path");
     assert_eq!(echoed["query"], json!({"a": ["1", "2"], "b": "x y"}));
@@ -322,7 +323,12 @@ async fn echo_reflects_the_request() {
     assert_eq!(echoed["cookies"], json!({"sid": "abc", "theme": "dark"}));
     assert!(echoed.get("form").is_none());
     let keys: Vec<_> = echoed.as_object().unwrap().keys().cloned().collect();
-    assert_eq!(keys, ["method", "path", "query", "headers", "body", "json", "cookies"]);
+    assert_eq!(
+        keys,
+        [
+            "version", "method", "path", "query", "headers", "body", "json", "cookies"
+        ]
+    );
 
     let form: Value = client()
         .put(format!("{}/echo", server.url()))
