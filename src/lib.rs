@@ -92,6 +92,7 @@ pub mod redact;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod search;
 pub mod stats;
 #[cfg(feature = "target")]
 pub mod target;

@@ -44,6 +44,8 @@ pub enum Command {
     Merge(MergeArgs),
     /// Compare two results files of one scenario: per run, sequence and activity, whether each metric regressed (exit 1 if any did).
     Compare(CompareArgs),
+    /// Find the highest arrival rate at which the service holds an SLO (exit 0 found, 1 not even the start rate, 4 inconclusive).
+    Search(SearchArgs),
     /// Check scenario files and print every problem found (exit 2 if any error).
     Validate(ValidateArgs),
     /// Run the built-in target server (static files, echo, /status, /slow, in-memory PUT/DELETE, login).
@@ -135,6 +137,58 @@ pub struct RunArgs {
     /// A results file of an earlier run (`run --out`) to compare with: `vs_baseline` thresholds and a comparison table.
     #[arg(long, value_name = "FILE", env = "STRESSOR_BASELINE")]
     pub baseline: Option<PathBuf>,
+}
+
+/// `stressor search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The scenario file; each step runs one pass of it per arrival.
+    pub scenario: PathBuf,
+    /// The service level objective, as run thresholds: `p99<300ms,error_rate<0.1%`.
+    #[arg(long, value_name = "SLO")]
+    pub slo: String,
+    /// The first arrival rate tried (`10/s`, `600/m`, or per second).
+    #[arg(long, value_name = "RATE", default_value = "10/s", value_parser = parse_rate_arg)]
+    pub start: f64,
+    /// The highest arrival rate tried.
+    #[arg(long, value_name = "RATE", default_value = "100000/s", value_parser = parse_rate_arg)]
+    pub max: f64,
+    /// How long each step lasts at least (longer when 100 arrivals take longer).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration_arg)]
+    pub step: std::time::Duration,
+    /// The pool of sessions the arrivals run on; an arrival that finds them all busy makes the step inconclusive.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_sessions: u32,
+    /// Stop when the rate that broke is within this above the rate that held.
+    #[arg(long, value_name = "PERCENT", default_value = "10%", value_parser = parse_percent)]
+    pub resolution: f64,
+    /// Write the steps and the answer as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Override a config, sessions or context value: NAME:VALUE (repeatable).
+    #[arg(short = 'o', long = "option", value_name = "NAME:VALUE")]
+    pub options: Vec<String>,
+    /// Start the built-in target server in-process on a free port and point `base_url` at it.
+    #[arg(long)]
+    pub serve: bool,
+}
+
+/// `100/s`, `600/m` or a number per second.
+fn parse_rate_arg(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let (number, per) = match t.split_once('/') {
+        Some((n, "s")) => (n, 1.0),
+        Some((n, "m")) => (n, 60.0),
+        None => (t, 1.0),
+        Some(_) => return Err(format!("`{text}` is not a rate such as `100/s` or `600/m`")),
+    };
+    number
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && *n > 0.0)
+        .map(|n| n / per)
+        .ok_or_else(|| format!("`{text}` is not a positive rate such as `100/s` or `600/m`"))
 }
 
 /// `stressor compare`.

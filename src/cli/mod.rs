@@ -14,6 +14,7 @@ mod merge;
 mod monitor;
 mod progress;
 mod run;
+mod search;
 mod serve;
 mod validate;
 
@@ -120,6 +121,7 @@ pub fn main() -> ExitCode {
         Command::Run(_) => "run",
         Command::Merge(_) => "merge",
         Command::Compare(_) => "compare",
+        Command::Search(_) => "search",
         Command::Validate(_) => "validate",
         Command::Serve(_) => "serve",
         Command::Init(_) => "init",
@@ -129,6 +131,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args, out),
         Command::Merge(args) => merge::run(args, out),
         Command::Compare(args) => compare::run(args, out),
+        Command::Search(args) => search::run(args, out),
         Command::Validate(args) => validate::run(args, out),
         Command::Serve(args) => serve::run(args, out),
         Command::Init(args) => init::run(args, out),

@@ -109,7 +109,7 @@ fn shard(args: &RunArgs) -> Result<Option<Shard>, Exit> {
 }
 
 /// Starts the built-in target server on a free port.
-fn serve(runtime: &tokio::runtime::Runtime, out: Output) -> Result<TargetServer, Exit> {
+pub(super) fn serve(runtime: &tokio::runtime::Runtime, out: Output) -> Result<TargetServer, Exit> {
     match runtime.block_on(TargetServer::start(TargetConfig::default())) {
         Ok(server) => {
             if out.verbosity >= 0 {
@@ -127,13 +127,35 @@ fn serve(runtime: &tokio::runtime::Runtime, out: Output) -> Result<TargetServer,
 /// Loads the scenario with `-o` (and `--serve`'s base URL), printing any diagnostics. A file that does
 /// not load still gets its `--junit` report: one failed `load` case.
 fn load(args: &RunArgs, server: Option<&TargetServer>, out: Output) -> Result<(Arc<Scenario>, Arc<SourceMap>), Exit> {
+    load_with(&args.scenario, &args.options, server, out).map_err(|failed| {
+        if let Some(path) = &args.junit {
+            let prefix = junit_prefix(&args.scenario);
+            let suite = junit::Suite {
+                name: prefix.clone(),
+                cases: vec![junit::Case::load_failed(&prefix, &failed)],
+                ..junit::Suite::default()
+            };
+            write_junit(path, &suite, out.verbosity < 0);
+        }
+        Exit::Invalid
+    })
+}
+
+/// Loads `path` with the `-o` overrides `options` (and `--serve`'s base URL), printing any diagnostics;
+/// a file that does not load gives its diagnostics, rendered without colour.
+pub(super) fn load_with(
+    path: &Path,
+    options: &[String],
+    server: Option<&TargetServer>,
+    out: Output,
+) -> Result<(Arc<Scenario>, Arc<SourceMap>), String> {
     let served = server.map(|s| Override::program("--serve", format!("base_url:{}", s.url())));
     let overrides = served
         .into_iter()
-        .chain(args.options.iter().cloned().map(Override::from))
+        .chain(options.iter().cloned().map(Override::from))
         .collect();
     let loaded = load_file(
-        &args.scenario,
+        path,
         &LoadOptions {
             overrides,
             ..LoadOptions::default()
@@ -143,21 +165,12 @@ fn load(args: &RunArgs, server: Option<&TargetServer>, out: Output) -> Result<(A
         eprint!("{}", loaded.render(out.color));
     }
     let Some(scenario) = loaded.scenario else {
-        if let Some(path) = &args.junit {
-            let prefix = junit_prefix(&args.scenario);
-            let suite = junit::Suite {
-                name: prefix.clone(),
-                cases: vec![junit::Case::load_failed(&prefix, &loaded.render(false))],
-                ..junit::Suite::default()
-            };
-            write_junit(path, &suite, out.verbosity < 0);
-        }
         eprintln!(
             "{}: {} error(s); nothing was run",
-            args.scenario.display(),
+            path.display(),
             loaded.diagnostics.error_count()
         );
-        return Err(Exit::Invalid);
+        return Err(loaded.render(false));
     };
     Ok((Arc::new(scenario), Arc::new(loaded.sources)))
 }

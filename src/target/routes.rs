@@ -43,18 +43,30 @@ pub(crate) struct AppState {
     pub root: DocRoot,
     pub memory: MemoryStore,
     polls: Mutex<HashMap<String, u64>>,
+    /// `/slow?c=N`: one semaphore of N permits per N, shared by every request that names it.
+    limits: Mutex<HashMap<u32, Arc<tokio::sync::Semaphore>>>,
     sessions: AtomicU64,
     /// Per-process random seed, so session tokens differ between runs without an RNG dependency.
     token_seed: RandomState,
 }
 
 impl AppState {
+    /// The semaphore of `/slow?c=N`.
+    fn limit(&self, permits: u32) -> Arc<tokio::sync::Semaphore> {
+        let mut limits = self.limits.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        limits
+            .entry(permits)
+            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(permits as usize)))
+            .clone()
+    }
+
     pub(crate) fn new(root: DocRoot) -> Self {
         AppState {
             requests: AtomicU64::new(0),
             root,
             memory: MemoryStore::default(),
             polls: Mutex::new(HashMap::new()),
+            limits: Mutex::new(HashMap::new()),
             sessions: AtomicU64::new(0),
             token_seed: RandomState::new(),
         }
@@ -132,7 +144,10 @@ async fn status(Path(code): Path<String>) -> Response {
     }
 }
 
-async fn slow(uri: Uri) -> Response {
+/// `/slow?ms=N` (or `s=N`) sleeps that long; with `c=N`, at most N such requests sleep at once and the
+/// others wait their turn, so the endpoint has a known capacity (N / delay per second) beyond which
+/// its latency grows without bound, as a saturated service's does.
+async fn slow(State(app): State<Arc<AppState>>, uri: Uri) -> Response {
     let pairs = query_pairs(uri.query());
     let number = |name: &str| {
         pairs
@@ -149,6 +164,16 @@ async fn slow(uri: Uri) -> Response {
         return text(StatusCode::BAD_REQUEST, "delay must be a number >= 0\n");
     }
     let secs = secs.min(MAX_SLEEP_SECS);
+    let limit = match number("c") {
+        None => None,
+        Some(Ok(c)) if (1.0..=10_000.0).contains(&c) => Some(app.limit(c as u32)),
+        Some(_) => return text(StatusCode::BAD_REQUEST, "c must be a whole number from 1 to 10000\n"),
+    };
+    // The semaphore is never closed, so acquiring only waits.
+    let _permit = match &limit {
+        Some(semaphore) => semaphore.acquire().await.ok(),
+        None => None,
+    };
     tokio::time::sleep(Duration::from_secs_f64(secs)).await;
     Json(json!({ "slept": secs })).into_response()
 }

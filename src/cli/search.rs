@@ -1,0 +1,152 @@
+//! `stressor search SCENARIO --slo ...`: the capacity search of [`crate::search`], a line per step as it
+//! ends, then the table of steps and the answer; `--out` writes both as JSON. Exit 0 when a capacity was
+//! found (or the SLO held up to `--max`), 1 when even `--start` broke it, 4 when the generator could not
+//! drive a step (inconclusive).
+
+use super::args::SearchArgs;
+use super::run::{load_with, serve};
+use super::{Exit, Output};
+use crate::search::{Capacity, SearchOptions, SearchResult, Step, StepOutcome, parse_slo, search};
+
+/// Runs the command.
+pub fn run(args: &SearchArgs, out: Output) -> Exit {
+    let slo = match parse_slo(&args.slo) {
+        Ok(slo) => slo,
+        Err(why) => {
+            eprintln!("error: --slo: {why}");
+            return Exit::Invalid;
+        }
+    };
+    if args.start > args.max {
+        eprintln!("error: --start ({}/s) is above --max ({}/s)", args.start, args.max);
+        return Exit::Invalid;
+    }
+    let runtime = match super::runtime() {
+        Ok(rt) => rt,
+        Err(exit) => return exit,
+    };
+    let server = match args.serve.then(|| serve(&runtime, out)).transpose() {
+        Ok(server) => server,
+        Err(exit) => return exit,
+    };
+    let Ok((scenario, sources)) = load_with(&args.scenario, &args.options, server.as_ref(), out) else {
+        return Exit::Invalid;
+    };
+    let options = SearchOptions {
+        start: args.start,
+        max: args.max,
+        step: args.step,
+        max_sessions: args.max_sessions,
+        resolution: args.resolution,
+        ..SearchOptions::default()
+    };
+    let quiet = out.verbosity < 0;
+    if !quiet {
+        eprintln!(
+            "Searching the capacity of '{}' for {}: from {}/s, doubling, then bisecting to {:.0}%",
+            scenario.name,
+            args.slo,
+            rate(args.start),
+            args.resolution * 100.0
+        );
+    }
+    let found = runtime.block_on(search(&scenario, sources, &args.slo, &slo, &options, |step| {
+        if !quiet {
+            eprintln!("{}", step_line(step));
+        }
+    }));
+    let result = match found {
+        Ok(result) => result,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Exit::Failed;
+        }
+    };
+    print!("{}", render(&result));
+    if let Some(path) = &args.out {
+        let bytes = serde_json::to_vec_pretty(&result).unwrap_or_default();
+        if let Err(err) = crate::report::write_atomically(path, &bytes) {
+            eprintln!("error: {err}");
+            return Exit::Invalid;
+        }
+    }
+    match result.capacity {
+        Capacity::Found { .. } | Capacity::AtLeast { .. } => Exit::Pass,
+        Capacity::BelowStart { .. } => Exit::Failed,
+        Capacity::Inconclusive { .. } => Exit::Inconclusive,
+    }
+}
+
+fn rate(r: f64) -> String {
+    if r >= 100.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.3}").trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+fn outcome(o: StepOutcome) -> &'static str {
+    match o {
+        StepOutcome::Held => "held",
+        StepOutcome::Broke => "broke",
+        StepOutcome::Inconclusive => "inconclusive",
+    }
+}
+
+/// `  200/s for 10s: held (1998 passes, 199.8/s) — p99 of the run: 21ms <= 300ms`.
+fn step_line(step: &Step) -> String {
+    format!(
+        "{:>10}/s for {:.0}s: {} ({} passes, {:.1}/s) — {}",
+        rate(step.rate),
+        step.seconds,
+        outcome(step.outcome),
+        step.passes,
+        step.achieved,
+        step.messages.join("; ")
+    )
+}
+
+/// The steps and the answer.
+pub fn render(result: &SearchResult) -> String {
+    let mut out = format!("\nCapacity search for {}\n\n", result.slo);
+    out.push_str("      rate   seconds passes/s  result\n");
+    for step in &result.steps {
+        out.push_str(&format!(
+            "{:>8}/s {:>9.1} {:>8.1}  {}\n",
+            rate(step.rate),
+            step.seconds,
+            step.achieved,
+            outcome(step.outcome)
+        ));
+    }
+    out.push('\n');
+    out.push_str(&match &result.capacity {
+        Capacity::Found { rate: r, broke_at } => format!(
+            "Result: capacity {}/s (held at {}/s, broke at {}/s)\n",
+            rate(*r),
+            rate(*r),
+            rate(*broke_at)
+        ),
+        Capacity::AtLeast { rate: r } => {
+            format!(
+                "Result: the SLO held up to the highest rate tried, {}/s (raise --max)\n",
+                rate(*r)
+            )
+        }
+        Capacity::BelowStart { rate: r } => {
+            format!(
+                "Result: FAILED: the SLO broke already at the start rate, {}/s (lower --start)\n",
+                rate(*r)
+            )
+        }
+        Capacity::Inconclusive { held, at } => format!(
+            "Result: INCONCLUSIVE: the load generator could not drive {}/s (see the step's reasons); {}\n",
+            rate(*at),
+            match held {
+                Some(h) => format!("the service held at {}/s, a lower bound, not its capacity", rate(*h)),
+                None => "no rate held before".to_owned(),
+            }
+        ),
+    });
+    out
+}
