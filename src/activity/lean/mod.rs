@@ -12,7 +12,9 @@
 //! configuration; without the feature, an `https://` URL or a redirect to one goes to the fallback
 //! ([`Outcome::Fallback`]), which says which feature is missing. Connections are opened on demand, one
 //! per concurrent request and origin (a session usually needs one), and kept until the server closes
-//! them, or used once with `config.keep_alive: false`.
+//! them, or used once with `config.keep_alive: false`. With `config.http_version: 2`, the exchange is
+//! hyper's HTTP/2 client on one connection per session and origin (`h2.rs`); everything around it
+//! (redirects, cookies, auth, timeouts, body limits) stays as here.
 
 pub(crate) mod framing;
 #[cfg(feature = "https")]
@@ -132,7 +134,8 @@ impl LeanClient<'_> {
     }
 }
 
-/// Sends a prepared `http://` request and reads the whole response, following redirects.
+/// Sends a prepared `http://` or `https://` request (HTTP/1.1, or HTTP/2 with `http_version: 2`) and
+/// reads the whole response, following redirects.
 pub async fn send(p: Prepared, client: &LeanClient<'_>) -> Result<Outcome, ActivityError> {
     let timeout = p.timeout;
     let exchange = follow(p, client);
