@@ -1,5 +1,5 @@
-//! The lean HTTP/1.1 path: plain `http://` requests sent on the session's own keep-alive connections,
-//! by the session's own task (`wire.rs`), skipping reqwest's per-request machinery (pool checkout,
+//! The lean path: HTTP/1.1 requests (`http://` and `https://`) sent on the session's own keep-alive
+//! connections, by the session's own task (`wire.rs`), skipping reqwest's per-request machinery (pool checkout,
 //! middleware stack, redirect and timeout layers) and hyper's connection task, which together
 //! dominated stressor's CPU profile under load.
 //!
