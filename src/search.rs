@@ -113,6 +113,57 @@ pub enum Capacity {
     },
 }
 
+impl Capacity {
+    /// The answer in one line: `capacity 91.7/s (held at 91.7/s, broke at 100/s)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Capacity::Found { rate, broke_at } => format!(
+                "capacity {}/s (held at {}/s, broke at {}/s)",
+                fmt_rate(*rate),
+                fmt_rate(*rate),
+                fmt_rate(*broke_at)
+            ),
+            Capacity::AtLeast { rate } => format!(
+                "the SLO held up to the highest rate tried, {}/s (raise --max)",
+                fmt_rate(*rate)
+            ),
+            Capacity::BelowStart { rate } => format!(
+                "FAILED: the SLO broke already at the start rate, {}/s (lower --start)",
+                fmt_rate(*rate)
+            ),
+            Capacity::Inconclusive { held, at } => format!(
+                "INCONCLUSIVE: the load generator could not drive {}/s (see the step's reasons); {}",
+                fmt_rate(*at),
+                match held {
+                    Some(h) => format!(
+                        "the service held at {}/s, a lower bound, not its capacity",
+                        fmt_rate(*h)
+                    ),
+                    None => "no rate held before".to_owned(),
+                }
+            ),
+        }
+    }
+}
+
+/// A rate as the search shows it: whole numbers from 100/s, else up to three decimals.
+pub fn fmt_rate(r: f64) -> String {
+    if r >= 100.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.3}").trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+/// The name of a step's outcome.
+pub fn outcome_name(o: StepOutcome) -> &'static str {
+    match o {
+        StepOutcome::Held => "held",
+        StepOutcome::Broke => "broke",
+        StepOutcome::Inconclusive => "inconclusive",
+    }
+}
+
 /// A finished search.
 #[derive(Clone, Debug, Serialize)]
 pub struct SearchResult {

@@ -20,13 +20,19 @@ fn search(file: &str, args: &[&str]) -> (Option<i32>, String, Value) {
         .arg(&path)
         .args(["--serve", "--step", "2s", "--out"])
         .arg(&out_file)
+        .arg("--html")
+        .arg(dir.path().join("search.html"))
         .args(args)
         .output()
         .expect("run stressor");
     let text = output_text(&out);
-    let json = std::fs::read(&out_file)
+    let mut json: Value = std::fs::read(&out_file)
         .map(|b| serde_json::from_slice(&b).expect("json"))
         .unwrap_or(Value::Null);
+    // The HTML page rides along in the JSON value, for the tests that look at it.
+    if let Ok(html) = std::fs::read_to_string(dir.path().join("search.html")) {
+        json["html"] = Value::String(html);
+    }
     (out.status.code(), text, json)
 }
 
@@ -49,6 +55,11 @@ fn the_capacity_of_a_service_that_saturates_at_100_per_second_is_found() {
     let steps = json["steps"].as_array().expect("steps");
     assert!(steps.iter().any(|s| s["outcome"] == "broke"), "{text}");
     assert!(text.contains("Result: capacity"), "{text}");
+    // The page: the answer, a plot of the steps and one table row per step.
+    let html = json["html"].as_str().expect("the HTML page");
+    assert!(html.contains(r#"<div class="verdict pass">capacity "#), "{html}");
+    assert!(html.contains("<svg") && html.contains("passes/s achieved"), "{html}");
+    assert_eq!(html.matches("<tr>").count(), steps.len() + 1, "{html}");
 }
 
 #[test]

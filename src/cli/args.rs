@@ -165,6 +165,9 @@ pub struct SearchArgs {
     /// Write the steps and the answer as JSON.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Write the steps, a plot of them and the answer as a self-contained HTML page.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Override a config, sessions or context value: NAME:VALUE (repeatable).
     #[arg(short = 'o', long = "option", value_name = "NAME:VALUE")]
     pub options: Vec<String>,

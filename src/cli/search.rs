@@ -6,7 +6,7 @@
 use super::args::SearchArgs;
 use super::run::{load_with, serve};
 use super::{Exit, Output};
-use crate::search::{Capacity, SearchOptions, SearchResult, Step, StepOutcome, parse_slo, search};
+use crate::search::{Capacity, SearchOptions, SearchResult, Step, fmt_rate, outcome_name, parse_slo, search};
 
 /// Runs the command.
 pub fn run(args: &SearchArgs, out: Output) -> Exit {
@@ -46,7 +46,7 @@ pub fn run(args: &SearchArgs, out: Output) -> Exit {
             "Searching the capacity of '{}' for {}: from {}/s, doubling, then bisecting to {:.0}%",
             scenario.name,
             args.slo,
-            rate(args.start),
+            fmt_rate(args.start),
             args.resolution * 100.0
         );
     }
@@ -63,9 +63,12 @@ pub fn run(args: &SearchArgs, out: Output) -> Exit {
         }
     };
     print!("{}", render(&result));
-    if let Some(path) = &args.out {
-        let bytes = serde_json::to_vec_pretty(&result).unwrap_or_default();
-        if let Err(err) = crate::report::write_atomically(path, &bytes) {
+    let json = serde_json::to_vec_pretty(&result).unwrap_or_default();
+    let html = crate::report::html::search_page(&result);
+    for (path, bytes) in [(&args.out, json), (&args.html, html.into_bytes())] {
+        if let Some(path) = path
+            && let Err(err) = crate::report::write_atomically(path, &bytes)
+        {
             eprintln!("error: {err}");
             return Exit::Invalid;
         }
@@ -77,29 +80,13 @@ pub fn run(args: &SearchArgs, out: Output) -> Exit {
     }
 }
 
-fn rate(r: f64) -> String {
-    if r >= 100.0 {
-        format!("{r:.0}")
-    } else {
-        format!("{r:.3}").trim_end_matches('0').trim_end_matches('.').to_owned()
-    }
-}
-
-fn outcome(o: StepOutcome) -> &'static str {
-    match o {
-        StepOutcome::Held => "held",
-        StepOutcome::Broke => "broke",
-        StepOutcome::Inconclusive => "inconclusive",
-    }
-}
-
 /// `  200/s for 10s: held (1998 passes, 199.8/s) — p99 of the run: 21ms <= 300ms`.
 fn step_line(step: &Step) -> String {
     format!(
         "{:>10}/s for {:.0}s: {} ({} passes, {:.1}/s) — {}",
-        rate(step.rate),
+        fmt_rate(step.rate),
         step.seconds,
-        outcome(step.outcome),
+        outcome_name(step.outcome),
         step.passes,
         step.achieved,
         step.messages.join("; ")
@@ -113,40 +100,13 @@ pub fn render(result: &SearchResult) -> String {
     for step in &result.steps {
         out.push_str(&format!(
             "{:>8}/s {:>9.1} {:>8.1}  {}\n",
-            rate(step.rate),
+            fmt_rate(step.rate),
             step.seconds,
             step.achieved,
-            outcome(step.outcome)
+            outcome_name(step.outcome)
         ));
     }
     out.push('\n');
-    out.push_str(&match &result.capacity {
-        Capacity::Found { rate: r, broke_at } => format!(
-            "Result: capacity {}/s (held at {}/s, broke at {}/s)\n",
-            rate(*r),
-            rate(*r),
-            rate(*broke_at)
-        ),
-        Capacity::AtLeast { rate: r } => {
-            format!(
-                "Result: the SLO held up to the highest rate tried, {}/s (raise --max)\n",
-                rate(*r)
-            )
-        }
-        Capacity::BelowStart { rate: r } => {
-            format!(
-                "Result: FAILED: the SLO broke already at the start rate, {}/s (lower --start)\n",
-                rate(*r)
-            )
-        }
-        Capacity::Inconclusive { held, at } => format!(
-            "Result: INCONCLUSIVE: the load generator could not drive {}/s (see the step's reasons); {}\n",
-            rate(*at),
-            match held {
-                Some(h) => format!("the service held at {}/s, a lower bound, not its capacity", rate(*h)),
-                None => "no rate held before".to_owned(),
-            }
-        ),
-    });
+    out.push_str(&format!("Result: {}\n", result.capacity.describe()));
     out
 }

@@ -419,6 +419,79 @@ fn verdict_class(verdict: Verdict) -> &'static str {
     }
 }
 
+/// The page of a capacity search (`stressor search --html`): the answer, the rate asked and achieved at
+/// each step, and the steps with what each SLO threshold measured.
+pub fn search_page(result: &crate::search::SearchResult) -> String {
+    use crate::search::{Capacity, fmt_rate, outcome_name};
+    let mut out = String::new();
+    let title = format!("stressor search: {}", result.slo);
+    let _ = write!(
+        out,
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{}</title><style>{STYLE}</style></head><body><h1>Capacity search for {}</h1>"#,
+        escape(&title),
+        escape(&result.slo)
+    );
+    let class = match result.capacity {
+        Capacity::Found { .. } | Capacity::AtLeast { .. } => "pass",
+        Capacity::BelowStart { .. } => "failed",
+        Capacity::Inconclusive { .. } => "inconclusive",
+    };
+    let _ = write!(
+        out,
+        r#"<div class="verdict {class}">{}</div>"#,
+        escape(&result.capacity.describe())
+    );
+    let points = |rate: fn(&crate::search::Step) -> f64| {
+        result
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((i + 1) as f64, rate(s)))
+            .collect()
+    };
+    let lines = [
+        Line {
+            name: "rate asked".to_string(),
+            color: "#4e79a7",
+            points: points(|s| s.rate),
+        },
+        Line {
+            name: "passes/s achieved".to_string(),
+            color: "#59a14f",
+            points: points(|s| s.achieved),
+        },
+    ];
+    out.push_str(&svg::line_chart(
+        "Rate per step",
+        &lines,
+        |x| format!("step {x:.0}"),
+        |v| format!("{v:.0}/s"),
+    ));
+    let rows: Vec<Vec<String>> = result
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            vec![
+                (i + 1).to_string(),
+                format!("{}/s", fmt_rate(s.rate)),
+                format!("{:.1}", s.seconds),
+                format!("{:.1}", s.achieved),
+                outcome_name(s.outcome).to_owned(),
+                s.messages.join("; "),
+            ]
+        })
+        .collect();
+    out.push_str("<h2>Steps</h2>");
+    out.push_str(&table(
+        &["step", "rate", "seconds", "passes/s", "result", "SLO"],
+        &rows,
+        Some("err"),
+    ));
+    out.push_str("</body></html>\n");
+    out
+}
+
 /// Writes the report to `path` (atomically, like every report file).
 pub fn write(path: &Path, judgement: &Judgement) -> Result<(), super::ReportError> {
     super::write_atomically(path, render(judgement).as_bytes())
