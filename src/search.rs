@@ -18,6 +18,7 @@
 use crate::run::{MIN_JUDGED_RUN, RunError, RunOptions, RunReport};
 use crate::scenario::threshold::{ThresholdSet, Thresholds};
 use crate::scenario::{Arrivals, LoadModel, LoadOptions, Scenario, SourceMap, Stage, load_str};
+use crate::verdict::judgement::Reason;
 use crate::verdict::{Judgement, Policy, Verdict};
 use serde::Serialize;
 use std::path::Path;
@@ -301,8 +302,15 @@ fn judge_step(scenario: &Scenario, sources: &Arc<SourceMap>, report: RunReport, 
     let passes = report.stats.sequences.iter().map(|m| m.count).max().unwrap_or(0);
     let seconds = report.elapsed.as_secs_f64();
     let mut messages: Vec<String> = judgement.outcomes.iter().map(|o| o.message.clone()).collect();
-    if outcome == StepOutcome::Broke && judgement.outcomes.iter().all(|o| o.passed) {
-        messages.push(format!("{} error(s)", report.error_count()));
+    // Why the step broke when it was not a threshold: errors beyond the budget, nothing completed.
+    if outcome == StepOutcome::Broke {
+        messages.extend(
+            judgement
+                .reasons
+                .iter()
+                .filter(|r| !matches!(r, Reason::Thresholds { .. }))
+                .map(ToString::to_string),
+        );
     }
     messages.extend(overload.iter().cloned());
     Step {
