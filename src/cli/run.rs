@@ -23,13 +23,8 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         Ok(shard) => shard,
         Err(exit) => return exit,
     };
-    let runtime = match super::runtime() {
-        Ok(rt) => rt,
-        Err(exit) => return exit,
-    };
-    // `--serve` runs the built-in target in this process, so one command is a complete load test.
-    let server = match args.serve.then(|| serve(&runtime, out)).transpose() {
-        Ok(server) => server,
+    let (runtime, server) = match runtime_and_target(args.serve, out) {
+        Ok(both) => both,
         Err(exit) => return exit,
     };
     let (scenario, sources) = match load(args, server.as_ref(), out) {
@@ -109,7 +104,18 @@ fn shard(args: &RunArgs) -> Result<Option<Shard>, Exit> {
 }
 
 /// Starts the built-in target server on a free port.
-pub(super) fn serve(runtime: &tokio::runtime::Runtime, out: Output) -> Result<TargetServer, Exit> {
+/// The runtime a command runs on and, with `--serve`, the built-in target started in this process on
+/// it, so one command is a complete load test.
+pub(super) fn runtime_and_target(
+    serve_too: bool,
+    out: Output,
+) -> Result<(tokio::runtime::Runtime, Option<TargetServer>), Exit> {
+    let runtime = super::runtime()?;
+    let server = serve_too.then(|| serve(&runtime, out)).transpose()?;
+    Ok((runtime, server))
+}
+
+fn serve(runtime: &tokio::runtime::Runtime, out: Output) -> Result<TargetServer, Exit> {
     match runtime.block_on(TargetServer::start(TargetConfig::default())) {
         Ok(server) => {
             if out.verbosity >= 0 {

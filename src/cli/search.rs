@@ -4,7 +4,7 @@
 //! drive a step (inconclusive).
 
 use super::args::SearchArgs;
-use super::run::{load_with, serve};
+use super::run::{load_with, runtime_and_target};
 use super::{Exit, Output};
 use crate::search::{Capacity, SearchOptions, SearchResult, Step, fmt_rate, outcome_name, parse_slo, search};
 
@@ -21,12 +21,8 @@ pub fn run(args: &SearchArgs, out: Output) -> Exit {
         eprintln!("error: --start ({}/s) is above --max ({}/s)", args.start, args.max);
         return Exit::Invalid;
     }
-    let runtime = match super::runtime() {
-        Ok(rt) => rt,
-        Err(exit) => return exit,
-    };
-    let server = match args.serve.then(|| serve(&runtime, out)).transpose() {
-        Ok(server) => server,
+    let (runtime, server) = match runtime_and_target(args.serve, out) {
+        Ok(both) => both,
         Err(exit) => return exit,
     };
     let Ok((scenario, sources)) = load_with(&args.scenario, &args.options, server.as_ref(), out) else {
