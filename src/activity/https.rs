@@ -85,17 +85,33 @@ impl TlsConfigs {
     }
 }
 
-/// The certificate chain and key of `config.client_cert` (the loader has parsed them once already).
+/// The certificate chain and key of `config.client_cert`, parsed as the loader checked them.
 fn client_cert(
     cert: &ClientCert,
 ) -> Result<(Vec<CertificateDer<'static>>, rustls::pki_types::PrivateKeyDer<'static>), ClientError> {
-    use rustls::pki_types::pem::PemObject;
-    let chain = CertificateDer::pem_slice_iter(&cert.cert_pem)
-        .collect::<Result<Vec<_>, _>>()
+    let chain = cert_chain(&cert.cert_pem)
         .map_err(|e| ClientError::ClientCert(format!("{}: {e}", cert.cert_path.display())))?;
-    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(&cert.key_pem)
-        .map_err(|e| ClientError::ClientCert(format!("{}: {e}", cert.key_path.display())))?;
+    let key =
+        private_key(&cert.key_pem).map_err(|e| ClientError::ClientCert(format!("{}: {e}", cert.key_path.display())))?;
     Ok((chain, key))
+}
+
+/// The certificates of a PEM chain file: at least one.
+pub(crate) fn cert_chain(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    use rustls::pki_types::pem::PemObject;
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("not a PEM certificate chain ({e})"))?;
+    if certs.is_empty() {
+        return Err("no `CERTIFICATE` block in it".into());
+    }
+    Ok(certs)
+}
+
+/// The private key of a PEM key file (PKCS#8, PKCS#1 or SEC1).
+pub(crate) fn private_key(pem: &[u8]) -> Result<rustls::pki_types::PrivateKeyDer<'static>, String> {
+    use rustls::pki_types::pem::PemObject;
+    rustls::pki_types::PrivateKeyDer::from_pem_slice(pem).map_err(|e| format!("not a PEM private key ({e})"))
 }
 
 /// A session's reqwest clients, built on first use: the one that verifies certificates and the one that

@@ -136,25 +136,17 @@ fn read_file(v: &mut Validator, n: &Node, key: &str) -> Option<(PathBuf, Vec<u8>
     }
 }
 
+/// The same parsing the run's TLS set-up does with the files (`activity::https`).
 #[cfg(feature = "https")]
 mod pem {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use crate::activity::https::{cert_chain, private_key};
 
     pub(super) fn check_cert(pem: &[u8]) -> Result<(), String> {
-        let certs = CertificateDer::pem_slice_iter(pem)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("not a PEM certificate chain ({e})"))?;
-        if certs.is_empty() {
-            return Err("no `CERTIFICATE` block in it".into());
-        }
-        Ok(())
+        cert_chain(pem).map(drop)
     }
 
     pub(super) fn check_key(pem: &[u8]) -> Result<(), String> {
-        PrivateKeyDer::from_pem_slice(pem)
-            .map(drop)
-            .map_err(|e| format!("not a PEM private key ({e})"))
+        private_key(pem).map(drop)
     }
 }
 
