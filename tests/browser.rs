@@ -16,11 +16,16 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// A chromedriver process, killed on drop.
+/// A chromedriver process, killed on drop. One at a time: two chromedrivers started at once can be
+/// handed the same free port, and then the second exits while the first answers for it (seen in CI as
+/// "connection refused" once the first test ended); two Chromiums on two cores also starve the load.
 struct Driver {
     child: Child,
     port: u16,
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
+
+static DRIVER_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -51,6 +56,8 @@ fn chromedriver() -> Option<Driver> {
         eprintln!("skipped: {why}");
         return None;
     };
+    // A test that failed while holding the turn poisons it; the next test may still go.
+    let turn = DRIVER_TURN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let port = free_port();
     let child = Command::new(driver)
         .arg(format!("--port={port}"))
@@ -58,9 +65,16 @@ fn chromedriver() -> Option<Driver> {
         .stderr(Stdio::null())
         .spawn()
         .expect("start chromedriver");
-    let driver = Driver { child, port };
+    let mut driver = Driver {
+        child,
+        port,
+        _turn: turn,
+    };
     let deadline = Instant::now() + Duration::from_secs(20);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = driver.child.try_wait() {
+            panic!("chromedriver exited with {status} before listening on port {port}");
+        }
         assert!(
             Instant::now() < deadline,
             "chromedriver did not listen on port {port} within 20s"
