@@ -274,11 +274,23 @@ async fn run_step(
         LoadModel::ArrivalRate { arrivals, .. } => *arrivals,
         _ => Arrivals::Constant,
     };
-    s.load = LoadModel::ArrivalRate {
-        stages: vec![Stage { rate, duration }],
-        max_sessions: options.max_sessions,
+    let step_load = |fraction: f64| LoadModel::ArrivalRate {
+        stages: vec![Stage {
+            rate: rate * fraction,
+            duration,
+        }],
+        max_sessions: ((f64::from(options.max_sessions) * fraction).ceil() as u32).max(1),
         arrivals,
     };
+    s.load = step_load(1.0);
+    // With workloads, the rate is the total, shared out by weight as the file shares its own `load`;
+    // workloads with a load of their own keep it (a steady background to the search).
+    let weights: f64 = s.workloads.iter().filter_map(|w| w.weight).sum();
+    for w in &mut s.workloads {
+        if let Some(weight) = w.weight {
+            w.load = step_load(weight / weights);
+        }
+    }
     // The SLO replaces the file's own thresholds for the search.
     s.thresholds = Thresholds {
         run: slo.clone(),

@@ -181,14 +181,42 @@ pub(super) fn load_with(
     Ok((Arc::new(scenario), Arc::new(loaded.sources)))
 }
 
-/// `Running 'shop': 10 session(s), shard 1/3, dry run`.
+/// `Running 'shop': 10 session(s), shard 1/3, dry run`; with workloads, each one's load by name
+/// (`browse: 6 session(s); buy: 2 session(s) after 5s`).
 fn announce(scenario: &Scenario, args: &RunArgs, shard: Option<Shard>) -> String {
-    let load = match &scenario.load {
+    let load = scenario
+        .workload_views()
+        .iter()
+        .map(|w| {
+            let load = describe_load(w.load, w.sessions.count, args.single);
+            let after = if w.start_after.is_zero() {
+                String::new()
+            } else {
+                format!(" after {}", crate::scenario::duration::format_duration(w.start_after))
+            };
+            match w.name {
+                Some(name) => format!("{name}: {load}{after}"),
+                None => load,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    format!(
+        "Running '{}': {load}{}{}",
+        scenario.name,
+        shard.map(|s| format!(", shard {s}")).unwrap_or_default(),
+        if args.dry_run { ", dry run" } else { "" }
+    )
+}
+
+/// One load model in words: `arrival rate 50/s for 30s, up to 100 session(s)`.
+fn describe_load(load: &LoadModel, count: u32, single: bool) -> String {
+    match load {
         LoadModel::ArrivalRate {
             stages,
             max_sessions,
             arrivals,
-        } if !args.single => {
+        } if !single => {
             let rates: Vec<String> = stages
                 .iter()
                 .map(|s| {
@@ -209,7 +237,7 @@ fn announce(scenario: &Scenario, args: &RunArgs, shard: Option<Shard>) -> String
                 rates.join(", then ")
             )
         }
-        LoadModel::ClosedStages { stages } if !args.single => {
+        LoadModel::ClosedStages { stages } if !single => {
             let steps: Vec<String> = stages
                 .iter()
                 .map(|s| {
@@ -222,14 +250,8 @@ fn announce(scenario: &Scenario, args: &RunArgs, shard: Option<Shard>) -> String
                 .collect();
             format!("session stages {}", steps.join(", then "))
         }
-        _ => format!("{} session(s)", if args.single { 1 } else { scenario.sessions.count }),
-    };
-    format!(
-        "Running '{}': {load}{}{}",
-        scenario.name,
-        shard.map(|s| format!(", shard {s}")).unwrap_or_default(),
-        if args.dry_run { ", dry run" } else { "" }
-    )
+        _ => format!("{} session(s)", if single { 1 } else { count }),
+    }
 }
 
 fn run_options(

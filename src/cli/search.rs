@@ -28,6 +28,13 @@ pub fn run(args: &SearchArgs, out: Output) -> Exit {
     let Ok((scenario, sources)) = load_with(&args.scenario, &args.options, server.as_ref(), out) else {
         return Exit::Invalid;
     };
+    if !scenario.workloads.is_empty() && scenario.workloads.iter().all(|w| w.weight.is_none()) {
+        eprintln!(
+            "error: {}: no workload takes a `weight`: the search sets the total arrival rate and shares it out by weight; give the workloads it should drive a `weight` instead of a `load` of their own",
+            args.scenario.display()
+        );
+        return Exit::Invalid;
+    }
     let options = SearchOptions {
         start: args.start,
         max: args.max,

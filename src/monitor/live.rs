@@ -433,6 +433,7 @@ mod tests {
             label: label.into(),
             timed: !label.starts_with("Sleep"),
             tags: Vec::new(),
+            workload: None,
         }
     }
 

@@ -24,7 +24,8 @@
 //! | `files` | list of strings | the scenario's source files; a span's `file` is an index into this list |
 //! | `total` | [`Summary`] | every timed activity together |
 //! | `activities` | list of [`ActivityResult`] | per activity, in plan order; the index is the activity id used by `stats.activities`, `errors[].activity` and threshold subjects |
-//! | `sequences` | list of [`SequenceResult`] | per sequence, in file order; the index is the position in `stats.sequences` |
+//! | `sequences` | list of [`SequenceResult`] | per sequence, in file order; the index is the position in `stats.sequences`. With `workloads`, one per workload's copy of a sequence, named `workload/sequence` (and each activity carries its `workload`) |
+//! | `workloads` | list of [`WorkloadResult`] | per workload (`name`, `summary` of its timed activities together); absent in a file without `workloads` |
 //! | `thresholds` | list of objects | the scenario's thresholds ([`SubjectThresholds`]): `{"subject": ..., "set": {"rules": [{"metric", "limit", "span"}], "min_samples", "span"}}`. A subject is `"run"`, `{"sequence": "main"}` or `{"activity": {"selector": "login", "ids": [1, 3]}}`; a metric `{"percentile": 95.0}`, `"mean"`, `"max"`, `"error_rate"`, `"errors"` or `"min_rps"`; a limit `{"duration": duration}`, `{"ratio": 0.005}`, `{"count": 3}` or `{"rate": 50.0}`; a span `{"file", "line", "col", "offset", "len"}` |
 //! | `outcomes` | list of objects | one per threshold rule ([`ThresholdOutcome`]): `subject`, `metric`, `limit`, `measured` (`{"duration": ...}`, `{"ratio": ...}`, `{"count": ...}`, `{"rate": ...}` or `null` when the subject never ran), `samples` (successful executions for latency metrics), `executions` (completed executions), `stopped` (absent when 0), `min_samples`, `passed`, `message` (the one-line verdict, e.g. `"p95 of the run: 312ms > 300ms"`), `span` |
 //! | `relative` | list of objects | one per `vs_baseline` rule: `subject`, `metric`, `allowed` (`{"relative": 0.1}` or `{"points": 0.001}`), `delta` (see `comparison`), `result` (`held`, `regressed`, `too_noisy`, `no_baseline`), `message`, `span`; absent when there is none |
@@ -98,6 +99,9 @@ pub struct Results {
     pub activities: Vec<ActivityResult>,
     /// Per sequence.
     pub sequences: Vec<SequenceResult>,
+    /// Per workload. Absent in a file without `workloads`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workloads: Vec<WorkloadResult>,
     /// The scenario's thresholds.
     pub thresholds: Vec<SubjectThresholds>,
     /// One outcome per threshold rule.
@@ -145,6 +149,15 @@ pub struct SequenceResult {
     /// The sequence name.
     pub name: String,
     /// Passes (count, pass time) and its activities' errors.
+    pub summary: Summary,
+}
+
+/// One workload: its name and a readable summary of its timed activities together.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadResult {
+    /// The workload's name.
+    pub name: String,
+    /// Its timed activities' executions together, as `total` is for the run.
     pub summary: Summary,
 }
 
@@ -243,6 +256,17 @@ impl Results {
                     .unwrap_or_default(),
             })
             .collect();
+        let workloads = report
+            .workloads()
+            .into_iter()
+            .filter_map(|part| {
+                let total = report.total_of(&part.activities);
+                Some(WorkloadResult {
+                    name: part.name?.to_string(),
+                    summary: Summary::of(&total, total.error_count(), elapsed),
+                })
+            })
+            .collect();
         let total = &report.stats.total;
         Results {
             schema: SCHEMA.to_string(),
@@ -261,6 +285,7 @@ impl Results {
             total: Summary::of(total, total.error_count(), elapsed),
             activities,
             sequences,
+            workloads,
             thresholds: judgement.thresholds.clone(),
             outcomes: judgement.outcomes.clone(),
             relative: judgement.relative.clone(),
@@ -404,6 +429,7 @@ pub(crate) mod tests {
                 label: "GetRequest(/x)".into(),
                 timed: true,
                 tags: Vec::new(),
+                workload: None,
             }],
             sequences: vec!["main".into()],
             stats: Snapshot {

@@ -296,6 +296,7 @@ mod tests {
                 label: label.into(),
                 timed: true,
                 tags: Vec::new(),
+                workload: None,
             }],
             sequences: vec!["main".into()],
             stats,

@@ -101,31 +101,46 @@ fn header(out: &mut String, report: &RunReport) {
     }
 }
 
+/// The activity and sequence tables: one pair per workload (headed by its name and its totals) in a file
+/// with `workloads`, one pair otherwise.
 fn activity_tables(out: &mut String, report: &RunReport) {
     let shown = |m: &Measure| m.count > 0 || m.stopped > 0;
-    let mut table = new_table("activity");
-    for (id, (info, m)) in report.activities.iter().zip(&report.stats.activities).enumerate() {
-        if !shown(m) {
-            continue;
+    for part in report.workloads() {
+        if let Some(name) = part.name {
+            let total = report.total_of(&part.activities);
+            let _ = writeln!(
+                out,
+                "Workload {name}: {} activities run, {} errors, {:.1}/s",
+                total.count,
+                total.error_count(),
+                total.count as f64 / report.elapsed.as_secs_f64().max(1e-9)
+            );
         }
-        table.add_row(row(info.path(), m, m.error_count(), report.elapsed));
-        for sub in report.stats.sub_requests.iter().filter(|s| s.activity == id) {
-            table.add_row(row(
-                format!("  {}", sub.label),
-                &sub.measure,
-                sub.measure.error_count(),
-                report.elapsed,
-            ));
+        let mut table = new_table("activity");
+        for &id in &part.activities {
+            let (info, m) = (&report.activities[id], &report.stats.activities[id]);
+            if !shown(m) {
+                continue;
+            }
+            table.add_row(row(info.path(), m, m.error_count(), report.elapsed));
+            for sub in report.stats.sub_requests.iter().filter(|s| s.activity == id) {
+                table.add_row(row(
+                    format!("  {}", sub.label),
+                    &sub.measure,
+                    sub.measure.error_count(),
+                    report.elapsed,
+                ));
+            }
         }
+        let _ = writeln!(out, "{table}");
+        let mut seqs = new_table("sequence (passes)");
+        for name in part.sequences {
+            if let Some((m, errors)) = report.sequence(name).filter(|(m, _)| shown(m)) {
+                seqs.add_row(row(name.clone(), &m, errors, report.elapsed));
+            }
+        }
+        let _ = writeln!(out, "{seqs}");
     }
-    let _ = writeln!(out, "{table}");
-    let mut seqs = new_table("sequence (passes)");
-    for name in &report.sequences {
-        if let Some((m, errors)) = report.sequence(name).filter(|(m, _)| shown(m)) {
-            seqs.add_row(row(name.clone(), &m, errors, report.elapsed));
-        }
-    }
-    let _ = writeln!(out, "{seqs}");
     if let Some(rt) = &report.stats.response_time {
         // The open model: the same executions timed from their intended start, side by side.
         let mut table = new_table("response time from intended start");
@@ -392,6 +407,7 @@ mod tests {
                 label: "GetRequest(/x)".into(),
                 timed: true,
                 tags: Vec::new(),
+                workload: None,
             }],
             sequences: vec!["main".into(), "cleanup".into()],
             stats: Snapshot {

@@ -138,19 +138,26 @@ struct Pooled {
     retired: bool,
 }
 
-/// Runs the schedule until it ends or a stop request, then waits for the passes in flight and runs
-/// `end` on every session that completed `init`.
+/// Runs a workload's schedule until it ends or a stop request, then waits for the passes in flight and
+/// runs `end` on every session that completed `init`. `counts` may be shared by several workloads; the
+/// pool of `max_sessions` is this workload's own.
 pub async fn drive(
     env: Arc<RunEnv>,
+    workload: usize,
     stages: Vec<Stage>,
     arrivals: Arrivals,
     max_sessions: usize,
     counts: Arc<ArrivalCounts>,
 ) {
     let scenario = env.plan.scenario.clone();
-    let main = env.plan.pass_sequences();
-    let (init, end) = (env.plan.special_sequence("init"), env.plan.special_sequence("end"));
-    let users = &scenario.sessions.users;
+    let view = scenario.workload_view(workload);
+    let main = env.plan.pass_sequences(workload);
+    let (init, end) = (
+        env.plan.special_sequence(workload, "init"),
+        env.plan.special_sequence(workload, "end"),
+    );
+    let users = &view.sessions.users;
+    let mut created = 0;
     let mut idle: Vec<Pooled> = Vec::new();
     let mut retired: Vec<Pooled> = Vec::new();
     let mut busy: JoinSet<Pooled> = JoinSet::new();
@@ -164,7 +171,7 @@ pub async fn drive(
     };
     let mut interrupt = env.control.interrupt(false);
     let shard = env.options.shard.unwrap_or(super::Shard::WHOLE);
-    let start = Instant::now();
+    let start = Instant::now() + view.start_after;
     for offset in schedule(&stages, arrivals, shard) {
         let due = start + offset;
         let wait = due.saturating_duration_since(Instant::now());
@@ -177,14 +184,14 @@ pub async fn drive(
                 give_back(p, &mut idle);
             }
         }
-        let created = counts.sessions.load(Ordering::Relaxed) as usize;
         let mut pooled = match idle.pop() {
             Some(p) => p,
             None if created < max_sessions => {
                 counts.sessions.fetch_add(1, Ordering::Relaxed);
                 // Numbered across shards (shard s of N gets s, s + N, s + 2N...), so ids do not collide.
                 let global = created * shard.total as usize + shard.index as usize;
-                let session = Session::new(global, &users[global % users.len()], &env);
+                created += 1;
+                let session = Session::new(workload, global, &users[global % users.len()], &env);
                 let (id, user) = session.identity();
                 env.emit(|| RunEvent::SessionStarted { session_id: id, user });
                 env.recorder.sessions_changed(1);

@@ -31,8 +31,8 @@ pub mod stages;
 pub use control::{RunControl, StopReason};
 pub use event::{EventSink, Fanout, RunEvent};
 pub use health::{CPU_LIMIT, GeneratorHealth, LAG_P99_LIMIT, MIN_JUDGED_RUN};
-pub use plan::{ActivityInfo, Plan, label};
-pub use report::{Aborted, ErrorRecord, RunReport};
+pub use plan::{ActivityInfo, Plan, SequenceSlot, activity_of, label, slot_is};
+pub use report::{Aborted, ErrorRecord, RunReport, WorkloadPart};
 pub use session::{PassEnd, Session};
 pub use shard::{Shard, ShardError};
 
@@ -241,9 +241,8 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     let max_errors = options.max_errors.unwrap_or(scenario.config.max_errors);
     let max_time = options.max_time.or(scenario.config.max_time);
     let grace = options.grace.unwrap_or(DEFAULT_GRACE);
-    let total = scenario_count(&scenario, &options);
     let plan = Plan::new(scenario.clone(), sources.clone());
-    let recorder = Arc::new(RunRecorder::new(plan.timed(), scenario.sequences.len()));
+    let recorder = Arc::new(RunRecorder::new(plan.timed(), plan.slots.len()));
     let env = Arc::new(RunEnv {
         plan,
         control: RunControl::new(max_errors),
@@ -266,91 +265,91 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     let started_at = SystemTime::now();
     let probe = health::HealthProbe::start();
     let shard = env.options.shard.unwrap_or(Shard::WHOLE);
-    // `--single` is a debugging run of one session: it keeps the closed model whatever `load` says.
-    let open = match &scenario.load {
-        LoadModel::ArrivalRate {
-            stages,
-            max_sessions,
-            arrivals,
-        } if !env.options.single => Some((
-            stages.clone(),
-            *arrivals,
-            (*max_sessions).max(1).div_ceil(shard.total) as usize,
-        )),
-        _ => None,
-    };
-    let staged = match &scenario.load {
-        LoadModel::ClosedStages { stages } if !env.options.single => Some(stages.clone()),
-        _ => None,
-    };
-    // The closed model's sessions in this shard (with stages: the most the stages ask for at once).
-    let count = match &staged {
-        Some(stages) => {
-            let most = stages.iter().map(|s| s.sessions).max().unwrap_or(0);
-            (0..most as usize).filter(|&i| shard.owns(i)).count()
+
+    // One driver per workload (a file without `workloads` has one): they share the run's clock, stop
+    // state and recorder, and count their sessions and arrivals into the same totals.
+    let counts = Arc::new(arrivals::ArrivalCounts::default());
+    let staged_count = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut handles = Vec::new();
+    let (mut announced, mut closed_sessions, mut any_arrivals) = (0usize, 0usize, false);
+    for (w, view) in scenario.workload_views().iter().enumerate() {
+        // `--single` is a debugging run of one session: it keeps the closed model whatever `load` says.
+        match view.load {
+            LoadModel::ArrivalRate {
+                stages,
+                max_sessions,
+                arrivals,
+            } if !env.options.single => {
+                let max = (*max_sessions).max(1).div_ceil(shard.total) as usize;
+                announced += max;
+                any_arrivals = true;
+                handles.push(tokio::spawn(arrivals::drive(
+                    env.clone(),
+                    w,
+                    stages.clone(),
+                    *arrivals,
+                    max,
+                    counts.clone(),
+                )));
+            }
+            LoadModel::ClosedStages { stages } if !env.options.single => {
+                // The most the stages ask for at once, in this shard.
+                let most = stages.iter().map(|s| s.sessions).max().unwrap_or(0);
+                announced += (0..most as usize).filter(|&i| shard.owns(i)).count();
+                handles.push(tokio::spawn(stages::drive(
+                    env.clone(),
+                    w,
+                    stages.clone(),
+                    staged_count.clone(),
+                )));
+            }
+            _ => {
+                let total = if env.options.single {
+                    1
+                } else {
+                    view.sessions.count.max(1) as usize
+                };
+                let count = (0..total).filter(|&i| shard.owns(i)).count();
+                announced += count;
+                closed_sessions += count;
+                handles.extend(start_closed(&env, w, total));
+            }
         }
-        None => (0..total).filter(|&i| shard.owns(i)).count(),
-    };
+    }
     env.emit(|| RunEvent::RunStarted {
         scenario: scenario.name.clone(),
-        sessions: open.as_ref().map_or(count, |(_, _, max)| *max) as u32,
+        sessions: announced as u32,
     });
-
-    let staged_count = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let (handles, arrivals) = match (open, staged) {
-        (Some((stages, kind, max_sessions)), _) => {
-            let counts = Arc::new(arrivals::ArrivalCounts::default());
-            let driver = tokio::spawn(arrivals::drive(env.clone(), stages, kind, max_sessions, counts.clone()));
-            (vec![driver], Some(counts))
-        }
-        (None, Some(stages)) => (
-            vec![tokio::spawn(stages::drive(env.clone(), stages, staged_count.clone()))],
-            None,
-        ),
-        (None, None) => (start_closed(&env, total), None),
-    };
 
     coordinate(&env, handles, max_time, grace).await;
 
     let mut health = probe.finish();
     let elapsed = env.started.elapsed();
     env.emit(|| RunEvent::RunFinished { elapsed });
-    let sessions = match &arrivals {
-        Some(a) => {
-            use std::sync::atomic::Ordering::Relaxed;
-            health.set_arrivals(a.scheduled.load(Relaxed), a.dropped.load(Relaxed));
-            a.sessions.load(Relaxed) as u32
+    let sessions = {
+        use std::sync::atomic::Ordering::Relaxed;
+        if any_arrivals {
+            health.set_arrivals(counts.scheduled.load(Relaxed), counts.dropped.load(Relaxed));
         }
-        None if matches!(scenario.load, LoadModel::ClosedStages { .. }) && !env.options.single => {
-            staged_count.load(std::sync::atomic::Ordering::Relaxed) as u32
-        }
-        None => count as u32,
+        (closed_sessions as u64 + counts.sessions.load(Relaxed) + staged_count.load(Relaxed)) as u32
     };
     let mut report = build_report(&env, started_at, elapsed, sessions);
     report.health = health;
     Ok(report)
 }
 
-/// The closed model's sessions over all shards: `sessions.count`, or 1 with `--single`.
-fn scenario_count(scenario: &Scenario, options: &RunOptions) -> usize {
-    if options.single {
-        1
-    } else {
-        scenario.sessions.count.max(1) as usize
-    }
-}
-
-/// The closed model: of `total` sessions, those of this shard (see [`shard`]), session *i* started
-/// *i* × `ramp_up_delay` after the first, each looping over the scenario.
-fn start_closed(env: &Arc<RunEnv>, total: usize) -> Vec<tokio::task::JoinHandle<()>> {
-    let scenario = &env.plan.scenario;
-    let users = &scenario.sessions.users;
+/// The closed model for a workload: of `total` sessions, those of this shard (see [`shard`]), session
+/// *i* started the workload's `start_after` plus *i* × `ramp_up_delay` after the run, each looping over
+/// the workload's scenario.
+fn start_closed(env: &Arc<RunEnv>, workload: usize, total: usize) -> Vec<tokio::task::JoinHandle<()>> {
+    let view = env.plan.scenario.workload_view(workload);
+    let users = &view.sessions.users;
     let mut handles = Vec::new();
-    let mut offset = Duration::ZERO;
+    let mut offset = view.start_after;
     let shard = env.options.shard.unwrap_or(Shard::WHOLE);
     for i in 0..total {
         let start_after = offset;
-        offset += match scenario.sessions.ramp_up_delay {
+        offset += match view.sessions.ramp_up_delay {
             Delay::Fixed(d) => d,
             Delay::Range(a, b) => crate::activity::random_between(a, b),
         };
@@ -360,7 +359,7 @@ fn start_closed(env: &Arc<RunEnv>, total: usize) -> Vec<tokio::task::JoinHandle<
             continue;
         }
         let user = &users[i % users.len()];
-        let session = Session::new(i, user, env);
+        let session = Session::new(workload, i, user, env);
         let env2 = env.clone();
         handles.push(tokio::spawn(async move {
             if !start_after.is_zero() && !env2.control.interrupt(false).sleep(start_after).await {
@@ -557,7 +556,7 @@ fn report_shell(env: &RunEnv, started_at: SystemTime, elapsed: Duration, session
         elapsed,
         sessions,
         activities: plan.activities.clone(),
-        sequences: scenario.sequences.iter().map(|s| s.name.clone()).collect(),
+        sequences: plan.slot_names(),
         stats: Default::default(),
         errors: Vec::new(),
         stop: env.control.reason(),

@@ -1,4 +1,9 @@
 //! The plan: a scenario flattened for running — activity ids, display names, sequence positions.
+//!
+//! With `workloads`, every workload gets its own copy of each sequence it runs (a *slot*, named
+//! `workload/sequence`) and of its activities, so that the recorder, the reports and the verdict keep
+//! workloads apart without knowing about them. A file without `workloads` has one slot per sequence,
+//! named as the sequence.
 
 use crate::scenario::{Activity, ActivityKind, Scenario, SourceMap};
 use std::sync::Arc;
@@ -6,8 +11,12 @@ use std::sync::Arc;
 /// What one activity is called in reports and errors.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct ActivityInfo {
-    /// The sequence it belongs to.
+    /// The sequence slot it belongs to: the sequence's name, or `workload/sequence` in a file with
+    /// `workloads`.
     pub sequence: String,
+    /// The workload it belongs to, in a file with `workloads`. Absent from JSON otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<String>,
     /// 0-based position in the sequence.
     pub index: usize,
     /// `name:` if given, else e.g. `GetRequest(/path)`, `Sleep(0.5s)`.
@@ -30,6 +39,41 @@ impl ActivityInfo {
     pub fn path(&self) -> String {
         format!("{}/{} {}", self.sequence, self.index, self.label)
     }
+
+    /// Whether it is activity `index` of the scenario's sequence `name`, in whichever workload.
+    pub fn is_in(&self, name: &str, index: usize) -> bool {
+        self.index == index && slot_is(&self.sequence, self.workload.as_deref(), name)
+    }
+}
+
+/// Whether a slot name (`sequence` or `workload/sequence`) is a copy of the scenario's sequence `name`.
+pub fn slot_is(slot: &str, workload: Option<&str>, name: &str) -> bool {
+    match workload {
+        None => slot == name,
+        Some(w) => slot.strip_prefix(w).and_then(|r| r.strip_prefix('/')) == Some(name),
+    }
+}
+
+/// The scenario's activity an entry of the plan is a copy of.
+pub fn activity_of<'s>(scenario: &'s Scenario, info: &ActivityInfo) -> Option<&'s Activity> {
+    scenario
+        .sequences
+        .iter()
+        .find(|s| slot_is(&info.sequence, info.workload.as_deref(), &s.name))
+        .and_then(|s| s.activities.get(info.index))
+}
+
+/// One workload's copy of a sequence: what the recorder counts passes of, and the reports name.
+#[derive(Clone, Debug)]
+pub struct SequenceSlot {
+    /// The workload (an index into [`Scenario::workload_views`]).
+    pub workload: usize,
+    /// The sequence (an index into `scenario.sequences`).
+    pub sequence: usize,
+    /// `sequence`, or `workload/sequence`.
+    pub name: String,
+    /// The id of its first activity.
+    pub offset: usize,
 }
 
 /// A scenario ready to run.
@@ -39,10 +83,10 @@ pub struct Plan {
     pub scenario: Arc<Scenario>,
     /// Its files.
     pub sources: Arc<SourceMap>,
-    /// Every activity, sequences in file order.
+    /// Every activity, slots in order.
     pub activities: Vec<ActivityInfo>,
-    /// Id of the first activity of each sequence.
-    pub sequence_offsets: Vec<usize>,
+    /// The sequence slots: workloads in order, each one's sequences in file order.
+    pub slots: Vec<SequenceSlot>,
     /// Whether any file mentions `last_result` (only then is it kept in the context).
     pub uses_last_result: bool,
 }
@@ -51,17 +95,33 @@ impl Plan {
     /// Flattens a scenario.
     pub fn new(scenario: Arc<Scenario>, sources: Arc<SourceMap>) -> Self {
         let mut activities = Vec::new();
-        let mut sequence_offsets = Vec::new();
-        for seq in &scenario.sequences {
-            sequence_offsets.push(activities.len());
-            for a in &seq.activities {
-                activities.push(ActivityInfo {
-                    sequence: seq.name.clone(),
-                    index: a.index,
-                    label: label(a),
-                    timed: !a.common.ignore_timing.unwrap_or(false),
-                    tags: a.common.tags.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        let mut slots = Vec::new();
+        for (w, view) in scenario.workload_views().iter().enumerate() {
+            for (pos, seq) in scenario.sequences.iter().enumerate() {
+                // A file without workloads keeps every sequence, run or not (as its reports always did).
+                if view.name.is_some() && !view.items.iter().any(|i| i.sequence == seq.name) {
+                    continue;
+                }
+                let name = match view.name {
+                    Some(w) => format!("{w}/{}", seq.name),
+                    None => seq.name.clone(),
+                };
+                slots.push(SequenceSlot {
+                    workload: w,
+                    sequence: pos,
+                    name: name.clone(),
+                    offset: activities.len(),
                 });
+                for a in &seq.activities {
+                    activities.push(ActivityInfo {
+                        sequence: name.clone(),
+                        workload: view.name.map(str::to_string),
+                        index: a.index,
+                        label: label(a),
+                        timed: !a.common.ignore_timing.unwrap_or(false),
+                        tags: a.common.tags.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+                    });
+                }
             }
         }
         let uses_last_result = (0..)
@@ -71,7 +131,7 @@ impl Plan {
             scenario,
             sources,
             activities,
-            sequence_offsets,
+            slots,
             uses_last_result,
         }
     }
@@ -81,26 +141,40 @@ impl Plan {
         self.activities.iter().map(|a| a.timed).collect()
     }
 
-    /// Position of a sequence in `scenario.sequences`.
-    pub fn sequence_pos(&self, name: &str) -> Option<usize> {
-        self.scenario.sequences.iter().position(|s| s.name == name)
+    /// The slot of a workload's copy of a sequence.
+    pub fn slot_pos(&self, workload: usize, name: &str) -> Option<usize> {
+        self.slots
+            .iter()
+            .position(|s| s.workload == workload && self.scenario.sequences[s.sequence].name == name)
     }
 
-    /// What a scheduled pass runs (an arrival, or one loop of a staged session): the positions of every
-    /// scenario item's sequence except `init` and `end`, in order.
-    pub fn pass_sequences(&self) -> Arc<[usize]> {
-        self.scenario
-            .items
+    /// The slots' names, in slot order (what reports call the sequences).
+    pub fn slot_names(&self) -> Vec<String> {
+        self.slots.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// The scenario items of a workload.
+    pub fn items(&self, workload: usize) -> &[crate::scenario::ScenarioItem] {
+        match self.scenario.workloads.get(workload) {
+            Some(w) => &w.items,
+            None => &self.scenario.items,
+        }
+    }
+
+    /// What a scheduled pass of a workload runs (an arrival, or one loop of a staged session): the
+    /// slots of every scenario item's sequence except `init` and `end`, in order.
+    pub fn pass_sequences(&self, workload: usize) -> Arc<[usize]> {
+        self.items(workload)
             .iter()
             .filter(|i| i.sequence != "init" && i.sequence != "end")
-            .filter_map(|i| self.sequence_pos(&i.sequence))
+            .filter_map(|i| self.slot_pos(workload, &i.sequence))
             .collect()
     }
 
-    /// The position of the `init` or `end` sequence, when a scenario item runs it.
-    pub fn special_sequence(&self, name: &str) -> Option<usize> {
-        (self.scenario.items.iter().any(|i| i.sequence == name))
-            .then(|| self.sequence_pos(name))
+    /// The slot of a workload's `init` or `end` sequence, when one of its scenario items runs it.
+    pub fn special_sequence(&self, workload: usize, name: &str) -> Option<usize> {
+        (self.items(workload).iter().any(|i| i.sequence == name))
+            .then(|| self.slot_pos(workload, name))
             .flatten()
     }
 }

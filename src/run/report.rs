@@ -71,6 +71,17 @@ pub struct RunReport {
     pub aborted: Option<Aborted>,
 }
 
+/// One workload's part of a report (see [`RunReport::workloads`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkloadPart<'a> {
+    /// Its name; `None` for a file without `workloads`.
+    pub name: Option<&'a str>,
+    /// Its activity ids.
+    pub activities: Vec<usize>,
+    /// Its sequences (slot names).
+    pub sequences: Vec<&'a String>,
+}
+
 /// An `abort_on_fail` threshold that stopped a run.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Aborted {
@@ -107,6 +118,54 @@ impl RunReport {
             .iter()
             .position(|a| a.sequence == sequence && a.index == index)?;
         Some((&self.activities[id], &self.stats.activities[id]))
+    }
+
+    /// The workloads' names in plan order (`None` for a file without `workloads`), each with its
+    /// activity ids and its sequences' names.
+    pub fn workloads(&self) -> Vec<WorkloadPart<'_>> {
+        let mut parts: Vec<WorkloadPart<'_>> = Vec::new();
+        for (id, info) in self.activities.iter().enumerate() {
+            let name = info.workload.as_deref();
+            match parts.iter_mut().find(|p| p.name == name) {
+                Some(p) => p.activities.push(id),
+                None => parts.push(WorkloadPart {
+                    name,
+                    activities: vec![id],
+                    sequences: Vec::new(),
+                }),
+            }
+        }
+        if parts.is_empty() {
+            parts.push(WorkloadPart {
+                name: None,
+                activities: Vec::new(),
+                sequences: Vec::new(),
+            });
+        }
+        for seq in &self.sequences {
+            let owner = parts
+                .iter()
+                .position(|p| {
+                    p.name
+                        .is_some_and(|w| seq.strip_prefix(w).is_some_and(|r| r.starts_with('/')))
+                })
+                .unwrap_or(0);
+            parts[owner].sequences.push(seq);
+        }
+        parts
+    }
+
+    /// The merged measure of some activities' timed executions (what the run's total is of all).
+    pub fn total_of(&self, ids: &[usize]) -> Measure {
+        let mut total = Measure::default();
+        for &id in ids {
+            if let (Some(info), Some(m)) = (self.activities.get(id), self.stats.activities.get(id))
+                && info.timed
+            {
+                total.merge(m);
+            }
+        }
+        total
     }
 
     /// A sequence's measure (passes) and its activities' errors.

@@ -32,6 +32,8 @@ pub enum PassEnd {
 
 /// One virtual user.
 pub struct Session {
+    /// The workload it belongs to (an index into `Scenario::workload_views`).
+    workload: usize,
     state: SessionState,
     /// Records into the run's recorder (which outlives this session's task) and the session's slot.
     recorder: SessionRecorder,
@@ -42,10 +44,15 @@ pub struct Session {
 }
 
 impl Session {
-    /// Session number `index` (0-based) of a run.
-    pub fn new(index: usize, user: &User, env: &RunEnv) -> Self {
-        let session_id = format!("t{:02}", index + 1);
+    /// Session number `index` (0-based) of a workload of a run. Its id is `t01`, `t02`, ..., prefixed
+    /// with the workload's name and `-` in a file with `workloads`.
+    pub fn new(workload: usize, index: usize, user: &User, env: &RunEnv) -> Self {
         let scenario = &env.plan.scenario;
+        let view = scenario.workload_view(workload);
+        let session_id = match view.name {
+            Some(w) => format!("{w}-t{:02}", index + 1),
+            None => format!("t{:02}", index + 1),
+        };
         let mut context = scenario.context.clone();
         context.insert("session_id".into(), Value::String(session_id.clone()));
         context.insert("user".into(), user.to_value());
@@ -58,18 +65,19 @@ impl Session {
             context,
             client: SessionClient::new(env.tls.clone(), user_agent, &scenario.config),
             urls: Default::default(),
-            basic_auth: scenario.sessions.basic_auth,
+            basic_auth: view.sessions.basic_auth,
             user_auth: Some((user.name.clone(), user.password.clone())),
             request_timeout: scenario.config.request_timeout,
             max_body_size: scenario.config.max_body_size,
             check_timeout: scenario.config.check_timeout,
-            verify_ssl: scenario.sessions.verify_ssl,
+            verify_ssl: view.sessions.verify_ssl,
             dry_run: env.options.dry_run,
             keep_last_result: env.plan.uses_last_result,
             patterns: Default::default(),
         };
         let recorder = env.recorder.session(state.session_id.clone(), user.name.clone());
         Session {
+            workload,
             state,
             recorder,
             user: user.name.clone(),
@@ -104,14 +112,15 @@ impl Session {
         });
         env.recorder.sessions_changed(1);
         let scenario = env.plan.scenario.clone();
-        let session_deadline = scenario.sessions.duration.map(|d| Instant::now() + d);
+        let view = scenario.workload_view(self.workload);
+        let session_deadline = view.sessions.duration.map(|d| Instant::now() + d);
         let (mut skip_all, mut skip_to_end) = (false, false);
-        for item in &scenario.items {
+        for item in view.items {
             let is_end = item.sequence == "end";
             if skip_all || (skip_to_end && !is_end) || env.control.hard_stopped() {
                 continue;
             }
-            let Some(seq_pos) = env.plan.sequence_pos(&item.sequence) else {
+            let Some(seq_pos) = env.plan.slot_pos(self.workload, &item.sequence) else {
                 continue;
             };
             let started = Instant::now();
@@ -157,7 +166,7 @@ impl Session {
         });
     }
 
-    /// Runs one pass of a sequence.
+    /// Runs one pass of a sequence slot (see [`Plan::slots`](super::Plan::slots)).
     ///
     /// `intended` is when the pass was meant to start (an arrival-rate scheduler's arrival time; `None`
     /// in the closed model). When given, the pass is also recorded as a response time from it, and so is
@@ -171,13 +180,13 @@ impl Session {
         intended: Option<Instant>,
         env: &RunEnv,
     ) -> PassEnd {
-        let scenario = &env.plan.scenario;
-        let sequence = &scenario.sequences[seq_pos];
-        let offset = env.plan.sequence_offsets[seq_pos];
+        let slot = &env.plan.slots[seq_pos];
+        let sequence = &env.plan.scenario.sequences[slot.sequence];
+        let offset = slot.offset;
         let id = &self.state.session_id;
         env.emit_detail(|| RunEvent::SequenceStarted {
             session_id: id.clone(),
-            sequence: sequence.name.clone(),
+            sequence: slot.name.clone(),
             pass,
         });
         let started = Instant::now();
@@ -248,7 +257,7 @@ impl Session {
         let id = &self.state.session_id;
         env.emit_detail(|| RunEvent::SequenceFinished {
             session_id: id.clone(),
-            sequence: sequence.name.clone(),
+            sequence: slot.name.clone(),
             pass,
             elapsed,
             errors: pass_errors,

@@ -59,16 +59,18 @@ fn owned(target: u32, shard: Shard) -> usize {
     (target as usize + shard.total as usize - 1 - shard.index as usize) / shard.total as usize
 }
 
-/// Runs the stages until they end or a stop request, then waits for every session to run `end`.
-/// `created` counts the sessions started (the report's session count).
-pub async fn drive(env: Arc<RunEnv>, stages: Vec<SessionStage>, created: Arc<AtomicU64>) {
+/// Runs a workload's stages until they end or a stop request, then waits for every session to run
+/// `end`. `created` counts the sessions started (the report's session count, over all workloads).
+pub async fn drive(env: Arc<RunEnv>, workload: usize, stages: Vec<SessionStage>, created: Arc<AtomicU64>) {
     let shard = env.options.shard.unwrap_or(Shard::WHOLE);
     let mut interrupt = env.control.interrupt(false);
     let mut sessions: JoinSet<()> = JoinSet::new();
     // Retire signals of the live sessions, oldest first.
     let mut live: Vec<watch::Sender<bool>> = Vec::new();
-    // The run's clock, which the per-second series counts from: stage boundaries fall on its seconds.
-    let start = env.started;
+    // The run's clock, which the per-second series counts from: stage boundaries fall on its seconds
+    // (shifted by the workload's `start_after`).
+    let start = env.started + env.plan.scenario.workload_view(workload).start_after;
+    let mut made = 0;
     for (offset, target) in session_targets(&stages) {
         let wait = (start + offset).saturating_duration_since(Instant::now());
         if (!wait.is_zero() && !interrupt.sleep(wait).await) || env.control.stopping() {
@@ -79,14 +81,16 @@ pub async fn drive(env: Arc<RunEnv>, stages: Vec<SessionStage>, created: Arc<Ato
         while sessions.try_join_next().is_some() {}
         let want = owned(target, shard);
         while live.len() < want {
-            let n = created.fetch_add(1, Ordering::Relaxed) as usize;
+            created.fetch_add(1, Ordering::Relaxed);
             let (tx, rx) = watch::channel(false);
             live.push(tx);
             sessions.spawn(run_session(
                 env.clone(),
-                n * shard.total as usize + shard.index as usize,
+                workload,
+                made * shard.total as usize + shard.index as usize,
                 rx,
             ));
+            made += 1;
         }
         while live.len() > want {
             if let Some(tx) = live.pop() {
@@ -101,9 +105,9 @@ pub async fn drive(env: Arc<RunEnv>, stages: Vec<SessionStage>, created: Arc<Ato
 }
 
 /// One staged session: `init`, passes until retired or stopped, `end`.
-async fn run_session(env: Arc<RunEnv>, index: usize, retire: watch::Receiver<bool>) {
-    let users = &env.plan.scenario.sessions.users;
-    let mut session = Session::new(index, &users[index % users.len()], &env);
+async fn run_session(env: Arc<RunEnv>, workload: usize, index: usize, retire: watch::Receiver<bool>) {
+    let users = &env.plan.scenario.workload_view(workload).sessions.users;
+    let mut session = Session::new(workload, index, &users[index % users.len()], &env);
     let (session_id, user) = session.identity();
     env.emit(|| RunEvent::SessionStarted {
         session_id: session_id.clone(),
@@ -112,8 +116,11 @@ async fn run_session(env: Arc<RunEnv>, index: usize, retire: watch::Receiver<boo
     env.recorder.sessions_changed(1);
     let created = Instant::now();
     let mut retire = Interrupt::new(retire);
-    let main = env.plan.pass_sequences();
-    let (init, end) = (env.plan.special_sequence("init"), env.plan.special_sequence("end"));
+    let main = env.plan.pass_sequences(workload);
+    let (init, end) = (
+        env.plan.special_sequence(workload, "init"),
+        env.plan.special_sequence(workload, "end"),
+    );
     let mut go_on = true;
     if let Some(init) = init {
         let errors = session.errors();

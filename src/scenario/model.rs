@@ -35,6 +35,9 @@ pub struct Scenario {
     pub load: LoadModel,
     /// The `feeders` section: test data, read at load time.
     pub feeders: Vec<Feeder>,
+    /// The `workloads` section, each with its share of the load resolved. Empty for a file without one:
+    /// then `items`, `sessions` and `load` are its one workload (see [`Scenario::workload_views`]).
+    pub workloads: Vec<Workload>,
     /// The files it was loaded from (the runner names script error locations with them).
     pub sources: Arc<SourceMap>,
 }
@@ -44,6 +47,70 @@ impl Scenario {
     pub fn sequence(&self, name: &str) -> Option<&Sequence> {
         self.sequences.iter().find(|s| s.name == name)
     }
+
+    /// What the run starts: the `workloads`, or for a file without them one unnamed workload made of
+    /// the top-level `scenario`, `sessions` and `load`.
+    pub fn workload_views(&self) -> Vec<WorkloadView<'_>> {
+        (0..self.workloads.len().max(1))
+            .map(|i| self.workload_view(i))
+            .collect()
+    }
+
+    /// Workload `i` of [`Self::workload_views`] (the implicit one when there is no such workload).
+    pub fn workload_view(&self, i: usize) -> WorkloadView<'_> {
+        match self.workloads.get(i) {
+            Some(w) => WorkloadView {
+                name: Some(&w.name),
+                items: &w.items,
+                sessions: &w.sessions,
+                load: &w.load,
+                start_after: w.start_after,
+            },
+            None => WorkloadView {
+                name: None,
+                items: &self.items,
+                sessions: &self.sessions,
+                load: &self.load,
+                start_after: Duration::ZERO,
+            },
+        }
+    }
+}
+
+/// One entry of `workloads`: sequences run under a load model of their own, measured and judged apart.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    /// `name`: unique, made of letters, digits, `_`, `-` and `.` (it prefixes sequence paths and session
+    /// ids).
+    pub name: String,
+    /// Its `scenario` list.
+    pub items: Vec<ScenarioItem>,
+    /// Its sessions: the file's `sessions` with the workload's own keys over them, and with `weight`, its
+    /// share of `sessions.count`.
+    pub sessions: Sessions,
+    /// Its load model: its own `load`, or with `weight` its share of the file's.
+    pub load: LoadModel,
+    /// `weight`, when its load is a share of the file's.
+    pub weight: Option<f64>,
+    /// `start_after`: how long after the run's start its first session or arrival starts.
+    pub start_after: Duration,
+    /// Where the entry was written.
+    pub span: Span,
+}
+
+/// A workload as the runner sees it (see [`Scenario::workload_views`]).
+#[derive(Clone, Copy, Debug)]
+pub struct WorkloadView<'a> {
+    /// `None` for the implicit workload of a file without `workloads`.
+    pub name: Option<&'a str>,
+    /// What each session runs.
+    pub items: &'a [ScenarioItem],
+    /// Its sessions.
+    pub sessions: &'a Sessions,
+    /// Its load model.
+    pub load: &'a LoadModel,
+    /// Delay before it starts.
+    pub start_after: Duration,
 }
 
 /// The `config` section.

@@ -16,6 +16,9 @@ pub struct Thresholds {
     pub activities: Vec<(String, ThresholdSet)>,
     /// `thresholds.tags`, by `key=value` of the activities' `tags`.
     pub tags: Vec<(String, ThresholdSet)>,
+    /// The `thresholds` of each entry of `workloads`, by workload name: limits over that workload's
+    /// activities.
+    pub workloads: Vec<(String, ThresholdSet)>,
     /// `thresholds.baseline_required`: a relative threshold without a baseline fails instead of being
     /// skipped with a note.
     pub baseline_required: bool,
@@ -24,7 +27,11 @@ pub struct Thresholds {
 impl Thresholds {
     /// Whether no threshold is defined anywhere in this section.
     pub fn is_empty(&self) -> bool {
-        self.run.is_empty() && self.sequences.is_empty() && self.activities.is_empty() && self.tags.is_empty()
+        self.run.is_empty()
+            && self.sequences.is_empty()
+            && self.activities.is_empty()
+            && self.tags.is_empty()
+            && self.workloads.is_empty()
     }
 }
 

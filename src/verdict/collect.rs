@@ -29,6 +29,13 @@ pub enum Subject {
         /// The plan's activity ids with that tag.
         ids: Vec<usize>,
     },
+    /// One entry of `workloads` (its `thresholds`): measured like the run, over its activities only.
+    Workload {
+        /// The workload's name.
+        name: String,
+        /// The plan's activity ids of the workload.
+        ids: Vec<usize>,
+    },
 }
 
 impl Subject {
@@ -37,7 +44,7 @@ impl Subject {
     pub fn ids(&self) -> Option<&[usize]> {
         match self {
             Subject::Activity { ids, .. } | Subject::Tag { ids, .. } => Some(ids),
-            Subject::Run | Subject::Sequence(_) => None,
+            Subject::Run | Subject::Sequence(_) | Subject::Workload { .. } => None,
         }
     }
 
@@ -48,6 +55,7 @@ impl Subject {
             Subject::Run => "the run".to_string(),
             Subject::Sequence(name) => format!("sequence {name}"),
             Subject::Tag { tag, ids } => format!("tag {tag} ({} activities)", ids.len()),
+            Subject::Workload { name, .. } => format!("workload {name}"),
             Subject::Activity { selector, ids } => match ids.as_slice() {
                 [id] => activities.get(*id).map_or_else(|| selector.clone(), ActivityInfo::path),
                 [] => selector.clone(),
@@ -77,9 +85,13 @@ pub struct SubjectThresholds {
 }
 
 /// Every threshold of a scenario, in a stable order: the run's, then `thresholds.sequences`, then
-/// `thresholds.activities`, then `thresholds.tags` (each in file order), then the inline `thresholds:` of
-/// activities in plan order. Sets without any limit are left out. `activities` is the plan's activity list
-/// (`RunReport::activities`): selectors are resolved to its ids.
+/// `thresholds.activities`, then `thresholds.tags` (each in file order), then each workload's, then the
+/// inline `thresholds:` of activities in plan order. Sets without any limit are left out. `activities`
+/// is the plan's activity list (`RunReport::activities`): selectors are resolved to its ids.
+///
+/// In a file with `workloads`, a sequence's limits apply to each workload's copy of it (one subject per
+/// copy, `workload/sequence`), and so do an activity's inline limits; a selector in
+/// `thresholds.activities` measures the activity's copies together.
 pub fn collect(scenario: &Scenario, activities: &[ActivityInfo]) -> Vec<SubjectThresholds> {
     let t = &scenario.thresholds;
     let mut out = Vec::new();
@@ -93,7 +105,18 @@ pub fn collect(scenario: &Scenario, activities: &[ActivityInfo]) -> Vec<SubjectT
     };
     push(Subject::Run, &t.run);
     for (name, set) in &t.sequences {
-        push(Subject::Sequence(name.clone()), set);
+        let mut copies: Vec<&str> = activities
+            .iter()
+            .filter(|a| a.workload.is_some() && crate::run::slot_is(&a.sequence, a.workload.as_deref(), name))
+            .map(|a| a.sequence.as_str())
+            .collect();
+        copies.dedup();
+        if copies.is_empty() {
+            push(Subject::Sequence(name.clone()), set);
+        }
+        for copy in copies {
+            push(Subject::Sequence(copy.to_string()), set);
+        }
     }
     for (selector, set) in &t.activities {
         let ids = resolve(scenario, activities, selector);
@@ -114,18 +137,31 @@ pub fn collect(scenario: &Scenario, activities: &[ActivityInfo]) -> Vec<SubjectT
             .collect();
         push(Subject::Tag { tag: tag.clone(), ids }, set);
     }
-    for seq in &scenario.sequences {
-        for a in &seq.activities {
-            if let Some(set) = &a.common.thresholds {
-                let ids = id_of(activities, &seq.name, a.index).into_iter().collect();
-                push(
-                    Subject::Activity {
-                        selector: format!("{}/{}", seq.name, a.index),
-                        ids,
-                    },
-                    set,
-                );
-            }
+    for (name, set) in &t.workloads {
+        let ids = activities
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.workload.as_deref() == Some(name))
+            .map(|(id, _)| id)
+            .collect();
+        push(
+            Subject::Workload {
+                name: name.clone(),
+                ids,
+            },
+            set,
+        );
+    }
+    for (id, info) in activities.iter().enumerate() {
+        let inline = crate::run::activity_of(scenario, info).and_then(|a| a.common.thresholds.as_ref());
+        if let Some(set) = inline {
+            push(
+                Subject::Activity {
+                    selector: format!("{}/{}", info.sequence, info.index),
+                    ids: vec![id],
+                },
+                set,
+            );
         }
     }
     out
@@ -139,15 +175,18 @@ fn resolve(scenario: &Scenario, activities: &[ActivityInfo], selector: &str) -> 
         .iter()
         .flat_map(|s| s.activities.iter().map(move |a| (s, a)))
         .filter(|(s, a)| a.common.name.as_deref() == Some(selector) || format!("{}/{}", s.name, a.index) == selector)
-        .filter_map(|(s, a)| id_of(activities, &s.name, a.index))
+        .flat_map(|(s, a)| ids_of(activities, &s.name, a.index))
         .collect();
     ids.sort_unstable();
     ids.dedup();
     ids
 }
 
-fn id_of(activities: &[ActivityInfo], sequence: &str, index: usize) -> Option<usize> {
+/// The plan's ids of activity `index` of sequence `sequence`: one, or one per workload that runs it.
+fn ids_of<'a>(activities: &'a [ActivityInfo], sequence: &'a str, index: usize) -> impl Iterator<Item = usize> + 'a {
     activities
         .iter()
-        .position(|a| a.sequence == sequence && a.index == index)
+        .enumerate()
+        .filter(move |(_, a)| a.is_in(sequence, index))
+        .map(|(id, _)| id)
 }

@@ -296,6 +296,15 @@ impl<'a> SubjectData<'a> {
                     mine,
                 )
             }
+            Subject::Workload { ids, .. } => {
+                // Like the run's total: its timed activities' executions, merged.
+                let timing = report.total_of(ids);
+                let mine = activities
+                    .enumerate()
+                    .filter(|(id, _)| ids.contains(id))
+                    .map(|(_, pair)| pair);
+                Self::from_activities(Cow::Owned(timing), mine)
+            }
             Subject::Activity { ids, .. } | Subject::Tag { ids, .. } => {
                 let mut measures = ids.iter().filter_map(|id| stats.activities.get(*id));
                 let timing = match (measures.next(), measures.next()) {

@@ -386,7 +386,9 @@ fn covered(thresholds: &[SubjectThresholds], outcomes: &[ThresholdOutcome], acti
             let mine = match &st.subject {
                 Subject::Run => true,
                 Subject::Sequence(name) => &info.sequence == name,
-                Subject::Activity { ids, .. } | Subject::Tag { ids, .. } => ids.contains(&id),
+                Subject::Activity { ids, .. } | Subject::Tag { ids, .. } | Subject::Workload { ids, .. } => {
+                    ids.contains(&id)
+                }
             };
             if mine && (info.timed || !timed_only) {
                 out[id] = true;

@@ -28,6 +28,7 @@ fn info(sequence: &str, index: usize, label: &str) -> ActivityInfo {
         label: label.into(),
         timed: !label.starts_with("Sleep"),
         tags: Vec::new(),
+        workload: None,
     }
 }
 

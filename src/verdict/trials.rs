@@ -55,34 +55,40 @@ pub struct TrialSpec {
 /// The trials of a scenario, in a stable order (see the [module documentation](self)).
 pub fn trial_specs(scenario: &Scenario, activities: &[ActivityInfo]) -> Vec<TrialSpec> {
     let mut specs = Vec::new();
-    let mut seen: Vec<&str> = Vec::new();
-    for item in &scenario.items {
-        if !seen.contains(&item.sequence.as_str()) {
-            seen.push(&item.sequence);
-            specs.push(TrialSpec {
-                name: item.sequence.clone(),
-                kind: TrialKind::Sequence(item.sequence.clone()),
-            });
-        }
-    }
-    let mut id = 0;
-    for seq in &scenario.sequences {
-        for activity in &seq.activities {
-            if has_checks(
-                &activity.kind,
-                activity.common.assert_match.is_some() || activity.common.assert_max_time.is_some(),
-            ) && seen.contains(&seq.name.as_str())
-            {
-                let mut name = format!("checks::{}/{}", seq.name, activity.index);
-                if let Some(label) = &activity.common.name {
-                    let _ = write!(name, ":{}", underscores(label));
-                }
+    // Sequences by the slot names the plan gives them (`workload/sequence` with workloads).
+    let mut seen: Vec<String> = Vec::new();
+    for view in scenario.workload_views() {
+        for item in view.items {
+            let name = match view.name {
+                Some(w) => format!("{w}/{}", item.sequence),
+                None => item.sequence.clone(),
+            };
+            if !seen.contains(&name) {
+                seen.push(name.clone());
                 specs.push(TrialSpec {
-                    name,
-                    kind: TrialKind::Checks(id),
+                    name: name.clone(),
+                    kind: TrialKind::Sequence(name),
                 });
             }
-            id += 1;
+        }
+    }
+    for (id, info) in activities.iter().enumerate() {
+        let Some(activity) = crate::run::activity_of(scenario, info) else {
+            continue;
+        };
+        if has_checks(
+            &activity.kind,
+            activity.common.assert_match.is_some() || activity.common.assert_max_time.is_some(),
+        ) && seen.contains(&info.sequence)
+        {
+            let mut name = format!("checks::{}/{}", info.sequence, info.index);
+            if let Some(label) = &activity.common.name {
+                let _ = write!(name, ":{}", underscores(label));
+            }
+            specs.push(TrialSpec {
+                name,
+                kind: TrialKind::Checks(id),
+            });
         }
     }
     let (mut rule, mut relative) = (0, 0);
@@ -92,6 +98,7 @@ pub fn trial_specs(scenario: &Scenario, activities: &[ActivityInfo]) -> Vec<Tria
             Subject::Sequence(name) => format!("sequence::{name}"),
             Subject::Activity { selector, .. } => format!("activity::{}", underscores(selector)),
             Subject::Tag { tag, .. } => format!("tag::{}", underscores(tag)),
+            Subject::Workload { name, .. } => format!("workload::{name}"),
         };
         for r in &st.set.rules {
             specs.push(TrialSpec {

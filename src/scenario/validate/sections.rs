@@ -19,6 +19,7 @@ const TOP_LEVEL: &[&str] = &[
     "thresholds",
     "load",
     "feeders",
+    "workloads",
 ];
 const CONFIG: &[&str] = &[
     "name",
@@ -54,8 +55,10 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
     }
     let mut top = Fields::of(root)?;
     top.take("file_version");
+    let has_workloads = top.has("workloads");
     for required in ["sequences", "scenario"] {
-        if !top.has(required) {
+        let given = top.has(required) || (required == "scenario" && has_workloads);
+        if !given {
             v.diags.push(
                 Diagnostic::error(root.span, format!("missing section `{required}`"))
                     .with_help(format!("a scenario file needs `scenario` (what each session runs) and `sequences` (the named activity lists); add `{required}:`")),
@@ -76,25 +79,44 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
         .map(|n| activity::sequences(v, n, config.base_url.is_some() || v.base_url_later))
         .unwrap_or_default();
     let names: Vec<&str> = sequences.iter().map(|s| s.name.as_str()).collect();
-    let items = top
-        .take("scenario")
-        .map(|n| scenario_items(v, n, &names))
-        .unwrap_or_default();
+    let scenario_node = top.take("scenario");
+    let items = scenario_node.map(|n| scenario_items(v, n, &names)).unwrap_or_default();
     let thresholds = top
         .take("thresholds")
         .map(|n| thresholds::section(v, n, &sequences))
         .unwrap_or_default();
+    let mut thresholds = thresholds;
     let load = top
         .take_some("load")
         .map(|n| super::load::load(v, n))
         .unwrap_or(LoadModel::Closed);
+    let workloads = match top.take("workloads") {
+        Some(n) => {
+            if let Some(s) = scenario_node {
+                v.diags.push(
+                    Diagnostic::error(s.span, "a file with `workloads` has no top-level `scenario`").with_help(
+                        "each workload lists what its sessions run in its own `scenario`: move these items into one",
+                    ),
+                );
+            }
+            let shared = super::workloads::Shared {
+                sessions: &sessions,
+                load: &load,
+                names: &names,
+            };
+            let (workloads, sets) = super::workloads::section(v, n, &shared);
+            thresholds.workloads = sets;
+            workloads
+        }
+        None => Vec::new(),
+    };
     top.finish(v.diags, "the top level", TOP_LEVEL);
     if matches!(load, LoadModel::ClosedStages { .. }) {
         super::load::warn_unused_sessions_keys(v, sessions_node);
     }
 
     for seq in &sequences {
-        if !items.iter().any(|i| i.sequence == seq.name) {
+        if !super::workloads::runs(&workloads, &items, &seq.name) {
             v.diags.warning(
                 seq.span,
                 format!("sequence `{}` is defined but no `scenario` item runs it", seq.name),
@@ -123,6 +145,7 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
         thresholds,
         load,
         feeders,
+        workloads,
         sources: Default::default(),
     })
 }
@@ -307,7 +330,7 @@ fn context(v: &mut Validator, node: &Node) -> Option<Map<String, Value>> {
     }
 }
 
-fn sessions(v: &mut Validator, node: &Node) -> Sessions {
+pub(super) fn sessions(v: &mut Validator, node: &Node) -> Sessions {
     let mut s = Sessions::default();
     if node.is_null() {
         return s;
@@ -385,6 +408,24 @@ fn sessions(v: &mut Validator, node: &Node) -> Sessions {
     s
 }
 
+/// A workload's `sessions`: the keys it sets over the file's `base`.
+pub(super) fn sessions_over(v: &mut Validator, node: &Node, base: &Sessions) -> Sessions {
+    let own = sessions(v, node);
+    let mut s = base.clone();
+    for (key, _) in node.as_map().unwrap_or_default() {
+        match key.key_text().as_str() {
+            "users" => s.users = own.users.clone(),
+            "count" => s.count = own.count,
+            "duration" => s.duration = own.duration,
+            "ramp_up_delay" => s.ramp_up_delay = own.ramp_up_delay,
+            "basic_auth" => s.basic_auth = own.basic_auth,
+            "verify_ssl" => s.verify_ssl = own.verify_ssl,
+            _ => {}
+        }
+    }
+    s
+}
+
 fn users(v: &mut Validator, node: &Node) -> Vec<User> {
     let NodeKind::Seq(items) = &node.kind else {
         v.diags.push(
@@ -447,7 +488,7 @@ fn users(v: &mut Validator, node: &Node) -> Vec<User> {
     }
 }
 
-fn scenario_items(v: &mut Validator, node: &Node, names: &[&str]) -> Vec<ScenarioItem> {
+pub(super) fn scenario_items(v: &mut Validator, node: &Node, names: &[&str]) -> Vec<ScenarioItem> {
     let NodeKind::Seq(list) = &node.kind else {
         v.diags.push(
             Diagnostic::error(
@@ -519,7 +560,7 @@ fn scenario_items(v: &mut Validator, node: &Node, names: &[&str]) -> Vec<Scenari
     items
 }
 
-fn warn_init_end_positions(v: &mut Validator, items: &[ScenarioItem]) {
+pub(super) fn warn_init_end_positions(v: &mut Validator, items: &[ScenarioItem]) {
     let last = items.len().saturating_sub(1);
     for (i, item) in items.iter().enumerate() {
         if item.sequence == "init" && i != 0 {
