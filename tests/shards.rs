@@ -4,8 +4,7 @@
 
 mod common;
 
-use common::{cmd, write_files};
-use std::path::Path;
+use common::{cmd, results_json, session_ids, write_files};
 use stressor::run::{RunOptions, Shard};
 
 const CLOSED: &str = "file_version: stressor#0
@@ -22,19 +21,6 @@ sequences:
       url: /test1.json
       assert_json: {foo: bar}
 ";
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).expect("results file")).expect("JSON")
-}
-
-fn session_ids(results: &serde_json::Value) -> Vec<String> {
-    results["stats"]["sessions"]
-        .as_array()
-        .expect("sessions")
-        .iter()
-        .map(|s| s["id"].as_str().expect("id").to_string())
-        .collect()
-}
 
 #[test]
 fn shards_split_the_sessions_and_merge_back_to_the_whole_run() {
@@ -61,7 +47,7 @@ fn shards_split_the_sessions_and_merge_back_to_the_whole_run() {
         .arg(&main)
         .assert()
         .code(0);
-    let (ra, rb) = (json(&a), json(&b));
+    let (ra, rb) = (results_json(&a), results_json(&b));
     assert_eq!((ra["shard"].as_str(), rb["shard"].as_str()), (Some("1/2"), Some("2/2")));
     assert_eq!(session_ids(&ra), ["t01", "t03", "t05"]);
     assert_eq!(session_ids(&rb), ["t02", "t04"]);
@@ -80,7 +66,7 @@ fn shards_split_the_sessions_and_merge_back_to_the_whole_run() {
         .code(0);
     let err = String::from_utf8_lossy(&m.get_output().stderr).into_owned();
     assert!(!err.contains("warning"), "{err}");
-    let rm = json(&merged);
+    let rm = results_json(&merged);
     assert_eq!(
         rm["total"]["count"].as_u64(),
         Some(10),

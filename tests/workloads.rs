@@ -5,7 +5,7 @@
 mod common;
 
 use common::run::{run_yaml, server};
-use common::{cmd, write_files};
+use common::{cmd, results_json, session_ids, write_files};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use stressor::run::{RunEvent, RunOptions};
@@ -37,10 +37,6 @@ sequences:
     - activity: PostRequest
       url: /status/500
 ";
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).expect("results file")).expect("JSON")
-}
 
 /// `(name, count)` of each entry of the results' `workloads`.
 fn workload_counts(results: &serde_json::Value) -> Vec<(String, u64)> {
@@ -81,7 +77,7 @@ fn weights_split_an_arrival_rate_three_to_one_with_tables_and_thresholds_apart()
 
     // Passes of main per workload: 60/s and 20/s for 3 s. Constant arrivals make it near exact;
     // the issue's bound is ±10 % of 3:1.
-    let results = json(&out);
+    let results = results_json(&out);
     let counts = workload_counts(&results);
     assert_eq!(counts.len(), 2, "{counts:?}");
     let (browse, buy) = (counts[0].1 as f64, counts[1].1 as f64 / 2.0);
@@ -168,15 +164,6 @@ sequences:
       url: /
 ";
 
-fn session_ids(results: &serde_json::Value) -> Vec<String> {
-    results["stats"]["sessions"]
-        .as_array()
-        .expect("sessions")
-        .iter()
-        .map(|s| s["id"].as_str().expect("id").to_string())
-        .collect()
-}
-
 #[test]
 fn weights_split_closed_sessions_and_merged_shards_keep_workloads_apart() {
     let (dir, main) = write_files(&[("closed.yaml", CLOSED)]);
@@ -195,7 +182,7 @@ fn weights_split_closed_sessions_and_merged_shards_keep_workloads_apart() {
         .collect();
     // 8 sessions at 3:1 (a missing weight is 1): 6 browse, 2 buy, numbered within their workload and
     // dealt to the shards alternately.
-    let (a, b) = (json(&parts[0]), json(&parts[1]));
+    let (a, b) = (results_json(&parts[0]), results_json(&parts[1]));
     assert_eq!(session_ids(&a), ["browse-t01", "browse-t03", "browse-t05", "buy-t01"]);
     assert_eq!(session_ids(&b), ["browse-t02", "browse-t04", "browse-t06", "buy-t02"]);
 
@@ -214,7 +201,7 @@ fn weights_split_closed_sessions_and_merged_shards_keep_workloads_apart() {
         stdout.contains("Workload browse:") && stdout.contains("Workload buy:"),
         "{stdout}"
     );
-    let rm = json(&merged);
+    let rm = results_json(&merged);
     // Exact: every session runs main five times.
     assert_eq!(
         workload_counts(&rm),

@@ -102,3 +102,18 @@ pub fn init_har(dir: impl AsRef<Path>, har: impl AsRef<Path>) -> assert_cmd::Com
 pub fn cmd() -> assert_cmd::Command {
     assert_cmd::Command::from_std(stressor())
 }
+
+/// A results file (`run --out`, `merge --out`) as JSON.
+pub fn results_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("results file")).expect("JSON")
+}
+
+/// The session ids of a results file's per-session stats, in order.
+pub fn session_ids(results: &serde_json::Value) -> Vec<String> {
+    results["stats"]["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .map(|s| s["id"].as_str().expect("id").to_string())
+        .collect()
+}
