@@ -90,3 +90,30 @@ fn a_bad_slo_is_refused_with_how_to_write_it() {
     assert_eq!(code, Some(2), "{text}");
     assert!(text.contains("<--slo>"), "{text}");
 }
+
+#[test]
+fn with_workloads_the_searched_rate_is_the_total_shared_out_by_weight() {
+    // Half the rate goes to a service of capacity 100/s, half to a fast one: the mix holds up to about
+    // 200/s in all.
+    let file = "file_version: stressor#0
+config: {base_url: 'http://127.0.0.1:1'}
+load: {model: arrival-rate, stages: [{rate: 10/s, duration: 1s}]}
+workloads:
+  - {name: api, weight: 1, scenario: [{sequence: slow}]}
+  - {name: web, weight: 1, scenario: [{sequence: fast}]}
+sequences:
+  slow: [{activity: GetRequest, url: '/slow?ms=20&c=2'}]
+  fast: [{activity: GetRequest, url: /}]
+";
+    let (code, text, json) = search(file, &["--slo", "p95<80ms", "--start", "50/s", "--max", "800/s"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(json["capacity"]["kind"], "found", "{text}");
+    let rate = json["capacity"]["rate"].as_f64().expect("rate");
+    assert!((120.0..=210.0).contains(&rate), "capacity {rate}/s\n{text}");
+
+    // A file whose workloads all bring their own load has no rate to search.
+    let own = file.replace("weight: 1,", "sessions: {count: 1},");
+    let (code, text, _) = search(&own, &["--slo", "p95<80ms"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("no workload takes a `weight`"), "{text}");
+}
