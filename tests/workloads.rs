@@ -58,9 +58,12 @@ fn weights_split_an_arrival_rate_three_to_one_with_tables_and_thresholds_apart()
     let (dir, main) = write_files(&[("shop.yaml", ARRIVALS)]);
     let out = dir.path().join("out.json");
     let junit = dir.path().join("junit.xml");
+    let html = dir.path().join("report.html");
     let run = cmd()
         .args(["run", "--serve", "--no-color", "--out"])
         .arg(&out)
+        .arg("--html")
+        .arg(&html)
         .arg("--junit")
         .arg(&junit)
         .arg(&main)

@@ -319,35 +319,25 @@ pub fn render(judgement: &Judgement) -> String {
     out
 }
 
+/// The activity and sequence tables, a pair per workload in a file with `workloads` (as the summary).
 fn activity_tables(out: &mut String, report: &RunReport) {
     let mut header = vec!["activity"];
     header.extend(&summary::HEADER);
-    let mut rows = Vec::new();
-    for (id, (info, m)) in report.activities.iter().zip(&report.stats.activities).enumerate() {
-        if m.count == 0 && m.stopped == 0 {
-            continue;
-        }
-        rows.push(summary::row(info.path(), m, m.error_count(), report.elapsed));
-        for sub in report.stats.sub_requests.iter().filter(|s| s.activity == id) {
-            rows.push(summary::row(
-                format!("↳ {}", sub.label),
-                &sub.measure,
-                sub.measure.error_count(),
-                report.elapsed,
-            ));
-        }
+    let mut seq_header = header.clone();
+    seq_header[0] = "sequence (passes)";
+    for part in report.workloads() {
+        let (activities, sequences) = match summary::workload_heading(report, &part) {
+            Some(heading) => {
+                let _ = write!(out, "<h2>{}</h2>", escape(&heading));
+                ("<h3>Activities</h3>", "<h3>Sequences</h3>")
+            }
+            None => ("<h2>Activities</h2>", "<h2>Sequences</h2>"),
+        };
+        let rows = summary::activity_rows(report, &part.activities, "↳ ");
+        let _ = write!(out, "{activities}{}", table(&header, &rows, None));
+        let rows = summary::sequence_rows(report, &part.sequences);
+        let _ = write!(out, "{sequences}{}", table(&seq_header, &rows, None));
     }
-    let _ = write!(out, "<h2>Activities</h2>{}", table(&header, &rows, None));
-    header[0] = "sequence (passes)";
-    let rows: Vec<Vec<String>> = report
-        .sequences
-        .iter()
-        .filter_map(|name| {
-            let (m, errors) = report.sequence(name).filter(|(m, _)| m.count > 0 || m.stopped > 0)?;
-            Some(summary::row(name.clone(), &m, errors, report.elapsed))
-        })
-        .collect();
-    let _ = write!(out, "<h2>Sequences</h2>{}", table(&header, &rows, None));
 }
 
 fn errors_section(out: &mut String, report: &RunReport) {

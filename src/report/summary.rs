@@ -104,40 +104,18 @@ fn header(out: &mut String, report: &RunReport) {
 /// The activity and sequence tables: one pair per workload (headed by its name and its totals) in a file
 /// with `workloads`, one pair otherwise.
 fn activity_tables(out: &mut String, report: &RunReport) {
-    let shown = |m: &Measure| m.count > 0 || m.stopped > 0;
     for part in report.workloads() {
-        if let Some(name) = part.name {
-            let total = report.total_of(&part.activities);
-            let _ = writeln!(
-                out,
-                "Workload {name}: {} activities run, {} errors, {:.1}/s",
-                total.count,
-                total.error_count(),
-                total.count as f64 / report.elapsed.as_secs_f64().max(1e-9)
-            );
+        if let Some(heading) = workload_heading(report, &part) {
+            let _ = writeln!(out, "{heading}");
         }
         let mut table = new_table("activity");
-        for &id in &part.activities {
-            let (info, m) = (&report.activities[id], &report.stats.activities[id]);
-            if !shown(m) {
-                continue;
-            }
-            table.add_row(row(info.path(), m, m.error_count(), report.elapsed));
-            for sub in report.stats.sub_requests.iter().filter(|s| s.activity == id) {
-                table.add_row(row(
-                    format!("  {}", sub.label),
-                    &sub.measure,
-                    sub.measure.error_count(),
-                    report.elapsed,
-                ));
-            }
+        for r in activity_rows(report, &part.activities, "  ") {
+            table.add_row(r);
         }
         let _ = writeln!(out, "{table}");
         let mut seqs = new_table("sequence (passes)");
-        for name in part.sequences {
-            if let Some((m, errors)) = report.sequence(name).filter(|(m, _)| shown(m)) {
-                seqs.add_row(row(name.clone(), &m, errors, report.elapsed));
-            }
+        for r in sequence_rows(report, &part.sequences) {
+            seqs.add_row(r);
         }
         let _ = writeln!(out, "{seqs}");
     }
@@ -156,6 +134,51 @@ fn activity_tables(out: &mut String, report: &RunReport) {
         }
         let _ = writeln!(out, "{table}");
     }
+}
+
+/// `Workload buy: 300 activities run, 2 errors, 100.0/s`; `None` outside a file with `workloads`.
+pub(crate) fn workload_heading(report: &RunReport, part: &crate::run::WorkloadPart<'_>) -> Option<String> {
+    let total = report.total_of(&part.activities);
+    Some(format!(
+        "Workload {}: {} activities run, {} errors, {:.1}/s",
+        part.name?,
+        total.count,
+        total.error_count(),
+        total.count as f64 / report.elapsed.as_secs_f64().max(1e-9)
+    ))
+}
+
+/// Table rows of the activities that ran or were stopped, each followed by its StaticRequests URLs
+/// (labels after `sub_mark`).
+pub(crate) fn activity_rows(report: &RunReport, ids: &[usize], sub_mark: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for &id in ids {
+        let (info, m) = (&report.activities[id], &report.stats.activities[id]);
+        if m.count == 0 && m.stopped == 0 {
+            continue;
+        }
+        rows.push(row(info.path(), m, m.error_count(), report.elapsed));
+        for sub in report.stats.sub_requests.iter().filter(|s| s.activity == id) {
+            rows.push(row(
+                format!("{sub_mark}{}", sub.label),
+                &sub.measure,
+                sub.measure.error_count(),
+                report.elapsed,
+            ));
+        }
+    }
+    rows
+}
+
+/// Table rows of the sequences that ran or were stopped (passes, and their activities' errors).
+pub(crate) fn sequence_rows(report: &RunReport, names: &[&String]) -> Vec<Vec<String>> {
+    names
+        .iter()
+        .filter_map(|name| {
+            let (m, errors) = report.sequence(name).filter(|(m, _)| m.count > 0 || m.stopped > 0)?;
+            Some(row((*name).clone(), &m, errors, report.elapsed))
+        })
+        .collect()
 }
 
 /// The run's totals, the latency of failed executions kept apart, the stopped executions, and the
