@@ -122,9 +122,24 @@ async fn poisson_arrivals_run_the_seeded_schedule() {
     assert_eq!(report.health.arrivals, Some(expected));
     assert_eq!(report.health.dropped_arrivals, 0);
     assert_eq!(counts(&report, "main", 0), (expected, 0));
+    assert_eq!(report.health.arrival_seeds, [11]);
     // The same seed, run again, produces the same number of arrivals.
     let again = run_yaml(&srv, &scenario(load, QUICK_MAIN), RunOptions::default()).await;
     assert_eq!(again.health.arrivals, Some(expected));
+
+    // Without a seed, the one drawn is reported, and running with it repeats the schedule.
+    let unseeded = load.replace("  seed: 11\n", "");
+    let drawn = run_yaml(&srv, &scenario(&unseeded, QUICK_MAIN), RunOptions::default()).await;
+    let [seed] = drawn.health.arrival_seeds[..] else {
+        panic!("one seed: {:?}", drawn.health.arrival_seeds)
+    };
+    let replay = unseeded.replace("  stages:", &format!("  seed: {seed}\n  stages:"));
+    let repeated = run_yaml(&srv, &scenario(&replay, QUICK_MAIN), RunOptions::default()).await;
+    assert_eq!(repeated.health.arrivals, drawn.health.arrivals);
+    assert_eq!(
+        drawn.health.arrivals,
+        Some(poisson_offsets(std::slice::from_ref(&stage), seed, 1).count() as u64)
+    );
 }
 
 #[test]

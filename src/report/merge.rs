@@ -147,6 +147,11 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
                 .filter_map(|(_, r)| r.health.arrivals)
                 .reduce(|a, b| a + b),
             dropped_arrivals: inputs.iter().map(|(_, r)| r.health.dropped_arrivals).sum(),
+            // Each shard's (an unseeded shard draws its own), in input order.
+            arrival_seeds: inputs
+                .iter()
+                .flat_map(|(_, r)| r.health.arrival_seeds.iter().copied())
+                .collect(),
             ..Default::default()
         },
         feeders: merge_feeders(inputs),

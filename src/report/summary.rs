@@ -249,10 +249,17 @@ fn generator(out: &mut String, report: &RunReport) {
         let dropped = h.dropped_arrivals;
         let _ = writeln!(
             out,
-            "Arrivals: {due} due, {} run, {dropped} dropped{}, {} session(s)",
+            "Arrivals: {due} due, {} run, {dropped} dropped{}, {} session(s){}",
             due - dropped.min(due),
             if dropped > 0 { " (every session was busy)" } else { "" },
-            report.sessions
+            report.sessions,
+            match h.arrival_seeds.as_slice() {
+                [] => String::new(),
+                seeds => format!(
+                    "; Poisson seed {} (set `load.seed` to repeat them)",
+                    seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+                ),
+            }
         );
     }
     for why in &h.overload {

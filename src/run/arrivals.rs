@@ -105,12 +105,8 @@ fn schedule(stages: &[Stage], arrivals: Arrivals, shard: Shard) -> Box<dyn Itera
                 .map(|(_, offset)| offset),
         ),
         Arrivals::Poisson { seed } => {
-            let seed = seed.unwrap_or_else(|| {
-                let drawn = fastrand::u64(..);
-                // Logged so that an unseeded run worth repeating can be: `load.seed` with this value.
-                tracing::info!(seed = drawn, "Poisson arrivals drawn from a new seed");
-                drawn
-            });
+            // `drive` has put the seed in (drawing one when the file has none).
+            let seed = seed.unwrap_or_default();
             let seed = seed.wrapping_add(u64::from(shard.index).wrapping_mul(0x9E37_79B9_7F4A_7C15));
             Box::new(poisson_offsets(stages, seed, shard.total))
         }
@@ -126,6 +122,8 @@ pub struct ArrivalCounts {
     pub dropped: AtomicU64,
     /// Sessions created.
     pub sessions: AtomicU64,
+    /// The seed of each Poisson schedule (`load.seed`, or the one drawn), workloads in start order.
+    pub seeds: std::sync::Mutex<Vec<u64>>,
 }
 
 /// A pooled session and what it has done.
@@ -171,6 +169,24 @@ pub async fn drive(
     };
     let mut interrupt = env.control.interrupt(false);
     let shard = env.options.shard.unwrap_or(super::Shard::WHOLE);
+    // A Poisson schedule without a seed draws one here, so the report can say which (a run worth
+    // repeating is repeated with `load.seed` set to it).
+    let arrivals = match arrivals {
+        Arrivals::Poisson { seed } => {
+            let seed = seed.unwrap_or_else(|| {
+                let drawn = fastrand::u64(..);
+                tracing::info!(seed = drawn, "Poisson arrivals drawn from a new seed");
+                drawn
+            });
+            counts
+                .seeds
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(seed);
+            Arrivals::Poisson { seed: Some(seed) }
+        }
+        constant => constant,
+    };
     let start = Instant::now() + view.start_after;
     for offset in schedule(&stages, arrivals, shard) {
         let due = start + offset;

@@ -54,6 +54,10 @@ pub struct GeneratorHealth {
     /// Open model: arrivals that found every session busy and were not run.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub dropped_arrivals: u64,
+    /// Open model with Poisson arrivals: each schedule's seed (`load.seed`, or the one drawn), workloads
+    /// in start order. Setting `load.seed` to it repeats the arrival times. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arrival_seeds: Vec<u64>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -142,6 +146,7 @@ impl HealthProbe {
             overload,
             arrivals: None,
             dropped_arrivals: 0,
+            arrival_seeds: Vec::new(),
         }
     }
 }

@@ -330,6 +330,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
         use std::sync::atomic::Ordering::Relaxed;
         if any_arrivals {
             health.set_arrivals(counts.scheduled.load(Relaxed), counts.dropped.load(Relaxed));
+            health.arrival_seeds = std::mem::take(&mut *counts.seeds.lock().unwrap_or_else(PoisonError::into_inner));
         }
         (closed_sessions as u64 + counts.sessions.load(Relaxed) + staged_count.load(Relaxed)) as u32
     };
