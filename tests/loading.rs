@@ -167,7 +167,7 @@ fn minimal(extra: &str) -> String {
 }
 
 #[test]
-fn overrides_are_typed_and_reach_config_sessions_and_context() {
+fn overrides_are_typed_and_reach_config_sessions_context_and_load() {
     let options = LoadOptions {
         overrides: vec![
             "n:42".into(),
@@ -176,10 +176,12 @@ fn overrides_are_typed_and_reach_config_sessions_and_context() {
             "tag:nightly".into(),
             "flag:true".into(),
             "request_timeout:null".into(),
+            "load.seed:7".into(),
         ],
         ..LoadOptions::default()
     };
-    let loaded = load_str(Path::new("s.yaml"), minimal(""), &options);
+    let load = "load:\n  model: arrival-rate\n  arrivals: poisson\n  stages: [{rate: 5/s, duration: 1s}]\n";
+    let loaded = load_str(Path::new("s.yaml"), minimal(load), &options);
     let s = loaded.scenario.expect("valid");
     assert_eq!(
         s.context["n"],
@@ -191,6 +193,18 @@ fn overrides_are_typed_and_reach_config_sessions_and_context() {
     assert_eq!(s.config.tag.as_deref(), Some("nightly"));
     assert_eq!(s.context["flag"], json!(true));
     assert_eq!(s.config.request_timeout, None);
+    // A drawn Poisson seed, replayed from the command line or `STRESSOR_OPT_load.seed`.
+    assert!(
+        matches!(
+            s.load,
+            stressor::scenario::LoadModel::ArrivalRate {
+                arrivals: stressor::scenario::Arrivals::Poisson { seed: Some(7) },
+                ..
+            }
+        ),
+        "{:?}",
+        s.load
+    );
 }
 
 #[test]

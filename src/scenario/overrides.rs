@@ -3,7 +3,8 @@
 //! The value is read as a YAML scalar (`-o n:42` gives the number 42, `-o flag:true` a boolean). A bare
 //! `NAME` sets `config.NAME` — and `context.NAME` too when the context defines it, because a context key
 //! wins over the config key of the same name and the override must win over both. `config.NAME`,
-//! `sessions.NAME` and `context.NAME` (dotted further into nested mappings) set exactly that key. Each
+//! `sessions.NAME`, `context.NAME` and `load.NAME` (dotted further into nested mappings) set exactly that
+//! key (a scalar: `load.seed`, `load.max_sessions`, `load.arrivals`, not the list of `load.stages`). Each
 //! override is kept as a small pseudo-file holding what the user wrote, named for where it came from
 //! (`<-o>` for `-o NAME:VALUE`, `<env STRESSOR_BASE_URL>` holding `STRESSOR_BASE_URL=VALUE` for an
 //! environment variable, `<harness hook>` for a program's), so a bad value is reported like any other,
@@ -120,7 +121,7 @@ pub(crate) fn apply(root: &mut Node, overrides: &[Override], sources: &mut Sourc
             continue;
         }
         let targets: Vec<Vec<&str>> = match path[0] {
-            "config" | "sessions" | "context" if path.len() > 1 => vec![path.clone()],
+            "config" | "sessions" | "context" | "load" if path.len() > 1 => vec![path.clone()],
             _ if path.len() == 1 => {
                 let mut t = vec![vec!["config", path[0]]];
                 if root.get("context").and_then(|c| c.get(path[0])).is_some() {
@@ -131,7 +132,7 @@ pub(crate) fn apply(root: &mut Node, overrides: &[Override], sources: &mut Sourc
             other => {
                 diags.push(
                     Diagnostic::error(whole, format!("`-o {name}`: cannot override `{other}`")).with_help(
-                        "overrides reach `config.*`, `sessions.*` and `context.*`; a bare name sets `config.NAME`",
+                        "overrides reach `config.*`, `sessions.*`, `context.*` and `load.*`; a bare name sets `config.NAME`",
                     ),
                 );
                 continue;
