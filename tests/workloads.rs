@@ -170,6 +170,13 @@ sequences:
 #[test]
 fn weights_split_closed_sessions_and_merged_shards_keep_workloads_apart() {
     let (dir, main) = write_files(&[("closed.yaml", CLOSED)]);
+    // `validate` says what the weights resolved to.
+    let v = cmd().arg("validate").arg(&main).assert().code(0);
+    let said = String::from_utf8_lossy(&v.get_output().stderr).into_owned();
+    assert!(
+        said.contains("workloads: browse: 6 session(s); buy: 2 session(s)"),
+        "{said}"
+    );
     let parts: Vec<_> = ["1/2", "2/2"]
         .iter()
         .map(|shard| {

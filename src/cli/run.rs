@@ -184,11 +184,23 @@ pub(super) fn load_with(
 /// `Running 'shop': 10 session(s), shard 1/3, dry run`; with workloads, each one's load by name
 /// (`browse: 6 session(s); buy: 2 session(s) after 5s`).
 fn announce(scenario: &Scenario, args: &RunArgs, shard: Option<Shard>) -> String {
-    let load = scenario
+    format!(
+        "Running '{}': {}{}{}",
+        scenario.name,
+        describe_workloads(scenario, args.single),
+        shard.map(|s| format!(", shard {s}")).unwrap_or_default(),
+        if args.dry_run { ", dry run" } else { "" }
+    )
+}
+
+/// The load in words: `10 session(s)`, or each workload's by name (`browse: 6 session(s); buy: 2
+/// session(s) after 5s`), as the weights resolved it.
+pub(super) fn describe_workloads(scenario: &Scenario, single: bool) -> String {
+    scenario
         .workload_views()
         .iter()
         .map(|w| {
-            let load = describe_load(w.load, w.sessions.count, args.single);
+            let load = describe_load(w.load, w.sessions.count, single);
             let after = if w.start_after.is_zero() {
                 String::new()
             } else {
@@ -200,13 +212,7 @@ fn announce(scenario: &Scenario, args: &RunArgs, shard: Option<Shard>) -> String
             }
         })
         .collect::<Vec<_>>()
-        .join("; ");
-    format!(
-        "Running '{}': {load}{}{}",
-        scenario.name,
-        shard.map(|s| format!(", shard {s}")).unwrap_or_default(),
-        if args.dry_run { ", dry run" } else { "" }
-    )
+        .join("; ")
 }
 
 /// One load model in words: `arrival rate 50/s for 30s, up to 100 session(s)`.

@@ -31,6 +31,10 @@ pub fn run(args: &ValidateArgs, out: Output) -> Exit {
                     String::new()
                 }
             );
+            // What the weights resolved to, which the file does not say in numbers.
+            if let Some(s) = s.filter(|s| !s.workloads.is_empty()) {
+                eprintln!("  workloads: {}", super::run::describe_workloads(s, false));
+            }
         }
         // The process exits right after this command; freeing a large scenario would only cost time.
         std::mem::forget(loaded);
