@@ -323,3 +323,33 @@ fn mistakes_in_workloads_are_load_errors_with_a_place_and_a_fix() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workloads_sharing_a_poisson_seed_draw_their_own_arrivals() {
+    use stressor::run::arrivals::poisson_offsets;
+    use stressor::scenario::Stage;
+    let server = server().await;
+    let yaml = "file_version: stressor#0
+config: {base_url: '{BASE}'}
+load: {model: arrival-rate, stages: [{rate: 40/s, duration: 2s}], arrivals: poisson, seed: 5, max_sessions: 20}
+workloads:
+  - {name: a, scenario: [{sequence: main}]}
+  - {name: b, scenario: [{sequence: main}]}
+sequences:
+  main: [{activity: GetRequest, url: /}]
+";
+    let report = run_yaml(&server, yaml, RunOptions::default()).await;
+    let count = |seq: &str| common::run::counts(&report, seq, 0).0;
+    let half = Stage {
+        rate: 20.0,
+        duration: Duration::from_secs(2),
+    };
+    // The first workload keeps the seed as written (so a file without workloads does too); the second
+    // draws from its own, or the two would arrive in lockstep.
+    assert_eq!(
+        count("a/main"),
+        poisson_offsets(std::slice::from_ref(&half), 5, 1).count() as u64
+    );
+    assert_ne!(count("a/main"), count("b/main"));
+    assert_eq!(report.health.arrival_seeds, [5, 5]);
+}

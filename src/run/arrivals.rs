@@ -183,7 +183,10 @@ pub async fn drive(
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .push(seed);
-            Arrivals::Poisson { seed: Some(seed) }
+            // Workloads sharing the file's seed must not draw the same gaps: mixed with the workload's
+            // index (0, a file without workloads, keeps the seed as written).
+            let mixed = seed.wrapping_add((workload as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+            Arrivals::Poisson { seed: Some(mixed) }
         }
         constant => constant,
     };
