@@ -14,7 +14,10 @@
 # /test1.json must match the pattern; certificates are not verified); the requests are then counted
 # from stressor's own results file.
 #
-# Usage: [HTTP_CLIENT=lean|reqwest] [SHORT=2] [LONG=6] [SESSIONS=32] [PATTERN=regex] [TARGET=URL] bench/profile.sh
+# HTTP_VERSION=2 sets `config.http_version: 2` (with TARGET=https://..., an HTTP/2 server such as the nginx
+# of `MODES=h2 bench/peers.py`): the instructions per HTTP/2 request.
+#
+# Usage: [HTTP_CLIENT=lean|reqwest] [HTTP_VERSION=1.1|2] [SHORT=2] [LONG=6] [SESSIONS=32] [PATTERN=regex] [TARGET=URL] bench/profile.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 HTTP_CLIENT=${HTTP_CLIENT:-lean}
@@ -22,6 +25,7 @@ SHORT=${SHORT:-2}
 LONG=${LONG:-6}
 SESSIONS=${SESSIONS:-32}
 PATTERN=${PATTERN:-foo.: .bar.}
+HTTP_VERSION=${HTTP_VERSION:-1.1}
 command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends valgrind; }
 cargo build --release -q
 BIN=$PWD/target/release/stressor
@@ -34,7 +38,7 @@ served() { curl -s "$URL/_stressor/stats" | tr -dc 0-9; }
 declare -A IR REQS
 for secs in "$SHORT" "$LONG"; do
     sed -e "s#BASE_URL#$URL#" -e "s#DURATION#$secs#" -e "s#count: 32#count: $SESSIONS#" \
-        -e "s#  request_timeout: 10#  request_timeout: 10\n  http_client: $HTTP_CLIENT#" \
+        -e "s#  request_timeout: 10#  request_timeout: 10\n  http_client: $HTTP_CLIENT\n  http_version: $HTTP_VERSION#" \
         -e "s#  count: $SESSIONS#  count: $SESSIONS\n  verify_ssl: false#" \
         -e "s#assert_match: \"foo.: .bar.\"#assert_match: \"$PATTERN\"#" \
         bench/peers.yaml >"$OUT/peers-$secs.yaml"

@@ -13,8 +13,8 @@
 //! ([`Outcome::Fallback`]), which says which feature is missing. Connections are opened on demand, one
 //! per concurrent request and origin (a session usually needs one), and kept until the server closes
 //! them, or used once with `config.keep_alive: false`. With `config.http_version: 2`, the exchange is
-//! hyper's HTTP/2 client on one connection per session and origin (`h2.rs`); everything around it
-//! (redirects, cookies, auth, timeouts, body limits) stays as here.
+//! the `h2` crate's client, driven by the session's task, on one connection per session and origin
+//! (`h2.rs`); everything around it (redirects, cookies, auth, timeouts, body limits) stays as here.
 
 pub(crate) mod framing;
 #[cfg(feature = "https")]
