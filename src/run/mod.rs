@@ -270,7 +270,9 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     // state and recorder, and count their sessions and arrivals into the same totals.
     let counts = Arc::new(arrivals::ArrivalCounts::default());
     let staged_count = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let mut handles = Vec::new();
+    // The drivers start after `RunStarted` is sent, which needs every workload's session count first.
+    type Start = Box<dyn FnOnce() -> Vec<tokio::task::JoinHandle<()>> + Send>;
+    let mut starts: Vec<Start> = Vec::new();
     let (mut announced, mut closed_sessions, mut any_arrivals) = (0usize, 0usize, false);
     for (w, view) in scenario.workload_views().iter().enumerate() {
         // `--single` is a debugging run of one session: it keeps the closed model whatever `load` says.
@@ -283,25 +285,19 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
                 let max = (*max_sessions).max(1).div_ceil(shard.total) as usize;
                 announced += max;
                 any_arrivals = true;
-                handles.push(tokio::spawn(arrivals::drive(
-                    env.clone(),
-                    w,
-                    stages.clone(),
-                    *arrivals,
-                    max,
-                    counts.clone(),
-                )));
+                let (env, stages, arrivals, counts) = (env.clone(), stages.clone(), *arrivals, counts.clone());
+                starts.push(Box::new(move || {
+                    vec![tokio::spawn(arrivals::drive(env, w, stages, arrivals, max, counts))]
+                }));
             }
             LoadModel::ClosedStages { stages } if !env.options.single => {
                 // The most the stages ask for at once, in this shard.
                 let most = stages.iter().map(|s| s.sessions).max().unwrap_or(0);
                 announced += (0..most as usize).filter(|&i| shard.owns(i)).count();
-                handles.push(tokio::spawn(stages::drive(
-                    env.clone(),
-                    w,
-                    stages.clone(),
-                    staged_count.clone(),
-                )));
+                let (env, stages, created) = (env.clone(), stages.clone(), staged_count.clone());
+                starts.push(Box::new(move || {
+                    vec![tokio::spawn(stages::drive(env, w, stages, created))]
+                }));
             }
             _ => {
                 let total = if env.options.single {
@@ -312,7 +308,8 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
                 let count = (0..total).filter(|&i| shard.owns(i)).count();
                 announced += count;
                 closed_sessions += count;
-                handles.extend(start_closed(&env, w, total));
+                let env = env.clone();
+                starts.push(Box::new(move || start_closed(&env, w, total)));
             }
         }
     }
@@ -320,6 +317,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
         scenario: scenario.name.clone(),
         sessions: announced as u32,
     });
+    let handles = starts.into_iter().flat_map(|start| start()).collect();
 
     coordinate(&env, handles, max_time, grace).await;
 
