@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{cmd, results_json, session_ids, write_files};
+use common::{cmd, merge_cleanly, results_json, session_ids, write_files};
 use stressor::run::{RunOptions, Shard};
 
 const CLOSED: &str = "file_version: stressor#0
@@ -56,17 +56,7 @@ fn shards_split_the_sessions_and_merge_back_to_the_whole_run() {
         (Some(6), Some(4))
     );
 
-    let m = cmd()
-        .arg("merge")
-        .arg(&a)
-        .arg(&b)
-        .arg("--out")
-        .arg(&merged)
-        .assert()
-        .code(0);
-    let err = String::from_utf8_lossy(&m.get_output().stderr).into_owned();
-    assert!(!err.contains("warning"), "{err}");
-    let rm = results_json(&merged);
+    let (_, rm) = merge_cleanly(&[&a, &b], &merged);
     assert_eq!(
         rm["total"]["count"].as_u64(),
         Some(10),

@@ -5,7 +5,7 @@
 mod common;
 
 use common::run::{run_yaml, server};
-use common::{cmd, results_json, session_ids, write_files};
+use common::{cmd, merge_cleanly, results_json, session_ids, write_files};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use stressor::run::{RunEvent, RunOptions};
@@ -197,21 +197,11 @@ fn weights_split_closed_sessions_and_merged_shards_keep_workloads_apart() {
     assert_eq!(session_ids(&b), ["browse-t02", "browse-t04", "browse-t06", "buy-t02"]);
 
     let merged = dir.path().join("merged.json");
-    let m = cmd()
-        .arg("merge")
-        .args(&parts)
-        .arg("--out")
-        .arg(&merged)
-        .assert()
-        .code(0);
-    let err = String::from_utf8_lossy(&m.get_output().stderr).into_owned();
-    assert!(!err.contains("warning"), "{err}");
-    let stdout = String::from_utf8_lossy(&m.get_output().stdout).into_owned();
+    let (stdout, rm) = merge_cleanly(&[&parts[0], &parts[1]], &merged);
     assert!(
         stdout.contains("Workload browse:") && stdout.contains("Workload buy:"),
         "{stdout}"
     );
-    let rm = results_json(&merged);
     // Exact: every session runs main five times.
     assert_eq!(
         workload_counts(&rm),

@@ -117,3 +117,13 @@ pub fn session_ids(results: &serde_json::Value) -> Vec<String> {
         .map(|s| s["id"].as_str().expect("id").to_string())
         .collect()
 }
+
+/// `stressor merge PARTS... --out OUT`, which must succeed without a warning; returns its stdout and
+/// the merged results.
+pub fn merge_cleanly(parts: &[&Path], out: &Path) -> (String, serde_json::Value) {
+    let m = cmd().arg("merge").args(parts).arg("--out").arg(out).assert().code(0);
+    let err = String::from_utf8_lossy(&m.get_output().stderr).into_owned();
+    assert!(!err.contains("warning"), "{err}");
+    let stdout = String::from_utf8_lossy(&m.get_output().stdout).into_owned();
+    (stdout, results_json(out))
+}
