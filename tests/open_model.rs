@@ -133,6 +133,8 @@ async fn poisson_arrivals_run_the_seeded_schedule() {
     let [seed] = drawn.health.arrival_seeds[..] else {
         panic!("one seed: {:?}", drawn.health.arrival_seeds)
     };
+    // Small enough to be written back into YAML (a signed 64-bit integer) and read from JSON by doubles.
+    assert!(seed < 1 << 53, "{seed}");
     let replay = unseeded.replace("  stages:", &format!("  seed: {seed}\n  stages:"));
     let repeated = run_yaml(&srv, &scenario(&replay, QUICK_MAIN), RunOptions::default()).await;
     assert_eq!(repeated.health.arrivals, drawn.health.arrivals);

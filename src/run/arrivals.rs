@@ -174,7 +174,9 @@ pub async fn drive(
     let arrivals = match arrivals {
         Arrivals::Poisson { seed } => {
             let seed = seed.unwrap_or_else(|| {
-                let drawn = fastrand::u64(..);
+                // Below 2^53: the seed is printed to be written back as `load.seed`, which YAML reads as a
+                // signed 64-bit integer, and JSON readers that use doubles (JavaScript) keep it exact.
+                let drawn = fastrand::u64(..1 << 53);
                 tracing::info!(seed = drawn, "Poisson arrivals drawn from a new seed");
                 drawn
             });
