@@ -274,14 +274,8 @@ async fn run_step(
         LoadModel::ArrivalRate { arrivals, .. } => *arrivals,
         _ => Arrivals::Constant,
     };
-    let step_load = |fraction: f64| LoadModel::ArrivalRate {
-        stages: vec![Stage {
-            rate: rate * fraction,
-            duration,
-        }],
-        max_sessions: ((f64::from(options.max_sessions) * fraction).ceil() as u32).max(1),
-        arrivals,
-    };
+    let step = [Stage { rate, duration }];
+    let step_load = |fraction| LoadModel::arrival_share(&step, options.max_sessions, arrivals, fraction);
     s.load = step_load(1.0);
     // With workloads, the rate is the total, shared out by weight as the file shares its own `load`;
     // workloads with a load of their own keep it (a steady background to the search).

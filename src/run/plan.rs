@@ -153,18 +153,12 @@ impl Plan {
         self.slots.iter().map(|s| s.name.clone()).collect()
     }
 
-    /// The scenario items of a workload.
-    pub fn items(&self, workload: usize) -> &[crate::scenario::ScenarioItem] {
-        match self.scenario.workloads.get(workload) {
-            Some(w) => &w.items,
-            None => &self.scenario.items,
-        }
-    }
-
     /// What a scheduled pass of a workload runs (an arrival, or one loop of a staged session): the
     /// slots of every scenario item's sequence except `init` and `end`, in order.
     pub fn pass_sequences(&self, workload: usize) -> Arc<[usize]> {
-        self.items(workload)
+        self.scenario
+            .workload_view(workload)
+            .items
             .iter()
             .filter(|i| i.sequence != "init" && i.sequence != "end")
             .filter_map(|i| self.slot_pos(workload, &i.sequence))
@@ -173,9 +167,14 @@ impl Plan {
 
     /// The slot of a workload's `init` or `end` sequence, when one of its scenario items runs it.
     pub fn special_sequence(&self, workload: usize, name: &str) -> Option<usize> {
-        (self.items(workload).iter().any(|i| i.sequence == name))
-            .then(|| self.slot_pos(workload, name))
-            .flatten()
+        (self
+            .scenario
+            .workload_view(workload)
+            .items
+            .iter()
+            .any(|i| i.sequence == name))
+        .then(|| self.slot_pos(workload, name))
+        .flatten()
     }
 }
 

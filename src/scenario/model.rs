@@ -679,6 +679,24 @@ pub enum LoadModel {
     },
 }
 
+impl LoadModel {
+    /// A `fraction` of an arrival-rate load: every stage's rate times it, and the pool in proportion,
+    /// rounded up (at least 1). How weights share a file's load out, and how `search` shares its rate.
+    pub fn arrival_share(stages: &[Stage], max_sessions: u32, arrivals: Arrivals, fraction: f64) -> LoadModel {
+        LoadModel::ArrivalRate {
+            stages: stages
+                .iter()
+                .map(|s| Stage {
+                    rate: s.rate * fraction,
+                    duration: s.duration,
+                })
+                .collect(),
+            max_sessions: ((f64::from(max_sessions) * fraction).ceil() as u32).max(1),
+            arrivals,
+        }
+    }
+}
+
 /// One stage of a closed model's schedule (`{sessions: 50, duration: 1m}`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionStage {

@@ -10,7 +10,7 @@
 use super::reader::Fields;
 use super::{Validator, sections, thresholds};
 use crate::scenario::diagnostic::Diagnostic;
-use crate::scenario::model::{LoadModel, ScenarioItem, SessionStage, Sessions, Stage, ThresholdSet, Workload};
+use crate::scenario::model::{LoadModel, ScenarioItem, SessionStage, Sessions, ThresholdSet, Workload};
 use crate::scenario::node::{Node, NodeKind};
 use std::time::Duration;
 
@@ -284,17 +284,7 @@ fn share_out(v: &mut Validator, shared: &Shared<'_>, workloads: &mut [Workload],
             arrivals,
         } => {
             for (&i, &fraction) in weighted.iter().zip(&fractions) {
-                workloads[i].load = LoadModel::ArrivalRate {
-                    stages: stages
-                        .iter()
-                        .map(|s| Stage {
-                            rate: s.rate * fraction,
-                            duration: s.duration,
-                        })
-                        .collect(),
-                    max_sessions: ((f64::from(*max_sessions) * fraction).ceil() as u32).max(1),
-                    arrivals: *arrivals,
-                };
+                workloads[i].load = LoadModel::arrival_share(stages, *max_sessions, *arrivals, fraction);
             }
         }
     }
