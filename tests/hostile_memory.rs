@@ -3,6 +3,7 @@
 //! own with one test, so that no other test's memory is counted. The scripted server runs in this
 //! process too; it sends from one fixed 64 KiB buffer.
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use common::scripted::{errors, peak_rss, run_text, scenario, serve, stream_body};

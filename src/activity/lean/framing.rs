@@ -2,7 +2,7 @@
 //! is delimited, and what makes a response invalid.
 //!
 //! The rules are hyper's, which the reqwest path uses, made stricter in one place on both paths: so a
-//! malformed response gets the same answer whichever client reads it (`tests/framing.rs` serves a
+//! malformed response gets the same answer whichever client reads it (`tests/it/framing.rs` serves a
 //! corpus of them to both, and `fuzz/` compares the two on generated responses). In short:
 //! `Content-Length` is digits only (RFC 9110 §8.6), several values must all be equal; a response with
 //! both `Transfer-Encoding` and `Content-Length` is rejected (RFC 9112 §6.3 says it "ought to be

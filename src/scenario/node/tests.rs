@@ -46,13 +46,13 @@ fn declined(text: &str) {
     assert!(!check(text), "the fast path should decline {text:?}");
 }
 
-/// The valid scenario at the base of `tests/robustness.rs`'s mutation test, taken from that file so
+/// The valid scenario at the base of `tests/it/robustness.rs`'s mutation test, taken from that file so
 /// the two stay the same.
 fn robustness_base() -> String {
-    let source = include_str!("../../../tests/robustness.rs");
+    let source = include_str!("../../../tests/it/robustness.rs");
     let start = source
         .find("const VALID: &str = \"")
-        .expect("VALID in tests/robustness.rs")
+        .expect("VALID in tests/it/robustness.rs")
         + 21;
     let len = source[start..].find("\";\n").expect("end of VALID");
     let text = &source[start..start + len];
@@ -341,7 +341,7 @@ nested:
 unicode: {é: 日本, key😀: "\u00e9"}
 "#;
 
-/// `tests/robustness.rs`'s pseudo-random generator (Knuth's MMIX LCG).
+/// `tests/it/robustness.rs`'s pseudo-random generator (Knuth's MMIX LCG).
 struct Lcg(u64);
 
 impl Lcg {
@@ -358,7 +358,7 @@ impl Lcg {
     }
 }
 
-/// One random edit. With `kinds == 12` this is exactly `tests/robustness.rs`'s `mutate` (same draws,
+/// One random edit. With `kinds == 12` this is exactly `tests/it/robustness.rs`'s `mutate` (same draws,
 /// same edits); 14 adds two kinds of YAML indicators.
 fn mutate(text: &str, rng: &mut Lcg, kinds: usize) -> String {
     let mut chars: Vec<char> = text.chars().collect();
@@ -399,7 +399,7 @@ fn mutate(text: &str, rng: &mut Lcg, kinds: usize) -> String {
     chars.into_iter().collect()
 }
 
-/// The very corpus of `tests/robustness.rs`'s `random_mutations_never_panic` (its base, seed, count and
+/// The very corpus of `tests/it/robustness.rs`'s `random_mutations_never_panic` (its base, seed, count and
 /// edits).
 #[test]
 fn the_robustness_mutation_corpus_agrees() {

@@ -2,7 +2,7 @@
 //! through what a user runs — the cargo harness binary as a child process, or `stressor run` — against
 //! a real server (the built-in target, a port nobody listens on, a server that never answers).
 
-mod common;
+use crate::common;
 
 use common::harness::{fixtures_root, harness};
 use common::{output_text, stressor};

@@ -3,7 +3,7 @@
 //! from the per-second series), retired sessions finish their pass and run `end`, and the plain closed
 //! model records its sessions in the series too.
 
-mod common;
+use crate::common;
 
 use common::run::{counts, run_yaml, server};
 use common::{cmd, write_files};

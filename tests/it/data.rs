@@ -3,7 +3,7 @@
 //! `$load` of a CSV file. Against the built-in target server; the server's `/poll/<key>` counters are
 //! its log of which rows were used.
 
-mod common;
+use crate::common;
 
 use common::{output_text as text, stressor, write_files};
 use std::process::Output;

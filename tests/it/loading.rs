@@ -1,7 +1,7 @@
 //! What a successful load produces: the original tool's scenarios, macros, overrides, and the exact
 //! rendering of a diagnostic.
 
-mod common;
+use crate::common;
 
 use common::{headers, load_with, original_fixtures};
 use serde_json::json;

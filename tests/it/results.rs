@@ -2,7 +2,7 @@
 //! (0 pass, 1 failed, 2 invalid input; 3 interrupted is in `run_signals.rs`, 4 inconclusive is checked
 //! at the unit level since generator health is not measured yet).
 
-mod common;
+use crate::common;
 
 use common::stressor;
 

@@ -2,7 +2,7 @@
 //! its trial names, name filters, the ignored failing fixture, the JUnit file it writes and the files
 //! it finds.
 
-mod common;
+use crate::common;
 
 use common::harness::harness;
 use std::path::Path;

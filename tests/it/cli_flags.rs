@@ -3,7 +3,7 @@
 //! `--no-color`, run flags (`-o`, `--single`, `--max-time`, `--dry-run`), exit 4 through `merge`, and
 //! `serve` on a busy port. Runs use `--serve` (the built-in target in the stressor process, free port).
 
-mod common;
+use crate::common;
 
 use common::{cmd, init_har, original_fixtures};
 use predicates::prelude::*;

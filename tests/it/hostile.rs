@@ -3,7 +3,7 @@
 //! with a classified error or a pass, on both HTTP paths, without stalling the run.
 //! Memory under endless bodies is measured in `hostile_memory.rs`, a process of its own.
 
-mod common;
+use crate::common;
 
 use common::scripted::{errors, read_head, replying, run_text, scenario, serve, stream_body};
 use std::sync::Arc;

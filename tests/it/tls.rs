@@ -4,7 +4,7 @@
 //! request, so keep-alive, `keep_alive: false` and HTTP/2 are seen from the server's side.
 #![cfg(feature = "https")]
 
-mod common;
+use crate::common;
 
 use common::run::{counts, error_messages};
 use hyper::body::Incoming;

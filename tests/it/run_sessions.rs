@@ -1,6 +1,6 @@
 //! Session semantics against the built-in target server: users, passes, init/end rules, limits.
 
-mod common;
+use crate::common;
 
 use common::run::{counts, run_yaml, run_yaml_with, server};
 use serde_json::json;

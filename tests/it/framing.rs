@@ -3,7 +3,7 @@
 //! to the lean path and to reqwest. A file named `accept-*` must give a response on both (whatever
 //! its status), one named `reject-*` a `connect` error on both.
 
-mod common;
+use crate::common;
 
 use common::scripted::{errors, read_head, run_text, scenario, serve};
 use std::path::Path;

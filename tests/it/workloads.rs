@@ -2,7 +2,7 @@
 //! file's load out, each workload is measured, tabled, judged and merged apart, `start_after` delays
 //! one, and mistakes in the section are load errors that say where and how to fix them.
 
-mod common;
+use crate::common;
 
 use common::run::{run_yaml, server};
 use common::{cmd, merge_cleanly, results_json, session_ids, write_files};

@@ -1,7 +1,7 @@
 //! Statistics: the per-thread RunRecorder, snapshots and their merging, and latencies measured against
 //! the built-in target's `/slow` endpoint.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Ctrl-C on a running `stressor run`: `end` runs, the summary is printed, `--out` and `--html` are
 //! written, exit code 3.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! picks each process's share of the sessions, and `stressor merge` puts the shards back together
 //! with exact totals, warning when a shard is missing or given twice.
 
-mod common;
+use crate::common;
 
 use common::{cmd, merge_cleanly, results_json, session_ids, write_files};
 use stressor::run::{RunOptions, Shard};

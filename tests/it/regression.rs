@@ -2,7 +2,7 @@
 //! `vs_baseline` thresholds on runs at known delays, `abort_on_fail`, windowed thresholds, and
 //! thresholds filtered by error class, status class and tag.
 
-mod common;
+use crate::common;
 
 use common::{output_text as text, stressor, write_files};
 use std::path::{Path, PathBuf};

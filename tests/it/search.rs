@@ -3,7 +3,7 @@
 //! 100 per second) is found within the resolution, and a generator that saturates before the service
 //! ends the search inconclusive instead of reporting its own limit as the service's.
 
-mod common;
+use crate::common;
 
 use common::{output_text, stressor, write_files};
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! Thresholds and the verdict on real runs against the built-in target server, in-process.
 
-mod common;
+use crate::common;
 
 use common::run::{run_yaml, server};
 use std::path::Path;

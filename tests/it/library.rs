@@ -2,7 +2,7 @@
 //! scenarios built in code (same model as the YAML loader's), `stressor::run` and run events — all
 //! against the built-in target server on an ephemeral port.
 
-mod common;
+use crate::common;
 
 use common::headers;
 use serde::Deserialize;

@@ -1,7 +1,7 @@
 //! The monitor's HTTP side from a library run, and the `run --monitor`/`--html` flags and exit codes of
 //! the CLI (the page itself in a browser: `browser.rs`).
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::path::Path;

@@ -10,7 +10,7 @@
 //! budget can refuse the file. The 10,000-level tests below run on an 8 MiB thread, the stack of the CLI's
 //! main thread; `legal_depth_near_the_budget_on_a_2_mib_thread` (ignored) documents the problem.
 
-mod common;
+use crate::common;
 
 use common::{headers, hide_dir, load_with, write_files};
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! `stressor init`: the scaffold (runs green against the built-in target server), HAR import of the
 //! original tool's three recordings, and the refusals (existing files, bad HAR, bad options).
 
-mod common;
+use crate::common;
 
 use common::{cmd, init_har, original_fixtures};
 use predicates::str::contains;

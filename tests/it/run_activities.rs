@@ -1,7 +1,7 @@
 //! Activities against the built-in target server: request building, checks, stores, error classes,
 //! StaticRequests, PollRequest, RunScript and run-time variables.
 
-mod common;
+use crate::common;
 
 use common::run::{assert_timeout_then_refused, counts, error_messages, run_yaml, server};
 use stressor::run::RunOptions;

@@ -1,7 +1,7 @@
 //! One case per load-time diagnostic: each asserts the file, line, column and message of every problem
 //! the loader reports for a small scenario (so a missing or an extra diagnostic fails the test too).
 
-mod common;
+use crate::common;
 
 use common::{headers, load_with};
 use std::collections::HashMap;

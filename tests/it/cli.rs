@@ -1,6 +1,6 @@
 //! The `stressor` binary: exit codes and output of `validate` and `serve`.
 
-mod common;
+use crate::common;
 
 use common::stressor;
 

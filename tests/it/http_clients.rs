@@ -1,7 +1,7 @@
 //! The two HTTP paths (`config.http_client: lean | reqwest`) against the built-in target server: the
 //! same activities must give the same requests on the wire and the same outcomes with either.
 
-mod common;
+use crate::common;
 
 use common::run::{assert_timeout_then_refused, counts, run_yaml, server};
 use stressor::run::RunOptions;

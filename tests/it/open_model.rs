@@ -3,7 +3,7 @@
 //! is recorded from the intended start too, and arrivals that find no free session are dropped and
 //! make the run inconclusive.
 
-mod common;
+use crate::common;
 
 use common::run::{counts, run_yaml, server};
 use common::{cmd, write_files};
