@@ -89,6 +89,8 @@ pub struct Plan {
     pub slots: Vec<SequenceSlot>,
     /// Whether any file mentions `last_result` (only then is it kept in the context).
     pub uses_last_result: bool,
+    /// The author's templates among the context's variables, shared by every session.
+    pub templates: Arc<crate::expand::Templates>,
 }
 
 impl Plan {
@@ -127,12 +129,14 @@ impl Plan {
         let uses_last_result = (0..)
             .map_while(|i| sources.get(crate::scenario::FileId(i)))
             .any(|f| f.text.contains("last_result"));
+        let templates = Arc::new(scenario.templates());
         Plan {
             scenario,
             sources,
             activities,
             slots,
             uses_last_result,
+            templates,
         }
     }
 

@@ -53,12 +53,21 @@ impl Session {
             Some(w) => format!("{w}-t{:02}", index + 1),
             None => format!("t{:02}", index + 1),
         };
-        let mut context = scenario.context.clone();
-        context.insert("session_id".into(), Value::String(session_id.clone()));
-        context.insert("user".into(), user.to_value());
-        if env.options.dry_run {
-            context.insert("dry_run".into(), Value::Bool(true));
+        let mut vars = scenario.context.clone();
+        vars.insert("session_id".into(), Value::String(session_id.clone()));
+        let user_value = user.to_value();
+        // The user's fields are the author's too: templates when they hold `$(...)` (rare, so the
+        // run's templates are shared unless this user adds to them).
+        let mut templates = env.plan.templates.clone();
+        if crate::expand::needs_expansion(&user_value) || templates.contains("user") {
+            let expand_as = user.env_template.as_ref().and_then(|t| t.expand_as(&user_value));
+            Arc::make_mut(&mut templates).add("user", &user_value, expand_as);
         }
+        vars.insert("user".into(), user_value);
+        if env.options.dry_run {
+            vars.insert("dry_run".into(), Value::Bool(true));
+        }
+        let context = crate::expand::Context::with_templates(vars, templates);
         let user_agent = format!("stressor/{} (session {session_id})", env!("CARGO_PKG_VERSION"));
         let state = SessionState {
             session_id,

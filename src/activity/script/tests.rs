@@ -22,7 +22,7 @@ fn engine() -> ScriptEngine {
 
 fn ctx(value: Value) -> Context {
     match value {
-        Value::Object(map) => map,
+        Value::Object(map) => map.into(),
         other => panic!("not a map: {other}"),
     }
 }
@@ -125,7 +125,7 @@ fn exports_round_trip_to_json() {
     assert_eq!(out.exported, ["n", "f", "s", "a", "m"]);
     assert_eq!(out.result, None);
     assert_eq!(
-        Value::Object(c),
+        Value::Object(c.into_vars()),
         json!({
             "session_id": "t01",
             "n": 42,
@@ -145,7 +145,7 @@ fn exporting_an_undefined_name_is_an_error_and_exports_nothing() {
     assert_eq!(err.message, "exported variable `x` is not defined");
     assert_eq!(err.location, None);
     assert_eq!(err.to_string(), "script error: exported variable `x` is not defined");
-    assert_eq!(Value::Object(c), json!({"k": 1}), "all exports or none");
+    assert_eq!(Value::Object(c.into_vars()), json!({"k": 1}), "all exports or none");
 }
 
 #[test]
@@ -199,7 +199,10 @@ fn context_is_not_modified_without_export() {
     let (script, sources) = inline("count = 5;\nuser.name = \"eve\";", &["count", "user"]);
     let out = engine().run(&script, &mut c, &sources, "t01").unwrap();
     assert_eq!(out.exported, ["count", "user"]);
-    assert_eq!(Value::Object(c), json!({"count": 5, "user": {"name": "eve"}}));
+    assert_eq!(
+        Value::Object(c.into_vars()),
+        json!({"count": 5, "user": {"name": "eve"}})
+    );
 }
 
 #[test]

@@ -57,6 +57,8 @@ pub(crate) struct Validator<'a> {
     pub base_url_later: bool,
     /// The names of the `feeders` entries (for `Feed`).
     pub feeders: Vec<String>,
+    /// Where `$env()` gave text holding `$(` (data in templates).
+    pub env_texts: super::env_text::EnvTexts,
 }
 
 impl<'a> Validator<'a> {
@@ -74,6 +76,7 @@ impl<'a> Validator<'a> {
             plugins: None,
             base_url_later: false,
             feeders: Vec::new(),
+            env_texts: Default::default(),
         }
     }
 
