@@ -24,14 +24,14 @@ pub fn check_common(
     let mut out = Vec::new();
     if let Some(p) = &common.assert_match {
         let text = result.text();
-        let regex = match vars.regex(p) {
-            Ok(regex) => regex,
+        let matcher = match vars.matcher(p) {
+            Ok(matcher) => matcher,
             Err(e) => {
                 out.push(pattern_failure(CheckKind::Match, p, e));
                 return out;
             }
         };
-        if !regex.is_match(&text) {
+        if !matcher.is_match(&text, p.mode) {
             let message = format!("result does not match `{}`: {}", p.source, excerpt(&text));
             let actual = shorten(&text, EXCERPT);
             let diff = text_diff(&p.source, &actual);

@@ -78,11 +78,11 @@ pub fn check_http_until(
 ) -> Vec<CheckFailure> {
     let mut out = Vec::new();
     if let Some(p) = &checks.assert_match_headers {
-        match vars.regex(p) {
+        match vars.matcher(p) {
             Err(e) => out.push(pattern_failure(CheckKind::MatchHeaders, p, e)),
-            Ok(regex) => {
+            Ok(matcher) => {
                 let rendered = render_headers(&resp.headers);
-                if !regex.is_match(&rendered) {
+                if !matcher.is_match(&rendered, p.mode) {
                     let message = format!("headers do not match `{}`", p.source);
                     out.push(CheckFailure::new(CheckKind::MatchHeaders, &p.source, rendered, message).at(p.span));
                 }
@@ -90,8 +90,8 @@ pub fn check_http_until(
         }
     }
     for (name, p) in &checks.assert_headers {
-        let regex = match vars.regex(p) {
-            Ok(regex) => regex,
+        let matcher = match vars.matcher(p) {
+            Ok(matcher) => matcher,
             Err(e) => {
                 out.push(pattern_failure(CheckKind::Header, p, e));
                 continue;
@@ -104,7 +104,7 @@ pub fn check_http_until(
                 "(missing)",
                 format!("header `{name}` is missing"),
             ),
-            Some(value) if regex.is_match(value) => continue,
+            Some(value) if matcher.is_match(value, p.mode) => continue,
             Some(value) => {
                 let message = format!("header `{name}` does not match `{}`: {}", p.source, excerpt(value));
                 CheckFailure::new(CheckKind::Header, &p.source, value, message)

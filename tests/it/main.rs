@@ -62,6 +62,8 @@ mod search;
 mod shards;
 /// The recorder, snapshots and measured latencies.
 mod stats;
+/// Values from outside are data; large values in check patterns (issue 27).
+mod taint;
 /// The built-in target server over real HTTP.
 mod target_server;
 /// HTTPS and HTTP/2 on both client paths.

@@ -96,11 +96,11 @@ fn check_one(check: &HtmlCheck, tree: &XpathItemTree, vars: &mut Vars<'_>) -> Op
                 return matched(&format!("a node whose text matches `{}`", p.source));
             };
             let text = item_text(item, tree);
-            let regex = match vars.regex(p) {
-                Ok(regex) => regex,
+            let matcher = match vars.matcher(p) {
+                Ok(matcher) => matcher,
                 Err(e) => return Some(pattern_failure(CheckKind::Html, p, e)),
             };
-            if regex.is_match(&text) {
+            if matcher.is_match(&text, p.mode) {
                 return None;
             }
             let message = format!("XPath `{x}` text does not match `{}`: {}", p.source, excerpt(&text));
