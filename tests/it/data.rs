@@ -247,7 +247,7 @@ fn feeder_problems_are_reported_where_they_are() {
     };
     // (comment, files, a line of the output, exit code)
     type Case = (&'static str, Vec<(&'static str, String)>, &'static str, i32);
-    let cases: [Case; 6] = [
+    let cases: [Case; 7] = [
         (
             "a missing file, at the `file:` value",
             vec![(
@@ -273,6 +273,15 @@ fn feeder_problems_are_reported_where_they_are() {
                 ("a.csv", "username,password\r\nann,x\r\n\r\nbob\r\n".into()),
             ],
             "a.csv:4:1: error: this row has 1 field(s), the header has 2",
+            2,
+        ),
+        (
+            "an unclosed quote (issue 27), at the line where the field opened, not one row swallowing the rest",
+            vec![
+                ("s.yaml", format!("{head}feeders:\n  accounts: {{file: a.csv}}\n{seq}")),
+                ("a.csv", "username,password\nu1,\"p1\nu2,p2\nu3,p3\nu4,p4\n".into()),
+            ],
+            "a.csv:2:1: error: this quoted field is never closed",
             2,
         ),
         (
@@ -317,6 +326,28 @@ fn feeder_problems_are_reported_where_they_are() {
         ("a.csv", "username,password\nann,x\n"),
     ]);
     assert!(text.contains("did you mean `username`?"), "{text}");
+}
+
+/// Issue 27: a row that is not UTF-8 is reported at its own line of the data file (it was reported at
+/// the scenario's `feeders:` entry, as the data file could not be shown).
+#[test]
+fn a_row_that_is_not_utf8_is_reported_at_its_line() {
+    let yaml = "file_version: stressor#0\nconfig: {base_url: 'http://127.0.0.1:1'}\nfeeders:\n  accounts: {file: a.csv}\nscenario: [{sequence: main}]\nsequences:\n  main:\n    - activity: Feed\n      feeder: accounts\n";
+    let (dir, main) = write_files(&[("s.yaml", yaml)]);
+    std::fs::write(
+        dir.path().join("a.csv"),
+        b"username,password\nann,x\nbob,\xff\xfe\ncid,y\n",
+    )
+    .unwrap();
+    let out = stressor()
+        .arg("validate")
+        .arg(&main)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let text = common::hide_dir(&text(&out), dir.path());
+    assert!(text.contains("a.csv:3:1: error: this row is not UTF-8 text"), "{text}");
+    assert_eq!(out.status.code(), Some(2), "{text}");
 }
 
 #[test]

@@ -120,7 +120,8 @@ fn feeder(v: &mut Validator, key: &Node, value: &Node) -> Option<Feeder> {
 /// `file:` value when there is no line.
 fn report(v: &mut Validator, err: &FeedError, file: &Node) {
     let at_line = err.line.and_then(|line| {
-        let text = std::fs::read_to_string(&err.path).ok()?;
+        // Lossy: a row that is not UTF-8 is what some errors are about, and it must still be shown.
+        let text = String::from_utf8_lossy(&std::fs::read(&err.path).ok()?).into_owned();
         let shown = shown_path(v, &err.path);
         let id = v.sources.add(shown, text);
         let source = v.sources.get(id)?;
