@@ -13,103 +13,54 @@
 //!   fails, the arrival's pass is skipped and the session tries `init` again on its next arrival.
 //!   Every session that completed `init` runs `end` once, after the schedule.
 //! - An arrival that finds every session busy is dropped and counted; any dropped arrival makes
-//!   the run inconclusive, because the load asked for was not produced.
+//!   the run inconclusive, because the load asked for was not produced. The driver then waits for a
+//!   session to come free and drops every arrival due meanwhile in bulk ([`Schedule::skip_until`]),
+//!   so no rate, however absurd, makes a run outlast its stages.
 //! - Each activity and pass is recorded twice: service time from its actual start, and response
 //!   time from its intended start (the arrival time), so queueing in the generator shows.
+
+pub use super::schedule::{Schedule, arrival_offsets, poisson_offsets};
 
 use super::RunEnv;
 use super::Shard;
 use super::event::RunEvent;
+use super::schedule::shard_offsets;
 use super::session::{PassEnd, Session};
 use crate::scenario::{Arrivals, Stage};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::task::JoinSet;
-
-/// Offsets from the start of the schedule at which passes arrive, in order, for constant arrivals.
-///
-/// Arrival *k* (from 0) comes when the expected number of arrivals so far, the integral of the rate,
-/// reaches *k*; within a linear ramp that is the root of a quadratic.
-pub fn arrival_offsets(stages: &[Stage]) -> impl Iterator<Item = Duration> + '_ {
-    offsets_at(stages, (0u64..).map(|k| k as f64))
-}
-
-/// Offsets of a Poisson process whose rate follows the stages, drawn from `seed`, in order.
-///
-/// Time rescaling: with Λ(t) the integral of the rate, the points where Λ reaches the partial sums of
-/// independent Exp(1) draws form a Poisson process of rate λ(t), homogeneous or not. So this is
-/// [`arrival_offsets`] with random targets instead of 0, 1, 2..., and a ramp needs no thinning.
-/// `thin` = N keeps a rate of 1/N of the stages' (targets N × the sums): what one of N shards runs, as N
-/// independent Poisson processes of rate λ/N add up to one of rate λ.
-pub fn poisson_offsets(stages: &[Stage], seed: u64, thin: u32) -> impl Iterator<Item = Duration> + '_ {
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let mut sum = 0f64;
-    let scale = f64::from(thin.max(1));
-    // 1 − U is in (0, 1], so its logarithm is finite.
-    offsets_at(
-        stages,
-        std::iter::repeat_with(move || {
-            sum += -scale * (1.0 - rng.f64()).ln();
-            sum
-        }),
-    )
-}
-
-/// The offsets at which the integral of the rate reaches each of `targets` (non-decreasing), until
-/// the stages end.
-fn offsets_at<'a>(stages: &'a [Stage], targets: impl Iterator<Item = f64> + 'a) -> impl Iterator<Item = Duration> + 'a {
-    let mut targets = targets.peekable();
-    // Arrivals before the current stage, and where it starts.
-    let (mut before, mut stage_start, mut stage) = (0f64, 0f64, 0usize);
-    std::iter::from_fn(move || {
-        let &m_total = targets.peek()?;
-        while stage < stages.len() {
-            let s = &stages[stage];
-            let r0 = if stage == 0 { s.rate } else { stages[stage - 1].rate };
-            let (r1, d) = (s.rate, s.duration.as_secs_f64());
-            let slope = if d > 0.0 { (r1 - r0) / d } else { 0.0 };
-            let m = m_total - before;
-            // Solve r0·t + slope·t²/2 = m for the smallest t ≥ 0.
-            let t = if slope.abs() < 1e-12 {
-                (r0 > 0.0).then(|| m / r0)
-            } else {
-                let disc = r0 * r0 + 2.0 * slope * m;
-                (disc >= 0.0).then(|| (-r0 + disc.sqrt()) / slope).filter(|t| *t >= 0.0)
-            };
-            match t {
-                Some(t) if t < d => {
-                    targets.next();
-                    return Some(Duration::from_secs_f64(stage_start + t));
-                }
-                _ => {
-                    before += (r0 + r1) / 2.0 * d;
-                    stage_start += d;
-                    stage += 1;
-                }
-            }
-        }
-        None
-    })
-}
 
 /// This shard's arrival offsets, in order (see `super::shard`): constant arrivals are the whole
 /// schedule's every N-th; Poisson arrivals are a process of 1/N of the rate, from the seed mixed with
 /// the shard's index so shards draw different gaps.
-fn schedule(stages: &[Stage], arrivals: Arrivals, shard: Shard) -> Box<dyn Iterator<Item = Duration> + Send + '_> {
+fn schedule(stages: &[Stage], arrivals: Arrivals, shard: Shard) -> Schedule<'_> {
     match arrivals {
-        Arrivals::Constant => Box::new(
-            arrival_offsets(stages)
-                .enumerate()
-                .filter(move |(k, _)| shard.owns(*k))
-                .map(|(_, offset)| offset),
-        ),
+        Arrivals::Constant => shard_offsets(stages, shard),
         Arrivals::Poisson { seed } => {
             // `drive` has put the seed in (drawing one when the file has none).
             let seed = seed.unwrap_or_default();
             let seed = seed.wrapping_add(u64::from(shard.index).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            Box::new(poisson_offsets(stages, seed, shard.total))
+            poisson_offsets(stages, seed, shard.total)
         }
+    }
+}
+
+/// Waits until a busy session is done (and returns it), the schedule ends or a stop is requested.
+async fn free_session(
+    busy: &mut JoinSet<Pooled>,
+    interrupt: &mut crate::activity::Interrupt,
+    end: Instant,
+) -> Option<Pooled> {
+    let until_end = end.saturating_duration_since(Instant::now());
+    if busy.is_empty() {
+        interrupt.sleep(until_end).await;
+        return None;
+    }
+    tokio::select! {
+        done = busy.join_next() => done.and_then(Result::ok),
+        _ = interrupt.sleep(until_end) => None,
     }
 }
 
@@ -193,7 +144,9 @@ pub async fn drive(
         constant => constant,
     };
     let start = Instant::now() + view.start_after;
-    for offset in schedule(&stages, arrivals, shard) {
+    let mut schedule = schedule(&stages, arrivals, shard);
+    let schedule_end = start + schedule.end();
+    while let Some(offset) = schedule.next() {
         let due = start + offset;
         let wait = due.saturating_duration_since(Instant::now());
         if (!wait.is_zero() && !interrupt.sleep(wait).await) || env.control.stopping() {
@@ -225,7 +178,14 @@ pub async fn drive(
                 }
             }
             None => {
-                counts.dropped.fetch_add(1, Ordering::Relaxed);
+                // Every session is busy: this arrival and every one due until a session is free again
+                // are dropped, counted at once.
+                if let Some(p) = free_session(&mut busy, &mut interrupt, schedule_end).await {
+                    give_back(p, &mut idle);
+                }
+                let more = schedule.skip_until(Instant::now().saturating_duration_since(start));
+                counts.scheduled.fetch_add(more, Ordering::Relaxed);
+                counts.dropped.fetch_add(1 + more, Ordering::Relaxed);
                 continue;
             }
         };
@@ -286,6 +246,7 @@ pub async fn drive(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn stage(rate: f64, secs: f64) -> Stage {
         Stage {

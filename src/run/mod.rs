@@ -24,6 +24,7 @@ mod event;
 mod health;
 mod plan;
 mod report;
+mod schedule;
 mod session;
 pub mod shard;
 pub mod stages;
