@@ -65,7 +65,7 @@ pub const KEPT: usize = 1024;
 /// use stressor::check::capped;
 /// assert_eq!(capped("short"), "short");
 /// let big = "a".repeat(5000);
-/// assert_eq!(capped(&big), format!("{}... (4.88 KiB, 5000 bytes, fnv1a 2d8d5f3ba3ea0a65)", "a".repeat(200)));
+/// assert_eq!(capped(&big), format!("{}... (4.88 KiB, 5000 bytes, fnv1a 9168c27c5851404d)", "a".repeat(200)));
 /// ```
 pub fn capped(text: &str) -> String {
     if text.len() <= KEPT {
