@@ -7,7 +7,7 @@
 //! each, minutes for a one-second stage).
 
 use super::Shard;
-use crate::scenario::Stage;
+use crate::scenario::{Arrivals, Stage};
 use std::time::Duration;
 
 /// Offsets from the start of the schedule at which passes arrive, in order, for constant arrivals.
@@ -42,6 +42,21 @@ pub fn shard_offsets(stages: &[Stage], shard: Shard) -> Schedule<'_> {
             step,
         },
     )
+}
+
+/// This shard's arrival offsets, in order (see `super::shard`): constant arrivals are the whole
+/// schedule's every N-th; Poisson arrivals are a process of 1/N of the rate, from the seed mixed with
+/// the shard's index so shards draw different gaps.
+pub(super) fn schedule(stages: &[Stage], arrivals: Arrivals, shard: Shard) -> Schedule<'_> {
+    match arrivals {
+        Arrivals::Constant => shard_offsets(stages, shard),
+        Arrivals::Poisson { seed } => {
+            // `drive` has put the seed in (drawing one when the file has none).
+            let seed = seed.unwrap_or_default();
+            let seed = seed.wrapping_add(u64::from(shard.index).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            poisson_offsets(stages, seed, shard.total)
+        }
+    }
 }
 
 /// The values of the integral of the rate at which arrivals come.
@@ -262,5 +277,149 @@ mod tests {
         let due = all.iter().filter(|d| d.as_secs_f64() <= 2.0).count() as u64;
         assert_eq!(skipped, due);
         assert_eq!(schedule.next(), all.get(due as usize).copied());
+    }
+
+    fn offsets(stages: &[Stage]) -> Vec<f64> {
+        arrival_offsets(stages).map(|d| d.as_secs_f64()).collect()
+    }
+
+    #[test]
+    fn a_single_stage_is_a_constant_rate() {
+        let got = offsets(&[stage(10.0, 1.0)]);
+        assert_eq!(got.len(), 10);
+        for (k, t) in got.iter().enumerate() {
+            assert!((t - k as f64 / 10.0).abs() < 1e-9, "{k}: {t}");
+        }
+    }
+
+    #[test]
+    fn later_stages_ramp_from_the_previous_rate() {
+        // 0/s for 1 s (no arrival), then 0 → 20/s over 2 s: 20 arrivals in the ramp, arrival m at
+        // sqrt(m / 5) s into it (N(t) = 5 t²).
+        let got = offsets(&[stage(0.0, 1.0), stage(20.0, 2.0)]);
+        assert_eq!(got.len(), 20, "{got:?}");
+        for (m, t) in got.iter().enumerate() {
+            let want = 1.0 + (m as f64 / 5.0).sqrt();
+            assert!((t - want).abs() < 1e-9, "{m}: {t} vs {want}");
+        }
+        // Then a constant stage at the last rate continues without a gap.
+        let got = offsets(&[stage(10.0, 1.0), stage(10.0, 1.0)]);
+        assert_eq!(got.len(), 20);
+        assert!((got[10] - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_ramp_down_ends_at_its_stage() {
+        // 10/s → 0/s over 2 s: N(2) = 10 arrivals, the last ones further apart.
+        let got = offsets(&[stage(10.0, 0.0), stage(0.0, 2.0)]);
+        assert_eq!(got.len(), 10, "{got:?}");
+        assert!(got.windows(2).all(|w| w[1] > w[0]));
+        assert!(*got.last().unwrap() < 2.0);
+    }
+
+    /// Kolmogorov–Smirnov statistic of `xs` against the Exp(1) distribution.
+    fn ks_exp1(mut xs: Vec<f64>) -> f64 {
+        xs.sort_by(f64::total_cmp);
+        let n = xs.len() as f64;
+        xs.iter()
+            .enumerate()
+            .map(|(i, &x)| {
+                let f = 1.0 - (-x).exp();
+                (f - i as f64 / n).max((i + 1) as f64 / n - f)
+            })
+            .fold(0.0, f64::max)
+    }
+
+    /// The KS critical value at α = 0.01 for `n` samples (asymptotic, √(−ln(0.005)/2) / √n; n is in the
+    /// thousands here).
+    fn ks_critical(n: usize) -> f64 {
+        1.628 / (n as f64).sqrt()
+    }
+
+    /// Gaps between consecutive points, the first from 0.
+    fn gaps(points: &[f64]) -> Vec<f64> {
+        let mut prev = 0.0;
+        points
+            .iter()
+            .map(|&p| {
+                let g = p - prev;
+                prev = p;
+                g
+            })
+            .collect()
+    }
+
+    fn poisson(stages: &[Stage], seed: u64) -> Vec<f64> {
+        poisson_offsets(stages, seed, 1).map(|d| d.as_secs_f64()).collect()
+    }
+
+    #[test]
+    fn poisson_gaps_at_a_constant_rate_pass_ks_against_the_exponential() {
+        // 50/s for 60 s: ~3,000 arrivals; gaps × rate are Exp(1).
+        let got = poisson(&[stage(50.0, 60.0)], 42);
+        let n = got.len();
+        // Poisson count: mean 3,000, sd ~55; 5 sd either way.
+        assert!((2725..=3275).contains(&n), "{n} arrivals");
+        let d = ks_exp1(gaps(&got).iter().map(|g| g * 50.0).collect());
+        assert!(d < ks_critical(n), "KS D = {d:.4} ≥ {:.4}", ks_critical(n));
+        // The same test rejects evenly spaced arrivals and gaps of the wrong rate, so it can fail.
+        let even = offsets(&[stage(50.0, 60.0)]);
+        let d = ks_exp1(gaps(&even).iter().map(|g| g * 50.0).collect());
+        assert!(d > ks_critical(even.len()), "constant arrivals passed: D = {d:.4}");
+        let d = ks_exp1(gaps(&got).iter().map(|g| g * 40.0).collect());
+        assert!(d > ks_critical(n), "gaps at 50/s passed as 40/s: D = {d:.4}");
+    }
+
+    #[test]
+    fn poisson_on_a_ramp_is_exponential_after_time_rescaling() {
+        // 0 → 100/s over 60 s: Λ(t) = 100 t² / 120, ~3,000 arrivals, and Λ(t_k) − Λ(t_k−1) are Exp(1).
+        let stages = [stage(0.0, 0.0), stage(100.0, 60.0)];
+        let big_lambda = |t: f64| 100.0 * t * t / 120.0;
+        let got = poisson(&stages, 7);
+        let n = got.len();
+        assert!((2725..=3275).contains(&n), "{n} arrivals");
+        let rescaled: Vec<f64> = got.iter().map(|&t| big_lambda(t)).collect();
+        let d = ks_exp1(gaps(&rescaled));
+        assert!(d < ks_critical(n), "KS D = {d:.4} ≥ {:.4}", ks_critical(n));
+        // More arrivals in the last half (rate 50 → 100) than in the first (0 → 50): 3 to 1.
+        let late = got.iter().filter(|&&t| t >= 30.0).count() as f64;
+        assert!(
+            (late / n as f64 - 0.75).abs() < 0.05,
+            "{late} of {n} in the second half"
+        );
+        // Read as a homogeneous process at the mean rate, the same points fail.
+        let d = ks_exp1(gaps(&got).iter().map(|g| g * 50.0).collect());
+        assert!(d > ks_critical(n), "a ramp passed as a constant rate: D = {d:.4}");
+    }
+
+    #[test]
+    fn a_seed_gives_the_same_poisson_schedule() {
+        let stages = [stage(20.0, 5.0)];
+        assert_eq!(poisson(&stages, 1), poisson(&stages, 1));
+        assert_ne!(poisson(&stages, 1), poisson(&stages, 2));
+        let a: Vec<_> = schedule(&stages, Arrivals::Poisson { seed: Some(9) }, Shard::WHOLE).collect();
+        let b: Vec<_> = schedule(&stages, Arrivals::Poisson { seed: Some(9) }, Shard::WHOLE).collect();
+        assert_eq!(a, b);
+        assert!(!a.is_empty());
+    }
+
+    #[test]
+    fn poisson_shards_add_up_to_the_whole_rate() {
+        // 4 shards of 50/s for 60 s, each a process of 12.5/s from its own seed: together a Poisson
+        // process of 50/s.
+        let stages = [stage(50.0, 60.0)];
+        let mut all: Vec<f64> = (0..4)
+            .flat_map(|index| {
+                let shard = Shard { index, total: 4 };
+                schedule(&stages, Arrivals::Poisson { seed: Some(3) }, shard)
+                    .map(|d| d.as_secs_f64())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        all.sort_by(f64::total_cmp);
+        let n = all.len();
+        assert!((2725..=3275).contains(&n), "{n} arrivals");
+        let d = ks_exp1(gaps(&all).iter().map(|g| g * 50.0).collect());
+        assert!(d < ks_critical(n), "KS D = {d:.4} ≥ {:.4}", ks_critical(n));
     }
 }

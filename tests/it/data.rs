@@ -36,6 +36,12 @@ fn blocking_get(url: &str) -> String {
         .unwrap_or_default()
 }
 
+/// `stressor validate main` in `dir`: the exit code and the output, `dir` shown as `<dir>`.
+fn validate_in(dir: &std::path::Path, main: &std::path::Path) -> (Option<i32>, String) {
+    let out = stressor().arg("validate").arg(main).current_dir(dir).output().unwrap();
+    (out.status.code(), common::hide_dir(&text(&out), dir))
+}
+
 fn run(args: &[&str], main: &std::path::Path, server: &TargetServer) -> Output {
     stressor()
         .arg("run")
@@ -237,13 +243,7 @@ fn feeder_problems_are_reported_where_they_are() {
     let seq = "scenario: [{sequence: main}]\nsequences:\n  main:\n    - activity: Feed\n      feeder: accounts\n    - activity: GetRequest\n      url: /$(accounts.usrname)\n";
     let validate = |files: &[(&str, &str)]| {
         let (dir, main) = write_files(files);
-        let out = stressor()
-            .arg("validate")
-            .arg(&main)
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        (out.status.code(), common::hide_dir(&text(&out), dir.path()))
+        validate_in(dir.path(), &main)
     };
     // (comment, files, a line of the output, exit code)
     type Case = (&'static str, Vec<(&'static str, String)>, &'static str, i32);
@@ -339,15 +339,9 @@ fn a_row_that_is_not_utf8_is_reported_at_its_line() {
         b"username,password\nann,x\nbob,\xff\xfe\ncid,y\n",
     )
     .unwrap();
-    let out = stressor()
-        .arg("validate")
-        .arg(&main)
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let text = common::hide_dir(&text(&out), dir.path());
+    let (status, text) = validate_in(dir.path(), &main);
     assert!(text.contains("a.csv:3:1: error: this row is not UTF-8 text"), "{text}");
-    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert_eq!(status, Some(2), "{text}");
 }
 
 #[test]
