@@ -159,6 +159,10 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
             ..Default::default()
         },
         feeders: merge_feeders(inputs),
+        // Every shard writes a file of its own: the list of all.
+        records: inputs.iter().flat_map(|(_, r)| r.records.iter().cloned()).collect(),
+        // Shards of one run share their seed; the first part's stands for all.
+        seed: inputs.iter().find_map(|(_, r)| r.seed),
         // The earliest abort of any part.
         aborted: inputs
             .iter()

@@ -201,6 +201,7 @@ pub fn label(a: &Activity) -> String {
         ActivityKind::Script(_) => "RunScript".to_string(),
         ActivityKind::Debug => "$debug()".to_string(),
         ActivityKind::Feed(f) => format!("Feed({})", f.feeder),
+        ActivityKind::Record(r) => format!("Record({})", r.shown),
         ActivityKind::Plugin(p) => p.name.clone(),
     }
 }

@@ -203,15 +203,31 @@ impl Session {
         let errors_before = self.errors;
         let mut end = PassEnd::Completed;
         let mut pass_error = None;
+        // `$(pass)`, unless the scenario has a variable of that name.
+        if !env.plan.scenario.context.contains_key("pass") {
+            self.state.context.insert("pass".into(), Value::from(pass));
+        }
         for activity in &sequence.activities {
+            let record = match &activity.kind {
+                crate::scenario::ActivityKind::Record(r) => Some(r),
+                _ => None,
+            };
             let stopped = if is_end {
                 env.control.hard_stopped()
             } else {
                 env.control.stopping()
             };
-            if stopped {
+            // A graceful stop lets the Records right after the last activity that ran write it down:
+            // what was created is in the record even when the run is stopped.
+            if stopped && (record.is_none() || env.control.hard_stopped()) {
                 end = PassEnd::Stopped;
                 break;
+            }
+            // After a failure, the values a Record would write may be stale (a failed store keeps the
+            // last pass's value): what failed was not created, so it is not written down.
+            if let (Some(args), Some(_)) = (record, pass_error) {
+                env.shared.records.skip(args);
+                continue;
             }
             let mut interrupt = env.control.interrupt(is_end);
             let activity_intended = lag.and_then(|lag| Instant::now().checked_sub(lag));

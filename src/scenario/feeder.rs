@@ -66,8 +66,10 @@ pub struct Feeder {
     pub path: PathBuf,
     /// How rows are picked.
     pub order: FeedOrder,
-    /// The rows, shared.
+    /// The rows, shared (for a generated feeder: none, but its columns).
     pub data: std::sync::Arc<FeedData>,
+    /// `generate:` instead of `file:`: rows made on demand.
+    pub generate: Option<std::sync::Arc<super::generate::Generated>>,
     /// Where the entry was written.
     pub span: super::Span,
 }
@@ -204,6 +206,14 @@ impl FeedData {
                 closed_quotes(path, tail, last).map(|()| data)
             })
             .map_err(|e| e.locate(text.as_bytes()))
+    }
+
+    /// No rows, but these columns (what a generated feeder's rows have).
+    pub fn columns_only(columns: Vec<String>) -> FeedData {
+        FeedData {
+            columns,
+            rows: Rows::Objects(Vec::new()),
+        }
     }
 
     /// Number of rows.

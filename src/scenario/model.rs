@@ -26,6 +26,9 @@ pub struct Scenario {
     /// The variables of `context` that hold text from `$env()` with a `$(` in it, by name: that text is
     /// data, so their templates expand from a copy with it escaped (see [`Scenario::templates`]).
     pub env_templates: std::collections::BTreeMap<String, EnvTemplate>,
+    /// `load.seed`: the run's seed, for Poisson arrivals and generated feeders (`None`: each run draws
+    /// one and reports it).
+    pub seed: Option<u64>,
     /// The `sessions` section.
     pub sessions: Sessions,
     /// The `scenario` section: the sequences each session runs, in order.
@@ -459,6 +462,8 @@ pub enum ActivityKind {
     Debug,
     /// `Feed`: take the next row of a feeder into `$(NAME...)`.
     Feed(FeedArgs),
+    /// `Record`: append a row to a file (what a run created, for the next run to feed on).
+    Record(Box<super::generate::RecordArgs>),
     /// An activity written in Rust and registered by the program (see `crate::activity::plugin`).
     Plugin(Box<PluginCall>),
 }
@@ -474,6 +479,7 @@ impl ActivityKind {
             ActivityKind::Script(_) => "RunScript",
             ActivityKind::Debug => "$debug",
             ActivityKind::Feed(_) => "Feed",
+            ActivityKind::Record(_) => "Record",
             ActivityKind::Plugin(p) => &p.name,
         }
     }

@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::{output_text as text, stressor, write_files};
+use common::{blocking_get, output_text as text, stressor, write_files};
 use std::process::Output;
 use stressor::target::{TargetConfig, TargetServer};
 
@@ -17,24 +17,6 @@ fn polls(server: &TargetServer, key: &str) -> u64 {
     value["count"].as_u64().expect("count") - 1
 }
 
-/// A plain HTTP/1.1 GET without a client library: the server's answer body.
-fn blocking_get(url: &str) -> String {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").expect("http URL");
-    let (host, path) = rest.split_once('/').expect("a path");
-    let mut stream = std::net::TcpStream::connect(host).expect("connect");
-    write!(
-        stream,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default()
-}
 
 /// `stressor validate main` in `dir`: the exit code and the output, `dir` shown as `<dir>`.
 fn validate_in(dir: &std::path::Path, main: &std::path::Path) -> (Option<i32>, String) {

@@ -68,6 +68,8 @@ mod stats;
 mod taint;
 /// The built-in target server over real HTTP.
 mod target_server;
+/// Generated feeders, `$(pass)`, `Record` and the clean-up it feeds (issue 31).
+mod test_data;
 /// HTTPS and HTTP/2 on both client paths.
 mod tls;
 /// Thresholds and the verdict on real runs.

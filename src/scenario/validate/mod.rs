@@ -14,6 +14,7 @@ mod plugin;
 pub(crate) use activity::ACTIVITIES;
 mod checks;
 mod feeders;
+mod generate;
 mod load;
 #[cfg(feature = "script")]
 mod script;
@@ -57,6 +58,8 @@ pub(crate) struct Validator<'a> {
     pub base_url_later: bool,
     /// The names of the `feeders` entries (for `Feed`).
     pub feeders: Vec<String>,
+    /// Whether a feeder generates its rows (then `load.seed` seeds them).
+    pub generated_feeders: bool,
     /// Where `$env()` gave text holding `$(` (data in templates).
     pub env_texts: super::env_text::EnvTexts,
 }
@@ -76,6 +79,7 @@ impl<'a> Validator<'a> {
             plugins: None,
             base_url_later: false,
             feeders: Vec::new(),
+            generated_feeders: false,
             env_texts: Default::default(),
         }
     }

@@ -89,10 +89,9 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
         .map(|n| thresholds::section(v, n, &sequences))
         .unwrap_or_default();
     let mut thresholds = thresholds;
-    let load = top
-        .take_some("load")
-        .map(|n| super::load::load(v, n))
-        .unwrap_or(LoadModel::Closed);
+    let load_node = top.take_some("load");
+    let load = load_node.map(|n| super::load::load(v, n)).unwrap_or(LoadModel::Closed);
+    let seed = super::load::seed(v, load_node);
     let workloads = match top.take("workloads") {
         Some(n) => {
             if let Some(s) = scenario_node {
@@ -144,6 +143,7 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
         config,
         context,
         env_templates,
+        seed,
         sessions,
         items,
         sequences,
