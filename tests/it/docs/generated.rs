@@ -18,7 +18,7 @@ pub struct Expected {
 }
 
 /// The flags and attributes a `text` block may carry.
-pub const TEXT_WORDS: &[&str] = &["cmd", "cwd", "exit"];
+pub const TEXT_WORDS: &[&str] = &["cmd", "cwd", "exit", "file"];
 
 /// `cmd="stressor ARGS"` run in `cwd=` (default: the repository root): its output and exit code
 /// (`exit=`, default 0). The environment's `STRESSOR_BASELINE` is removed, since clap's help would show
@@ -63,8 +63,9 @@ const REGION_END: &str = "<!-- end generated -->";
 pub fn regions(page: &Page) -> Result<Vec<Expected>, String> {
     let mut found = Vec::new();
     let mut from = 0;
-    while let Some(at) = page.text[from..].find(REGION_START) {
-        let start = from + at;
+    // A region starts on a line of its own (the marker may be quoted mid-line in prose).
+    while let Some(at) = page.text[from..].find(&format!("\n{REGION_START}")) {
+        let start = from + at + 1;
         let name_end = page.text[start..]
             .find(" -->")
             .ok_or("an unclosed generated-region comment")?
@@ -73,8 +74,9 @@ pub fn regions(page: &Page) -> Result<Vec<Expected>, String> {
         let body_start = page.text[name_end..]
             .find('\n')
             .map_or(page.text.len(), |n| name_end + n + 1);
-        let body_end = page.text[body_start..]
-            .find(REGION_END)
+        // From the start marker's newline, so that an empty region is found too.
+        let body_end = page.text[body_start - 1..]
+            .find(&format!("\n{REGION_END}"))
             .map(|n| body_start + n)
             .ok_or_else(|| format!("{}: generated region `{name}` has no end", page.path))?;
         let want = match name {
