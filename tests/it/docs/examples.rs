@@ -81,10 +81,10 @@ fn sections(code: &str) -> Result<String, String> {
     let mut named: Vec<String> = Vec::new();
     let mut name_items = |items: Option<&serde_json::Value>| {
         for item in items.and_then(|s| s.as_array()).into_iter().flatten() {
-            if let Some(s) = item.get("sequence").and_then(|s| s.as_str()) {
-                if !named.iter().any(|n| n == s) {
-                    named.push(s.to_string());
-                }
+            if let Some(s) = item.get("sequence").and_then(|s| s.as_str())
+                && !named.iter().any(|n| n == s)
+            {
+                named.push(s.to_string());
             }
         }
     };
