@@ -16,14 +16,20 @@ use stressor::scenario::FeedData;
 use stressor::scenario::generate::{Generated, Generator};
 
 fn main() {
-    let rows: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let rows: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let generated = Generated {
         columns: vec![
             ("id".into(), Generator::Uuid),
             ("n".into(), Generator::Counter { start: 1 }),
             ("qty".into(), Generator::Int { min: 1, max: 10 }),
             ("code".into(), Generator::Text { len: 12 }),
-            ("colour".into(), Generator::Pick(vec![json!("red"), json!("green"), json!("blue")])),
+            (
+                "colour".into(),
+                Generator::Pick(vec![json!("red"), json!("green"), json!("blue")]),
+            ),
         ],
     };
     let maker = RowMaker::new(Arc::new(generated), 42, "order");

@@ -23,9 +23,9 @@ pub struct RowMaker {
 impl RowMaker {
     /// The maker of `feeder`'s rows from the run's `seed`.
     pub fn new(generated: Arc<Generated>, seed: u64, feeder: &str) -> Self {
-        let name = feeder
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+        let name = feeder.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
         RowMaker {
             generated,
             seed: mix(seed, name),
@@ -78,13 +78,18 @@ pub fn uuid_v4() -> String {
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
-    let ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
     i64::try_from(ms).unwrap_or(i64::MAX)
 }
 
 /// `seed` and `n` mixed into one well-spread 64-bit seed (SplitMix64's finaliser over both).
 pub fn mix(seed: u64, n: u64) -> u64 {
-    let mut z = seed ^ n.wrapping_add(0x9E37_79B9_7F4A_7C15).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let mut z = seed
+        ^ n.wrapping_add(0x9E37_79B9_7F4A_7C15)
+            .wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -103,7 +108,10 @@ mod tests {
                 ("qty".into(), Generator::Int { min: 1, max: 10 }),
                 ("price".into(), Generator::Float { min: 0.5, max: 99.9 }),
                 ("code".into(), Generator::Text { len: 12 }),
-                ("colour".into(), Generator::Pick(vec![json!("red"), json!("green"), json!("blue")])),
+                (
+                    "colour".into(),
+                    Generator::Pick(vec![json!("red"), json!("green"), json!("blue")]),
+                ),
                 ("at".into(), Generator::Now),
                 ("at_ms".into(), Generator::NowMs),
             ],
@@ -123,7 +131,10 @@ mod tests {
             let price = row["price"].as_f64().unwrap();
             assert!((0.5..99.9).contains(&price), "{price}");
             let code = row["code"].as_str().unwrap();
-            assert!(code.len() == 12 && code.bytes().all(|b| b.is_ascii_alphanumeric()), "{code}");
+            assert!(
+                code.len() == 12 && code.bytes().all(|b| b.is_ascii_alphanumeric()),
+                "{code}"
+            );
             assert!(["red", "green", "blue"].contains(&row["colour"].as_str().unwrap()));
             assert!(crate::scenario::rfc3339::parse_rfc3339(row["at"].as_str().unwrap()).is_some());
             assert!(row["at_ms"].as_i64().unwrap() > 1_700_000_000_000);
@@ -132,7 +143,14 @@ mod tests {
 
     #[test]
     fn a_seed_gives_the_same_values_and_new_ids() {
-        let seeded = |row: &Value| (row["qty"].clone(), row["price"].clone(), row["code"].clone(), row["colour"].clone());
+        let seeded = |row: &Value| {
+            (
+                row["qty"].clone(),
+                row["price"].clone(),
+                row["code"].clone(),
+                row["colour"].clone(),
+            )
+        };
         let (a, b, c) = (maker(7), maker(7), maker(8));
         assert_eq!(seeded(&a.row(3)), seeded(&b.row(3)));
         assert_ne!(a.row(3)["id"], b.row(3)["id"], "uuids are new on every run");

@@ -134,7 +134,12 @@ impl Records {
         let line = match file.format {
             RecordFormat::Csv => csv_line(row.iter().map(render_text)),
             RecordFormat::JsonLines => {
-                let object: Map<String, Value> = args.row.iter().map(|(k, _)| k.clone()).zip(row.iter().cloned()).collect();
+                let object: Map<String, Value> = args
+                    .row
+                    .iter()
+                    .map(|(k, _)| k.clone())
+                    .zip(row.iter().cloned())
+                    .collect();
                 let mut line = serde_json::to_vec(&object).unwrap_or_default();
                 line.push(b'\n');
                 line
@@ -142,7 +147,10 @@ impl Records {
         };
         let mut handle = file.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         handle.write_all(&line).map_err(|e| {
-            ActivityError::new(ErrorClass::Script, format!("cannot write to `{}`: {e}", file.path.display()))
+            ActivityError::new(
+                ErrorClass::Script,
+                format!("cannot write to `{}`: {e}", file.path.display()),
+            )
         })?;
         file.rows.fetch_add(1, Relaxed);
         Ok(())
@@ -160,7 +168,10 @@ impl Records {
         self.0
             .iter()
             .map(|f| RecordUse {
-                file: f.path.file_name().map_or_else(|| f.shown.clone(), |n| n.to_string_lossy().into_owned()),
+                file: f
+                    .path
+                    .file_name()
+                    .map_or_else(|| f.shown.clone(), |n| n.to_string_lossy().into_owned()),
                 rows: f.rows.load(Relaxed),
                 skipped: f.skipped.load(Relaxed),
             })
@@ -177,8 +188,14 @@ pub fn shard_path(path: &Path, shard: Shard) -> PathBuf {
     if shard.total <= 1 {
         return path.to_path_buf();
     }
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let ext = path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!("{stem}.shard-{}-of-{}.{ext}", shard.index + 1, shard.total))
 }
 
@@ -188,11 +205,19 @@ fn open_file(args: &RecordArgs, path: PathBuf) -> Result<RecordFile, RecordError
         path: path.clone(),
         source,
     };
-    let mut file = OpenOptions::new().read(true).append(true).create(true).open(&path).map_err(io)?;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(&path)
+        .map_err(io)?;
     if args.format == RecordFormat::Csv {
         let want = csv_line(columns(args).into_iter().map(str::to_owned));
         let mut head = Vec::new();
-        (&mut file).take(want.len() as u64 + 4096).read_to_end(&mut head).map_err(io)?;
+        (&mut file)
+            .take(want.len() as u64 + 4096)
+            .read_to_end(&mut head)
+            .map_err(io)?;
         if head.is_empty() {
             file.write_all(&want).map_err(io)?;
         } else {
@@ -220,7 +245,9 @@ fn open_file(args: &RecordArgs, path: PathBuf) -> Result<RecordFile, RecordError
 
 /// One CSV line (RFC 4180 quoting where a field needs it), ending in `\n`.
 fn csv_line(fields: impl Iterator<Item = String>) -> Vec<u8> {
-    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
     // Writing to a Vec cannot fail.
     let _ = writer.write_record(fields);
     writer.into_inner().unwrap_or_default()

@@ -19,13 +19,13 @@
 //! Results are never lost: measurements and error records live in [`RunEnv`], outside the session tasks.
 
 pub mod arrivals;
-mod seed;
 mod control;
 mod event;
 mod health;
 mod plan;
 mod report;
 mod schedule;
+mod seed;
 mod session;
 pub mod shard;
 pub mod stages;

@@ -332,7 +332,10 @@ async fn stats(State(app): State<Arc<AppState>>) -> Json<Value> {
 /// how many: what a test-data run created and what its clean-up left, counted by the server.
 async fn stored_files(State(app): State<Arc<AppState>>, uri: Uri) -> Json<Value> {
     let pairs = query_pairs(uri.query());
-    let prefix = pairs.iter().find(|(n, _)| n == "prefix").map_or("/", |(_, v)| v.as_str());
+    let prefix = pairs
+        .iter()
+        .find(|(n, _)| n == "prefix")
+        .map_or("/", |(_, v)| v.as_str());
     let paths = app.memory.paths(prefix);
     Json(json!({ "count": paths.len(), "paths": paths }))
 }

@@ -17,7 +17,6 @@ fn polls(server: &TargetServer, key: &str) -> u64 {
     value["count"].as_u64().expect("count") - 1
 }
 
-
 /// `stressor validate main` in `dir`: the exit code and the output, `dir` shown as `<dir>`.
 fn validate_in(dir: &std::path::Path, main: &std::path::Path) -> (Option<i32>, String) {
     let out = stressor().arg("validate").arg(main).current_dir(dir).output().unwrap();
@@ -324,6 +323,31 @@ fn a_row_that_is_not_utf8_is_reported_at_its_line() {
     let (status, text) = validate_in(dir.path(), &main);
     assert!(text.contains("a.csv:3:1: error: this row is not UTF-8 text"), "{text}");
     assert_eq!(status, Some(2), "{text}");
+}
+
+/// A feeder whose file cannot be read is one error, at its `file:`. Its `$(accounts.username)` is not
+/// also "a variable that nothing defines": the name is declared, only its rows are missing (the
+/// manual's feeder example drew that wrong warning before its data file was shown).
+#[test]
+fn a_feeder_without_its_file_is_one_error_and_no_unknown_variable() {
+    let yaml = "file_version: stressor#0
+config: {base_url: 'http://127.0.0.1:1'}
+scenario: [{sequence: main}]
+feeders:
+  accounts: {file: accounts.csv, order: unique}
+sequences:
+  main:
+    - activity: Feed
+      feeder: accounts
+    - activity: PostRequest
+      url: /login
+      json: {name: \"$(accounts.username)\", password: \"$(accounts.password)\"}
+";
+    let (dir, loaded) = common::load_with(&[("s.yaml", yaml)], &Default::default());
+    assert_eq!(
+        common::headers(&loaded, dir.path()),
+        ["s.yaml:5:20: error: cannot use feeder file: file not found: `<dir>/accounts.csv`"]
+    );
 }
 
 #[test]

@@ -41,7 +41,10 @@ fn activity(results: &Value, label: &str) -> (u64, u64) {
         .iter()
         .find(|a| a["label"] == label)
         .unwrap_or_else(|| panic!("no activity {label}: {results}"));
-    (a["summary"]["count"].as_u64().unwrap(), a["summary"]["errors"].as_u64().unwrap())
+    (
+        a["summary"]["count"].as_u64().unwrap(),
+        a["summary"]["errors"].as_u64().unwrap(),
+    )
 }
 
 const ORDERS: &str = "file_version: stressor#0
@@ -90,7 +93,11 @@ fn counter_and_uuid_are_unique_across_sessions_and_shards() {
         assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
         let r = results_json(&results);
         assert_eq!(activity(&r, "PutRequest(/orders/$(order.n)/$(order.id))"), (200, 0));
-        assert!(output_text(&out).contains("Feeder `order` (generated): 200 row(s) made"), "{}", output_text(&out));
+        assert!(
+            output_text(&out).contains("Feeder `order` (generated): 200 row(s) made"),
+            "{}",
+            output_text(&out)
+        );
     }
     let paths = stored(&server, "/orders/");
     assert_eq!(paths.len(), 400);
@@ -144,7 +151,11 @@ sequences:
         std::fs::write(&main, yaml(seed, &format!("{name}.jsonl"))).unwrap();
         let out = run(&main, &server, &[]);
         assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
-        assert!(output_text(&out).contains(&format!("Seed: {seed} (set `load.seed`")), "{}", output_text(&out));
+        assert!(
+            output_text(&out).contains(&format!("Seed: {seed} (set `load.seed`")),
+            "{}",
+            output_text(&out)
+        );
         let text = std::fs::read_to_string(dir.path().join(format!("{name}.jsonl"))).unwrap();
         text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
     };
@@ -157,14 +168,21 @@ sequences:
     };
     assert_eq!(seeded(&a), seeded(&b), "the same seed, the same values");
     assert_ne!(seeded(&a), seeded(&c), "another seed, other values");
-    let ids = |rows: &[Value]| rows.iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect::<BTreeSet<_>>();
+    let ids = |rows: &[Value]| {
+        rows.iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect::<BTreeSet<_>>()
+    };
     assert!(ids(&a).is_disjoint(&ids(&b)), "uuids are new on every run");
     let uuids: BTreeSet<&str> = a.iter().map(|r| r["u"].as_str().unwrap()).collect();
     assert_eq!(uuids.len(), 20, "RunScript's uuid() gives a new UUID each call");
     assert!(uuids.iter().all(|u| u.len() == 36 && &u[14..15] == "4"), "{uuids:?}");
     let passes: Vec<u64> = a.iter().map(|r| r["pass"].as_u64().unwrap()).collect();
     assert_eq!(passes, (1..=20).collect::<Vec<_>>(), "$(pass) counts the passes, typed");
-    assert!(a.iter().all(|r| r["qty"].is_u64() && r["price"].is_f64()), "JSON Lines keep the types: {a:?}");
+    assert!(
+        a.iter().all(|r| r["qty"].is_u64() && r["price"].is_f64()),
+        "JSON Lines keep the types: {a:?}"
+    );
 }
 
 const CREATE: &str = "file_version: stressor#0
@@ -219,19 +237,44 @@ fn a_record_feeds_the_clean_up_that_deletes_everything_created() {
     let (puts, failed) = activity(&r, "PutRequest(/records/$(order.key))");
     let (records, record_errors) = activity(&r, "Record(created.csv)");
     assert_eq!((puts, record_errors), (90, 0));
-    assert!(failed > 0, "some keys repeat, so some creates fail: {}", output_text(&out));
-    assert_eq!(out.status.code(), Some(1), "the failed creates fail the run: {}", output_text(&out));
+    assert!(
+        failed > 0,
+        "some keys repeat, so some creates fail: {}",
+        output_text(&out)
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the failed creates fail the run: {}",
+        output_text(&out)
+    );
     let created = stored(&server, "/records/");
-    assert_eq!(records, puts - failed, "one row per successful execution, none after a failure");
-    assert_eq!(created.len() as u64, records, "every record created is in the file, once");
+    assert_eq!(
+        records,
+        puts - failed,
+        "one row per successful execution, none after a failure"
+    );
+    assert_eq!(
+        created.len() as u64,
+        records,
+        "every record created is in the file, once"
+    );
     let text = std::fs::read_to_string(dir.path().join("created.csv")).unwrap();
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("key,id"));
-    let keys: BTreeSet<String> = lines.map(|l| format!("/records/{}", l.split(',').next().unwrap())).collect();
-    assert_eq!(keys, created.iter().cloned().collect(), "the file names exactly what was created");
+    let keys: BTreeSet<String> = lines
+        .map(|l| format!("/records/{}", l.split(',').next().unwrap()))
+        .collect();
+    assert_eq!(
+        keys,
+        created.iter().cloned().collect(),
+        "the file names exactly what was created"
+    );
     assert_eq!(r["records"][0]["rows"].as_u64(), Some(records), "{}", r["records"]);
     assert_eq!(r["records"][0]["skipped"].as_u64(), Some(failed));
-    assert!(output_text(&out).contains(&format!("Record `created.csv`: {records} row(s) written, {failed} skipped")));
+    assert!(output_text(&out).contains(&format!(
+        "Record `created.csv`: {records} row(s) written, {failed} skipped"
+    )));
 
     let out = run(&dir.path().join("clean-up.yaml"), &server, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
@@ -240,7 +283,11 @@ fn a_record_feeds_the_clean_up_that_deletes_everything_created() {
         "{}",
         output_text(&out)
     );
-    assert_eq!(stored(&server, "/records/"), Vec::<String>::new(), "the clean-up left nothing");
+    assert_eq!(
+        stored(&server, "/records/"),
+        Vec::<String>::new(),
+        "the clean-up left nothing"
+    );
 }
 
 /// A Ctrl-C leaves a file of complete rows only, one per record the server has: the `Record` right
@@ -284,17 +331,69 @@ sequences:
     while server.requests() < 300 && started.elapsed() < Duration::from_secs(30) {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", output_text(&out));
     let text = std::fs::read_to_string(dir.path().join("created.jsonl")).unwrap();
     assert!(text.ends_with('\n'), "the last line is complete");
-    let rows: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).expect("a whole JSON row")).collect();
+    let rows: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a whole JSON row"))
+        .collect();
     assert!(rows.iter().all(|r| r["note"].as_str().is_some_and(|n| n.len() == 200)));
     let r = results_json(&results);
     let (records, _) = activity(&r, "Record(created.jsonl)");
     assert_eq!(rows.len() as u64, records, "one row per execution");
     assert!(records >= 50, "{records} records before the stop");
     let kept = stored(&server, "/kept/");
-    assert_eq!(kept.len(), rows.len(), "every record created before the stop is in the file");
+    assert_eq!(
+        kept.len(),
+        rows.len(),
+        "every record created before the stop is in the file"
+    );
+}
+
+/// The manual's example (docs/src/reference/test-data.md), as written there: the create run, then the
+/// clean-up that feeds on its record, against one target; nothing is left.
+#[test]
+fn the_manuals_test_data_example_creates_and_cleans_up() {
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/src/reference/test-data.md")).unwrap();
+    // The fenced block whose info string names the file: its text up to the closing fence.
+    let block = |name: &str| -> String {
+        let start = page
+            .find(&format!("name={name}"))
+            .unwrap_or_else(|| panic!("no block {name}"));
+        let code = &page[start..][page[start..].find('\n').unwrap() + 1..];
+        code[..code.find("```").unwrap()].to_owned()
+    };
+    let server = TargetServer::start_in_thread(TargetConfig::default()).unwrap();
+    let (create, clean_up) = (block("create-orders.yaml"), block("clean-up-orders.yaml"));
+    let (dir, main) = write_files(&[("create-orders.yaml", &create), ("clean-up-orders.yaml", &clean_up)]);
+    let out = run(&main, &server, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("Record `created.csv`: 100 row(s) written"),
+        "{}",
+        output_text(&out)
+    );
+    assert_eq!(stored(&server, "/orders/").len(), 100);
+    let out = run(&dir.path().join("clean-up-orders.yaml"), &server, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("100 row(s) taken of 100"),
+        "{}",
+        output_text(&out)
+    );
+    assert_eq!(
+        stored(&server, "/orders/"),
+        Vec::<String>::new(),
+        "the clean-up left nothing"
+    );
 }

@@ -24,12 +24,15 @@ pub(super) fn register(engine: &mut rhai::Engine, seed: u64) {
         Ok(next().i64(a..=b))
     });
     let next = rng.clone();
-    engine.register_fn("random_float", move |a: f64, b: f64| -> Result<f64, Box<EvalAltResult>> {
-        if !(a < b && (b - a).is_finite()) {
-            return Err(format!("random_float({a}, {b}): the first bound must be below the second").into());
-        }
-        Ok(a + next().f64() * (b - a))
-    });
+    engine.register_fn(
+        "random_float",
+        move |a: f64, b: f64| -> Result<f64, Box<EvalAltResult>> {
+            if !(a < b && (b - a).is_finite()) {
+                return Err(format!("random_float({a}, {b}): the first bound must be below the second").into());
+            }
+            Ok(a + next().f64() * (b - a))
+        },
+    );
     let next = rng.clone();
     engine.register_fn("random_string", move |len: i64| -> Result<String, Box<EvalAltResult>> {
         match usize::try_from(len) {
@@ -37,12 +40,15 @@ pub(super) fn register(engine: &mut rhai::Engine, seed: u64) {
             _ => Err(format!("random_string({len}): the length must be from 1 to 4096").into()),
         }
     });
-    engine.register_fn("random_pick", move |items: Array| -> Result<Dynamic, Box<EvalAltResult>> {
-        if items.is_empty() {
-            return Err("random_pick([]): the list is empty".into());
-        }
-        Ok(items[rng().usize(..items.len())].clone())
-    });
+    engine.register_fn(
+        "random_pick",
+        move |items: Array| -> Result<Dynamic, Box<EvalAltResult>> {
+            if items.is_empty() {
+                return Err("random_pick([]): the list is empty".into());
+            }
+            Ok(items[rng().usize(..items.len())].clone())
+        },
+    );
     engine.register_fn("uuid", uuid_v4);
     engine.register_fn("now", || {
         crate::scenario::rfc3339::format_rfc3339(std::time::SystemTime::now())

@@ -47,8 +47,11 @@ fn feeder(v: &mut Validator, key: &Node, value: &Node) -> Option<Feeder> {
     }
     let mut f = Fields::of(value).or_else(|| {
         v.diags.push(
-            Diagnostic::error(value.span, format!("feeder `{name}` must be a mapping with `file:` or `generate:`"))
-                .with_help("e.g. `accounts: {file: accounts.csv, order: unique}`"),
+            Diagnostic::error(
+                value.span,
+                format!("feeder `{name}` must be a mapping with `file:` or `generate:`"),
+            )
+            .with_help("e.g. `accounts: {file: accounts.csv, order: unique}`"),
         );
         None
     })?;
@@ -78,8 +81,9 @@ fn feeder(v: &mut Validator, key: &Node, value: &Node) -> Option<Feeder> {
     };
     let Some(file) = file else {
         v.diags.push(
-            Diagnostic::error(value.span, format!("feeder `{name}` has no `file` (or `generate`)"))
-                .with_help("name a .csv (with a header row), .json (array of objects) or .jsonl file, or `generate:` its rows"),
+            Diagnostic::error(value.span, format!("feeder `{name}` has no `file` (or `generate`)")).with_help(
+                "name a .csv (with a header row), .json (array of objects) or .jsonl file, or `generate:` its rows",
+            ),
         );
         return None;
     };
@@ -126,8 +130,13 @@ fn feeder(v: &mut Validator, key: &Node, value: &Node) -> Option<Feeder> {
 fn generated(v: &mut Validator, name: String, key: &Node, node: &Node, other: Option<&Node>) -> Option<Feeder> {
     if let Some(n) = other {
         v.diags.push(
-            Diagnostic::error(n.span, format!("feeder `{name}` generates its rows: it takes neither `file` nor `order`"))
-                .with_help("a generated feeder makes a new row for every `Feed`; `counter` is unique across sessions and shards"),
+            Diagnostic::error(
+                n.span,
+                format!("feeder `{name}` generates its rows: it takes neither `file` nor `order`"),
+            )
+            .with_help(
+                "a generated feeder makes a new row for every `Feed`; `counter` is unique across sessions and shards",
+            ),
         );
         return None;
     }

@@ -15,8 +15,11 @@ const HELP: &str = "generators: uuid, counter, {counter: {start: N}}, {int: [MIN
 pub(super) fn columns(v: &mut Validator, name: &str, node: &Node) -> Option<Generated> {
     let Some(entries) = node.as_map().filter(|e| !e.is_empty()) else {
         v.diags.push(
-            Diagnostic::error(node.span, format!("feeder `{name}`: `generate` must map column names to generators"))
-                .with_help("e.g. `generate: {id: uuid, n: counter, qty: {int: [1, 10]}}`"),
+            Diagnostic::error(
+                node.span,
+                format!("feeder `{name}`: `generate` must map column names to generators"),
+            )
+            .with_help("e.g. `generate: {id: uuid, n: counter, qty: {int: [1, 10]}}`"),
         );
         return None;
     };
@@ -35,11 +38,16 @@ pub(super) fn columns(v: &mut Validator, name: &str, node: &Node) -> Option<Gene
 fn generator(v: &mut Validator, node: &Node) -> Option<Generator> {
     let (name, name_span, args) = match &node.kind {
         NodeKind::Str(s) => (s.clone(), node.span, None),
-        NodeKind::Map(entries) if entries.len() == 1 => (entries[0].0.key_text(), entries[0].0.span, Some(&entries[0].1)),
+        NodeKind::Map(entries) if entries.len() == 1 => {
+            (entries[0].0.key_text(), entries[0].0.span, Some(&entries[0].1))
+        }
         _ => {
             v.diags.push(
-                Diagnostic::error(node.span, format!("a generator is a name or a one-key mapping, found {}", node.type_name()))
-                    .with_help(HELP),
+                Diagnostic::error(
+                    node.span,
+                    format!("a generator is a name or a one-key mapping, found {}", node.type_name()),
+                )
+                .with_help(HELP),
             );
             return None;
         }
@@ -67,7 +75,9 @@ fn generator(v: &mut Validator, node: &Node) -> Option<Generator> {
             }
         }
         ("int", Some(a)) => match pair(a) {
-            Some((NodeKind::Int(min), NodeKind::Int(max))) if min <= max => Some(Generator::Int { min: *min, max: *max }),
+            Some((NodeKind::Int(min), NodeKind::Int(max))) if min <= max => {
+                Some(Generator::Int { min: *min, max: *max })
+            }
             _ => wrong(v, "takes `[MIN, MAX]`, two whole numbers with MIN <= MAX"),
         },
         ("float", Some(a)) => match pair(a).and_then(|(a, b)| Some((number(a)?, number(b)?))) {
@@ -79,7 +89,9 @@ fn generator(v: &mut Validator, node: &Node) -> Option<Generator> {
             _ => wrong(v, "takes a length from 1 to 4096"),
         },
         ("pick", Some(a)) => match &a.kind {
-            NodeKind::Seq(items) if !items.is_empty() => Some(Generator::Pick(items.iter().map(Node::to_json).collect())),
+            NodeKind::Seq(items) if !items.is_empty() => {
+                Some(Generator::Pick(items.iter().map(Node::to_json).collect()))
+            }
             _ => wrong(v, "takes a non-empty list of values"),
         },
         ("int" | "float" | "string" | "pick", None) => {
@@ -132,7 +144,11 @@ pub(super) fn record(v: &mut Validator, f: &mut Fields) -> Option<ActivityKind> 
         return None;
     };
     let shown = v.check().text(file, "file")?;
-    let format = match Path::new(&shown).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase) {
+    let format = match Path::new(&shown)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+    {
         Some(e) if e == "csv" => RecordFormat::Csv,
         Some(e) if e == "jsonl" || e == "ndjson" => RecordFormat::JsonLines,
         _ => {
@@ -146,16 +162,25 @@ pub(super) fn record(v: &mut Validator, f: &mut Fields) -> Option<ActivityKind> 
     let path = match output_path(v, file, &shown) {
         Ok(path) => path,
         Err(why) => {
-            v.diags.push(Diagnostic::error(file.span, format!("cannot record into `{shown}`: {why}")));
+            v.diags.push(Diagnostic::error(
+                file.span,
+                format!("cannot record into `{shown}`: {why}"),
+            ));
             return None;
         }
     };
     let row = match row.and_then(|n| n.as_map().filter(|e| !e.is_empty()).map(|e| (n, e))) {
-        Some((_, entries)) => entries.iter().map(|(k, value)| (k.key_text(), value.to_json())).collect(),
+        Some((_, entries)) => entries
+            .iter()
+            .map(|(k, value)| (k.key_text(), value.to_json()))
+            .collect(),
         None => {
             v.diags.push(
-                Diagnostic::error(row.map_or(f.span, |n| n.span), "`Record` needs `row:`, a mapping of column names to values")
-                    .with_help("e.g. `row: {id: \"$(order.id)\", location: \"$(location)\"}`"),
+                Diagnostic::error(
+                    row.map_or(f.span, |n| n.span),
+                    "`Record` needs `row:`, a mapping of column names to values",
+                )
+                .with_help("e.g. `row: {id: \"$(order.id)\", location: \"$(location)\"}`"),
             );
             return None;
         }
@@ -181,7 +206,10 @@ fn output_path(v: &Validator, file: &Node, rel: &str) -> Result<PathBuf, String>
         Some(Component::Normal(name)) => name.to_owned(),
         _ => return Err("it names no file".into()),
     };
-    let parent = joined.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = joined
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let folder = parent
         .canonicalize()
         .map_err(|_| format!("folder `{}` does not exist", parent.display()))?;
