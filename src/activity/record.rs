@@ -74,6 +74,8 @@ pub struct RecordUse {
 struct RecordFile {
     /// As written in the scenario.
     shown: String,
+    /// As resolved (what `RecordArgs::file` says), before the shard's name.
+    source: PathBuf,
     /// The file written (shard-named).
     path: PathBuf,
     format: RecordFormat,
@@ -116,7 +118,7 @@ impl Records {
     }
 
     fn file(&self, args: &RecordArgs) -> Option<&RecordFile> {
-        self.0.iter().find(|f| f.shown == args.shown)
+        self.0.iter().find(|f| f.source == args.file)
     }
 
     /// Appends `row` (the expanded values of `args.row`, in its order) to the file.
@@ -235,6 +237,7 @@ fn open_file(args: &RecordArgs, path: PathBuf) -> Result<RecordFile, RecordError
     }
     Ok(RecordFile {
         shown: args.shown.clone(),
+        source: args.file.clone(),
         path,
         format: args.format,
         file: Mutex::new(file),

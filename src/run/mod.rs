@@ -266,7 +266,11 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     let plan = Plan::new(scenario.clone(), sources.clone());
     let recorder = Arc::new(RunRecorder::new(plan.timed(), plan.slots.len()));
     let (shard, seed) = (options.shard.unwrap_or(Shard::WHOLE), seed::RunSeed::of(&scenario));
-    let records = crate::activity::record::Records::open(&scenario, shard)?;
+    // A dry run creates nothing, so it opens (and creates) no file to record it in.
+    let records = match options.dry_run {
+        true => Default::default(),
+        false => crate::activity::record::Records::open(&scenario, shard)?,
+    };
     let seeds_data = seed::seeds_data(&scenario, &sources).then_some(seed.value);
     if seeds_data.is_some() && seed.drawn {
         tracing::info!(seed = seed.value, "test data drawn from a new seed");

@@ -35,6 +35,7 @@ impl RunSeed {
     }
 
     /// What RunScript's random functions of `shard` draw from.
+    #[cfg_attr(not(feature = "script"), allow(dead_code))]
     pub fn for_scripts(self, shard: Shard) -> u64 {
         crate::activity::generate::mix(self.value, u64::from(shard.index))
     }

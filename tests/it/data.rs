@@ -24,15 +24,7 @@ fn validate_in(dir: &std::path::Path, main: &std::path::Path) -> (Option<i32>, S
 }
 
 fn run(args: &[&str], main: &std::path::Path, server: &TargetServer) -> Output {
-    stressor()
-        .arg("run")
-        .arg("--no-color")
-        .args(args)
-        .arg("-o")
-        .arg(format!("base_url:{}", server.url()))
-        .arg(main)
-        .output()
-        .unwrap()
+    common::run_against(&server.url(), main, args)
 }
 
 #[test]

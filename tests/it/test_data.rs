@@ -23,14 +23,7 @@ fn stored(server: &TargetServer, prefix: &str) -> Vec<String> {
 }
 
 fn run(main: &Path, server: &TargetServer, args: &[&str]) -> Output {
-    stressor()
-        .args(["run", "--no-color"])
-        .args(args)
-        .arg("-o")
-        .arg(format!("base_url:{}", server.url()))
-        .arg(main)
-        .output()
-        .unwrap()
+    common::run_against(&server.url(), main, args)
 }
 
 /// The count and error count of the activity labelled `label` in a results file.
@@ -276,15 +269,18 @@ fn a_record_feeds_the_clean_up_that_deletes_everything_created() {
         "Record `created.csv`: {records} row(s) written, {failed} skipped"
     )));
 
-    let out = run(&dir.path().join("clean-up.yaml"), &server, &[]);
+    clean_up(&dir.path().join("clean-up.yaml"), &server, records, "/records/");
+}
+
+/// Runs a clean-up that feeds on a record of `rows` rows; checks it took them all and left nothing
+/// under `prefix`.
+fn clean_up(main: &Path, server: &TargetServer, rows: u64, prefix: &str) {
+    let out = run(main, server, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
-    assert!(
-        output_text(&out).contains(&format!("{records} row(s) taken of {records}")),
-        "{}",
-        output_text(&out)
-    );
+    let taken = format!("{rows} row(s) taken of {rows}");
+    assert!(output_text(&out).contains(&taken), "{}", output_text(&out));
     assert_eq!(
-        stored(&server, "/records/"),
+        stored(server, prefix),
         Vec::<String>::new(),
         "the clean-up left nothing"
     );
@@ -374,8 +370,8 @@ fn the_manuals_test_data_example_creates_and_cleans_up() {
         code[..code.find("```").unwrap()].to_owned()
     };
     let server = TargetServer::start_in_thread(TargetConfig::default()).unwrap();
-    let (create, clean_up) = (block("create-orders.yaml"), block("clean-up-orders.yaml"));
-    let (dir, main) = write_files(&[("create-orders.yaml", &create), ("clean-up-orders.yaml", &clean_up)]);
+    let (create, cleaning) = (block("create-orders.yaml"), block("clean-up-orders.yaml"));
+    let (dir, main) = write_files(&[("create-orders.yaml", &create), ("clean-up-orders.yaml", &cleaning)]);
     let out = run(&main, &server, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     assert!(
@@ -384,16 +380,5 @@ fn the_manuals_test_data_example_creates_and_cleans_up() {
         output_text(&out)
     );
     assert_eq!(stored(&server, "/orders/").len(), 100);
-    let out = run(&dir.path().join("clean-up-orders.yaml"), &server, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
-    assert!(
-        output_text(&out).contains("100 row(s) taken of 100"),
-        "{}",
-        output_text(&out)
-    );
-    assert_eq!(
-        stored(&server, "/orders/"),
-        Vec::<String>::new(),
-        "the clean-up left nothing"
-    );
+    clean_up(&dir.path().join("clean-up-orders.yaml"), &server, 100, "/orders/");
 }

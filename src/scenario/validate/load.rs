@@ -74,10 +74,13 @@ pub(super) fn load(v: &mut Validator, node: &Node) -> LoadModel {
     }
 }
 
-/// The run's seed: `load.seed` of the top-level `load` (for Poisson arrivals and generated feeders).
-pub(super) fn seed(v: &mut Validator, node: Option<&Node>) -> Option<u64> {
-    let n = node?.get("seed")?;
-    v.check().count(n, "seed")
+/// The run's seed: `load.seed` of the top-level `load` (for Poisson arrivals and generated feeders);
+/// [`load`] has reported a seed that is not a count.
+pub(super) fn seed(node: Option<&Node>) -> Option<u64> {
+    match node?.get("seed")?.kind {
+        crate::scenario::NodeKind::Int(seed) => u64::try_from(seed).ok(),
+        _ => None,
+    }
 }
 
 /// With closed-model stages, `sessions.count`, `duration` and `ramp_up_delay` do nothing: say so where

@@ -91,7 +91,7 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
     let mut thresholds = thresholds;
     let load_node = top.take_some("load");
     let load = load_node.map(|n| super::load::load(v, n)).unwrap_or(LoadModel::Closed);
-    let seed = super::load::seed(v, load_node);
+    let seed = super::load::seed(load_node);
     let workloads = match top.take("workloads") {
         Some(n) => {
             if let Some(s) = scenario_node {

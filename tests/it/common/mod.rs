@@ -146,3 +146,15 @@ pub fn blocking_get(url: &str) -> String {
         .map(|(_, b)| b.to_string())
         .unwrap_or_default()
 }
+
+/// `stressor run --no-color ARGS -o base_url:URL MAIN`: a scenario run as a process against a server.
+pub fn run_against(url: &str, main: &Path, args: &[&str]) -> std::process::Output {
+    stressor()
+        .args(["run", "--no-color"])
+        .args(args)
+        .arg("-o")
+        .arg(format!("base_url:{url}"))
+        .arg(main)
+        .output()
+        .unwrap()
+}
