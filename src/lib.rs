@@ -88,6 +88,7 @@ pub mod har;
 pub mod harness;
 #[cfg(feature = "monitor")]
 pub mod monitor;
+pub mod observe;
 pub mod redact;
 pub mod report;
 pub mod run;

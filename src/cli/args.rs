@@ -134,6 +134,22 @@ pub struct RunArgs {
     /// Open the dashboard in the default web browser.
     #[arg(long, requires = "monitor")]
     pub open: bool,
+    /// Write one row per request to FILE: `.jsonl` (JSON Lines) or `.csv`, by the extension.
+    #[arg(long, value_name = "FILE")]
+    pub request_log: Option<PathBuf>,
+    /// Keep this share of the successful requests in --request-log (failed ones are always kept), e.g. 1%.
+    #[arg(long, value_name = "PERCENT", requires = "request_log", default_value = "100%", value_parser = parse_share)]
+    pub request_log_sample: f64,
+    /// Serve the run's metrics in the Prometheus text format at http://ADDR/metrics (also on the monitor's port).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
+    /// After the run, keep serving --metrics until the final state was scraped once, at most this long.
+    #[arg(long, value_name = "DURATION", requires = "metrics", default_value = "15s", value_parser = parse_duration_arg)]
+    pub metrics_wait: std::time::Duration,
+    /// Push the run's metrics over OTLP/HTTP (protobuf) to this collector endpoint (`/v1/metrics` is
+    /// appended unless given); defaults to OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_METRICS_ENDPOINT.
+    #[arg(long, value_name = "URL")]
+    pub otlp: Option<String>,
     /// A results file of an earlier run (`run --out`) to compare with: `vs_baseline` thresholds and a comparison table.
     #[arg(long, value_name = "FILE", env = "STRESSOR_BASELINE")]
     pub baseline: Option<PathBuf>,
@@ -224,6 +240,18 @@ fn parse_percent(text: &str) -> Result<f64, String> {
         .filter(|p| p.is_finite() && *p >= 0.0)
         .map(|p| p / 100.0)
         .ok_or_else(|| format!("`{text}` is not a percentage such as `5%`"))
+}
+
+/// `5%` or `0.05` as 0.05, between 0 and 1.
+fn parse_share(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let value = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().ok().map(|p| p / 100.0),
+        None => t.parse::<f64>().ok(),
+    };
+    value
+        .filter(|v| (0.0..=1.0).contains(v))
+        .ok_or_else(|| format!("`{text}` is not a share between 0% and 100%, such as `1%`"))
 }
 
 fn parse_points(text: &str) -> Result<f64, String> {

@@ -12,6 +12,7 @@ mod init;
 mod logging;
 mod merge;
 mod monitor;
+mod observe;
 mod progress;
 mod run;
 mod search;

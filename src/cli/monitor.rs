@@ -19,13 +19,14 @@ pub fn start(
     sources: &Arc<SourceMap>,
     runtime: &tokio::runtime::Runtime,
     out: Output,
+    metrics: Option<crate::monitor::MetricsPage>,
 ) -> Result<Option<Monitor>, Exit> {
     if !args.monitor {
         return Ok(None);
     }
     let plan = Plan::new(scenario.clone(), sources.clone());
     let monitor = runtime
-        .block_on(Monitor::start(args.monitor_addr, &plan))
+        .block_on(Monitor::start_with_metrics(args.monitor_addr, &plan, metrics))
         .map_err(|err| {
             eprintln!("error: {err}");
             Exit::Invalid

@@ -39,7 +39,11 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
             return Exit::Invalid;
         }
     };
-    let monitor = match super::monitor::start(args, &scenario, &sources, &runtime, out) {
+    let outputs = match super::observe::start(args, &scenario, &sources, &runtime, shard) {
+        Ok(o) => o,
+        Err(exit) => return exit,
+    };
+    let monitor = match super::monitor::start(args, &scenario, &sources, &runtime, out, outputs.metrics_page()) {
         Ok(m) => m,
         Err(exit) => return exit,
     };
@@ -49,6 +53,7 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     }
     let mut options = run_options(args, shard, monitor.as_ref(), quiet);
     options.abort = crate::verdict::AbortWatch::check_for(&scenario);
+    outputs.apply(&mut options);
     let report = match runtime.block_on(crate::run::run(scenario.clone(), sources.clone(), options)) {
         Ok(report) => report,
         Err(err) => {
@@ -62,7 +67,8 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     };
     let judgement = Judgement::new(&scenario, sources, report, policy);
     print!("{}", summary::render(&judgement, out.color));
-    let written = write_reports(args, &judgement, shard, quiet);
+    let mut written = write_reports(args, &judgement, shard, quiet);
+    written &= outputs.finish(args, &judgement, &runtime, quiet);
     if let Some(m) = &monitor {
         m.judged(&judgement);
         super::monitor::wait(m, args, &runtime);

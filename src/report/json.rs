@@ -449,6 +449,7 @@ pub(crate) mod tests {
                 span: None,
                 pass: 1,
                 at: Duration::from_millis(1500),
+                trace_id: Some("0af7651916cd43dd8448eb211c80319c".into()),
             }],
             stop: Some(StopReason::Interrupted),
             ..RunReport::default()

@@ -147,6 +147,7 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
                 .filter_map(|(_, r)| r.health.arrivals)
                 .reduce(|a, b| a + b),
             dropped_arrivals: inputs.iter().map(|(_, r)| r.health.dropped_arrivals).sum(),
+            request_log_dropped: inputs.iter().map(|(_, r)| r.health.request_log_dropped).sum(),
             // Each shard's (an unseeded shard draws its own), in input order.
             arrival_seeds: inputs
                 .iter()
@@ -317,6 +318,7 @@ mod tests {
                     span: None,
                     pass: 1,
                     at: Duration::from_secs(1),
+                    trace_id: None,
                 })
                 .collect(),
             ..RunReport::default()

@@ -9,7 +9,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod merge;
-mod rfc3339;
+pub(crate) mod rfc3339;
 pub mod summary;
 pub mod svg;
 

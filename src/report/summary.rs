@@ -268,6 +268,13 @@ fn generator(out: &mut String, report: &RunReport) {
             "  warning: {why}; results may reflect the generator, not the server"
         );
     }
+    if h.request_log_dropped > 0 {
+        let _ = writeln!(
+            out,
+            "  warning: {} request log row(s) were dropped because the log's writer fell behind (the measurements are complete)",
+            h.request_log_dropped
+        );
+    }
 }
 
 /// `CPU 34% of 2 core(s), peak RSS 15.2 MiB, scheduler lag p99 1.0ms`.

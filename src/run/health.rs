@@ -58,6 +58,10 @@ pub struct GeneratorHealth {
     /// in start order. Setting `load.seed` to it repeats the arrival times. Absent otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub arrival_seeds: Vec<u64>,
+    /// Rows of the request log (`run --request-log`) lost because its writer fell behind; absent from
+    /// JSON when 0. They do not make a run inconclusive: the measurements are whole, only the log is not.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub request_log_dropped: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -124,6 +128,11 @@ impl HealthProbe {
     /// Stops the probe and judges the run.
     pub fn finish(self) -> GeneratorHealth {
         self.task.abort();
+        self.measure()
+    }
+
+    /// What the probe measured so far, judged as if the run ended now (for live views).
+    pub fn measure(&self) -> GeneratorHealth {
         let wall = self.started.elapsed();
         let cpu = match (cpu_time(), self.cpu_at_start) {
             (Some(now), Some(start)) => now.saturating_sub(start),
@@ -147,6 +156,7 @@ impl HealthProbe {
             arrivals: None,
             dropped_arrivals: 0,
             arrival_seeds: Vec::new(),
+            request_log_dropped: 0,
         }
     }
 }

@@ -24,6 +24,7 @@ mod event;
 mod health;
 mod plan;
 mod report;
+mod request;
 mod session;
 pub mod shard;
 pub mod stages;
@@ -33,6 +34,7 @@ pub use event::{EventSink, Fanout, RunEvent};
 pub use health::{CPU_LIMIT, GeneratorHealth, LAG_P99_LIMIT, MIN_JUDGED_RUN};
 pub use plan::{ActivityInfo, Plan, SequenceSlot, activity_of, label, slot_is};
 pub use report::{Aborted, ErrorRecord, RunReport, WorkloadPart};
+pub use request::{RequestRow, RequestSink};
 pub use session::{PassEnd, Session};
 pub use shard::{Shard, ShardError};
 
@@ -71,6 +73,19 @@ pub struct RunOptions {
     /// Checked once a second while the run goes: a reason to stop it (`abort_on_fail` thresholds, see
     /// `verdict::AbortWatch`). The CLI and the cargo harness install the scenario's.
     pub abort: Option<Arc<dyn AbortCheck>>,
+    /// Receives one row per request (`run --request-log`; see [`RequestSink`]).
+    pub requests: Option<Arc<dyn RequestSink>>,
+    /// Receive the run as it stands once a second (metrics exporters; see [`Observer`]).
+    pub observers: Vec<Arc<dyn Observer>>,
+}
+
+/// Watches a running run: once a second it gets the run as it stands — a live snapshot of the stats
+/// (without the per-session measures, the costly part to copy, which no live view shows) and the
+/// generator's health so far (CPU, scheduler lag, arrivals). Called on the run's coordinating task:
+/// it must return quickly, handing slow work (network, disk) to a task of its own.
+pub trait Observer: Send + Sync {
+    /// The run so far.
+    fn observe(&self, live: &RunReport);
 }
 
 /// A check of the live results, once a second: `Some(why)` stops the run (gracefully: `end` runs),
@@ -319,9 +334,21 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     });
     let handles = starts.into_iter().flat_map(|start| start()).collect();
 
-    coordinate(&env, handles, max_time, grace).await;
+    let live = || {
+        let mut live = report_shell(&env, started_at, env.started.elapsed(), 0);
+        live.stats = env.recorder.live_snapshot();
+        live.health = probe.measure();
+        if any_arrivals {
+            use std::sync::atomic::Ordering::Relaxed;
+            live.health
+                .set_arrivals(counts.scheduled.load(Relaxed), counts.dropped.load(Relaxed));
+        }
+        live
+    };
+    coordinate(&env, handles, max_time, grace, &live).await;
 
     let mut health = probe.finish();
+    health.request_log_dropped = env.options.requests.as_ref().map_or(0, |log| log.dropped());
     let elapsed = env.started.elapsed();
     env.emit(|| RunEvent::RunFinished { elapsed });
     let sessions = {
@@ -376,6 +403,7 @@ async fn coordinate(
     mut handles: Vec<tokio::task::JoinHandle<()>>,
     max_time: Option<Duration>,
     grace: Duration,
+    live: &dyn Fn() -> RunReport,
 ) {
     let all_done = async {
         for h in handles.iter_mut() {
@@ -393,13 +421,19 @@ async fn coordinate(
     loop {
         tokio::select! {
             _ = &mut all_done => break,
-            _ = ticks.tick(), if env.events.is_some() || env.options.abort.is_some() => {
+            _ = ticks.tick(), if env.events.is_some() || env.options.abort.is_some() || !env.options.observers.is_empty() => {
                 env.emit(|| RunEvent::Tick {
                     elapsed: env.started.elapsed(),
                     activities: env.control.activities(),
                     errors: env.control.errors(),
                 });
-                check_abort(env);
+                if env.options.abort.is_some() || !env.options.observers.is_empty() {
+                    let live = live();
+                    check_abort(env, &live);
+                    for observer in &env.options.observers {
+                        observer.observe(&live);
+                    }
+                }
             }
             _ = sleep_until_opt(deadline), if !env.control.stopping() => {
                 env.control.stop(StopReason::MaxTime);
@@ -427,15 +461,13 @@ async fn coordinate(
     }
 }
 
-/// Runs the [`AbortCheck`] on a live snapshot (not once a stop is under way) and stops the run when it
+/// Runs the [`AbortCheck`] on the live report (not once a stop is under way) and stops the run when it
 /// says so.
-fn check_abort(env: &RunEnv) {
+fn check_abort(env: &RunEnv, live: &RunReport) {
     let Some(check) = env.options.abort.as_ref().filter(|_| !env.control.stopping()) else {
         return;
     };
-    let mut live = report_shell(env, SystemTime::now(), env.started.elapsed(), 0);
-    live.stats = env.recorder.snapshot();
-    if let Some(why) = check.check(&live) {
+    if let Some(why) = check.check(live) {
         *env.aborted.lock().unwrap_or_else(PoisonError::into_inner) = Some(Aborted {
             threshold: why,
             at: live.elapsed,
