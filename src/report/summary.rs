@@ -213,11 +213,8 @@ fn totals(out: &mut String, report: &RunReport) {
         if let Some(e) = report.errors.iter().find(|e| e.class == class) {
             let where_ = report.activities.get(e.activity).map(|i| i.path()).unwrap_or_default();
             let first_line = e.message.lines().next().unwrap_or("");
-            let _ = write!(
-                out,
-                " — first: {where_} (session {}, pass {}): {first_line}",
-                e.session_id, e.pass
-            );
+            let whence = crate::verdict::failure::whence(e);
+            let _ = write!(out, " — first: {where_} ({whence}): {first_line}");
         }
         out.push('\n');
     }

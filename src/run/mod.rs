@@ -403,7 +403,7 @@ async fn coordinate(
     mut handles: Vec<tokio::task::JoinHandle<()>>,
     max_time: Option<Duration>,
     grace: Duration,
-    live: &dyn Fn() -> RunReport,
+    live: &(dyn Fn() -> RunReport + Sync),
 ) {
     let all_done = async {
         for h in handles.iter_mut() {
