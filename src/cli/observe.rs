@@ -46,8 +46,11 @@ pub(super) fn start(
         None => None,
     };
     let exporter = if args.metrics.is_some() || otlp.is_some() || args.monitor {
-        let (service, attributes) = otel_env::resource(&env).map_err(|e| usage(&e))?;
-        Some(Exporter::new(&plan, Resource::of_run(shard, service, attributes)))
+        let r = otel_env::resource(&env).map_err(|e| usage(&e))?;
+        Some(Exporter::new(
+            &plan,
+            Resource::of_run(shard, r.service_name, r.attributes),
+        ))
     } else {
         None
     };

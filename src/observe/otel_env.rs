@@ -136,9 +136,18 @@ pub fn pairs(name: &str, text: &str) -> Result<Vec<(String, String)>, EnvError> 
         .collect()
 }
 
+/// What the environment says about who reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EnvResource {
+    /// `OTEL_SERVICE_NAME`.
+    pub service_name: Option<String>,
+    /// `OTEL_RESOURCE_ATTRIBUTES`, without a `service.name` when `OTEL_SERVICE_NAME` is set.
+    pub attributes: Vec<(String, String)>,
+}
+
 /// `OTEL_RESOURCE_ATTRIBUTES` as pairs, and `OTEL_SERVICE_NAME` (which wins over a `service.name` in
 /// them, as the specification says).
-pub fn resource(env: &dyn Fn(&str) -> Option<String>) -> Result<(Option<String>, Vec<(String, String)>), EnvError> {
+pub fn resource(env: &dyn Fn(&str) -> Option<String>) -> Result<EnvResource, EnvError> {
     let mut attributes = match env("OTEL_RESOURCE_ATTRIBUTES").filter(|t| !t.trim().is_empty()) {
         Some(text) => pairs("OTEL_RESOURCE_ATTRIBUTES", &text)?,
         None => Vec::new(),
@@ -147,7 +156,10 @@ pub fn resource(env: &dyn Fn(&str) -> Option<String>) -> Result<(Option<String>,
     if service.is_some() {
         attributes.retain(|(k, _)| k != "service.name");
     }
-    Ok((service, attributes))
+    Ok(EnvResource {
+        service_name: service,
+        attributes,
+    })
 }
 
 #[cfg(test)]
@@ -204,10 +216,10 @@ mod tests {
                 ("X-Tenant".into(), "t1".into())
             ]
         );
-        let (service, attrs) = resource(&e).unwrap();
-        assert_eq!(service.as_deref(), Some("load"));
+        let r = resource(&e).unwrap();
+        assert_eq!(r.service_name.as_deref(), Some("load"));
         assert_eq!(
-            attrs,
+            r.attributes,
             [
                 ("deployment.environment".into(), "ci".into()),
                 ("team".into(), "a,b".into())

@@ -259,7 +259,7 @@ fn write_loop<W: Write>(shared: &Shared, out: W, format: Format) -> std::io::Res
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
             w.write_record(COLUMNS).map_err(std::io::Error::other)?;
-            Out::Csv(w)
+            Out::Csv(Box::new(w))
         }
     };
     let mut rows = 0u64;
@@ -297,7 +297,7 @@ fn write_loop<W: Write>(shared: &Shared, out: W, format: Format) -> std::io::Res
 /// The file, as JSON Lines or through the CSV writer (which quotes as RFC 4180 says).
 enum Out<W: Write> {
     Json(W),
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
 }
 
 impl<W: Write> Out<W> {
