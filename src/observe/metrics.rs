@@ -23,7 +23,7 @@
 //! same bucket.
 
 use crate::run::{ActivityInfo, RunReport};
-use crate::scenario::{ActivityKind, Scenario};
+use crate::scenario::Scenario;
 use crate::stats::{Latency, Measure};
 use crate::verdict::ThresholdOutcome;
 use std::time::{Duration, SystemTime};
@@ -198,13 +198,7 @@ impl Labels {
         let activities = activities
             .iter()
             .map(|info| {
-                let kind = crate::run::activity_of(scenario, info).map(|a| &a.kind);
-                let method = match kind {
-                    Some(ActivityKind::Http(h)) => Some(h.method.clone()),
-                    Some(ActivityKind::Poll(p)) => Some(p.request.method.clone()),
-                    Some(ActivityKind::Static(s)) => Some(s.request.method.clone()),
-                    _ => None,
-                };
+                let method = super::method_of(scenario, info);
                 let mut labels = vec![("stressor.scenario".to_string(), scenario.name.clone())];
                 if let Some(w) = &info.workload {
                     labels.push(("stressor.workload".into(), w.clone()));

@@ -32,3 +32,16 @@ pub(crate) fn split_tags(tags: &[String]) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// The HTTP method of a plan's activity, when it sends requests (a request, a poll, static fetches);
+/// `None` for activities that send none. What decides which activities the request log has rows for
+/// and which carry `http.request.method`.
+pub(crate) fn method_of(scenario: &crate::scenario::Scenario, info: &crate::run::ActivityInfo) -> Option<String> {
+    use crate::scenario::ActivityKind;
+    match &crate::run::activity_of(scenario, info)?.kind {
+        ActivityKind::Http(h) => Some(h.method.clone()),
+        ActivityKind::Poll(p) => Some(p.request.method.clone()),
+        ActivityKind::Static(s) => Some(s.request.method.clone()),
+        _ => None,
+    }
+}

@@ -16,7 +16,6 @@
 
 use crate::report::rfc3339::format_rfc3339_micros;
 use crate::run::{Plan, RequestRow, RequestSink, Shard};
-use crate::scenario::ActivityKind;
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -94,6 +93,8 @@ struct Fixed {
 
 struct Shared {
     sample: f64,
+    /// Rows that may wait (see [`BUFFER_ROWS`]).
+    capacity: usize,
     activities: Vec<Fixed>,
     shard: Option<String>,
     buffer: Mutex<Vec<Row>>,
@@ -123,6 +124,16 @@ impl RequestLog {
     /// Creates `path` (`.jsonl` or `.csv`) and starts the writer. `sample` (0..=1) is the share of
     /// successful requests kept; failed ones are always kept.
     pub fn create(path: &Path, sample: f64, plan: &Plan, shard: Option<Shard>) -> Result<RequestLog, RequestLogError> {
+        Self::with_capacity(path, sample, plan, shard, BUFFER_ROWS)
+    }
+
+    fn with_capacity(
+        path: &Path,
+        sample: f64,
+        plan: &Plan,
+        shard: Option<Shard>,
+        capacity: usize,
+    ) -> Result<RequestLog, RequestLogError> {
         let format = Format::of(path).ok_or_else(|| RequestLogError::Format(path.to_path_buf()))?;
         let file = std::fs::File::create(path).map_err(|source| RequestLogError::Io {
             path: path.to_path_buf(),
@@ -132,13 +143,7 @@ impl RequestLog {
             .activities
             .iter()
             .map(|info| {
-                let kind = crate::run::activity_of(&plan.scenario, info).map(|a| &a.kind);
-                let method = match kind {
-                    Some(ActivityKind::Http(h)) => Some(h.method.clone()),
-                    Some(ActivityKind::Poll(p)) => Some(p.request.method.clone()),
-                    Some(ActivityKind::Static(s)) => Some(s.request.method.clone()),
-                    _ => None,
-                };
+                let method = super::method_of(&plan.scenario, info);
                 Fixed {
                     logged: method.is_some(),
                     workload: info.workload.clone(),
@@ -151,6 +156,7 @@ impl RequestLog {
             .collect();
         let shared = Arc::new(Shared {
             sample: sample.clamp(0.0, 1.0),
+            capacity,
             activities,
             shard: shard.map(|s| s.to_string()),
             buffer: Mutex::new(Vec::with_capacity(1024)),
@@ -238,7 +244,7 @@ impl RequestSink for RequestLog {
             trace_id: row.trace_id.map(str::to_string),
         };
         let mut buffer = self.shared.buffer.lock().unwrap_or_else(PoisonError::into_inner);
-        if buffer.len() >= BUFFER_ROWS {
+        if buffer.len() >= self.shared.capacity {
             drop(buffer);
             self.shared.dropped.fetch_add(1, Ordering::Relaxed);
         } else {
@@ -436,4 +442,89 @@ fn write_rows<W: Write>(shared: &Shared, out: &mut Out<W>, rows: &[Row]) -> std:
         }
     }
     out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::ScenarioBuilder;
+
+    fn plan() -> Plan {
+        let scenario = ScenarioBuilder::new("log")
+            .base_url("http://127.0.0.1:1")
+            .sequence("main", |s| s.get("/a").name("a").sleep(0.1))
+            .build()
+            .unwrap();
+        let sources = scenario.sources.clone();
+        Plan::new(Arc::new(scenario), sources)
+    }
+
+    fn row(error: Option<&str>) -> RequestRow<'_> {
+        RequestRow {
+            activity: 0,
+            session: "t01",
+            pass: 2,
+            started: SystemTime::UNIX_EPOCH + Duration::from_micros(1_700_000_000_123_456),
+            intended: None,
+            elapsed: Duration::from_micros(1500),
+            url: Some("http://127.0.0.1:1/a"),
+            status: Some(if error.is_some() { 500 } else { 200 }),
+            bytes_sent: 0,
+            bytes_received: 2,
+            error_class: error.map(|_| crate::activity::ErrorClass::Status),
+            error,
+            trace_id: None,
+        }
+    }
+
+    #[test]
+    fn only_requests_are_kept_and_a_zero_sample_keeps_the_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = RequestLog::create(&dir.path().join("r.jsonl"), 0.0, &plan(), None).unwrap();
+        assert!(log.keep(0, true));
+        assert!(!log.keep(0, false));
+        assert!(!log.keep(1, true), "a Sleep sends no request");
+        assert!(!log.keep(7, true), "no such activity");
+    }
+
+    #[test]
+    fn csv_rows_are_quoted_and_json_rows_leave_out_what_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = plan();
+        let csv_path = dir.path().join("r.csv");
+        let log = RequestLog::create(&csv_path, 1.0, &plan, Shard::parse("2/3").ok()).unwrap();
+        log.write(&row(Some("bad, very bad\nsecond line")));
+        assert_eq!(log.finish().unwrap(), Written { rows: 1, dropped: 0 });
+        let text = std::fs::read_to_string(&csv_path).unwrap();
+        assert_eq!(
+            text,
+            "timestamp,intended,shard,workload,sequence,activity,session,pass,method,url,status,elapsed_ms,response_time_ms,bytes_sent,bytes_received,error_class,error,trace_id,tags\n\
+             2023-11-14T22:13:20.123456Z,,2/3,,main,a,t01,2,GET,http://127.0.0.1:1/a,500,1.5,,0,2,status,\"bad, very bad\nsecond line\",,\n"
+        );
+        let json_path = dir.path().join("r.jsonl");
+        let log = RequestLog::create(&json_path, 1.0, &plan, None).unwrap();
+        log.write(&row(None));
+        log.finish().unwrap();
+        let line = std::fs::read_to_string(&json_path).unwrap();
+        assert_eq!(
+            line,
+            "{\"timestamp\":\"2023-11-14T22:13:20.123456Z\",\"sequence\":\"main\",\"activity\":\"a\",\"session\":\"t01\",\"pass\":2,\"method\":\"GET\",\"url\":\"http://127.0.0.1:1/a\",\"status\":200,\"elapsed_ms\":1.5,\"bytes_sent\":0,\"bytes_received\":2}\n"
+        );
+    }
+
+    #[test]
+    fn a_full_buffer_drops_rows_and_counts_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl");
+        let log = RequestLog::with_capacity(&path, 1.0, &plan(), None, 10).unwrap();
+        for _ in 0..1000 {
+            log.write(&row(None));
+        }
+        let written = log.finish().unwrap();
+        assert!(written.dropped > 0, "{written:?}");
+        assert_eq!(written.rows + written.dropped, 1000, "every row is written or counted");
+        assert_eq!(log.dropped(), written.dropped);
+        let lines = std::fs::read_to_string(&path).unwrap().lines().count() as u64;
+        assert_eq!(lines, written.rows);
+    }
 }
