@@ -115,6 +115,10 @@ pub struct RunArgs {
     /// Write the results as JSON (histograms included, for `stressor merge`); also when interrupted.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// While the run goes, rewrite `--out` every DURATION with everything measured so far
+    /// (`"complete": false`), so a process killed outright leaves its results behind; 0 turns it off.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg, default_value = "5s", requires = "out")]
+    pub checkpoint: std::time::Duration,
     /// Write a JUnit XML report (a test case per sequence, checked activity and threshold), as the
     /// cargo harness does; also when the scenario does not load.
     #[arg(long, value_name = "FILE")]

@@ -1,7 +1,7 @@
 //! The `stressor` command line: argument parsing (clap), the commands, and the one place where errors
 //! are rendered and turned into exit codes.
 //!
-//! Exit codes (also in `--help` and the README): 0 pass, 1 failed (errors or thresholds), 2 invalid
+//! Exit codes ([`Exit`]; `--help` and the manual's table in docs/src/diagnostics.md are generated from it): 0 pass, 1 failed (errors or thresholds), 2 invalid
 //! usage or scenario (also: unreadable or unmergeable results files, a results file that cannot be
 //! written), 3 interrupted, 4 inconclusive. `run` and `merge` exit with the verdict's code
 //! ([`crate::verdict::Verdict::exit_code`]), except that an interrupted `run` exits with 3.

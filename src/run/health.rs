@@ -126,12 +126,12 @@ impl HealthProbe {
     }
 
     /// Stops the probe and judges the run.
-    pub fn finish(self) -> GeneratorHealth {
+    pub fn finish(&self) -> GeneratorHealth {
         self.task.abort();
         self.measure()
     }
 
-    /// What the probe measured so far, judged as if the run ended now (for live views).
+    /// What the probe measured so far, judged as if the run ended now (for checkpoints and live views).
     pub fn measure(&self) -> GeneratorHealth {
         let wall = self.started.elapsed();
         let cpu = match (cpu_time(), self.cpu_at_start) {
@@ -158,6 +158,12 @@ impl HealthProbe {
             arrival_seeds: Vec::new(),
             request_log_dropped: 0,
         }
+    }
+}
+
+impl Drop for HealthProbe {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 

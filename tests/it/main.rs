@@ -10,6 +10,8 @@ mod common;
 
 /// The live monitor and the HTML report in headless Chromium.
 mod browser;
+/// Checkpointed results files: a run killed outright leaves what it measured.
+mod checkpoint;
 /// `stressor validate` and `serve`: exit codes and output.
 mod cli;
 /// Every exit code and flag combination of the binary.
