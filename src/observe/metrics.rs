@@ -35,6 +35,12 @@ pub const BOUNDS: [f64; 18] = [
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 60.0,
 ];
 
+/// [`BOUNDS`] in microseconds, the unit of the HDR histograms.
+const BOUNDS_MICROS: [u64; 18] = [
+    100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000,
+    5_000_000, 10_000_000, 25_000_000, 60_000_000,
+];
+
 /// What a metric is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -108,14 +114,8 @@ pub struct Buckets {
 impl Buckets {
     /// The values of an HDR latency histogram, bucketed (see the module documentation).
     pub fn of(latency: &Latency) -> Buckets {
-        let h = latency.to_histogram();
-        let mut counts = vec![0u64; BOUNDS.len() + 1];
-        for v in h.iter_recorded() {
-            let high = h.highest_equivalent(v.value_iterated_to()) as f64 / 1e6;
-            let i = BOUNDS.iter().position(|b| high <= *b).unwrap_or(BOUNDS.len());
-            counts[i] += v.count_at_value();
-        }
-        let count = h.len();
+        let counts = latency.bucket_counts(&BOUNDS_MICROS);
+        let count = latency.count();
         let secs = |d: Option<Duration>| d.map_or(0.0, |d| d.as_secs_f64());
         Buckets {
             counts,
@@ -470,6 +470,13 @@ mod tests {
         assert_eq!(b.counts[18], 1, "100 s above the last bound");
         let p95 = l.percentile(95.0).unwrap().as_secs_f64();
         assert!(p95 > 60.0, "{p95}");
+    }
+
+    #[test]
+    fn the_bounds_in_microseconds_are_the_bounds() {
+        for (s, us) in BOUNDS.iter().zip(BOUNDS_MICROS) {
+            assert_eq!((s * 1e6).round() as u64, us);
+        }
     }
 
     #[test]

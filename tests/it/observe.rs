@@ -3,6 +3,7 @@
 //! Prometheus server (Debian's `prometheus`; with `CI` set a missing one fails, elsewhere the test is
 //! skipped with a message, as the browser tests treat Chromium).
 
+use crate::common::scripted::head_text;
 use crate::common::{self, results_json, write_files};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value};
@@ -14,7 +15,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 /// What the recording server saw: per request, its path and the trace id of its `traceparent`.
 type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
@@ -30,7 +31,7 @@ async fn recording_server() -> (String, Seen, tokio::task::JoinHandle<()>) {
         while let Ok((mut s, _)) = listener.accept().await {
             let record = record.clone();
             tokio::spawn(async move {
-                while let Some(head) = read_head(&mut s).await {
+                while let Some(head) = head_text(&mut s).await {
                     let path = head.split(' ').nth(1).unwrap_or_default().to_string();
                     let trace = header(&head, "traceparent")
                         .and_then(|v| stressor::activity::trace::trace_id_of(&v).map(str::to_string));
@@ -49,18 +50,6 @@ async fn recording_server() -> (String, Seen, tokio::task::JoinHandle<()>) {
         }
     });
     (url, seen, task)
-}
-
-async fn read_head(s: &mut TcpStream) -> Option<String> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match s.read(&mut byte).await {
-            Ok(1) => head.push(byte[0]),
-            _ => return None,
-        }
-    }
-    Some(String::from_utf8_lossy(&head).into_owned())
 }
 
 fn header(head: &str, name: &str) -> Option<String> {
@@ -265,7 +254,7 @@ async fn otlp_receiver() -> (
         while let Ok((mut s, _)) = listener.accept().await {
             let keep = keep.clone();
             tokio::spawn(async move {
-                while let Some(head) = read_head(&mut s).await {
+                while let Some(head) = head_text(&mut s).await {
                     assert!(head.starts_with("POST /v1/metrics "), "{head}");
                     assert_eq!(header(&head, "content-type").as_deref(), Some("application/x-protobuf"));
                     assert_eq!(header(&head, "x-tenant").as_deref(), Some("load tests"));
