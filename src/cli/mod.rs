@@ -3,19 +3,23 @@
 //!
 //! Exit codes ([`Exit`]; `--help` and the manual's table in docs/src/diagnostics.md are generated from it): 0 pass, 1 failed (errors or thresholds), 2 invalid
 //! usage or scenario (also: unreadable or unmergeable results files, a results file that cannot be
-//! written), 3 interrupted, 4 inconclusive. `run` and `merge` exit with the verdict's code
-//! ([`crate::verdict::Verdict::exit_code`]), except that an interrupted `run` exits with 3.
+//! written), 3 interrupted, 4 inconclusive, 5 a coordinated run broke. `run`, `merge` and
+//! `coordinate` exit with the verdict's code ([`crate::verdict::Verdict::exit_code`]), except that an
+//! interrupted run exits with 3 and a coordinated shard with 0 once its results are delivered.
 
 mod args;
 mod compare;
+mod coordinate;
 mod init;
 mod logging;
 mod merge;
 mod monitor;
 mod progress;
+mod reports;
 mod run;
 mod search;
 mod serve;
+mod shard;
 mod validate;
 
 pub use args::{Cli, Command};
@@ -38,6 +42,9 @@ pub enum Exit {
     Interrupted = 3,
     /// The load generator itself was the bottleneck.
     Inconclusive = 4,
+    /// A coordinated run broke: shards missing at the start (the coordinator), or the coordinator
+    /// gone (a shard: its results are printed for `merge --from-logs`).
+    Coordination = 5,
 }
 
 impl From<crate::verdict::Verdict> for Exit {
@@ -120,6 +127,7 @@ pub fn main() -> ExitCode {
     let name = match &cli.command {
         Command::Run(_) => "run",
         Command::Merge(_) => "merge",
+        Command::Coordinate(_) => "coordinate",
         Command::Compare(_) => "compare",
         Command::Search(_) => "search",
         Command::Validate(_) => "validate",
@@ -130,6 +138,7 @@ pub fn main() -> ExitCode {
     let exit = match &cli.command {
         Command::Run(args) => run::run(args, out),
         Command::Merge(args) => merge::run(args, out),
+        Command::Coordinate(args) => coordinate::run(args, out),
         Command::Compare(args) => compare::run(args, out),
         Command::Search(args) => search::run(args, out),
         Command::Validate(args) => validate::run(args, out),

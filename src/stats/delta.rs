@@ -11,7 +11,6 @@
 //! them; the final results do), and a series entry's `sessions` is a level (the most sessions alive
 //! in it), so a difference carries the later level and `apply` replaces the level instead of adding.
 
-use super::latency::Latency;
 use super::measure::{ErrorCounts, Measure, StatusCounts};
 use super::snapshot::{ResponseTimes, Second, ShapeError, Snapshot, SubMeasure, coarsen};
 
@@ -155,6 +154,7 @@ impl Snapshot {
 mod tests {
     use super::*;
     use crate::activity::ErrorClass;
+    use crate::stats::Latency;
     use crate::stats::RunRecorder;
     use crate::stats::recorder::Sample;
     use std::sync::Arc;
