@@ -55,14 +55,6 @@ pub fn run(args: &CoordinateArgs, out: Output) -> Exit {
         Ok(lead) => lead,
         Err(exit) => return exit,
     };
-    if out.verbosity >= 0 {
-        eprintln!(
-            "Coordinating '{}': {} shard(s), listening on {}",
-            scenario.name,
-            args.shards,
-            lead.coordinator.addr()
-        );
-    }
     lead.conclude(&runtime, out, args.print_results, &args.reports, &args.monitor)
 }
 
@@ -135,6 +127,13 @@ impl Lead {
                 Exit::Invalid
             })?;
         let coordinator = Arc::new(coordinator);
+        // Printed even with -q: it is the only way to find a coordinator on port 0.
+        eprintln!(
+            "Coordinating '{}': {} shard(s), listening on {}",
+            scenario.name,
+            setup.shards,
+            coordinator.addr()
+        );
         let monitor = super::monitor::start(setup.monitor, &scenario, &sources, runtime, out)?.map(Arc::new);
         let judge: Arc<dyn Fn(RunReport) -> json::Results + Send + Sync> = {
             let (scenario, sources) = (scenario.clone(), sources.clone());
@@ -247,6 +246,8 @@ impl Lead {
             reports::print_framed(FrameKind::Merged, &merged.results);
         }
         if let Some(m) = &self.monitor {
+            // The final state is the merged run, not the last live merge before the last delivery.
+            m.show(&merged.judgement.report);
             m.judged(&merged.judgement);
             super::monitor::wait(m, monitor_args, runtime);
         }

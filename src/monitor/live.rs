@@ -82,8 +82,10 @@ struct State {
     step: u64,
     /// The judged run's verdict and result line, once judged.
     verdict: Option<(Verdict, String)>,
-    /// The rows come from whole reports ([`Live::show`]), not from activity events.
+    /// The rows come from whole reports ([`Live::show`]), not from activity events; then the
+    /// sessions alive are the report's latest level.
     shown: bool,
+    alive: u64,
 }
 
 /// The live aggregate and the rendered page part.
@@ -120,6 +122,7 @@ impl Live {
             step: 1,
             verdict: None,
             shown: false,
+            alive: 0,
         };
         let live = Live {
             scenario,
@@ -183,6 +186,7 @@ impl Live {
         }
         s.total = report.stats.total.clone();
         s.total_errors = report.error_count();
+        s.alive = report.stats.series.last().map_or(0, |e| e.sessions);
         s.series = report.stats.series.clone();
         s.step = report.stats.series_step.max(1);
         s.window = Second::default();
@@ -237,7 +241,11 @@ impl Live {
             None => (s.status.as_str(), status),
         };
         let secs = s.elapsed.as_secs();
-        let running = s.sessions.iter().filter(|r| r.running).count();
+        let running = if s.shown {
+            s.alive as usize
+        } else {
+            s.sessions.iter().filter(|r| r.running).count()
+        };
         let rps = s.total.rate(s.elapsed);
         let pct = |p| s.total.latency.percentile(p).map_or("-".into(), fmt_time);
         let _ = write!(

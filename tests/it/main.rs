@@ -18,6 +18,8 @@ mod cli;
 mod cli_flags;
 /// The closed model with stages.
 mod closed_stages;
+/// Coordinated distributed runs: `stressor coordinate` and shard processes.
+mod coordinate;
 /// Correlation with `$(var)` in checks, feeders, HAR replay.
 mod data;
 /// The Kubernetes manifests under `deploy/`.
