@@ -126,7 +126,13 @@ pub struct RunArgs {
     /// Take part in a coordinated run as shard --shard K/N: the coordinator's URL (http://HOST:PORT).
     /// Needs STRESSOR_COORDINATOR_TOKEN. The exit code is 0 once the results are delivered (the
     /// coordinator's is the verdict); 5 when the coordinator is gone (the results are then printed).
-    #[arg(long, value_name = "URL", env = "STRESSOR_COORDINATOR", conflicts_with = "single")]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "STRESSOR_COORDINATOR",
+        hide_env_values = true,
+        conflicts_with = "single"
+    )]
     pub coordinator: Option<String>,
     /// As shard 1 of a coordinated run, also be its coordinator, listening on ADDR (other shards
     /// ignore it, so one command serves every pod of an Indexed Job); --out, --junit, --html and
@@ -204,7 +210,7 @@ pub struct CoordinateArgs {
     #[arg(short = 'o', long = "option", value_name = "NAME:VALUE")]
     pub options: Vec<String>,
     /// How many shards the run has (default: JOB_COMPLETIONS).
-    #[arg(long, value_name = "N", env = "JOB_COMPLETIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", env = "JOB_COMPLETIONS", hide_env_values = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub shards: u32,
     /// Where to listen for the shards, e.g. 0.0.0.0:7070 (every request needs STRESSOR_COORDINATOR_TOKEN).
     #[arg(long, value_name = "ADDR")]
