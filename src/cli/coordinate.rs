@@ -10,11 +10,10 @@ use super::{Exit, Output, reports};
 use crate::coordinate::{CoordinateError, CoordinateOptions, Coordinated, Coordinator, Setup, Token};
 use crate::monitor::Monitor;
 use crate::report::checkpoint::CheckpointWriter;
+use crate::report::json;
 use crate::report::logs::FrameKind;
-use crate::report::{json, merge, summary};
 use crate::run::{Checkpoints, EventSink, Plan, RunReport};
 use crate::scenario::{Scenario, SourceMap};
-use crate::stats::Snapshot;
 use crate::verdict::{Judgement, Policy};
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -100,19 +99,7 @@ impl Lead {
     pub fn start(setup: LeadSetup<'_>, runtime: &tokio::runtime::Runtime, out: Output) -> Result<Lead, Exit> {
         let (scenario, sources) = (setup.scenario.clone(), setup.sources.clone());
         let plan = Plan::new(scenario.clone(), sources.clone());
-        let template = RunReport {
-            scenario: scenario.name.clone(),
-            tag: scenario.config.tag.clone(),
-            base_url: scenario
-                .context
-                .get("base_url")
-                .and_then(|v| v.as_str())
-                .map(str::to_string),
-            activities: plan.activities.clone(),
-            sequences: plan.slot_names(),
-            stats: Snapshot::new(plan.activities.len(), plan.slots.len()),
-            ..RunReport::default()
-        };
+        let template = plan.empty_report();
         let coordinator = runtime
             .block_on(Coordinator::start(Setup {
                 listen: setup.listen,
@@ -229,19 +216,11 @@ impl Lead {
             eprintln!("error: no shard sent anything, so there is nothing to judge");
             return Exit::Coordination;
         }
-        let merged = match merge::merge(&coordinated.parts) {
-            Ok(merged) => merged,
-            Err(err) => {
-                eprintln!("error: {err}");
-                return Exit::Invalid;
-            }
+        let Some((merged, written)) =
+            reports::merge_and_write(&coordinated.parts, targets.into(), Some(&self.suite), out)
+        else {
+            return Exit::Invalid;
         };
-        for warning in &merged.warnings {
-            eprintln!("warning: {warning}");
-        }
-        print!("{}", summary::render(&merged.judgement, out.color));
-        let quiet = out.verbosity < 0;
-        let written = reports::write(targets.into(), &self.suite, &merged.judgement, &merged.results, quiet);
         if print_results {
             reports::print_framed(FrameKind::Merged, &merged.results);
         }

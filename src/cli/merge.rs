@@ -9,9 +9,9 @@
 
 use super::args::MergeArgs;
 use super::{Exit, Output, reports};
+use crate::report::json;
 use crate::report::json::Results;
 use crate::report::logs::{self, FrameKind};
-use crate::report::{json, merge, summary};
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
@@ -41,28 +41,9 @@ pub fn run(args: &MergeArgs, out: Output) -> Exit {
             Err(exit) => return exit,
         }
     }
-    let merged = match merge::merge(&inputs) {
-        Ok(merged) => merged,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return Exit::Invalid;
-        }
+    let Some((merged, written)) = reports::merge_and_write(&inputs, targets, None, out) else {
+        return Exit::Invalid;
     };
-    for warning in &merged.warnings {
-        eprintln!("warning: {warning}");
-    }
-    let quiet = out.verbosity < 0;
-    if !quiet {
-        eprintln!("Merged {} results file(s)", inputs.len());
-    }
-    print!("{}", summary::render(&merged.judgement, out.color));
-    let written = reports::write(
-        targets,
-        &merged.results.scenario,
-        &merged.judgement,
-        &merged.results,
-        quiet,
-    );
     if !written {
         return Exit::Invalid;
     }

@@ -6,7 +6,7 @@ use super::args::ReportArgs;
 use crate::harness::discover::trial_prefix;
 use crate::report::checkpoint::CheckpointWriter;
 use crate::report::logs::{self, FrameKind};
-use crate::report::{html, json, junit};
+use crate::report::{html, json, junit, merge, summary};
 use crate::run::{RunReport, StopReason};
 use crate::verdict::Judgement;
 use std::path::Path;
@@ -94,6 +94,35 @@ pub(super) fn write(
         written &= report_written(html::write(path, judgement), "HTML report", path, quiet);
     }
     written
+}
+
+/// Merges results (`merge`, a coordinator's end), prints the warnings and the summary, and writes
+/// the reports (the JUnit suite named `suite`, or after the scenario); `None` when they could not be
+/// merged (after saying why), else the merged run and whether every report was written.
+pub(super) fn merge_and_write(
+    inputs: &[(std::path::PathBuf, json::Results)],
+    targets: Targets<'_>,
+    suite: Option<&str>,
+    out: super::Output,
+) -> Option<(merge::Merged, bool)> {
+    let merged = match merge::merge(inputs) {
+        Ok(merged) => merged,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return None;
+        }
+    };
+    for warning in &merged.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let quiet = out.verbosity < 0;
+    if !quiet {
+        eprintln!("Merged {} result(s)", inputs.len());
+    }
+    print!("{}", summary::render(&merged.judgement, out.color));
+    let suite = suite.unwrap_or(&merged.results.scenario);
+    let written = write(targets, suite, &merged.judgement, &merged.results, quiet);
+    Some((merged, written))
 }
 
 /// Prints the results as one framed line on stdout (`--print-results`, or a shard whose coordinator

@@ -128,7 +128,9 @@ impl Board {
 
     /// A shard joins (see [`Register`]).
     pub fn register(&mut self, r: &Register) -> Result<Registered, Refusal> {
-        let index = self.slot_of(&r.shard)?;
+        let index = self
+            .slot_of(&r.shard)
+            .inspect_err(|refusal| self.refusals.push(refusal.error.clone()))?;
         let version = env!("CARGO_PKG_VERSION");
         let refusal = if r.protocol != PROTOCOL || r.version != version {
             Some(Self::refuse(
@@ -309,41 +311,38 @@ impl Board {
         let Phase::Running { started, .. } = self.phase else {
             return Vec::new();
         };
-        let why = format!("no report for {}", format_duration(self.lost_after));
+        let (lost_after, why) = (
+            self.lost_after,
+            format!("no report for {}", format_duration(self.lost_after)),
+        );
+        self.lose(&why, |slot| {
+            let seen = slot.last_seen.unwrap_or(started).max(started);
+            now.saturating_duration_since(seen) >= lost_after
+        })
+    }
+
+    /// Declares lost every shard that has not delivered, with `why` (the coordinator stops waiting).
+    pub fn lose_pending(&mut self, why: &str) -> Vec<LostShard> {
+        self.lose(why, |_| true)
+    }
+
+    /// Declares lost, with `why`, every shard that has neither delivered nor been lost and that
+    /// `silent` says is; returns those.
+    fn lose(&mut self, why: &str, silent: impl Fn(&Slot) -> bool) -> Vec<LostShard> {
         let mut newly = Vec::new();
         for i in 0..self.slots.len() {
             let name = self.name(i);
             let slot = &mut self.slots[i];
-            let seen = slot.last_seen.unwrap_or(started).max(started);
-            if slot.results.is_some() || slot.lost.is_some() || now.saturating_duration_since(seen) < self.lost_after {
+            if slot.results.is_some() || slot.lost.is_some() || !silent(slot) {
                 continue;
             }
             let lost = LostShard {
                 shard: name,
                 last_report: slot.live.as_ref().map_or(Duration::ZERO, |l| l.report.elapsed),
-                why: why.clone(),
+                why: why.to_string(),
             };
             slot.lost = Some(lost.clone());
             newly.push(lost);
-        }
-        newly
-    }
-
-    /// Declares lost every shard that has not delivered, with `why` (the coordinator stops waiting).
-    pub fn lose_pending(&mut self, why: &str) -> Vec<LostShard> {
-        let mut newly = Vec::new();
-        for i in 0..self.slots.len() {
-            let name = self.name(i);
-            let slot = &mut self.slots[i];
-            if slot.results.is_none() && slot.lost.is_none() {
-                let lost = LostShard {
-                    shard: name,
-                    last_report: slot.live.as_ref().map_or(Duration::ZERO, |l| l.report.elapsed),
-                    why: why.to_string(),
-                };
-                slot.lost = Some(lost.clone());
-                newly.push(lost);
-            }
         }
         newly
     }

@@ -27,6 +27,8 @@ mod coordinator;
 pub mod link;
 pub mod protocol;
 mod server;
+#[cfg(test)]
+mod tests;
 
 pub use coordinator::{CoordinateError, CoordinateOptions, Coordinated, Coordinator, Setup};
 pub use link::{Joined, Link, LinkError, Reporter};

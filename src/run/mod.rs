@@ -650,29 +650,13 @@ fn live_report(env: &RunEnv, live: &Live, whole: bool) -> RunReport {
 
 /// The report of the run as it stands, without its stats and errors.
 fn report_shell(env: &RunEnv, started_at: SystemTime, elapsed: Duration, sessions: u32) -> RunReport {
-    let plan = &env.plan;
-    let scenario = &plan.scenario;
     RunReport {
-        scenario: scenario.name.clone(),
-        tag: scenario.config.tag.clone(),
-        base_url: scenario
-            .context
-            .get("base_url")
-            .and_then(|v| v.as_str())
-            .map(str::to_string),
         started_at: Some(started_at),
         elapsed,
         sessions,
-        activities: plan.activities.clone(),
-        sequences: plan.slot_names(),
-        stats: Default::default(),
-        errors: Vec::new(),
         stop: env.control.reason(),
         dry_run: env.options.dry_run,
-        health: GeneratorHealth::default(),
         feeders: env.shared.feeds.usage(),
-        aborted: None,
-        checkpoint: None,
-        lost: Vec::new(),
+        ..env.plan.empty_report()
     }
 }

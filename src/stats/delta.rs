@@ -165,7 +165,7 @@ mod tests {
     fn record(rec: &RunRecorder, n: u64, at: u64, seed: u64) {
         let finished = rec.started() + Duration::from_secs(at);
         for i in 0..n {
-            let error = ((i + seed) % 7 == 0).then_some(ErrorClass::Status);
+            let error = (i + seed).is_multiple_of(7).then_some(ErrorClass::Status);
             let sample = Sample::new(Duration::from_micros(100 + (i * 7919 + seed * 31) % 250_000))
                 .with_error(error)
                 .with_bytes(10, 100 + i)
@@ -193,7 +193,7 @@ mod tests {
         // Seconds 0..130 make the series coarsen twice on the way (1 s, 2 s, then 4 s entries).
         for (step, at) in [0u64, 1, 1, 5, 59, 61, 100, 130].into_iter().enumerate() {
             record(&rec, 40 + step as u64 * 13, at, step as u64);
-            rec.sessions_changed(if step % 2 == 0 { 3 } else { -1 });
+            rec.sessions_changed(if step.is_multiple_of(2) { 3 } else { -1 });
             let now = rec.snapshot_without_sessions();
             let delta = now.since(&sent).expect("an earlier state");
             rebuilt.apply(&delta).expect("same plan");
