@@ -4,11 +4,9 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
-const EXIT_CODES: &str = "Exit codes: 0 pass, 1 failed (errors or thresholds), 2 invalid usage or scenario, 3 interrupted, 4 inconclusive (the load generator was the bottleneck), 5 a coordinated run broke (shards missing at the start, or the coordinator gone).";
-
 /// Load- and stress-testing for HTTP services.
 #[derive(Debug, Parser)]
-#[command(name = "stressor", version, propagate_version = true, about, after_help = EXIT_CODES)]
+#[command(name = "stressor", version, propagate_version = true, about, after_help = super::Exit::help_text())]
 pub struct Cli {
     /// Flags every command accepts.
     #[command(flatten)]

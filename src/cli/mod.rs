@@ -47,6 +47,47 @@ pub enum Exit {
     Coordination = 5,
 }
 
+impl Exit {
+    /// Every exit code, in order. `stressor --help` and the manual's table (docs/src/diagnostics.md,
+    /// compared by `tests/it/docs.rs`) are made from this list, so neither can drift from the code.
+    pub const ALL: [Exit; 6] = [
+        Exit::Pass,
+        Exit::Failed,
+        Exit::Invalid,
+        Exit::Interrupted,
+        Exit::Inconclusive,
+        Exit::Coordination,
+    ];
+
+    /// The process exit code.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// What the code means, in the words of `--help` and the manual.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            Exit::Pass => "pass",
+            Exit::Failed => "failed: errors, or thresholds not met",
+            Exit::Invalid => "invalid usage or invalid scenario",
+            Exit::Interrupted => "interrupted (Ctrl-C, SIGTERM, or the monitor's Stop button)",
+            Exit::Inconclusive => "inconclusive: the load generator itself was the bottleneck",
+            Exit::Coordination => {
+                "a coordinated run broke: shards missing at the start, or (a shard) the coordinator gone; its results are printed"
+            }
+        }
+    }
+
+    /// The list as `--help` ends with it: one line per code.
+    pub fn help_text() -> String {
+        let mut text = String::from("Exit codes:");
+        for e in Exit::ALL {
+            text.push_str(&format!("\n  {}  {}", e.code(), e.meaning()));
+        }
+        text
+    }
+}
+
 impl From<crate::verdict::Verdict> for Exit {
     fn from(v: crate::verdict::Verdict) -> Self {
         match v {

@@ -26,6 +26,8 @@ mod data;
 mod deploy;
 /// One case per load-time diagnostic, with its position.
 mod diagnostics;
+/// Every example of the manual (README.md, docs/src/) loads, runs or prints what it shows.
+mod docs;
 /// The runnable examples, run as processes.
 mod examples;
 /// Both HTTP paths agree on malformed responses (the fuzz corpus).
