@@ -96,7 +96,13 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     let judgement = Judgement::new(&scenario, sources, report, policy);
     let results = results_of(&judgement, shard);
     if let Some(c) = coordinated {
-        return c.finish(args, &judgement, &results, &runtime, out);
+        // Delivered first: a shard's own monitor must not keep its coordinator waiting.
+        let exit = c.finish(args, &judgement, &results, &runtime, out);
+        if let Some(m) = &monitor {
+            m.judged(&judgement);
+            super::monitor::wait(m, &args.monitor, &runtime);
+        }
+        return exit;
     }
     print!("{}", summary::render(&judgement, out.color));
     let written = reports::write(
