@@ -1,7 +1,8 @@
 //! Coordinated distributed runs: a `stressor coordinate` process and shard processes (`stressor run
 //! --coordinator URL`) on loopback against a built-in target server in this process — the start
 //! skew, exact merging, a shard killed mid-run, stale and restarted shards, `abort_on_fail` on the
-//! merged run, the merged monitor, the token, and shards that outlive their coordinator.
+//! merged run, the merged monitor, the token, and shards that outlive their coordinator; and, where
+//! the machine lets root make network namespaces, four shards as four hosts.
 
 use crate::common;
 
@@ -26,8 +27,22 @@ struct Proc {
 impl Proc {
     /// `stressor ARGS` in `dir`, with the token unless `token` is `None`.
     fn spawn(dir: &Path, name: &str, args: &[&str], token: Option<&str>) -> Proc {
+        Proc::spawn_in(None, dir, name, args, token)
+    }
+
+    /// Like [`Proc::spawn`], in the network namespace `netns` when given (`ip netns exec`).
+    fn spawn_in(netns: Option<&str>, dir: &Path, name: &str, args: &[&str], token: Option<&str>) -> Proc {
         let (out, err) = (dir.join(format!("{name}.out")), dir.join(format!("{name}.err")));
-        let mut cmd = common::stressor();
+        let mut cmd = match netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, env!("CARGO_BIN_EXE_stressor")])
+                    .env_remove("NO_COLOR")
+                    .env_remove("RUST_LOG");
+                c
+            }
+            None => common::stressor(),
+        };
         cmd.current_dir(dir)
             .args(args)
             .env_remove(stressor::coordinate::protocol::TOKEN_ENV)
@@ -167,10 +182,14 @@ fn coordinator_url(p: &Proc) -> String {
     })
 }
 
-/// Starts a coordinator of `shards` shards for `scenario` in `dir`, with more arguments.
+/// Starts a coordinator of `shards` shards for `scenario` in `dir`, with more arguments (on a free
+/// loopback port unless they say `--listen`).
 fn coordinator(dir: &Path, scenario: &str, shards: u32, more: &[&str]) -> (Proc, String) {
     let n = shards.to_string();
-    let mut args = vec!["coordinate", scenario, "--shards", &n, "--listen", "127.0.0.1:0"];
+    let mut args = vec!["coordinate", scenario, "--shards", &n];
+    if !more.contains(&"--listen") {
+        args.extend(["--listen", "127.0.0.1:0"]);
+    }
     args.extend(more);
     let p = Proc::spawn(dir, "coordinator", &args, Some(TOKEN));
     let url = coordinator_url(&p);
@@ -179,8 +198,14 @@ fn coordinator(dir: &Path, scenario: &str, shards: u32, more: &[&str]) -> (Proc,
 
 /// Starts shard `k` of `n`, reporting to `url`, writing `shard-K.json`.
 fn shard(dir: &Path, scenario: &str, k: u32, n: u32, url: &str) -> Proc {
+    shard_in(None, dir, scenario, k, n, url)
+}
+
+/// Like [`shard`], in a network namespace when given.
+fn shard_in(netns: Option<&str>, dir: &Path, scenario: &str, k: u32, n: u32, url: &str) -> Proc {
     let (spec, out) = (format!("{k}/{n}"), format!("shard-{k}.json"));
-    Proc::spawn(
+    Proc::spawn_in(
+        netns,
         dir,
         &format!("shard-{k}"),
         &[
@@ -198,32 +223,55 @@ fn shard(dir: &Path, scenario: &str, k: u32, n: u32, url: &str) -> Proc {
     )
 }
 
+/// `stressor merge PARTS --out OUT` without a warning (a pass, or an inconclusive run on a loaded
+/// machine); the merged results.
+fn merge_files(parts: &[&Path], out: &Path) -> Value {
+    let merged = common::stressor()
+        .arg("merge")
+        .args(parts)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("merge");
+    let text = common::output_text(&merged);
+    assert!(matches!(merged.status.code(), Some(0 | 4)), "{text}");
+    assert!(!text.contains("warning"), "{text}");
+    common::results_json(out)
+}
+
 fn results(dir: &Path, name: &str) -> Value {
     common::results_json(&dir.join(name))
 }
 
-/// The built-in target's routes behind a hyper server that notes when each request arrived and the
-/// `X-Session` header it carried.
+/// The built-in target's routes behind a hyper server that notes, for each request, the
+/// `X-Session` header it carried, the address it came from and when it arrived.
 struct Recording {
     url: String,
-    seen: Arc<Mutex<Vec<(String, SystemTime)>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
 }
 
-fn recording_target() -> Recording {
+#[derive(Clone)]
+struct Seen {
+    session: String,
+    from: std::net::IpAddr,
+    at: SystemTime,
+}
+
+fn recording_target(ip: std::net::IpAddr) -> Recording {
     use hyper::body::Incoming;
     use hyper_util::rt::{TokioExecutor, TokioIo};
     use hyper_util::server::conn::auto;
     use tower::Service;
-    let seen: Arc<Mutex<Vec<(String, SystemTime)>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let noted = seen.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let listener = tokio::net::TcpListener::bind((ip, 0)).await.expect("bind");
             tx.send(listener.local_addr().expect("addr")).expect("send");
             let app = TargetServer::app(TargetConfig::default()).expect("routes");
-            while let Ok((tcp, _)) = listener.accept().await {
+            while let Ok((tcp, peer)) = listener.accept().await {
                 let (app, noted) = (app.clone(), noted.clone());
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
@@ -233,7 +281,11 @@ fn recording_target() -> Recording {
                             .and_then(|v| v.to_str().ok())
                             .unwrap_or("")
                             .to_string();
-                        noted.lock().expect("lock").push((session, SystemTime::now()));
+                        noted.lock().expect("lock").push(Seen {
+                            session,
+                            from: peer.ip(),
+                            at: SystemTime::now(),
+                        });
                         let mut app = app.clone();
                         async move { app.call(req).await }
                     });
@@ -249,6 +301,25 @@ fn recording_target() -> Recording {
         url: format!("http://{addr}"),
         seen,
     }
+}
+
+/// The spread of the four shards' first requests at the server (session *i* runs in shard
+/// *i* mod 4): the start skew.
+fn start_skew(seen: &[Seen]) -> Duration {
+    let firsts: Vec<SystemTime> = (0..4)
+        .map(|k| {
+            seen.iter()
+                .filter(|s| {
+                    let n: usize = s.session.trim_start_matches('t').parse().expect("session number");
+                    (n - 1) % 4 == k
+                })
+                .map(|s| s.at)
+                .min()
+                .expect("a request of each shard")
+        })
+        .collect();
+    let (earliest, latest) = (firsts.iter().min().expect("4"), firsts.iter().max().expect("4"));
+    latest.duration_since(*earliest).unwrap_or_default()
 }
 
 /// Eight sessions in four shards (session *i* in shard *i* mod 4), each naming itself in a header.
@@ -321,7 +392,7 @@ fn shown(state: &str, id: &str) -> String {
 
 #[test]
 fn four_shards_start_together_merge_exactly_and_show_the_merged_run_live() {
-    let target = recording_target();
+    let target = recording_target(std::net::Ipv4Addr::LOCALHOST.into());
     let (dir, _) = common::write_files(&[("s.yaml", &FOUR_SHARDS.replace("{BASE}", &target.url))]);
     let dir = dir.path();
     let (coord, url) = coordinator(
@@ -388,28 +459,15 @@ fn four_shards_start_together_merge_exactly_and_show_the_merged_run_live() {
 
     // The start: the first request of each shard, as the server saw it.
     let seen = target.seen.lock().expect("lock").clone();
-    let firsts: Vec<SystemTime> = (0..4)
-        .map(|k| {
-            seen.iter()
-                .filter(|(session, _)| {
-                    let n: usize = session.trim_start_matches('t').parse().expect("session number");
-                    (n - 1) % 4 == k
-                })
-                .map(|(_, at)| *at)
-                .min()
-                .expect("a request of each shard")
-        })
-        .collect();
-    let (earliest, latest) = (firsts.iter().min().unwrap(), firsts.iter().max().unwrap());
-    let skew = latest.duration_since(*earliest).unwrap();
-    eprintln!("start skew between 4 shards (first requests at the server): {skew:?}");
+    let skew = start_skew(&seen);
+    eprintln!("start skew between 4 shards on loopback (first requests at the server): {skew:?}");
     // The target is 50 ms; a shared, loaded machine gets a generous bound (the measured value is printed).
     assert!(skew < Duration::from_millis(500), "start skew {skew:?}");
 
     // The coordinator's merge is `stressor merge` of the shards' own files, exactly.
     let parts: Vec<PathBuf> = (1..=4).map(|k| dir.join(format!("shard-{k}.json"))).collect();
     let part_refs: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
-    let (_, by_merge) = common::merge_cleanly(&part_refs, &dir.join("by-merge.json"));
+    let by_merge = merge_files(&part_refs, &dir.join("by-merge.json"));
     let coordinated = results(dir, "merged.json");
     for key in ["total", "activities", "sequences"] {
         assert_eq!(coordinated["stats"][key], by_merge["stats"][key], "stats.{key}");
@@ -806,7 +864,7 @@ fn shards_outlive_a_killed_coordinator_print_their_results_and_merge_from_their_
         common::output_text(&from_logs)
     );
     let parts = [dir.join("shard-1.json"), dir.join("shard-2.json")];
-    let (_, by_files) = common::merge_cleanly(&[&parts[0], &parts[1]], &dir.join("by-files.json"));
+    let by_files = merge_files(&[&parts[0], &parts[1]], &dir.join("by-files.json"));
     let by_logs = results(dir, "from-logs.json");
     assert_eq!(by_logs["stats"]["total"], by_files["stats"]["total"]);
     assert_eq!(
@@ -877,4 +935,92 @@ fn shard_1_coordinates_too_so_an_indexed_job_needs_no_extra_pod() {
         "{}",
         one.text()
     );
+}
+
+/// Network namespaces joined by a bridge: a test's separate hosts on one machine (root only).
+struct Hosts {
+    bridge: String,
+    namespaces: Vec<String>,
+    /// The bridge's address: what every host reaches the others' services at.
+    gateway: std::net::Ipv4Addr,
+}
+
+fn ip(args: &[&str]) -> bool {
+    Command::new("ip")
+        .args(args)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+impl Hosts {
+    /// `n` hosts, or `None` where namespaces cannot be made (not root, no `ip`).
+    fn new(n: u32) -> Option<Hosts> {
+        let tag = std::process::id() % 10_000;
+        let net = 100 + (std::process::id() % 150) as u8;
+        let mut hosts = Hosts {
+            bridge: format!("stb{tag}"),
+            namespaces: Vec::new(),
+            gateway: std::net::Ipv4Addr::new(10, 201, net, 1),
+        };
+        let (bridge, gateway) = (hosts.bridge.clone(), format!("{}/24", hosts.gateway));
+        let mut ok = ip(&["link", "add", &bridge, "type", "bridge"])
+            && ip(&["addr", "add", &gateway, "dev", &bridge])
+            && ip(&["link", "set", &bridge, "up"]);
+        for k in 1..=n {
+            let (ns, outside, inside) = (format!("st{tag}n{k}"), format!("st{tag}v{k}"), format!("st{tag}p{k}"));
+            let address = format!("10.201.{net}.{}/24", 10 + k);
+            ok = ok && ip(&["netns", "add", &ns]);
+            if ok {
+                hosts.namespaces.push(ns.clone());
+            }
+            ok = ok
+                && ip(&["link", "add", &outside, "type", "veth", "peer", "name", &inside])
+                && ip(&["link", "set", &inside, "netns", &ns])
+                && ip(&["link", "set", &outside, "master", &bridge])
+                && ip(&["link", "set", &outside, "up"])
+                && ip(&["netns", "exec", &ns, "ip", "addr", "add", &address, "dev", &inside])
+                && ip(&["netns", "exec", &ns, "ip", "link", "set", &inside, "up"])
+                && ip(&["netns", "exec", &ns, "ip", "link", "set", "lo", "up"]);
+        }
+        ok.then_some(hosts)
+    }
+}
+
+impl Drop for Hosts {
+    fn drop(&mut self) {
+        // Deleting a namespace deletes its end of the veth pair, and with it the other end.
+        for ns in &self.namespaces {
+            ip(&["netns", "del", ns]);
+        }
+        ip(&["link", "del", &self.bridge]);
+    }
+}
+
+#[test]
+fn four_shards_on_four_hosts_start_together() {
+    let Some(hosts) = Hosts::new(4) else {
+        eprintln!("note: network namespaces cannot be made here (needs root and `ip`); the test is skipped");
+        return;
+    };
+    let target = recording_target(hosts.gateway.into());
+    let (dir, _) = common::write_files(&[("s.yaml", &FOUR_SHARDS.replace("{BASE}", &target.url))]);
+    let dir = dir.path();
+    let listen = format!("{}:0", hosts.gateway);
+    let (coord, url) = coordinator(dir, "s.yaml", 4, &["--listen", &listen, "--out", "merged.json"]);
+    let shards: Vec<Proc> = (1..=4)
+        .map(|k| shard_in(Some(&hosts.namespaces[k as usize - 1]), dir, "s.yaml", k, 4, &url))
+        .collect();
+    for s in shards {
+        s.wait(Duration::from_secs(90)).assert_code(0);
+    }
+    coord.wait(Duration::from_secs(60)).assert_passed();
+    let seen = target.seen.lock().expect("lock").clone();
+    let hosts_seen: std::collections::BTreeSet<_> = seen.iter().map(|s| s.from).collect();
+    assert_eq!(hosts_seen.len(), 4, "requests came from four hosts: {hosts_seen:?}");
+    let skew = start_skew(&seen);
+    eprintln!("start skew between 4 shards on 4 network namespaces: {skew:?}");
+    assert!(skew < Duration::from_millis(500), "start skew {skew:?}");
+    let merged = results(dir, "merged.json");
+    assert_eq!(merged["total"]["count"].as_u64(), Some(seen.len() as u64));
 }
