@@ -144,7 +144,7 @@ impl Coordinator {
     }
 
     /// Runs the coordinated run: barrier, start, live merging, until every shard has delivered or is
-    /// lost (see the [module documentation](self)).
+    /// lost (see [`crate::coordinate`]).
     pub async fn run(&self, o: CoordinateOptions) -> Result<Coordinated, CoordinateError> {
         let mut signals = crate::run::Signals::new(o.handle_signals);
         self.barrier(&o, &mut signals).await?;

@@ -80,7 +80,7 @@ fn measures_since(mine: &[Measure], theirs: &[Measure]) -> Option<Vec<Measure>> 
 
 impl Snapshot {
     /// What was recorded after `earlier`, an earlier snapshot of the same recorder, without the
-    /// per-session measures (see the [module documentation](self)). `None` when `earlier` is not an
+    /// per-session measures (a series entry's `sessions` is the later level, not a difference). `None` when `earlier` is not an
     /// earlier state of `self` (another plan, or counts that went down).
     pub fn since(&self, earlier: &Snapshot) -> Option<Snapshot> {
         let step = self.series_step.max(1);
