@@ -96,6 +96,8 @@ pub mod activity;
 pub mod check;
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "cli")]
+pub mod coordinate;
 pub mod expand;
 pub mod features;
 #[doc(hidden)]
@@ -117,4 +119,22 @@ pub mod target;
 pub mod verdict;
 
 pub use run::run_scenario as run;
+
+/// The manual's Rust examples, compiled and run as doc tests so that they cannot go stale
+/// (`tests/it/docs.rs` checks that every page with a Rust example is listed here). Only under
+/// `cfg(doctest)`: the published crate has no `docs/` folder.
+#[cfg(doctest)]
+// The fences' info strings also carry the example test's markers (`file=...`, `fragment=sequence`),
+// which rustdoc does not know and would warn about.
+#[allow(rustdoc::invalid_codeblock_attributes)]
+mod manual {
+    #[doc = include_str!("../README.md")]
+    struct Readme;
+    #[doc = include_str!("../docs/src/project/index.md")]
+    struct Project;
+    #[doc = include_str!("../docs/src/harness/index.md")]
+    struct Harness;
+    #[doc = include_str!("../docs/src/library.md")]
+    struct Library;
+}
 pub use stressor_macros::harness;

@@ -7,7 +7,7 @@
 //! collector that cannot be reached is only a warning: the metrics watch the run, they do not judge it.
 
 use super::Exit;
-use super::args::RunArgs;
+use super::args::{ObserveArgs, RunArgs};
 use crate::observe::otel_env::{self, OtlpConfig};
 use crate::observe::request_log::RequestLog;
 use crate::observe::{Exporter, Resource};
@@ -37,15 +37,16 @@ pub(super) fn start(
         eprintln!("error: {err}");
         Exit::Invalid
     };
-    let otlp = OtlpConfig::from_env(args.otlp.as_deref(), &env).map_err(|e| usage(&e))?;
+    let (watch, monitor) = (&args.observe, args.monitor.enabled);
+    let otlp = OtlpConfig::from_env(watch.otlp.as_deref(), &env).map_err(|e| usage(&e))?;
     let plan = Plan::new(scenario.clone(), sources.clone());
-    let log = match &args.request_log {
+    let log = match &watch.request_log {
         Some(path) => Some(Arc::new(
-            RequestLog::create(path, args.request_log_sample, &plan, shard).map_err(|e| usage(&e))?,
+            RequestLog::create(path, watch.request_log_sample, &plan, shard).map_err(|e| usage(&e))?,
         )),
         None => None,
     };
-    let exporter = if args.metrics.is_some() || otlp.is_some() || args.monitor {
+    let exporter = if watch.metrics.is_some() || otlp.is_some() || monitor {
         let r = otel_env::resource(&env).map_err(|e| usage(&e))?;
         Some(Exporter::new(
             &plan,
@@ -54,7 +55,7 @@ pub(super) fn start(
     } else {
         None
     };
-    let server = match (args.metrics, &exporter) {
+    let server = match (watch.metrics, &exporter) {
         (Some(addr), Some(e)) => {
             let server = runtime
                 .block_on(crate::observe::prometheus::MetricsServer::start(addr, e.clone()))
@@ -106,7 +107,7 @@ impl Outputs {
     /// `--metrics` serves them). False when the request log could not be written.
     pub(super) fn finish(
         self,
-        args: &RunArgs,
+        args: &ObserveArgs,
         judgement: &Judgement,
         runtime: &tokio::runtime::Runtime,
         quiet: bool,

@@ -307,9 +307,9 @@ impl RunRecorder {
         self.collect(false, true)
     }
 
-    /// Like [`RunRecorder::snapshot`] without the per-session measures (empty `sessions`): what live
-    /// views need once a second, at a fraction of the cost with thousands of sessions.
-    pub fn live_snapshot(&self) -> Snapshot {
+    /// Like [`RunRecorder::snapshot`] without the per-session measures (`sessions` is empty): what a
+    /// check once a second needs, without copying every session's histogram.
+    pub fn snapshot_without_sessions(&self) -> Snapshot {
         self.collect(false, false)
     }
 

@@ -94,6 +94,9 @@ pub enum Reason {
     NoBaseline(usize),
     /// The load generator was the bottleneck (why, one entry per limit exceeded).
     Generator(Vec<String>),
+    /// Shards of a coordinated run were lost before they finished: the run measured is not the whole
+    /// load that was asked for.
+    LostShards(Vec<crate::run::LostShard>),
     /// The results (or the baseline they are compared with) are a checkpoint of a run that had not
     /// finished: what they show may not hold for the whole run.
     Unfinished {
@@ -110,7 +113,7 @@ impl Reason {
     pub fn fails(&self) -> bool {
         !matches!(
             self,
-            Reason::Generator(_) | Reason::TooNoisy(_) | Reason::Unfinished { .. }
+            Reason::Generator(_) | Reason::TooNoisy(_) | Reason::LostShards(_) | Reason::Unfinished { .. }
         )
     }
 }
@@ -138,6 +141,21 @@ impl fmt::Display for Reason {
             Reason::TooNoisy(n) => write!(f, "{n} baseline comparison(s) too noisy to tell"),
             Reason::NoBaseline(n) => write!(f, "{n} threshold(s) need a baseline and none was given"),
             Reason::Generator(_) => f.write_str("the load generator was the bottleneck"),
+            Reason::LostShards(lost) => {
+                for (i, l) in lost.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(
+                        f,
+                        "shard {} was lost ({}, last report at {})",
+                        l.shard,
+                        l.why,
+                        crate::scenario::duration::format_duration(Duration::from_secs(l.last_report.as_secs()))
+                    )?;
+                }
+                f.write_str(": the merged run lacks the rest of its part")
+            }
             Reason::Unfinished { baseline, at } => {
                 let whose = if *baseline {
                     "the baseline is"
@@ -303,6 +321,9 @@ impl Judgement {
         }
         if report.health.overloaded() {
             reasons.push(Reason::Generator(report.health.overload.clone()));
+        }
+        if !report.lost.is_empty() {
+            reasons.push(Reason::LostShards(report.lost.clone()));
         }
         if let Some(c) = report.checkpoint {
             reasons.push(Reason::Unfinished {
@@ -555,8 +576,13 @@ fn run_trial(report: &RunReport, reasons: &[Reason], policy: &Policy) -> TrialOu
         }
         return TrialOutcome::Failed(TrialFailure::from_text(FailureKind::Run, text));
     }
-    match generator {
-        Some(why) if policy.inconclusive_fails => {
+    let lost = reasons.iter().find(|r| matches!(r, Reason::LostShards(_)));
+    match (generator, lost) {
+        (None, Some(lost)) if policy.inconclusive_fails => TrialOutcome::Failed(TrialFailure::from_text(
+            FailureKind::Inconclusive,
+            format!("inconclusive: {lost}"),
+        )),
+        (Some(why), _) if policy.inconclusive_fails => {
             let h = &report.health;
             let text = format!(
                 "inconclusive: the load generator was the bottleneck, so the numbers may be its own, not the server's\n  {}\n  generator: CPU {:.0}% of {} core(s), scheduler lag p99 {}, peak RSS {:.1} MiB",
@@ -568,6 +594,10 @@ fn run_trial(report: &RunReport, reasons: &[Reason], policy: &Policy) -> TrialOu
                     .map_or("-".into(), |d| format!("{}ms", d.as_millis())),
                 h.peak_rss_bytes as f64 / 1_048_576.0,
             );
+            let text = match lost {
+                Some(lost) => format!("{text}\n  and {lost}"),
+                None => text,
+            };
             TrialOutcome::Failed(TrialFailure::from_text(FailureKind::Inconclusive, text))
         }
         _ => TrialOutcome::Passed,

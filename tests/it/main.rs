@@ -18,12 +18,16 @@ mod cli;
 mod cli_flags;
 /// The closed model with stages.
 mod closed_stages;
+/// Coordinated distributed runs: `stressor coordinate` and shard processes.
+mod coordinate;
 /// Correlation with `$(var)` in checks, feeders, HAR replay.
 mod data;
 /// The Kubernetes manifests under `deploy/`.
 mod deploy;
 /// One case per load-time diagnostic, with its position.
 mod diagnostics;
+/// Every example of the manual (README.md, docs/src/) loads, runs or prints what it shows.
+mod docs;
 /// The runnable examples, run as processes.
 mod examples;
 /// Both HTTP paths agree on malformed responses (the fuzz corpus).
