@@ -37,7 +37,8 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a scenario, print a summary and judge it (exit 0 pass, 1 failed, 2 invalid, 3 interrupted, 4 inconclusive).
-    Run(RunArgs),
+    // Boxed: `run` has the most flags by far, and every other command would carry its size.
+    Run(Box<RunArgs>),
     /// Merge results files of one scenario (`run --out`) and evaluate its thresholds over the whole.
     Merge(MergeArgs),
     /// Coordinate a distributed run: N shards (`run --coordinator URL`) start together, report live and are judged once here (exit: the merged verdict; 5 when shards are missing).

@@ -166,7 +166,7 @@ impl Latency {
                 };
                 // Past the largest value there is nothing (and `count_between` would count its last
                 // counter again).
-                let n = if top < low || h.len() == 0 || low > h.max() {
+                let n = if top < low || h.is_empty() || low > h.max() {
                     0
                 } else {
                     h.count_between(low, top)
