@@ -295,7 +295,7 @@ pub fn render(judgement: &Judgement) -> String {
     let total = &stats.total;
     let _ = write!(
         out,
-        r#"<h2>Latency histogram</h2><p class="meta">{} successful timed activities; p50 {}, p95 {}, p99 {}, max {}</p><div id="histogram">{}</div>"#,
+        r#"<h2>Latency histogram</h2><p class="meta">{} successful exchanges; p50 {}, p95 {}, p99 {}, max {}</p><div id="histogram">{}</div>"#,
         total.successes(),
         pct(total.latency.percentile(50.0)),
         pct(total.latency.percentile(95.0)),

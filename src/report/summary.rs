@@ -187,7 +187,7 @@ fn totals(out: &mut String, report: &RunReport) {
     let total = &report.stats.total;
     let _ = write!(
         out,
-        "{} timed activities ({} ok, {} failed), {:.1}/s; successful: p50 {}, p95 {}, p99 {}",
+        "{} exchanges with the service ({} ok, {} failed), {:.1}/s; successful: p50 {}, p95 {}, p99 {}",
         total.count,
         total.successes(),
         total.error_count(),
@@ -201,6 +201,7 @@ fn totals(out: &mut String, report: &RunReport) {
         let _ = write!(out, "; failed: p50 {}, p95 {}", p(50.0), p(95.0));
     }
     out.push('\n');
+    local_line(out, report);
     let stopped: u64 = report.stats.activities.iter().map(|m| m.stopped).sum();
     if stopped > 0 {
         let _ = writeln!(
@@ -220,6 +221,25 @@ fn totals(out: &mut String, report: &RunReport) {
             );
         }
         out.push('\n');
+    }
+}
+
+/// What the headline leaves out: the local activities' executions (Sleep, Feed, RunScript, ...) and
+/// the exchanges with `ignore_timing`, which have their own rows above. Nothing when there are none.
+fn local_line(out: &mut String, report: &RunReport) {
+    let mut local = Measure::default();
+    for (info, m) in report.activities.iter().zip(&report.stats.activities) {
+        if !info.timed {
+            local.merge(m);
+        }
+    }
+    if local.count > 0 {
+        let _ = writeln!(
+            out,
+            "  not in these figures: {} execution(s) of local activities ({} failed), each in its own row",
+            local.count,
+            local.error_count()
+        );
     }
 }
 
@@ -507,7 +527,7 @@ Result: FAILED (3 of 4 thresholds failed)"
         assert!(!plain.contains("threshold on"), "no table without thresholds");
         assert!(plain.ends_with("Result: ok\n"), "{plain}");
         assert!(
-            plain.contains("4 timed activities (4 ok, 0 failed), 2.0/s; successful: p50 312.1ms"),
+            plain.contains("4 exchanges with the service (4 ok, 0 failed), 2.0/s; successful: p50 312.1ms"),
             "{plain}"
         );
         assert_eq!(

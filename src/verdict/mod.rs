@@ -19,9 +19,18 @@
 //!
 //! | subject | latency metrics (`pNN`, `mean`, `max`) | `error_rate` | `errors` | `min_rps` |
 //! |---|---|---|---|---|
-//! | the run | successful timed activities (`stats.total`; `ignore_timing` activities such as Sleep are left out) | errors / executions of timed activities | errors of all activities | successful timed activities per second of run time |
-//! | a sequence | the time of its successful **passes** (one sample per pass without an error) | errors / executions of its timed activities | errors of all its activities | successful passes per second |
+//! | the run | successful exchanges (`stats.total`) | errors / executions of exchanges | errors of all activities | successful exchanges per second of run time |
+//! | a sequence, a workload | its successful exchanges, merged | errors / executions of its exchanges | errors of all its activities | its successful exchanges per second |
 //! | an activity selector | its successful executions (a `name:` shared by several activities merges their measures) | its errors / its executions | its errors | its successful executions per second |
+//!
+//! An *exchange* is an execution of an activity that talks to the service
+//! ([`ActivityKind::exchanges`](crate::scenario::ActivityKind::exchanges): requests, `StaticRequests`,
+//! `PollRequest`, plugins that declare it) and has no `ignore_timing: true`
+//! ([`ActivityInfo::timed`](crate::run::ActivityInfo::timed)). Local activities (`Sleep`, `Feed`,
+//! `RunScript`, `$debug()`) are measured in their own rows only: a `Feed` that takes 20 µs must not make
+//! a run's p95 pass while every request fails. Their errors are in `errors` and fail the run as any
+//! error does (no `error_rate` covers them). A sequence's row in the summary is its passes' wall time;
+//! its budgets read its exchanges, like the run's.
 //!
 //! Latency is over successful executions only: a dead server's fast connection refusals cannot make
 //! a percentile look good. Failed executions are counted and their latency is kept apart
