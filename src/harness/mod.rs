@@ -276,7 +276,8 @@ impl Harness {
 
     /// How the run of file `prefix` is judged: the smoke profile skips thresholds,
     /// `STRESSOR_INCONCLUSIVE=pass` lets an inconclusive run pass, `STRESSOR_BASELINE` gives the
-    /// baseline.
+    /// baseline (one that cannot be read fails the file's `baseline` trial, unless
+    /// `STRESSOR_BASELINE_REQUIRED=0`).
     fn policy(&self, prefix: &str) -> Policy {
         let baseline = self.env.baseline.as_ref().map(|path| {
             let file = if path.is_dir() {
@@ -286,10 +287,11 @@ impl Harness {
             };
             crate::report::json::read(&file)
                 .map(|r| Arc::new(r.to_report()))
-                .map_err(|e| format!("no baseline from STRESSOR_BASELINE: {e}"))
+                .map_err(|e| format!("STRESSOR_BASELINE={}: {e}", path.display()))
         });
         Policy {
             baseline,
+            baseline_optional: self.env.baseline_optional,
             baseline_required: false,
             skip_thresholds: self
                 .env

@@ -11,7 +11,7 @@
 //!   as `.` (`fixtures.smoke`: Jenkins shows package `fixtures`, class `smoke`; GitLab groups by it);
 //!   `time` is [`trial_time`](crate::verdict::judgement::trial_time);
 //! - a failed trial has `<failure type="..." message="one line">` (the type is a
-//!   [`FailureKind`]: `errors`, `nothing_completed`, `threshold`, `run`, `inconclusive`, `load`,
+//!   [`FailureKind`]: `errors`, `nothing_completed`, `threshold`, `run`, `inconclusive`, `load`, `baseline`,
 //!   `panic`) whose text is the first failing responses, each failed check at its `file:line:col` with
 //!   the source line, and the unified diffs; a skipped one (`config.ignore`, thresholds under the smoke
 //!   profile) has `<skipped message="reason">`;

@@ -35,8 +35,15 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct Policy {
     /// The baseline run (`--baseline`, `STRESSOR_BASELINE`) for `vs_baseline` thresholds and the
-    /// summary's comparison; `Err(why)` when one was asked for but cannot be used.
+    /// summary's comparison; `Err(why)` when one was asked for but cannot be read (`why` names the
+    /// path and the reason). A baseline that was asked for adds the `baseline` trial
+    /// ([`add_baseline`](super::trials::add_baseline)); one that cannot be read fails it and the run,
+    /// unless `baseline_optional`.
     pub baseline: Option<Result<Arc<RunReport>, String>>,
+    /// A baseline that was asked for and cannot be read only skips the `baseline` trial, with the
+    /// reason, instead of failing it (`STRESSOR_BASELINE_REQUIRED=0`): the explicit opt-out for a run
+    /// that may have no baseline yet.
+    pub baseline_optional: bool,
     /// A `vs_baseline` threshold without a baseline fails (`thresholds.baseline_required`) instead of
     /// being skipped with a note.
     pub baseline_required: bool,
@@ -51,6 +58,7 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             baseline: None,
+            baseline_optional: false,
             baseline_required: false,
             skip_thresholds: None,
             inconclusive_fails: true,
@@ -92,6 +100,8 @@ pub enum Reason {
     TooNoisy(usize),
     /// `vs_baseline` thresholds without a baseline, which `baseline_required` makes a failure.
     NoBaseline(usize),
+    /// A baseline was asked for and cannot be read (the path and the reason).
+    BaselineUnreadable(String),
     /// The load generator was the bottleneck (why, one entry per limit exceeded).
     Generator(Vec<String>),
 }
@@ -126,6 +136,7 @@ impl fmt::Display for Reason {
             Reason::Regressed(n) => write!(f, "{n} threshold(s) regressed against the baseline"),
             Reason::TooNoisy(n) => write!(f, "{n} baseline comparison(s) too noisy to tell"),
             Reason::NoBaseline(n) => write!(f, "{n} threshold(s) need a baseline and none was given"),
+            Reason::BaselineUnreadable(why) => write!(f, "no baseline: {why}"),
             Reason::Generator(_) => f.write_str("the load generator was the bottleneck"),
         }
     }
@@ -199,7 +210,10 @@ impl Judgement {
     pub fn new(scenario: &Scenario, sources: Arc<SourceMap>, report: RunReport, mut policy: Policy) -> Judgement {
         policy.baseline_required |= scenario.thresholds.baseline_required;
         let thresholds = collect(scenario, &report.activities);
-        let specs = trial_specs(scenario, &report.activities);
+        let mut specs = trial_specs(scenario, &report.activities);
+        if policy.baseline.is_some() {
+            super::trials::add_baseline(&mut specs);
+        }
         Judgement::from_parts(report, thresholds, specs, sources, policy)
     }
 
@@ -275,6 +289,11 @@ impl Judgement {
         }
         if policy.baseline_required && count(RelativeResult::NoBaseline) > 0 {
             reasons.push(Reason::NoBaseline(count(RelativeResult::NoBaseline)));
+        }
+        if let Some(Err(why)) = &policy.baseline
+            && !policy.baseline_optional
+        {
+            reasons.push(Reason::BaselineUnreadable(why.clone()));
         }
         if count(RelativeResult::TooNoisy) > 0 {
             reasons.push(Reason::TooNoisy(count(RelativeResult::TooNoisy)));
@@ -439,7 +458,30 @@ fn judge_trial(spec: &TrialSpec, j: &Judged<'_>, uncovered: &dyn Fn(usize) -> u6
                 format!("baseline threshold #{i} was not evaluated"),
             )),
         },
+        TrialKind::Baseline => baseline_trial(report, policy),
         TrialKind::Run => run_trial(report, reasons, policy),
+    }
+}
+
+/// The `baseline` trial: the baseline that was asked for was read (one of another scenario is
+/// skipped with the reason, as its relative thresholds are); one that cannot be read fails, or is
+/// skipped with the reason when the policy makes it optional.
+fn baseline_trial(report: &RunReport, policy: &Policy) -> TrialOutcome {
+    match &policy.baseline {
+        None => TrialOutcome::Skipped("no baseline was asked for".into()),
+        Some(Ok(base)) => match shape_mismatch(base, report) {
+            Some(why) => TrialOutcome::Skipped(format!("the baseline cannot be compared with: {why}")),
+            None => TrialOutcome::Passed,
+        },
+        Some(Err(why)) if policy.baseline_optional => TrialOutcome::Skipped(format!(
+            "no baseline: {why}; not required (STRESSOR_BASELINE_REQUIRED=0)"
+        )),
+        Some(Err(why)) => TrialOutcome::Failed(TrialFailure::from_text(
+            FailureKind::Baseline,
+            format!(
+                "no baseline: {why}\na baseline that was asked for and cannot be read fails the gate (a failed artifact download must not turn it off); to run without one, leave STRESSOR_BASELINE empty, or set STRESSOR_BASELINE_REQUIRED=0 to let a missing one pass with this note"
+            ),
+        )),
     }
 }
 
@@ -557,6 +599,7 @@ fn subject_label(kind: &TrialKind, activities: &[ActivityInfo]) -> String {
         TrialKind::Checks(id) => activities.get(*id).map_or_else(|| format!("#{id}"), ActivityInfo::path),
         TrialKind::Threshold(i) => format!("threshold #{i}"),
         TrialKind::Relative(i) => format!("baseline threshold #{i}"),
+        TrialKind::Baseline => "the baseline".to_string(),
         TrialKind::Run => "the run".to_string(),
     }
 }
@@ -581,6 +624,6 @@ pub fn trial_time(spec: &TrialSpec, report: &RunReport) -> Duration {
     match &spec.kind {
         TrialKind::Sequence(name) => report.sequence(name).map_or(Duration::ZERO, |(m, _)| per_session(&m)),
         TrialKind::Checks(id) => report.stats.activities.get(*id).map_or(Duration::ZERO, per_session),
-        TrialKind::Threshold(_) | TrialKind::Relative(_) | TrialKind::Run => Duration::ZERO,
+        TrialKind::Threshold(_) | TrialKind::Relative(_) | TrialKind::Baseline | TrialKind::Run => Duration::ZERO,
     }
 }

@@ -12,6 +12,8 @@
 //!   `sequence::<name>` or `activity::<selector>` (the `name:` or `sequence/index` it was written for,
 //!   spaces as `_`; inline `thresholds:` of an activity use `sequence/index`) — fails when the rule did
 //!   not hold;
+//! - `baseline`, when a baseline was asked for (`STRESSOR_BASELINE`, `--baseline`; see
+//!   [`add_baseline`]) — fails when it cannot be read, with the path and the reason;
 //! - `run`, once per file — fails when the run as a whole failed (`max_errors` stopped it, nothing
 //!   completed) or was inconclusive (the load generator was the bottleneck).
 //!
@@ -39,6 +41,8 @@ pub enum TrialKind {
     Threshold(usize),
     /// A `vs_baseline` rule, by its position in the judgement's relative outcomes.
     Relative(usize),
+    /// The baseline that was asked for could be read.
+    Baseline,
     /// The run as a whole: not stopped by `max_errors`, something completed, the generator kept up.
     Run,
 }
@@ -131,6 +135,31 @@ pub fn trial_specs(scenario: &Scenario, activities: &[ActivityInfo]) -> Vec<Tria
         }
     }
     specs
+}
+
+/// Adds the `baseline` trial (before `run`): for a run that was asked to compare with a baseline, so
+/// that one that cannot be read fails a trial of its own instead of leaving the relative thresholds
+/// silently unjudged. Its name depends on the environment (`STRESSOR_BASELINE` set or not), not on the
+/// results.
+pub fn add_baseline(specs: &mut Vec<TrialSpec>) {
+    if specs.iter().any(|s| s.kind == TrialKind::Baseline) {
+        return;
+    }
+    let at = specs
+        .iter()
+        .position(|s| s.kind == TrialKind::Run)
+        .unwrap_or(specs.len());
+    let mut name = "baseline".to_string();
+    if specs.iter().any(|s| s.name == name) {
+        name.push_str("#2");
+    }
+    specs.insert(
+        at,
+        TrialSpec {
+            name,
+            kind: TrialKind::Baseline,
+        },
+    );
 }
 
 /// `name` with whitespace replaced by `_` (names stay one word for filters).
