@@ -164,3 +164,85 @@ sequences:
     );
     assert!(!text.contains("`errors` of sequence"), "errors counts every activity: {text}");
 }
+
+/// A file that passes against the built-in target (the harness hook's base URL).
+const PASSING: &str = "file_version: stressor#0
+scenario:
+  - sequence: main
+    repeat: 3
+sequences:
+  main:
+    - activity: GetRequest
+      url: /test1.json
+";
+
+#[test]
+fn a_baseline_that_cannot_be_read_fails_the_harness_as_it_fails_the_cli() {
+    let root = fixtures_root(&[("gated.yaml", PASSING)]);
+    let missing = root.path().join("baseline-download-failed");
+    let fixtures = ("STRESSOR_FIXTURES_ROOT", root.path().to_str().unwrap());
+    let asked = ("STRESSOR_BASELINE", missing.to_str().unwrap());
+    let (out, text) = harness(&[], &[fixtures, asked]);
+    assert!(!out.status.success(), "{text}");
+    assert!(trial_line(&text, "fixtures/gated::baseline").ends_with("FAILED"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "no baseline: STRESSOR_BASELINE={0}: failed to read `{0}`: No such file or directory",
+            missing.display(),
+        )),
+        "the path and the reason: {text}"
+    );
+    assert!(trial_line(&text, "fixtures/gated::main").ends_with("ok"), "{text}");
+    assert!(text.contains("FAILED (no baseline: STRESSOR_BASELINE="), "the one-line summary: {text}");
+
+    // The explicit opt-out: the trial is ignored with the reason, and the gate passes.
+    let (out, text) = harness(&[], &[fixtures, asked, ("STRESSOR_BASELINE_REQUIRED", "0")]);
+    assert!(out.status.success(), "{text}");
+    let line = trial_line(&text, "fixtures/gated::baseline");
+    assert!(line.contains("ignored (no baseline: STRESSOR_BASELINE="), "{text}");
+    assert!(line.ends_with("not required (STRESSOR_BASELINE_REQUIRED=0))"), "{text}");
+
+    // No baseline asked for (empty): no baseline trial at all.
+    let (out, text) = harness(&["--list"], &[fixtures, ("STRESSOR_BASELINE", "")]);
+    assert!(out.status.success(), "{text}");
+    assert!(!text.contains("::baseline"), "{text}");
+
+    // The CLI: the same variable is an error before the run, and the same opt-out runs without it.
+    let (_dir, main) = common::write_files(&[("gated.yaml", PASSING)]);
+    let out = stressor()
+        .args(["run", "--serve", "--no-color"])
+        .arg(&main)
+        .env("STRESSOR_BASELINE", &missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    let out = stressor()
+        .args(["run", "--serve", "--no-color"])
+        .arg(&main)
+        .env("STRESSOR_BASELINE", &missing)
+        .env("STRESSOR_BASELINE_REQUIRED", "0")
+        .output()
+        .unwrap();
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("running without a baseline (STRESSOR_BASELINE_REQUIRED=0)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_readmes_ci_recipe_cannot_lose_its_baseline_unnoticed() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let recipe = readme
+        .split("**A CI example**")
+        .nth(1)
+        .and_then(|rest| rest.split("```yaml").nth(1))
+        .and_then(|rest| rest.split("```").next())
+        .expect("the CI example");
+    assert!(
+        !recipe.contains("continue-on-error"),
+        "a failed download must fail the job, not turn the gate off: {recipe}"
+    );
+    assert!(recipe.contains("STRESSOR_BASELINE"), "{recipe}");
+}
