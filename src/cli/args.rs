@@ -134,8 +134,8 @@ pub struct RunArgs {
     /// Open the dashboard in the default web browser.
     #[arg(long, requires = "monitor")]
     pub open: bool,
-    /// A results file of an earlier run (`run --out`) to compare with: `vs_baseline` thresholds and a comparison table.
-    #[arg(long, value_name = "FILE", env = "STRESSOR_BASELINE")]
+    /// A results file of an earlier run (`run --out`) to compare with: `vs_baseline` thresholds and a comparison table. An empty STRESSOR_BASELINE asks for none.
+    #[arg(long, value_name = "FILE", env = "STRESSOR_BASELINE", value_parser = any_path)]
     pub baseline: Option<PathBuf>,
 }
 
@@ -258,4 +258,10 @@ pub struct ServeArgs {
     /// Port on 127.0.0.1 (0 = any free port).
     #[arg(long, default_value_t = 8082)]
     pub port: u16,
+}
+
+/// A path, empty allowed (an empty `STRESSOR_BASELINE` means "no baseline", as in the harness; clap's
+/// own path parser refuses it).
+fn any_path(text: &str) -> Result<PathBuf, std::convert::Infallible> {
+    Ok(PathBuf::from(text))
 }

@@ -77,7 +77,8 @@ type BaselineRead = Option<Result<Arc<crate::run::RunReport>, String>>;
 /// is optional.
 fn baseline(args: &RunArgs) -> Result<(BaselineRead, bool), Exit> {
     let optional = std::env::var("STRESSOR_BASELINE_REQUIRED").is_ok_and(|v| crate::harness::env::is_off(&v));
-    match args.baseline.as_deref().map(crate::report::json::read).transpose() {
+    let asked = args.baseline.as_deref().filter(|p| !p.as_os_str().is_empty());
+    match asked.map(crate::report::json::read).transpose() {
         Ok(read) => Ok((read.map(|r| Ok(Arc::new(r.to_report()))), optional)),
         Err(err) if optional => {
             eprintln!("warning: --baseline: {err}; running without a baseline (STRESSOR_BASELINE_REQUIRED=0)");

@@ -229,6 +229,13 @@ fn a_baseline_that_cannot_be_read_fails_the_harness_as_it_fails_the_cli() {
         text.contains("running without a baseline (STRESSOR_BASELINE_REQUIRED=0)"),
         "{text}"
     );
+    let out = stressor()
+        .args(["run", "--serve", "--no-color"])
+        .arg(&main)
+        .env("STRESSOR_BASELINE", "")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "empty asks for none: {}", output_text(&out));
 }
 
 #[test]
