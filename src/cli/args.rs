@@ -128,8 +128,8 @@ pub struct RunArgs {
     /// Address of the dashboard (port 0: any free port). Keep it on loopback: anyone who reaches it can stop the run.
     #[arg(long, value_name = "ADDR", requires = "monitor", default_value = crate::monitor::DEFAULT_ADDR)]
     pub monitor_addr: std::net::SocketAddr,
-    /// After the run, keep showing its final state this long (default: until Ctrl-C or the page's Close button).
-    #[arg(long, value_name = "DURATION", requires = "monitor", value_parser = parse_duration_arg)]
+    /// After the run, keep showing its final state this long, or `forever` (until Ctrl-C or the page's Close button). Default: forever on a terminal; without one (stdin or stdout not a TTY) or with CI set, the run ends when it ends.
+    #[arg(long, value_name = "DURATION", requires = "monitor", value_parser = parse_wait_arg)]
     pub monitor_wait: Option<std::time::Duration>,
     /// Open the dashboard in the default web browser.
     #[arg(long, requires = "monitor")]
@@ -248,6 +248,15 @@ pub struct MergeArgs {
 
 fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
     crate::scenario::duration::parse_duration(text).map_err(|e| e.to_string())
+}
+
+/// A duration, or `forever` ([`std::time::Duration::MAX`]).
+fn parse_wait_arg(text: &str) -> Result<std::time::Duration, String> {
+    if text.eq_ignore_ascii_case("forever") {
+        Ok(std::time::Duration::MAX)
+    } else {
+        parse_duration_arg(text)
+    }
 }
 
 /// `stressor serve`.

@@ -253,3 +253,54 @@ fn the_readmes_ci_recipe_cannot_lose_its_baseline_unnoticed() {
     );
     assert!(recipe.contains("STRESSOR_BASELINE"), "{recipe}");
 }
+
+/// Runs `stressor` with `args`, stdin closed and stdout piped (no terminal, as in CI); fails the test
+/// when it is still running after `limit`.
+fn run_without_a_terminal(args: &[&str], env: &[(&str, &str)], limit: std::time::Duration) -> std::process::Output {
+    let mut cmd = stressor();
+    cmd.args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for var in ["CI", "DISPLAY", "WAYLAND_DISPLAY", "BROWSER"] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    let mut child = cmd.spawn().expect("spawn stressor");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!("still running after {limit:?}: {}", output_text(&out));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn the_monitor_does_not_keep_a_run_without_a_terminal_alive() {
+    let (_dir, main) = common::write_files(&[("one.yaml", PASSING)]);
+    let main = main.to_str().unwrap();
+    let limit = std::time::Duration::from_secs(60);
+    let args = ["run", main, "--serve", "--monitor", "--monitor-addr", "127.0.0.1:0", "--open"];
+    let out = run_without_a_terminal(&args, &[], limit);
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("Monitor: closed with the run (no terminal, or CI is set)"), "{text}");
+    assert!(
+        text.contains("warning: --open: no browser to open here (no DISPLAY, WAYLAND_DISPLAY or BROWSER is set); open http://127.0.0.1:"),
+        "{text}"
+    );
+    // CI set is enough, whatever the terminal; --monitor-wait is the opt-in to keep serving.
+    let out = run_without_a_terminal(&args[..6], &[("CI", "true")], limit);
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    let started = std::time::Instant::now();
+    let mut waiting = args[..6].to_vec();
+    waiting.extend(["--monitor-wait", "1s"]);
+    let out = run_without_a_terminal(&waiting, &[("CI", "true")], limit);
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    assert!(output_text(&out).contains("the final state stays at"), "{}", output_text(&out));
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+}
