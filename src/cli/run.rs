@@ -6,7 +6,7 @@ use super::args::RunArgs;
 use super::{Exit, Output};
 use crate::harness::discover::trial_prefix;
 use crate::report::{html, json, junit, summary};
-use crate::run::{RunOptions, Shard, StopReason};
+use crate::run::{RunOptions, Shard};
 use crate::scenario::{LoadModel, LoadOptions, Override, Scenario, SourceMap, load_file};
 use crate::target::{TargetConfig, TargetServer};
 use crate::verdict::{Judgement, Policy};
@@ -325,12 +325,11 @@ fn write_reports(args: &RunArgs, judgement: &Judgement, shard: Option<Shard>, qu
     written
 }
 
-/// An interrupted run is 3 whatever else happened (the monitor's Stop button is a person cutting the
-/// run short, as Ctrl-C is); a report that could not be written is 2, so a CI gate never passes
-/// without the file it asked for; else the verdict's code.
+/// A stopped run is 3 whatever else happened (its verdict: the monitor's Stop button is a person
+/// cutting the run short, as Ctrl-C is); a report that could not be written is 2, so a CI gate never
+/// passes without the file it asked for; else the verdict's code.
 fn exit_code(judgement: &Judgement, written: bool) -> Exit {
-    let stop = judgement.report.stop;
-    if stop == Some(StopReason::Interrupted) || stop == Some(StopReason::Requested) {
+    if judgement.verdict == crate::verdict::Verdict::Stopped {
         Exit::Interrupted
     } else if !written {
         Exit::Invalid

@@ -19,7 +19,7 @@
 //! | `sessions` | integer | sessions started (summed by `merge`) |
 //! | `dry_run` | bool | whether it was a dry run (`-n`) |
 //! | `stop` | string \| null | why the run stopped early: `interrupted`, `max_errors`, `max_time`, `requested`; `null` when it ran to the end |
-//! | `verdict` | string | `pass`, `failed` or `inconclusive` (see [`crate::verdict`]) |
+//! | `verdict` | string | `pass`, `failed`, `inconclusive` or `stopped` (cut short by Ctrl-C, SIGTERM or the monitor's Stop button; see [`crate::verdict`]) |
 //! | `reasons` | list of strings | why the verdict is not `pass`, e.g. `"2 of 5 thresholds failed"`, `"nothing completed (10 stopped)"`, `"the load generator was the bottleneck"`; empty on a pass |
 //! | `files` | list of strings | the scenario's source files; a span's `file` is an index into this list |
 //! | `total` | [`Summary`] | every exchange with the service together (local activities such as Sleep, Feed and RunScript are left out) |

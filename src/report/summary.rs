@@ -351,7 +351,7 @@ fn verdict_style(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Pass => "\x1b[1;32m",
         Verdict::Failed => "\x1b[1;31m",
-        Verdict::Inconclusive => "\x1b[1;33m",
+        Verdict::Inconclusive | Verdict::Stopped => "\x1b[1;33m",
     }
 }
 

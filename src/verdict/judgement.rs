@@ -104,6 +104,8 @@ pub enum Reason {
     BaselineUnreadable(String),
     /// The load generator was the bottleneck (why, one entry per limit exceeded).
     Generator(Vec<String>),
+    /// A person stopped the run (Ctrl-C, SIGTERM, the monitor's Stop button): how.
+    Stopped(StopReason),
 }
 
 impl Reason {
@@ -138,6 +140,8 @@ impl fmt::Display for Reason {
             Reason::NoBaseline(n) => write!(f, "{n} threshold(s) need a baseline and none was given"),
             Reason::BaselineUnreadable(why) => write!(f, "no baseline: {why}"),
             Reason::Generator(_) => f.write_str("the load generator was the bottleneck"),
+            Reason::Stopped(StopReason::Requested) => f.write_str("stopped from the monitor"),
+            Reason::Stopped(_) => f.write_str("interrupted by Ctrl-C / SIGTERM"),
         }
     }
 }
@@ -257,6 +261,9 @@ impl Judgement {
             }
         };
         let mut reasons = Vec::new();
+        if let Some(stop @ (StopReason::Interrupted | StopReason::Requested)) = report.stop {
+            reasons.push(Reason::Stopped(stop));
+        }
         let failed = outcomes.iter().filter(|o| !o.passed).count();
         if failed > 0 {
             reasons.push(Reason::Thresholds {
@@ -326,7 +333,9 @@ impl Judgement {
         if !incomplete.is_empty() && !nothing_completed {
             reasons.push(Reason::Incomplete(incomplete));
         }
-        let verdict = if reasons.iter().any(Reason::fails) {
+        let verdict = if reasons.iter().any(|r| matches!(r, Reason::Stopped(_))) {
+            Verdict::Stopped
+        } else if reasons.iter().any(Reason::fails) {
             Verdict::Failed
         } else if reasons.is_empty() {
             Verdict::Pass
@@ -359,7 +368,8 @@ impl Judgement {
     }
 
     /// The verdict as one line: `Result: ok`, `Result: FAILED (2 of 5 thresholds failed; max_errors
-    /// reached)`, `Result: INCONCLUSIVE (the load generator was the bottleneck)`.
+    /// reached)`, `Result: INCONCLUSIVE (the load generator was the bottleneck)`, `Result: STOPPED
+    /// (interrupted by Ctrl-C / SIGTERM; 1 error(s), no thresholds set)`.
     pub fn result_line(&self) -> String {
         let why = |reasons: Vec<String>| {
             if reasons.is_empty() {
@@ -381,6 +391,10 @@ impl Judgement {
             ),
             Verdict::Inconclusive => format!(
                 "Result: INCONCLUSIVE{}",
+                why(self.reasons.iter().map(ToString::to_string).collect())
+            ),
+            Verdict::Stopped => format!(
+                "Result: STOPPED{}",
                 why(self.reasons.iter().map(ToString::to_string).collect())
             ),
         }
@@ -554,6 +568,12 @@ fn run_trial(report: &RunReport, reasons: &[Reason], policy: &Policy) -> TrialOu
         Reason::Generator(why) => Some(why),
         _ => None,
     });
+    if let Some(stopped) = reasons.iter().find(|r| matches!(r, Reason::Stopped(_))) {
+        return TrialOutcome::Failed(TrialFailure::from_text(
+            FailureKind::Run,
+            format!("the run was {stopped} before its end: its results are partial (exit 3)"),
+        ));
+    }
     if !run_level.is_empty() {
         let mut text = format!("the run failed: {}", run_level.join("; "));
         if let Some(why) = generator {

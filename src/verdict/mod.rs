@@ -50,10 +50,12 @@
 //! a threshold rule did not hold; an error happened that no error budget covers (see [`judgement`]:
 //! without thresholds, any error); `max_errors` stopped the run; nothing completed; a sequence or a
 //! checked activity of the scenario never completed an execution. Otherwise, when the load generator
-//! itself was overloaded, the run is [`Verdict::Inconclusive`]; else it passed.
+//! itself was overloaded, the run is [`Verdict::Inconclusive`]; else it passed. A run a person cut
+//! short (Ctrl-C, SIGTERM, the monitor's Stop button) is [`Verdict::Stopped`] whatever else held: its
+//! results are partial (`Result: STOPPED (interrupted by Ctrl-C / SIGTERM; ...)`, the other reasons
+//! after it).
 //!
-//! Exit codes: [`Verdict::exit_code`] is 0, 1 or 4; an interrupted run exits with 3, decided by the
-//! CLI.
+//! Exit codes: [`Verdict::exit_code`] is 0, 1, 3 (stopped) or 4.
 
 mod abort;
 pub mod baseline;
@@ -90,31 +92,37 @@ pub enum Verdict {
     Failed,
     /// Nothing failed, but the load generator was the bottleneck: the numbers cannot be trusted.
     Inconclusive,
+    /// A person cut the run short (Ctrl-C, SIGTERM, the monitor's Stop button): its results are
+    /// partial, whatever they say, so it neither passed nor failed on its merits (exit 3).
+    Stopped,
 }
 
 impl Verdict {
-    /// The process exit code: 0 pass, 1 failed, 4 inconclusive.
+    /// The process exit code: 0 pass, 1 failed, 3 stopped, 4 inconclusive.
     ///
     /// ```
     /// use stressor::verdict::Verdict;
     /// assert_eq!(Verdict::Pass.exit_code(), 0);
     /// assert_eq!(Verdict::Failed.exit_code(), 1);
+    /// assert_eq!(Verdict::Stopped.exit_code(), 3);
     /// assert_eq!(Verdict::Inconclusive.exit_code(), 4);
     /// ```
     pub fn exit_code(self) -> u8 {
         match self {
             Verdict::Pass => 0,
             Verdict::Failed => 1,
+            Verdict::Stopped => 3,
             Verdict::Inconclusive => 4,
         }
     }
 
-    /// `pass`, `failed` or `inconclusive`.
+    /// `pass`, `failed`, `inconclusive` or `stopped`.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Pass => "pass",
             Verdict::Failed => "failed",
             Verdict::Inconclusive => "inconclusive",
+            Verdict::Stopped => "stopped",
         }
     }
 }

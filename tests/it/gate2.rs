@@ -304,3 +304,57 @@ fn the_monitor_does_not_keep_a_run_without_a_terminal_alive() {
     assert!(output_text(&out).contains("the final state stays at"), "{}", output_text(&out));
     assert!(started.elapsed() >= std::time::Duration::from_secs(1));
 }
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_says_stopped_in_the_summary_the_json_and_junit() {
+    use stressor::target::{TargetConfig, TargetServer};
+    let server = TargetServer::start_in_thread(TargetConfig::default()).expect("target");
+    let yaml = "file_version: stressor#0
+scenario:
+  - sequence: main
+    duration: 60s
+sequences:
+  main:
+    - activity: GetRequest
+      url: /test1.json
+    - activity: Sleep
+      duration: 50ms
+";
+    let (dir, main) = common::write_files(&[("long.yaml", yaml)]);
+    let (results, junit) = (dir.path().join("results.json"), dir.path().join("junit.xml"));
+    let child = stressor()
+        .args(["run", "--no-color", "-o", &format!("base_url:{}", server.url()), "--out"])
+        .arg(&results)
+        .arg("--junit")
+        .arg(&junit)
+        .arg(&main)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while server.requests() < 3 && started.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // SAFETY: signalling a child this test started and has not reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("Result: STOPPED (interrupted by Ctrl-C / SIGTERM)"),
+        "the summary agrees with exit 3: {text}"
+    );
+    assert!(!text.contains("Result: ok"), "{text}");
+    let json = common::results_json(&results);
+    assert_eq!(json["verdict"], "stopped", "{json}");
+    assert_eq!(json["reasons"][0], "interrupted by Ctrl-C / SIGTERM", "{json}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains(r#"<failure type="run" message="the run was interrupted by Ctrl-C / SIGTERM before its end: its results are partial (exit 3)""#),
+        "{xml}"
+    );
+    common::junit::assert_valid(&junit);
+}
