@@ -7,7 +7,9 @@
 //!
 //! [`harness!`](crate::harness!) expands to a `fn main()` that calls [`main`] with a [`HarnessConfig`].
 //! At run time the pattern is expanded relative to the package's manifest directory
-//! ([`discover`](discover::discover)); each file is loaded and becomes [libtest-mimic] trials named
+//! ([`discover`](discover::discover)); files without a top-level `file_version:` (parts a scenario
+//! `$load`s, data) are skipped with a one-line note ([`is_scenario`](discover::is_scenario)); each
+//! scenario file is loaded and becomes [libtest-mimic] trials named
 //! `<file>::<sequence>`, `<file>::checks::<activity>` and `<file>::thresholds::<subject>::<metric>`,
 //! where `<file>` is the path without extension (`fixtures/smoke::main`); see [`crate::verdict::trials`] for the rules.
 //! A file that does not load is one failing trial `<file>::load` carrying the rendered diagnostics.
@@ -161,6 +163,13 @@ pub fn main(config: HarnessConfig) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let (files, skipped) = discover::scenarios_only(files);
+    for file in &skipped {
+        eprintln!(
+            "stressor harness: skipped {}: not a scenario (no top-level `file_version:`)",
+            file.path.display()
+        );
+    }
     let mut trials = Vec::new();
     let mut entries = Vec::new();
     for file in files {

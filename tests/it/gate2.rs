@@ -358,3 +358,32 @@ sequences:
     );
     common::junit::assert_valid(&junit);
 }
+
+#[test]
+fn inits_scaffold_runs_under_the_harness_as_generated_and_dry() {
+    let root = fixtures_root(&[]);
+    let demo = root.path().join("fixtures/demo");
+    let out = stressor().arg("init").arg(&demo).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    // The dry run of the scaffold passes: its login stores from a mock answer.
+    let out = stressor().args(["run", "-n", "--no-color"]).arg(&demo).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    // Under the harness (its hook points base_url at the built-in target): the included parts are
+    // skipped with a note each, and the scenario's trials pass. The machine under test is shared, so
+    // its own load is not what this test judges.
+    let env = [
+        ("STRESSOR_FIXTURES_ROOT", root.path().to_str().unwrap()),
+        ("STRESSOR_INCONCLUSIVE", "pass"),
+    ];
+    let (out, text) = harness(&[], &env);
+    assert!(out.status.success(), "{text}");
+    for part in ["users.yaml", "main_sequence.yaml"] {
+        let note = format!("stressor harness: skipped {}: not a scenario (no top-level `file_version:`)", demo.join(part).display());
+        assert!(text.contains(&note), "{note}\n{text}");
+    }
+    for trial in ["init", "main", "end", "thresholds::run::p95", "thresholds::run::error_rate", "run"] {
+        let line = trial_line(&text, &format!("fixtures/demo/scenario::{trial}"));
+        assert!(line.ends_with("ok"), "{trial}: {text}");
+    }
+    assert!(!text.contains("fixtures/demo/users::"), "{text}");
+}
