@@ -42,7 +42,11 @@ pub fn render(judgement: &Judgement, color: bool) -> String {
         let _ = writeln!(out, "{}", o.message);
     }
     if !judgement.comparison.is_empty() {
-        out.push_str("Compared with the baseline:\n");
+        let _ = writeln!(
+            out,
+            "Compared with the baseline: {}",
+            comparison_verdict(&judgement.comparison)
+        );
         out.push_str(&comparison(&judgement.comparison, false));
     }
     let word = judgement.result_line();
@@ -299,6 +303,21 @@ fn generator_figures(report: &RunReport) -> String {
         h.cores,
         h.peak_rss_bytes as f64 / 1048576.0,
         h.lag.percentile(99.0).map_or("-".into(), fmt_time)
+    )
+}
+
+/// A comparison with a baseline in one line, what `stressor compare` prints first: `unchanged: 54 of
+/// 56 · improved: 0 · too noisy: 2 · regressed: 0` (metrics of every subject compared).
+pub fn comparison_verdict(subjects: &[SubjectComparison]) -> String {
+    let calls: Vec<Call> = subjects.iter().flat_map(|s| &s.deltas).map(|d| d.call).collect();
+    let count = |call: Call| calls.iter().filter(|c| **c == call).count();
+    format!(
+        "unchanged: {} of {} · improved: {} · too noisy: {} · regressed: {}",
+        count(Call::Unchanged),
+        calls.len(),
+        count(Call::Improved),
+        count(Call::TooNoisy),
+        count(Call::Regressed)
     )
 }
 

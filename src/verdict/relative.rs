@@ -122,8 +122,18 @@ fn judge(
     );
     let allowed_text = change_text(metric, tolerance);
     let Some(w) = d.worse_by else {
-        let message = format!("{name}: no value to compare (too few successful samples in one of the runs)");
-        return (Some(d), RelativeResult::TooNoisy, message);
+        let (result, message) = match d.call {
+            Call::Regressed => (
+                RelativeResult::Regressed,
+                format!("{name}: no successful sample in this run, where the baseline had some"),
+            ),
+            Call::Improved | Call::Unchanged => (RelativeResult::Held, format!("{name}: {}", d.call.as_str())),
+            Call::TooNoisy => (
+                RelativeResult::TooNoisy,
+                format!("{name}: no value to compare (too few successful samples in one of the runs)"),
+            ),
+        };
+        return (Some(d), result, message);
     };
     let (result, how) = match d.call {
         Call::Regressed => (RelativeResult::Regressed, ">"),
