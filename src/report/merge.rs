@@ -10,6 +10,8 @@
 //! - Errors are concatenated (their `at` shifted to the merged start) and ordered by time; sessions are
 //!   summed; the run is a dry run if any part was; the stop reason is the most severe one of any part
 //!   (`max_errors`, then `interrupted`, `requested`, `max_time`).
+//! - The generator figures of every part are kept (`health.parts`, printed one line per part) and
+//!   summed (CPU seconds, cores) or taken at their worst (CPU share, peak RSS, scheduler lag).
 //! - The merged run is judged once ([`Judgement::from_parts`]): the thresholds and trials of the first
 //!   file over the merged data (a warning says so when the files carry different thresholds). The load
 //!   generator counts as overloaded when any part's was.
@@ -152,7 +154,13 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
                 .iter()
                 .flat_map(|(_, r)| r.health.arrival_seeds.iter().copied())
                 .collect(),
-            ..Default::default()
+            ..crate::run::GeneratorHealth::merged(inputs.iter().map(|(path, r)| {
+                let name = match &r.shard {
+                    Some(shard) => format!("shard {shard} ({})", path.display()),
+                    None => path.display().to_string(),
+                };
+                (name, &r.health)
+            }))
         },
         feeders: merge_feeders(inputs),
         // The earliest abort of any part.

@@ -268,7 +268,32 @@ fn feeders(out: &mut String, report: &RunReport) {
 
 fn generator(out: &mut String, report: &RunReport) {
     let h = &report.health;
-    let _ = writeln!(out, "Generator: {}", generator_figures(report));
+    if h.parts.is_empty() {
+        let _ = writeln!(out, "Generator: {}", generator_figures(report));
+    } else {
+        // Merged results: each part's own figures, then their sum and worst.
+        let _ = writeln!(
+            out,
+            "Generator, {} parts: CPU {:.1}s on {} core(s) in all (busiest part {:.0}% of its cores), peak RSS max {:.1} MiB, scheduler lag p99 {}",
+            h.parts.len(),
+            h.cpu_seconds,
+            h.cores,
+            h.cpu_share * 100.0,
+            h.peak_rss_bytes as f64 / 1048576.0,
+            h.lag.percentile(99.0).map_or("-".into(), fmt_time)
+        );
+        for p in &h.parts {
+            let _ = writeln!(
+                out,
+                "  {}: CPU {:.0}% of {} core(s), peak RSS {:.1} MiB, scheduler lag p99 {}",
+                p.name,
+                p.cpu_share * 100.0,
+                p.cores,
+                p.peak_rss_bytes as f64 / 1048576.0,
+                p.lag_p99.map_or("-".into(), fmt_time)
+            );
+        }
+    }
     if let Some(due) = h.arrivals {
         let dropped = h.dropped_arrivals;
         let _ = writeln!(

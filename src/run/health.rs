@@ -58,6 +58,53 @@ pub struct GeneratorHealth {
     /// in start order. Setting `load.seed` to it repeats the arrival times. Absent otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub arrival_seeds: Vec<u64>,
+    /// Merged results (`stressor merge`): each part's own figures, in input order; the fields above
+    /// are then their sum (CPU seconds, cores) or their worst (CPU share, peak RSS, the lag merged).
+    /// Absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<PartHealth>,
+}
+
+/// One part's generator figures in merged results.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PartHealth {
+    /// `shard 2/3 (b.json)`, or the file.
+    pub name: String,
+    /// CPU seconds it used.
+    pub cpu_seconds: f64,
+    /// Its cores.
+    pub cores: usize,
+    /// Its CPU share of its cores, 0..1.
+    pub cpu_share: f64,
+    /// Its peak resident memory, bytes.
+    pub peak_rss_bytes: u64,
+    /// Its scheduler lag p99 (`None` when it measured none).
+    pub lag_p99: Option<Duration>,
+}
+
+impl GeneratorHealth {
+    /// Merged results' health: each part's figures kept, CPU seconds and cores summed, the worst CPU
+    /// share and peak RSS, the lag histograms merged. `overload` and the arrival figures are the
+    /// caller's (they name the parts their own way).
+    pub fn merged<'h>(parts: impl IntoIterator<Item = (String, &'h GeneratorHealth)>) -> GeneratorHealth {
+        let mut out = GeneratorHealth::default();
+        for (name, h) in parts {
+            out.cpu_seconds += h.cpu_seconds;
+            out.cores += h.cores;
+            out.cpu_share = out.cpu_share.max(h.cpu_share);
+            out.peak_rss_bytes = out.peak_rss_bytes.max(h.peak_rss_bytes);
+            out.lag.merge(&h.lag);
+            out.parts.push(PartHealth {
+                name,
+                cpu_seconds: h.cpu_seconds,
+                cores: h.cores,
+                cpu_share: h.cpu_share,
+                peak_rss_bytes: h.peak_rss_bytes,
+                lag_p99: h.lag.percentile(99.0),
+            });
+        }
+        out
+    }
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -147,6 +194,7 @@ impl HealthProbe {
             arrivals: None,
             dropped_arrivals: 0,
             arrival_seeds: Vec::new(),
+            parts: Vec::new(),
         }
     }
 }

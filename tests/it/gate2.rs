@@ -496,3 +496,78 @@ fn compare_calls_a_drop_to_zero_a_regression() {
     }
     assert!(text.lines().next().unwrap_or_default().starts_with("unchanged: "), "{text}");
 }
+
+/// The `time` attribute of the JUnit case whose name ends with `suffix`.
+fn junit_time(xml: &str, suffix: &str) -> f64 {
+    let at = xml
+        .find(&format!("{suffix}\" time=\""))
+        .unwrap_or_else(|| panic!("case {suffix} in {xml}"));
+    let rest = &xml[at + suffix.len() + 8..];
+    rest[..rest.find('"').expect("closing quote")].parse().expect("a number")
+}
+
+#[test]
+fn junit_times_a_workloads_sequence_by_its_own_sessions() {
+    // Three sessions of `slow` nap 1 s each while one session of `quick` fetches: one `slow` session
+    // spent 1 s in `nap`, not 3 s / 4 sessions of the whole file.
+    let yaml = "file_version: stressor#0
+workloads:
+  - name: slow
+    sessions: {count: 3}
+    scenario: [{sequence: nap}]
+  - name: quick
+    sessions: {count: 1}
+    scenario: [{sequence: fetch}]
+sequences:
+  nap:
+    - activity: Sleep
+      duration: 1s
+  fetch:
+    - activity: GetRequest
+      url: /test1.json
+";
+    let (dir, main) = common::write_files(&[("two.yaml", yaml)]);
+    let junit = dir.path().join("junit.xml");
+    let out = stressor()
+        .args(["run", "--serve", "-q", "--junit"])
+        .arg(&junit)
+        .arg(&main)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let nap = junit_time(&xml, "::slow/nap");
+    assert!((0.95..2.0).contains(&nap), "slow/nap took {nap} s per session: {xml}");
+}
+
+#[test]
+fn merge_prints_each_shards_generator_figures_and_their_sum() {
+    let server = stressor::target::TargetServer::start_in_thread(Default::default()).expect("target");
+    let two = PASSING.replace("scenario:", "sessions: {count: 2}\nscenario:");
+    let (dir, main) = common::write_files(&[("steady.yaml", &two)]);
+    let mut files = Vec::new();
+    for shard in ["1/2", "2/2"] {
+        let out_path = dir.path().join(format!("shard{}.json", &shard[..1]));
+        let out = stressor()
+            .args(["run", "-q", "--shard", shard, "-o", &format!("base_url:{}", server.url()), "--out"])
+            .arg(&out_path)
+            .arg(&main)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+        files.push(out_path);
+    }
+    let out = stressor().args(["merge", "--no-color"]).args(&files).output().unwrap();
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains("of 0 core(s)"), "{text}");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert!(
+        text.contains("Generator, 2 parts: CPU ") && text.contains(&format!("s on {} core(s) in all", 2 * cores)),
+        "{text}"
+    );
+    for (i, file) in files.iter().enumerate() {
+        let line = format!("  shard {}/2 ({}): CPU ", i + 1, file.display());
+        assert!(text.contains(&line), "{line}\n{text}");
+    }
+}
