@@ -320,7 +320,12 @@ fn judge_step(scenario: &Scenario, sources: &Arc<SourceMap>, report: RunReport, 
                 .map(ToString::to_string),
         );
     }
-    messages.extend(overload.iter().cloned());
+    // The search sizes the pool from `--max-sessions`, not from the file's `load.max_sessions`.
+    messages.extend(
+        overload
+            .iter()
+            .map(|o| o.replace(crate::run::RAISE_MAX_SESSIONS, "raise `--max-sessions`")),
+    );
     Step {
         rate,
         seconds,

@@ -30,6 +30,10 @@ pub const CPU_LIMIT: f64 = 0.90;
 pub const LAG_P99_LIMIT: Duration = Duration::from_millis(50);
 /// Shorter runs are not judged: start-up costs dominate them.
 pub const MIN_JUDGED_RUN: Duration = Duration::from_secs(2);
+/// The advice on dropped arrivals, as `stressor run` gives it; `stressor search` takes its pool size
+/// from `--max-sessions` and says that instead.
+pub const RAISE_MAX_SESSIONS: &str = "raise `load.max_sessions`";
+
 /// How often the lag probe asks to wake.
 const TICK: Duration = Duration::from_millis(10);
 
@@ -119,7 +123,7 @@ impl GeneratorHealth {
         self.dropped_arrivals = dropped;
         if dropped > 0 {
             self.overload.push(format!(
-                "{dropped} of {scheduled} arrivals were dropped because every session was busy (raise `load.max_sessions`)"
+                "{dropped} of {scheduled} arrivals were dropped because every session was busy ({RAISE_MAX_SESSIONS})"
             ));
         }
     }

@@ -571,3 +571,23 @@ fn merge_prints_each_shards_generator_figures_and_their_sum() {
         assert!(text.contains(&line), "{line}\n{text}");
     }
 }
+
+#[test]
+fn searchs_dropped_arrivals_hint_names_its_own_option() {
+    // One session for 20 arrivals a second of 200 ms each: most arrivals find it busy.
+    let yaml = "file_version: stressor#0\nconfig: {base_url: 'http://127.0.0.1:1'}\nscenario: [{sequence: main}]\nsequences:\n  main:\n    - activity: GetRequest\n      url: /slow?ms=200\n";
+    let (_dir, main) = common::write_files(&[("s.yaml", yaml)]);
+    let out = stressor()
+        .arg("search")
+        .arg(&main)
+        .args(["--serve", "--slo", "p99<5s", "--start", "20/s", "--step", "2s", "--max-sessions", "1"])
+        .output()
+        .unwrap();
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(
+        text.contains("arrivals were dropped because every session was busy (raise `--max-sessions`)"),
+        "{text}"
+    );
+    assert!(!text.contains("load.max_sessions"), "{text}");
+}
