@@ -591,3 +591,25 @@ fn searchs_dropped_arrivals_hint_names_its_own_option() {
     );
     assert!(!text.contains("load.max_sessions"), "{text}");
 }
+
+#[test]
+fn a_flow_mapping_key_with_brackets_gets_a_hint_to_quote_it() {
+    let yaml = "file_version: stressor#0
+config: {base_url: 'http://127.0.0.1:9'}
+scenario: [{sequence: main}]
+sequences:
+  main:
+    - activity: GetRequest
+      url: /x
+      assert_json: {parts[0].name: x}
+";
+    let (dir, main) = common::write_files(&[("flow.yaml", yaml)]);
+    let out = stressor().args(["validate", "--no-color"]).arg(&main).output().unwrap();
+    let text = common::hide_dir(&output_text(&out), dir.path());
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("flow.yaml:8:26: error: invalid YAML"), "{text}");
+    assert!(
+        text.contains("= help: in a flow mapping (`{...}`) a key with `[`, `]`, `{`, `}` or `:` in it must be quoted: write `\"parts[0].name\": ...`"),
+        "{text}"
+    );
+}
