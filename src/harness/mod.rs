@@ -154,7 +154,12 @@ pub fn main(config: HarnessConfig) -> ExitCode {
     let junit = junit_path(&env, Path::new(config.manifest_dir));
     let write_junit = !args.list && !env.nextest;
     let mut harness = Harness::new(config, env);
-    harness.results = write_junit.then(|| results_dir(&junit));
+    // Each run's results go to a folder of their own, which replaces the last run's at the end.
+    let results = write_junit.then(|| results_dir(&junit));
+    harness.results = results.as_deref().map(staging_dir);
+    if let Some(staging) = &harness.results {
+        let _ = std::fs::remove_dir_all(staging);
+    }
     let harness = Arc::new(harness);
     let files = match discover(&root, config.pattern) {
         Ok(files) => files,
@@ -191,7 +196,37 @@ pub fn main(config: HarnessConfig) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    if let Some(results) = &results
+        && let Err(why) = replace_results(results)
+    {
+        eprintln!("stressor harness: {why}");
+        return ExitCode::FAILURE;
+    }
     conclusion.exit_code()
+}
+
+/// Where a run writes its results until it ends: `.results-next` beside `results`.
+fn staging_dir(results: &Path) -> PathBuf {
+    results.with_file_name(".results-next")
+}
+
+/// Makes this run's results the folder's whole content: the last run's folder is removed and the
+/// staging folder takes its place (an empty folder when this run wrote none). So results of files that
+/// were deleted, renamed or not run this time are never archived as the next baseline.
+fn replace_results(results: &Path) -> Result<(), String> {
+    let staging = staging_dir(results);
+    match std::fs::remove_dir_all(results) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(format!("cannot remove the last run's results `{}`: {e}", results.display()));
+        }
+        _ => {}
+    }
+    if staging.is_dir() {
+        std::fs::rename(&staging, results)
+    } else {
+        std::fs::create_dir_all(results)
+    }
+    .map_err(|e| format!("cannot put this run's results in `{}`: {e}", results.display()))
 }
 
 /// Where the harness writes its JUnit XML: `STRESSOR_JUNIT` when set, else
@@ -219,7 +254,8 @@ pub fn junit_path(env: &HarnessEnv, manifest_dir: &Path) -> PathBuf {
 
 /// Where the harness writes each scenario's JSON results: `results/` next to the JUnit file, one
 /// `<prefix>.json` per file (`fixtures/smoke.json`). Archived, the folder is the next run's
-/// `STRESSOR_BASELINE`.
+/// `STRESSOR_BASELINE`. It holds the last run's results only: a run writes into a staging folder that
+/// replaces it at the end, so a file deleted or not run since leaves no stale results behind.
 pub fn results_dir(junit: &Path) -> PathBuf {
     junit.parent().unwrap_or(Path::new(".")).join("results")
 }
@@ -244,7 +280,8 @@ struct Harness {
     /// Scenarios running now, limited to `env.concurrent_scenarios`.
     running: Mutex<usize>,
     freed: Condvar,
-    /// Where each scenario's JSON results go ([`results_dir`]); `None` for `--list` and under nextest.
+    /// Where each scenario's JSON results go while the run lasts (the staging folder that replaces
+    /// [`results_dir`] at the end); `None` for `--list` and under nextest.
     results: Option<PathBuf>,
 }
 

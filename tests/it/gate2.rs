@@ -613,3 +613,24 @@ sequences:
         "{text}"
     );
 }
+
+#[test]
+fn each_harness_run_leaves_only_its_own_results_to_upload() {
+    let root = fixtures_root(&[("old.yaml", PASSING), ("kept.yaml", PASSING)]);
+    let junit = root.path().join("out/junit.xml");
+    let env = [
+        ("STRESSOR_FIXTURES_ROOT", root.path().to_str().unwrap()),
+        ("STRESSOR_JUNIT", junit.to_str().unwrap()),
+    ];
+    let results = root.path().join("out/results/fixtures");
+    let (out, text) = harness(&[], &env);
+    assert!(out.status.success(), "{text}");
+    assert!(results.join("old.json").is_file() && results.join("kept.json").is_file(), "{text}");
+    // `old` is deleted: the next run's results are `kept`'s alone, not `old`'s from before.
+    std::fs::remove_file(root.path().join("fixtures/old.yaml")).unwrap();
+    let (out, text) = harness(&[], &env);
+    assert!(out.status.success(), "{text}");
+    assert!(results.join("kept.json").is_file(), "{text}");
+    assert!(!results.join("old.json").exists(), "a stale result would be uploaded: {text}");
+    assert!(!root.path().join("out/.results-next").exists(), "the staging folder is gone");
+}
