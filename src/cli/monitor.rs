@@ -57,7 +57,8 @@ pub fn start(
 /// and nothing appears, or a text browser takes over the terminal, so it is not tried.
 fn open_browser(url: &str) {
     let var = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-    let headless = cfg!(all(unix, not(target_os = "macos"))) && !["DISPLAY", "WAYLAND_DISPLAY", "BROWSER"].into_iter().any(var);
+    let headless =
+        cfg!(all(unix, not(target_os = "macos"))) && !["DISPLAY", "WAYLAND_DISPLAY", "BROWSER"].into_iter().any(var);
     if headless {
         eprintln!(
             "warning: --open: no browser to open here (no DISPLAY, WAYLAND_DISPLAY or BROWSER is set); open {url} yourself"

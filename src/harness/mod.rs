@@ -217,7 +217,10 @@ fn replace_results(results: &Path) -> Result<(), String> {
     let staging = staging_dir(results);
     match std::fs::remove_dir_all(results) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(format!("cannot remove the last run's results `{}`: {e}", results.display()));
+            return Err(format!(
+                "cannot remove the last run's results `{}`: {e}",
+                results.display()
+            ));
         }
         _ => {}
     }

@@ -202,7 +202,8 @@ fn flow_key(line: &str, col: usize) -> Option<String> {
     let rest: String = chars[start..].iter().collect();
     let key = rest.split(": ").next()?.trim();
     let quoted = key.starts_with(['"', '\'']);
-    (!key.is_empty() && !quoted && rest.contains(": ") && key.contains(['[', ']', '{', '}', ':'])).then(|| key.to_string())
+    (!key.is_empty() && !quoted && rest.contains(": ") && key.contains(['[', ']', '{', '}', ':']))
+        .then(|| key.to_string())
 }
 
 fn load_inner(

@@ -667,11 +667,9 @@ pub fn trial_time(spec: &TrialSpec, report: &RunReport) -> Duration {
                 .sequence(name)
                 .map_or(Duration::ZERO, |(m, _)| per_session(&m, workload_of(info)))
         }
-        TrialKind::Checks(id) => report
-            .stats
-            .activities
-            .get(*id)
-            .map_or(Duration::ZERO, |m| per_session(m, workload_of(report.activities.get(*id)))),
+        TrialKind::Checks(id) => report.stats.activities.get(*id).map_or(Duration::ZERO, |m| {
+            per_session(m, workload_of(report.activities.get(*id)))
+        }),
         TrialKind::Threshold(_) | TrialKind::Relative(_) | TrialKind::Baseline | TrialKind::Run => Duration::ZERO,
     }
 }

@@ -162,7 +162,10 @@ sequences:
         text.contains("put the budget on an activity (`thresholds.activities: {init/0: {p95: ...}}`"),
         "{text}"
     );
-    assert!(!text.contains("`errors` of sequence"), "errors counts every activity: {text}");
+    assert!(
+        !text.contains("`errors` of sequence"),
+        "errors counts every activity: {text}"
+    );
 }
 
 /// A file that passes against the built-in target (the harness hook's base URL).
@@ -184,7 +187,10 @@ fn a_baseline_that_cannot_be_read_fails_the_harness_as_it_fails_the_cli() {
     let asked = ("STRESSOR_BASELINE", missing.to_str().unwrap());
     let (out, text) = harness(&[], &[fixtures, asked]);
     assert!(!out.status.success(), "{text}");
-    assert!(trial_line(&text, "fixtures/gated::baseline").ends_with("FAILED"), "{text}");
+    assert!(
+        trial_line(&text, "fixtures/gated::baseline").ends_with("FAILED"),
+        "{text}"
+    );
     assert!(
         text.contains(&format!(
             "no baseline: STRESSOR_BASELINE={0}: failed to read `{0}`: No such file or directory",
@@ -193,7 +199,10 @@ fn a_baseline_that_cannot_be_read_fails_the_harness_as_it_fails_the_cli() {
         "the path and the reason: {text}"
     );
     assert!(trial_line(&text, "fixtures/gated::main").ends_with("ok"), "{text}");
-    assert!(text.contains("FAILED (no baseline: STRESSOR_BASELINE="), "the one-line summary: {text}");
+    assert!(
+        text.contains("FAILED (no baseline: STRESSOR_BASELINE="),
+        "the one-line summary: {text}"
+    );
 
     // The explicit opt-out: the trial is ignored with the reason, and the gate passes.
     let (out, text) = harness(&[], &[fixtures, asked, ("STRESSOR_BASELINE_REQUIRED", "0")]);
@@ -284,11 +293,22 @@ fn the_monitor_does_not_keep_a_run_without_a_terminal_alive() {
     let (_dir, main) = common::write_files(&[("one.yaml", PASSING)]);
     let main = main.to_str().unwrap();
     let limit = std::time::Duration::from_secs(60);
-    let args = ["run", main, "--serve", "--monitor", "--monitor-addr", "127.0.0.1:0", "--open"];
+    let args = [
+        "run",
+        main,
+        "--serve",
+        "--monitor",
+        "--monitor-addr",
+        "127.0.0.1:0",
+        "--open",
+    ];
     let out = run_without_a_terminal(&args, &[], limit);
     let text = output_text(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("Monitor: closed with the run (no terminal, or CI is set)"), "{text}");
+    assert!(
+        text.contains("Monitor: closed with the run (no terminal, or CI is set)"),
+        "{text}"
+    );
     assert!(
         text.contains("warning: --open: no browser to open here (no DISPLAY, WAYLAND_DISPLAY or BROWSER is set); open http://127.0.0.1:"),
         "{text}"
@@ -301,7 +321,11 @@ fn the_monitor_does_not_keep_a_run_without_a_terminal_alive() {
     waiting.extend(["--monitor-wait", "1s"]);
     let out = run_without_a_terminal(&waiting, &[("CI", "true")], limit);
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
-    assert!(output_text(&out).contains("the final state stays at"), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("the final state stays at"),
+        "{}",
+        output_text(&out)
+    );
     assert!(started.elapsed() >= std::time::Duration::from_secs(1));
 }
 
@@ -324,7 +348,13 @@ sequences:
     let (dir, main) = common::write_files(&[("long.yaml", yaml)]);
     let (results, junit) = (dir.path().join("results.json"), dir.path().join("junit.xml"));
     let child = stressor()
-        .args(["run", "--no-color", "-o", &format!("base_url:{}", server.url()), "--out"])
+        .args([
+            "run",
+            "--no-color",
+            "-o",
+            &format!("base_url:{}", server.url()),
+            "--out",
+        ])
         .arg(&results)
         .arg("--junit")
         .arg(&junit)
@@ -366,7 +396,11 @@ fn inits_scaffold_runs_under_the_harness_as_generated_and_dry() {
     let out = stressor().arg("init").arg(&demo).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     // The dry run of the scaffold passes: its login stores from a mock answer.
-    let out = stressor().args(["run", "-n", "--no-color"]).arg(&demo).output().unwrap();
+    let out = stressor()
+        .args(["run", "-n", "--no-color"])
+        .arg(&demo)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     // Under the harness (its hook points base_url at the built-in target): the included parts are
     // skipped with a note each, and the scenario's trials pass. The machine under test is shared, so
@@ -378,10 +412,20 @@ fn inits_scaffold_runs_under_the_harness_as_generated_and_dry() {
     let (out, text) = harness(&[], &env);
     assert!(out.status.success(), "{text}");
     for part in ["users.yaml", "main_sequence.yaml"] {
-        let note = format!("stressor harness: skipped {}: not a scenario (no top-level `file_version:`)", demo.join(part).display());
+        let note = format!(
+            "stressor harness: skipped {}: not a scenario (no top-level `file_version:`)",
+            demo.join(part).display()
+        );
         assert!(text.contains(&note), "{note}\n{text}");
     }
-    for trial in ["init", "main", "end", "thresholds::run::p95", "thresholds::run::error_rate", "run"] {
+    for trial in [
+        "init",
+        "main",
+        "end",
+        "thresholds::run::p95",
+        "thresholds::run::error_rate",
+        "run",
+    ] {
         let line = trial_line(&text, &format!("fixtures/demo/scenario::{trial}"));
         assert!(line.ends_with("ok"), "{trial}: {text}");
     }
@@ -445,7 +489,15 @@ fn compare_says_what_it_found_in_one_line_first_and_a_change_within_the_allowanc
     // metric, error_rate 0% -> 0% included, is then unchanged (before, most read "too noisy to tell").
     let cmp = dir.path().join("cmp.json");
     let out = stressor()
-        .args(["compare", "--no-color", "--min-change", "1s", "--tolerance", "50%", "--out"])
+        .args([
+            "compare",
+            "--no-color",
+            "--min-change",
+            "1s",
+            "--tolerance",
+            "50%",
+            "--out",
+        ])
         .arg(&cmp)
         .arg(&base)
         .arg(&same)
@@ -462,7 +514,10 @@ fn compare_says_what_it_found_in_one_line_first_and_a_change_within_the_allowanc
         panic!("the first line is the verdict: {text}");
     };
     assert_eq!(unchanged, of, "{text}");
-    assert!(first.ends_with(" · improved: 0 · too noisy: 0 · regressed: 0"), "{text}");
+    assert!(
+        first.ends_with(" · improved: 0 · too noisy: 0 · regressed: 0"),
+        "{text}"
+    );
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&cmp).unwrap()).unwrap();
     assert_eq!(call_of(&json, "the run", "error_rate"), "unchanged", "0 -> 0 errors");
 }
@@ -492,9 +547,16 @@ fn compare_calls_a_drop_to_zero_a_regression() {
         ("the run", "p50"),
         ("the run", "error_rate"),
     ] {
-        assert_eq!(call_of(&json, label, metric), "regressed", "{metric} of {label}: {text}");
+        assert_eq!(
+            call_of(&json, label, metric),
+            "regressed",
+            "{metric} of {label}: {text}"
+        );
     }
-    assert!(text.lines().next().unwrap_or_default().starts_with("unchanged: "), "{text}");
+    assert!(
+        text.lines().next().unwrap_or_default().starts_with("unchanged: "),
+        "{text}"
+    );
 }
 
 /// The `time` attribute of the JUnit case whose name ends with `suffix`.
@@ -503,7 +565,9 @@ fn junit_time(xml: &str, suffix: &str) -> f64 {
         .find(&format!("{suffix}\" time=\""))
         .unwrap_or_else(|| panic!("case {suffix} in {xml}"));
     let rest = &xml[at + suffix.len() + 8..];
-    rest[..rest.find('"').expect("closing quote")].parse().expect("a number")
+    rest[..rest.find('"').expect("closing quote")]
+        .parse()
+        .expect("a number")
 }
 
 #[test]
@@ -549,7 +613,15 @@ fn merge_prints_each_shards_generator_figures_and_their_sum() {
     for shard in ["1/2", "2/2"] {
         let out_path = dir.path().join(format!("shard{}.json", &shard[..1]));
         let out = stressor()
-            .args(["run", "-q", "--shard", shard, "-o", &format!("base_url:{}", server.url()), "--out"])
+            .args([
+                "run",
+                "-q",
+                "--shard",
+                shard,
+                "-o",
+                &format!("base_url:{}", server.url()),
+                "--out",
+            ])
             .arg(&out_path)
             .arg(&main)
             .output()
@@ -580,7 +652,17 @@ fn searchs_dropped_arrivals_hint_names_its_own_option() {
     let out = stressor()
         .arg("search")
         .arg(&main)
-        .args(["--serve", "--slo", "p99<5s", "--start", "20/s", "--step", "2s", "--max-sessions", "1"])
+        .args([
+            "--serve",
+            "--slo",
+            "p99<5s",
+            "--start",
+            "20/s",
+            "--step",
+            "2s",
+            "--max-sessions",
+            "1",
+        ])
         .output()
         .unwrap();
     let text = output_text(&out);
@@ -625,12 +707,21 @@ fn each_harness_run_leaves_only_its_own_results_to_upload() {
     let results = root.path().join("out/results/fixtures");
     let (out, text) = harness(&[], &env);
     assert!(out.status.success(), "{text}");
-    assert!(results.join("old.json").is_file() && results.join("kept.json").is_file(), "{text}");
+    assert!(
+        results.join("old.json").is_file() && results.join("kept.json").is_file(),
+        "{text}"
+    );
     // `old` is deleted: the next run's results are `kept`'s alone, not `old`'s from before.
     std::fs::remove_file(root.path().join("fixtures/old.yaml")).unwrap();
     let (out, text) = harness(&[], &env);
     assert!(out.status.success(), "{text}");
     assert!(results.join("kept.json").is_file(), "{text}");
-    assert!(!results.join("old.json").exists(), "a stale result would be uploaded: {text}");
-    assert!(!root.path().join("out/.results-next").exists(), "the staging folder is gone");
+    assert!(
+        !results.join("old.json").exists(),
+        "a stale result would be uploaded: {text}"
+    );
+    assert!(
+        !root.path().join("out/.results-next").exists(),
+        "the staging folder is gone"
+    );
 }

@@ -292,7 +292,11 @@ sequences:
     assert_eq!(report.activities[0].label, "ok");
     assert_eq!(report.activities[4].label, "Noop");
     // Probe declares EXCHANGES; Noop, by default, is local work: the run's total is the probes'.
-    assert!(report.activities[..4].iter().all(|a| a.timed), "{:?}", report.activities);
+    assert!(
+        report.activities[..4].iter().all(|a| a.timed),
+        "{:?}",
+        report.activities
+    );
     assert!(!report.activities[4].timed, "a plugin is local by default");
     assert_eq!(report.stats.total.count, 24, "the four probes' executions, not Noop's");
     let by_class = report.errors_by_class();

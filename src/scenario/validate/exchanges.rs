@@ -57,7 +57,10 @@ fn rules(v: &mut Validator, what: &str, sequences: &[&Sequence], set: &Threshold
     let made_of = if kinds.is_empty() {
         "no activity".to_string()
     } else {
-        format!("only {}", kinds.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "))
+        format!(
+            "only {}",
+            kinds.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+        )
     };
     let ignored = activities().any(|a| a.kind.exchanges());
     for (metric, span) in spans.collect::<Vec<_>>() {
@@ -65,11 +68,18 @@ fn rules(v: &mut Validator, what: &str, sequences: &[&Sequence], set: &Threshold
             "`{}` of {what} measures its exchanges with the service, and it has none: it runs {made_of}",
             name(metric)
         );
-        let example = sequences.first().map_or_else(|| "main/0".to_string(), |s| format!("{}/0", s.name));
+        let example = sequences
+            .first()
+            .map_or_else(|| "main/0".to_string(), |s| format!("{}/0", s.name));
         let help = if ignored {
-            format!("its requests all have `ignore_timing: true`; remove that, or put the budget on an activity (`thresholds.activities: {{{example}: ...}}`), which measures its own executions")
+            format!(
+                "its requests all have `ignore_timing: true`; remove that, or put the budget on an activity (`thresholds.activities: {{{example}: ...}}`), which measures its own executions"
+            )
         } else {
-            format!("Sleep, Feed, RunScript and $debug() are local work, not exchanges; put the budget on an activity (`thresholds.activities: {{{example}: {{{}: ...}}}}` measures that activity's own executions), use `errors`, or, for a Rust activity that talks to the service, declare `const EXCHANGES: bool = true`", name(metric))
+            format!(
+                "Sleep, Feed, RunScript and $debug() are local work, not exchanges; put the budget on an activity (`thresholds.activities: {{{example}: {{{}: ...}}}}` measures that activity's own executions), use `errors`, or, for a Rust activity that talks to the service, declare `const EXCHANGES: bool = true`",
+                name(metric)
+            )
         };
         v.diags.push(Diagnostic::error(span, message).with_help(help));
     }
