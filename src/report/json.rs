@@ -497,7 +497,10 @@ pub(crate) mod tests {
         assert_eq!(v["schema"], "stressor-results/1");
         assert_eq!(v["start"], "2025-03-01T12:34:56.789Z");
         assert_eq!(v["stop"], "interrupted");
-        assert_eq!(v["verdict"], "failed");
+        assert_eq!(
+            v["verdict"], "stopped",
+            "an interrupted run is neither passed nor failed"
+        );
         assert_eq!(v["activities"][0]["label"], "GetRequest(/x)");
         assert_eq!(v["activities"][0]["summary"]["errors"], 1);
         assert_eq!(v["total"]["count"], 2);

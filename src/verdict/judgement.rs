@@ -23,7 +23,7 @@
 
 use super::failure::{FailureKind, TrialFailure, errors_failure, threshold_failure};
 use super::relative::{RelativeOutcome, RelativeResult, SubjectComparison, compare, shape_mismatch};
-use super::trials::{TrialKind, TrialSpec, trial_specs};
+use super::trials::{TrialKind, TrialSpec, trial_specs, trial_time};
 use super::{Subject, SubjectThresholds, ThresholdOutcome, Verdict, collect, evaluate};
 use crate::run::{ActivityInfo, RunReport, StopReason};
 use crate::scenario::{Metric, Scenario, SourceMap};
@@ -164,7 +164,7 @@ pub struct Trial {
     pub spec: TrialSpec,
     /// How it ended.
     pub outcome: TrialOutcome,
-    /// What it measured, for JUnit's `time` (see [`trial_time`]).
+    /// What it measured, for JUnit's `time` (see [`trial_time`](super::trials::trial_time)).
     pub time: Duration,
 }
 
@@ -621,55 +621,5 @@ fn subject_label(kind: &TrialKind, activities: &[ActivityInfo]) -> String {
         TrialKind::Relative(i) => format!("baseline threshold #{i}"),
         TrialKind::Baseline => "the baseline".to_string(),
         TrialKind::Run => "the run".to_string(),
-    }
-}
-
-/// The workload an activity belongs to, if any.
-fn workload_of(info: Option<&ActivityInfo>) -> Option<&str> {
-    info.and_then(|a| a.workload.as_deref())
-}
-
-/// The measured time of a trial, for JUnit's `time`: the time one session spent, on average, in the
-/// sequence's passes or in the checked activity's executions (the total over the sessions that could
-/// run it, those of its workload in a file with `workloads`, divided by their number); zero for a
-/// threshold or the run (a judgement, not a measurement). Per session because sessions run side by
-/// side: the sequences' times then add up to about the run's wall time, which is what CI tools show as
-/// a suite's duration.
-pub fn trial_time(spec: &TrialSpec, report: &RunReport) -> Duration {
-    let sessions = |workload: Option<&str>| match workload {
-        None => report.sessions,
-        // Session ids of a workload are `<workload>-t01`, ...
-        Some(w) => {
-            let n = report
-                .stats
-                .sessions
-                .iter()
-                .filter(|s| s.id.rsplit_once("-t").is_some_and(|(prefix, _)| prefix == w))
-                .count();
-            u32::try_from(n).unwrap_or(u32::MAX)
-        }
-    };
-    let per_session = |m: &crate::stats::Measure, workload: Option<&str>| {
-        let total: Duration = [Some(&m.latency), m.failed_latency.as_ref()]
-            .into_iter()
-            .flatten()
-            .map(|l| {
-                let count = u32::try_from(l.count()).unwrap_or(u32::MAX);
-                l.mean().map_or(Duration::ZERO, |mean| mean.saturating_mul(count))
-            })
-            .sum();
-        total / sessions(workload).max(1)
-    };
-    match &spec.kind {
-        TrialKind::Sequence(name) => {
-            let info = report.activities.iter().find(|a| &a.sequence == name);
-            report
-                .sequence(name)
-                .map_or(Duration::ZERO, |(m, _)| per_session(&m, workload_of(info)))
-        }
-        TrialKind::Checks(id) => report.stats.activities.get(*id).map_or(Duration::ZERO, |m| {
-            per_session(m, workload_of(report.activities.get(*id)))
-        }),
-        TrialKind::Threshold(_) | TrialKind::Relative(_) | TrialKind::Baseline | TrialKind::Run => Duration::ZERO,
     }
 }

@@ -66,7 +66,7 @@ fn rules(v: &mut Validator, what: &str, sequences: &[&Sequence], set: &Threshold
     for (metric, span) in spans.collect::<Vec<_>>() {
         let message = format!(
             "`{}` of {what} measures its exchanges with the service, and it has none: it runs {made_of}",
-            name(metric)
+            metric.name()
         );
         let example = sequences
             .first()
@@ -78,21 +78,9 @@ fn rules(v: &mut Validator, what: &str, sequences: &[&Sequence], set: &Threshold
         } else {
             format!(
                 "Sleep, Feed, RunScript and $debug() are local work, not exchanges; put the budget on an activity (`thresholds.activities: {{{example}: {{{}: ...}}}}` measures that activity's own executions), use `errors`, or, for a Rust activity that talks to the service, declare `const EXCHANGES: bool = true`",
-                name(metric)
+                metric.name()
             )
         };
         v.diags.push(Diagnostic::error(span, message).with_help(help));
-    }
-}
-
-/// `p95`, `mean`, `error_rate`: the metric as written.
-fn name(metric: Metric) -> String {
-    match metric {
-        Metric::Percentile(q) => format!("p{q}"),
-        Metric::Mean => "mean".into(),
-        Metric::Max => "max".into(),
-        Metric::ErrorRate => "error_rate".into(),
-        Metric::Errors => "errors".into(),
-        Metric::MinRps => "min_rps".into(),
     }
 }
