@@ -511,7 +511,8 @@ pub(crate) mod tests {
             "latency of the successful execution only"
         );
         assert_eq!(v["total"]["failed_p50_ms"], 40.031, "the failed one's kept apart");
-        assert_eq!(v["reasons"][0], "1 error(s) not within an error budget");
+        assert_eq!(v["reasons"][0], "interrupted by Ctrl-C / SIGTERM");
+        assert_eq!(v["reasons"][1], "1 error(s) not within an error budget");
         assert_eq!(v["errors"][0]["class"], "timeout");
         assert_eq!(v["stats"]["total"]["errors"]["timeout"], 1);
     }
