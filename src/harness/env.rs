@@ -21,6 +21,11 @@
 //! - `STRESSOR_BASELINE_REQUIRED=0` (or `false`, `no`) — the explicit opt-out: a baseline that cannot
 //!   be read leaves the `baseline` trial ignored, with the reason, instead of failing it (the first
 //!   run of a pipeline, before there is a baseline to download).
+//!   [`results_dir`](super::results_dir)), or one results file for every scenario.
+//! - `STRESSOR_CHECKPOINT=DURATION` — how often each scenario's results file is rewritten while it
+//!   runs (`"complete": false`, as `stressor run --checkpoint`), so a test process killed outright (a CI
+//!   job's time limit) leaves what it measured; default 5 s, `0` turns it off. A value that is not a
+//!   duration fails the file's trials, naming the variable.
 //! - `STRESSOR_DENY_WARNINGS=1` — a file with load-time warnings (a misspelt key, an unknown variable)
 //!   fails its `<file>::load` trial instead of running. Without it the warnings are printed (stderr,
 //!   once per file) and put in the JUnit `<system-err>`.
@@ -62,6 +67,8 @@ pub struct HarnessEnv {
     /// `STRESSOR_BASELINE_REQUIRED` is `0`, `false` or `no`: a baseline that cannot be read is
     /// ignored with the reason instead of failing (default: required).
     pub baseline_optional: bool,
+    /// `STRESSOR_CHECKPOINT`, as given (see [`HarnessEnv::checkpoint_every`]).
+    pub checkpoint: Option<String>,
 }
 
 impl HarnessEnv {
@@ -79,6 +86,7 @@ impl HarnessEnv {
         let (mut junit, mut target_dir, mut fixtures_root, mut nextest) = (None, None, None, false);
         let (mut inconclusive_pass, mut deny_warnings, mut baseline) = (false, false, None);
         let mut baseline_optional = false;
+        let mut checkpoint = None;
         let path = |v: String| (!v.is_empty()).then(|| std::path::PathBuf::from(v));
         for (key, value) in vars {
             if let Some(name) = key.strip_prefix("STRESSOR_OPT_") {
@@ -103,6 +111,8 @@ impl HarnessEnv {
                 baseline = path(value);
             } else if key == "STRESSOR_BASELINE_REQUIRED" {
                 baseline_optional = is_off(&value);
+            } else if key == "STRESSOR_CHECKPOINT" {
+                checkpoint = Some(value);
             } else if key == "STRESSOR_DENY_WARNINGS" {
                 deny_warnings = !matches!(value.trim().to_ascii_lowercase().as_str(), "" | "0" | "false" | "no");
             }
@@ -127,6 +137,17 @@ impl HarnessEnv {
             deny_warnings,
             baseline,
             baseline_optional,
+            checkpoint,
+        }
+    }
+
+    /// How often results files are rewritten while a scenario runs; zero turns it off.
+    pub fn checkpoint_every(&self) -> Result<std::time::Duration, String> {
+        match self.checkpoint.as_deref().map(str::trim) {
+            None | Some("") => Ok(crate::report::checkpoint::DEFAULT_EVERY),
+            Some(text) => crate::scenario::duration::parse_duration(text).map_err(|why| {
+                format!("STRESSOR_CHECKPOINT=`{text}` is not a duration: {why} (e.g. `5s`, or `0` for none)")
+            }),
         }
     }
 }

@@ -146,20 +146,28 @@ impl HarnessSetup {
 /// runs them and writes the JUnit report (see [`junit_path`]; not for `--list`, nor under nextest).
 pub fn main(config: HarnessConfig) -> ExitCode {
     let args = Arguments::from_args();
-    let env = HarnessEnv::from_process();
+    let mut env = HarnessEnv::from_process();
     let root = env
         .fixtures_root
         .clone()
         .unwrap_or_else(|| PathBuf::from(config.manifest_dir));
     let junit = junit_path(&env, Path::new(config.manifest_dir));
     let write_junit = !args.list && !env.nextest;
-    let mut harness = Harness::new(config, env);
-    // Each run's results go to a folder of their own, which replaces the last run's at the end.
+    // Each run starts with an empty results folder: the last run's are set aside (and still readable
+    // as this run's baseline), then removed at the end.
     let results = write_junit.then(|| results_dir(&junit));
-    harness.results = results.as_deref().map(staging_dir);
-    if let Some(staging) = &harness.results {
-        let _ = std::fs::remove_dir_all(staging);
+    if let Some(results) = &results {
+        match set_aside(results, env.baseline.as_deref()) {
+            Ok(Some(baseline)) => env.baseline = Some(baseline),
+            Ok(None) => {}
+            Err(why) => {
+                eprintln!("stressor harness: {why}");
+                return ExitCode::FAILURE;
+            }
+        }
     }
+    let mut harness = Harness::new(config, env);
+    harness.results = results.clone();
     let harness = Arc::new(harness);
     let files = match discover(&root, config.pattern) {
         Ok(files) => files,
@@ -196,40 +204,41 @@ pub fn main(config: HarnessConfig) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    if let Some(results) = &results
-        && let Err(why) = replace_results(results)
-    {
-        eprintln!("stressor harness: {why}");
-        return ExitCode::FAILURE;
+    if let Some(results) = &results {
+        // A leftover is harmless (it is not the folder CI uploads); the next run removes it.
+        let _ = std::fs::remove_dir_all(previous_dir(results));
     }
     conclusion.exit_code()
 }
 
-/// Where a run writes its results until it ends: `.results-next` beside `results`.
-fn staging_dir(results: &Path) -> PathBuf {
-    results.with_file_name(".results-next")
+/// Where the last run's results wait while this run writes its own: `.results-previous` beside
+/// `results`.
+fn previous_dir(results: &Path) -> PathBuf {
+    results.with_file_name(".results-previous")
 }
 
-/// Makes this run's results the folder's whole content: the last run's folder is removed and the
-/// staging folder takes its place (an empty folder when this run wrote none). So results of files that
-/// were deleted, renamed or not run this time are never archived as the next baseline.
-fn replace_results(results: &Path) -> Result<(), String> {
-    let staging = staging_dir(results);
-    match std::fs::remove_dir_all(results) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(format!(
-                "cannot remove the last run's results `{}`: {e}",
-                results.display()
-            ));
-        }
-        _ => {}
+/// Moves the last run's results out of the way, so that the folder holds only this run's (results of a
+/// file deleted, renamed or not run this time must never be archived as the next baseline; this run's
+/// checkpoints still land in the folder CI uploads, should the process be killed). A `baseline` inside
+/// the folder (the last local run as the baseline) is read from where it moved: the new path.
+fn set_aside(results: &Path, baseline: Option<&Path>) -> Result<Option<PathBuf>, String> {
+    let previous = previous_dir(results);
+    let _ = std::fs::remove_dir_all(&previous);
+    if !results.exists() {
+        return Ok(None);
     }
-    if staging.is_dir() {
-        std::fs::rename(&staging, results)
-    } else {
-        std::fs::create_dir_all(results)
-    }
-    .map_err(|e| format!("cannot put this run's results in `{}`: {e}", results.display()))
+    let canonical = |p: &Path| p.canonicalize().ok();
+    let inside = match (baseline.and_then(canonical), canonical(results)) {
+        (Some(b), Some(r)) => b.strip_prefix(&r).ok().map(Path::to_path_buf),
+        _ => None,
+    };
+    std::fs::rename(results, &previous).map_err(|e| {
+        format!(
+            "cannot set the last run's results `{}` aside for this run's: {e}",
+            results.display()
+        )
+    })?;
+    Ok(inside.map(|rel| previous.join(rel)))
 }
 
 /// Where the harness writes its JUnit XML: `STRESSOR_JUNIT` when set, else
@@ -257,8 +266,8 @@ pub fn junit_path(env: &HarnessEnv, manifest_dir: &Path) -> PathBuf {
 
 /// Where the harness writes each scenario's JSON results: `results/` next to the JUnit file, one
 /// `<prefix>.json` per file (`fixtures/smoke.json`). Archived, the folder is the next run's
-/// `STRESSOR_BASELINE`. It holds the last run's results only: a run writes into a staging folder that
-/// replaces it at the end, so a file deleted or not run since leaves no stale results behind.
+/// `STRESSOR_BASELINE`. It holds one run's results only: a run starts by setting the last run's aside
+/// (see [`set_aside`]), so a file deleted or not run since leaves no stale results behind.
 pub fn results_dir(junit: &Path) -> PathBuf {
     junit.parent().unwrap_or(Path::new(".")).join("results")
 }
@@ -283,8 +292,7 @@ struct Harness {
     /// Scenarios running now, limited to `env.concurrent_scenarios`.
     running: Mutex<usize>,
     freed: Condvar,
-    /// Where each scenario's JSON results go while the run lasts (the staging folder that replaces
-    /// [`results_dir`] at the end); `None` for `--list` and under nextest.
+    /// Where each scenario's JSON results go ([`results_dir`]); `None` for `--list` and under nextest.
     results: Option<PathBuf>,
 }
 

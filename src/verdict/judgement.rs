@@ -106,13 +106,24 @@ pub enum Reason {
     Generator(Vec<String>),
     /// A person stopped the run (Ctrl-C, SIGTERM, the monitor's Stop button): how.
     Stopped(StopReason),
+    /// The results (or the baseline they are compared with) are a checkpoint of a run that had not
+    /// finished: what they show may not hold for the whole run.
+    Unfinished {
+        /// The baseline's, not the run's own.
+        baseline: bool,
+        /// When the checkpoint was taken, when known.
+        at: Option<std::time::SystemTime>,
+    },
 }
 
 impl Reason {
     /// Whether it fails the run (anything but the generator and a too-noisy comparison, which make
     /// it inconclusive).
     pub fn fails(&self) -> bool {
-        !matches!(self, Reason::Generator(_) | Reason::TooNoisy(_))
+        !matches!(
+            self,
+            Reason::Generator(_) | Reason::TooNoisy(_) | Reason::Unfinished { .. }
+        )
     }
 }
 
@@ -142,6 +153,17 @@ impl fmt::Display for Reason {
             Reason::Generator(_) => f.write_str("the load generator was the bottleneck"),
             Reason::Stopped(StopReason::Requested) => f.write_str("stopped from the monitor"),
             Reason::Stopped(_) => f.write_str("interrupted by Ctrl-C / SIGTERM"),
+            Reason::Unfinished { baseline, at } => {
+                let whose = if *baseline {
+                    "the baseline is"
+                } else {
+                    "these results are"
+                };
+                let when = at
+                    .map(|t| format!(" taken at {}", crate::report::format_rfc3339(t)))
+                    .unwrap_or_default();
+                write!(f, "{whose} an incomplete checkpoint{when}: the run had not finished")
+            }
         }
     }
 }
@@ -308,6 +330,20 @@ impl Judgement {
         if report.health.overloaded() {
             reasons.push(Reason::Generator(report.health.overload.clone()));
         }
+        if let Some(c) = report.checkpoint {
+            reasons.push(Reason::Unfinished {
+                baseline: false,
+                at: c.at,
+            });
+        }
+        if let Some(Ok(base)) = &policy.baseline
+            && let Some(c) = base.checkpoint
+        {
+            reasons.push(Reason::Unfinished {
+                baseline: true,
+                at: c.at,
+            });
+        }
         let judged = Judged {
             report: &report,
             outcomes: &outcomes,
@@ -356,8 +392,7 @@ impl Judgement {
         }
     }
 
-    /// The process exit code of the verdict: 0 pass, 1 failed, 4 inconclusive (an interrupted run's 3
-    /// is the CLI's to decide).
+    /// The process exit code of the verdict: 0 pass, 1 failed, 3 stopped, 4 inconclusive.
     pub fn exit_code(&self) -> u8 {
         self.verdict.exit_code()
     }

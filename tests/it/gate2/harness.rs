@@ -76,7 +76,11 @@ fn a_baseline_that_cannot_be_read_fails_the_harness_as_it_fails_the_cli() {
 
 #[test]
 fn the_readmes_ci_recipe_cannot_lose_its_baseline_unnoticed() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/src/reference/regression-gates.md"
+    ))
+    .unwrap();
     let recipe = readme
         .split("**A CI example**")
         .nth(1)
@@ -158,7 +162,14 @@ fn each_harness_run_leaves_only_its_own_results_to_upload() {
         "a stale result would be uploaded: {text}"
     );
     assert!(
-        !root.path().join("out/.results-next").exists(),
-        "the staging folder is gone"
+        !root.path().join("out/.results-previous").exists(),
+        "the last run's are gone"
     );
+    // The last local run as the baseline: read from where it was set aside, then replaced.
+    let folder = root.path().join("out/results");
+    let env = [env[0], env[1], ("STRESSOR_BASELINE", folder.to_str().unwrap())];
+    let (out, text) = harness(&[], &env);
+    assert!(out.status.success(), "{text}");
+    assert!(trial_line(&text, "fixtures/kept::baseline").ends_with("ok"), "{text}");
+    assert!(results.join("kept.json").is_file(), "{text}");
 }
