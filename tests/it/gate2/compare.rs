@@ -92,6 +92,20 @@ fn compare_says_what_it_found_in_one_line_first_and_a_change_within_the_allowanc
     );
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&cmp).unwrap()).unwrap();
     assert_eq!(call_of(&json, "the run", "error_rate"), "unchanged", "0 -> 0 errors");
+    // The Sleep is local: its time is the generator's, so only its error rate is compared.
+    let sleep = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["label"] == "main/1 Sleep(10ms)")
+        .unwrap_or_else(|| panic!("the Sleep's row: {json}"));
+    let metrics: Vec<&serde_json::Value> = sleep["deltas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["metric"])
+        .collect();
+    assert_eq!(metrics, [&serde_json::json!("error_rate")], "{json}");
 }
 
 #[test]
