@@ -119,8 +119,8 @@ pub struct RunArgs {
     /// The live dashboard.
     #[command(flatten)]
     pub monitor: MonitorArgs,
-    /// A results file of an earlier run (`run --out`) to compare with: `vs_baseline` thresholds and a comparison table.
-    #[arg(long, value_name = "FILE", env = "STRESSOR_BASELINE")]
+    /// A results file of an earlier run (`run --out`) to compare with: `vs_baseline` thresholds and a comparison table. An empty STRESSOR_BASELINE asks for none.
+    #[arg(long, value_name = "FILE", env = "STRESSOR_BASELINE", value_parser = any_path)]
     pub baseline: Option<PathBuf>,
     /// Take part in a coordinated run as shard --shard K/N: the coordinator's URL (http://HOST:PORT).
     /// Needs STRESSOR_COORDINATOR_TOKEN. The exit code is 0 once the results are delivered (the
@@ -202,8 +202,8 @@ pub struct MonitorArgs {
     /// Address of the dashboard (port 0: any free port). Keep it on loopback: anyone who reaches it can stop the run.
     #[arg(id = "monitor_addr", long = "monitor-addr", value_name = "ADDR", requires = "monitor", default_value = crate::monitor::DEFAULT_ADDR)]
     pub addr: std::net::SocketAddr,
-    /// After the run, keep showing its final state this long (default: until Ctrl-C or the page's Close button).
-    #[arg(id = "monitor_wait", long = "monitor-wait", value_name = "DURATION", requires = "monitor", value_parser = parse_duration_arg)]
+    /// After the run, keep showing its final state this long, or `forever` (until Ctrl-C or the page's Close button). Default: forever on a terminal; without one (stdin or stdout not a TTY) or with CI set, the run ends when it ends.
+    #[arg(id = "monitor_wait", long = "monitor-wait", value_name = "DURATION", requires = "monitor", value_parser = parse_wait_arg)]
     pub wait: Option<std::time::Duration>,
     /// Open the dashboard in the default web browser.
     #[arg(long, requires = "monitor")]
@@ -385,6 +385,15 @@ fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
     crate::scenario::duration::parse_duration(text).map_err(|e| e.to_string())
 }
 
+/// A duration, or `forever` ([`std::time::Duration::MAX`]).
+fn parse_wait_arg(text: &str) -> Result<std::time::Duration, String> {
+    if text.eq_ignore_ascii_case("forever") {
+        Ok(std::time::Duration::MAX)
+    } else {
+        parse_duration_arg(text)
+    }
+}
+
 /// `stressor serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -393,4 +402,10 @@ pub struct ServeArgs {
     /// Port on 127.0.0.1 (0 = any free port).
     #[arg(long, default_value_t = 8082)]
     pub port: u16,
+}
+
+/// A path, empty allowed (an empty `STRESSOR_BASELINE` means "no baseline", as in the harness; clap's
+/// own path parser refuses it).
+fn any_path(text: &str) -> Result<PathBuf, std::convert::Infallible> {
+    Ok(PathBuf::from(text))
 }

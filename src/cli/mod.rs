@@ -95,6 +95,7 @@ impl From<crate::verdict::Verdict> for Exit {
             crate::verdict::Verdict::Pass => Exit::Pass,
             crate::verdict::Verdict::Failed => Exit::Failed,
             crate::verdict::Verdict::Inconclusive => Exit::Inconclusive,
+            crate::verdict::Verdict::Stopped => Exit::Interrupted,
         }
     }
 }

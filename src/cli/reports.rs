@@ -7,7 +7,7 @@ use crate::harness::discover::trial_prefix;
 use crate::report::checkpoint::CheckpointWriter;
 use crate::report::logs::{self, FrameKind};
 use crate::report::{html, json, junit, merge, summary};
-use crate::run::{RunReport, StopReason};
+use crate::run::RunReport;
 use crate::verdict::Judgement;
 use std::path::Path;
 
@@ -134,12 +134,11 @@ pub(super) fn print_framed(kind: FrameKind, results: &json::Results) {
     }
 }
 
-/// An interrupted run is 3 whatever else happened (the monitor's Stop button is a person cutting the
+/// A stopped run is 3 whatever else happened (its verdict: the monitor's Stop button is a person cutting the
 /// run short, as Ctrl-C is); a report that could not be written is 2, so a CI gate never passes
 /// without the file it asked for; else the verdict's code.
 pub(super) fn exit_code(judgement: &Judgement, written: bool) -> Exit {
-    let stop = judgement.report.stop;
-    if stop == Some(StopReason::Interrupted) || stop == Some(StopReason::Requested) {
+    if judgement.verdict == crate::verdict::Verdict::Stopped {
         Exit::Interrupted
     } else if !written {
         Exit::Invalid

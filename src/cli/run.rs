@@ -31,21 +31,13 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         Ok(loaded) => loaded,
         Err(exit) => return exit,
     };
-    // A baseline that cannot be read would only show up after the run: read it first.
-    let baseline = match args.baseline.as_deref().map(json::read).transpose() {
-        Ok(baseline) => baseline.map(|r| {
-            if let Some(warning) = args.baseline.as_deref().and_then(|p| r.incomplete_warning(p)) {
-                eprintln!("warning: --baseline: {warning}");
-            }
-            Ok(Arc::new(r.to_report()))
-        }),
-        Err(err) => {
-            eprintln!("error: --baseline: {err}");
-            return Exit::Invalid;
-        }
+    let (baseline, baseline_optional) = match baseline(args) {
+        Ok(read) => read,
+        Err(exit) => return exit,
     };
     let policy = Policy {
         baseline,
+        baseline_optional,
         ..Policy::default()
     };
     // A coordinated shard joins its run first (and shard 1 with --coordinate starts the coordinator,
@@ -135,6 +127,40 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         super::monitor::wait(m, &args.monitor, &runtime);
     }
     reports::exit_code(&judgement, written)
+}
+
+/// What [`Policy::baseline`] holds: none asked for, read, or why it cannot be read.
+type BaselineRead = Option<Result<Arc<crate::run::RunReport>, String>>;
+
+/// The baseline (`--baseline`, `STRESSOR_BASELINE`), read before the run: one that cannot be read would
+/// only show up after it. Unreadable, it is a usage error (exit 2), as a failed artifact download must
+/// not turn a regression gate off; with `STRESSOR_BASELINE_REQUIRED=0`, the explicit opt-out, the run
+/// goes on without it, says so, and its `baseline` trial is skipped with the reason. Also whether it
+/// is optional.
+fn baseline(args: &RunArgs) -> Result<(BaselineRead, bool), Exit> {
+    let optional = std::env::var("STRESSOR_BASELINE_REQUIRED").is_ok_and(|v| crate::harness::env::is_off(&v));
+    let asked = args.baseline.as_deref().filter(|p| !p.as_os_str().is_empty());
+    match asked.map(json::read).transpose() {
+        Ok(read) => Ok((
+            read.map(|r| {
+                if let Some(warning) = asked.and_then(|p| r.incomplete_warning(p)) {
+                    eprintln!("warning: --baseline: {warning}");
+                }
+                Ok(Arc::new(r.to_report()))
+            }),
+            optional,
+        )),
+        Err(err) if optional => {
+            eprintln!("warning: --baseline: {err}; running without a baseline (STRESSOR_BASELINE_REQUIRED=0)");
+            Ok((Some(Err(err.to_string())), optional))
+        }
+        Err(err) => {
+            eprintln!(
+                "error: --baseline: {err}\n  (a baseline that was asked for must be readable; STRESSOR_BASELINE_REQUIRED=0 runs without it)"
+            );
+            Err(Exit::Invalid)
+        }
+    }
 }
 
 /// `--shard K/N`, or a Kubernetes Indexed Job's environment (not with `--single`).

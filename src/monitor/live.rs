@@ -452,7 +452,7 @@ impl Live {
                 seq.last_error.clone_from(&message);
             }
         }
-        // Only timed activities count in the totals and the series (not `ignore_timing`, e.g. Sleep).
+        // Only exchanges count in the totals and the series (not local activities such as Sleep).
         if self.activities.get(activity).is_none_or(|a| a.timed) {
             s.total.record(elapsed, error.map(|e| e.class), 0, 0);
             s.window.requests += 1;

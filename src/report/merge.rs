@@ -10,6 +10,8 @@
 //! - Errors are concatenated (their `at` shifted to the merged start) and ordered by time; sessions are
 //!   summed; the run is a dry run if any part was; the stop reason is the most severe one of any part
 //!   (`max_errors`, then `interrupted`, `requested`, `max_time`).
+//! - The generator figures of every part are kept (`health.parts`, printed one line per part) and
+//!   summed (CPU seconds, cores) or taken at their worst (CPU share, peak RSS, scheduler lag).
 //! - A part that is an incomplete checkpoint (`complete: false`: its run had not finished, or was
 //!   killed) is merged with the rest and warned about; the merged results are incomplete too, so
 //!   their verdict is at best inconclusive.
@@ -61,7 +63,13 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
         return Err(MergeError::Empty);
     };
     let parts: Vec<(PathBuf, RunReport)> = inputs.iter().map(|(p, r)| (p.clone(), r.to_report())).collect();
-    let report = merge_reports(&parts)?;
+    let mut report = merge_reports(&parts)?;
+    // The generator's figures per part, each named by its shard where the file says which it ran.
+    let names = inputs.iter().map(|(path, r)| match &r.shard {
+        Some(shard) => format!("shard {shard} ({})", path.display()),
+        None => path.display().to_string(),
+    });
+    report.health.parts = crate::run::GeneratorHealth::merged(names.zip(parts.iter().map(|(_, r)| &r.health))).parts;
     let mut warnings = Vec::new();
     for (path, r) in inputs {
         if r.scenario != first.scenario {
@@ -169,12 +177,13 @@ pub fn merge_reports(parts: &[(PathBuf, RunReport)]) -> Result<RunReport, MergeE
                 .collect(),
             arrivals: parts.iter().filter_map(|(_, r)| r.health.arrivals).reduce(|a, b| a + b),
             dropped_arrivals: parts.iter().map(|(_, r)| r.health.dropped_arrivals).sum(),
+            request_log_dropped: parts.iter().map(|(_, r)| r.health.request_log_dropped).sum(),
             // Each shard's (an unseeded shard draws its own), in input order.
             arrival_seeds: parts
                 .iter()
                 .flat_map(|(_, r)| r.health.arrival_seeds.iter().copied())
                 .collect(),
-            ..Default::default()
+            ..crate::run::GeneratorHealth::merged(parts.iter().map(|(path, r)| (path.display().to_string(), &r.health)))
         },
         feeders: merge_feeders(parts),
         // The earliest abort of any part.

@@ -31,7 +31,7 @@ pub mod stages;
 
 pub use control::{RunControl, StopReason};
 pub use event::{EventSink, Fanout, RunEvent};
-pub use health::{CPU_LIMIT, GeneratorHealth, LAG_P99_LIMIT, MIN_JUDGED_RUN};
+pub use health::{CPU_LIMIT, GeneratorHealth, LAG_P99_LIMIT, MIN_JUDGED_RUN, PartHealth, RAISE_MAX_SESSIONS};
 pub use plan::{ActivityInfo, Plan, SequenceSlot, activity_of, label, slot_is};
 pub use report::{Aborted, Checkpoint, ErrorRecord, LostShard, RunReport, WorkloadPart};
 pub use request::{RequestRow, RequestSink};

@@ -148,8 +148,8 @@ pub struct RunRecorder {
 }
 
 impl RunRecorder {
-    /// A recorder for a run of `timed.len()` activities (`timed[id]` false for `ignore_timing`
-    /// activities, which stay out of the total, the session measures and the series) and `sequences`
+    /// A recorder for a run of `timed.len()` activities (`timed[id]` false for local activities and
+    /// `ignore_timing` ones, which stay out of the total, the session measures and the series) and `sequences`
     /// sequences. The run's clock (for the series) starts now.
     pub fn new(timed: Vec<bool>, sequences: usize) -> Self {
         let orphan = Arc::new(Shard::new(timed.len(), sequences));

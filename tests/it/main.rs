@@ -34,6 +34,8 @@ mod examples;
 mod framing;
 /// The CI gate is never green when it should be red.
 mod gate;
+/// The gate, second pass: exchanges apart from local work, baselines, no hangs, compare's verdict.
+mod gate2;
 /// The `scenarios` harness binary as a child process.
 mod harness_cli;
 /// Hostile servers scripted on raw sockets.

@@ -90,6 +90,12 @@ pub fn hide_dir(message: &str, base: &Path) -> String {
     out.replace(&base.display().to_string(), "<dir>")
 }
 
+/// A local port nothing listens on (bound, then released): a dead service.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
 /// A finished command's stdout, then its stderr, as text.
 pub fn output_text(out: &std::process::Output) -> String {
     format!(
