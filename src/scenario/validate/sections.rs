@@ -38,6 +38,7 @@ const CONFIG: &[&str] = &[
     "keep_alive",
     "http_version",
     "client_cert",
+    "trace_context",
 ];
 const SESSIONS: &[&str] = &[
     "users",
@@ -126,6 +127,7 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
         }
     }
     warn_init_end_positions(v, &items);
+    super::exchanges::check(v, &sequences, &items, &workloads, &thresholds);
 
     // The original copies every `config` key into the context; a key set in `context` wins.
     let mut context = config_values;
