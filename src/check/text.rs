@@ -57,7 +57,7 @@ pub fn text_diff(expected: &str, actual: &str) -> String {
 /// The most bytes of a value a check failure copies whole; see [`capped`].
 pub const KEPT: usize = 1024;
 
-/// `text` as a failure copies it: whole up to [`KEPT`] bytes, else its first [`EXCERPT`] characters,
+/// `text` as a failure copies it: whole up to `KEPT` (1 KiB) bytes, else its first 200 characters,
 /// its size and a hash (64-bit FNV-1a) that tells two large values apart. A 10 MiB value in a
 /// pattern must not become a 10 MiB message in every results file and JUnit report.
 ///

@@ -178,7 +178,7 @@ impl fmt::Display for Reason {
                     "these results are"
                 };
                 let when = at
-                    .map(|t| format!(" taken at {}", crate::report::format_rfc3339(t)))
+                    .map(|t| format!(" taken at {}", crate::scenario::rfc3339::format_rfc3339(t)))
                     .unwrap_or_default();
                 write!(f, "{whose} an incomplete checkpoint{when}: the run had not finished")
             }
@@ -204,7 +204,7 @@ pub struct Trial {
     pub spec: TrialSpec,
     /// How it ended.
     pub outcome: TrialOutcome,
-    /// What it measured, for JUnit's `time` (see [`trial_time`](super::trials::trial_time)).
+    /// What it measured, for JUnit's `time` (see [`trial_time`]).
     pub time: Duration,
 }
 
