@@ -1,11 +1,11 @@
 //! Entry points for the fuzz targets in `fuzz/` (`fuzz/README.md`); not a stable API.
 //!
-//! The lean path's HTTP/1.1 exchange is run over bytes in memory ([`MemStream`]) instead of a socket,
-//! so a fuzzer can try many responses a second through exactly the code a run uses.
+//! The lean HTTP/1.1 transport's exchange is run over bytes in memory ([`MemStream`]) instead of a
+//! socket, so a fuzzer can try many responses a second through exactly the code a run uses.
 
-use crate::activity::body::BodyLimit;
-use crate::activity::lean::framing;
-use crate::activity::lean::wire::{Conn, Transport};
+use crate::http::BodyLimit;
+use crate::http::transport::h1::framing;
+use crate::http::transport::h1::wire::{Conn, Io};
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -84,7 +84,7 @@ impl AsyncWrite for MemStream {
     }
 }
 
-impl Transport for MemStream {
+impl Io for MemStream {
     fn is_open(&mut self) -> bool {
         self.at < self.data.len()
     }
@@ -127,7 +127,7 @@ pub async fn lean_response(data: &[u8], head_request: bool, max_body: u64) -> Re
     })
 }
 
-/// The check the reqwest path adds to what hyper accepts (see `activity::lean::framing`).
+/// The check the reqwest transport adds to what hyper accepts (see `http::transport::h1::framing`).
 pub use framing::check_hyper_head;
 
 /// What hyper (the reqwest path's parser), with the check stressor adds to it, makes of `data` as the

@@ -86,6 +86,7 @@ pub mod fuzzing;
 #[cfg(feature = "cli")]
 pub mod har;
 pub mod harness;
+pub mod http;
 #[cfg(feature = "monitor")]
 pub mod monitor;
 pub mod redact;

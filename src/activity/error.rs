@@ -1,5 +1,9 @@
 //! How an activity failed: the error class every report groups by, and a message without secrets.
+//!
+//! A failed HTTP exchange becomes an activity error here and nowhere else
+//! (`impl From<HttpError> for ActivityError`): this is where a transport's failure gets its class.
 
+use crate::http::{HttpError, HttpErrorKind};
 use std::fmt;
 
 /// The classes errors are counted and reported by.
@@ -110,18 +114,21 @@ impl fmt::Display for ActivityError {
     }
 }
 
-/// An error's message followed by each cause that adds something (HTTP clients' own messages alone say
-/// little: reqwest's "error sending request", hyper's "connection error").
-pub fn with_causes(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = s.source();
+/// The one place a failed HTTP exchange gets its class: a request that could not be built or sent,
+/// a connection that failed and a response that breaks HTTP are all `connect` (the request could not
+/// be made); TLS, timeouts and bodies too large have classes of their own.
+impl From<HttpError> for ActivityError {
+    fn from(err: HttpError) -> Self {
+        let class = match err.kind {
+            HttpErrorKind::InvalidRequest
+            | HttpErrorKind::Unsupported
+            | HttpErrorKind::Connect
+            | HttpErrorKind::Protocol
+            | HttpErrorKind::TooManyRedirects => ErrorClass::Connect,
+            HttpErrorKind::Tls => ErrorClass::Tls,
+            HttpErrorKind::Timeout => ErrorClass::Timeout,
+            HttpErrorKind::BodyTooLarge => ErrorClass::BodyTooLarge,
+        };
+        ActivityError::new(class, err.message)
     }
-    message
 }

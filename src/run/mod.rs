@@ -149,7 +149,7 @@ impl StopHandle {
 pub enum RunError {
     /// TLS could not be set up.
     #[error("failed to set up TLS: {0}")]
-    Tls(#[from] crate::activity::client::ClientError),
+    Tls(#[from] crate::http::ClientError),
     /// The scenario uses a Rust activity that [`RunOptions::activities`] does not have.
     #[error(
         "activity `{name}` is not registered: pass the registry the scenario was loaded with in RunOptions::activities"

@@ -136,10 +136,10 @@ fn read_file(v: &mut Validator, n: &Node, key: &str) -> Option<(PathBuf, Vec<u8>
     }
 }
 
-/// The same parsing the run's TLS set-up does with the files (`activity::https`).
+/// The same parsing the run's TLS set-up does with the files (`http::TlsConfigs`).
 #[cfg(feature = "https")]
 mod pem {
-    use crate::activity::https::{cert_chain, private_key};
+    use crate::http::{cert_chain, private_key};
 
     pub(super) fn check_cert(pem: &[u8]) -> Result<(), String> {
         cert_chain(pem).map(drop)

@@ -9,7 +9,7 @@
 //! until close) is the few dozen lines below.
 
 use super::framing::{self, Framing, Head, MAX_EXTENSIONS};
-use crate::activity::body::{BodyLimit, BodySink, TooLarge};
+use crate::http::body::{BodyLimit, BodySink, TooLarge};
 use bytes::{Buf, BufMut, BytesMut};
 use httparse::Status;
 use std::io;
@@ -41,7 +41,9 @@ pub(crate) enum WireError {
     /// TLS failed after the handshake: the server refused the client certificate (TLS 1.3 says so
     /// with an alert on the first read), or a record did not decrypt.
     Tls(String),
-    /// Anything else; the message says what.
+    /// The response breaks HTTP/1.1: its head or its framing.
+    Invalid(String),
+    /// Anything else (the connection failed or closed early); the message says what.
     Failed(String),
 }
 
@@ -49,8 +51,12 @@ impl WireError {
     /// The message, whatever the kind.
     pub(crate) fn message(self) -> String {
         match self {
-            WireError::Unsent(m) | WireError::ClosedEarly(m) | WireError::Failed(m) | WireError::Tls(m) => m,
-            WireError::TooLarge(t) => t.error().message,
+            WireError::Unsent(m)
+            | WireError::ClosedEarly(m)
+            | WireError::Failed(m)
+            | WireError::Tls(m)
+            | WireError::Invalid(m) => m,
+            WireError::TooLarge(t) => t.to_string(),
         }
     }
 }
@@ -78,7 +84,7 @@ pub(crate) struct Exchange {
 }
 
 /// What a connection runs on: a TCP stream, or (for the fuzz targets) bytes in memory.
-pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send {
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {
     /// Whether an idle connection can still be used: false when the peer closed it (or sent
     /// something unasked).
     fn is_open(&mut self) -> bool;
@@ -92,7 +98,7 @@ pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send {
     }
 }
 
-impl Transport for TcpStream {
+impl Io for TcpStream {
     /// Costs no system call unless the socket became readable while idle.
     fn is_open(&mut self) -> bool {
         let mut probe = [0u8; 1];
@@ -112,7 +118,7 @@ pub(crate) struct Conn<S = TcpStream> {
     buf: BytesMut,
 }
 
-impl<S: Transport> Conn<S> {
+impl<S: Io> Conn<S> {
     /// A connection over an established transport.
     pub(crate) fn over(stream: S) -> Self {
         Conn {
@@ -123,7 +129,7 @@ impl<S: Transport> Conn<S> {
 
     /// Whether an idle connection can still be used: false when the server closed it (or sent
     /// something unasked).
-    pub(super) fn is_open(&mut self) -> bool {
+    pub(crate) fn is_open(&mut self) -> bool {
         self.stream.is_open()
     }
 
@@ -338,11 +344,11 @@ fn truncated() -> WireError {
 }
 
 fn invalid(why: String) -> WireError {
-    WireError::Failed(format!("invalid HTTP response: {why}"))
+    WireError::Invalid(format!("invalid HTTP response: {why}"))
 }
 
 fn bad_chunk(why: &str) -> WireError {
-    WireError::Failed(format!("invalid chunked response body: {why}"))
+    WireError::Invalid(format!("invalid chunked response body: {why}"))
 }
 
 #[cfg(test)]
@@ -354,7 +360,7 @@ pub(super) mod tests {
 
     /// Reads one request (head, and a body its `Content-Length` declares) as a scripted server;
     /// false when the client closed the connection first.
-    pub(in crate::activity::lean) async fn read_request(s: &mut TcpStream) -> bool {
+    pub(in crate::http) async fn read_request(s: &mut TcpStream) -> bool {
         let mut request = Vec::new();
         while !request.ends_with(b"\r\n\r\n") {
             let mut b = [0u8; 1];
@@ -397,7 +403,7 @@ pub(super) mod tests {
             }
         });
         let mut conn = Conn::over(
-            crate::activity::lean::stream::tcp("127.0.0.1", port)
+            crate::http::transport::stream::tcp("127.0.0.1", port)
                 .await
                 .expect("connect"),
         );
@@ -555,7 +561,7 @@ pub(super) mod tests {
         let port = listener.local_addr().expect("addr").port();
         let accept = tokio::spawn(async move { listener.accept().await.map(|_| ()) });
         Conn::over(
-            crate::activity::lean::stream::tcp("[::1]", port)
+            crate::http::transport::stream::tcp("[::1]", port)
                 .await
                 .expect("connect"),
         );
@@ -571,7 +577,7 @@ pub(super) mod tests {
             drop(s);
         });
         let mut conn = Conn::over(
-            crate::activity::lean::stream::tcp("127.0.0.1", port)
+            crate::http::transport::stream::tcp("127.0.0.1", port)
                 .await
                 .expect("connect"),
         );

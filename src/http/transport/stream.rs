@@ -1,11 +1,12 @@
-//! What a lean connection runs on: plain TCP, or TLS over TCP (the `https` feature).
+//! What a lean connection (HTTP/1.1 or HTTP/2) runs on: plain TCP, or TLS over TCP (the `https`
+//! feature).
 //!
 //! TLS is rustls through tokio-rustls, driven by the session's own task like plain TCP: the
-//! handshake, then the same HTTP/1.1 exchange (`wire.rs`) on the decrypted stream. The configuration
-//! is the run's ([`TlsConfigs`](crate::activity::TlsConfigs)), shared by every connection, so a
-//! reconnect resumes its TLS session instead of doing a full handshake.
+//! handshake, then the same exchange (`h1/wire.rs`, or `h2`) on the decrypted stream. The
+//! configuration is the run's ([`TlsConfigs`](crate::http::TlsConfigs)), shared by every connection,
+//! so a reconnect resumes its TLS session instead of doing a full handshake.
 
-use super::wire::Transport;
+use super::h1::wire::Io;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -102,7 +103,7 @@ impl AsyncWrite for Stream {
     }
 }
 
-impl Transport for Stream {
+impl Io for Stream {
     fn is_open(&mut self) -> bool {
         match self {
             Stream::Plain(s) => s.is_open(),
