@@ -3,19 +3,34 @@
 //! One [`FeedState`] per feeder is shared by all sessions of a run: a lock-free counter hands out row
 //! numbers. `sequential` wraps around, `random` draws, `unique` hands each row out once. Under
 //! `--shard K/N`, a `unique` feeder's shard takes rows K, K+N, K+2N, ... (0-based), so the processes of a
-//! sharded run never use a row twice between them; the other orders use every row in every shard.
+//! sharded run never use a row twice between them; the other orders use every row in every shard. The
+//! runner says which rows are this process's ([`UniqueRows`]); the feeder knows nothing of shards.
 
-use crate::run::Shard;
 use crate::scenario::{FeedOrder, Feeder};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+/// The rows of a `unique` feeder this process hands out: `first`, `first + stride`,
+/// `first + 2 × stride`, ... (0-based).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UniqueRows {
+    /// The first row.
+    pub first: u64,
+    /// The distance between two rows, at least 1.
+    pub stride: u64,
+}
+
+impl UniqueRows {
+    /// Every row: an unsharded run.
+    pub const ALL: UniqueRows = UniqueRows { first: 0, stride: 1 };
+}
+
 /// A feeder during a run.
 #[derive(Debug)]
 pub struct FeedState {
     feeder: Feeder,
-    shard: Shard,
+    rows: UniqueRows,
     /// Rows asked for so far (for `unique`, also past the end).
     asked: AtomicU64,
     /// Sessions that ended because the feeder was used up.
@@ -45,11 +60,11 @@ impl FeedUse {
 }
 
 impl FeedState {
-    /// The state of `feeder` in a run of `shard`.
-    pub fn new(feeder: Feeder, shard: Shard) -> Self {
+    /// The state of `feeder` in a run whose `unique` rows are `rows`.
+    pub fn new(feeder: Feeder, rows: UniqueRows) -> Self {
         FeedState {
             feeder,
-            shard,
+            rows,
             asked: AtomicU64::new(0),
             ended: AtomicU64::new(0),
         }
@@ -70,7 +85,9 @@ impl FeedState {
             FeedOrder::Sequential => n % len,
             FeedOrder::Random => fastrand::u64(0..len),
             FeedOrder::Unique => {
-                let i = u64::from(self.shard.index) + n * u64::from(self.shard.total);
+                let i = n
+                    .saturating_mul(self.rows.stride.max(1))
+                    .saturating_add(self.rows.first);
                 if i >= len {
                     self.ended.fetch_add(1, Relaxed);
                     return None;
@@ -101,8 +118,8 @@ pub struct Feeds(Vec<FeedState>);
 
 impl Feeds {
     /// The run's feeders.
-    pub fn new(feeders: &[Feeder], shard: Shard) -> Self {
-        Feeds(feeders.iter().map(|f| FeedState::new(f.clone(), shard)).collect())
+    pub fn new(feeders: &[Feeder], rows: UniqueRows) -> Self {
+        Feeds(feeders.iter().map(|f| FeedState::new(f.clone(), rows)).collect())
     }
 
     /// The state of a feeder.

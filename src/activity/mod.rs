@@ -18,6 +18,8 @@ pub mod prepare;
 #[cfg(feature = "script")]
 pub mod script;
 mod static_requests;
+#[cfg(test)]
+mod tests;
 
 pub use crate::http::{Client as SessionClient, TlsConfigs};
 pub use error::{ActivityError, ErrorClass};

@@ -36,5 +36,3 @@ pub use cookies::Jar;
 pub use error::{HttpError, HttpErrorKind, with_causes};
 pub use request::{Body, Request, join_url, method, parse_url};
 pub use tls::{ClientError, TlsConfigs};
-#[cfg(feature = "https")]
-pub(crate) use tls::{cert_chain, private_key};

@@ -14,6 +14,7 @@ pub use off::*;
 
 #[cfg(feature = "https")]
 mod on {
+    use crate::scenario::pem::{PemError, cert_chain, private_key};
     use crate::scenario::{ClientCert, Config, HttpVersion};
     use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
@@ -43,8 +44,13 @@ mod on {
         #[error("{0}")]
         Tls(#[from] rustls::Error),
         /// The client certificate files could not be parsed.
-        #[error("cannot use the client certificate: {0}")]
-        ClientCert(String),
+        #[error("cannot use the client certificate: {path}: {error}")]
+        ClientCert {
+            /// The file.
+            path: std::path::PathBuf,
+            /// What is wrong with it.
+            error: PemError,
+        },
         /// reqwest refused the configuration.
         #[error("cannot create the HTTP client: {0}")]
         Build(#[from] reqwest::Error),
@@ -88,29 +94,15 @@ mod on {
 
     /// The certificate chain and key of `config.client_cert`, parsed as the loader checked them.
     fn client_cert(cert: &ClientCert) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), ClientError> {
-        let chain = cert_chain(&cert.cert_pem)
-            .map_err(|e| ClientError::ClientCert(format!("{}: {e}", cert.cert_path.display())))?;
-        let key = private_key(&cert.key_pem)
-            .map_err(|e| ClientError::ClientCert(format!("{}: {e}", cert.key_path.display())))?;
+        let chain = cert_chain(&cert.cert_pem).map_err(|error| ClientError::ClientCert {
+            path: cert.cert_path.clone(),
+            error,
+        })?;
+        let key = private_key(&cert.key_pem).map_err(|error| ClientError::ClientCert {
+            path: cert.key_path.clone(),
+            error,
+        })?;
         Ok((chain, key))
-    }
-
-    /// The certificates of a PEM chain file: at least one.
-    pub(crate) fn cert_chain(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
-        use rustls::pki_types::pem::PemObject;
-        let certs = CertificateDer::pem_slice_iter(pem)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("not a PEM certificate chain ({e})"))?;
-        if certs.is_empty() {
-            return Err("no `CERTIFICATE` block in it".into());
-        }
-        Ok(certs)
-    }
-
-    /// The private key of a PEM key file (PKCS#8, PKCS#1 or SEC1).
-    pub(crate) fn private_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, String> {
-        use rustls::pki_types::pem::PemObject;
-        PrivateKeyDer::from_pem_slice(pem).map_err(|e| format!("not a PEM private key ({e})"))
     }
 
     /// Whether a failure was TLS's: a rustls error somewhere in its causes. hyper-rustls wraps it in an

@@ -252,7 +252,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
             #[cfg(feature = "script")]
             scripts: ScriptEngine::new(Default::default()),
             plugins: options.activities.clone(),
-            feeds: crate::activity::feed::Feeds::new(&scenario.feeders, options.shard.unwrap_or(Shard::WHOLE)),
+            feeds: crate::activity::feed::Feeds::new(&scenario.feeders, options.shard.unwrap_or(Shard::WHOLE).rows()),
         },
         detail_events: options.events.as_ref().is_some_and(|e| e.wants_activity_events()),
         events: options.events.clone(),

@@ -44,6 +44,14 @@ impl Shard {
     /// The whole load, as an unsharded run takes it.
     pub const WHOLE: Shard = Shard { index: 0, total: 1 };
 
+    /// The rows of a `unique` feeder this shard takes: K, K+N, K+2N, ... (0-based).
+    pub fn rows(self) -> crate::activity::feed::UniqueRows {
+        crate::activity::feed::UniqueRows {
+            first: u64::from(self.index),
+            stride: u64::from(self.total),
+        }
+    }
+
     /// Parses `K/N` (1 ≤ K ≤ N).
     pub fn parse(text: &str) -> Result<Shard, ShardError> {
         let bad = || ShardError::Invalid(text.to_string());

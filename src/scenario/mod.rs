@@ -16,12 +16,15 @@ pub mod args;
 pub mod builder;
 pub mod diagnostic;
 pub mod duration;
+mod error_class;
 pub mod feeder;
 pub mod macros;
 pub mod model;
 pub mod node;
 pub mod overrides;
 pub mod pattern;
+#[cfg(feature = "https")]
+pub mod pem;
 pub mod plugin;
 pub mod size;
 pub mod source;
@@ -32,6 +35,7 @@ mod vars;
 
 pub use builder::{ScenarioBuilder, SequenceBuilder};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use error_class::ErrorClass;
 pub use model::*;
 pub use node::{Node, NodeKind};
 pub use overrides::{Override, OverrideOrigin};

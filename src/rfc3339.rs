@@ -1,5 +1,6 @@
-//! RFC 3339 timestamps in UTC (`2025-03-01T12:34:56.789Z`) for results files, without a date crate:
-//! the civil-from-days conversion of Howard Hinnant's `chrono`-compatible algorithms.
+//! RFC 3339 timestamps in UTC (`2025-03-01T12:34:56.789Z`) for results files, reports and HAR imports,
+//! without a date crate: the civil-from-days conversion of Howard Hinnant's `chrono`-compatible algorithms.
+//! A leaf: it imports nothing of stressor.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
