@@ -123,5 +123,19 @@ pub(crate) async fn connect(origin: Origin<'_>, tls: &TlsConfigs) -> Result<Stre
             "error trying to connect to {host}:{port}: tcp connect error: {e}"
         )),
         ConnectError::Tls(why) => HttpError::tls(format!("TLS handshake with {host}:{port} failed: {why}")),
+        ConnectError::NoProtocol(why) => HttpError::tls(format!(
+            "TLS handshake with {host}:{port} failed: the server did not agree to {} ({why})",
+            protocol(tls)
+        )),
     })
+}
+
+/// The HTTP version the lean transports offer by ALPN.
+fn protocol(tls: &TlsConfigs) -> &'static str {
+    #[cfg(feature = "https")]
+    if tls.http2 {
+        return "HTTP/2";
+    }
+    let _ = tls;
+    "HTTP/1.1"
 }

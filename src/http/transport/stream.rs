@@ -29,6 +29,10 @@ pub(crate) enum ConnectError {
     /// The TLS handshake failed.
     #[cfg_attr(not(feature = "https"), allow(dead_code))]
     Tls(String),
+    /// The server refused every application protocol offered by ALPN (RFC 7301's
+    /// `no_application_protocol` alert): it does not speak the HTTP version asked for.
+    #[cfg_attr(not(feature = "https"), allow(dead_code))]
+    NoProtocol(String),
 }
 
 /// Opens a TCP connection (with `TCP_NODELAY`: small requests must not wait for Nagle's algorithm).
@@ -60,10 +64,27 @@ pub(crate) async fn tls(
         Ok(stream) => Ok(Stream::Tls(Box::new(stream))),
         // rustls' own error says what failed ("invalid peer certificate: UnknownIssuer"); a plain
         // I/O error during the handshake (the server closed) is said as such.
-        Err(e) => Err(ConnectError::Tls(match e.get_ref() {
-            Some(inner) if inner.is::<rustls::Error>() => inner.to_string(),
-            _ => format!("connection lost during the handshake: {e}"),
-        })),
+        Err(e) => Err(
+            match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+                Some(why @ rustls::Error::AlertReceived(rustls::AlertDescription::NoApplicationProtocol)) => {
+                    ConnectError::NoProtocol(why.to_string())
+                }
+                Some(why) => ConnectError::Tls(why.to_string()),
+                None => ConnectError::Tls(format!("connection lost during the handshake: {e}")),
+            },
+        ),
+    }
+}
+
+#[cfg(feature = "https")]
+impl Stream {
+    /// The application protocol TLS agreed on (ALPN); `None` for plain TCP, `Some(None)` when the
+    /// server picked none.
+    pub(crate) fn alpn(&self) -> Option<Option<&[u8]>> {
+        match self {
+            Stream::Plain(_) => None,
+            Stream::Tls(s) => Some(s.get_ref().1.alpn_protocol()),
+        }
     }
 }
 
