@@ -28,6 +28,6 @@ pub(crate) fn missing(what: &str, feature: &str) -> String {
 #[cfg_attr(all(feature = "https", feature = "script", feature = "xpath"), allow(dead_code))]
 pub(crate) fn how_to_enable(feature: &str) -> String {
     format!(
-        "add it to the dependency in Cargo.toml: `stressor = {{ ..., default-features = false, features = [\"{feature}\"] }}` (see the README, \"Use stressor in your project\")"
+        "add it to the dependency in Cargo.toml: `stressor = {{ ..., default-features = false, features = [\"{feature}\"] }}` (see the manual, docs/src/project/features.md)"
     )
 }

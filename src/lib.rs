@@ -20,8 +20,23 @@
 //! stressor::harness!("fixtures/**/*.yaml");
 //! ```
 //!
-//! The README's "Use stressor in your project" has the whole setup: where fixtures go, pointing them at
-//! your service, debug or release builds, CI snippets that publish the JUnit file.
+//! The manual has the whole setup: [Use stressor in your project][project] (where fixtures go, pointing
+//! them at your service, debug or release builds, CI snippets that publish the JUnit file).
+//!
+//! # The manual
+//!
+//! This is the API reference. The user's guide is the stressor book, an mdBook under `docs/` in the
+//! repository (`mdbook build docs`): [Getting started][start], [the cargo test harness][harness-book],
+//! the [scenario format reference][reference], the [command line][cli-book], [reports][reports] and
+//! the [library overview][library], which points back here.
+//!
+//! [project]: https://github.com/stressor-rs/stressor/blob/main/docs/src/project/index.md
+//! [start]: https://github.com/stressor-rs/stressor/blob/main/docs/src/getting-started.md
+//! [harness-book]: https://github.com/stressor-rs/stressor/blob/main/docs/src/harness/index.md
+//! [reference]: https://github.com/stressor-rs/stressor/blob/main/docs/src/reference/index.md
+//! [cli-book]: https://github.com/stressor-rs/stressor/blob/main/docs/src/cli/index.md
+//! [reports]: https://github.com/stressor-rs/stressor/blob/main/docs/src/reports/index.md
+//! [library]: https://github.com/stressor-rs/stressor/blob/main/docs/src/library.md
 //!
 //! # Running a scenario from code
 //!
@@ -130,4 +145,22 @@ pub mod verdict;
 mod tests;
 
 pub use run::run_scenario as run;
+
+/// The manual's Rust examples, compiled and run as doc tests so that they cannot go stale
+/// (`tests/it/docs.rs` checks that every page with a Rust example is listed here). Only under
+/// `cfg(doctest)`: the published crate has no `docs/` folder.
+#[cfg(doctest)]
+// The fences' info strings also carry the example test's markers (`file=...`, `fragment=sequence`),
+// which rustdoc does not know and would warn about.
+#[allow(rustdoc::invalid_codeblock_attributes)]
+mod manual {
+    #[doc = include_str!("../README.md")]
+    struct Readme;
+    #[doc = include_str!("../docs/src/project/index.md")]
+    struct Project;
+    #[doc = include_str!("../docs/src/harness/index.md")]
+    struct Harness;
+    #[doc = include_str!("../docs/src/library.md")]
+    struct Library;
+}
 pub use stressor_macros::harness;

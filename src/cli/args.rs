@@ -4,11 +4,9 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
-const EXIT_CODES: &str = "Exit codes: 0 pass, 1 failed (errors or thresholds), 2 invalid usage or scenario, 3 interrupted, 4 inconclusive (the load generator was the bottleneck).";
-
 /// Load- and stress-testing for HTTP services.
 #[derive(Debug, Parser)]
-#[command(name = "stressor", version, propagate_version = true, about, after_help = EXIT_CODES)]
+#[command(name = "stressor", version, propagate_version = true, about, after_help = super::Exit::help_text())]
 pub struct Cli {
     /// Flags every command accepts.
     #[command(flatten)]
@@ -115,6 +113,10 @@ pub struct RunArgs {
     /// Write the results as JSON (histograms included, for `stressor merge`); also when interrupted.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// While the run goes, rewrite `--out` every DURATION with everything measured so far
+    /// (`"complete": false`), so a process killed outright leaves its results behind; 0 turns it off.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg, default_value = "5s", requires = "out")]
+    pub checkpoint: std::time::Duration,
     /// Write a JUnit XML report (a test case per sequence, checked activity and threshold), as the
     /// cargo harness does; also when the scenario does not load.
     #[arg(long, value_name = "FILE")]

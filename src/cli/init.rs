@@ -146,7 +146,7 @@ fn scenario_text(name: &str, conversion: Option<&Conversion>, now: &str) -> Stri
         "\
 # stressor scenario, created by `stressor init` on {now}.
 # Check it: stressor validate <this folder>. Run it: stressor run <this folder>
-# The file format is described in stressor's README (\"Scenario format reference\").
+# The file format is described in stressor's manual, docs/src/reference/index.md (\"Scenario format reference\").
 file_version: stressor#0
 
 config:

@@ -1,7 +1,7 @@
 //! The `stressor` command line: argument parsing (clap), the commands, and the one place where errors
 //! are rendered and turned into exit codes.
 //!
-//! Exit codes (also in `--help` and the README): 0 pass, 1 failed (errors or thresholds), 2 invalid
+//! Exit codes ([`Exit`]; `--help` and the manual's table in docs/src/diagnostics.md are generated from it): 0 pass, 1 failed (errors or thresholds), 2 invalid
 //! usage or scenario (also: unreadable or unmergeable results files, a results file that cannot be
 //! written), 3 interrupted, 4 inconclusive. `run` and `merge` exit with the verdict's code
 //! ([`crate::verdict::Verdict::exit_code`]), except that an interrupted `run` exits with 3.
@@ -38,6 +38,43 @@ pub enum Exit {
     Interrupted = 3,
     /// The load generator itself was the bottleneck.
     Inconclusive = 4,
+}
+
+impl Exit {
+    /// Every exit code, in order. `stressor --help` and the manual's table (docs/src/diagnostics.md,
+    /// compared by `tests/it/docs.rs`) are made from this list, so neither can drift from the code.
+    pub const ALL: [Exit; 5] = [
+        Exit::Pass,
+        Exit::Failed,
+        Exit::Invalid,
+        Exit::Interrupted,
+        Exit::Inconclusive,
+    ];
+
+    /// The process exit code.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// What the code means, in the words of `--help` and the manual.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            Exit::Pass => "pass",
+            Exit::Failed => "failed: errors, or thresholds not met",
+            Exit::Invalid => "invalid usage or invalid scenario",
+            Exit::Interrupted => "interrupted (Ctrl-C, SIGTERM, or the monitor's Stop button)",
+            Exit::Inconclusive => "inconclusive: the load generator itself was the bottleneck",
+        }
+    }
+
+    /// The list as `--help` ends with it: one line per code.
+    pub fn help_text() -> String {
+        let mut text = String::from("Exit codes:");
+        for e in Exit::ALL {
+            text.push_str(&format!("\n  {}  {}", e.code(), e.meaning()));
+        }
+        text
+    }
 }
 
 impl From<crate::verdict::Verdict> for Exit {

@@ -5,6 +5,7 @@
 use super::args::RunArgs;
 use super::{Exit, Output};
 use crate::harness::discover::trial_prefix;
+use crate::report::checkpoint::CheckpointWriter;
 use crate::report::{html, json, junit, summary};
 use crate::run::{RunOptions, Shard, StopReason};
 use crate::scenario::{LoadModel, LoadOptions, Override, Scenario, SourceMap, load_file};
@@ -32,12 +33,21 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         Err(exit) => return exit,
     };
     // A baseline that cannot be read would only show up after the run: read it first.
-    let baseline = match args.baseline.as_deref().map(crate::report::json::read).transpose() {
-        Ok(baseline) => baseline.map(|r| Ok(Arc::new(r.to_report()))),
+    let baseline = match args.baseline.as_deref().map(json::read).transpose() {
+        Ok(baseline) => baseline.map(|r| {
+            if let Some(warning) = args.baseline.as_deref().and_then(|p| r.incomplete_warning(p)) {
+                eprintln!("warning: --baseline: {warning}");
+            }
+            Ok(Arc::new(r.to_report()))
+        }),
         Err(err) => {
             eprintln!("error: --baseline: {err}");
             return Exit::Invalid;
         }
+    };
+    let policy = Policy {
+        baseline,
+        ..Policy::default()
     };
     let monitor = match super::monitor::start(args, &scenario, &sources, &runtime, out) {
         Ok(m) => m,
@@ -49,16 +59,21 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     }
     let mut options = run_options(args, shard, monitor.as_ref(), quiet);
     options.abort = crate::verdict::AbortWatch::check_for(&scenario);
-    let report = match runtime.block_on(crate::run::run(scenario.clone(), sources.clone(), options)) {
+    let checkpoints = checkpoint_writer(args, &scenario, &sources, &policy, shard);
+    options.checkpoints = checkpoints.as_ref().map(|w| w.checkpoints(args.checkpoint));
+    let report = runtime.block_on(crate::run::run(scenario.clone(), sources.clone(), options));
+    if let Some(w) = &checkpoints {
+        w.finish();
+        if let (_, Some(why)) = w.outcome() {
+            eprintln!("warning: a checkpoint of the results could not be written: {why}");
+        }
+    }
+    let report = match report {
         Ok(report) => report,
         Err(err) => {
             eprintln!("error: {err}");
             return Exit::Failed;
         }
-    };
-    let policy = Policy {
-        baseline,
-        ..Policy::default()
     };
     let judgement = Judgement::new(&scenario, sources, report, policy);
     print!("{}", summary::render(&judgement, out.color));
@@ -285,6 +300,30 @@ fn run_options(
     }
 }
 
+/// `--out` rewritten every `--checkpoint` while the run goes (not with `--checkpoint 0`), each
+/// checkpoint judged as the final results will be.
+fn checkpoint_writer(
+    args: &RunArgs,
+    scenario: &Arc<Scenario>,
+    sources: &Arc<SourceMap>,
+    policy: &Policy,
+    shard: Option<Shard>,
+) -> Option<CheckpointWriter> {
+    let path = args.out.as_ref().filter(|_| !args.checkpoint.is_zero())?;
+    let (scenario, sources, policy) = (scenario.clone(), sources.clone(), policy.clone());
+    Some(CheckpointWriter::new(path, move |report| {
+        let judgement = Judgement::new(&scenario, sources.clone(), report, policy.clone());
+        results_of(&judgement, shard)
+    }))
+}
+
+/// The results file's contents: the judgement, and the shard this process ran.
+fn results_of(judgement: &Judgement, shard: Option<Shard>) -> json::Results {
+    let mut results = json::Results::of(judgement);
+    results.shard = shard.map(|s| s.to_string());
+    results
+}
+
 /// Writes `--junit`, `--out` and `--html`; false when one could not be written (after saying why).
 fn write_reports(args: &RunArgs, judgement: &Judgement, shard: Option<Shard>, quiet: bool) -> bool {
     let mut written = true;
@@ -292,9 +331,7 @@ fn write_reports(args: &RunArgs, judgement: &Judgement, shard: Option<Shard>, qu
         written &= write_junit(path, &junit::Suite::of(&junit_prefix(&args.scenario), judgement), quiet);
     }
     if let Some(path) = &args.out {
-        let mut results = json::Results::of(judgement);
-        results.shard = shard.map(|s| s.to_string());
-        written &= report_written(json::write(path, &results), "Results", path, quiet);
+        written &= report_written(json::write(path, &results_of(judgement, shard)), "Results", path, quiet);
     }
     if let Some(path) = &args.html {
         written &= report_written(html::write(path, judgement), "HTML report", path, quiet);

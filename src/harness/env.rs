@@ -15,6 +15,10 @@
 //! - `STRESSOR_BASELINE=PATH` — the baseline for `vs_baseline` thresholds and the summary's
 //!   comparison: a folder of results files as the harness writes them (`<prefix>.json`, see
 //!   [`results_dir`](super::results_dir)), or one results file for every scenario.
+//! - `STRESSOR_CHECKPOINT=DURATION` — how often each scenario's results file is rewritten while it
+//!   runs (`"complete": false`, as `stressor run --checkpoint`), so a test process killed outright (a CI
+//!   job's time limit) leaves what it measured; default 5 s, `0` turns it off. A value that is not a
+//!   duration fails the file's trials, naming the variable.
 //! - `STRESSOR_DENY_WARNINGS=1` — a file with load-time warnings (a misspelt key, an unknown variable)
 //!   fails its `<file>::load` trial instead of running. Without it the warnings are printed (stderr,
 //!   once per file) and put in the JUnit `<system-err>`.
@@ -53,6 +57,8 @@ pub struct HarnessEnv {
     pub deny_warnings: bool,
     /// `STRESSOR_BASELINE`.
     pub baseline: Option<std::path::PathBuf>,
+    /// `STRESSOR_CHECKPOINT`, as given (see [`HarnessEnv::checkpoint_every`]).
+    pub checkpoint: Option<String>,
 }
 
 impl HarnessEnv {
@@ -69,6 +75,7 @@ impl HarnessEnv {
         let mut concurrent_scenarios = 1;
         let (mut junit, mut target_dir, mut fixtures_root, mut nextest) = (None, None, None, false);
         let (mut inconclusive_pass, mut deny_warnings, mut baseline) = (false, false, None);
+        let mut checkpoint = None;
         let path = |v: String| (!v.is_empty()).then(|| std::path::PathBuf::from(v));
         for (key, value) in vars {
             if let Some(name) = key.strip_prefix("STRESSOR_OPT_") {
@@ -91,6 +98,8 @@ impl HarnessEnv {
                 inconclusive_pass = value.trim().eq_ignore_ascii_case("pass");
             } else if key == "STRESSOR_BASELINE" {
                 baseline = path(value);
+            } else if key == "STRESSOR_CHECKPOINT" {
+                checkpoint = Some(value);
             } else if key == "STRESSOR_DENY_WARNINGS" {
                 deny_warnings = !matches!(value.trim().to_ascii_lowercase().as_str(), "" | "0" | "false" | "no");
             }
@@ -114,6 +123,17 @@ impl HarnessEnv {
             inconclusive_pass,
             deny_warnings,
             baseline,
+            checkpoint,
+        }
+    }
+
+    /// How often results files are rewritten while a scenario runs; zero turns it off.
+    pub fn checkpoint_every(&self) -> Result<std::time::Duration, String> {
+        match self.checkpoint.as_deref().map(str::trim) {
+            None | Some("") => Ok(crate::report::checkpoint::DEFAULT_EVERY),
+            Some(text) => crate::scenario::duration::parse_duration(text).map_err(|why| {
+                format!("STRESSOR_CHECKPOINT=`{text}` is not a duration: {why} (e.g. `5s`, or `0` for none)")
+            }),
         }
     }
 }

@@ -6,6 +6,8 @@
 
 use super::Harness;
 use super::discover::ScenarioFile;
+use crate::report::checkpoint::CheckpointWriter;
+use crate::report::json::Results;
 use crate::report::junit::{Case, Suite};
 use crate::report::summary;
 use crate::run::{RunError, RunOptions, run};
@@ -27,6 +29,9 @@ pub enum HarnessError {
     /// The run could not start.
     #[error("failed to run: {0}")]
     Run(#[from] RunError),
+    /// A harness environment variable has a value that cannot be used.
+    #[error("{0}")]
+    Setting(String),
 }
 
 /// One file's run, done at most once.
@@ -62,14 +67,8 @@ impl FileRun {
 /// Writes a file's JSON results to `dir/<prefix>.json` (what `STRESSOR_BASELINE` reads next time); a
 /// failure is said on stderr and does not fail the trials.
 fn write_results(dir: &std::path::Path, prefix: &str, judgement: &Judgement) {
-    let path = dir.join(format!("{prefix}.json"));
-    let written = path
-        .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .map_err(|e| e.to_string())
-        .and_then(|()| {
-            crate::report::json::write(&path, &crate::report::json::Results::of(judgement)).map_err(|e| e.to_string())
-        });
+    let path = results_path(dir, prefix);
+    let written = crate::report::json::write(&path, &Results::of(judgement)).map_err(|e| e.to_string());
     if let Err(why) = written {
         eprintln!("stressor: cannot write the results of {prefix}: {why}");
     }
@@ -81,19 +80,42 @@ pub(super) fn run_file(harness: &Harness, file: &ScenarioFile) -> Result<Judgeme
     let loaded = load_file(&file.path, &harness.load_options(overrides));
     let sources = Arc::new(loaded.sources.clone());
     let scenario = Arc::new(loaded.into_result().map_err(|e| HarnessError::Load(e.render(false)))?);
-    let options = RunOptions {
+    let mut options = RunOptions {
         single: harness.env.smoke,
         activities: harness.activities.clone(),
         // Under the smoke profile thresholds are not judged, so they stop nothing either.
         abort: crate::verdict::AbortWatch::check_for(&scenario).filter(|_| !harness.env.smoke),
         ..RunOptions::default()
     };
+    // The results file is rewritten while the scenario runs, so a test process killed outright (a CI
+    // job's time limit) leaves what it measured; the final write (`write_results`) replaces it.
+    let every = harness.env.checkpoint_every().map_err(HarnessError::Setting)?;
+    let checkpoints = harness.results.as_ref().filter(|_| !every.is_zero()).map(|dir| {
+        let (scenario, sources, policy) = (scenario.clone(), sources.clone(), harness.policy(&file.name));
+        CheckpointWriter::new(results_path(dir, &file.name), move |report| {
+            Results::of(&Judgement::new(&scenario, sources.clone(), report, policy.clone()))
+        })
+    });
+    options.checkpoints = checkpoints.as_ref().map(|w| w.checkpoints(every));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(HarnessError::Runtime)?;
-    let report = runtime.block_on(run(scenario.clone(), sources.clone(), options))?;
-    Ok(Judgement::new(&scenario, sources, report, harness.policy(&file.name)))
+    let report = runtime.block_on(run(scenario.clone(), sources.clone(), options));
+    if let Some(w) = &checkpoints {
+        w.finish();
+    }
+    Ok(Judgement::new(&scenario, sources, report?, harness.policy(&file.name)))
+}
+
+/// Where a file's JSON results go: `dir/<prefix>.json`, its folder made (a failure shows when the
+/// file is written).
+fn results_path(dir: &std::path::Path, prefix: &str) -> std::path::PathBuf {
+    let path = dir.join(format!("{prefix}.json"));
+    if let Some(parent) = path.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    path
 }
 
 /// A file's trials as the JUnit report sees them.

@@ -18,6 +18,8 @@
 //! | `elapsed` | duration | wall time of the run |
 //! | `sessions` | integer | sessions started (summed by `merge`) |
 //! | `dry_run` | bool | whether it was a dry run (`-n`) |
+//! | `complete` | bool | `false` while the run is still going: `run --checkpoint` rewrites the file every few seconds with everything measured so far, so a process killed outright (SIGKILL, out of memory) leaves its measurements behind; the final write sets `true`. Readers warn about an incomplete file, and a verdict judged from one is never better than `inconclusive`. Absent from older files (read as `true`) |
+//! | `checkpoint_at` | string | when an incomplete file was written, RFC 3339 UTC; absent when `complete` |
 //! | `stop` | string \| null | why the run stopped early: `interrupted`, `max_errors`, `max_time`, `requested`; `null` when it ran to the end |
 //! | `verdict` | string | `pass`, `failed` or `inconclusive` (see [`crate::verdict`]) |
 //! | `reasons` | list of strings | why the verdict is not `pass`, e.g. `"2 of 5 thresholds failed"`, `"nothing completed (10 stopped)"`, `"the load generator was the bottleneck"`; empty on a pass |
@@ -29,7 +31,7 @@
 //! | `thresholds` | list of objects | the scenario's thresholds ([`SubjectThresholds`]): `{"subject": ..., "set": {"rules": [{"metric", "limit", "span"}], "min_samples", "span"}}`. A subject is `"run"`, `{"sequence": "main"}` or `{"activity": {"selector": "login", "ids": [1, 3]}}`; a metric `{"percentile": 95.0}`, `"mean"`, `"max"`, `"error_rate"`, `"errors"` or `"min_rps"`; a limit `{"duration": duration}`, `{"ratio": 0.005}`, `{"count": 3}` or `{"rate": 50.0}`; a span `{"file", "line", "col", "offset", "len"}` |
 //! | `outcomes` | list of objects | one per threshold rule ([`ThresholdOutcome`]): `subject`, `metric`, `limit`, `measured` (`{"duration": ...}`, `{"ratio": ...}`, `{"count": ...}`, `{"rate": ...}` or `null` when the subject never ran), `samples` (successful executions for latency metrics), `executions` (completed executions), `stopped` (absent when 0), `min_samples`, `passed`, `message` (the one-line verdict, e.g. `"p95 of the run: 312ms > 300ms"`), `span` |
 //! | `relative` | list of objects | one per `vs_baseline` rule: `subject`, `metric`, `allowed` (`{"relative": 0.1}` or `{"points": 0.001}`), `delta` (see `comparison`), `result` (`held`, `regressed`, `too_noisy`, `no_baseline`), `message`, `span`; absent when there is none |
-//! | `comparison` | list of objects | with a baseline: per subject (`label`), per metric a `delta`: `metric`, `baseline`, `current` (seconds, a fraction, or per second), `worse_by` (the change in the bad direction, a fraction of the baseline or, for error rates, of 1), `interval` (its interval, see `stressor compare` in the README: two-sided at 99.5 % per run, widened for clustering), `call` (`regressed`, `improved`, `unchanged`, `too_noisy`); absent without a baseline |
+//! | `comparison` | list of objects | with a baseline: per subject (`label`), per metric a `delta`: `metric`, `baseline`, `current` (seconds, a fraction, or per second), `worse_by` (the change in the bad direction, a fraction of the baseline or, for error rates, of 1), `interval` (its interval, see the manual's "Regression gates", docs/src/reference/regression-gates.md: two-sided at 99.5 % per run, widened for clustering), `call` (`regressed`, `improved`, `unchanged`, `too_noisy`); absent without a baseline |
 //! | `trials` | list of objects | the file's trials as the cargo harness names them: `{"name": "main", "kind": {"sequence": "main"}}`; kinds `{"sequence": name}`, `{"checks": id}`, `{"threshold": index into outcomes}`, `"run"` |
 //! | `errors` | list of objects | the first recorded errors ([`ErrorRecord`]), secrets redacted: `class` (`status`, `assertion`, `timeout`, `connect`, `script`, `variable`, `body_too_large`, `check_timeout`, `tls`), `message`, `response` (string \| null), `diff` (unified diff of expected vs. actual; absent when none), `checks` (the failed checks: `kind` (the scenario key, `assert_json`, ...), `expected`, `actual`, `message`, `diff`, `span`; absent when the activity failed before its checks ran), `session_id`, `activity` (id), `span` (where the activity is written), `pass` (1-based), `at` (duration since the start) |
 //! | `feeders` | list of objects | per feeder: `name`, `order`, `rows` (in the file), `taken` (rows handed out), `sessions_ended` (sessions that found a `unique` feeder used up); absent without feeders |
@@ -80,6 +82,13 @@ pub struct Results {
     pub sessions: u32,
     /// Dry run.
     pub dry_run: bool,
+    /// False for a checkpoint of a run that had not finished (see the module documentation). Absent
+    /// from older files, which were only written at the end.
+    #[serde(default = "finished")]
+    pub complete: bool,
+    /// When a checkpoint was written. Absent when `complete`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_at: Option<String>,
     /// `K/N` when this process ran one shard of the load (`--shard`); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
@@ -131,6 +140,11 @@ pub struct Results {
     /// What each feeder handed out. Absent when the scenario has none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub feeders: Vec<crate::activity::feed::FeedUse>,
+}
+
+/// Results files written before checkpoints existed were written at the end of their run.
+fn finished() -> bool {
+    true
 }
 
 /// One activity: who it is and a readable summary of its measure.
@@ -277,6 +291,8 @@ impl Results {
             elapsed,
             sessions: report.sessions,
             dry_run: report.dry_run,
+            complete: report.checkpoint.is_none(),
+            checkpoint_at: report.checkpoint.and_then(|c| c.at).map(format_rfc3339),
             shard: None,
             stop: report.stop,
             verdict: judgement.verdict,
@@ -317,7 +333,30 @@ impl Results {
             health: self.health.clone(),
             feeders: self.feeders.clone(),
             aborted: self.aborted.clone(),
+            checkpoint: self.checkpoint(),
         }
+    }
+
+    /// `Some` for a checkpoint of a run that had not finished (`complete: false`).
+    pub fn checkpoint(&self) -> Option<crate::run::Checkpoint> {
+        (!self.complete).then(|| crate::run::Checkpoint {
+            at: self.checkpoint_at.as_deref().and_then(parse_rfc3339),
+        })
+    }
+
+    /// The warning readers print for a checkpoint (`complete: false`), naming the file: the run had
+    /// not finished when it was written.
+    pub fn incomplete_warning(&self, path: &Path) -> Option<String> {
+        (!self.complete).then(|| {
+            format!(
+                "`{}` is an incomplete checkpoint{} (the run had not finished, or was killed): its verdict is at best inconclusive",
+                path.display(),
+                self.checkpoint_at
+                    .as_deref()
+                    .map(|at| format!(" written at {at}"))
+                    .unwrap_or_default()
+            )
+        })
     }
 
     /// The scenario's files as far as they can still be read (for showing failed checks at their

@@ -10,6 +10,9 @@
 //! - Errors are concatenated (their `at` shifted to the merged start) and ordered by time; sessions are
 //!   summed; the run is a dry run if any part was; the stop reason is the most severe one of any part
 //!   (`max_errors`, then `interrupted`, `requested`, `max_time`).
+//! - A part that is an incomplete checkpoint (`complete: false`: its run had not finished, or was
+//!   killed) is merged with the rest and warned about; the merged results are incomplete too, so
+//!   their verdict is at best inconclusive.
 //! - The merged run is judged once ([`Judgement::from_parts`]): the thresholds and trials of the first
 //!   file over the merged data (a warning says so when the files carry different thresholds). The load
 //!   generator counts as overloaded when any part's was.
@@ -117,6 +120,7 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
         stop = most_severe(stop, r.stop);
     }
     warnings.extend(shard_warnings(inputs));
+    warnings.extend(inputs.iter().filter_map(|(path, r)| r.incomplete_warning(path)));
     errors.sort_by_key(|e| e.at);
     let report = RunReport {
         scenario: first.scenario.clone(),
@@ -160,6 +164,16 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
             .iter()
             .filter_map(|(_, r)| r.aborted.clone())
             .min_by_key(|a| a.at),
+        // A merge with any part that had not finished is not the whole run either: the latest such
+        // part's checkpoint time.
+        checkpoint: inputs
+            .iter()
+            .map(|(_, r)| r.checkpoint())
+            .reduce(|a, b| match (a, b) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            })
+            .flatten(),
     };
     let judgement = Judgement::from_parts(
         report,

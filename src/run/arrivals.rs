@@ -1,7 +1,7 @@
 //! The open model (`load.model: arrival-rate`): passes start on a schedule, whether or not earlier
 //! ones finished, on sessions taken from a pool of at most `load.max_sessions`.
 //!
-//! Decisions (also in the README, section `load`):
+//! Decisions (also in the manual, docs/src/reference/load.md):
 //! - The first stage runs at its own rate from the start; each later stage ramps linearly from the
 //!   previous stage's rate to its own. So one stage is a constant rate, and `{rate: 0/s}` then
 //!   `{rate: 100/s}` is a ramp from zero.

@@ -122,8 +122,13 @@ impl HealthProbe {
     }
 
     /// Stops the probe and judges the run.
-    pub fn finish(self) -> GeneratorHealth {
+    pub fn finish(&self) -> GeneratorHealth {
         self.task.abort();
+        self.measure()
+    }
+
+    /// What the probe measured so far, judged as if the run ended now (for checkpoints).
+    pub fn measure(&self) -> GeneratorHealth {
         let wall = self.started.elapsed();
         let cpu = match (cpu_time(), self.cpu_at_start) {
             (Some(now), Some(start)) => now.saturating_sub(start),
@@ -148,6 +153,12 @@ impl HealthProbe {
             dropped_arrivals: 0,
             arrival_seeds: Vec::new(),
         }
+    }
+}
+
+impl Drop for HealthProbe {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 

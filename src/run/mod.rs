@@ -32,7 +32,7 @@ pub use control::{RunControl, StopReason};
 pub use event::{EventSink, Fanout, RunEvent};
 pub use health::{CPU_LIMIT, GeneratorHealth, LAG_P99_LIMIT, MIN_JUDGED_RUN};
 pub use plan::{ActivityInfo, Plan, SequenceSlot, activity_of, label, slot_is};
-pub use report::{Aborted, ErrorRecord, RunReport, WorkloadPart};
+pub use report::{Aborted, Checkpoint, ErrorRecord, RunReport, WorkloadPart};
 pub use session::{PassEnd, Session};
 pub use shard::{Shard, ShardError};
 
@@ -71,6 +71,20 @@ pub struct RunOptions {
     /// Checked once a second while the run goes: a reason to stop it (`abort_on_fail` thresholds, see
     /// `verdict::AbortWatch`). The CLI and the cargo harness install the scenario's.
     pub abort: Option<Arc<dyn AbortCheck>>,
+    /// Hands the run as it stands to a writer every so often while it goes (checkpointed results
+    /// files: `run --checkpoint`), so that a process killed outright leaves its measurements behind.
+    pub checkpoints: Option<Checkpoints>,
+}
+
+/// Checkpoints of a running run (see [`RunOptions::checkpoints`]).
+#[derive(Clone)]
+pub struct Checkpoints {
+    /// How often.
+    pub every: Duration,
+    /// Receives the run so far: stats a live snapshot, the errors recorded up to now, the generator's
+    /// health so far, and [`RunReport::checkpoint`] set. Called on the run's coordinating task, so it
+    /// must hand slow work (judging, serializing, writing) to another thread.
+    pub write: Arc<dyn Fn(RunReport) + Send + Sync>,
 }
 
 /// A check of the live results, once a second: `Some(why)` stops the run (gracefully: `end` runs),
@@ -108,6 +122,7 @@ impl std::fmt::Debug for RunOptions {
             .field("grace", &self.grace)
             .field("activities", &self.activities)
             .field("shard", &self.shard)
+            .field("checkpoints", &self.checkpoints.as_ref().map(|c| c.every))
             .finish_non_exhaustive()
     }
 }
@@ -268,12 +283,19 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
 
     // One driver per workload (a file without `workloads` has one): they share the run's clock, stop
     // state and recorder, and count their sessions and arrivals into the same totals.
-    let counts = Arc::new(arrivals::ArrivalCounts::default());
-    let staged_count = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut live = Live {
+        started_at,
+        probe,
+        arrivals: Arc::new(arrivals::ArrivalCounts::default()),
+        staged: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        closed: 0,
+        any_arrivals: false,
+    };
+    let (counts, staged_count) = (live.arrivals.clone(), live.staged.clone());
     // The drivers start after `RunStarted` is sent, which needs every workload's session count first.
     type Start = Box<dyn FnOnce() -> Vec<tokio::task::JoinHandle<()>> + Send>;
     let mut starts: Vec<Start> = Vec::new();
-    let (mut announced, mut closed_sessions, mut any_arrivals) = (0usize, 0usize, false);
+    let mut announced = 0usize;
     for (w, view) in scenario.workload_views().iter().enumerate() {
         // `--single` is a debugging run of one session: it keeps the closed model whatever `load` says.
         match view.load {
@@ -284,7 +306,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
             } if !env.options.single => {
                 let max = (*max_sessions).max(1).div_ceil(shard.total) as usize;
                 announced += max;
-                any_arrivals = true;
+                live.any_arrivals = true;
                 let (env, stages, arrivals, counts) = (env.clone(), stages.clone(), *arrivals, counts.clone());
                 starts.push(Box::new(move || {
                     vec![tokio::spawn(arrivals::drive(env, w, stages, arrivals, max, counts))]
@@ -307,7 +329,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
                 };
                 let count = (0..total).filter(|&i| shard.owns(i)).count();
                 announced += count;
-                closed_sessions += count;
+                live.closed += count as u64;
                 let env = env.clone();
                 starts.push(Box::new(move || start_closed(&env, w, total)));
             }
@@ -319,22 +341,53 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     });
     let handles = starts.into_iter().flat_map(|start| start()).collect();
 
-    coordinate(&env, handles, max_time, grace).await;
+    coordinate(&env, handles, max_time, grace, &live).await;
 
-    let mut health = probe.finish();
+    let sessions = live.sessions();
+    let mut health = live.probe.finish();
+    live.add_arrivals(&mut health);
     let elapsed = env.started.elapsed();
     env.emit(|| RunEvent::RunFinished { elapsed });
-    let sessions = {
-        use std::sync::atomic::Ordering::Relaxed;
-        if any_arrivals {
-            health.set_arrivals(counts.scheduled.load(Relaxed), counts.dropped.load(Relaxed));
-            health.arrival_seeds = std::mem::take(&mut *counts.seeds.lock().unwrap_or_else(PoisonError::into_inner));
-        }
-        (closed_sessions as u64 + counts.sessions.load(Relaxed) + staged_count.load(Relaxed)) as u32
-    };
     let mut report = build_report(&env, started_at, elapsed, sessions);
     report.health = health;
     Ok(report)
+}
+
+/// What the run counts outside the recorder while it goes: sessions started by each kind of driver,
+/// arrivals, and the generator's health. Read at the end, and by checkpoints on the way.
+struct Live {
+    started_at: SystemTime,
+    probe: health::HealthProbe,
+    arrivals: Arc<arrivals::ArrivalCounts>,
+    staged: Arc<std::sync::atomic::AtomicU64>,
+    closed: u64,
+    any_arrivals: bool,
+}
+
+impl Live {
+    /// Sessions started so far, by every driver.
+    fn sessions(&self) -> u32 {
+        use std::sync::atomic::Ordering::Relaxed;
+        let n = self.closed + self.arrivals.sessions.load(Relaxed) + self.staged.load(Relaxed);
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    /// The open model's arrivals (due, dropped, the seeds drawn) into `health`.
+    fn add_arrivals(&self, health: &mut GeneratorHealth) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.any_arrivals {
+            health.set_arrivals(
+                self.arrivals.scheduled.load(Relaxed),
+                self.arrivals.dropped.load(Relaxed),
+            );
+            health.arrival_seeds = self
+                .arrivals
+                .seeds
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
+        }
+    }
 }
 
 /// The closed model for a workload: of `total` sessions, those of this shard (see [`shard`]), session
@@ -376,6 +429,7 @@ async fn coordinate(
     mut handles: Vec<tokio::task::JoinHandle<()>>,
     max_time: Option<Duration>,
     grace: Duration,
+    live: &Live,
 ) {
     let all_done = async {
         for h in handles.iter_mut() {
@@ -390,9 +444,18 @@ async fn coordinate(
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticks.tick().await;
+    let checkpoints = env.options.checkpoints.as_ref().filter(|c| !c.every.is_zero());
+    let mut checkpoint_ticks = tokio::time::interval(checkpoints.map_or(Duration::from_secs(3600), |c| c.every));
+    checkpoint_ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    checkpoint_ticks.tick().await;
     loop {
         tokio::select! {
             _ = &mut all_done => break,
+            _ = checkpoint_ticks.tick(), if checkpoints.is_some() => {
+                if let Some(c) = checkpoints {
+                    (c.write)(live_report(env, live));
+                }
+            }
             _ = ticks.tick(), if env.events.is_some() || env.options.abort.is_some() => {
                 env.emit(|| RunEvent::Tick {
                     elapsed: env.started.elapsed(),
@@ -539,6 +602,23 @@ fn build_report(env: &RunEnv, started_at: SystemTime, elapsed: Duration, session
     report
 }
 
+/// The run as it stands, for a checkpoint: a live snapshot of the stats, the errors so far, the
+/// generator's health so far.
+fn live_report(env: &RunEnv, live: &Live) -> RunReport {
+    let mut report = report_shell(env, live.started_at, env.started.elapsed(), live.sessions());
+    report.stats = env.recorder.snapshot();
+    let mut errors = env.errors.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    errors.sort_by_key(|e| e.at);
+    report.errors = errors;
+    report.aborted = env.aborted.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    report.health = live.probe.measure();
+    live.add_arrivals(&mut report.health);
+    report.checkpoint = Some(Checkpoint {
+        at: Some(SystemTime::now()),
+    });
+    report
+}
+
 /// The report of the run as it stands, without its stats and errors.
 fn report_shell(env: &RunEnv, started_at: SystemTime, elapsed: Duration, sessions: u32) -> RunReport {
     let plan = &env.plan;
@@ -563,5 +643,6 @@ fn report_shell(env: &RunEnv, started_at: SystemTime, elapsed: Duration, session
         health: GeneratorHealth::default(),
         feeders: env.shared.feeds.usage(),
         aborted: None,
+        checkpoint: None,
     }
 }

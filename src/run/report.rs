@@ -69,6 +69,17 @@ pub struct RunReport {
     pub feeders: Vec<crate::activity::feed::FeedUse>,
     /// The `abort_on_fail` threshold that stopped the run, and when.
     pub aborted: Option<Aborted>,
+    /// Set when these are not a finished run's results but a checkpoint of one still going (or killed
+    /// before it could finish): everything measured up to then. A verdict judged from them is never
+    /// better than inconclusive.
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// A checkpoint: results written while the run was still going (see [`RunReport::checkpoint`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Checkpoint {
+    /// When it was taken; `None` when a results file says it is incomplete without saying when.
+    pub at: Option<SystemTime>,
 }
 
 /// One workload's part of a report (see [`RunReport::workloads`]).

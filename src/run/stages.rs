@@ -1,7 +1,7 @@
 //! The closed model with stages (`load: {model: closed, stages: [{sessions: 50, duration: 1m}, ...]}`):
 //! sessions are started and retired so that their number follows a target that ramps between stages.
 //!
-//! Decisions (also in the README, section `load`):
+//! Decisions (also in the manual, docs/src/reference/load.md):
 //! - The target ramps like the arrival-rate stages: the first stage holds its own count from the start,
 //!   each later stage ramps linearly from the previous stage's count to its own. The number of sessions
 //!   is the target rounded to the nearest whole number, so on a ramp from 0 to N over d the *k*-th session

@@ -24,7 +24,12 @@ const NOT_EXPANDED: &[&str] = &["activity", "script", "path", "export", "thresho
 pub(crate) fn warn_unknown(root: &Node, scenario: &Scenario, sources: &SourceMap, diags: &mut Diagnostics) {
     let mut known: Vec<String> = BUILTINS.iter().map(|s| s.to_string()).collect();
     known.extend(scenario.context.keys().cloned());
-    known.extend(scenario.feeders.iter().map(|f| f.name.clone()));
+    // Every feeder the section names, also one whose file could not be read: that problem is its own
+    // error, and the model leaves such a feeder out, so `scenario.feeders` would call its
+    // `$(accounts.username)` a variable nothing defines, a second, wrong message about the same line.
+    if let Some(entries) = root.get("feeders").and_then(Node::as_map) {
+        known.extend(entries.iter().map(|(k, _)| k.key_text()));
+    }
     for seq in &scenario.sequences {
         for a in &seq.activities {
             known.extend(a.common.stores.iter().map(|s| s.var.clone()));

@@ -1,6 +1,6 @@
 //! The read-only document root: a directory on disk, or the demo files embedded in the binary.
 //!
-//! The embedded root exists so `stressor target` (and the README's first scenario) works on a fresh
+//! The embedded root exists so `stressor target` (and the README's quick start) works on a fresh
 //! machine: it holds the original stressor's WsgiDAV fixture files, so scenarios written for that
 //! setup find the same documents here.
 

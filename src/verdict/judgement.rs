@@ -94,13 +94,24 @@ pub enum Reason {
     NoBaseline(usize),
     /// The load generator was the bottleneck (why, one entry per limit exceeded).
     Generator(Vec<String>),
+    /// The results (or the baseline they are compared with) are a checkpoint of a run that had not
+    /// finished: what they show may not hold for the whole run.
+    Unfinished {
+        /// The baseline's, not the run's own.
+        baseline: bool,
+        /// When the checkpoint was taken, when known.
+        at: Option<std::time::SystemTime>,
+    },
 }
 
 impl Reason {
     /// Whether it fails the run (anything but the generator and a too-noisy comparison, which make
     /// it inconclusive).
     pub fn fails(&self) -> bool {
-        !matches!(self, Reason::Generator(_) | Reason::TooNoisy(_))
+        !matches!(
+            self,
+            Reason::Generator(_) | Reason::TooNoisy(_) | Reason::Unfinished { .. }
+        )
     }
 }
 
@@ -127,6 +138,17 @@ impl fmt::Display for Reason {
             Reason::TooNoisy(n) => write!(f, "{n} baseline comparison(s) too noisy to tell"),
             Reason::NoBaseline(n) => write!(f, "{n} threshold(s) need a baseline and none was given"),
             Reason::Generator(_) => f.write_str("the load generator was the bottleneck"),
+            Reason::Unfinished { baseline, at } => {
+                let whose = if *baseline {
+                    "the baseline is"
+                } else {
+                    "these results are"
+                };
+                let when = at
+                    .map(|t| format!(" taken at {}", crate::report::format_rfc3339(t)))
+                    .unwrap_or_default();
+                write!(f, "{whose} an incomplete checkpoint{when}: the run had not finished")
+            }
         }
     }
 }
@@ -281,6 +303,20 @@ impl Judgement {
         }
         if report.health.overloaded() {
             reasons.push(Reason::Generator(report.health.overload.clone()));
+        }
+        if let Some(c) = report.checkpoint {
+            reasons.push(Reason::Unfinished {
+                baseline: false,
+                at: c.at,
+            });
+        }
+        if let Some(Ok(base)) = &policy.baseline
+            && let Some(c) = base.checkpoint
+        {
+            reasons.push(Reason::Unfinished {
+                baseline: true,
+                at: c.at,
+            });
         }
         let judged = Judged {
             report: &report,

@@ -319,6 +319,31 @@ fn feeder_problems_are_reported_where_they_are() {
     assert!(text.contains("did you mean `username`?"), "{text}");
 }
 
+/// A feeder whose file cannot be read is one error, at its `file:`. Its `$(accounts.username)` is not
+/// also "a variable that nothing defines": the name is declared, only its rows are missing (the
+/// manual's feeder example drew that wrong warning before its data file was shown).
+#[test]
+fn a_feeder_without_its_file_is_one_error_and_no_unknown_variable() {
+    let yaml = "file_version: stressor#0
+config: {base_url: 'http://127.0.0.1:1'}
+scenario: [{sequence: main}]
+feeders:
+  accounts: {file: accounts.csv, order: unique}
+sequences:
+  main:
+    - activity: Feed
+      feeder: accounts
+    - activity: PostRequest
+      url: /login
+      json: {name: \"$(accounts.username)\", password: \"$(accounts.password)\"}
+";
+    let (dir, loaded) = common::load_with(&[("s.yaml", yaml)], &Default::default());
+    assert_eq!(
+        common::headers(&loaded, dir.path()),
+        ["s.yaml:5:20: error: cannot use feeder file: file not found: `<dir>/accounts.csv`"]
+    );
+}
+
 #[test]
 fn load_of_a_csv_file_gives_the_users() {
     let server = TargetServer::start_in_thread(TargetConfig::default()).unwrap();

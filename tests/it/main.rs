@@ -10,6 +10,8 @@ mod common;
 
 /// The live monitor and the HTML report in headless Chromium.
 mod browser;
+/// Checkpointed results files: a run killed outright leaves what it measured.
+mod checkpoint;
 /// `stressor validate` and `serve`: exit codes and output.
 mod cli;
 /// Every exit code and flag combination of the binary.
@@ -22,6 +24,8 @@ mod data;
 mod deploy;
 /// One case per load-time diagnostic, with its position.
 mod diagnostics;
+/// Every example of the manual (README.md, docs/src/) loads, runs or prints what it shows.
+mod docs;
 /// The runnable examples, run as processes.
 mod examples;
 /// Both HTTP paths agree on malformed responses (the fuzz corpus).

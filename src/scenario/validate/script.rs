@@ -12,7 +12,7 @@ use regex::Regex;
 use std::sync::{Arc, LazyLock};
 
 /// The hint shown when a script that does not compile looks like Python.
-pub const RHAI_HINT: &str = "RunScript bodies are Rhai, not Python: declare variables with `let`, end statements with `;`, and use `print(x)` (see the README, \"RunScript\")";
+pub const RHAI_HINT: &str = "RunScript bodies are Rhai, not Python: declare variables with `let`, end statements with `;`, and use `print(x)` (see the manual, docs/src/reference/activities/run-script.md)";
 
 /// The hint shown when a script uses what the sandbox leaves out.
 pub const SANDBOX_HINT: &str = "RunScript scripts are sandboxed: `eval` and `import` are not available";
