@@ -110,10 +110,11 @@ pub async fn lean_response(data: &[u8], head_request: bool, max_body: u64) -> Re
     } else {
         &b"GET / HTTP/1.1\r\nHost: fuzz\r\n\r\n"[..]
     };
-    let exchange = conn
+    let answer = conn
         .exchange(request, head_request, BodyLimit::keep(max_body))
         .await
         .map_err(|e| e.message())?;
+    let exchange = answer.response;
     assert!(exchange.body.len() as u64 <= max_body, "more body kept than allowed");
     assert_eq!(
         exchange.received,
@@ -123,7 +124,7 @@ pub async fn lean_response(data: &[u8], head_request: bool, max_body: u64) -> Re
     Ok(LeanResponse {
         status: exchange.status,
         body: exchange.body,
-        keep_alive: exchange.keep_alive,
+        keep_alive: answer.keep_alive,
     })
 }
 

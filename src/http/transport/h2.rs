@@ -214,13 +214,7 @@ impl H2 {
             let _ = incoming.flow_control().release_capacity(data.len());
             body.push(&data).map_err(|t| Failed::Error(t.into()))?;
         }
-        let (body, received) = body.finish();
-        Ok(Exchange {
-            status,
-            headers,
-            body,
-            received,
-        })
+        Ok(Exchange::read(status, headers, body))
     }
 }
 

@@ -36,6 +36,20 @@ pub(crate) struct Exchange {
     pub received: u64,
 }
 
+impl Exchange {
+    /// A response whose body was read into `body` (HTTP/1.1 reads its bodies by framing, `h1/wire.rs`).
+    #[cfg(feature = "https")]
+    pub(crate) fn read(status: u16, headers: Vec<(String, String)>, body: super::body::BodySink) -> Self {
+        let (body, received) = body.finish();
+        Exchange {
+            status,
+            headers,
+            body,
+            received,
+        }
+    }
+}
+
 /// One way of carrying hops to servers.
 pub(crate) trait Transport {
     /// Sends one hop and reads its whole response, keeping of the body what the request's

@@ -110,13 +110,7 @@ impl Transport for Reqwest {
         while let Some(chunk) = resp.chunk().await.map_err(|e| transport_error(&e))? {
             body.push(&chunk)?;
         }
-        let (body, received) = body.finish();
-        Ok(Exchange {
-            status,
-            headers,
-            body,
-            received,
-        })
+        Ok(Exchange::read(status, headers, body))
     }
 }
 

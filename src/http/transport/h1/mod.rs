@@ -104,12 +104,7 @@ impl Transport for H1 {
         if response.keep_alive && self.keep_alive {
             self.put(idle);
         }
-        Ok(Exchange {
-            status: response.status,
-            headers: response.headers,
-            body: response.body,
-            received: response.received,
-        })
+        Ok(response.response)
     }
 }
 

@@ -10,6 +10,7 @@
 
 use super::framing::{self, Framing, Head, MAX_EXTENSIONS};
 use crate::http::body::{BodyLimit, BodySink, TooLarge};
+use crate::http::transport::Exchange;
 use bytes::{Buf, BufMut, BytesMut};
 use httparse::Status;
 use std::io;
@@ -67,18 +68,12 @@ impl From<TooLarge> for WireError {
     }
 }
 
-/// A complete response.
+/// A complete response (header names as the server wrote them), and whether its connection can carry
+/// another request.
 #[derive(Debug)]
-pub(crate) struct Exchange {
-    /// Status code.
-    pub status: u16,
-    /// Headers in arrival order, names as the server wrote them, values as text (invalid UTF-8
-    /// replaced).
-    pub headers: Vec<(String, String)>,
-    /// The body as far as it was kept (transfer coding removed, content coding kept).
-    pub body: Vec<u8>,
-    /// Body bytes received, kept or not.
-    pub received: u64,
+pub(crate) struct Answer {
+    /// The response.
+    pub response: Exchange,
     /// Whether the connection can carry another request.
     pub keep_alive: bool,
 }
@@ -141,7 +136,7 @@ impl<S: Io> Conn<S> {
         request: &[u8],
         head_request: bool,
         limit: BodyLimit,
-    ) -> Result<Exchange, WireError> {
+    ) -> Result<Answer, WireError> {
         // TLS buffers what it encrypts; the flush sends it (and costs nothing on plain TCP).
         if let Err(e) = self.stream.write_all(request).await.and(self.stream.flush().await) {
             if let Some(why) = S::tls_failure(&e) {
@@ -157,11 +152,13 @@ impl<S: Io> Conn<S> {
         if keep_alive {
             self.idle();
         }
-        Ok(Exchange {
-            status: head.status,
-            headers: head.headers,
-            body,
-            received,
+        Ok(Answer {
+            response: Exchange {
+                status: head.status,
+                headers: head.headers,
+                body,
+                received,
+            },
             keep_alive,
         })
     }
@@ -384,7 +381,7 @@ pub(super) mod tests {
 
     /// Serves `responses` one after the other on one connection (reading one request before each),
     /// then closes it; returns what the client got for each.
-    async fn exchange_all(responses: &[&'static [u8]], head_request: bool) -> Vec<Result<Exchange, String>> {
+    async fn exchange_all(responses: &[&'static [u8]], head_request: bool) -> Vec<Result<Answer, String>> {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let replies: Vec<&'static [u8]> = responses.to_vec();
@@ -427,7 +424,7 @@ pub(super) mod tests {
         out
     }
 
-    fn ok(r: &Result<Exchange, String>) -> &Exchange {
+    fn ok(r: &Result<Answer, String>) -> &Answer {
         r.as_ref().expect("a response")
     }
 
@@ -443,19 +440,22 @@ pub(super) mod tests {
         .await;
         assert_eq!(got.len(), 2);
         let (a, b) = (ok(&got[0]), ok(&got[1]));
-        assert_eq!((a.status, a.body.as_slice(), a.keep_alive), (200, &b"hello"[..], true));
         assert_eq!(
-            a.headers,
+            (a.response.status, a.response.body.as_slice(), a.keep_alive),
+            (200, &b"hello"[..], true)
+        );
+        assert_eq!(
+            a.response.headers,
             [("Content-Length".into(), "5".into()), ("X-A".into(), "1".into())]
         );
-        assert_eq!((b.status, b.body.as_slice()), (404, &b"no"[..]));
+        assert_eq!((b.response.status, b.response.body.as_slice()), (404, &b"no"[..]));
     }
 
     #[tokio::test]
     async fn bytes_after_the_response_end_keep_alive() {
         let got = exchange_all(&[b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA"], false).await;
         let r = ok(&got[0]);
-        assert_eq!((r.body.as_slice(), r.keep_alive), (&b"ok"[..], false));
+        assert_eq!((r.response.body.as_slice(), r.keep_alive), (&b"ok"[..], false));
     }
 
     #[tokio::test]
@@ -471,7 +471,10 @@ pub(super) mod tests {
         assert_eq!(got.len(), 2);
         for r in &got {
             let r = ok(r);
-            assert_eq!((r.body.as_slice(), r.received, r.keep_alive), (body, 200_000, true));
+            assert_eq!(
+                (r.response.body.as_slice(), r.response.received, r.keep_alive),
+                (body, 200_000, true)
+            );
         }
     }
 
@@ -483,14 +486,17 @@ pub(super) mod tests {
         )
         .await;
         let r = ok(&got[0]);
-        assert_eq!((r.body.as_slice(), r.keep_alive), (&b"abc0123456789"[..], true));
+        assert_eq!(
+            (r.response.body.as_slice(), r.keep_alive),
+            (&b"abc0123456789"[..], true)
+        );
     }
 
     #[tokio::test]
     async fn a_body_without_length_lasts_until_close_and_ends_keep_alive() {
         let got = exchange_all(&[b"HTTP/1.0 200 OK\r\nServer: old\r\n\r\nall of it"], false).await;
         let r = ok(&got[0]);
-        assert_eq!((r.body.as_slice(), r.keep_alive), (&b"all of it"[..], false));
+        assert_eq!((r.response.body.as_slice(), r.keep_alive), (&b"all of it"[..], false));
     }
 
     #[tokio::test]
@@ -519,10 +525,14 @@ pub(super) mod tests {
             false,
         )
         .await;
-        assert_eq!((ok(&got[0]).status, ok(&got[0]).body.len()), (204, 0));
-        assert_eq!((ok(&got[1]).status, ok(&got[1]).keep_alive), (304, true));
+        assert_eq!((ok(&got[0]).response.status, ok(&got[0]).response.body.len()), (204, 0));
+        assert_eq!((ok(&got[1]).response.status, ok(&got[1]).keep_alive), (304, true));
         let got = exchange_all(&[b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"], true).await;
-        assert_eq!(ok(&got[0]).body.len(), 0, "HEAD: the length describes a body not sent");
+        assert_eq!(
+            ok(&got[0]).response.body.len(),
+            0,
+            "HEAD: the length describes a body not sent"
+        );
     }
 
     #[tokio::test]
