@@ -143,7 +143,8 @@ pub(crate) fn is_token(name: &str) -> bool {
 #[cfg(feature = "https")]
 pub(crate) fn header_map(hop: &Hop<'_>, skip: impl Fn(&str, &[u8]) -> bool) -> Result<http::HeaderMap, HttpError> {
     use http::header::{HeaderName, HeaderValue};
-    let mut headers = http::HeaderMap::new();
+    // The defaults, the activity's own, and the body's, auth and cookie fields.
+    let mut headers = http::HeaderMap::with_capacity(hop.request.headers.len() + 8);
     hop.fields(|name, value, check| {
         if skip(name, value) {
             return Ok(());
