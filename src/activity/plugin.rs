@@ -119,7 +119,7 @@ impl<'s> PluginContext<'s> {
         self.state
             .client
             .reqwest(self.state.verify_ssl)
-            .map_err(|e| ActivityError::new(ErrorClass::Connect, e.to_string()))
+            .map_err(ActivityError::from)
     }
 
     /// `config.base_url`, if set.

@@ -158,8 +158,10 @@ impl Client {
     /// A reqwest client for plugins: the one that verifies certificates, or the one that does not.
     /// It shares this client's cookie jar and follows redirects itself (reqwest's policy).
     #[cfg(feature = "https")]
-    pub fn reqwest(&self, verify: bool) -> Result<&reqwest::Client, super::ClientError> {
-        self.plugin.get(verify, &self.user_agent)
+    pub fn reqwest(&self, verify: bool) -> Result<&reqwest::Client, HttpError> {
+        self.plugin
+            .get(verify, &self.user_agent)
+            .map_err(|e| HttpError::connect(e.to_string()))
     }
 }
 
