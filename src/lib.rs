@@ -109,7 +109,7 @@
 //! | 9 | [`verdict`] | thresholds, baselines, the one judgement |
 //! | 10 | [`search`] | capacity search (runs and judges) |
 //! | 11 | [`report`] | summary, JSON, JUnit, HTML |
-//! | 12 | [`mod@harness`], `monitor`, `har` | the cargo harness, the live dashboard, HAR import |
+//! | 12 | [`mod@harness`], `monitor`, `har`, `coordinate` | the cargo harness, the live dashboard, HAR import, distributed runs' coordinator |
 //! | 13 | `cli` | the command line |
 //!
 //! Modules of one layer do not import each other. This is SPEC §11's order (expand → scenario → check
@@ -120,6 +120,8 @@ pub mod activity;
 pub mod check;
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "cli")]
+pub mod coordinate;
 pub mod expand;
 pub mod features;
 #[doc(hidden)]

@@ -193,8 +193,10 @@ pub fn parse_slo(text: &str) -> Result<ThresholdSet, String> {
     if lines.is_empty() {
         return Err("the SLO is empty; write it like `p99<300ms,error_rate<0.1%`".into());
     }
+    // The rules are read as the run's thresholds of a one-request file (a run-level budget needs an
+    // exchange to measure).
     let text = format!(
-        "file_version: stressor#0\nscenario: [{{sequence: s}}]\nsequences:\n  s: [{{activity: Sleep, duration: 0}}]\nthresholds:\n{lines}"
+        "file_version: stressor#0\nscenario: [{{sequence: s}}]\nsequences:\n  s: [{{activity: GetRequest, url: 'http://127.0.0.1/'}}]\nthresholds:\n{lines}"
     );
     let loaded = load_str(Path::new("<--slo>"), text, &LoadOptions::default());
     match loaded.scenario {
@@ -318,7 +320,12 @@ fn judge_step(scenario: &Scenario, sources: &Arc<SourceMap>, report: RunReport, 
                 .map(ToString::to_string),
         );
     }
-    messages.extend(overload.iter().cloned());
+    // The search sizes the pool from `--max-sessions`, not from the file's `load.max_sessions`.
+    messages.extend(
+        overload
+            .iter()
+            .map(|o| o.replace(crate::run::RAISE_MAX_SESSIONS, "raise `--max-sessions`")),
+    );
     Step {
         rate,
         seconds,

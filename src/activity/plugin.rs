@@ -46,6 +46,10 @@
 //! recorded like any activity's; its result (a JSON value, `null` for none) is what `assert_match`,
 //! `store_json` and `last_result` see. In a dry run the plugin is not called: like an HTTP activity it
 //! yields its `mock_result` (default `"dummy_result"`).
+//!
+//! **Exchange or local.** A plugin that talks to the service under test sets
+//! [`Activity::EXCHANGES`] to `true`; only then do its executions count in the run's and its
+//! sequence's latency, `error_rate` and rates. The default is local.
 
 use super::{ActivityError, ErrorClass, SessionState};
 use crate::expand::{self, Context};
@@ -74,6 +78,17 @@ pub trait Activity: Send + Sync + 'static {
         args: Self::Args,
         ctx: PluginContext<'_>,
     ) -> impl Future<Output = Result<Value, ActivityError>> + Send;
+
+    /// Whether it exchanges with the service under test (a request, a message, a query), as opposed
+    /// to local work (computing a signature, reading a file). Only exchanges make the run's and a
+    /// sequence's latency, `error_rate` and rates; a local activity keeps its own row, and its errors
+    /// still fail the run (see [`crate::scenario::ActivityKind::exchanges`]).
+    ///
+    /// `false` by default, which fails safe: a local plugin counted as an exchange would let its fast
+    /// successes make a latency budget pass while every request fails; an exchange left local is
+    /// still measured in its own row, and a run-level budget over a scenario with no other exchange
+    /// is refused when the file loads, with a hint to set this.
+    const EXCHANGES: bool = false;
 
     /// The session variables this activity sets with [`PluginContext::vars_mut`], for the loader:
     /// `$(var)` references to them are then not warned about as variables nothing defines. Called
@@ -148,6 +163,7 @@ pub enum RegistryError {
 /// The type-erased side of [`Activity`] the registry keeps.
 trait DynActivity: Send + Sync {
     fn check(&self, args: &Node) -> Result<Vec<String>, Vec<ArgProblem>>;
+    fn exchanges(&self) -> bool;
     fn run<'a>(&'a self, args: &'a Node, ctx: PluginContext<'a>) -> BoxFuture<'a, Result<Value, ActivityError>>;
 }
 
@@ -156,6 +172,10 @@ struct Erased<A>(A);
 impl<A: Activity> DynActivity for Erased<A> {
     fn check(&self, args: &Node) -> Result<Vec<String>, Vec<ArgProblem>> {
         args::from_node::<A::Args>(args, Placeholders::Allow).map(|args| self.0.sets(&args))
+    }
+
+    fn exchanges(&self) -> bool {
+        A::EXCHANGES
     }
 
     fn run<'a>(&'a self, args: &'a Node, ctx: PluginContext<'a>) -> BoxFuture<'a, Result<Value, ActivityError>> {
@@ -246,5 +266,9 @@ impl PluginCatalog for Registry {
 
     fn check_args(&self, name: &str, args: &Node) -> Option<Result<Vec<String>, Vec<ArgProblem>>> {
         self.plugins.get(name).map(|p| p.check(args))
+    }
+
+    fn exchanges(&self, name: &str) -> bool {
+        self.plugins.get(name).is_some_and(|p| p.exchanges())
     }
 }

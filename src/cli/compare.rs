@@ -43,6 +43,7 @@ pub fn run(args: &CompareArgs, out: Output) -> Exit {
         min_latency_change: args.min_change.as_secs_f64(),
     };
     let comparison = compare(&baseline, &current, tolerance);
+    println!("{}", summary::comparison_verdict(&comparison));
     print!("{}", summary::comparison(&comparison, out.color));
     if let Some(path) = &args.out {
         let bytes = serde_json::to_vec_pretty(&comparison).unwrap_or_default();

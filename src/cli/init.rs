@@ -138,7 +138,7 @@ fn scenario_text(name: &str, conversion: Option<&Conversion>, now: &str) -> Stri
             "# thresholds:\n#   p95: 1s\n#   error_rate: 1%\n",
         ),
         None => (
-            "    - activity: PostRequest\n      name: login\n      url: /login\n      data: {name: $(user.name), password: $(user.password)}\n      assert_json: {status: ok}\n      store_json: {user_guid: result.user_guid}\n",
+            "    - activity: PostRequest\n      name: login\n      url: /login\n      data: {name: $(user.name), password: $(user.password)}\n      assert_json: {status: ok}\n      store_json: {user_guid: result.user_guid}\n      # What a dry run (`stressor run -n`) stores instead of a real answer.\n      mock_result: {status: ok, result: {user_guid: dry-run}}\n",
             "thresholds:\n  p95: 1s\n  error_rate: 1%\n",
         ),
     };

@@ -1,4 +1,11 @@
 //! Finding the scenario files at run time.
+//!
+//! A pattern such as `fixtures/**/*.yaml` also matches YAML that is not a scenario: the parts a
+//! scenario `$load`s (`users.yaml`, `main_sequence.yaml` of `stressor init`'s scaffold), data, other
+//! tools' files. Only a file with `file_version:` at its top level is a scenario ([`is_scenario`]);
+//! the others are skipped, each with a one-line note, instead of failing as broken scenarios. The test
+//! is on the text, not on parsed YAML, so a scenario with a syntax error is still found and fails its
+//! `load` trial with the error.
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +47,26 @@ pub fn discover(manifest_dir: &Path, pattern: &str) -> Result<Vec<ScenarioFile>,
     Ok(files)
 }
 
+/// Whether a file's text is a scenario: a line that starts with the key `file_version` (plain or
+/// quoted) followed by `:`, at the top level (no indentation).
+pub fn is_scenario(text: &str) -> bool {
+    text.trim_start_matches('\u{feff}').lines().any(|line| {
+        let key = line
+            .strip_prefix("file_version")
+            .or_else(|| line.strip_prefix("\"file_version\""))
+            .or_else(|| line.strip_prefix("'file_version'"));
+        key.is_some_and(|rest| rest.trim_start().starts_with(':'))
+    })
+}
+
+/// Splits found files into scenarios and the others (see [`is_scenario`]); a file that cannot be read
+/// counts as a scenario, so that its `load` trial says why.
+pub fn scenarios_only(files: Vec<ScenarioFile>) -> (Vec<ScenarioFile>, Vec<ScenarioFile>) {
+    files
+        .into_iter()
+        .partition(|f| std::fs::read_to_string(&f.path).map_or(true, |text| is_scenario(&text)))
+}
+
 /// `fixtures/smoke` for `<manifest_dir>/fixtures/smoke.yaml`.
 pub fn trial_prefix(manifest_dir: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(manifest_dir).unwrap_or(path).with_extension("");
@@ -71,5 +98,21 @@ mod tests {
             "tmp/x/gated"
         );
         assert_eq!(trial_prefix(Path::new(""), Path::new("./gated.yaml")), "gated");
+    }
+
+    #[test]
+    fn a_scenario_has_file_version_at_its_top_level() {
+        for (text, yes) in [
+            ("file_version: stressor#0\nscenario: []\n", true),
+            ("# made by init\n\nfile_version : stressor#0\n", true),
+            ("\u{feff}\"file_version\": stressor#0\n", true),
+            ("file_version: [broken\n", true),
+            ("- name: User_1\n  password: secret\n", false),
+            ("- activity: GetRequest\n  file_version: 1\n", false),
+            ("file_versions: 2\n", false),
+            ("", false),
+        ] {
+            assert_eq!(is_scenario(text), yes, "{text:?}");
+        }
     }
 }

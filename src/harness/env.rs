@@ -14,6 +14,13 @@
 //!   or any other value keeps it failing.
 //! - `STRESSOR_BASELINE=PATH` — the baseline for `vs_baseline` thresholds and the summary's
 //!   comparison: a folder of results files as the harness writes them (`<prefix>.json`, see
+//!   [`results_dir`](super::results_dir)), or one results file for every scenario. Every file then has
+//!   a `<file>::baseline` trial, which fails with the path and the reason when its baseline cannot be
+//!   read (a folder that does not exist, a file missing from it, not results JSON): a baseline that
+//!   was asked for is never silently missing. Empty means no baseline (no `baseline` trial).
+//! - `STRESSOR_BASELINE_REQUIRED=0` (or `false`, `no`) — the explicit opt-out: a baseline that cannot
+//!   be read leaves the `baseline` trial ignored, with the reason, instead of failing it (the first
+//!   run of a pipeline, before there is a baseline to download).
 //!   [`results_dir`](super::results_dir)), or one results file for every scenario.
 //! - `STRESSOR_CHECKPOINT=DURATION` — how often each scenario's results file is rewritten while it
 //!   runs (`"complete": false`, as `stressor run --checkpoint`), so a test process killed outright (a CI
@@ -57,6 +64,9 @@ pub struct HarnessEnv {
     pub deny_warnings: bool,
     /// `STRESSOR_BASELINE`.
     pub baseline: Option<std::path::PathBuf>,
+    /// `STRESSOR_BASELINE_REQUIRED` is `0`, `false` or `no`: a baseline that cannot be read is
+    /// ignored with the reason instead of failing (default: required).
+    pub baseline_optional: bool,
     /// `STRESSOR_CHECKPOINT`, as given (see [`HarnessEnv::checkpoint_every`]).
     pub checkpoint: Option<String>,
 }
@@ -75,6 +85,7 @@ impl HarnessEnv {
         let mut concurrent_scenarios = 1;
         let (mut junit, mut target_dir, mut fixtures_root, mut nextest) = (None, None, None, false);
         let (mut inconclusive_pass, mut deny_warnings, mut baseline) = (false, false, None);
+        let mut baseline_optional = false;
         let mut checkpoint = None;
         let path = |v: String| (!v.is_empty()).then(|| std::path::PathBuf::from(v));
         for (key, value) in vars {
@@ -98,6 +109,8 @@ impl HarnessEnv {
                 inconclusive_pass = value.trim().eq_ignore_ascii_case("pass");
             } else if key == "STRESSOR_BASELINE" {
                 baseline = path(value);
+            } else if key == "STRESSOR_BASELINE_REQUIRED" {
+                baseline_optional = is_off(&value);
             } else if key == "STRESSOR_CHECKPOINT" {
                 checkpoint = Some(value);
             } else if key == "STRESSOR_DENY_WARNINGS" {
@@ -123,6 +136,7 @@ impl HarnessEnv {
             inconclusive_pass,
             deny_warnings,
             baseline,
+            baseline_optional,
             checkpoint,
         }
     }
@@ -136,6 +150,11 @@ impl HarnessEnv {
             }),
         }
     }
+}
+
+/// Whether a yes/no variable says no (`0`, `false`, `no`, any case).
+pub fn is_off(value: &str) -> bool {
+    matches!(value.trim().to_ascii_lowercase().as_str(), "0" | "false" | "no")
 }
 
 #[cfg(test)]

@@ -210,7 +210,10 @@ pub(super) fn file_trials(harness: &Arc<Harness>, file: ScenarioFile, listing: b
         }
     };
     let ignore = scenario.config.ignore.clone();
-    let specs = trial_specs(scenario, &crate::verdict::trials::activities_of(scenario));
+    let mut specs = trial_specs(scenario, &crate::verdict::trials::activities_of(scenario));
+    if harness.env.baseline.is_some() {
+        crate::verdict::trials::add_baseline(&mut specs);
+    }
     let shared = Arc::new(FileRun {
         file,
         result: OnceLock::new(),

@@ -7,7 +7,9 @@
 //!
 //! [`harness!`](crate::harness!) expands to a `fn main()` that calls [`main`] with a [`HarnessConfig`].
 //! At run time the pattern is expanded relative to the package's manifest directory
-//! ([`discover`](discover::discover)); each file is loaded and becomes [libtest-mimic] trials named
+//! ([`discover`](discover::discover)); files without a top-level `file_version:` (parts a scenario
+//! `$load`s, data) are skipped with a one-line note ([`is_scenario`](discover::is_scenario)); each
+//! scenario file is loaded and becomes [libtest-mimic] trials named
 //! `<file>::<sequence>`, `<file>::checks::<activity>` and `<file>::thresholds::<subject>::<metric>`,
 //! where `<file>` is the path without extension (`fixtures/smoke::main`); see [`crate::verdict::trials`] for the rules.
 //! A file that does not load is one failing trial `<file>::load` carrying the rendered diagnostics.
@@ -144,15 +146,28 @@ impl HarnessSetup {
 /// runs them and writes the JUnit report (see [`junit_path`]; not for `--list`, nor under nextest).
 pub fn main(config: HarnessConfig) -> ExitCode {
     let args = Arguments::from_args();
-    let env = HarnessEnv::from_process();
+    let mut env = HarnessEnv::from_process();
     let root = env
         .fixtures_root
         .clone()
         .unwrap_or_else(|| PathBuf::from(config.manifest_dir));
     let junit = junit_path(&env, Path::new(config.manifest_dir));
     let write_junit = !args.list && !env.nextest;
+    // Each run starts with an empty results folder: the last run's are set aside (and still readable
+    // as this run's baseline), then removed at the end.
+    let results = write_junit.then(|| results_dir(&junit));
+    if let Some(results) = &results {
+        match set_aside(results, env.baseline.as_deref()) {
+            Ok(Some(baseline)) => env.baseline = Some(baseline),
+            Ok(None) => {}
+            Err(why) => {
+                eprintln!("stressor harness: {why}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let mut harness = Harness::new(config, env);
-    harness.results = write_junit.then(|| results_dir(&junit));
+    harness.results = results.clone();
     let harness = Arc::new(harness);
     let files = match discover(&root, config.pattern) {
         Ok(files) => files,
@@ -161,6 +176,13 @@ pub fn main(config: HarnessConfig) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let (files, skipped) = discover::scenarios_only(files);
+    for file in &skipped {
+        eprintln!(
+            "stressor harness: skipped {}: not a scenario (no top-level `file_version:`)",
+            file.path.display()
+        );
+    }
     let mut trials = Vec::new();
     let mut entries = Vec::new();
     for file in files {
@@ -182,7 +204,41 @@ pub fn main(config: HarnessConfig) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    if let Some(results) = &results {
+        // A leftover is harmless (it is not the folder CI uploads); the next run removes it.
+        let _ = std::fs::remove_dir_all(previous_dir(results));
+    }
     conclusion.exit_code()
+}
+
+/// Where the last run's results wait while this run writes its own: `.results-previous` beside
+/// `results`.
+fn previous_dir(results: &Path) -> PathBuf {
+    results.with_file_name(".results-previous")
+}
+
+/// Moves the last run's results out of the way, so that the folder holds only this run's (results of a
+/// file deleted, renamed or not run this time must never be archived as the next baseline; this run's
+/// checkpoints still land in the folder CI uploads, should the process be killed). A `baseline` inside
+/// the folder (the last local run as the baseline) is read from where it moved: the new path.
+fn set_aside(results: &Path, baseline: Option<&Path>) -> Result<Option<PathBuf>, String> {
+    let previous = previous_dir(results);
+    let _ = std::fs::remove_dir_all(&previous);
+    if !results.exists() {
+        return Ok(None);
+    }
+    let canonical = |p: &Path| p.canonicalize().ok();
+    let inside = match (baseline.and_then(canonical), canonical(results)) {
+        (Some(b), Some(r)) => b.strip_prefix(&r).ok().map(Path::to_path_buf),
+        _ => None,
+    };
+    std::fs::rename(results, &previous).map_err(|e| {
+        format!(
+            "cannot set the last run's results `{}` aside for this run's: {e}",
+            results.display()
+        )
+    })?;
+    Ok(inside.map(|rel| previous.join(rel)))
 }
 
 /// Where the harness writes its JUnit XML: `STRESSOR_JUNIT` when set, else
@@ -210,7 +266,8 @@ pub fn junit_path(env: &HarnessEnv, manifest_dir: &Path) -> PathBuf {
 
 /// Where the harness writes each scenario's JSON results: `results/` next to the JUnit file, one
 /// `<prefix>.json` per file (`fixtures/smoke.json`). Archived, the folder is the next run's
-/// `STRESSOR_BASELINE`.
+/// `STRESSOR_BASELINE`. It holds one run's results only: a run starts by setting the last run's aside
+/// (see [`set_aside`]), so a file deleted or not run since leaves no stale results behind.
 pub fn results_dir(junit: &Path) -> PathBuf {
     junit.parent().unwrap_or(Path::new(".")).join("results")
 }
@@ -276,7 +333,8 @@ impl Harness {
 
     /// How the run of file `prefix` is judged: the smoke profile skips thresholds,
     /// `STRESSOR_INCONCLUSIVE=pass` lets an inconclusive run pass, `STRESSOR_BASELINE` gives the
-    /// baseline.
+    /// baseline (one that cannot be read fails the file's `baseline` trial, unless
+    /// `STRESSOR_BASELINE_REQUIRED=0`).
     fn policy(&self, prefix: &str) -> Policy {
         let baseline = self.env.baseline.as_ref().map(|path| {
             let file = if path.is_dir() {
@@ -286,10 +344,11 @@ impl Harness {
             };
             crate::report::json::read(&file)
                 .map(|r| Arc::new(r.to_report()))
-                .map_err(|e| format!("no baseline from STRESSOR_BASELINE: {e}"))
+                .map_err(|e| format!("STRESSOR_BASELINE={}: {e}", path.display()))
         });
         Policy {
             baseline,
+            baseline_optional: self.env.baseline_optional,
             baseline_required: false,
             skip_thresholds: self
                 .env

@@ -28,7 +28,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 24px 0 8p
 .meta { color: #555; margin: 2px 0; }
 .verdict { display: inline-block; font-weight: bold; padding: 4px 10px; border-radius: 4px; margin: 8px 0; }
 .pass { background: #e3f4e1; color: #1b6b17; } .failed { background: #fbe3e1; color: #a3211a; }
-.inconclusive, .stopping { background: #fff4d6; color: #8a5a00; } .running { background: #e1ecfb; color: #1a4c9b; }
+.inconclusive, .stopping, .stopped { background: #fff4d6; color: #8a5a00; } .running { background: #e1ecfb; color: #1a4c9b; }
 .finished { background: #eee; color: #333; }
 table { border-collapse: collapse; width: 100%; margin: 4px 0 8px; }
 th, td { border-bottom: 1px solid #e4e4e4; padding: 3px 8px; text-align: right; white-space: nowrap; }
@@ -295,7 +295,7 @@ pub fn render(judgement: &Judgement) -> String {
     let total = &stats.total;
     let _ = write!(
         out,
-        r#"<h2>Latency histogram</h2><p class="meta">{} successful timed activities; p50 {}, p95 {}, p99 {}, max {}</p><div id="histogram">{}</div>"#,
+        r#"<h2>Latency histogram</h2><p class="meta">{} successful exchanges; p50 {}, p95 {}, p99 {}, max {}</p><div id="histogram">{}</div>"#,
         total.successes(),
         pct(total.latency.percentile(50.0)),
         pct(total.latency.percentile(95.0)),
@@ -406,6 +406,7 @@ fn verdict_class(verdict: Verdict) -> &'static str {
         Verdict::Pass => "pass",
         Verdict::Failed => "failed",
         Verdict::Inconclusive => "inconclusive",
+        Verdict::Stopped => "stopped",
     }
 }
 

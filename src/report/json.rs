@@ -21,19 +21,20 @@
 //! | `complete` | bool | `false` while the run is still going: `run --checkpoint` rewrites the file every few seconds with everything measured so far, so a process killed outright (SIGKILL, out of memory) leaves its measurements behind; the final write sets `true`. Readers warn about an incomplete file, and a verdict judged from one is never better than `inconclusive`. Absent from older files (read as `true`) |
 //! | `checkpoint_at` | string | when an incomplete file was written, RFC 3339 UTC; absent when `complete` |
 //! | `stop` | string \| null | why the run stopped early: `interrupted`, `max_errors`, `max_time`, `requested`; `null` when it ran to the end |
-//! | `verdict` | string | `pass`, `failed` or `inconclusive` (see [`crate::verdict`]) |
+//! | `verdict` | string | `pass`, `failed`, `inconclusive` or `stopped` (cut short by Ctrl-C, SIGTERM or the monitor's Stop button; see [`crate::verdict`]) |
 //! | `reasons` | list of strings | why the verdict is not `pass`, e.g. `"2 of 5 thresholds failed"`, `"nothing completed (10 stopped)"`, `"the load generator was the bottleneck"`; empty on a pass |
 //! | `files` | list of strings | the scenario's source files; a span's `file` is an index into this list |
-//! | `total` | [`Summary`] | every timed activity together |
+//! | `total` | [`Summary`] | every exchange with the service together (local activities such as Sleep, Feed and RunScript are left out) |
 //! | `activities` | list of [`ActivityResult`] | per activity, in plan order; the index is the activity id used by `stats.activities`, `errors[].activity` and threshold subjects |
 //! | `sequences` | list of [`SequenceResult`] | per sequence, in file order; the index is the position in `stats.sequences`. With `workloads`, one per workload's copy of a sequence, named `workload/sequence` (and each activity carries its `workload`) |
-//! | `workloads` | list of [`WorkloadResult`] | per workload (`name`, `summary` of its timed activities together); absent in a file without `workloads` |
+//! | `workloads` | list of [`WorkloadResult`] | per workload (`name`, `summary` of its exchanges together); absent in a file without `workloads` |
 //! | `thresholds` | list of objects | the scenario's thresholds ([`SubjectThresholds`]): `{"subject": ..., "set": {"rules": [{"metric", "limit", "span"}], "min_samples", "span"}}`. A subject is `"run"`, `{"sequence": "main"}` or `{"activity": {"selector": "login", "ids": [1, 3]}}`; a metric `{"percentile": 95.0}`, `"mean"`, `"max"`, `"error_rate"`, `"errors"` or `"min_rps"`; a limit `{"duration": duration}`, `{"ratio": 0.005}`, `{"count": 3}` or `{"rate": 50.0}`; a span `{"file", "line", "col", "offset", "len"}` |
 //! | `outcomes` | list of objects | one per threshold rule ([`ThresholdOutcome`]): `subject`, `metric`, `limit`, `measured` (`{"duration": ...}`, `{"ratio": ...}`, `{"count": ...}`, `{"rate": ...}` or `null` when the subject never ran), `samples` (successful executions for latency metrics), `executions` (completed executions), `stopped` (absent when 0), `min_samples`, `passed`, `message` (the one-line verdict, e.g. `"p95 of the run: 312ms > 300ms"`), `span` |
 //! | `relative` | list of objects | one per `vs_baseline` rule: `subject`, `metric`, `allowed` (`{"relative": 0.1}` or `{"points": 0.001}`), `delta` (see `comparison`), `result` (`held`, `regressed`, `too_noisy`, `no_baseline`), `message`, `span`; absent when there is none |
 //! | `comparison` | list of objects | with a baseline: per subject (`label`), per metric a `delta`: `metric`, `baseline`, `current` (seconds, a fraction, or per second), `worse_by` (the change in the bad direction, a fraction of the baseline or, for error rates, of 1), `interval` (its interval, see the manual's "Regression gates", docs/src/reference/regression-gates.md: two-sided at 99.5 % per run, widened for clustering), `call` (`regressed`, `improved`, `unchanged`, `too_noisy`); absent without a baseline |
 //! | `trials` | list of objects | the file's trials as the cargo harness names them: `{"name": "main", "kind": {"sequence": "main"}}`; kinds `{"sequence": name}`, `{"checks": id}`, `{"threshold": index into outcomes}`, `"run"` |
 //! | `errors` | list of objects | the first recorded errors ([`ErrorRecord`]), secrets redacted: `class` (`status`, `assertion`, `timeout`, `connect`, `script`, `variable`, `body_too_large`, `check_timeout`, `tls`), `message`, `response` (string \| null), `diff` (unified diff of expected vs. actual; absent when none), `checks` (the failed checks: `kind` (the scenario key, `assert_json`, ...), `expected`, `actual`, `message`, `diff`, `span`; absent when the activity failed before its checks ran), `session_id`, `activity` (id), `span` (where the activity is written), `pass` (1-based), `at` (duration since the start) |
+//! | `lost` | list of objects | shards of a coordinated run (`stressor coordinate`) that stopped reporting before they finished: `shard` (`K/N`), `last_report` (duration since the start of the last report received), `why`; their part of the results is what they had sent. Makes the verdict at best `inconclusive`. Absent when none was lost |
 //! | `feeders` | list of objects | per feeder: `name`, `order`, `rows` (in the file), `taken` (rows handed out), `sessions_ended` (sessions that found a `unique` feeder used up); absent without feeders |
 //! | `stats` | object | everything measured ([`Snapshot`]), mergeable: `activities` and `sequences` ([`Measure`] per id / position), `sub_requests` (StaticRequests URLs: `activity`, `label`, `measure`), `sessions` (`id`, `user`, `measure`), `total`, `series` (per second from the start: `requests`, `errors`, `latency`, and `sessions`, the most sessions alive during it, absent when 0) |
 //!
@@ -102,7 +103,7 @@ pub struct Results {
     /// Source files spans point into (index = `FileId`).
     #[serde(default)]
     pub files: Vec<String>,
-    /// All timed activities, readable.
+    /// All exchanges with the service, readable.
     pub total: Summary,
     /// Per activity.
     pub activities: Vec<ActivityResult>,
@@ -140,6 +141,10 @@ pub struct Results {
     /// What each feeder handed out. Absent when the scenario has none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub feeders: Vec<crate::activity::feed::FeedUse>,
+    /// Shards of a coordinated run that stopped reporting before they finished (`shard`,
+    /// `last_report`, `why`): their part is what they had sent. Absent when none was lost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost: Vec<crate::run::LostShard>,
 }
 
 /// Results files written before checkpoints existed were written at the end of their run.
@@ -166,12 +171,12 @@ pub struct SequenceResult {
     pub summary: Summary,
 }
 
-/// One workload: its name and a readable summary of its timed activities together.
+/// One workload: its name and a readable summary of its exchanges together.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkloadResult {
     /// The workload's name.
     pub name: String,
-    /// Its timed activities' executions together, as `total` is for the run.
+    /// Its exchanges together, as `total` is for the run.
     pub summary: Summary,
 }
 
@@ -312,6 +317,7 @@ impl Results {
             health: report.health.clone(),
             feeders: report.feeders.clone(),
             aborted: report.aborted.clone(),
+            lost: report.lost.clone(),
         }
     }
 
@@ -334,6 +340,7 @@ impl Results {
             feeders: self.feeders.clone(),
             aborted: self.aborted.clone(),
             checkpoint: self.checkpoint(),
+            lost: self.lost.clone(),
         }
     }
 
@@ -419,11 +426,18 @@ pub fn read(path: &Path) -> Result<Results, ReportError> {
         path: path.to_path_buf(),
         source,
     })?;
+    from_slice(&text, path)
+}
+
+/// Results from JSON text that did not come from a file (a shard's delivery to its coordinator, a
+/// line of a log), checked as [`read`] checks a file; `origin` names where it came from in errors.
+pub fn from_slice(text: &[u8], origin: &Path) -> Result<Results, ReportError> {
+    let path = origin;
     let json_err = |source| ReportError::Json {
         path: path.to_path_buf(),
         source,
     };
-    let value: serde_json::Value = serde_json::from_slice(&text).map_err(json_err)?;
+    let value: serde_json::Value = serde_json::from_slice(text).map_err(json_err)?;
     match value.get("schema").and_then(|s| s.as_str()) {
         Some(SCHEMA) => {}
         found => {
@@ -434,7 +448,7 @@ pub fn read(path: &Path) -> Result<Results, ReportError> {
         }
     }
     // Parsed again from the text (not from `value`) so errors keep their line and column.
-    let results: Results = serde_json::from_slice(&text).map_err(json_err)?;
+    let results: Results = serde_json::from_slice(text).map_err(json_err)?;
     match results.inconsistency() {
         Some(why) => Err(ReportError::Inconsistent {
             path: path.to_path_buf(),
@@ -536,7 +550,10 @@ pub(crate) mod tests {
         assert_eq!(v["schema"], "stressor-results/1");
         assert_eq!(v["start"], "2025-03-01T12:34:56.789Z");
         assert_eq!(v["stop"], "interrupted");
-        assert_eq!(v["verdict"], "failed");
+        assert_eq!(
+            v["verdict"], "stopped",
+            "an interrupted run is neither passed nor failed"
+        );
         assert_eq!(v["activities"][0]["label"], "GetRequest(/x)");
         assert_eq!(v["activities"][0]["summary"]["errors"], 1);
         assert_eq!(v["total"]["count"], 2);
@@ -547,7 +564,8 @@ pub(crate) mod tests {
             "latency of the successful execution only"
         );
         assert_eq!(v["total"]["failed_p50_ms"], 40.031, "the failed one's kept apart");
-        assert_eq!(v["reasons"][0], "1 error(s) not within an error budget");
+        assert_eq!(v["reasons"][0], "interrupted by Ctrl-C / SIGTERM");
+        assert_eq!(v["reasons"][1], "1 error(s) not within an error budget");
         assert_eq!(v["errors"][0]["class"], "timeout");
         assert_eq!(v["stats"]["total"]["errors"]["timeout"], 1);
     }

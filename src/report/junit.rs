@@ -9,9 +9,9 @@
 //! - one `<testcase>` per trial ([`trials`](crate::verdict::trials)): `name` is the full trial name
 //!   (`fixtures/smoke::checks::main/0:login`, what `cargo test` prints), `classname` the prefix with `/`
 //!   as `.` (`fixtures.smoke`: Jenkins shows package `fixtures`, class `smoke`; GitLab groups by it);
-//!   `time` is [`trial_time`](crate::verdict::judgement::trial_time);
+//!   `time` is [`trial_time`](crate::verdict::trials::trial_time);
 //! - a failed trial has `<failure type="..." message="one line">` (the type is a
-//!   [`FailureKind`]: `errors`, `nothing_completed`, `threshold`, `run`, `inconclusive`, `load`,
+//!   [`FailureKind`]: `errors`, `nothing_completed`, `threshold`, `run`, `inconclusive`, `load`, `baseline`,
 //!   `panic`) whose text is the first failing responses, each failed check at its `file:line:col` with
 //!   the source line, and the unified diffs; a skipped one (`config.ignore`, thresholds under the smoke
 //!   profile) has `<skipped message="reason">`;

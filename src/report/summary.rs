@@ -42,7 +42,11 @@ pub fn render(judgement: &Judgement, color: bool) -> String {
         let _ = writeln!(out, "{}", o.message);
     }
     if !judgement.comparison.is_empty() {
-        out.push_str("Compared with the baseline:\n");
+        let _ = writeln!(
+            out,
+            "Compared with the baseline: {}",
+            comparison_verdict(&judgement.comparison)
+        );
         out.push_str(&comparison(&judgement.comparison, false));
     }
     let word = judgement.result_line();
@@ -187,7 +191,7 @@ fn totals(out: &mut String, report: &RunReport) {
     let total = &report.stats.total;
     let _ = write!(
         out,
-        "{} timed activities ({} ok, {} failed), {:.1}/s; successful: p50 {}, p95 {}, p99 {}",
+        "{} exchanges with the service ({} ok, {} failed), {:.1}/s; successful: p50 {}, p95 {}, p99 {}",
         total.count,
         total.successes(),
         total.error_count(),
@@ -201,6 +205,7 @@ fn totals(out: &mut String, report: &RunReport) {
         let _ = write!(out, "; failed: p50 {}, p95 {}", p(50.0), p(95.0));
     }
     out.push('\n');
+    local_line(out, report);
     let stopped: u64 = report.stats.activities.iter().map(|m| m.stopped).sum();
     if stopped > 0 {
         let _ = writeln!(
@@ -220,6 +225,25 @@ fn totals(out: &mut String, report: &RunReport) {
             );
         }
         out.push('\n');
+    }
+}
+
+/// What the headline leaves out: the local activities' executions (Sleep, Feed, RunScript, ...) and
+/// the exchanges with `ignore_timing`, which have their own rows above. Nothing when there are none.
+fn local_line(out: &mut String, report: &RunReport) {
+    let mut local = Measure::default();
+    for (info, m) in report.activities.iter().zip(&report.stats.activities) {
+        if !info.timed {
+            local.merge(m);
+        }
+    }
+    if local.count > 0 {
+        let _ = writeln!(
+            out,
+            "  not in these figures: {} execution(s) of local activities ({} failed), each in its own row",
+            local.count,
+            local.error_count()
+        );
     }
 }
 
@@ -244,7 +268,32 @@ fn feeders(out: &mut String, report: &RunReport) {
 
 fn generator(out: &mut String, report: &RunReport) {
     let h = &report.health;
-    let _ = writeln!(out, "Generator: {}", generator_figures(report));
+    if h.parts.is_empty() {
+        let _ = writeln!(out, "Generator: {}", generator_figures(report));
+    } else {
+        // Merged results: each part's own figures, then their sum and worst.
+        let _ = writeln!(
+            out,
+            "Generator, {} parts: CPU {:.1}s on {} core(s) in all (busiest part {:.0}% of its cores), peak RSS max {:.1} MiB, scheduler lag p99 {}",
+            h.parts.len(),
+            h.cpu_seconds,
+            h.cores,
+            h.cpu_share * 100.0,
+            h.peak_rss_bytes as f64 / 1048576.0,
+            h.lag.percentile(99.0).map_or("-".into(), fmt_time)
+        );
+        for p in &h.parts {
+            let _ = writeln!(
+                out,
+                "  {}: CPU {:.0}% of {} core(s), peak RSS {:.1} MiB, scheduler lag p99 {}",
+                p.name,
+                p.cpu_share * 100.0,
+                p.cores,
+                p.peak_rss_bytes as f64 / 1048576.0,
+                p.lag_p99.map_or("-".into(), fmt_time)
+            );
+        }
+    }
     if let Some(due) = h.arrivals {
         let dropped = h.dropped_arrivals;
         let _ = writeln!(
@@ -279,6 +328,21 @@ fn generator_figures(report: &RunReport) -> String {
         h.cores,
         h.peak_rss_bytes as f64 / 1048576.0,
         h.lag.percentile(99.0).map_or("-".into(), fmt_time)
+    )
+}
+
+/// A comparison with a baseline in one line, what `stressor compare` prints first: `unchanged: 54 of
+/// 56 · improved: 0 · too noisy: 2 · regressed: 0` (metrics of every subject compared).
+pub fn comparison_verdict(subjects: &[SubjectComparison]) -> String {
+    let calls: Vec<Call> = subjects.iter().flat_map(|s| &s.deltas).map(|d| d.call).collect();
+    let count = |call: Call| calls.iter().filter(|c| **c == call).count();
+    format!(
+        "unchanged: {} of {} · improved: {} · too noisy: {} · regressed: {}",
+        count(Call::Unchanged),
+        calls.len(),
+        count(Call::Improved),
+        count(Call::TooNoisy),
+        count(Call::Regressed)
     )
 }
 
@@ -331,7 +395,7 @@ fn verdict_style(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Pass => "\x1b[1;32m",
         Verdict::Failed => "\x1b[1;31m",
-        Verdict::Inconclusive => "\x1b[1;33m",
+        Verdict::Inconclusive | Verdict::Stopped => "\x1b[1;33m",
     }
 }
 
@@ -507,7 +571,7 @@ Result: FAILED (3 of 4 thresholds failed)"
         assert!(!plain.contains("threshold on"), "no table without thresholds");
         assert!(plain.ends_with("Result: ok\n"), "{plain}");
         assert!(
-            plain.contains("4 timed activities (4 ok, 0 failed), 2.0/s; successful: p50 312.1ms"),
+            plain.contains("4 exchanges with the service (4 ok, 0 failed), 2.0/s; successful: p50 312.1ms"),
             "{plain}"
         );
         assert_eq!(

@@ -30,6 +30,10 @@ pub const CPU_LIMIT: f64 = 0.90;
 pub const LAG_P99_LIMIT: Duration = Duration::from_millis(50);
 /// Shorter runs are not judged: start-up costs dominate them.
 pub const MIN_JUDGED_RUN: Duration = Duration::from_secs(2);
+/// The advice on dropped arrivals, as `stressor run` gives it; `stressor search` takes its pool size
+/// from `--max-sessions` and says that instead.
+pub const RAISE_MAX_SESSIONS: &str = "raise `load.max_sessions`";
+
 /// How often the lag probe asks to wake.
 const TICK: Duration = Duration::from_millis(10);
 
@@ -58,6 +62,53 @@ pub struct GeneratorHealth {
     /// in start order. Setting `load.seed` to it repeats the arrival times. Absent otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub arrival_seeds: Vec<u64>,
+    /// Merged results (`stressor merge`): each part's own figures, in input order; the fields above
+    /// are then their sum (CPU seconds, cores) or their worst (CPU share, peak RSS, the lag merged).
+    /// Absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<PartHealth>,
+}
+
+/// One part's generator figures in merged results.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PartHealth {
+    /// `shard 2/3 (b.json)`, or the file.
+    pub name: String,
+    /// CPU seconds it used.
+    pub cpu_seconds: f64,
+    /// Its cores.
+    pub cores: usize,
+    /// Its CPU share of its cores, 0..1.
+    pub cpu_share: f64,
+    /// Its peak resident memory, bytes.
+    pub peak_rss_bytes: u64,
+    /// Its scheduler lag p99 (`None` when it measured none).
+    pub lag_p99: Option<Duration>,
+}
+
+impl GeneratorHealth {
+    /// Merged results' health: each part's figures kept, CPU seconds and cores summed, the worst CPU
+    /// share and peak RSS, the lag histograms merged. `overload` and the arrival figures are the
+    /// caller's (they name the parts their own way).
+    pub fn merged<'h>(parts: impl IntoIterator<Item = (String, &'h GeneratorHealth)>) -> GeneratorHealth {
+        let mut out = GeneratorHealth::default();
+        for (name, h) in parts {
+            out.cpu_seconds += h.cpu_seconds;
+            out.cores += h.cores;
+            out.cpu_share = out.cpu_share.max(h.cpu_share);
+            out.peak_rss_bytes = out.peak_rss_bytes.max(h.peak_rss_bytes);
+            out.lag.merge(&h.lag);
+            out.parts.push(PartHealth {
+                name,
+                cpu_seconds: h.cpu_seconds,
+                cores: h.cores,
+                cpu_share: h.cpu_share,
+                peak_rss_bytes: h.peak_rss_bytes,
+                lag_p99: h.lag.percentile(99.0),
+            });
+        }
+        out
+    }
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -72,7 +123,7 @@ impl GeneratorHealth {
         self.dropped_arrivals = dropped;
         if dropped > 0 {
             self.overload.push(format!(
-                "{dropped} of {scheduled} arrivals were dropped because every session was busy (raise `load.max_sessions`)"
+                "{dropped} of {scheduled} arrivals were dropped because every session was busy ({RAISE_MAX_SESSIONS})"
             ));
         }
     }
@@ -152,6 +203,7 @@ impl HealthProbe {
             arrivals: None,
             dropped_arrivals: 0,
             arrival_seeds: Vec::new(),
+            parts: Vec::new(),
         }
     }
 }

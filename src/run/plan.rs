@@ -21,8 +21,9 @@ pub struct ActivityInfo {
     pub index: usize,
     /// `name:` if given, else e.g. `GetRequest(/path)`, `Sleep(0.5s)`.
     pub label: String,
-    /// Counted in the run's latency totals and its `error_rate` (false for `ignore_timing`, e.g.
-    /// Sleep). Results files written before it existed read as true.
+    /// Counted in the run's and its sequence's latency, `error_rate` and rates: an exchange with the
+    /// service without `ignore_timing` ([`Activity::counted`]); false for local activities (Sleep,
+    /// Feed, RunScript, `$debug()`). Results files written before it existed read as true.
     #[serde(default = "yes")]
     pub timed: bool,
     /// The activity's `tags`, as `key=value`. Absent from JSON when it has none.
@@ -118,7 +119,7 @@ impl Plan {
                         workload: view.name.map(str::to_string),
                         index: a.index,
                         label: label(a),
-                        timed: !a.common.ignore_timing.unwrap_or(false),
+                        timed: a.counted(),
                         tags: a.common.tags.iter().map(|(k, v)| format!("{k}={v}")).collect(),
                     });
                 }
@@ -146,6 +147,25 @@ impl Plan {
         self.slots
             .iter()
             .position(|s| s.workload == workload && self.scenario.sequences[s.sequence].name == name)
+    }
+
+    /// The report of a run of this plan with nothing measured yet: the scenario's name, tag and
+    /// base URL, the activities and sequences, empty measures of the plan's shape.
+    pub fn empty_report(&self) -> super::RunReport {
+        let scenario = &self.scenario;
+        super::RunReport {
+            scenario: scenario.name.clone(),
+            tag: scenario.config.tag.clone(),
+            base_url: scenario
+                .context
+                .get("base_url")
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
+            activities: self.activities.clone(),
+            sequences: self.slot_names(),
+            stats: crate::stats::Snapshot::new(self.activities.len(), self.slots.len()),
+            ..super::RunReport::default()
+        }
     }
 
     /// The slots' names, in slot order (what reports call the sequences).

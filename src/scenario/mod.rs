@@ -174,9 +174,16 @@ pub fn load_str(path: &Path, text: impl Into<String>, options: &LoadOptions) -> 
     }
 }
 
-/// The help for a YAML syntax error on `line`: the one mistake we can name is a threshold filter
-/// written with a space after its colon (`errors{class: timeout}: 0`), which YAML reads as a mapping.
-fn yaml_help(line: &str) -> &'static str {
+/// The help for a YAML syntax error at `col` (1-based) of `line`: the mistakes we can name are a key
+/// of a flow mapping with `[`, `]`, `{`, `}` or `:` in it, unquoted (`{parts[0].name: x}`, which YAML
+/// reads as the start of a list), and a threshold filter written with a space after its colon
+/// (`errors{class: timeout}: 0`), which YAML reads as a mapping.
+fn yaml_help(line: &str, col: usize) -> String {
+    if let Some(key) = flow_key(line, col) {
+        return format!(
+            "in a flow mapping (`{{...}}`) a key with `[`, `]`, `{{`, `}}` or `:` in it must be quoted: write `\"{key}\": ...`"
+        );
+    }
     let key = line.trim_start();
     let filter_with_space = key
         .split_once('{')
@@ -184,10 +191,23 @@ fn yaml_help(line: &str) -> &'static str {
         .and_then(|(_, rest)| rest.split_once('}'))
         .is_some_and(|(inner, _)| inner.contains(": "));
     if filter_with_space {
-        "a threshold filter takes no space after its colon: write `errors{class:timeout}` (or quote the key)"
+        "a threshold filter takes no space after its colon: write `errors{class:timeout}` (or quote the key)".into()
     } else {
-        "a scenario file must be valid YAML"
+        "a scenario file must be valid YAML".into()
     }
+}
+
+/// The unquoted key of a flow mapping that a syntax error at `col` (1-based) of `line` is in, when it
+/// holds a character YAML reads as syntax there: `parts[0].name` in `{parts[0].name: x}`.
+fn flow_key(line: &str, col: usize) -> Option<String> {
+    let chars: Vec<char> = line.chars().collect();
+    let at = col.checked_sub(1)?.min(chars.len());
+    let start = chars[..at].iter().rposition(|c| matches!(c, '{' | ','))? + 1;
+    let rest: String = chars[start..].iter().collect();
+    let key = rest.split(": ").next()?.trim();
+    let quoted = key.starts_with(['"', '\'']);
+    (!key.is_empty() && !quoted && rest.contains(": ") && key.contains(['[', ']', '{', '}', ':']))
+        .then(|| key.to_string())
 }
 
 fn load_inner(
@@ -201,7 +221,7 @@ fn load_inner(
     let mut root = match node::parse(id, file) {
         Ok(root) => root,
         Err(e) => {
-            let help = yaml_help(file.line_text(e.span.line));
+            let help = yaml_help(file.line_text(e.span.line), e.span.col as usize);
             diags.push(Diagnostic::error(e.span, format!("invalid YAML: {}", e.message)).with_help(help));
             return None;
         }

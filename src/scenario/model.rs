@@ -357,6 +357,13 @@ impl Activity {
     pub fn type_name(&self) -> &str {
         self.kind.type_name()
     }
+
+    /// Whether its executions count in the run's and its sequence's latency, `error_rate` and rates:
+    /// it exchanges with the service ([`ActivityKind::exchanges`]) and `ignore_timing` does not take
+    /// it out.
+    pub fn counted(&self) -> bool {
+        self.kind.exchanges() && !self.common.ignore_timing.unwrap_or(false)
+    }
 }
 
 /// Arguments accepted by every activity.
@@ -376,7 +383,8 @@ pub struct CommonArgs {
     pub mock_result: Option<Value>,
     /// Give the activity its own row in the monitor (all activities get stats rows anyway).
     pub monitor: bool,
-    /// Leave the activity out of the "net" timing statistics (default: true for Sleep only).
+    /// `ignore_timing: true` leaves an exchange out of the run's and its sequence's latency,
+    /// `error_rate` and rates, as local activities always are (see [`ActivityKind::exchanges`]).
     pub ignore_timing: Option<bool>,
     /// Values copied from the result into the context.
     pub stores: Vec<Store>,
@@ -443,6 +451,22 @@ impl ActivityKind {
             ActivityKind::Plugin(p) => &p.name,
         }
     }
+
+    /// Whether it exchanges with the service under test. Only exchanges make the run's and a
+    /// sequence's latency, `error_rate` and rates (thresholds, `compare`, the summary's headline): a
+    /// `Feed` that reads a row in 20 µs, or a `Sleep`, must not make a latency budget pass while every
+    /// request fails. Local activities keep their own rows, and their errors still fail the run.
+    ///
+    /// Exchanges: the HTTP requests, `StaticRequests`, `PollRequest`, and plugins that declare it
+    /// (`stressor::activity::plugin::Activity::EXCHANGES`). Local: `Sleep`, `Feed`, `$debug()` and
+    /// `RunScript` (its sandbox has no network access, so a script cannot talk to the service).
+    pub fn exchanges(&self) -> bool {
+        match self {
+            ActivityKind::Http(_) | ActivityKind::Static(_) | ActivityKind::Poll(_) => true,
+            ActivityKind::Sleep(_) | ActivityKind::Script(_) | ActivityKind::Debug | ActivityKind::Feed(_) => false,
+            ActivityKind::Plugin(p) => p.exchanges,
+        }
+    }
 }
 
 /// A use of a Rust activity plugin.
@@ -458,6 +482,9 @@ pub struct PluginCall {
     /// The session variables it sets, as the plugin named them at load time
     /// (`stressor::activity::plugin::Activity::sets`).
     pub sets: Vec<String>,
+    /// Whether it exchanges with the service, as the plugin declared
+    /// (`stressor::activity::plugin::Activity::EXCHANGES`; see [`ActivityKind::exchanges`]).
+    pub exchanges: bool,
 }
 
 /// Arguments of an HTTP request (shared by the HTTP activities and `PollRequest`).

@@ -17,4 +17,12 @@ pub trait PluginCatalog: Send + Sync + std::fmt::Debug {
     /// accepts). `None` when `name` is not a plugin; otherwise every problem found, or, when there is
     /// none, the session variables this use of the activity sets (`Activity::sets`).
     fn check_args(&self, name: &str, args: &Node) -> Option<Result<Vec<String>, Vec<ArgProblem>>>;
+
+    /// Whether activity `name` exchanges with the service under test (see
+    /// [`ActivityKind::exchanges`](super::ActivityKind::exchanges)). False by default, and for a name
+    /// that is not a plugin.
+    fn exchanges(&self, name: &str) -> bool {
+        let _ = name;
+        false
+    }
 }

@@ -151,6 +151,18 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// The metric as written in YAML: `p95`, `p99.9`, `mean`, `error_rate`, ...
+    pub fn name(self) -> String {
+        match self {
+            Metric::Percentile(q) => format!("p{q}"),
+            Metric::Mean => "mean".into(),
+            Metric::Max => "max".into(),
+            Metric::ErrorRate => "error_rate".into(),
+            Metric::Errors => "errors".into(),
+            Metric::MinRps => "min_rps".into(),
+        }
+    }
+
     /// Every metric name accepted in YAML.
     pub const NAMES: &'static [&'static str] = &[
         "p50",

@@ -69,17 +69,20 @@ impl Default for Latency {
 
 impl PartialEq for Latency {
     fn eq(&self, other: &Self) -> bool {
-        match (&self.counts, &other.counts) {
+        let same_storage = match (&self.counts, &other.counts) {
             (Counts::Narrow(a), Counts::Narrow(b)) => a == b,
             (Counts::Wide(a), Counts::Wide(b)) => a == b,
-            _ => {
-                self.sigfig() == other.sigfig()
-                    && self.count() == other.count()
-                    && self.min() == other.min()
-                    && self.max() == other.max()
-                    && each!(&self.counts, h => recorded(h)) == each!(&other.counts, h => recorded(h))
-            }
-        }
+            _ => false,
+        };
+        // HdrHistogram's own comparison also compares how far each histogram has resized; the same
+        // values in histograms that grew differently (a sum of differences, a merge) are the same
+        // distribution.
+        same_storage
+            || (self.sigfig() == other.sigfig()
+                && self.count() == other.count()
+                && self.min() == other.min()
+                && self.max() == other.max()
+                && each!(&self.counts, h => recorded(h)) == each!(&other.counts, h => recorded(h)))
     }
 }
 
@@ -201,6 +204,62 @@ impl Latency {
             }
         };
         Ok(Latency { counts })
+    }
+
+    /// What was recorded after `earlier`, an earlier state of this same distribution: `earlier`
+    /// merged with the result is `self` again, value for value. `None` when `earlier` is not part of
+    /// `self` (another precision, or a bucket holding more than `self` does), so a caller never sends
+    /// a wrong difference. The result is sized to what it holds (a coordinated shard's per-second
+    /// delta is mostly empty).
+    pub fn since(&self, earlier: &Latency) -> Option<Latency> {
+        if self.sigfig() != earlier.sigfig() || earlier.count() > self.count() {
+            return None;
+        }
+        let mine = each!(&self.counts, h => recorded(h));
+        let theirs = each!(&earlier.counts, h => recorded(h));
+        let mut theirs = theirs.into_iter().peekable();
+        let mut added: Vec<(u64, u64)> = Vec::new();
+        for (value, n) in mine {
+            // Both lists are ascending by bucket and use the same buckets (same precision).
+            let mut before = 0;
+            if let Some(&(v, m)) = theirs.peek() {
+                if v < value {
+                    return None;
+                }
+                if v == value {
+                    before = m;
+                    theirs.next();
+                }
+            }
+            let n = n.checked_sub(before)?;
+            if n > 0 {
+                added.push((value, n));
+            }
+        }
+        // A bucket of `earlier` that `self` does not have.
+        if theirs.next().is_some() {
+            return None;
+        }
+        let mut out = Latency::with_sigfig(self.sigfig());
+        // Largest first, so the histogram resizes once.
+        for (value, n) in added.into_iter().rev() {
+            out.record_bucket(value, n);
+        }
+        Some(out)
+    }
+
+    /// Records `n` values in the bucket of `value` (microseconds).
+    fn record_bucket(&mut self, value: u64, n: u64) {
+        if let Counts::Narrow(h) = &self.counts
+            && h.len().saturating_add(n) >= NARROW_LIMIT
+        {
+            self.widen();
+        }
+        match &mut self.counts {
+            // Below the limit, so `n` fits.
+            Counts::Narrow(h) => record_n(h, value, n as u32),
+            Counts::Wide(h) => record_n(h, value, n),
+        }
     }
 
     /// Switches to 64-bit counters.

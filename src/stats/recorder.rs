@@ -148,8 +148,8 @@ pub struct RunRecorder {
 }
 
 impl RunRecorder {
-    /// A recorder for a run of `timed.len()` activities (`timed[id]` false for `ignore_timing`
-    /// activities, which stay out of the total, the session measures and the series) and `sequences`
+    /// A recorder for a run of `timed.len()` activities (`timed[id]` false for local activities and
+    /// `ignore_timing` ones, which stay out of the total, the session measures and the series) and `sequences`
     /// sequences. The run's clock (for the series) starts now.
     pub fn new(timed: Vec<bool>, sequences: usize) -> Self {
         let orphan = Arc::new(Shard::new(timed.len(), sequences));
@@ -304,17 +304,23 @@ impl RunRecorder {
     /// each shard in turn while merging it, so a recording thread may wait that long (milliseconds for
     /// a thousand activities).
     pub fn snapshot(&self) -> Snapshot {
-        self.collect(false)
+        self.collect(false, true)
+    }
+
+    /// Like [`RunRecorder::snapshot`] without the per-session measures (`sessions` is empty): what a
+    /// check once a second needs, without copying every session's histogram.
+    pub fn snapshot_without_sessions(&self) -> Snapshot {
+        self.collect(false, false)
     }
 
     /// The final snapshot: like [`RunRecorder::snapshot`], but moves the shards' measures into it
     /// instead of copying them (peak memory stays at the shards' size). The recorder is empty
     /// afterwards; later samples start from zero. Meant for the end of a run.
     pub fn finish(&self) -> Snapshot {
-        self.collect(true)
+        self.collect(true, true)
     }
 
-    fn collect(&self, drain: bool) -> Snapshot {
+    fn collect(&self, drain: bool, with_sessions: bool) -> Snapshot {
         let mut snap = Snapshot::new(self.timed.len(), self.sequences);
         let mut urls: BTreeMap<(usize, String), Measure> = BTreeMap::new();
         let shards: Vec<Arc<Shard>> = lock(&self.shards).clone();
@@ -337,6 +343,9 @@ impl RunRecorder {
             })
             .collect();
         lock(&self.gauge).apply(&mut snap);
+        if !with_sessions {
+            return snap;
+        }
         let sessions: Vec<Arc<SessionSlot>> = lock(&self.sessions).clone();
         snap.sessions = sessions
             .iter()

@@ -41,7 +41,7 @@ pub struct SessionMeasure {
     pub id: String,
     /// The user's name.
     pub user: String,
-    /// Its timed activities together.
+    /// Its exchanges together (activities counted in the run's total).
     pub measure: Measure,
 }
 
@@ -98,7 +98,7 @@ pub struct ResponseTimes {
     pub activities: Vec<Measure>,
     /// Per sequence position: passes timed from their intended start.
     pub sequences: Vec<Measure>,
-    /// Every timed activity recorded with an intended start.
+    /// Every exchange recorded with an intended start.
     pub total: Measure,
 }
 
@@ -166,10 +166,11 @@ pub struct Snapshot {
     pub sequences: Vec<Measure>,
     /// Per session, in start order.
     pub sessions: Vec<SessionMeasure>,
-    /// Every timed activity of the run (activities with `ignore_timing`, e.g. Sleep, are left out).
+    /// Every exchange of the run: local activities (Sleep, Feed, RunScript, `$debug()`) and those with
+    /// `ignore_timing` are left out (see [`crate::run::ActivityInfo::timed`]).
     pub total: Measure,
     /// Series from the run start: entry *i* covers seconds `i * series_step .. (i + 1) * series_step`
-    /// (timed activities only, by the time they finished).
+    /// (exchanges only, by the time they finished).
     pub series: Vec<Second>,
     /// Seconds per entry of `series`: 1, doubled whenever the run outlasts [`SERIES_MAX_ENTRIES`]
     /// entries (absent from JSON when 1).

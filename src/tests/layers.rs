@@ -25,7 +25,9 @@ const LAYERS: &[&[&str]] = &[
     // Capacity search runs and judges; the HTML report draws its result.
     &["search"],
     &["report"],
-    &["harness", "monitor", "har"],
+    // Beside the reports: the cargo harness, the live dashboard, HAR import, and the coordinator of
+    // distributed runs (it merges and judges shards' results as `report` does).
+    &["harness", "monitor", "har", "coordinate"],
     &["cli"],
 ];
 

@@ -23,11 +23,20 @@
 //!
 //! - **regressed** when the whole interval is worse than no change *and* the estimate is worse than the
 //!   tolerance: significantly worse, by more than the noise one accepts (for latencies, also by more
-//!   than [`Tolerance::min_latency_change`], 1 ms by default: a significant change below it is
-//!   unchanged);
+//!   than [`Tolerance::min_latency_change`], 1 ms by default);
 //! - **improved**, the same the other way;
-//! - **unchanged** when the whole interval is within ± the tolerance;
-//! - **too noisy to tell** otherwise: the runs are too short, or the change too close to the tolerance.
+//! - **unchanged** when the estimated change is within ± the tolerance (and nothing beyond it is
+//!   significant), or, for a latency, smaller than [`Tolerance::min_latency_change`] however
+//!   significant or noisy; zero errors against zero errors is unchanged;
+//! - **too noisy to tell** otherwise: the estimate is beyond the tolerance but not significantly, or
+//!   there are too few samples to bound the metric at all (a p99 of a few hundred).
+//!
+//! Where a value is missing or zero the ratio has no logarithm; the calls still follow the data: a
+//! throughput of zero against a non-zero baseline, or any current interval that lies wholly on the bad
+//! side of the baseline's, is regressed (the interval of the ratio is then taken from the bounds'
+//! ratios, more conservative than the combination in log space), and a latency with successful
+//! samples in the baseline and none now is regressed, as a latency threshold without a successful
+//! sample fails.
 //!
 //! # What it assumes
 //!
@@ -297,8 +306,9 @@ pub fn delta(
 /// every activity of a run would otherwise compute it per activity).
 pub fn delta_with(metric: Metric, subject: &Subject, runs: [(&RunReport, f64); 2], tolerance: Tolerance) -> Delta {
     let [(baseline, base_phi), (current, cur_phi)] = runs;
-    let base = estimate(metric, &SubjectData::of(subject, baseline), baseline.elapsed, base_phi);
-    let cur = estimate(metric, &SubjectData::of(subject, current), current.elapsed, cur_phi);
+    let (base_data, cur_data) = (SubjectData::of(subject, baseline), SubjectData::of(subject, current));
+    let base = estimate(metric, &base_data, baseline.elapsed, base_phi);
+    let cur = estimate(metric, &cur_data, current.elapsed, cur_phi);
     let mut out = Delta {
         metric,
         baseline: base.map(|e| e.value),
@@ -308,53 +318,102 @@ pub fn delta_with(metric: Metric, subject: &Subject, runs: [(&RunReport, f64); 2
         call: Call::TooNoisy,
     };
     let (Some(b), Some(c)) = (base, cur) else {
+        out.call = without_value(metric, [&base_data, &cur_data]);
         return out;
     };
-    // In the bad direction: slower, more errors, fewer requests per second.
+    // In the bad direction: slower, more errors, fewer requests per second. A rate or latency of zero
+    // in the baseline has no ratio: zero against zero is no change.
     out.worse_by = match metric {
         Metric::ErrorRate => Some(c.value - b.value),
         Metric::MinRps if b.value > 0.0 => Some(1.0 - c.value / b.value),
         _ if b.value > 0.0 => Some(c.value / b.value - 1.0),
+        _ if c.value == 0.0 => Some(0.0),
         _ => None,
     };
-    let (Some(w), Some((b_low, b_high)), Some((c_low, c_high))) = (out.worse_by, b.bounds, c.bounds) else {
+    let Some(w) = out.worse_by else {
+        // From zero to something: more throughput is better, more latency worse.
+        let exceeds = c.bounds.is_some_and(|(low, _)| low > 0.0);
+        out.call = match (metric, exceeds) {
+            (_, false) => Call::TooNoisy,
+            (Metric::MinRps, true) => Call::Improved,
+            (_, true) => Call::Regressed,
+        };
         return out;
     };
-    let (lo, hi) = match metric {
-        // Percentage points: the difference of two independent estimates.
-        Metric::ErrorRate => (
-            w - (c.value - c_low).hypot(b_high - b.value),
-            w + (c_high - c.value).hypot(b.value - b_low),
-        ),
-        _ if b_low <= 0.0 || c_low <= 0.0 => return out,
-        // Ratios, in log space where the interval of a ratio is that of a difference.
-        _ => {
-            let ln = |x: f64| x.ln();
-            let down = (ln(c.value) - ln(c_low)).hypot(ln(b_high) - ln(b.value));
-            let up = (ln(c_high) - ln(c.value)).hypot(ln(b.value) - ln(b_low));
-            let ratio = ln(c.value) - ln(b.value);
-            let (lo, hi) = ((ratio - down).exp() - 1.0, (ratio + up).exp() - 1.0);
-            // Throughput is worse when it falls: its change interval is mirrored.
-            if metric == Metric::MinRps { (-hi, -lo) } else { (lo, hi) }
-        }
+    let interval = match (b.bounds, c.bounds) {
+        (Some(bb), Some(cb)) => change_interval(metric, w, (b.value, bb), (c.value, cb)),
+        _ => None,
     };
-    out.interval = Some((lo, hi));
+    out.interval = interval.filter(|(lo, hi)| lo.is_finite() && hi.is_finite());
     let tol = tolerance.of(metric);
     let latency = matches!(metric, Metric::Percentile(_) | Metric::Mean);
     let tiny = latency && (c.value - b.value).abs() <= tolerance.min_latency_change;
-    out.call = if tiny && (lo > 0.0 || hi < 0.0) {
-        // Significant, but below the absolute floor.
-        Call::Unchanged
-    } else if lo > 0.0 && w > tol {
-        Call::Regressed
-    } else if hi < 0.0 && w < -tol {
-        Call::Improved
-    } else if lo >= -tol && hi <= tol {
-        Call::Unchanged
-    } else {
-        Call::TooNoisy
+    out.call = match interval {
+        // Below the absolute floor, however significant or noisy.
+        _ if tiny => Call::Unchanged,
+        // Too few samples to bound the metric (a p99 of 500): no call.
+        None => Call::TooNoisy,
+        Some((lo, _)) if lo > 0.0 && w > tol => Call::Regressed,
+        Some((_, hi)) if hi < 0.0 && w < -tol => Call::Improved,
+        // The estimate is within the tolerance and no change beyond it is significant (zero errors
+        // against zero errors is exactly no change).
+        Some(_) if w.abs() <= tol => Call::Unchanged,
+        Some(_) => Call::TooNoisy,
     };
     out
+}
+
+/// The interval of `worse_by` (`w`) from the two runs' intervals: in log space for ratios (the
+/// tighter combination, as independent estimates); where a lower bound is zero (a rate that fell to
+/// nothing, a count too small to bound) and logarithms cannot be taken, the conservative ratio of
+/// the bounds (`c_low / b_high` to `c_high / b_low`), so that a throughput of zero against a baseline
+/// of fifty per second is a regression instead of "too noisy to tell". Bounds may be infinite.
+fn change_interval(
+    metric: Metric,
+    w: f64,
+    (b, (b_low, b_high)): (f64, (f64, f64)),
+    (c, (c_low, c_high)): (f64, (f64, f64)),
+) -> Option<(f64, f64)> {
+    let (lo, hi) = match metric {
+        // Percentage points: the difference of two independent estimates.
+        Metric::ErrorRate => return Some((w - (c - c_low).hypot(b_high - b), w + (c_high - c).hypot(b - b_low))),
+        _ if b_low > 0.0 && c_low > 0.0 => {
+            let ln = |x: f64| x.ln();
+            let down = (ln(c) - ln(c_low)).hypot(ln(b_high) - ln(b));
+            let up = (ln(c_high) - ln(c)).hypot(ln(b) - ln(b_low));
+            let ratio = ln(c) - ln(b);
+            ((ratio - down).exp() - 1.0, (ratio + up).exp() - 1.0)
+        }
+        _ if b_high > 0.0 => {
+            let high = if b_low > 0.0 { c_high / b_low } else { f64::INFINITY };
+            (c_low / b_high - 1.0, high - 1.0)
+        }
+        _ => return None,
+    };
+    // Throughput is worse when it falls: its change interval is mirrored.
+    Some(if metric == Metric::MinRps { (-hi, -lo) } else { (lo, hi) })
+}
+
+/// The call when one run has no value for a metric: a latency that had successful samples and has
+/// none now regressed (as a latency threshold with no successful sample fails), the other way round
+/// it improved, and neither is no change; anything else cannot be told.
+fn without_value(metric: Metric, [base, cur]: [&SubjectData<'_>; 2]) -> Call {
+    let latency = matches!(metric, Metric::Percentile(_) | Metric::Mean);
+    let ok = |d: &SubjectData<'_>| d.timing().latency.count();
+    match (latency, ok(base), ok(cur)) {
+        (false, _, _) => {
+            let (b, c) = (base.error_counts().0, cur.error_counts().0);
+            if metric == Metric::ErrorRate && b == 0 && c == 0 {
+                Call::Unchanged
+            } else {
+                Call::TooNoisy
+            }
+        }
+        (true, 0, 0) => Call::Unchanged,
+        (true, b, 0) if b > 0 => Call::Regressed,
+        (true, 0, c) if c > 0 => Call::Improved,
+        _ => Call::TooNoisy,
+    }
 }
 
 /// The tolerance of an allowed change, in `worse_by` units (a relative allowance of an error rate is

@@ -257,8 +257,8 @@ impl Counts {
 }
 
 /// What a subject measured: the measure latency metrics and `min_rps` read (`timing`, with its own
-/// count of executions cut short), the counts `error_rate` reads (timed activities only, for the run
-/// and a sequence), the counts `errors` reads (every activity), and the activities' executions cut
+/// count of executions cut short), the counts `error_rate` reads (exchanges only, for the run, a
+/// sequence and a workload), the counts `errors` reads (every activity), and the activities' executions cut
 /// short.
 pub(super) struct SubjectData<'a> {
     timing: Cow<'a, Measure>,
@@ -285,19 +285,16 @@ impl<'a> SubjectData<'a> {
         match subject {
             Subject::Run => Self::from_activities(Cow::Borrowed(&stats.total), activities),
             Subject::Sequence(name) => {
-                let passes = report
-                    .sequences
-                    .iter()
-                    .position(|s| s == name)
-                    .and_then(|pos| stats.sequences.get(pos));
+                // Like the run's total: its exchanges' executions, merged. Its passes' wall time
+                // (think time and local work included) is its row in the summary, not its budget.
+                let ids: Vec<usize> = (0..report.activities.len())
+                    .filter(|id| &report.activities[*id].sequence == name)
+                    .collect();
                 let mine = activities.filter(|(a, _)| &a.sequence == name);
-                Self::from_activities(
-                    passes.map_or_else(|| Cow::Owned(Measure::default()), Cow::Borrowed),
-                    mine,
-                )
+                Self::from_activities(Cow::Owned(report.total_of(&ids)), mine)
             }
             Subject::Workload { ids, .. } => {
-                // Like the run's total: its timed activities' executions, merged.
+                // Like the run's total: its exchanges' executions, merged.
                 let timing = report.total_of(ids);
                 let mine = activities
                     .enumerate()
@@ -352,8 +349,8 @@ impl<'a> SubjectData<'a> {
         data
     }
 
-    /// Completed executions behind a metric and those a stop cut short (for a sequence's latency and
-    /// rate these are passes, for its error metrics its activities' executions).
+    /// Completed executions behind a metric and those a stop cut short (for the run, a sequence and a
+    /// workload: their exchanges' for latency, rates and `error_rate`, all activities' for `errors`).
     fn executions(&self, metric: Metric) -> (u64, u64) {
         match metric {
             Metric::ErrorRate => (self.rate.executions, self.stopped),

@@ -28,13 +28,15 @@ pub enum FailureKind {
     Inconclusive,
     /// The file did not load, or its run could not start.
     Load,
+    /// A baseline was asked for (`STRESSOR_BASELINE`) and cannot be read.
+    Baseline,
     /// The trial ended without a result (it panicked).
     Panic,
 }
 
 impl FailureKind {
     /// The JUnit `type` attribute: `errors`, `nothing_completed`, `threshold`, `run`, `inconclusive`,
-    /// `load` or `panic`.
+    /// `load`, `baseline` or `panic`.
     pub fn as_str(self) -> &'static str {
         match self {
             FailureKind::Errors => "errors",
@@ -43,6 +45,7 @@ impl FailureKind {
             FailureKind::Run => "run",
             FailureKind::Inconclusive => "inconclusive",
             FailureKind::Load => "load",
+            FailureKind::Baseline => "baseline",
             FailureKind::Panic => "panic",
         }
     }

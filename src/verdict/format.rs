@@ -13,14 +13,7 @@ use std::time::Duration;
 
 /// The name of a metric as written in YAML: `p95`, `p99.9`, `mean`, `error_rate`, ...
 pub fn metric_name(metric: Metric) -> String {
-    match metric {
-        Metric::Percentile(q) => format!("p{q}"),
-        Metric::Mean => "mean".into(),
-        Metric::Max => "max".into(),
-        Metric::ErrorRate => "error_rate".into(),
-        Metric::Errors => "errors".into(),
-        Metric::MinRps => "min_rps".into(),
-    }
+    metric.name()
 }
 
 /// A rule the way messages name it: the metric, its filter and its window: `p95`,

@@ -23,7 +23,7 @@
 
 use super::failure::{FailureKind, TrialFailure, errors_failure, threshold_failure};
 use super::relative::{RelativeOutcome, RelativeResult, SubjectComparison, compare, shape_mismatch};
-use super::trials::{TrialKind, TrialSpec, trial_specs};
+use super::trials::{TrialKind, TrialSpec, trial_specs, trial_time};
 use super::{Subject, SubjectThresholds, ThresholdOutcome, Verdict, collect, evaluate};
 use crate::run::{ActivityInfo, RunReport, StopReason};
 use crate::scenario::{Metric, Scenario, SourceMap};
@@ -35,8 +35,15 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct Policy {
     /// The baseline run (`--baseline`, `STRESSOR_BASELINE`) for `vs_baseline` thresholds and the
-    /// summary's comparison; `Err(why)` when one was asked for but cannot be used.
+    /// summary's comparison; `Err(why)` when one was asked for but cannot be read (`why` names the
+    /// path and the reason). A baseline that was asked for adds the `baseline` trial
+    /// ([`add_baseline`](super::trials::add_baseline)); one that cannot be read fails it and the run,
+    /// unless `baseline_optional`.
     pub baseline: Option<Result<Arc<RunReport>, String>>,
+    /// A baseline that was asked for and cannot be read only skips the `baseline` trial, with the
+    /// reason, instead of failing it (`STRESSOR_BASELINE_REQUIRED=0`): the explicit opt-out for a run
+    /// that may have no baseline yet.
+    pub baseline_optional: bool,
     /// A `vs_baseline` threshold without a baseline fails (`thresholds.baseline_required`) instead of
     /// being skipped with a note.
     pub baseline_required: bool,
@@ -51,6 +58,7 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             baseline: None,
+            baseline_optional: false,
             baseline_required: false,
             skip_thresholds: None,
             inconclusive_fails: true,
@@ -92,8 +100,15 @@ pub enum Reason {
     TooNoisy(usize),
     /// `vs_baseline` thresholds without a baseline, which `baseline_required` makes a failure.
     NoBaseline(usize),
+    /// A baseline was asked for and cannot be read (the path and the reason).
+    BaselineUnreadable(String),
     /// The load generator was the bottleneck (why, one entry per limit exceeded).
     Generator(Vec<String>),
+    /// Shards of a coordinated run were lost before they finished: the run measured is not the whole
+    /// load that was asked for.
+    LostShards(Vec<crate::run::LostShard>),
+    /// A person stopped the run (Ctrl-C, SIGTERM, the monitor's Stop button): how.
+    Stopped(StopReason),
     /// The results (or the baseline they are compared with) are a checkpoint of a run that had not
     /// finished: what they show may not hold for the whole run.
     Unfinished {
@@ -110,7 +125,7 @@ impl Reason {
     pub fn fails(&self) -> bool {
         !matches!(
             self,
-            Reason::Generator(_) | Reason::TooNoisy(_) | Reason::Unfinished { .. }
+            Reason::Generator(_) | Reason::TooNoisy(_) | Reason::LostShards(_) | Reason::Unfinished { .. }
         )
     }
 }
@@ -137,7 +152,25 @@ impl fmt::Display for Reason {
             Reason::Regressed(n) => write!(f, "{n} threshold(s) regressed against the baseline"),
             Reason::TooNoisy(n) => write!(f, "{n} baseline comparison(s) too noisy to tell"),
             Reason::NoBaseline(n) => write!(f, "{n} threshold(s) need a baseline and none was given"),
+            Reason::BaselineUnreadable(why) => write!(f, "no baseline: {why}"),
             Reason::Generator(_) => f.write_str("the load generator was the bottleneck"),
+            Reason::LostShards(lost) => {
+                for (i, l) in lost.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(
+                        f,
+                        "shard {} was lost ({}, last report at {})",
+                        l.shard,
+                        l.why,
+                        crate::scenario::duration::format_duration(Duration::from_secs(l.last_report.as_secs()))
+                    )?;
+                }
+                f.write_str(": the merged run lacks the rest of its part")
+            }
+            Reason::Stopped(StopReason::Requested) => f.write_str("stopped from the monitor"),
+            Reason::Stopped(_) => f.write_str("interrupted by Ctrl-C / SIGTERM"),
             Reason::Unfinished { baseline, at } => {
                 let whose = if *baseline {
                     "the baseline is"
@@ -171,7 +204,7 @@ pub struct Trial {
     pub spec: TrialSpec,
     /// How it ended.
     pub outcome: TrialOutcome,
-    /// What it measured, for JUnit's `time` (see [`trial_time`]).
+    /// What it measured, for JUnit's `time` (see [`trial_time`](super::trials::trial_time)).
     pub time: Duration,
 }
 
@@ -221,7 +254,10 @@ impl Judgement {
     pub fn new(scenario: &Scenario, sources: Arc<SourceMap>, report: RunReport, mut policy: Policy) -> Judgement {
         policy.baseline_required |= scenario.thresholds.baseline_required;
         let thresholds = collect(scenario, &report.activities);
-        let specs = trial_specs(scenario, &report.activities);
+        let mut specs = trial_specs(scenario, &report.activities);
+        if policy.baseline.is_some() {
+            super::trials::add_baseline(&mut specs);
+        }
         Judgement::from_parts(report, thresholds, specs, sources, policy)
     }
 
@@ -265,6 +301,9 @@ impl Judgement {
             }
         };
         let mut reasons = Vec::new();
+        if let Some(stop @ (StopReason::Interrupted | StopReason::Requested)) = report.stop {
+            reasons.push(Reason::Stopped(stop));
+        }
         let failed = outcomes.iter().filter(|o| !o.passed).count();
         if failed > 0 {
             reasons.push(Reason::Thresholds {
@@ -298,11 +337,19 @@ impl Judgement {
         if policy.baseline_required && count(RelativeResult::NoBaseline) > 0 {
             reasons.push(Reason::NoBaseline(count(RelativeResult::NoBaseline)));
         }
+        if let Some(Err(why)) = &policy.baseline
+            && !policy.baseline_optional
+        {
+            reasons.push(Reason::BaselineUnreadable(why.clone()));
+        }
         if count(RelativeResult::TooNoisy) > 0 {
             reasons.push(Reason::TooNoisy(count(RelativeResult::TooNoisy)));
         }
         if report.health.overloaded() {
             reasons.push(Reason::Generator(report.health.overload.clone()));
+        }
+        if !report.lost.is_empty() {
+            reasons.push(Reason::LostShards(report.lost.clone()));
         }
         if let Some(c) = report.checkpoint {
             reasons.push(Reason::Unfinished {
@@ -343,7 +390,9 @@ impl Judgement {
         if !incomplete.is_empty() && !nothing_completed {
             reasons.push(Reason::Incomplete(incomplete));
         }
-        let verdict = if reasons.iter().any(Reason::fails) {
+        let verdict = if reasons.iter().any(|r| matches!(r, Reason::Stopped(_))) {
+            Verdict::Stopped
+        } else if reasons.iter().any(Reason::fails) {
             Verdict::Failed
         } else if reasons.is_empty() {
             Verdict::Pass
@@ -364,8 +413,7 @@ impl Judgement {
         }
     }
 
-    /// The process exit code of the verdict: 0 pass, 1 failed, 4 inconclusive (an interrupted run's 3
-    /// is the CLI's to decide).
+    /// The process exit code of the verdict: 0 pass, 1 failed, 3 stopped, 4 inconclusive.
     pub fn exit_code(&self) -> u8 {
         self.verdict.exit_code()
     }
@@ -376,7 +424,8 @@ impl Judgement {
     }
 
     /// The verdict as one line: `Result: ok`, `Result: FAILED (2 of 5 thresholds failed; max_errors
-    /// reached)`, `Result: INCONCLUSIVE (the load generator was the bottleneck)`.
+    /// reached)`, `Result: INCONCLUSIVE (the load generator was the bottleneck)`, `Result: STOPPED
+    /// (interrupted by Ctrl-C / SIGTERM; 1 error(s), no thresholds set)`.
     pub fn result_line(&self) -> String {
         let why = |reasons: Vec<String>| {
             if reasons.is_empty() {
@@ -398,6 +447,10 @@ impl Judgement {
             ),
             Verdict::Inconclusive => format!(
                 "Result: INCONCLUSIVE{}",
+                why(self.reasons.iter().map(ToString::to_string).collect())
+            ),
+            Verdict::Stopped => format!(
+                "Result: STOPPED{}",
                 why(self.reasons.iter().map(ToString::to_string).collect())
             ),
         }
@@ -475,7 +528,30 @@ fn judge_trial(spec: &TrialSpec, j: &Judged<'_>, uncovered: &dyn Fn(usize) -> u6
                 format!("baseline threshold #{i} was not evaluated"),
             )),
         },
+        TrialKind::Baseline => baseline_trial(report, policy),
         TrialKind::Run => run_trial(report, reasons, policy),
+    }
+}
+
+/// The `baseline` trial: the baseline that was asked for was read (one of another scenario is
+/// skipped with the reason, as its relative thresholds are); one that cannot be read fails, or is
+/// skipped with the reason when the policy makes it optional.
+fn baseline_trial(report: &RunReport, policy: &Policy) -> TrialOutcome {
+    match &policy.baseline {
+        None => TrialOutcome::Skipped("no baseline was asked for".into()),
+        Some(Ok(base)) => match shape_mismatch(base, report) {
+            Some(why) => TrialOutcome::Skipped(format!("the baseline cannot be compared with: {why}")),
+            None => TrialOutcome::Passed,
+        },
+        Some(Err(why)) if policy.baseline_optional => TrialOutcome::Skipped(format!(
+            "no baseline: {why}; not required (STRESSOR_BASELINE_REQUIRED=0)"
+        )),
+        Some(Err(why)) => TrialOutcome::Failed(TrialFailure::from_text(
+            FailureKind::Baseline,
+            format!(
+                "no baseline: {why}\na baseline that was asked for and cannot be read fails the gate (a failed artifact download must not turn it off); to run without one, leave STRESSOR_BASELINE empty, or set STRESSOR_BASELINE_REQUIRED=0 to let a missing one pass with this note"
+            ),
+        )),
     }
 }
 
@@ -548,6 +624,12 @@ fn run_trial(report: &RunReport, reasons: &[Reason], policy: &Policy) -> TrialOu
         Reason::Generator(why) => Some(why),
         _ => None,
     });
+    if let Some(stopped) = reasons.iter().find(|r| matches!(r, Reason::Stopped(_))) {
+        return TrialOutcome::Failed(TrialFailure::from_text(
+            FailureKind::Run,
+            format!("the run was {stopped} before its end: its results are partial (exit 3)"),
+        ));
+    }
     if !run_level.is_empty() {
         let mut text = format!("the run failed: {}", run_level.join("; "));
         if let Some(why) = generator {
@@ -555,8 +637,13 @@ fn run_trial(report: &RunReport, reasons: &[Reason], policy: &Policy) -> TrialOu
         }
         return TrialOutcome::Failed(TrialFailure::from_text(FailureKind::Run, text));
     }
-    match generator {
-        Some(why) if policy.inconclusive_fails => {
+    let lost = reasons.iter().find(|r| matches!(r, Reason::LostShards(_)));
+    match (generator, lost) {
+        (None, Some(lost)) if policy.inconclusive_fails => TrialOutcome::Failed(TrialFailure::from_text(
+            FailureKind::Inconclusive,
+            format!("inconclusive: {lost}"),
+        )),
+        (Some(why), _) if policy.inconclusive_fails => {
             let h = &report.health;
             let text = format!(
                 "inconclusive: the load generator was the bottleneck, so the numbers may be its own, not the server's\n  {}\n  generator: CPU {:.0}% of {} core(s), scheduler lag p99 {}, peak RSS {:.1} MiB",
@@ -568,6 +655,10 @@ fn run_trial(report: &RunReport, reasons: &[Reason], policy: &Policy) -> TrialOu
                     .map_or("-".into(), |d| format!("{}ms", d.as_millis())),
                 h.peak_rss_bytes as f64 / 1_048_576.0,
             );
+            let text = match lost {
+                Some(lost) => format!("{text}\n  and {lost}"),
+                None => text,
+            };
             TrialOutcome::Failed(TrialFailure::from_text(FailureKind::Inconclusive, text))
         }
         _ => TrialOutcome::Passed,
@@ -593,30 +684,7 @@ fn subject_label(kind: &TrialKind, activities: &[ActivityInfo]) -> String {
         TrialKind::Checks(id) => activities.get(*id).map_or_else(|| format!("#{id}"), ActivityInfo::path),
         TrialKind::Threshold(i) => format!("threshold #{i}"),
         TrialKind::Relative(i) => format!("baseline threshold #{i}"),
+        TrialKind::Baseline => "the baseline".to_string(),
         TrialKind::Run => "the run".to_string(),
-    }
-}
-
-/// The measured time of a trial, for JUnit's `time`: the time one session spent, on average, in the
-/// sequence's passes or in the checked activity's executions (the total over all sessions divided by
-/// the sessions started); zero for a threshold or the run (a judgement, not a measurement). Per
-/// session because sessions run side by side: the sequences' times then add up to about the run's wall
-/// time, which is what CI tools show as a suite's duration.
-pub fn trial_time(spec: &TrialSpec, report: &RunReport) -> Duration {
-    let per_session = |m: &crate::stats::Measure| {
-        let total: Duration = [Some(&m.latency), m.failed_latency.as_ref()]
-            .into_iter()
-            .flatten()
-            .map(|l| {
-                let count = u32::try_from(l.count()).unwrap_or(u32::MAX);
-                l.mean().map_or(Duration::ZERO, |mean| mean.saturating_mul(count))
-            })
-            .sum();
-        total / report.sessions.max(1)
-    };
-    match &spec.kind {
-        TrialKind::Sequence(name) => report.sequence(name).map_or(Duration::ZERO, |(m, _)| per_session(&m)),
-        TrialKind::Checks(id) => report.stats.activities.get(*id).map_or(Duration::ZERO, per_session),
-        TrialKind::Threshold(_) | TrialKind::Relative(_) | TrialKind::Run => Duration::ZERO,
     }
 }

@@ -19,9 +19,18 @@
 //!
 //! | subject | latency metrics (`pNN`, `mean`, `max`) | `error_rate` | `errors` | `min_rps` |
 //! |---|---|---|---|---|
-//! | the run | successful timed activities (`stats.total`; `ignore_timing` activities such as Sleep are left out) | errors / executions of timed activities | errors of all activities | successful timed activities per second of run time |
-//! | a sequence | the time of its successful **passes** (one sample per pass without an error) | errors / executions of its timed activities | errors of all its activities | successful passes per second |
+//! | the run | successful exchanges (`stats.total`) | errors / executions of exchanges | errors of all activities | successful exchanges per second of run time |
+//! | a sequence, a workload | its successful exchanges, merged | errors / executions of its exchanges | errors of all its activities | its successful exchanges per second |
 //! | an activity selector | its successful executions (a `name:` shared by several activities merges their measures) | its errors / its executions | its errors | its successful executions per second |
+//!
+//! An *exchange* is an execution of an activity that talks to the service
+//! ([`ActivityKind::exchanges`](crate::scenario::ActivityKind::exchanges): requests, `StaticRequests`,
+//! `PollRequest`, plugins that declare it) and has no `ignore_timing: true`
+//! ([`ActivityInfo::timed`](crate::run::ActivityInfo::timed)). Local activities (`Sleep`, `Feed`,
+//! `RunScript`, `$debug()`) are measured in their own rows only: a `Feed` that takes 20 µs must not make
+//! a run's p95 pass while every request fails. Their errors are in `errors` and fail the run as any
+//! error does (no `error_rate` covers them). A sequence's row in the summary is its passes' wall time;
+//! its budgets read its exchanges, like the run's.
 //!
 //! Latency is over successful executions only: a dead server's fast connection refusals cannot make
 //! a percentile look good. Failed executions are counted and their latency is kept apart
@@ -41,10 +50,12 @@
 //! a threshold rule did not hold; an error happened that no error budget covers (see [`judgement`]:
 //! without thresholds, any error); `max_errors` stopped the run; nothing completed; a sequence or a
 //! checked activity of the scenario never completed an execution. Otherwise, when the load generator
-//! itself was overloaded, the run is [`Verdict::Inconclusive`]; else it passed.
+//! itself was overloaded, the run is [`Verdict::Inconclusive`]; else it passed. A run a person cut
+//! short (Ctrl-C, SIGTERM, the monitor's Stop button) is [`Verdict::Stopped`] whatever else held: its
+//! results are partial (`Result: STOPPED (interrupted by Ctrl-C / SIGTERM; ...)`, the other reasons
+//! after it).
 //!
-//! Exit codes: [`Verdict::exit_code`] is 0, 1 or 4; an interrupted run exits with 3, decided by the
-//! CLI.
+//! Exit codes: [`Verdict::exit_code`] is 0, 1, 3 (stopped) or 4.
 
 mod abort;
 pub mod baseline;
@@ -81,31 +92,37 @@ pub enum Verdict {
     Failed,
     /// Nothing failed, but the load generator was the bottleneck: the numbers cannot be trusted.
     Inconclusive,
+    /// A person cut the run short (Ctrl-C, SIGTERM, the monitor's Stop button): its results are
+    /// partial, whatever they say, so it neither passed nor failed on its merits (exit 3).
+    Stopped,
 }
 
 impl Verdict {
-    /// The process exit code: 0 pass, 1 failed, 4 inconclusive.
+    /// The process exit code: 0 pass, 1 failed, 3 stopped, 4 inconclusive.
     ///
     /// ```
     /// use stressor::verdict::Verdict;
     /// assert_eq!(Verdict::Pass.exit_code(), 0);
     /// assert_eq!(Verdict::Failed.exit_code(), 1);
+    /// assert_eq!(Verdict::Stopped.exit_code(), 3);
     /// assert_eq!(Verdict::Inconclusive.exit_code(), 4);
     /// ```
     pub fn exit_code(self) -> u8 {
         match self {
             Verdict::Pass => 0,
             Verdict::Failed => 1,
+            Verdict::Stopped => 3,
             Verdict::Inconclusive => 4,
         }
     }
 
-    /// `pass`, `failed` or `inconclusive`.
+    /// `pass`, `failed`, `inconclusive` or `stopped`.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Pass => "pass",
             Verdict::Failed => "failed",
             Verdict::Inconclusive => "inconclusive",
+            Verdict::Stopped => "stopped",
         }
     }
 }

@@ -122,8 +122,18 @@ fn judge(
     );
     let allowed_text = change_text(metric, tolerance);
     let Some(w) = d.worse_by else {
-        let message = format!("{name}: no value to compare (too few successful samples in one of the runs)");
-        return (Some(d), RelativeResult::TooNoisy, message);
+        let (result, message) = match d.call {
+            Call::Regressed => (
+                RelativeResult::Regressed,
+                format!("{name}: no successful sample in this run, where the baseline had some"),
+            ),
+            Call::Improved | Call::Unchanged => (RelativeResult::Held, format!("{name}: {}", d.call.as_str())),
+            Call::TooNoisy => (
+                RelativeResult::TooNoisy,
+                format!("{name}: no value to compare (too few successful samples in one of the runs)"),
+            ),
+        };
+        return (Some(d), result, message);
     };
     let (result, how) = match d.call {
         Call::Regressed => (RelativeResult::Regressed, ">"),
@@ -209,7 +219,9 @@ pub struct SubjectComparison {
 }
 
 /// The run, every sequence and every activity that ran, compared with the baseline with these
-/// tolerances (latency and throughput, error rate).
+/// tolerances (latency and throughput, error rate). A local activity (Sleep, Feed, RunScript, ... and an
+/// exchange with `ignore_timing`) is compared on its `error_rate` only: its time and rate are the load
+/// generator's, not the service's, so a busy machine must not read as a regression.
 pub fn compare(baseline: &RunReport, current: &RunReport, tolerance: Tolerance) -> Vec<SubjectComparison> {
     let mut subjects = vec![Subject::Run];
     subjects.extend(current.sequences.iter().cloned().map(Subject::Sequence));
@@ -226,13 +238,20 @@ pub fn compare(baseline: &RunReport, current: &RunReport, tolerance: Tolerance) 
                 .any(|id| current.stats.activities.get(*id).is_some_and(|m| m.count > 0)),
             None => true,
         })
-        .map(|subject| SubjectComparison {
-            label: subject.label(&current.activities),
-            deltas: COMPARED
-                .iter()
-                .zip(&effects)
-                .map(|(&metric, &runs)| delta_with(metric, &subject, runs, tolerance))
-                .collect(),
+        .map(|subject| {
+            let local = match subject.ids() {
+                Some([id]) => current.activities.get(*id).is_some_and(|a| !a.timed),
+                _ => false,
+            };
+            SubjectComparison {
+                label: subject.label(&current.activities),
+                deltas: COMPARED
+                    .iter()
+                    .zip(&effects)
+                    .filter(|(metric, _)| !local || **metric == Metric::ErrorRate)
+                    .map(|(&metric, &runs)| delta_with(metric, &subject, runs, tolerance))
+                    .collect(),
+            }
         })
         .collect()
 }

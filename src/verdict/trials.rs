@@ -12,6 +12,8 @@
 //!   `sequence::<name>` or `activity::<selector>` (the `name:` or `sequence/index` it was written for,
 //!   spaces as `_`; inline `thresholds:` of an activity use `sequence/index`) — fails when the rule did
 //!   not hold;
+//! - `baseline`, when a baseline was asked for (`STRESSOR_BASELINE`, `--baseline`; see
+//!   [`add_baseline`]) — fails when it cannot be read, with the path and the reason;
 //! - `run`, once per file — fails when the run as a whole failed (`max_errors` stopped it, nothing
 //!   completed) or was inconclusive (the load generator was the bottleneck).
 //!
@@ -20,12 +22,13 @@
 //! they are stable across runs.
 
 use super::{Subject, collect, metric_name, rule_name};
-use crate::run::{ActivityInfo, Plan};
+use crate::run::{ActivityInfo, Plan, RunReport};
 use crate::scenario::{ActivityKind, HttpChecks, Scenario, SourceMap};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What a trial checks.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +42,8 @@ pub enum TrialKind {
     Threshold(usize),
     /// A `vs_baseline` rule, by its position in the judgement's relative outcomes.
     Relative(usize),
+    /// The baseline that was asked for could be read.
+    Baseline,
     /// The run as a whole: not stopped by `max_errors`, something completed, the generator kept up.
     Run,
 }
@@ -133,6 +138,31 @@ pub fn trial_specs(scenario: &Scenario, activities: &[ActivityInfo]) -> Vec<Tria
     specs
 }
 
+/// Adds the `baseline` trial (before `run`): for a run that was asked to compare with a baseline, so
+/// that one that cannot be read fails a trial of its own instead of leaving the relative thresholds
+/// silently unjudged. Its name depends on the environment (`STRESSOR_BASELINE` set or not), not on the
+/// results.
+pub fn add_baseline(specs: &mut Vec<TrialSpec>) {
+    if specs.iter().any(|s| s.kind == TrialKind::Baseline) {
+        return;
+    }
+    let at = specs
+        .iter()
+        .position(|s| s.kind == TrialKind::Run)
+        .unwrap_or(specs.len());
+    let mut name = "baseline".to_string();
+    if specs.iter().any(|s| s.name == name) {
+        name.push_str("#2");
+    }
+    specs.insert(
+        at,
+        TrialSpec {
+            name,
+            kind: TrialKind::Baseline,
+        },
+    );
+}
+
 /// `name` with whitespace replaced by `_` (names stay one word for filters).
 fn underscores(name: &str) -> String {
     name.chars().map(|c| if c.is_whitespace() { '_' } else { c }).collect()
@@ -159,6 +189,56 @@ fn has_checks(kind: &ActivityKind, common: bool) -> bool {
 /// The plan's activity list for a scenario (what threshold selectors resolve against).
 pub fn activities_of(scenario: &Scenario) -> Vec<ActivityInfo> {
     Plan::new(Arc::new(scenario.clone()), Arc::new(SourceMap::default())).activities
+}
+
+/// The workload an activity belongs to, if any.
+fn workload_of(info: Option<&ActivityInfo>) -> Option<&str> {
+    info.and_then(|a| a.workload.as_deref())
+}
+
+/// The measured time of a trial, for JUnit's `time`: the time one session spent, on average, in the
+/// sequence's passes or in the checked activity's executions (the total over the sessions that could
+/// run it, those of its workload in a file with `workloads`, divided by their number); zero for a
+/// threshold or the run (a judgement, not a measurement). Per session because sessions run side by
+/// side: the sequences' times then add up to about the run's wall time, which is what CI tools show as
+/// a suite's duration.
+pub fn trial_time(spec: &TrialSpec, report: &RunReport) -> Duration {
+    let sessions = |workload: Option<&str>| match workload {
+        None => report.sessions,
+        // Session ids of a workload are `<workload>-t01`, ...
+        Some(w) => {
+            let n = report
+                .stats
+                .sessions
+                .iter()
+                .filter(|s| s.id.rsplit_once("-t").is_some_and(|(prefix, _)| prefix == w))
+                .count();
+            u32::try_from(n).unwrap_or(u32::MAX)
+        }
+    };
+    let per_session = |m: &crate::stats::Measure, workload: Option<&str>| {
+        let total: Duration = [Some(&m.latency), m.failed_latency.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|l| {
+                let count = u32::try_from(l.count()).unwrap_or(u32::MAX);
+                l.mean().map_or(Duration::ZERO, |mean| mean.saturating_mul(count))
+            })
+            .sum();
+        total / sessions(workload).max(1)
+    };
+    match &spec.kind {
+        TrialKind::Sequence(name) => {
+            let info = report.activities.iter().find(|a| &a.sequence == name);
+            report
+                .sequence(name)
+                .map_or(Duration::ZERO, |(m, _)| per_session(&m, workload_of(info)))
+        }
+        TrialKind::Checks(id) => report.stats.activities.get(*id).map_or(Duration::ZERO, |m| {
+            per_session(m, workload_of(report.activities.get(*id)))
+        }),
+        TrialKind::Threshold(_) | TrialKind::Relative(_) | TrialKind::Baseline | TrialKind::Run => Duration::ZERO,
+    }
 }
 
 #[cfg(test)]

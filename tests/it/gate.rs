@@ -4,16 +4,10 @@
 
 use crate::common;
 
-use common::harness::{fixtures_root, harness};
-use common::{output_text, stressor};
+use common::harness::{fixtures_root, harness, trial_line};
+use common::{closed_port, output_text, stressor};
 use std::net::TcpListener;
 use std::time::Duration;
-
-/// A local port nothing listens on (bound, then released).
-fn closed_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
 
 /// A server that accepts connections and never answers (it keeps them open until the test ends).
 fn silent_server() -> String {
@@ -55,12 +49,7 @@ fn an_inconclusive_run_fails_cargo_test_unless_the_team_opts_out() {
     ];
     let (out, text) = harness(&[], &env);
     assert!(!out.status.success(), "{text}");
-    let line = |name: &str| {
-        text.lines()
-            .find(|l| l.starts_with(&format!("test {name} ")))
-            .unwrap_or_default()
-            .to_string()
-    };
+    let line = |name: &str| trial_line(&text, name);
     assert!(line("fixtures/busy::run").ends_with("... FAILED"), "{text}");
     assert!(line("fixtures/busy::main").ends_with("... ok"), "{text}");
     assert!(

@@ -26,6 +26,8 @@ struct ProbeArgs {
 
 impl Activity for Probe {
     const NAME: &'static str = "Probe";
+    /// It talks to the service: its executions make the run's latency and error rate.
+    const EXCHANGES: bool = true;
     type Args = ProbeArgs;
 
     async fn run(&self, args: ProbeArgs, mut ctx: PluginContext<'_>) -> Result<Value, ActivityError> {
@@ -289,6 +291,14 @@ sequences:
     assert!(ok.bytes_received > 0, "bytes counted by the plugin");
     assert_eq!(report.activities[0].label, "ok");
     assert_eq!(report.activities[4].label, "Noop");
+    // Probe declares EXCHANGES; Noop, by default, is local work: the run's total is the probes'.
+    assert!(
+        report.activities[..4].iter().all(|a| a.timed),
+        "{:?}",
+        report.activities
+    );
+    assert!(!report.activities[4].timed, "a plugin is local by default");
+    assert_eq!(report.stats.total.count, 24, "the four probes' executions, not Noop's");
     let by_class = report.errors_by_class();
     assert_eq!(by_class, [(ErrorClass::Status, 6), (ErrorClass::Variable, 6)]);
     let messages = common::run::error_messages(&report);

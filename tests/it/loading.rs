@@ -133,7 +133,10 @@ fn test_mock_server_checks_are_typed() {
     assert!(
         matches!(&end.activities[0].kind, ActivityKind::Sleep(sl) if sl.duration == Param::Fixed(Duration::from_millis(100)))
     );
-    assert_eq!(end.activities[0].common.ignore_timing, Some(true));
+    // A Sleep is local work: out of the run's latency and error_rate by its kind, not by a default.
+    assert_eq!(end.activities[0].common.ignore_timing, None);
+    assert!(!end.activities[0].counted());
+    assert!(main.activities[0].counted(), "a request is an exchange");
 }
 
 #[test]

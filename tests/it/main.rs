@@ -18,6 +18,8 @@ mod cli;
 mod cli_flags;
 /// The closed model with stages.
 mod closed_stages;
+/// Coordinated distributed runs: `stressor coordinate` and shard processes.
+mod coordinate;
 /// Correlation with `$(var)` in checks, feeders, HAR replay.
 mod data;
 /// The Kubernetes manifests under `deploy/`.
@@ -32,6 +34,8 @@ mod examples;
 mod framing;
 /// The CI gate is never green when it should be red.
 mod gate;
+/// The gate, second pass: exchanges apart from local work, baselines, no hangs, compare's verdict.
+mod gate2;
 /// The `scenarios` harness binary as a child process.
 mod harness_cli;
 /// Hostile servers scripted on raw sockets.

@@ -103,7 +103,10 @@ fn merge_of_three_runs_sums_counts_exactly_and_reevaluates_thresholds() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("18 timed activities (18 ok, 0 failed)"), "{stdout}");
+    assert!(
+        stdout.contains("18 exchanges with the service (18 ok, 0 failed)"),
+        "{stdout}"
+    );
     assert!(stdout.contains("Result: ok"), "{stdout}");
     let results = json::read(&merged).unwrap();
     assert_eq!(results.stats.total.count, 18);

@@ -183,7 +183,7 @@ fn activity(v: &mut Validator, node: &Node, index: usize, has_base_url: bool) ->
         "$debug" => Some(ActivityKind::Debug),
         other if plugin::is_plugin(v, other) => {
             // The common arguments first: everything they leave belongs to the plugin.
-            let common = common_args(v, &mut f, &type_name);
+            let common = common_args(v, &mut f);
             let kind = plugin::call(v, &mut f, other);
             return Some(Activity {
                 kind: kind?,
@@ -203,7 +203,7 @@ fn activity(v: &mut Validator, node: &Node, index: usize, has_base_url: bool) ->
             return None;
         }
     };
-    let common = common_args(v, &mut f, &type_name);
+    let common = common_args(v, &mut f);
     f.finish(v.diags, &format!("`{type_name}`"), &known_args(&type_name));
     Some(Activity {
         kind: kind?,
@@ -213,7 +213,7 @@ fn activity(v: &mut Validator, node: &Node, index: usize, has_base_url: bool) ->
     })
 }
 
-fn common_args(v: &mut Validator, f: &mut Fields, type_name: &str) -> CommonArgs {
+fn common_args(v: &mut Validator, f: &mut Fields) -> CommonArgs {
     let max_time = f.take_some("assert_max_time");
     let mut c = v.check();
     let mut common = CommonArgs {
@@ -230,9 +230,6 @@ fn common_args(v: &mut Validator, f: &mut Fields, type_name: &str) -> CommonArgs
         ignore_timing: f.take_some("ignore_timing").and_then(|n| c.bool(n, "ignore_timing")),
         ..CommonArgs::default()
     };
-    if type_name == "Sleep" && common.ignore_timing.is_none() {
-        common.ignore_timing = Some(true);
-    }
     common.stores = checks::stores(v, f);
     common.thresholds = f.take_some("thresholds").map(|n| thresholds::set(v, n, false));
     common.tags = f.take_some("tags").map(|n| tags(v, n)).unwrap_or_default();

@@ -4,7 +4,8 @@
 //! problems at once. Files: [`reader`] (typed field access), `sections` (top level, `config`,
 //! `context`, `sessions`, `scenario`), `activity` (activities and request arguments), `checks`
 //! (assertions and stores), `thresholds` (`thresholds` and `load`), `script` (RunScript compile checks),
-//! `feeders` (the `feeders` section and `Feed`).
+//! `feeders` (the `feeders` section and `Feed`), `exchanges` (budgets that need an exchange to
+//! measure).
 
 pub(crate) mod reader;
 
@@ -13,6 +14,7 @@ mod plugin;
 
 pub(crate) use activity::ACTIVITIES;
 mod checks;
+mod exchanges;
 mod feeders;
 mod load;
 #[cfg(feature = "script")]

@@ -20,12 +20,14 @@ pub(super) fn names<'a>(v: &Validator<'a>) -> Vec<&'a str> {
 /// Reads a plugin activity: every key the common arguments did not take is the plugin's.
 pub(super) fn call(v: &mut Validator, f: &mut Fields, name: &str) -> Option<ActivityKind> {
     let args = Node::new(NodeKind::Map(f.take_rest()), f.span);
-    match v.plugins?.check_args(name, &args)? {
+    let plugins = v.plugins?;
+    match plugins.check_args(name, &args)? {
         Ok(sets) => Some(ActivityKind::Plugin(Box::new(PluginCall {
             name: name.to_string(),
             args: args.to_json(),
             span: f.span,
             sets,
+            exchanges: plugins.exchanges(name),
         }))),
         Err(problems) => {
             let common: Vec<&str> = COMMON.iter().copied().filter(|k| *k != "activity").collect();

@@ -124,6 +124,7 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
         }
     }
     warn_init_end_positions(v, &items);
+    super::exchanges::check(v, &sequences, &items, &workloads, &thresholds);
 
     // The original copies every `config` key into the context; a key set in `context` wins.
     let mut context = config_values;

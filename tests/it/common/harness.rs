@@ -44,6 +44,13 @@ pub fn harness(args: &[&str], env: &[(&str, &str)]) -> (Output, String) {
     (output, text)
 }
 
+/// The line `test NAME ... RESULT` of the harness's output (empty when there is none).
+pub fn trial_line<'t>(text: &'t str, name: &str) -> &'t str {
+    text.lines()
+        .find(|l| l.starts_with(&format!("test {name} ")))
+        .unwrap_or_default()
+}
+
 /// A folder for `STRESSOR_FIXTURES_ROOT` holding `files` (name, text) under `fixtures/`, which the
 /// harness's pattern (`fixtures/**/*.yaml`) finds.
 pub fn fixtures_root(files: &[(&str, &str)]) -> tempfile::TempDir {

@@ -58,6 +58,21 @@ pub fn headers(loaded: &Loaded, base: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Whether `check` runs successfully: an outside tool a test uses (xmllint, junitparser,
+/// kubernetes-validate). If not, panics on CI (`.ci/run` installs them) and says locally why the
+/// check is skipped.
+pub fn available(check: &mut std::process::Command, what: &str) -> bool {
+    if check.output().is_ok_and(|o| o.status.success()) {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{what} is missing; .ci/run installs it"
+    );
+    eprintln!("note: {what} is not installed, its check is skipped (it runs on CI)");
+    false
+}
+
 /// The original tool's fixtures (copied into this repo as test data).
 pub fn original_fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/original")
@@ -73,6 +88,12 @@ pub fn hide_dir(message: &str, base: &Path) -> String {
         out = out.replace(&canonical.display().to_string(), "<dir>");
     }
     out.replace(&base.display().to_string(), "<dir>")
+}
+
+/// A local port nothing listens on (bound, then released): a dead service.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
 }
 
 /// A finished command's stdout, then its stderr, as text.
