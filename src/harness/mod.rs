@@ -267,7 +267,7 @@ pub fn junit_path(env: &HarnessEnv, manifest_dir: &Path) -> PathBuf {
 /// Where the harness writes each scenario's JSON results: `results/` next to the JUnit file, one
 /// `<prefix>.json` per file (`fixtures/smoke.json`). Archived, the folder is the next run's
 /// `STRESSOR_BASELINE`. It holds one run's results only: a run starts by setting the last run's aside
-/// (see [`set_aside`]), so a file deleted or not run since leaves no stale results behind.
+/// (see `set_aside`), so a file deleted or not run since leaves no stale results behind.
 pub fn results_dir(junit: &Path) -> PathBuf {
     junit.parent().unwrap_or(Path::new(".")).join("results")
 }

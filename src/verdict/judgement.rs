@@ -204,7 +204,7 @@ pub struct Trial {
     pub spec: TrialSpec,
     /// How it ended.
     pub outcome: TrialOutcome,
-    /// What it measured, for JUnit's `time` (see [`trial_time`](super::trials::trial_time)).
+    /// What it measured, for JUnit's `time` (see [`trial_time`]).
     pub time: Duration,
 }
 
