@@ -85,6 +85,8 @@
 //! | `xpath` | `assert_html` checks | `assert_html` is a load error naming the feature |
 //! | `target` | the built-in target server (`stressor::target`, `stressor serve`) | |
 //! | `monitor` | the live dashboard (`stressor::monitor`, `run --monitor`) | |
+//! | `prometheus` | `GET /metrics` in the Prometheus text format (`observe::prometheus`, `run --metrics`) | the registry ([`observe::metrics`]) without an HTTP endpoint |
+//! | `otlp` | OTLP/HTTP metrics push (`observe::otlp`, `run --otlp`); enables `https` | no push |
 //! | `cli` (default) | the `stressor` binary, HAR import; all of the above | |
 //!
 //! What a file uses from a feature the build leaves out is a load-time error that names the feature;
@@ -107,7 +109,7 @@
 //! | 7 | [`stats`] | measurements |
 //! | 8 | [`mod@run`] | the runner |
 //! | 9 | [`verdict`] | thresholds, baselines, the one judgement |
-//! | 10 | [`search`] | capacity search (runs and judges) |
+//! | 10 | [`search`], [`observe`] | capacity search (runs and judges); metrics and the request log of a run |
 //! | 11 | [`report`] | summary, JSON, JUnit, HTML |
 //! | 12 | [`mod@harness`], `monitor`, `har`, `coordinate` | the cargo harness, the live dashboard, HAR import, distributed runs' coordinator |
 //! | 13 | `cli` | the command line |
@@ -132,6 +134,7 @@ pub mod harness;
 pub mod http;
 #[cfg(feature = "monitor")]
 pub mod monitor;
+pub mod observe;
 pub mod redact;
 pub mod report;
 pub mod rfc3339;

@@ -45,6 +45,9 @@ pub(super) async fn run(
             .max(Duration::from_millis(1));
         prepared.timeout = Some(prepared.timeout.map_or(left, |t| t.min(left)));
         out.bytes_sent += prepared.body_len();
+        if state.keep_url {
+            out.url = Some(prepared.url.as_str().to_owned());
+        }
         let last_failure = match state.client.send(prepared).await {
             Ok(resp) => {
                 out.bytes_received += resp.received;
