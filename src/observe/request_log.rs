@@ -6,7 +6,7 @@
 //! ```
 //!
 //! A session hands its row over with one short lock and never waits for the disk: the writer thread
-//! swaps the whole buffer out every [`WAKE`] and formats and writes it while the sessions fill the
+//! swaps the whole buffer out every `WAKE` and formats and writes it while the sessions fill the
 //! other one. Nobody is woken per row (no futex call per request). When the writer falls that far
 //! behind that [`BUFFER_ROWS`] rows wait, new rows are dropped and counted; the run's health shows the
 //! count ([`GeneratorHealth::request_log_dropped`](crate::run::GeneratorHealth)), so a log that is not
