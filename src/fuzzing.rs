@@ -1,11 +1,11 @@
 //! Entry points for the fuzz targets in `fuzz/` (`fuzz/README.md`); not a stable API.
 //!
-//! The lean path's HTTP/1.1 exchange is run over bytes in memory ([`MemStream`]) instead of a socket,
-//! so a fuzzer can try many responses a second through exactly the code a run uses.
+//! The lean HTTP/1.1 transport's exchange is run over bytes in memory ([`MemStream`]) instead of a
+//! socket, so a fuzzer can try many responses a second through exactly the code a run uses.
 
-use crate::activity::body::BodyLimit;
-use crate::activity::lean::framing;
-use crate::activity::lean::wire::{Conn, Transport};
+use crate::http::BodyLimit;
+use crate::http::transport::h1::framing;
+use crate::http::transport::h1::wire::{Conn, Io};
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -84,7 +84,7 @@ impl AsyncWrite for MemStream {
     }
 }
 
-impl Transport for MemStream {
+impl Io for MemStream {
     fn is_open(&mut self) -> bool {
         self.at < self.data.len()
     }
@@ -110,10 +110,11 @@ pub async fn lean_response(data: &[u8], head_request: bool, max_body: u64) -> Re
     } else {
         &b"GET / HTTP/1.1\r\nHost: fuzz\r\n\r\n"[..]
     };
-    let exchange = conn
+    let answer = conn
         .exchange(request, head_request, BodyLimit::keep(max_body))
         .await
         .map_err(|e| e.message())?;
+    let exchange = answer.response;
     assert!(exchange.body.len() as u64 <= max_body, "more body kept than allowed");
     assert_eq!(
         exchange.received,
@@ -123,11 +124,11 @@ pub async fn lean_response(data: &[u8], head_request: bool, max_body: u64) -> Re
     Ok(LeanResponse {
         status: exchange.status,
         body: exchange.body,
-        keep_alive: exchange.keep_alive,
+        keep_alive: answer.keep_alive,
     })
 }
 
-/// The check the reqwest path adds to what hyper accepts (see `activity::lean::framing`).
+/// The check the reqwest transport adds to what hyper accepts (see `http::transport::h1::framing`).
 pub use framing::check_hyper_head;
 
 /// What hyper (the reqwest path's parser), with the check stressor adds to it, makes of `data` as the

@@ -91,6 +91,32 @@
 //!
 //! What a file uses from a feature the build leaves out is a load-time error that names the feature;
 //! [`features::ENABLED`] lists what this build has.
+//!
+//! # Layers
+//!
+//! The modules form layers, and no module imports from a layer above its own (a unit test,
+//! `src/tests/layers.rs`, reads `src/` and enforces it). From the bottom up:
+//!
+//! | layer | modules | what it is |
+//! |---|---|---|
+//! | leaves | [`features`], [`rfc3339`], `target` | import nothing of stressor (the built-in target server shares no code with the client it serves) |
+//! | 1 | [`expand`] | `$(var)` templates |
+//! | 2 | [`redact`] | secrets kept out of what is written |
+//! | 3 | [`scenario`] | the file format, the typed model, load-time diagnostics |
+//! | 4 | [`check`] | checks and stores on a result |
+//! | 5 | [`mod@http`] | the HTTP client: one behaviour over three transports |
+//! | 6 | [`activity`], `fuzzing` | running one activity; the fuzz targets' entry into the client |
+//! | 7 | [`stats`] | measurements |
+//! | 8 | [`mod@run`] | the runner |
+//! | 9 | [`verdict`] | thresholds, baselines, the one judgement |
+//! | 10 | [`search`], [`observe`] | capacity search (runs and judges); metrics and the request log of a run |
+//! | 11 | [`report`] | summary, JSON, JUnit, HTML |
+//! | 12 | [`mod@harness`], `monitor`, `har`, `coordinate` | the cargo harness, the live dashboard, HAR import, distributed runs' coordinator |
+//! | 13 | `cli` | the command line |
+//!
+//! Modules of one layer do not import each other. This is SPEC §11's order (expand → scenario → check
+//! → http → activity → stats → run → verdict → report → harness / monitor / har → cli) with the
+//! modules it does not name put in their place.
 
 pub mod activity;
 pub mod check;
@@ -105,11 +131,13 @@ pub mod fuzzing;
 #[cfg(feature = "cli")]
 pub mod har;
 pub mod harness;
+pub mod http;
 #[cfg(feature = "monitor")]
 pub mod monitor;
 pub mod observe;
 pub mod redact;
 pub mod report;
+pub mod rfc3339;
 pub mod run;
 pub mod scenario;
 pub mod search;
@@ -117,6 +145,9 @@ pub mod stats;
 #[cfg(feature = "target")]
 pub mod target;
 pub mod verdict;
+
+#[cfg(test)]
+mod tests;
 
 pub use run::run_scenario as run;
 

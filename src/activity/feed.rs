@@ -3,21 +3,41 @@
 //! One [`FeedState`] per feeder is shared by all sessions of a run: a lock-free counter hands out row
 //! numbers. `sequential` wraps around, `random` draws, `unique` hands each row out once. Under
 //! `--shard K/N`, a `unique` feeder's shard takes rows K, K+N, K+2N, ... (0-based), so the processes of a
-//! sharded run never use a row twice between them; the other orders use every row in every shard.
-//! A generated feeder (`generate:`) makes row K + nN on the n-th take the same way, so its `counter`
-//! is unique across shards too (see `super::generate`).
+//! sharded run never use a row twice between them; the other orders use every row in every shard. The
+//! runner says which rows are this process's ([`UniqueRows`]); the feeder knows nothing of shards.
+//! A generated feeder (`generate:`) makes those same rows on its n-th take, so its `counter` is
+//! unique across shards too (see `super::generate`).
 
-use crate::run::Shard;
 use crate::scenario::{FeedOrder, Feeder};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+/// The rows of a `unique` feeder this process hands out: `first`, `first + stride`,
+/// `first + 2 × stride`, ... (0-based).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UniqueRows {
+    /// The first row.
+    pub first: u64,
+    /// The distance between two rows, at least 1.
+    pub stride: u64,
+}
+
+impl UniqueRows {
+    /// Every row: an unsharded run.
+    pub const ALL: UniqueRows = UniqueRows { first: 0, stride: 1 };
+
+    /// The row of this process's `n`-th take (0-based).
+    pub fn nth(self, n: u64) -> u64 {
+        n.saturating_mul(self.stride.max(1)).saturating_add(self.first)
+    }
+}
+
 /// A feeder during a run.
 #[derive(Debug)]
 pub struct FeedState {
     feeder: Feeder,
-    shard: Shard,
+    rows: UniqueRows,
     /// Rows asked for so far (for `unique`, also past the end).
     asked: AtomicU64,
     /// Sessions that ended because the feeder was used up.
@@ -49,15 +69,16 @@ impl FeedUse {
 }
 
 impl FeedState {
-    /// The state of `feeder` in a run of `shard`; `seed` (the run's) seeds generated rows.
-    pub fn new(feeder: Feeder, shard: Shard, seed: u64) -> Self {
+    /// The state of `feeder` in a run whose `unique` rows are `rows`; `seed` (the run's) seeds
+    /// generated rows.
+    pub fn new(feeder: Feeder, rows: UniqueRows, seed: u64) -> Self {
         let maker = feeder
             .generate
             .clone()
             .map(|g| super::generate::RowMaker::new(g, seed, &feeder.name));
         FeedState {
             feeder,
-            shard,
+            rows,
             asked: AtomicU64::new(0),
             ended: AtomicU64::new(0),
             maker,
@@ -74,7 +95,7 @@ impl FeedState {
     pub fn take(&self) -> Option<Value> {
         if let Some(maker) = &self.maker {
             let n = self.asked.fetch_add(1, Relaxed);
-            return Some(maker.row(u64::from(self.shard.index) + n * u64::from(self.shard.total)));
+            return Some(maker.row(self.rows.nth(n)));
         }
         let data = &self.feeder.data;
         let len = data.len() as u64;
@@ -83,7 +104,7 @@ impl FeedState {
             FeedOrder::Sequential => n % len,
             FeedOrder::Random => fastrand::u64(0..len),
             FeedOrder::Unique => {
-                let i = u64::from(self.shard.index) + n * u64::from(self.shard.total);
+                let i = self.rows.nth(n);
                 if i >= len {
                     self.ended.fetch_add(1, Relaxed);
                     return None;
@@ -116,9 +137,9 @@ impl FeedState {
 pub struct Feeds(Vec<FeedState>);
 
 impl Feeds {
-    /// The run's feeders; `seed` (the run's) seeds generated rows.
-    pub fn new(feeders: &[Feeder], shard: Shard, seed: u64) -> Self {
-        Feeds(feeders.iter().map(|f| FeedState::new(f.clone(), shard, seed)).collect())
+    /// The run's feeders, whose `unique` rows are `rows`; `seed` (the run's) seeds generated rows.
+    pub fn new(feeders: &[Feeder], rows: UniqueRows, seed: u64) -> Self {
+        Feeds(feeders.iter().map(|f| FeedState::new(f.clone(), rows, seed)).collect())
     }
 
     /// The state of a feeder.

@@ -52,7 +52,7 @@ fn value(generator: &Generator, n: u64, rng: &mut fastrand::Rng) -> Value {
         Generator::Float { min, max } => float(min + rng.f64() * (max - min)),
         Generator::Text { len } => Value::String(text(rng, *len)),
         Generator::Pick(items) => items[rng.usize(..items.len())].clone(),
-        Generator::Now => Value::String(crate::scenario::rfc3339::format_rfc3339(SystemTime::now())),
+        Generator::Now => Value::String(crate::rfc3339::format_rfc3339(SystemTime::now())),
         Generator::NowMs => Value::from(now_ms()),
     }
 }
@@ -136,7 +136,7 @@ mod tests {
                 "{code}"
             );
             assert!(["red", "green", "blue"].contains(&row["colour"].as_str().unwrap()));
-            assert!(crate::scenario::rfc3339::parse_rfc3339(row["at"].as_str().unwrap()).is_some());
+            assert!(crate::rfc3339::parse_rfc3339(row["at"].as_str().unwrap()).is_some());
             assert!(row["at_ms"].as_i64().unwrap() > 1_700_000_000_000);
         }
     }

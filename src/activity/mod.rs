@@ -4,29 +4,27 @@
 //! request, static fetches, polling, sleep, script), applies every check and store, and returns an
 //! [`Executed`] record with the timing and, on failure, one [`ActivityError`] that lists every failed
 //! check. It never panics on user input and never prints, except for `$debug()` and script `print`,
-//! whose purpose is printing.
+//! whose purpose is printing. HTTP requests are prepared here (`prepare.rs`: variables, `base_url`,
+//! the session's defaults) and sent by the session's [`crate::http::Client`]; its errors become
+//! activity errors in `error.rs`.
 
-pub mod body;
 mod checks;
-pub mod client;
-mod cookies;
 pub mod debug;
 pub mod error;
 pub mod feed;
 pub mod generate;
-pub mod http;
-#[cfg(feature = "https")]
-pub mod https;
-pub mod lean;
 pub mod plugin;
 mod poll;
+pub mod prepare;
 pub mod record;
 #[cfg(feature = "script")]
 pub mod script;
 mod static_requests;
+#[cfg(test)]
+mod tests;
 pub mod trace;
 
-pub use client::{SessionClient, TlsConfigs};
+pub use crate::http::{Client as SessionClient, TlsConfigs};
 pub use error::{ActivityError, ErrorClass};
 
 use crate::check::{self, ActivityResult, CheckFailure, CheckKind, Response};
@@ -43,10 +41,10 @@ pub struct SessionState {
     pub session_id: String,
     /// The session's variables.
     pub context: Context,
-    /// The session's HTTP clients (own cookie jar).
+    /// The session's HTTP client (own cookie jar).
     pub client: SessionClient,
     /// URLs this session resolved recently.
-    pub urls: http::UrlCache,
+    pub urls: prepare::UrlCache,
     /// `sessions.basic_auth`.
     pub basic_auth: bool,
     /// The user's `(name, password)` for basic auth.
@@ -186,10 +184,10 @@ pub async fn execute(
             if state.dry_run {
                 Ok(mock_result(activity))
             } else {
-                match http::prepare(req, &req.url, state) {
+                match prepare::prepare(req, &req.url, state) {
                     Err(e) => Err(e),
                     Ok(mut p) => {
-                        out.bytes_sent = p.body.as_ref().map_or(0, |b| b.0.len() as u64);
+                        out.bytes_sent = p.body_len();
                         if state.keep_url {
                             out.url = Some(p.url.as_str().to_owned());
                         }
@@ -198,11 +196,14 @@ pub async fn execute(
                             common: Some(&activity.common),
                         };
                         p.body_limit.needed = checks.read_body() || state.keep_last_result;
-                        http::send(p, state).await.map(|resp| {
-                            out.bytes_received = resp.received;
-                            out.status = Some(resp.status);
-                            ActivityResult::Response(resp)
-                        })
+                        match state.client.send(p).await {
+                            Ok(resp) => {
+                                out.bytes_received = resp.received;
+                                out.status = Some(resp.status);
+                                Ok(ActivityResult::Response(resp))
+                            }
+                            Err(e) => Err(e.into()),
+                        }
                     }
                 }
             }
@@ -258,7 +259,7 @@ pub async fn execute(
             .iter()
             .map(|(_, value)| crate::expand::expand_value(value, &state.context))
             .collect::<Result<Vec<Value>, _>>()
-            .map_err(http::variable_error)
+            .map_err(prepare::variable_error)
             .and_then(|row| shared.records.write(args, &row))
             .map(|()| ActivityResult::Nothing),
         ActivityKind::Feed(args) => match shared.feeds.get(&args.feeder) {
@@ -388,7 +389,7 @@ pub fn sleep_duration(args: &SleepArgs, ctx: &Context) -> Result<Duration, Activ
     let resolve = |p: &Param<Duration>, key: &str| -> Result<Duration, ActivityError> {
         match p {
             Param::Fixed(d) => Ok(*d),
-            Param::Template(t) => Ok(http::template_duration(t, ctx, key)?.unwrap_or_default()),
+            Param::Template(t) => Ok(prepare::template_duration(t, ctx, key)?.unwrap_or_default()),
         }
     };
     let low = resolve(&args.duration, "duration")?;

@@ -126,14 +126,15 @@ impl<'s> PluginContext<'s> {
         &mut self.state.context
     }
 
-    /// The session's HTTP client (its own cookie jar, certificates verified as `sessions.verify_ssl`).
-    /// Needs the `https` feature, which brings reqwest.
+    /// A reqwest client for this session: its own cookie jar (the one its activities use),
+    /// certificates verified as `sessions.verify_ssl`, redirects followed by reqwest. Needs the `https`
+    /// feature, which brings reqwest.
     #[cfg(feature = "https")]
     pub fn http(&self) -> Result<&reqwest::Client, ActivityError> {
         self.state
             .client
             .reqwest(self.state.verify_ssl)
-            .map_err(|e| ActivityError::new(ErrorClass::Connect, e.to_string()))
+            .map_err(ActivityError::from)
     }
 
     /// `config.base_url`, if set.
@@ -252,7 +253,7 @@ impl Registry {
                 format!("activity `{}` is not registered in RunOptions::activities", call.name),
             ));
         };
-        let expanded = expand::expand_value_cow(&call.args, &state.context).map_err(super::http::variable_error)?;
+        let expanded = expand::expand_value_cow(&call.args, &state.context).map_err(super::prepare::variable_error)?;
         let node = Node::from_json(&expanded, Span::default());
         plugin.run(&node, PluginContext::new(state, bytes)).await
     }

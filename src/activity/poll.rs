@@ -5,7 +5,7 @@
 //! `timeout`, naming the number of attempts and the last failure.
 
 use super::checks::{self, Checks, Held};
-use super::{ActivityError, ErrorClass, Executed, Interrupt, SessionState, http};
+use super::{ActivityError, ErrorClass, Executed, Interrupt, SessionState, prepare};
 use crate::check::ActivityResult;
 use crate::scenario::duration::format_duration;
 use crate::scenario::{CommonArgs, PollRequest};
@@ -37,18 +37,18 @@ pub(super) async fn run(
     let mut attempts = 0u32;
     loop {
         attempts += 1;
-        let mut prepared = http::prepare(&p.request, &p.request.url, state)?;
+        let mut prepared = prepare::prepare(&p.request, &p.request.url, state)?;
         prepared.body_limit.needed = needed;
         let left = p
             .timeout
             .saturating_sub(started.elapsed())
             .max(Duration::from_millis(1));
         prepared.timeout = Some(prepared.timeout.map_or(left, |t| t.min(left)));
-        out.bytes_sent += prepared.body.as_ref().map_or(0, |b| b.0.len() as u64);
+        out.bytes_sent += prepared.body_len();
         if state.keep_url {
             out.url = Some(prepared.url.as_str().to_owned());
         }
-        let last_failure = match http::send(prepared, state).await {
+        let last_failure = match state.client.send(prepared).await {
             Ok(resp) => {
                 out.bytes_received += resp.received;
                 out.status = Some(resp.status);

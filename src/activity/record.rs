@@ -11,7 +11,6 @@
 
 use super::{ActivityError, ErrorClass};
 use crate::expand::render_text;
-use crate::run::Shard;
 use crate::scenario::generate::{RecordArgs, RecordFormat};
 use crate::scenario::{ActivityKind, Scenario};
 use serde::{Deserialize, Serialize};
@@ -90,11 +89,12 @@ pub struct Records(Vec<RecordFile>);
 
 impl Records {
     /// Opens the file of every `Record` in `scenario` (one per file, however many activities write to
-    /// it), as shard `shard` writes them.
+    /// it); `named` says which file a shard writes for the one the scenario names (the runner's
+    /// [`Shard::record_path`](crate::run::Shard), `NAME.shard-K-of-N.EXT`; the identity unsharded).
     ///
     /// # Errors
     /// A file that cannot be opened, or whose header or writers disagree on the columns.
-    pub fn open(scenario: &Scenario, shard: Shard) -> Result<Records, RecordError> {
+    pub fn open(scenario: &Scenario, named: impl Fn(&Path) -> PathBuf) -> Result<Records, RecordError> {
         let mut files: Vec<(&RecordArgs, RecordFile)> = Vec::new();
         let all = scenario.sequences.iter().flat_map(|s| &s.activities);
         for args in all.filter_map(|a| match &a.kind {
@@ -111,7 +111,7 @@ impl Records {
                 }
                 continue;
             }
-            let path = shard_path(&args.file, shard);
+            let path = named(&args.file);
             files.push((args, open_file(args, path)?));
         }
         Ok(Records(files.into_iter().map(|(_, f)| f).collect()))
@@ -183,22 +183,6 @@ impl Records {
 
 fn columns(args: &RecordArgs) -> Vec<&str> {
     args.row.iter().map(|(k, _)| k.as_str()).collect()
-}
-
-/// `created.csv` as shard K of N writes it: `created.shard-K-of-N.csv` (K from 1, as `--shard` counts).
-pub fn shard_path(path: &Path, shard: Shard) -> PathBuf {
-    if shard.total <= 1 {
-        return path.to_path_buf();
-    }
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!("{stem}.shard-{}-of-{}.{ext}", shard.index + 1, shard.total))
 }
 
 /// Opens `path` for appending; a new or empty CSV file gets the header, an existing one must have it.

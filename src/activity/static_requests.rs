@@ -2,7 +2,7 @@
 //! a page's assets. Each URL is recorded under its own name; the activity fails when any URL fails, and
 //! its message lists every failure. In dry-run nothing is sent.
 
-use super::http;
+use super::prepare;
 use super::{ActivityError, ErrorClass, Executed, SessionState, SubRequest};
 use crate::check;
 use crate::scenario::StaticRequests;
@@ -15,7 +15,7 @@ pub(super) async fn run(s: &StaticRequests, state: &SessionState, out: &mut Exec
     }
     let mut prepared = Vec::with_capacity(s.url_list.len());
     for url in &s.url_list {
-        let mut p = http::prepare(&s.request, url, state)?;
+        let mut p = prepare::prepare(&s.request, url, state)?;
         // Only the status is checked: bodies are counted and dropped.
         p.body_limit.needed = false;
         prepared.push((url.clone(), p));
@@ -26,12 +26,12 @@ pub(super) async fn run(s: &StaticRequests, state: &SessionState, out: &mut Exec
     let results: Vec<_> = stream::iter(prepared)
         .map(|(label, p)| async move {
             let started = Instant::now();
-            let result = match http::send(p, state).await {
+            let result = match state.client.send(p).await {
                 Ok(resp) => match check::check_status(checks, &resp) {
                     None => Ok(resp.received),
                     Some(f) => Err(ActivityError::new(ErrorClass::Status, f.message)),
                 },
-                Err(e) => Err(e),
+                Err(e) => Err(ActivityError::from(e)),
             };
             (label, started.elapsed(), result)
         })

@@ -9,7 +9,7 @@
 use super::args::InitArgs;
 use super::{Exit, Output};
 use crate::har::{self, Conversion, HarOptions};
-use crate::report::format_rfc3339;
+use crate::rfc3339::format_rfc3339;
 use std::path::PathBuf;
 
 /// `stressor serve`'s default address, so `stressor serve` + `stressor run DIR` work together.

@@ -14,7 +14,7 @@
 //! own output (summaries, diagnostics) is printed, not logged, and so does not depend on these levels.
 
 use super::args::GlobalArgs;
-use crate::report::format_rfc3339;
+use crate::rfc3339::format_rfc3339;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

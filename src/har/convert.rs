@@ -2,7 +2,7 @@
 
 use super::model::{Entry, HarFile, Log};
 use super::{BaseUrlOption, HarError, HarOptions};
-use crate::report::parse_rfc3339;
+use crate::rfc3339::parse_rfc3339;
 use regex::Regex;
 use std::collections::HashSet;
 use std::path::Path;

@@ -16,7 +16,7 @@ pub mod merge;
 pub mod summary;
 pub mod svg;
 
-pub use crate::scenario::rfc3339::{format_rfc3339, parse_rfc3339};
+pub use crate::rfc3339::{format_rfc3339, parse_rfc3339};
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

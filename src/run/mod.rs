@@ -194,7 +194,7 @@ impl StopHandle {
 pub enum RunError {
     /// TLS could not be set up.
     #[error("failed to set up TLS: {0}")]
-    Tls(#[from] crate::activity::client::ClientError),
+    Tls(#[from] crate::http::ClientError),
     /// A `Record` file cannot be opened or has other columns.
     #[error(transparent)]
     Record(#[from] crate::activity::record::RecordError),
@@ -296,7 +296,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     // A dry run creates nothing, so it opens (and creates) no file to record it in.
     let records = match options.dry_run {
         true => Default::default(),
-        false => crate::activity::record::Records::open(&scenario, shard)?,
+        false => crate::activity::record::Records::open(&scenario, |p| shard.record_path(p))?,
     };
     let seeds_data = seed::seeds_data(&scenario, &sources).then_some(seed.value);
     if seeds_data.is_some() && seed.drawn {
@@ -307,7 +307,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
         #[cfg(feature = "script")]
         scripts: ScriptEngine::new(Default::default()).seeded(seed.for_scripts(shard)),
         plugins: options.activities.clone(),
-        feeds: crate::activity::feed::Feeds::new(&scenario.feeders, shard, seed.value),
+        feeds: crate::activity::feed::Feeds::new(&scenario.feeders, shard.rows(), seed.value),
         records,
     };
     let stopped_early = match options.start_at {

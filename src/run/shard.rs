@@ -44,6 +44,31 @@ impl Shard {
     /// The whole load, as an unsharded run takes it.
     pub const WHOLE: Shard = Shard { index: 0, total: 1 };
 
+    /// The rows of a `unique` feeder this shard takes: K, K+N, K+2N, ... (0-based).
+    pub fn rows(self) -> crate::activity::feed::UniqueRows {
+        crate::activity::feed::UniqueRows {
+            first: u64::from(self.index),
+            stride: u64::from(self.total),
+        }
+    }
+
+    /// `created.csv` as this shard writes it (`Record`): `created.shard-K-of-N.csv` (K from 1, as
+    /// `--shard` counts); the path itself when the run is not sharded.
+    pub fn record_path(self, path: &std::path::Path) -> std::path::PathBuf {
+        if self.total <= 1 {
+            return path.to_path_buf();
+        }
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        path.with_file_name(format!("{stem}.shard-{}-of-{}.{ext}", self.index + 1, self.total))
+    }
+
     /// Parses `K/N` (1 ≤ K ≤ N).
     pub fn parse(text: &str) -> Result<Shard, ShardError> {
         let bad = || ShardError::Invalid(text.to_string());

@@ -17,6 +17,7 @@ pub mod builder;
 pub mod diagnostic;
 pub mod duration;
 pub mod env_text;
+mod error_class;
 pub mod feeder;
 pub mod generate;
 pub mod macros;
@@ -24,8 +25,9 @@ pub mod model;
 pub mod node;
 pub mod overrides;
 pub mod pattern;
+#[cfg(feature = "https")]
+pub mod pem;
 pub mod plugin;
-pub mod rfc3339;
 pub mod size;
 pub mod source;
 pub mod suggest;
@@ -35,6 +37,7 @@ mod vars;
 
 pub use builder::{ScenarioBuilder, SequenceBuilder};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use error_class::ErrorClass;
 pub use model::*;
 pub use node::{Node, NodeKind};
 pub use overrides::{Override, OverrideOrigin};

@@ -228,14 +228,15 @@ impl Default for Config {
     }
 }
 
-/// Which client sends `http://` requests (`config.http_client`). `https://` always goes through reqwest.
+/// Which client sends requests (`config.http_client`): the transport under `crate::http`'s client.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum HttpClientKind {
-    /// stressor's own HTTP/1.1 exchange, run by the session's task on its own keep-alive connections
-    /// (`activity::lean`): the least CPU per request (see `bench/RESULTS.md`).
+    /// stressor's own HTTP/1.1 exchange (or the `h2` crate's HTTP/2), run by the session's task on its
+    /// own keep-alive connections (`http/transport/`): the least CPU per request (see
+    /// `bench/RESULTS.md`).
     #[default]
     Lean,
-    /// reqwest for every request, as before the lean path existed.
+    /// reqwest for every request, with stressor's own redirects and cookies (the `https` feature).
     Reqwest,
 }
 

@@ -117,7 +117,7 @@ pub enum Change {
 #[serde(rename_all = "snake_case")]
 pub enum Filter {
     /// Errors of one class (`{class:timeout}`), by its name.
-    Class(crate::activity::ErrorClass),
+    Class(crate::scenario::ErrorClass),
     /// Responses of one status class (`{status:5xx}`).
     Status(StatusClass),
 }

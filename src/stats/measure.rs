@@ -1,7 +1,7 @@
 //! Measurements of one subject (an activity, a sequence, a session, the run).
 
 use super::latency::Latency;
-use crate::activity::ErrorClass;
+use crate::scenario::ErrorClass;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -45,7 +45,7 @@ use super::snapshot::{
     LIGHT_SIGFIG, ResponseTimes, SERIES_MAX_ENTRIES, Second, SessionMeasure, Snapshot, SubMeasure, coarsen,
     merge_series,
 };
-use crate::activity::ErrorClass;
+use crate::scenario::ErrorClass;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};

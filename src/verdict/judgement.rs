@@ -178,7 +178,7 @@ impl fmt::Display for Reason {
                     "these results are"
                 };
                 let when = at
-                    .map(|t| format!(" taken at {}", crate::scenario::rfc3339::format_rfc3339(t)))
+                    .map(|t| format!(" taken at {}", crate::rfc3339::format_rfc3339(t)))
                     .unwrap_or_default();
                 write!(f, "{whose} an incomplete checkpoint{when}: the run had not finished")
             }

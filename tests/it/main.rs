@@ -40,6 +40,8 @@ mod gate2;
 mod harness_cli;
 /// Hostile servers scripted on raw sockets.
 mod hostile;
+/// The HTTP/2 connection's lifecycle: GOAWAY and resets, from a server scripted frame by frame.
+mod http2;
 /// The lean and reqwest clients against the built-in target.
 mod http_clients;
 /// `stressor init` and HAR import.

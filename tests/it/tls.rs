@@ -126,6 +126,43 @@ async fn tls_server(pki: &Pki, client_auth: bool) -> (String, Seen) {
     (url, seen)
 }
 
+/// A TLS server that offers `alpn` (none: it ignores the client's offer) and serves nothing: it
+/// counts the bytes a client sends after the handshake, until the client closes or a second passed.
+async fn alpn_server(pki: &Pki, alpn: &[&[u8]]) -> (String, Arc<AtomicU64>) {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pki.server_key.clone()));
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(pki.server_chain.clone(), key)
+        .expect("server config");
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("https://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    let received = Arc::new(AtomicU64::new(0));
+    let counted = received.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, counted) = (acceptor.clone(), counted.clone());
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut buf = [0u8; 1024];
+                let read = async {
+                    while let Ok(n @ 1..) = tokio::io::AsyncReadExt::read(&mut tls, &mut buf).await {
+                        counted.fetch_add(n as u64, Ordering::SeqCst);
+                    }
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(1), read).await;
+            });
+        }
+    });
+    (url, received)
+}
+
 /// A scenario with one session running `activities` once against `base`.
 fn scenario(base: &str, config: &str, activities: &str) -> String {
     format!(
@@ -283,4 +320,41 @@ fn transport_settings_are_checked_when_the_file_loads() {
     let loaded = load_str(&pki.dir.path().join("test.yaml"), text, &LoadOptions::default());
     let shown = loaded.render(false);
     assert!(shown.contains("no `CERTIFICATE` block in it"), "{shown}");
+}
+
+/// RFC 9113 §3.3: over TLS, HTTP/2 is what ALPN agreed on. A server that ignores the offer (and so
+/// picks nothing) gets no HTTP/2 preface; one that refuses it (rustls answers "no application
+/// protocol") fails the handshake; both are `tls` errors that say HTTP/2 was not agreed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_is_not_spoken_to_a_server_that_did_not_agree_to_it_by_alpn() {
+    let pki = pki();
+    let activities = "    - activity: GetRequest\n      url: /echo\n";
+    let config = "  http_version: 2\n";
+    for (alpn, expected) in [
+        (&[][..], "the server did not agree to HTTP/2 (ALPN: none)"),
+        (&[&b"http/1.1"[..]][..], "the server did not agree to HTTP/2"),
+    ] {
+        let (url, received) = alpn_server(&pki, alpn).await;
+        let report = run_in(pki.dir.path(), &scenario(&url, config, activities)).await;
+        let errors = error_messages(&report);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, "tls", "{errors:?}");
+        assert!(errors[0].1.contains(expected), "{}", errors[0].1);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(received.load(Ordering::SeqCst), 0, "nothing is sent: {alpn:?}");
+    }
+}
+
+/// A server that requires a client certificate says so (TLS 1.3) with an alert after the handshake,
+/// which the HTTP/2 connection reads: a `tls` error, as on HTTP/1.1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_http2_a_missing_client_certificate_is_a_tls_error() {
+    let pki = pki();
+    let (url, _) = tls_server(&pki, true).await;
+    let activities = "    - activity: GetRequest\n      url: /echo\n";
+    let report = run_in(pki.dir.path(), &scenario(&url, "  http_version: 2\n", activities)).await;
+    let errors = error_messages(&report);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].0, "tls", "{errors:?}");
+    assert!(errors[0].1.contains("CertificateRequired"), "{}", errors[0].1);
 }

@@ -50,8 +50,6 @@ pub(super) fn register(engine: &mut rhai::Engine, seed: u64) {
         },
     );
     engine.register_fn("uuid", uuid_v4);
-    engine.register_fn("now", || {
-        crate::scenario::rfc3339::format_rfc3339(std::time::SystemTime::now())
-    });
+    engine.register_fn("now", || crate::rfc3339::format_rfc3339(std::time::SystemTime::now()));
     engine.register_fn("now_ms", now_ms);
 }

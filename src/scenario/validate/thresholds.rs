@@ -314,10 +314,10 @@ fn split_filter<'n>(v: &mut Validator, key: &Node, name: &'n str) -> Option<(&'n
     };
     let value = value.trim();
     let filter = match k.trim() {
-        "class" => match crate::activity::ErrorClass::ALL.iter().find(|c| c.as_str() == value) {
+        "class" => match crate::scenario::ErrorClass::ALL.iter().find(|c| c.as_str() == value) {
             Some(class) => Filter::Class(*class),
             None => {
-                let names: Vec<&str> = crate::activity::ErrorClass::ALL.iter().map(|c| c.as_str()).collect();
+                let names: Vec<&str> = crate::scenario::ErrorClass::ALL.iter().map(|c| c.as_str()).collect();
                 return bad(
                     v,
                     format!("unknown error class `{value}` (classes: {})", names.join(", ")),

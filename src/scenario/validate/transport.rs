@@ -160,7 +160,7 @@ fn client_cert(v: &mut Validator, n: &Node) -> Option<ClientCert> {
     })
 }
 
-fn pem_error(span: Span, path: &Path, why: &str) -> Diagnostic {
+fn pem_error(span: Span, path: &Path, why: &dyn std::fmt::Display) -> Diagnostic {
     Diagnostic::error(span, format!("cannot use `{}`: {why}", path.display()))
         .with_help("export the certificate chain and the private key as PEM (`-----BEGIN CERTIFICATE-----`, `-----BEGIN PRIVATE KEY-----`)")
 }
@@ -200,16 +200,16 @@ fn read_file(v: &mut Validator, n: &Node, key: &str) -> Option<(PathBuf, Vec<u8>
     }
 }
 
-/// The same parsing the run's TLS set-up does with the files (`activity::https`).
+/// The same parsing the run's TLS set-up does with the files (`scenario::pem`).
 #[cfg(feature = "https")]
 mod pem {
-    use crate::activity::https::{cert_chain, private_key};
+    use crate::scenario::pem::{PemError, cert_chain, private_key};
 
-    pub(super) fn check_cert(pem: &[u8]) -> Result<(), String> {
+    pub(super) fn check_cert(pem: &[u8]) -> Result<(), PemError> {
         cert_chain(pem).map(drop)
     }
 
-    pub(super) fn check_key(pem: &[u8]) -> Result<(), String> {
+    pub(super) fn check_key(pem: &[u8]) -> Result<(), PemError> {
         private_key(pem).map(drop)
     }
 }
@@ -217,10 +217,10 @@ mod pem {
 #[cfg(not(feature = "https"))]
 mod pem {
     // Unreachable: without the `https` feature `client_cert` is refused before its files are read.
-    pub(super) fn check_cert(_: &[u8]) -> Result<(), String> {
+    pub(super) fn check_cert(_: &[u8]) -> Result<(), std::convert::Infallible> {
         Ok(())
     }
-    pub(super) fn check_key(_: &[u8]) -> Result<(), String> {
+    pub(super) fn check_key(_: &[u8]) -> Result<(), std::convert::Infallible> {
         Ok(())
     }
 }

@@ -1,11 +1,12 @@
-//! What a lean connection runs on: plain TCP, or TLS over TCP (the `https` feature).
+//! What a lean connection (HTTP/1.1 or HTTP/2) runs on: plain TCP, or TLS over TCP (the `https`
+//! feature).
 //!
 //! TLS is rustls through tokio-rustls, driven by the session's own task like plain TCP: the
-//! handshake, then the same HTTP/1.1 exchange (`wire.rs`) on the decrypted stream. The configuration
-//! is the run's ([`TlsConfigs`](crate::activity::TlsConfigs)), shared by every connection, so a
-//! reconnect resumes its TLS session instead of doing a full handshake.
+//! handshake, then the same exchange (`h1/wire.rs`, or `h2`) on the decrypted stream. The
+//! configuration is the run's ([`TlsConfigs`](crate::http::TlsConfigs)), shared by every connection,
+//! so a reconnect resumes its TLS session instead of doing a full handshake.
 
-use super::wire::Transport;
+use super::h1::wire::Io;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -28,6 +29,10 @@ pub(crate) enum ConnectError {
     /// The TLS handshake failed.
     #[cfg_attr(not(feature = "https"), allow(dead_code))]
     Tls(String),
+    /// The server refused every application protocol offered by ALPN (RFC 7301's
+    /// `no_application_protocol` alert): it does not speak the HTTP version asked for.
+    #[cfg_attr(not(feature = "https"), allow(dead_code))]
+    NoProtocol(String),
 }
 
 /// Opens a TCP connection (with `TCP_NODELAY`: small requests must not wait for Nagle's algorithm).
@@ -59,10 +64,27 @@ pub(crate) async fn tls(
         Ok(stream) => Ok(Stream::Tls(Box::new(stream))),
         // rustls' own error says what failed ("invalid peer certificate: UnknownIssuer"); a plain
         // I/O error during the handshake (the server closed) is said as such.
-        Err(e) => Err(ConnectError::Tls(match e.get_ref() {
-            Some(inner) if inner.is::<rustls::Error>() => inner.to_string(),
-            _ => format!("connection lost during the handshake: {e}"),
-        })),
+        Err(e) => Err(
+            match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+                Some(why @ rustls::Error::AlertReceived(rustls::AlertDescription::NoApplicationProtocol)) => {
+                    ConnectError::NoProtocol(why.to_string())
+                }
+                Some(why) => ConnectError::Tls(why.to_string()),
+                None => ConnectError::Tls(format!("connection lost during the handshake: {e}")),
+            },
+        ),
+    }
+}
+
+#[cfg(feature = "https")]
+impl Stream {
+    /// The application protocol TLS agreed on (ALPN); `None` for plain TCP, `Some(None)` when the
+    /// server picked none.
+    pub(crate) fn alpn(&self) -> Option<Option<&[u8]>> {
+        match self {
+            Stream::Plain(_) => None,
+            Stream::Tls(s) => Some(s.get_ref().1.alpn_protocol()),
+        }
     }
 }
 
@@ -102,7 +124,7 @@ impl AsyncWrite for Stream {
     }
 }
 
-impl Transport for Stream {
+impl Io for Stream {
     fn is_open(&mut self) -> bool {
         match self {
             Stream::Plain(s) => s.is_open(),

@@ -1,6 +1,6 @@
-//! RFC 3339 timestamps in UTC (`2025-03-01T12:34:56.789Z`) for results files and generated test data
-//! (`now`), without a date crate: the civil-from-days conversion of Howard Hinnant's
-//! `chrono`-compatible algorithms. Here, below the reports, so that the runner can use it too.
+//! RFC 3339 timestamps in UTC (`2025-03-01T12:34:56.789Z`) for results files, reports, HAR imports and
+//! generated test data (`now`), without a date crate: the civil-from-days conversion of Howard Hinnant's
+//! `chrono`-compatible algorithms. A leaf: it imports nothing of stressor, so every layer may use it.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -1,7 +1,7 @@
 //! The framing rules of an HTTP/1.1 response (RFC 9112 §6): how long its body is, how a chunked body
 //! is delimited, and what makes a response invalid.
 //!
-//! The rules are hyper's, which the reqwest path uses, made stricter in one place on both paths: so a
+//! The rules are hyper's, which the reqwest transport uses, made stricter in one place on both: so a
 //! malformed response gets the same answer whichever client reads it (`tests/it/framing.rs` serves a
 //! corpus of them to both, and `fuzz/` compares the two on generated responses). In short:
 //! `Content-Length` is digits only (RFC 9110 §8.6), several values must all be equal; a response with

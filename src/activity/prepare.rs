@@ -1,12 +1,12 @@
-//! Sending one HTTP request: arguments expanded against the session context, the URL resolved against
-//! `base_url` (RFC 3986 reference resolution, as the original's `urljoin`), the body read within
-//! `max_body_size` (`body.rs`), and transport failures classified as `timeout` or `connect`.
+//! Preparing one HTTP request for the client (`crate::http`): its arguments expanded against the
+//! session context, the URL resolved against `base_url` (RFC 3986 reference resolution, as the
+//! original's `urljoin`), the session's defaults applied (basic auth, timeout, certificate checks,
+//! `max_body_size`). Sending it is the client's work.
 
-use super::body::BodyLimit;
+use super::SessionState;
 use super::error::{ActivityError, ErrorClass};
-use super::{SessionState, lean};
-use crate::check::Response;
 use crate::expand::{self, Context, render_text};
+use crate::http::{Body, BodyLimit, Request};
 use crate::scenario::{HttpRequest, Param};
 use serde_json::Value;
 use std::borrow::Cow;
@@ -14,39 +14,15 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 use url::Url;
 
-/// A request ready to send (all variables expanded).
-#[derive(Debug)]
-pub struct Prepared {
-    /// Method.
-    pub method: http::Method,
-    /// Absolute URL.
-    pub url: Url,
-    /// Query parameters.
-    pub params: Vec<(String, String)>,
-    /// Headers.
-    pub headers: Vec<(String, String)>,
-    /// Body and its content type.
-    pub body: Option<(Vec<u8>, Option<&'static str>)>,
-    /// Basic auth.
-    pub auth: Option<(String, Option<String>)>,
-    /// Timeout; `None` = none.
-    pub timeout: Option<Duration>,
-    /// Verify TLS certificates.
-    pub verify: bool,
-    /// How much of the response body to keep; `needed` is true until the caller says otherwise.
-    pub body_limit: BodyLimit,
-}
-
 pub(crate) fn variable_error(err: expand::ExpandError) -> ActivityError {
     ActivityError::new(ErrorClass::Variable, err.to_string())
 }
 
 /// Expands a request's arguments against the context.
-pub fn prepare(req: &HttpRequest, url: &str, state: &SessionState) -> Result<Prepared, ActivityError> {
+pub fn prepare(req: &HttpRequest, url: &str, state: &SessionState) -> Result<Request, ActivityError> {
     let ctx = &state.context;
     let url = resolve_url_cached(url, ctx, &state.urls)?;
-    let method = http::Method::from_bytes(req.method.as_bytes())
-        .map_err(|_| ActivityError::new(ErrorClass::Connect, format!("invalid HTTP method `{}`", req.method)))?;
+    let method = crate::http::method(&req.method)?;
     let params = match &req.params {
         Some(v) => pairs(&expand::expand_value(v, ctx).map_err(variable_error)?, "params")?,
         None => Vec::new(),
@@ -63,21 +39,10 @@ pub fn prepare(req: &HttpRequest, url: &str, state: &SessionState) -> Result<Pre
     }
     let body = match (&req.data, &req.json) {
         (Some(data), _) => match expand::expand_value(data, ctx).map_err(variable_error)? {
-            Value::Object(map) => {
-                let form: Vec<(String, String)> = pairs(&Value::Object(map), "data")?;
-                let encoded = form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(&form)
-                    .finish();
-                Some((encoded.into_bytes(), Some("application/x-www-form-urlencoded")))
-            }
-            other => Some((render_text(&other).into_bytes(), None)),
+            Value::Object(map) => Some(Body::form(&pairs(&Value::Object(map), "data")?)),
+            other => Some(Body::text(render_text(&other))),
         },
-        (None, Some(json)) => {
-            let value = expand::expand_value(json, ctx).map_err(variable_error)?;
-            let bytes = serde_json::to_vec(&value)
-                .map_err(|e| ActivityError::new(ErrorClass::Connect, format!("cannot encode `json`: {e}")))?;
-            Some((bytes, Some("application/json")))
-        }
+        (None, Some(json)) => Some(Body::json(&expand::expand_value(json, ctx).map_err(variable_error)?)?),
         (None, None) => None,
     };
     let auth = match &req.auth {
@@ -103,7 +68,7 @@ pub fn prepare(req: &HttpRequest, url: &str, state: &SessionState) -> Result<Pre
             }
         },
     };
-    Ok(Prepared {
+    Ok(Request {
         method,
         url,
         params,
@@ -187,14 +152,10 @@ fn base_url<'c>(url: &str, ctx: &'c Context) -> Result<Cow<'c, str>, ActivityErr
 pub fn resolve_url(template: &str, ctx: &Context) -> Result<Url, ActivityError> {
     let url = expand::expand_text(template, ctx).map_err(variable_error)?;
     if url.contains("://") {
-        return Url::parse(&url)
-            .map_err(|e| ActivityError::new(ErrorClass::Connect, format!("invalid URL `{url}`: {e}")));
+        return Ok(crate::http::parse_url(&url)?);
     }
     let base = base_url(&url, ctx)?;
-    let base = Url::parse(&base)
-        .map_err(|e| ActivityError::new(ErrorClass::Connect, format!("invalid base_url `{base}`: {e}")))?;
-    base.join(&url)
-        .map_err(|e| ActivityError::new(ErrorClass::Connect, format!("cannot join `{url}` to `{base}`: {e}")))
+    Ok(crate::http::join_url(&base, &url)?)
 }
 
 /// A duration from a template: a number of seconds or a duration string.
@@ -256,35 +217,4 @@ fn auth_pair(value: &Value) -> Result<Option<(String, Option<String>)>, Activity
             ),
         )),
     }
-}
-
-/// Sends a prepared request and reads the whole response: `http://` on the lean path unless
-/// `config.http_client` is `reqwest`, everything else (and redirects to `https://`) with reqwest.
-pub async fn send(p: Prepared, state: &SessionState) -> Result<Response, ActivityError> {
-    let p = match state.client.lean() {
-        Some(lean) if lean::handles(&p) => match lean::send(p, &lean).await? {
-            lean::Outcome::Done(response) => return Ok(response),
-            lean::Outcome::Fallback(p) => p,
-        },
-        _ => p,
-    };
-    send_other(p, state).await
-}
-
-/// What the lean path does not send (`https://`, `http_client: reqwest`) goes through reqwest.
-#[cfg(feature = "https")]
-use super::https::send as send_other;
-
-/// Without the `https` feature there is no client for what the lean path does not send; the loader
-/// rejects what the file shows, this catches URLs from variables and redirects.
-#[cfg(not(feature = "https"))]
-async fn send_other(p: Prepared, _state: &SessionState) -> Result<Response, ActivityError> {
-    let what = match p.url.scheme() {
-        "https" => format!("`{}` (an `https://` URL)", p.url),
-        _ => format!("`{}` with `http_client: reqwest`", p.url),
-    };
-    Err(ActivityError::new(
-        ErrorClass::Connect,
-        crate::features::missing(&what, "https"),
-    ))
 }

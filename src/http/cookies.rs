@@ -1,8 +1,10 @@
-//! A session's cookie jar, shared by the lean path and (with the `https` feature) the reqwest client,
-//! so cookies flow between the two.
+//! A session's cookie jar: the client stores every hop's `Set-Cookie` in it and sends its cookies
+//! with every hop, whichever transport carries them. A plugin's reqwest client
+//! ([`PluginContext::http`](crate::activity::plugin::PluginContext::http)) shares it through reqwest's
+//! `CookieStore` trait, so cookies flow between plugins and activities.
 //!
 //! It is the jar reqwest's own `cookie::Jar` is (a `cookie_store::CookieStore` behind a lock, cookies
-//! that do not parse are skipped, no public-suffix list), kept here so that the lean path works without
+//! that do not parse are skipped, no public-suffix list), kept here so that the client works without
 //! reqwest in the build.
 
 use cookie_store::{CookieStore, RawCookie};

@@ -1,9 +1,11 @@
 //! Reading a response body within bounds: what the checks and stores need is kept, up to
-//! `max_body_size`; what nothing needs is counted and dropped. Both HTTP paths read bodies through a
+//! `max_body_size`; what nothing needs is counted and dropped. Every transport reads bodies through a
 //! [`BodySink`], so an endless or huge body costs time (until the request timeout), never memory.
+//! (Content decoding, when it comes, bounds the decoded size here too: the sink is where a body's
+//! bytes arrive, whichever transport read them.)
 
-use super::error::{ActivityError, ErrorClass};
 use crate::scenario::size::format_size;
+use std::fmt;
 
 /// Bytes of a body that nothing needs that are kept anyway, for the excerpt in error messages
 /// (`describe_response` shows 300 characters).
@@ -55,19 +57,17 @@ pub struct TooLarge {
     pub length: Option<u64>,
 }
 
-impl TooLarge {
-    /// The activity's error: class `body_too_large`, naming the limit and the setting.
-    pub fn error(self) -> ActivityError {
-        let size = match self.length {
-            Some(n) => format!("response body of {} ({n} bytes)", format_size(n)),
-            None => "response body".to_owned(),
-        };
-        ActivityError::new(
-            ErrorClass::BodyTooLarge,
-            format!(
-                "{size} is larger than max_body_size ({}) and a check or store needs it; raise `max_body_size` on the activity or in `config`",
-                format_size(self.limit)
-            ),
+/// Names the limit and the setting that raises it.
+impl fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.length {
+            Some(n) => write!(f, "response body of {} ({n} bytes)", format_size(n))?,
+            None => f.write_str("response body")?,
+        }
+        write!(
+            f,
+            " is larger than max_body_size ({}) and a check or store needs it; raise `max_body_size` on the activity or in `config`",
+            format_size(self.limit)
         )
     }
 }
@@ -164,12 +164,9 @@ mod tests {
         sink.push(b"0123456789").expect("fits");
         let err = sink.push(b"x").expect_err("over");
         assert_eq!(err.limit, 10);
-        assert!(
-            err.error().message.contains("max_body_size (10 B)"),
-            "{}",
-            err.error().message
-        );
-        assert_eq!(err.error().class, ErrorClass::BodyTooLarge);
+        assert!(err.to_string().contains("max_body_size (10 B)"), "{err}");
+        let err = super::super::HttpError::from(err);
+        assert_eq!(err.kind, super::super::HttpErrorKind::BodyTooLarge);
     }
 
     #[test]
@@ -191,7 +188,7 @@ mod tests {
     fn a_declared_length_over_the_limit_fails_before_reading() {
         let err = BodyLimit::keep(16 << 20).check_length(50_000_000).expect_err("over");
         assert_eq!(
-            err.error().message,
+            err.to_string(),
             "response body of 47.68 MiB (50000000 bytes) is larger than max_body_size (16 MiB) and a check or store needs it; raise `max_body_size` on the activity or in `config`"
         );
     }

@@ -1,0 +1,119 @@
+//! Features (`crate::features`): the same file loads and runs in every build; what differs is whether
+//! the parts that need a feature are errors naming it. `.ci/run` runs these with and without the
+//! features. They load and run scenarios, so they live at the crate's root, above every layer.
+
+use crate::run::RunOptions;
+use crate::scenario::{LoadOptions, load_str};
+use std::path::Path;
+
+const USES_EVERYTHING: &str = r#"file_version: stressor#0
+config:
+  name: features
+  base_url: https://127.0.0.1:9/
+  http_client: reqwest
+scenario:
+  - sequence: main
+sequences:
+  main:
+    - activity: GetRequest
+      url: https://127.0.0.1:9/x
+    - activity: RunScript
+      script: "let a = 1;"
+    - activity: GetRequest
+      url: /page
+      assert_html:
+        "//title": true
+"#;
+
+/// The rendered diagnostics of [`USES_EVERYTHING`], one per line.
+fn diagnostics() -> String {
+    let loaded = load_str(Path::new("f.yaml"), USES_EVERYTHING, &LoadOptions::default());
+    loaded.diagnostics.render(&loaded.sources, false)
+}
+
+/// `message` is in the diagnostics at each of `lines` when the build lacks the feature, and
+/// nowhere when it has it; without the feature the help says how to enable it.
+fn named_where_used(message: &str, feature: &str, enabled: bool, lines: &[u32]) {
+    let text = diagnostics();
+    let expected = if enabled { 0 } else { lines.len() };
+    assert_eq!(text.matches(message).count(), expected, "{text}");
+    if !enabled {
+        for line in lines {
+            assert!(text.contains(&format!("f.yaml:{line}:")), "{text}");
+        }
+        assert!(text.contains(&format!("features = [\"{feature}\"]")), "{text}");
+        // The activity's own keys are not reported as unknown on top.
+        assert!(!text.contains("unknown key"), "{text}");
+    }
+}
+
+#[test]
+fn with_every_feature_the_file_loads() {
+    let loaded = load_str(Path::new("f.yaml"), USES_EVERYTHING, &LoadOptions::default());
+    let errors = loaded.diagnostics.error_count();
+    let enabled = [
+        cfg!(feature = "https"),
+        cfg!(feature = "script"),
+        cfg!(feature = "xpath"),
+    ];
+    // Three https errors, one for RunScript, one for assert_html.
+    let expected: usize = [3, 1, 1]
+        .iter()
+        .zip(enabled)
+        .filter(|(_, on)| !on)
+        .map(|(n, _)| n)
+        .sum();
+    assert_eq!(
+        errors,
+        expected,
+        "{}",
+        loaded.diagnostics.render(&loaded.sources, false)
+    );
+}
+
+#[test]
+fn the_https_parts_need_the_https_feature() {
+    // base_url, http_client and the activity's URL, each where the file says it.
+    let message = "needs stressor's `https` feature";
+    named_where_used(message, "https", cfg!(feature = "https"), &[4, 5, 11]);
+}
+
+#[test]
+fn run_script_needs_the_script_feature() {
+    let message = "`RunScript` needs stressor's `script` feature";
+    named_where_used(message, "script", cfg!(feature = "script"), &[12]);
+}
+
+#[test]
+fn assert_html_needs_the_xpath_feature() {
+    let message = "`assert_html` needs stressor's `xpath` feature";
+    named_where_used(message, "xpath", cfg!(feature = "xpath"), &[17]);
+}
+
+/// An `https://` URL that only a variable reveals fails when it is sent, with the same message,
+/// instead of panicking; with the feature it is an ordinary connection error.
+#[tokio::test]
+async fn an_https_url_from_a_variable_fails_at_run_time_naming_the_feature() {
+    let text = r#"file_version: stressor#0
+config:
+  name: runtime
+  max_errors: 0
+context:
+  target: https://127.0.0.1:9/
+scenario:
+  - sequence: main
+sequences:
+  main:
+    - activity: GetRequest
+      url: $(target)x
+      timeout: 5
+"#;
+    let loaded = load_str(Path::new("r.yaml"), text, &LoadOptions::default());
+    let scenario = loaded.scenario.filter(|_| !loaded.diagnostics.has_errors());
+    let scenario = scenario.unwrap_or_else(|| panic!("{}", loaded.diagnostics.render(&loaded.sources, false)));
+    let report = crate::run(scenario, RunOptions::default()).await.expect("run");
+    let error = report.errors.first().expect("the request failed");
+    let named = error.message.contains("needs stressor's `https` feature");
+    assert_eq!(named, !cfg!(feature = "https"), "{}", error.message);
+    assert_eq!(error.class, crate::scenario::ErrorClass::Connect);
+}
