@@ -83,7 +83,7 @@ use std::ops::Range;
 use serde_json::Value;
 
 pub use error::{ExpandError, Hint};
-pub use path::{Segment, get, lookup, parse_path};
+pub use path::{Segment, get, is_json_path, lookup, parse_path};
 
 use engine::Expander;
 pub(crate) use engine::needs_expansion;

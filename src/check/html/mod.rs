@@ -11,7 +11,7 @@ use skyscraper::xpath::grammar::XpathItemTreeNode;
 use skyscraper::xpath::grammar::data_model::XpathItem;
 use skyscraper::xpath::{self, XpathItemTree};
 
-use super::text::{EXCERPT, excerpt, shorten};
+use super::text::{EXCERPT, excerpt, shorten, unreadable};
 use super::vars::pattern_failure;
 use super::{CheckFailure, CheckKind, Response, Vars};
 use crate::scenario::{HtmlCheck, HtmlExpect};
@@ -29,19 +29,26 @@ pub(super) fn check_html(
     vars: &mut Vars<'_>,
 ) {
     let Some(first) = checks.first() else { return };
+    let text = match resp.text() {
+        Ok(text) => text,
+        Err(e) => {
+            out.push(unreadable(CheckKind::Html, "HTML", e).at(first.span));
+            return;
+        }
+    };
     // As the original: a JSON document is not HTML, even though the parser would accept its text
     // (and every XPath would then fail for a less obvious reason).
     if resp.json().is_some_and(|v| v.is_object() || v.is_array()) {
         let failure = CheckFailure::new(
             CheckKind::Html,
             "HTML",
-            shorten(&resp.text(), EXCERPT),
+            shorten(text, EXCERPT),
             "response is JSON, not HTML",
         );
         out.push(failure.at(first.span));
         return;
     }
-    let tree = match tree::parse(&resp.text(), deadline) {
+    let tree = match tree::parse(text, deadline) {
         Ok(tree) => tree,
         Err(err) => {
             let (actual, message) = match err {
@@ -111,7 +118,7 @@ fn check_one(check: &HtmlCheck, tree: &XpathItemTree, vars: &mut Vars<'_>) -> Op
 }
 
 /// `0 nodes`, `1 node`, `2 nodes`.
-fn nodes(n: usize) -> String {
+pub(super) fn nodes(n: usize) -> String {
     if n == 1 {
         "1 node".to_owned()
     } else {
