@@ -197,7 +197,9 @@ impl Response {
     /// plain UTF-8 body.
     pub fn reading_note(&self) -> Option<String> {
         let mut parts = Vec::new();
-        if let Some(coding) = self.content_encoding() {
+        if let Some(coding) = self.content_encoding()
+            && self.decoded().is_ok()
+        {
             parts.push(format!("body decoded from {coding}"));
         }
         if let Ok(text) = self.read_text() {
