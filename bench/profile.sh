@@ -17,7 +17,9 @@
 # HTTP_VERSION=2 sets `config.http_version: 2` (with TARGET=https://..., an HTTP/2 server such as the nginx
 # of `MODES=h2 bench/peers.py`): the instructions per HTTP/2 request.
 #
-# Usage: [HTTP_CLIENT=lean|reqwest] [HTTP_VERSION=1.1|2] [SHORT=2] [LONG=6] [SESSIONS=32] [PATTERN=regex] [TARGET=URL] bench/profile.sh
+# RUN_ARGS adds flags to `stressor run` (split on spaces), e.g. the outputs of bench/observe_cost.sh.
+#
+# Usage: [HTTP_CLIENT=lean|reqwest] [HTTP_VERSION=1.1|2] [SHORT=2] [LONG=6] [SESSIONS=32] [PATTERN=regex] [TARGET=URL] [RUN_ARGS=...] bench/profile.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 HTTP_CLIENT=${HTTP_CLIENT:-lean}
@@ -44,7 +46,7 @@ for secs in "$SHORT" "$LONG"; do
         bench/peers.yaml >"$OUT/peers-$secs.yaml"
     [[ -n ${TARGET:-} ]] || before=$(served)
     taskset -c 1 valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind-$HTTP_CLIENT-$secs.out" \
-        "$BIN" run -q --out "$OUT/results-$secs.json" "$OUT/peers-$secs.yaml" >/dev/null 2>"$OUT/valgrind-$secs.log" || true
+        "$BIN" run -q ${RUN_ARGS:-} --out "$OUT/results-$secs.json" "$OUT/peers-$secs.yaml" >/dev/null 2>"$OUT/valgrind-$secs.log" || true
     if [[ -n ${TARGET:-} ]]; then
         REQS[$secs]=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['total']['count'])" "$OUT/results-$secs.json")
     else
@@ -56,5 +58,6 @@ done
 python3 -c "
 ir = (${IR[$LONG]} - ${IR[$SHORT]}) / (${REQS[$LONG]} - ${REQS[$SHORT]})
 print(f'http_client=$HTTP_CLIENT, assert_match \'$PATTERN\': {ir:,.0f} instructions per request (marginal, $SESSIONS sessions)')"
-callgrind_annotate --inclusive=yes "$OUT/callgrind-$HTTP_CLIENT-$LONG.out" 2>/dev/null | head -60 >"$OUT/annotate-$HTTP_CLIENT.txt"
+# `head` closes the pipe early, which callgrind_annotate may see as SIGPIPE: not a failure.
+callgrind_annotate --inclusive=yes "$OUT/callgrind-$HTTP_CLIENT-$LONG.out" 2>/dev/null | head -60 >"$OUT/annotate-$HTTP_CLIENT.txt" || true
 echo "top functions: $OUT/annotate-$HTTP_CLIENT.txt"

@@ -16,6 +16,10 @@ pub const ENABLED: &[&str] = &[
     "monitor",
     #[cfg(feature = "target")]
     "target",
+    #[cfg(feature = "otlp")]
+    "otlp",
+    #[cfg(feature = "prometheus")]
+    "prometheus",
 ];
 
 /// "`what` needs stressor's `feature` feature ...": what the user wrote and which feature to enable.

@@ -85,6 +85,8 @@
 //! | `xpath` | `assert_html` checks | `assert_html` is a load error naming the feature |
 //! | `target` | the built-in target server (`stressor::target`, `stressor serve`) | |
 //! | `monitor` | the live dashboard (`stressor::monitor`, `run --monitor`) | |
+//! | `prometheus` | `GET /metrics` in the Prometheus text format (`observe::prometheus`, `run --metrics`) | the registry ([`observe::metrics`]) without an HTTP endpoint |
+//! | `otlp` | OTLP/HTTP metrics push (`observe::otlp`, `run --otlp`); enables `https` | no push |
 //! | `cli` (default) | the `stressor` binary, HAR import; all of the above | |
 //!
 //! What a file uses from a feature the build leaves out is a load-time error that names the feature;
@@ -105,6 +107,7 @@ pub mod har;
 pub mod harness;
 #[cfg(feature = "monitor")]
 pub mod monitor;
+pub mod observe;
 pub mod redact;
 pub mod report;
 pub mod run;

@@ -97,6 +97,33 @@ pub fn text(text: &str, secrets: &[&str]) -> String {
     out
 }
 
+/// A URL as it may be shown: the password of its credentials, the values of query parameters whose
+/// name is a secret name (`?token=...`, `?api_key=...`) and the given secret strings (see [`text`])
+/// replaced by [`REDACTED`]. Text that is not a URL only has the secret strings replaced.
+pub fn url(url: &str, secrets: &[&str]) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return text(url, secrets);
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some(REDACTED));
+    }
+    if parsed.query_pairs().any(|(name, _)| is_secret_name(&name)) {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(name, value)| {
+                let value = if is_secret_name(&name) {
+                    REDACTED.into()
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), value)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    text(parsed.as_str(), secrets)
+}
+
 /// The secret strings of a context (what [`context`] would hide that is text: `user.password` and
 /// string values under secret names, also inside lists), to pass to [`text`].
 pub fn secret_values(ctx: &Context) -> Vec<String> {
@@ -197,6 +224,16 @@ mod tests {
             context(&c),
             json!({"user": {"name": "joe", "password": "***", "auth": ["joe", "***"], "role": "admin"}})
         );
+    }
+
+    #[test]
+    fn urls_lose_their_password_secret_parameters_and_secret_strings() {
+        assert_eq!(
+            url("http://joe:hunter2@h/a?token=abc&page=2&pw=hunter2", &["hunter2"]),
+            "http://joe:***@h/a?token=***&page=2&pw=***"
+        );
+        assert_eq!(url("http://h/items/7?q=x", &[]), "http://h/items/7?q=x");
+        assert_eq!(url("/rel/hunter2", &["hunter2"]), "/rel/***");
     }
 
     #[test]

@@ -51,10 +51,16 @@ pub fn prepare(req: &HttpRequest, url: &str, state: &SessionState) -> Result<Pre
         Some(v) => pairs(&expand::expand_value(v, ctx).map_err(variable_error)?, "params")?,
         None => Vec::new(),
     };
-    let headers = match &req.headers {
+    let mut headers = match &req.headers {
         Some(v) => pairs(&expand::expand_value(v, ctx).map_err(variable_error)?, "headers")?,
         None => Vec::new(),
     };
+    // `config.trace_context`: the pass's trace, a new span per request (a request's own wins).
+    if let Some(trace) = &state.trace
+        && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("traceparent"))
+    {
+        headers.push(("traceparent".into(), trace.traceparent()));
+    }
     let body = match (&req.data, &req.json) {
         (Some(data), _) => match expand::expand_value(data, ctx).map_err(variable_error)? {
             Value::Object(map) => {

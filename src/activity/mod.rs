@@ -22,6 +22,7 @@ mod poll;
 #[cfg(feature = "script")]
 pub mod script;
 mod static_requests;
+pub mod trace;
 
 pub use client::{SessionClient, TlsConfigs};
 pub use error::{ActivityError, ErrorClass};
@@ -65,6 +66,12 @@ pub struct SessionState {
     pub keep_last_result: bool,
     /// Compiled `$(var)` patterns of checks and stores, per expanded text.
     pub patterns: check::PatternCache,
+    /// Put each request's URL into [`Executed::url`] (only when a request log is kept: the copy costs
+    /// an allocation per request).
+    pub keep_url: bool,
+    /// The trace of the pass under way (`config.trace_context`): every request sends a `traceparent`
+    /// of it.
+    pub trace: Option<trace::TraceContext>,
 }
 
 /// Read-only state shared by all sessions of a run.
@@ -149,6 +156,8 @@ pub struct Executed {
     pub exhausted: bool,
     /// StaticRequests' individual URLs.
     pub sub_requests: Vec<SubRequest>,
+    /// The URL of the (last) request, when [`SessionState::keep_url`] asks for it.
+    pub url: Option<String>,
 }
 
 impl Executed {
@@ -179,6 +188,9 @@ pub async fn execute(
                     Err(e) => Err(e),
                     Ok(mut p) => {
                         out.bytes_sent = p.body.as_ref().map_or(0, |b| b.0.len() as u64);
+                        if state.keep_url {
+                            out.url = Some(p.url.as_str().to_owned());
+                        }
                         let checks = Checks {
                             http: Some(&req.checks),
                             common: Some(&activity.common),

@@ -54,6 +54,9 @@ pub(super) async fn run(
             .max(Duration::from_millis(1));
         prepared.timeout = Some(prepared.timeout.map_or(left, |t| t.min(left)));
         out.bytes_sent += prepared.body.as_ref().map_or(0, |b| b.0.len() as u64);
+        if state.keep_url {
+            out.url = Some(prepared.url.as_str().to_owned());
+        }
         let last_failure = match http::send(prepared, state).await {
             Ok(resp) => {
                 out.bytes_received += resp.received;

@@ -37,7 +37,8 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a scenario, print a summary and judge it (exit 0 pass, 1 failed, 2 invalid, 3 interrupted, 4 inconclusive).
-    Run(RunArgs),
+    // Boxed: `run` has the most flags by far, and every other command would carry its size.
+    Run(Box<RunArgs>),
     /// Merge results files of one scenario (`run --out`) and evaluate its thresholds over the whole.
     Merge(MergeArgs),
     /// Coordinate a distributed run: N shards (`run --coordinator URL`) start together, report live and are judged once here (exit: the merged verdict; 5 when shards are missing).
@@ -147,6 +148,30 @@ pub struct RunArgs {
     /// How a coordinated run goes (with --coordinate).
     #[command(flatten)]
     pub coordination: CoordinationArgs,
+    /// What watches the run from outside: the request log, metrics.
+    #[command(flatten)]
+    pub observe: ObserveArgs,
+}
+
+/// What watches a run from outside (`run`): a per-request log, `/metrics`, an OTLP push.
+#[derive(Debug, Args)]
+pub struct ObserveArgs {
+    /// Write one row per request to FILE: `.jsonl` (JSON Lines) or `.csv`, by the extension.
+    #[arg(long, value_name = "FILE")]
+    pub request_log: Option<PathBuf>,
+    /// Keep this share of the successful requests in --request-log (failed ones are always kept), e.g. 1%.
+    #[arg(long, value_name = "PERCENT", requires = "request_log", default_value = "100%", value_parser = parse_share)]
+    pub request_log_sample: f64,
+    /// Serve the run's metrics in the Prometheus text format at http://ADDR/metrics (also on the monitor's port).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
+    /// After the run, keep serving --metrics until the final state was scraped once, at most this long.
+    #[arg(long, value_name = "DURATION", requires = "metrics", default_value = "15s", value_parser = parse_duration_arg)]
+    pub metrics_wait: std::time::Duration,
+    /// Push the run's metrics over OTLP/HTTP (protobuf) to this collector endpoint (`/v1/metrics` is
+    /// appended unless given); defaults to OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_METRICS_ENDPOINT.
+    #[arg(long, value_name = "URL")]
+    pub otlp: Option<String>,
 }
 
 /// Where a run's reports go (`run`, `coordinate`).
@@ -312,6 +337,18 @@ fn parse_percent(text: &str) -> Result<f64, String> {
         .filter(|p| p.is_finite() && *p >= 0.0)
         .map(|p| p / 100.0)
         .ok_or_else(|| format!("`{text}` is not a percentage such as `5%`"))
+}
+
+/// `5%` or `0.05` as 0.05, between 0 and 1.
+fn parse_share(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let value = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().ok().map(|p| p / 100.0),
+        None => t.parse::<f64>().ok(),
+    };
+    value
+        .filter(|v| (0.0..=1.0).contains(v))
+        .ok_or_else(|| format!("`{text}` is not a share between 0% and 100%, such as `1%`"))
 }
 
 fn parse_points(text: &str) -> Result<f64, String> {

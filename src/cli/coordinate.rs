@@ -121,7 +121,7 @@ impl Lead {
             setup.shards,
             coordinator.addr()
         );
-        let monitor = super::monitor::start(setup.monitor, &scenario, &sources, runtime, out)?.map(Arc::new);
+        let monitor = super::monitor::start(setup.monitor, &scenario, &sources, runtime, out, None)?.map(Arc::new);
         let judge: Arc<dyn Fn(RunReport) -> json::Results + Send + Sync> = {
             let (scenario, sources) = (scenario.clone(), sources.clone());
             Arc::new(move |report| {

@@ -14,6 +14,7 @@ mod init;
 mod logging;
 mod merge;
 mod monitor;
+mod observe;
 mod progress;
 mod reports;
 mod run;

@@ -24,15 +24,18 @@ pub fn start(
     sources: &Arc<SourceMap>,
     runtime: &tokio::runtime::Runtime,
     out: Output,
+    metrics: Option<crate::monitor::MetricsPage>,
 ) -> Result<Option<Monitor>, Exit> {
     if !args.enabled {
         return Ok(None);
     }
     let plan = Plan::new(scenario.clone(), sources.clone());
-    let monitor = runtime.block_on(Monitor::start(args.addr, &plan)).map_err(|err| {
-        eprintln!("error: {err}");
-        Exit::Invalid
-    })?;
+    let monitor = runtime
+        .block_on(Monitor::start_with_metrics(args.addr, &plan, metrics))
+        .map_err(|err| {
+            eprintln!("error: {err}");
+            Exit::Invalid
+        })?;
     if is_exposed(&monitor.addr()) {
         eprintln!(
             "warning: the monitor listens on {}, which is reachable from other machines; anyone who can reach it sees the results and can stop the run",

@@ -43,10 +43,21 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     // A coordinated shard joins its run first (and shard 1 with --coordinate starts the coordinator,
     // which then owns the monitor and the report files: they describe the merged run).
     let leads = super::shard::leads(args, shard);
+    let outputs = match super::observe::start(args, &scenario, &sources, &runtime, shard) {
+        Ok(o) => o,
+        Err(exit) => return exit,
+    };
     let monitor = if leads {
         None
     } else {
-        match super::monitor::start(&args.monitor, &scenario, &sources, &runtime, out) {
+        match super::monitor::start(
+            &args.monitor,
+            &scenario,
+            &sources,
+            &runtime,
+            out,
+            outputs.metrics_page(),
+        ) {
             Ok(m) => m,
             Err(exit) => return exit,
         }
@@ -63,6 +74,7 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     let mut options = run_options(args, shard, monitor.as_ref(), quiet);
     options.stop = Some(stop);
     options.abort = crate::verdict::AbortWatch::check_for(&scenario);
+    outputs.apply(&mut options);
     let checkpoints = if leads {
         None
     } else {
@@ -90,6 +102,8 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     if let Some(c) = coordinated {
         // Delivered first: a shard's own monitor must not keep its coordinator waiting.
         let exit = c.finish(args, &judgement, &results, &runtime, out);
+        // The shard's own request log and metrics (its exit code is the delivery's, as without them).
+        outputs.finish(&args.observe, &judgement, &runtime, quiet);
         if let Some(m) = &monitor {
             m.judged(&judgement);
             super::monitor::wait(m, &args.monitor, &runtime);
@@ -97,13 +111,14 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         return exit;
     }
     print!("{}", summary::render(&judgement, out.color));
-    let written = reports::write(
+    let mut written = reports::write(
         (&args.reports).into(),
         &reports::junit_prefix(&args.scenario),
         &judgement,
         &results,
         quiet,
     );
+    written &= outputs.finish(&args.observe, &judgement, &runtime, quiet);
     if args.print_results {
         reports::print_framed(FrameKind::Part, &results);
     }

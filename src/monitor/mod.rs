@@ -44,6 +44,9 @@ pub enum MonitorError {
     },
 }
 
+/// Renders `GET /metrics`: the body and its `Content-Type`.
+pub type MetricsPage = Arc<dyn Fn() -> (String, &'static str) + Send + Sync>;
+
 /// A running dashboard. Dropping it stops serving.
 pub struct Monitor {
     live: Arc<Live>,
@@ -56,6 +59,16 @@ pub struct Monitor {
 impl Monitor {
     /// Binds `addr` and starts serving the dashboard for a run of `plan` (on the current tokio runtime).
     pub async fn start(addr: SocketAddr, plan: &Plan) -> Result<Monitor, MonitorError> {
+        Monitor::start_with_metrics(addr, plan, None).await
+    }
+
+    /// Like [`Monitor::start`], also serving `GET /metrics` with what `metrics` renders (the run's
+    /// metrics in the Prometheus text format, `observe::prometheus`).
+    pub async fn start_with_metrics(
+        addr: SocketAddr,
+        plan: &Plan,
+        metrics: Option<MetricsPage>,
+    ) -> Result<Monitor, MonitorError> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| MonitorError::Bind { addr, source })?;
@@ -73,6 +86,7 @@ impl Monitor {
             live: live.clone(),
             stop: stop.clone(),
             close: close.clone(),
+            metrics,
         });
         let task = tokio::spawn(async move {
             // Serving only ends with an accept error the listener cannot recover from; the run goes on

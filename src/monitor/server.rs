@@ -8,6 +8,8 @@
 //!   like Ctrl-C); once it is over: closes the monitor (the CLI stops waiting). It requires the header
 //!   `X-Stressor: stop`, which a cross-site form or `fetch` cannot send without a CORS preflight that this
 //!   server never grants, so another web page open in the same browser cannot stop the run.
+//! - `GET /metrics` — the run's metrics in the Prometheus text format, when the monitor was started with
+//!   them ([`Monitor::start_with_metrics`](super::Monitor::start_with_metrics)); 404 otherwise.
 
 use super::live::{Live, Status};
 use crate::report::html::{STYLE, escape};
@@ -31,6 +33,8 @@ pub struct AppState {
     pub stop: StopHandle,
     /// Notified when the page asks to close the monitor after the run.
     pub close: Arc<Notify>,
+    /// Renders `GET /metrics`, when served.
+    pub metrics: Option<super::MetricsPage>,
 }
 
 /// The routes.
@@ -39,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(page))
         .route("/events", get(events))
         .route("/stop", post(stop))
+        .route("/metrics", get(metrics))
         .with_state(state)
 }
 
@@ -102,6 +107,16 @@ async fn events(State(state): State<AppState>) -> Sse<impl futures_util::Stream<
         Some((Ok(Event::default().data(&*html)), (rx, false)))
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+async fn metrics(State(state): State<AppState>) -> axum::response::Response {
+    match &state.metrics {
+        Some(page) => {
+            let (body, content_type) = page();
+            ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "this monitor serves no metrics").into_response(),
+    }
 }
 
 async fn stop(State(state): State<AppState>, headers: HeaderMap) -> impl IntoResponse {

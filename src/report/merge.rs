@@ -177,6 +177,7 @@ pub fn merge_reports(parts: &[(PathBuf, RunReport)]) -> Result<RunReport, MergeE
                 .collect(),
             arrivals: parts.iter().filter_map(|(_, r)| r.health.arrivals).reduce(|a, b| a + b),
             dropped_arrivals: parts.iter().map(|(_, r)| r.health.dropped_arrivals).sum(),
+            request_log_dropped: parts.iter().map(|(_, r)| r.health.request_log_dropped).sum(),
             // Each shard's (an unseeded shard draws its own), in input order.
             arrival_seeds: parts
                 .iter()
@@ -335,6 +336,7 @@ mod tests {
                     span: None,
                     pass: 1,
                     at: Duration::from_secs(1),
+                    trace_id: None,
                 })
                 .collect(),
             ..RunReport::default()

@@ -13,7 +13,7 @@ pub mod json;
 pub mod junit;
 pub mod logs;
 pub mod merge;
-mod rfc3339;
+pub(crate) mod rfc3339;
 pub mod summary;
 pub mod svg;
 

@@ -19,6 +19,15 @@ pub fn format_rfc3339(t: SystemTime) -> String {
     )
 }
 
+/// Formats a time as RFC 3339 UTC with microseconds: `2025-03-01T12:34:56.789012Z` (the request
+/// log's timestamps, where milliseconds cannot order the requests of one session).
+pub fn format_rfc3339_micros(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let millis = format_rfc3339(t);
+    // `...SS.mmmZ` → `...SS.mmmuuuZ`
+    format!("{}{:03}Z", &millis[..millis.len() - 1], d.subsec_micros() % 1000)
+}
+
 /// Parses an RFC 3339 timestamp (`Z` or a `±HH:MM` offset, optional fraction); `None` if it is not
 /// one or lies before 1970.
 pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {

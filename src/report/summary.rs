@@ -218,11 +218,8 @@ fn totals(out: &mut String, report: &RunReport) {
         if let Some(e) = report.errors.iter().find(|e| e.class == class) {
             let where_ = report.activities.get(e.activity).map(|i| i.path()).unwrap_or_default();
             let first_line = e.message.lines().next().unwrap_or("");
-            let _ = write!(
-                out,
-                " — first: {where_} (session {}, pass {}): {first_line}",
-                e.session_id, e.pass
-            );
+            let whence = crate::verdict::failure::whence(e);
+            let _ = write!(out, " — first: {where_} ({whence}): {first_line}");
         }
         out.push('\n');
     }
@@ -315,6 +312,13 @@ fn generator(out: &mut String, report: &RunReport) {
         let _ = writeln!(
             out,
             "  warning: {why}; results may reflect the generator, not the server"
+        );
+    }
+    if h.request_log_dropped > 0 {
+        let _ = writeln!(
+            out,
+            "  warning: {} request log row(s) were dropped because the log's writer fell behind (the measurements are complete)",
+            h.request_log_dropped
         );
     }
 }

@@ -62,6 +62,10 @@ pub struct GeneratorHealth {
     /// in start order. Setting `load.seed` to it repeats the arrival times. Absent otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub arrival_seeds: Vec<u64>,
+    /// Rows of the request log (`run --request-log`) lost because its writer fell behind; absent from
+    /// JSON when 0. They do not make a run inconclusive: the measurements are whole, only the log is not.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub request_log_dropped: u64,
     /// Merged results (`stressor merge`): each part's own figures, in input order; the fields above
     /// are then their sum (CPU seconds, cores) or their worst (CPU share, peak RSS, the lag merged).
     /// Absent otherwise.
@@ -178,7 +182,7 @@ impl HealthProbe {
         self.measure()
     }
 
-    /// What the probe measured so far, judged as if the run ended now (for checkpoints).
+    /// What the probe measured so far, judged as if the run ended now (for checkpoints and live views).
     pub fn measure(&self) -> GeneratorHealth {
         let wall = self.started.elapsed();
         let cpu = match (cpu_time(), self.cpu_at_start) {
@@ -203,6 +207,7 @@ impl HealthProbe {
             arrivals: None,
             dropped_arrivals: 0,
             arrival_seeds: Vec::new(),
+            request_log_dropped: 0,
             parts: Vec::new(),
         }
     }

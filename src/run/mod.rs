@@ -24,6 +24,7 @@ mod event;
 mod health;
 mod plan;
 mod report;
+mod request;
 mod session;
 pub mod shard;
 pub mod stages;
@@ -33,6 +34,7 @@ pub use event::{EventSink, Fanout, RunEvent};
 pub use health::{CPU_LIMIT, GeneratorHealth, LAG_P99_LIMIT, MIN_JUDGED_RUN, PartHealth, RAISE_MAX_SESSIONS};
 pub use plan::{ActivityInfo, Plan, SequenceSlot, activity_of, label, slot_is};
 pub use report::{Aborted, Checkpoint, ErrorRecord, LostShard, RunReport, WorkloadPart};
+pub use request::{RequestRow, RequestSink};
 pub use session::{PassEnd, Session};
 pub use shard::{Shard, ShardError};
 
@@ -71,6 +73,10 @@ pub struct RunOptions {
     /// Checked once a second while the run goes: a reason to stop it (`abort_on_fail` thresholds, see
     /// `verdict::AbortWatch`). The CLI and the cargo harness install the scenario's.
     pub abort: Option<Arc<dyn AbortCheck>>,
+    /// Receives one row per request (`run --request-log`; see [`RequestSink`]).
+    pub requests: Option<Arc<dyn RequestSink>>,
+    /// Receive the run as it stands once a second (metrics exporters; see [`Observer`]).
+    pub observers: Vec<Arc<dyn Observer>>,
     /// Hands the run as it stands to a writer every so often while it goes (checkpointed results
     /// files: `run --checkpoint`), so that a process killed outright leaves its measurements behind.
     pub checkpoints: Option<Checkpoints>,
@@ -80,6 +86,15 @@ pub struct RunOptions {
     /// instant. An instant in the past starts at once. Ctrl-C or a stop request while waiting starts
     /// the run already stopped, so it ends at once with its report.
     pub start_at: Option<SystemTime>,
+}
+
+/// Watches a running run: once a second it gets the run as it stands — a live snapshot of the stats
+/// (without the per-session measures, the costly part to copy, which no live view shows) and the
+/// generator's health so far (CPU, scheduler lag, arrivals). Called on the run's coordinating task:
+/// it must return quickly, handing slow work (network, disk) to a task of its own.
+pub trait Observer: Send + Sync {
+    /// The run so far.
+    fn observe(&self, live: &RunReport);
 }
 
 /// Checkpoints of a running run (see [`RunOptions::checkpoints`]).
@@ -368,6 +383,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     let sessions = live.sessions();
     let mut health = live.probe.finish();
     live.add_arrivals(&mut health);
+    health.request_log_dropped = env.options.requests.as_ref().map_or(0, |log| log.dropped());
     let elapsed = env.started.elapsed();
     env.emit(|| RunEvent::RunFinished { elapsed });
     let mut report = build_report(&env, started_at, elapsed, sessions);
@@ -478,13 +494,19 @@ async fn coordinate(
                     (c.write)(live_report(env, live, true));
                 }
             }
-            _ = ticks.tick(), if env.events.is_some() || env.options.abort.is_some() => {
+            _ = ticks.tick(), if env.events.is_some() || env.options.abort.is_some() || !env.options.observers.is_empty() => {
                 env.emit(|| RunEvent::Tick {
                     elapsed: env.started.elapsed(),
                     activities: env.control.activities(),
                     errors: env.control.errors(),
                 });
-                check_abort(env, live);
+                if env.options.abort.is_some() || !env.options.observers.is_empty() {
+                    let view = live_report(env, live, false);
+                    check_abort(env, &view);
+                    for observer in &env.options.observers {
+                        observer.observe(&view);
+                    }
+                }
             }
             _ = sleep_until_opt(deadline), if !env.control.stopping() => {
                 env.control.stop(StopReason::MaxTime);
@@ -512,14 +534,13 @@ async fn coordinate(
     }
 }
 
-/// Runs the [`AbortCheck`] on the run as it stands (not once a stop is under way) and stops the run
-/// when it says so.
-fn check_abort(env: &RunEnv, live: &Live) {
+/// Runs the [`AbortCheck`] on the live report (not once a stop is under way) and stops the run when it
+/// says so.
+fn check_abort(env: &RunEnv, live: &RunReport) {
     let Some(check) = env.options.abort.as_ref().filter(|_| !env.control.stopping()) else {
         return;
     };
-    let live = live_report(env, live, false);
-    if let Some(why) = check.check(&live) {
+    if let Some(why) = check.check(live) {
         *env.aborted.lock().unwrap_or_else(PoisonError::into_inner) = Some(Aborted {
             threshold: why,
             at: live.elapsed,

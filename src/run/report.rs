@@ -34,6 +34,9 @@ pub struct ErrorRecord {
     pub pass: u64,
     /// Time since the run started.
     pub at: Duration,
+    /// The W3C trace id the failed request carried (`config.trace_context`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }
 
 /// Everything a run measured.

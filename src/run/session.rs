@@ -9,12 +9,13 @@
 use super::RunEnv;
 use super::event::RunEvent;
 use super::report::ErrorRecord;
+use super::request::{RequestRow, RequestSink};
 use crate::activity::{self, SessionClient, SessionState};
 use crate::scenario::User;
 use crate::stats::{Sample, SessionRecorder};
 use serde_json::Value;
 use std::sync::{Arc, PoisonError};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 /// Full error records kept per session (in [`RunEnv::errors`]); later errors are only counted.
 const ERRORS_KEPT_PER_SESSION: usize = 5;
@@ -75,6 +76,8 @@ impl Session {
             dry_run: env.options.dry_run,
             keep_last_result: env.plan.uses_last_result,
             patterns: Default::default(),
+            keep_url: env.options.requests.is_some(),
+            trace: None,
         };
         let recorder = env.recorder.session(state.session_id.clone(), user.name.clone());
         Session {
@@ -190,6 +193,13 @@ impl Session {
             sequence: slot.name.clone(),
             pass,
         });
+        // A trace per pass (see `activity::trace`): its requests share the trace id, each its own span.
+        self.state.trace = env
+            .plan
+            .scenario
+            .config
+            .trace_context
+            .map(|t| activity::trace::TraceContext::new(t.sample));
         let started = Instant::now();
         let lag = intended.map(|i| started.saturating_duration_since(i));
         let errors_before = self.errors;
@@ -289,6 +299,71 @@ impl Session {
         }
     }
 
+    /// Hands the execution's row(s) to the request log: one per StaticRequests URL, else one. Nothing is
+    /// built for a row the log does not keep.
+    fn log_requests(
+        &self,
+        log: &dyn RequestSink,
+        aid: usize,
+        pass: u64,
+        executed: &activity::Executed,
+        intended: Option<Instant>,
+    ) {
+        let trace_id = self.state.trace.as_ref().map(|t| t.trace_id());
+        // The user's password, wherever it shows (a URL built from `$(user.password)`, a message).
+        let secrets = || -> Vec<&str> { self.password.iter().map(String::as_str).collect() };
+        for sub in &executed.sub_requests {
+            if log.keep(aid, sub.error.is_some()) {
+                let url = crate::redact::url(&sub.label, &secrets());
+                let now = SystemTime::now();
+                log.write(&RequestRow {
+                    activity: aid,
+                    session: &self.state.session_id,
+                    pass,
+                    started: now.checked_sub(sub.elapsed).unwrap_or(now),
+                    intended: None,
+                    elapsed: sub.elapsed,
+                    url: Some(&url),
+                    status: None,
+                    bytes_sent: 0,
+                    bytes_received: 0,
+                    error_class: sub.error,
+                    error: None,
+                    trace_id,
+                });
+            }
+        }
+        let error = executed.error.as_ref();
+        if !executed.sub_requests.is_empty() || !log.keep(aid, error.is_some()) {
+            return;
+        }
+        let secrets = secrets();
+        let message = error.map(|e| crate::redact::text(&e.message, &secrets));
+        let url = executed.url.as_deref().map(|u| crate::redact::url(u, &secrets));
+        // Wall-clock times from the monotonic ones: how long ago each was, taken from now.
+        let (now, wall_now) = (Instant::now(), SystemTime::now());
+        let wall = |t: Instant| {
+            wall_now
+                .checked_sub(now.saturating_duration_since(t))
+                .unwrap_or(wall_now)
+        };
+        log.write(&RequestRow {
+            activity: aid,
+            session: &self.state.session_id,
+            pass,
+            started: wall_now.checked_sub(executed.elapsed).unwrap_or(wall_now),
+            intended: intended.map(wall),
+            elapsed: executed.elapsed,
+            url: url.as_deref(),
+            status: executed.status,
+            bytes_sent: executed.bytes_sent,
+            bytes_received: executed.bytes_received,
+            error_class: error.map(|e| e.class),
+            error: message.as_deref(),
+            trace_id,
+        });
+    }
+
     /// Records a completed execution; returns its error class, if it failed.
     fn record(
         &mut self,
@@ -327,8 +402,12 @@ impl Session {
                 span: Some(span),
                 pass,
                 at: env.started.elapsed(),
+                trace_id: self.state.trace.as_ref().map(|t| t.trace_id().to_string()),
             };
             env.errors.lock().unwrap_or_else(PoisonError::into_inner).push(record);
+        }
+        if let Some(log) = &env.options.requests {
+            self.log_requests(log.as_ref(), aid, pass, executed, intended);
         }
         env.control.record_activity();
         if class.is_some() {

@@ -151,6 +151,8 @@ pub struct Config {
     pub http_version: HttpVersion,
     /// The client certificate presented to servers that ask for one (`config.client_cert`).
     pub client_cert: Option<ClientCert>,
+    /// W3C `traceparent` headers on every request (`config.trace_context`); `None` sends none.
+    pub trace_context: Option<TraceContextConfig>,
     /// Where the section was written.
     pub span: Option<Span>,
 }
@@ -164,6 +166,14 @@ pub enum HttpVersion {
     /// HTTP/2: ALPN `h2` over TLS, prior knowledge over cleartext; one connection per session that
     /// concurrent requests share.
     Http2,
+}
+
+/// `config.trace_context: w3c` or `{format: w3c, sample: 10%}`: a trace per session pass, a span
+/// per request (see `activity::trace`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TraceContextConfig {
+    /// The share of traces sent with the `sampled` flag, 0..=1 (default 1: every one).
+    pub sample: f64,
 }
 
 /// A client certificate for mutual TLS, read from PEM files when the scenario loads.
@@ -199,6 +209,7 @@ impl Default for Config {
             keep_alive: true,
             http_version: HttpVersion::default(),
             client_cert: None,
+            trace_context: None,
             span: None,
         }
     }

@@ -149,6 +149,37 @@ impl Latency {
             .sum())
     }
 
+    /// How many values fall into each of the buckets that `bounds` (microseconds, ascending) end:
+    /// `bounds.len() + 1` counts, the last for the values above every bound. A value counts where the
+    /// high end of its HDR bucket lies, the value [`Latency::percentile`] reports for it. One pass over
+    /// the histogram's counters (`count_between` per range), not an iteration per recorded value.
+    pub fn bucket_counts(&self, bounds: &[u64]) -> Vec<u64> {
+        each!(&self.counts, h => {
+            let mut out = Vec::with_capacity(bounds.len() + 1);
+            let (mut low, mut below) = (0u64, 0u64);
+            for &bound in bounds {
+                // The last value whose HDR bucket ends at or below `bound`.
+                let top = if h.highest_equivalent(bound) == bound {
+                    bound
+                } else {
+                    h.lowest_equivalent(bound).saturating_sub(1)
+                };
+                // Past the largest value there is nothing (and `count_between` would count its last
+                // counter again).
+                let n = if top < low || h.is_empty() || low > h.max() {
+                    0
+                } else {
+                    h.count_between(low, top)
+                };
+                out.push(n);
+                below += n;
+                low = low.max(top.saturating_add(1));
+            }
+            out.push(h.len().saturating_sub(below));
+            out
+        })
+    }
+
     /// Smallest value (the low end of its bucket).
     pub fn min(&self) -> Option<Duration> {
         (self.count() > 0).then(|| Duration::from_micros(each!(&self.counts, h => h.min())))
@@ -373,6 +404,39 @@ mod tests {
         let back = Latency::from_base64(&a.to_base64().unwrap()).unwrap();
         assert_eq!(back, all);
         assert_eq!(back.percentile(99.9), all.percentile(99.9));
+    }
+
+    #[test]
+    fn bucket_counts_put_each_value_where_its_bucket_ends() {
+        let bounds = [100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 100_000, 1_000_000];
+        let mut l = Latency::default();
+        let mut n = 0x2545_f491_4f6c_dd1du64;
+        let mut values = Vec::new();
+        for _ in 0..20_000 {
+            // xorshift: values from 1 µs to ~2 s, many near the bounds.
+            n ^= n << 13;
+            n ^= n >> 7;
+            n ^= n << 17;
+            let v = 1 + n % (1 << (1 + n % 21));
+            values.push(v);
+            l.record(Duration::from_micros(v));
+        }
+        for b in bounds {
+            for v in [b - 1, b, b + 1] {
+                values.push(v);
+                l.record(Duration::from_micros(v));
+            }
+        }
+        let h = l.to_histogram();
+        let mut expected = vec![0u64; bounds.len() + 1];
+        for v in h.iter_recorded() {
+            let high = h.highest_equivalent(v.value_iterated_to());
+            let i = bounds.iter().position(|b| high <= *b).unwrap_or(bounds.len());
+            expected[i] += v.count_at_value();
+        }
+        assert_eq!(l.bucket_counts(&bounds), expected);
+        assert_eq!(expected.iter().sum::<u64>(), values.len() as u64);
+        assert_eq!(Latency::default().bucket_counts(&bounds), vec![0; bounds.len() + 1]);
     }
 
     #[test]

@@ -124,7 +124,16 @@ pub(super) fn errors_failure(
     }
 }
 
-/// One error record: `[class] path: message (session, pass)`, then each failed check rendered at its
+/// Which request an error record is: `session t01, pass 3`, and `, trace <id>` when the request carried
+/// a W3C trace context (so it can be found in the service's traces and logs).
+pub fn whence(e: &ErrorRecord) -> String {
+    match &e.trace_id {
+        Some(trace) => format!("session {}, pass {}, trace {trace}", e.session_id, e.pass),
+        None => format!("session {}, pass {}", e.session_id, e.pass),
+    }
+}
+
+/// One error record: `[class] path: message (session, pass[, trace])`, then each failed check rendered at its
 /// span, the response and the diffs, indented under it.
 pub fn error_record(e: &ErrorRecord, report: &RunReport, sources: &SourceMap) -> String {
     let path = report
@@ -138,11 +147,7 @@ pub fn error_record(e: &ErrorRecord, report: &RunReport, sources: &SourceMap) ->
         }
     };
     if e.checks.is_empty() {
-        let _ = write!(
-            out,
-            "  [{}] {path}: {} (session {}, pass {})",
-            e.class, e.message, e.session_id, e.pass
-        );
+        let _ = write!(out, "  [{}] {path}: {} ({})", e.class, e.message, whence(e));
         // Where the activity is, so a transport error also leads to its line.
         if let Some(file) = e.span.and_then(|s| Some((s, sources.get(s.file)?))) {
             let (span, f) = file;
@@ -151,10 +156,9 @@ pub fn error_record(e: &ErrorRecord, report: &RunReport, sources: &SourceMap) ->
     } else {
         let _ = write!(
             out,
-            "  [{}] {path} (session {}, pass {}): {} failed check(s)",
+            "  [{}] {path} ({}): {} failed check(s)",
             e.class,
-            e.session_id,
-            e.pass,
+            whence(e),
             e.checks.len()
         );
         for check in &e.checks {

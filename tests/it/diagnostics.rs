@@ -252,6 +252,38 @@ fn load_section_problems() {
 }
 
 #[test]
+fn trace_context_problems() {
+    let mut c = Cases::default();
+    let with = |value: &str| {
+        format!(
+            "file_version: stressor#0\nconfig:\n  base_url: http://127.0.0.1:8082\n  trace_context: {value}\nscenario:\n  - sequence: main\nsequences:\n  main:\n    - activity: Sleep\n      duration: 0\n"
+        )
+    };
+    c.check("the short form", &[("s.yaml", &with("w3c"))], &[]);
+    c.check("a share", &[("s.yaml", &with("{format: w3c, sample: 10%}"))], &[]);
+    c.check(
+        "another format",
+        &[("s.yaml", &with("b3"))],
+        &["s.yaml:4:18: error: unknown trace context format `b3`"],
+    );
+    c.check(
+        "a share above 100 %",
+        &[("s.yaml", &with("{format: w3c, sample: 150%}"))],
+        &["s.yaml:4:40: error: `sample` must be a share between 0% and 100%, found `150%`"],
+    );
+    c.check(
+        "no format",
+        &[("s.yaml", &with("{sample: 0.5}"))],
+        &["s.yaml:4:18: error: `trace_context` needs a `format`"],
+    );
+    c.check(
+        "an unknown key",
+        &[("s.yaml", &with("{format: w3c, rate: 1}"))],
+        &["s.yaml:4:32: error: unknown key `rate` in `trace_context`"],
+    );
+}
+
+#[test]
 fn unknown_arrivals_name_the_allowed_values() {
     let text = HEAD.to_string()
         + "    - activity: Sleep\n      duration: 0\nload:\n  model: arrival-rate\n  arrivals: poison\n  stages: [{rate: 1/s, duration: 1s}]\n";

@@ -52,6 +52,8 @@ mod library;
 mod loading;
 /// The monitor's HTTP side and its flags.
 mod monitor;
+/// Request log, OTLP push, `/metrics` scraped by Prometheus, trace context.
+mod observe;
 /// The open model (arrival rate).
 mod open_model;
 /// `stressor compare`, `--baseline`, relative thresholds.

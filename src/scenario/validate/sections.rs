@@ -38,6 +38,7 @@ const CONFIG: &[&str] = &[
     "keep_alive",
     "http_version",
     "client_cert",
+    "trace_context",
 ];
 const SESSIONS: &[&str] = &[
     "users",

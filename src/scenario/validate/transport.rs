@@ -1,10 +1,11 @@
-//! The transport settings of `config`: `keep_alive`, `http_version` and `client_cert`.
+//! The transport settings of `config`: `keep_alive`, `http_version`, `client_cert` and
+//! `trace_context`.
 
 use super::Validator;
 use super::reader::Fields;
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::macros::resolve_in_root;
-use crate::scenario::model::{ClientCert, Config, HttpVersion};
+use crate::scenario::model::{ClientCert, Config, HttpVersion, TraceContextConfig};
 use crate::scenario::node::{Node, NodeKind};
 use crate::scenario::source::Span;
 use std::path::{Path, PathBuf};
@@ -27,6 +28,69 @@ pub(super) fn read(v: &mut Validator, f: &mut Fields, config: &mut Config) {
                 .push(super::feature_missing(n.span, "`client_cert` (mutual TLS)", "https"));
         }
     }
+    if let Some(n) = f.take_some("trace_context") {
+        config.trace_context = trace_context(v, n);
+    }
+}
+
+const TRACE_HELP: &str =
+    "write `trace_context: w3c`, or `trace_context: {format: w3c, sample: 10%}` to mark a share of the traces sampled";
+
+/// `trace_context: w3c` or `{format: w3c, sample: 10%}` (`sample` also as a fraction, `0.1`).
+fn trace_context(v: &mut Validator, n: &Node) -> Option<TraceContextConfig> {
+    let format_ok = |v: &mut Validator, n: &Node| {
+        let text = n.key_text();
+        if text == "w3c" {
+            return true;
+        }
+        v.diags
+            .push(Diagnostic::error(n.span, format!("unknown trace context format `{text}`")).with_help(TRACE_HELP));
+        false
+    };
+    if !matches!(n.kind, NodeKind::Map(_)) {
+        return format_ok(v, n).then_some(TraceContextConfig { sample: 1.0 });
+    }
+    let mut f = Fields::of(n)?;
+    let format = f.take_some("format");
+    let sample = f.take_some("sample");
+    f.finish(v.diags, "`trace_context`", &["format", "sample"]);
+    match format {
+        Some(format) if !format_ok(v, format) => return None,
+        Some(_) => {}
+        None => {
+            v.diags
+                .push(Diagnostic::error(n.span, "`trace_context` needs a `format`").with_help(TRACE_HELP));
+            return None;
+        }
+    }
+    let sample = match sample {
+        None => 1.0,
+        Some(s) => match share(s) {
+            Some(share) => share,
+            None => {
+                v.diags.push(
+                    Diagnostic::error(
+                        s.span,
+                        format!("`sample` must be a share between 0% and 100%, found `{}`", s.key_text()),
+                    )
+                    .with_help(TRACE_HELP),
+                );
+                return None;
+            }
+        },
+    };
+    Some(TraceContextConfig { sample })
+}
+
+/// `10%` or `0.1` as 0.1; `None` outside 0..=1.
+fn share(n: &Node) -> Option<f64> {
+    let value = match &n.kind {
+        NodeKind::Int(i) => *i as f64,
+        NodeKind::Float(f) => *f,
+        NodeKind::Str(s) => s.trim().strip_suffix('%')?.trim().parse::<f64>().ok()? / 100.0,
+        _ => return None,
+    };
+    (0.0..=1.0).contains(&value).then_some(value)
 }
 
 fn http_version(v: &mut Validator, n: &Node, config: &mut Config) {

@@ -54,15 +54,20 @@ pub async fn replying(reply: &'static [u8]) -> Scripted {
 /// Reads one request head (and no body: the cases here send GETs); false when the client closed the
 /// connection first.
 pub async fn read_head(s: &mut TcpStream) -> bool {
+    head_text(s).await.is_some()
+}
+
+/// Reads one request head and returns it as text; `None` when the client closed the connection first.
+pub async fn head_text(s: &mut TcpStream) -> Option<String> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
         match s.read(&mut byte).await {
             Ok(1) => head.push(byte[0]),
-            _ => return false,
+            _ => return None,
         }
     }
-    true
+    Some(String::from_utf8_lossy(&head).into_owned())
 }
 
 /// Writes `head`, then the body bytes `piece` repeated until `limit` bytes went out or the client
