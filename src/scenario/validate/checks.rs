@@ -72,11 +72,16 @@ pub(super) fn http_checks(v: &mut Validator, f: &mut Fields) -> HttpChecks {
     }
     let namespaces = f.take_some("namespaces");
     checks.namespaces = namespaces.map(|n| namespace_map(v, n)).unwrap_or_default();
+    let xpath = f.take_some("assert_xpath");
     #[cfg(feature = "xpath")]
-    if let Some(n) = f.take_some("assert_xpath") {
+    if let Some(n) = xpath {
         checks.assert_xpath = xpath_checks(v, n, "assert_xpath", &checks.namespaces);
     }
-    if let (Some(n), true) = (namespaces, checks.assert_xpath.is_empty()) {
+    #[cfg(not(feature = "xpath"))]
+    if let Some(n) = xpath {
+        v.diags.push(super::feature_missing(n.span, "`assert_xpath`", "xpath"));
+    }
+    if let (Some(n), None) = (namespaces, xpath) {
         v.diags.push(
             Diagnostic::warning(n.span, "`namespaces` is only used by `assert_xpath`, which this activity does not have")
                 .with_help("bind the prefixes the `assert_xpath` expressions use, e.g. `namespaces: {a: \"http://www.w3.org/2005/Atom\"}`"),

@@ -16,6 +16,7 @@ mod charsets;
 mod decoding;
 mod headers;
 mod json_path;
+mod loading;
 mod poll;
 mod xml;
 
