@@ -159,3 +159,34 @@ const UNDECODED: &[Case] = &[
 async fn decompress_is_a_config_default_an_activity_overrides() {
     check_table("  decompress: false\n", UNDECODED).await;
 }
+
+/// `$debug()` prints the context, whose `last_result` (the previous activity's result, kept because
+/// the scenario mentions `last_result`) is the decoded body.
+const DEBUG: &str = r#"file_version: stressor#0
+config:
+  base_url: http://127.0.0.1:8082
+scenario:
+  - sequence: main
+sequences:
+  main:
+    - activity: GetRequest
+      url: /items?n=1
+      headers: {Accept-Encoding: gzip}
+      assert_headers: {Content-Encoding: gzip}
+    # Mentioning last_result keeps it in the context, where $debug() shows it.
+    - activity: $debug()
+"#;
+
+#[test]
+fn debug_and_last_result_show_the_decoded_body() {
+    let (_dir, main) = crate::common::write_files(&[("debug.yaml", DEBUG)]);
+    let out = crate::common::stressor()
+        .args(["run", "--serve", "--single"])
+        .arg(&main)
+        .output()
+        .expect("stressor run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", crate::common::output_text(&out));
+    assert!(stdout.contains("\"last_result\": [\n"), "{stdout}");
+    assert!(stdout.contains("\"name\": \"item-1\""), "{stdout}");
+}

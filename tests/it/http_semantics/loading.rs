@@ -36,7 +36,9 @@ fn response_check_problems_are_located() {
         (
             "an XPath prefix that namespaces: does not bind",
             "      namespaces: {a: \"http://www.w3.org/2005/Atom\"}\n      assert_xpath: {\"//a:entry/m:title\": true}\n",
-            &["s.yaml:11:22: error: invalid XPath `//a:entry/m:title`: the prefix `m` is not bound: add it to the activity's `namespaces: {prefix: uri}`"],
+            &[
+                "s.yaml:11:22: error: invalid XPath `//a:entry/m:title`: the prefix `m` is not bound: add it to the activity's `namespaces: {prefix: uri}`",
+            ],
         ),
         (
             "a namespace prefix with a colon",
@@ -51,14 +53,20 @@ fn response_check_problems_are_located() {
         (
             "a store_header line that is no number",
             "      store_header: {x: \"Set-Cookie[first]\"}\n",
-            &["s.yaml:10:25: error: invalid `store_header` source `Set-Cookie[first]`: `first` is not a line number (or `*` for every line)"],
+            &[
+                "s.yaml:10:25: error: invalid `store_header` source `Set-Cookie[first]`: `first` is not a line number (or `*` for every line)",
+            ],
         ),
         (
             "decompress is a bool, in config too",
             "      decompress: maybe\n",
             &["s.yaml:10:19: error: `decompress` must be true or false, found a string"],
         ),
-        ("absent, a regex, a JSONPath and a line: all fine", "      assert_headers: {X-A: absent}\n      assert_json: {\"$[?@.a > 1]\": absent}\n      store_header: {x: \"X-A[*]\"}\n      decompress: false\n", &[]),
+        (
+            "absent, a regex, a JSONPath and a line: all fine",
+            "      assert_headers: {X-A: absent}\n      assert_json: {\"$[?@.a > 1]\": absent}\n      store_header: {x: \"X-A[*]\"}\n      decompress: false\n",
+            &[],
+        ),
     ];
     let mut failures = Vec::new();
     for (comment, text, want) in cases {
