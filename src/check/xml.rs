@@ -18,12 +18,11 @@ use sxd_document::dom::{Document, Element, Root};
 use sxd_document::{Package, QName};
 use sxd_xpath::{Context, Factory, Value};
 
-use super::html::nodes;
-use super::text::{EXCERPT, excerpt, shorten, unreadable};
-use super::vars::pattern_failure;
+use super::html::{judge, nodes};
+use super::text::{EXCERPT, shorten, unreadable};
 use super::{CheckFailure, CheckKind, Response, Vars};
+use crate::scenario::HtmlCheck;
 use crate::scenario::xpath::{XML_NAMESPACE, prefixes, xml_xpath_problem};
-use crate::scenario::{HtmlCheck, HtmlExpect};
 
 /// Elements nested deeper than this are not evaluated (the XPath evaluator recurses per level).
 const MAX_DEPTH: usize = 512;
@@ -124,30 +123,7 @@ fn evaluate(
         Ok(Err(err)) => return fail(x.clone(), err.to_string(), format!("XPath `{x}` failed: {err}")),
         Err(_) => return fail(x.clone(), "evaluation failed".into(), format!("XPath `{x}` failed")),
     };
-    let matched = |expected: &str| {
-        let message = format!("XPath `{x}` matched {} (expected {expected})", nodes(found));
-        fail(expected.to_owned(), nodes(found), message)
-    };
-    match &check.expect {
-        HtmlExpect::Exists if found == 0 => matched("at least 1"),
-        HtmlExpect::Absent if found > 0 => matched("none"),
-        HtmlExpect::Count(n) if found as u64 != *n => matched(&n.to_string()),
-        HtmlExpect::TextMatches(p) => {
-            let Some(text) = first_text.filter(|_| found > 0) else {
-                return matched(&format!("a node whose text matches `{}`", p.source));
-            };
-            let regex = match vars.regex(p) {
-                Ok(regex) => regex,
-                Err(e) => return Some(pattern_failure(CheckKind::Xpath, p, e)),
-            };
-            if regex.is_match(&text) {
-                return None;
-            }
-            let message = format!("XPath `{x}` text does not match `{}`: {}", p.source, excerpt(&text));
-            fail(p.source.clone(), text, message)
-        }
-        _ => None,
-    }
+    judge(CheckKind::Xpath, check, found, || first_text, vars)
 }
 
 /// Where copied nodes go.
@@ -216,7 +192,7 @@ mod tests {
     use super::*;
     use crate::check::PatternCache;
     use crate::expand::Context as Vars_;
-    use crate::scenario::{Pattern, PatternMode};
+    use crate::scenario::{HtmlExpect, Pattern, PatternMode};
 
     const FEED: &str = r#"<?xml version="1.0"?>
 <feed xmlns="http://www.w3.org/2005/Atom" xmlns:dc="http://purl.org/dc/elements/1.1/">

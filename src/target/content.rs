@@ -77,7 +77,7 @@ fn item(i: usize) -> Value {
     json!({
         "id": i,
         "name": format!("item-{i}"),
-        "in-stock": i % 3 != 0,
+        "in-stock": !i.is_multiple_of(3),
         "price": (i * 7) % 50 + 1,
         "tags": tags,
         "note": "a line of text that makes the item the size of a typical API record",

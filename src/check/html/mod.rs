@@ -89,7 +89,27 @@ fn check_one(check: &HtmlCheck, tree: &XpathItemTree, vars: &mut Vars<'_>) -> Op
         Ok(items) => items,
         Err(err) => return fail(x.clone(), err.to_string(), format!("XPath `{x}` failed: {err}")),
     };
-    let found = items.len();
+    judge(
+        CheckKind::Html,
+        check,
+        items.len(),
+        || items.iter().next().map(|item| item_text(item, tree)),
+        vars,
+    )
+}
+
+/// The verdict on what an XPath of `assert_html` or `assert_xpath` (`kind`) selected: `found` items,
+/// the first one's text on demand.
+pub(super) fn judge(
+    kind: CheckKind,
+    check: &HtmlCheck,
+    found: usize,
+    first_text: impl FnOnce() -> Option<String>,
+    vars: &mut Vars<'_>,
+) -> Option<CheckFailure> {
+    let x = &check.xpath;
+    let fail =
+        |expected: String, actual: String, message: String| Some(CheckFailure::new(kind, expected, actual, message));
     let matched = |expected: &str| {
         let message = format!("XPath `{x}` matched {} (expected {expected})", nodes(found));
         fail(expected.to_owned(), nodes(found), message)
@@ -99,13 +119,12 @@ fn check_one(check: &HtmlCheck, tree: &XpathItemTree, vars: &mut Vars<'_>) -> Op
         HtmlExpect::Absent if found > 0 => matched("none"),
         HtmlExpect::Count(n) if found as u64 != *n => matched(&n.to_string()),
         HtmlExpect::TextMatches(p) => {
-            let Some(item) = items.iter().next() else {
+            let Some(text) = first_text().filter(|_| found > 0) else {
                 return matched(&format!("a node whose text matches `{}`", p.source));
             };
-            let text = item_text(item, tree);
             let regex = match vars.regex(p) {
                 Ok(regex) => regex,
-                Err(e) => return Some(pattern_failure(CheckKind::Html, p, e)),
+                Err(e) => return Some(pattern_failure(kind, p, e)),
             };
             if regex.is_match(&text) {
                 return None;

@@ -200,11 +200,11 @@ fn json_check(path: &str, expect: JsonExpect) -> JsonCheck {
     }
 }
 
-fn eq(v: Value) -> JsonExpect {
+pub(super) fn eq(v: Value) -> JsonExpect {
     JsonExpect::Equals(v)
 }
 
-fn re(source: &str) -> JsonExpect {
+pub(super) fn re(source: &str) -> JsonExpect {
     JsonExpect::Matches(whole(source))
 }
 

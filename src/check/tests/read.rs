@@ -4,6 +4,7 @@
 use serde_json::json;
 use std::io::Write;
 
+use super::body::{eq, re};
 use super::*;
 use crate::scenario::{HeaderLine, JsonCheck, JsonExpect, Span, Store, StoreSource};
 
@@ -23,14 +24,6 @@ fn check(path: &str, expect: JsonExpect) -> HttpChecks {
         }],
         ..HttpChecks::default()
     }
-}
-
-fn eq(v: Value) -> JsonExpect {
-    JsonExpect::Equals(v)
-}
-
-fn re(source: &str) -> JsonExpect {
-    JsonExpect::Matches(whole(source))
 }
 
 #[test]
