@@ -174,8 +174,7 @@ fn has_checks(kind: &ActivityKind, common: bool) -> bool {
         c.assert_status.is_some()
             || c.assert_match_headers.is_some()
             || !c.assert_headers.is_empty()
-            || !c.assert_json.is_empty()
-            || !c.assert_html.is_empty()
+            || c.read_body()
     };
     common
         || match kind {
