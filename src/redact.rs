@@ -210,7 +210,7 @@ mod tests {
 
     fn ctx(value: Value) -> Context {
         match value {
-            Value::Object(map) => map,
+            Value::Object(map) => map.into(),
             _ => unreachable!(),
         }
     }
@@ -276,7 +276,7 @@ mod tests {
             "items": [1, "two", {"name": "x"}],
             "last_result": null,
         }));
-        assert_eq!(context(&c), Value::Object(c.clone()));
+        assert_eq!(context(&c), Value::Object(c.clone().into_vars()));
     }
 
     #[test]

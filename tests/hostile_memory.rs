@@ -8,6 +8,7 @@ mod common;
 
 use common::scripted::{errors, peak_rss, run_text, scenario, serve, stream_body};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const MIB: u64 = 1 << 20;
 
@@ -85,5 +86,87 @@ async fn endless_and_large_bodies_cost_time_not_memory() {
         assert_eq!(errs[0].0, "body_too_large", "{what}: {errs:?}");
         assert!(rise < 64 * MIB, "{what}: peak resident set rose by {} MiB", rise / MIB);
     }
+
+    // Issue 27, values from a server: ~1 KB of nested references (`v0` = ten `$(v1)`, ..., `v9` a short
+    // text) once expanded to 400 MB (1.19 GiB peak); as data, they are inserted as they came.
+    let nested = {
+        let mut fields: Vec<String> = (0..9)
+            .map(|i| format!("\"v{i}\": \"{}\"", format!("$(v{})", i + 1).repeat(10)))
+            .collect();
+        fields.push("\"v9\": \"0123456789abcdefghijklmnopqrstuvwxyz\"".into());
+        let body = format!("{{{}}}", fields.join(", "));
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        serve(move |mut s| {
+            let reply = reply.clone();
+            async move {
+                while common::scripted::read_head(&mut s).await {
+                    if s.write_all(reply.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        })
+        .await
+    };
+    let stores: String = (0..10).map(|i| format!("v{i}: v{i}, ")).collect();
+    let activities = format!(
+        "    - activity: GetRequest\n      url: /\n      store_json: {{{stores}}}\n    - activity: GetRequest\n      url: /\n      headers: {{X-Nested: \"$(v0)\"}}\n"
+    );
+    let (errs, took, rise) = measure(&scenario(&nested.url, "  request_timeout: 30s\n", &activities)).await;
+    report.push(format!(
+        "nested references from a server: peak +{} MiB in {took:?}",
+        rise / MIB
+    ));
+    assert_eq!(errs, Vec::<(String, String)>::new());
+    assert!(
+        rise < 64 * MIB,
+        "nested references: peak resident set rose by {} MiB",
+        rise / MIB
+    );
+
+    // Issue 27, a 10 MiB stored value in `assert_match: "BEGIN$(big)END"`: 1.1 GiB before the regex
+    // engine gave up; now a plain-text search.
+    let big = serve(|mut s| async move {
+        loop {
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                match s.read(&mut byte).await {
+                    Ok(1) => head.push(byte[0]),
+                    _ => return,
+                }
+            }
+            let document = head.starts_with(b"GET /doc");
+            let (before, after): (&[u8], &[u8]) = if document { (b"BEGIN", b"END") } else { (b"", b"") };
+            let len = before.len() + 10 * MIB as usize + after.len();
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n");
+            let piece = [b'x'; 64 * 1024];
+            let mut ok = s.write_all(head.as_bytes()).await.is_ok() && s.write_all(before).await.is_ok();
+            for _ in 0..160 {
+                ok = ok && s.write_all(&piece).await.is_ok();
+            }
+            if !(ok && s.write_all(after).await.is_ok()) {
+                return;
+            }
+        }
+    })
+    .await;
+    let activities = "    - activity: GetRequest\n      url: /value\n      store_regex: {big: '^(x+)$'}\n    - activity: GetRequest\n      url: /doc\n      assert_match: BEGIN$(big)END\n";
+    // Debug builds take seconds to capture 10 MiB with a regex: the store gets time.
+    let config = "  request_timeout: 60s\n  check_timeout: 120s\n";
+    let (errs, took, rise) = measure(&scenario(&big.url, config, activities)).await;
+    report.push(format!(
+        "10 MiB value in assert_match: peak +{} MiB in {took:?}",
+        rise / MIB
+    ));
+    assert_eq!(errs, Vec::<(String, String)>::new());
+    assert!(
+        rise < 64 * MIB,
+        "10 MiB value in a pattern: peak resident set rose by {} MiB",
+        rise / MIB
+    );
     eprintln!("{}", report.join("\n"));
 }

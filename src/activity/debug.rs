@@ -23,7 +23,7 @@ mod tests {
         }) else {
             unreachable!()
         };
-        let dump = debug_dump(&ctx, "t01");
+        let dump = debug_dump(&ctx.into(), "t01");
         let (head, body) = dump.split_once('\n').unwrap();
         assert_eq!(head, "[t01] $debug() context:");
         assert!(!dump.contains("hunter2"), "{dump}");

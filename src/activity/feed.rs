@@ -4,6 +4,8 @@
 //! numbers. `sequential` wraps around, `random` draws, `unique` hands each row out once. Under
 //! `--shard K/N`, a `unique` feeder's shard takes rows K, K+N, K+2N, ... (0-based), so the processes of a
 //! sharded run never use a row twice between them; the other orders use every row in every shard.
+//! A generated feeder (`generate:`) makes row K + nN on the n-th take the same way, so its `counter`
+//! is unique across shards too (see `super::generate`).
 
 use crate::run::Shard;
 use crate::scenario::{FeedOrder, Feeder};
@@ -20,6 +22,8 @@ pub struct FeedState {
     asked: AtomicU64,
     /// Sessions that ended because the feeder was used up.
     ended: AtomicU64,
+    /// For a generated feeder, what makes its rows.
+    maker: Option<super::generate::RowMaker>,
 }
 
 /// What a feeder did in a run, for the reports.
@@ -27,9 +31,9 @@ pub struct FeedState {
 pub struct FeedUse {
     /// The feeder's name.
     pub name: String,
-    /// `sequential`, `random` or `unique`.
+    /// `sequential`, `random`, `unique`, or `generate` for a generated feeder.
     pub order: String,
-    /// Rows in the file.
+    /// Rows in the file (0 for a generated feeder).
     pub rows: u64,
     /// Rows handed out (counting repeats for `sequential` and `random`).
     pub taken: u64,
@@ -45,13 +49,18 @@ impl FeedUse {
 }
 
 impl FeedState {
-    /// The state of `feeder` in a run of `shard`.
-    pub fn new(feeder: Feeder, shard: Shard) -> Self {
+    /// The state of `feeder` in a run of `shard`; `seed` (the run's) seeds generated rows.
+    pub fn new(feeder: Feeder, shard: Shard, seed: u64) -> Self {
+        let maker = feeder
+            .generate
+            .clone()
+            .map(|g| super::generate::RowMaker::new(g, seed, &feeder.name));
         FeedState {
             feeder,
             shard,
             asked: AtomicU64::new(0),
             ended: AtomicU64::new(0),
+            maker,
         }
     }
 
@@ -63,6 +72,10 @@ impl FeedState {
     /// The next row, or `None` when a `unique` feeder has none left (the asking session is counted as
     /// ended by it).
     pub fn take(&self) -> Option<Value> {
+        if let Some(maker) = &self.maker {
+            let n = self.asked.fetch_add(1, Relaxed);
+            return Some(maker.row(u64::from(self.shard.index) + n * u64::from(self.shard.total)));
+        }
         let data = &self.feeder.data;
         let len = data.len() as u64;
         let n = self.asked.fetch_add(1, Relaxed);
@@ -87,7 +100,10 @@ impl FeedState {
         let ended = self.ended.load(Relaxed);
         FeedUse {
             name: self.feeder.name.clone(),
-            order: self.feeder.order.as_str().to_string(),
+            order: match self.maker {
+                Some(_) => "generate".to_string(),
+                None => self.feeder.order.as_str().to_string(),
+            },
             rows: self.feeder.data.len() as u64,
             taken: asked - ended,
             sessions_ended: ended,
@@ -100,9 +116,9 @@ impl FeedState {
 pub struct Feeds(Vec<FeedState>);
 
 impl Feeds {
-    /// The run's feeders.
-    pub fn new(feeders: &[Feeder], shard: Shard) -> Self {
-        Feeds(feeders.iter().map(|f| FeedState::new(f.clone(), shard)).collect())
+    /// The run's feeders; `seed` (the run's) seeds generated rows.
+    pub fn new(feeders: &[Feeder], shard: Shard, seed: u64) -> Self {
+        Feeds(feeders.iter().map(|f| FeedState::new(f.clone(), shard, seed)).collect())
     }
 
     /// The state of a feeder.

@@ -179,7 +179,11 @@ fn expand_cow<'a>(text: &'a str, ctx: &Context) -> Result<Cow<'a, str>, Activity
 
 fn base_url<'c>(url: &str, ctx: &'c Context) -> Result<Cow<'c, str>, ActivityError> {
     match ctx.get("base_url") {
-        Some(Value::String(b)) => expand_cow(b, ctx),
+        // Expanded as the variable it is: a template the author wrote, or data a session stored.
+        Some(Value::String(b)) if expand::has_macros(b) => expand::expand_text("$(base_url)", ctx)
+            .map(Cow::Owned)
+            .map_err(variable_error),
+        Some(Value::String(b)) => Ok(Cow::Borrowed(b)),
         _ => Err(ActivityError::new(
             ErrorClass::Variable,
             format!("relative URL `{url}` but there is no `base_url` to resolve it against"),

@@ -13,12 +13,14 @@ mod cookies;
 pub mod debug;
 pub mod error;
 pub mod feed;
+pub mod generate;
 pub mod http;
 #[cfg(feature = "https")]
 pub mod https;
 pub mod lean;
 pub mod plugin;
 mod poll;
+pub mod record;
 #[cfg(feature = "script")]
 pub mod script;
 mod static_requests;
@@ -85,6 +87,8 @@ pub struct Shared {
     pub plugins: plugin::Registry,
     /// The run's feeders.
     pub feeds: feed::Feeds,
+    /// The run's `Record` files.
+    pub records: record::Records,
 }
 
 /// Lets a stop request cut sleeps and polls short.
@@ -250,6 +254,16 @@ pub async fn execute(
             println!("{}", debug::debug_dump(&state.context, &state.session_id));
             Ok(ActivityResult::Nothing)
         }
+        // Dry-run creates nothing, so there is nothing to write down.
+        ActivityKind::Record(_) if state.dry_run => Ok(ActivityResult::Nothing),
+        ActivityKind::Record(args) => args
+            .row
+            .iter()
+            .map(|(_, value)| crate::expand::expand_value(value, &state.context))
+            .collect::<Result<Vec<Value>, _>>()
+            .map_err(http::variable_error)
+            .and_then(|row| shared.records.write(args, &row))
+            .map(|()| ActivityResult::Nothing),
         ActivityKind::Feed(args) => match shared.feeds.get(&args.feeder) {
             Some(feed) => match feed.take() {
                 Some(row) => {

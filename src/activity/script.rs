@@ -6,8 +6,8 @@
 //!
 //! # Semantics
 //!
-//! - **Sandbox.** The engine has Rhai's standard library and nothing else: no function that touches
-//!   files, the network or the environment is registered; `eval` and `import` are rejected when the
+//! - **Sandbox.** The engine has Rhai's standard library, the test-data functions below and nothing
+//!   else: no function that touches files, the network or the environment is registered; `eval` and `import` are rejected when the
 //!   scenario is loaded (and `import` would find no module resolver here). Every run is bounded by
 //!   [`ScriptLimits`]: a script that loops forever stops with an "operation limit" error, deep recursion
 //!   with "Stack overflow", and a string, array or map that grows past its limit with "... too large".
@@ -27,6 +27,9 @@
 //!   result = ...`) or changed it (when `result` was already a context variable); otherwise the value of
 //!   the script's last expression, unless that is `()`; otherwise none. It is converted to JSON; a value
 //!   that cannot be converted is an error.
+//! - **Test data.** `uuid()`, `random_int(a, b)`, `random_float(a, b)`, `random_string(n)`,
+//!   `random_pick(list)`, `now()` and `now_ms()`: the generators of a feeder's `generate:`, the random
+//!   ones seeded from the run's seed (see `generators.rs`).
 //! - **Output.** `print(x)` and `debug(x)` write `[t01] x` to stdout (one prefixed line per line of
 //!   text), `t01` being the session id, with the context's secrets (see [`crate::redact`]) replaced.
 //! - **Errors** ([`ScriptError`]) carry Rhai's message and the position mapped to the file the script
@@ -312,7 +315,15 @@ impl ScriptEngine {
         let print_sink = sink.clone();
         engine.on_print(move |text| emit(&print_sink, text));
         engine.on_debug(move |text, _source, _pos| emit(&sink, text));
+        generators::register(&mut engine, fastrand::u64(..));
         ScriptEngine { engine, limits }
+    }
+
+    /// The same engine with its random functions (`random_int`, ...) drawing from `seed`, the run's.
+    #[must_use]
+    pub fn seeded(mut self, seed: u64) -> Self {
+        generators::register(&mut self.engine, seed);
+        self
     }
 
     /// The limits this engine enforces.
@@ -495,5 +506,6 @@ fn strip_position(err: &EvalAltResult) -> String {
     }
 }
 
+mod generators;
 #[cfg(test)]
 mod tests;

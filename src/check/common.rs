@@ -41,11 +41,11 @@ fn check_match(p: &Pattern, result: &ActivityResult, vars: &mut Vars<'_>) -> Opt
         Ok(text) => text,
         Err(e) => return Some(unreadable(CheckKind::Match, &p.source, e).at(p.span)),
     };
-    let regex = match vars.regex(p) {
-        Ok(regex) => regex,
+    let matcher = match vars.matcher(p) {
+        Ok(matcher) => matcher,
         Err(e) => return Some(pattern_failure(CheckKind::Match, p, e)),
     };
-    if regex.is_match(&text) {
+    if matcher.is_match(&text, p.mode) {
         return None;
     }
     let message = format!("result does not match `{}`: {}", p.source, excerpt(&text));

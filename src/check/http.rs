@@ -83,11 +83,11 @@ pub fn check_http_until(
 ) -> Vec<CheckFailure> {
     let mut out = Vec::new();
     if let Some(p) = &checks.assert_match_headers {
-        match vars.regex(p) {
+        match vars.matcher(p) {
             Err(e) => out.push(pattern_failure(CheckKind::MatchHeaders, p, e)),
-            Ok(regex) => {
+            Ok(matcher) => {
                 let rendered = render_headers(&resp.headers);
-                if !regex.is_match(&rendered) {
+                if !matcher.is_match(&rendered, p.mode) {
                     let message = format!("headers do not match `{}`", p.source);
                     out.push(CheckFailure::new(CheckKind::MatchHeaders, &p.source, rendered, message).at(p.span));
                 }
@@ -131,20 +131,20 @@ fn check_header(check: &HeaderCheck, resp: &Response, vars: &mut Vars<'_>) -> Op
         }
         HeaderExpect::Matches(p) => p,
     };
-    let regex = match vars.regex(p) {
-        Ok(regex) => regex,
+    let matcher = match vars.matcher(p) {
+        Ok(matcher) => matcher,
         Err(e) => return Some(pattern_failure(CheckKind::Header, p, e)),
     };
     if lines.is_empty() {
         let message = format!("header `{name}` is missing");
         return Some(CheckFailure::new(CheckKind::Header, &p.source, "(missing)", message));
     }
-    if lines.iter().any(|line| regex.is_match(line)) {
+    if lines.iter().any(|line| matcher.is_match(line, p.mode)) {
         return None;
     }
     let joinable = lines.len() > 1 && !name.eq_ignore_ascii_case("set-cookie");
     let joined = lines.join(", ");
-    if joinable && regex.is_match(&joined) {
+    if joinable && matcher.is_match(&joined, p.mode) {
         return None;
     }
     let what = if lines.len() > 1 {

@@ -58,7 +58,7 @@ pub(super) fn check_json(checks: &[JsonCheck], resp: &Response, out: &mut Vec<Ch
 
 /// What an entry expects once its `$(var)`s are expanded: a regex on the value's text, or a value.
 enum Want<'c> {
-    Matches(&'c Pattern, &'c regex::Regex),
+    Matches(&'c Pattern, super::Matcher<'c>),
     Equals(Cow<'c, Value>),
     Absent,
 }
@@ -72,15 +72,15 @@ fn want<'c>(check: &'c JsonCheck, vars: &'c mut Vars<'_>) -> Result<Want<'c>, Bo
             match expand_str(&p.source, vars.ctx) {
                 Err(e) => Err(Box::new(expand_failure(CheckKind::Json, &p.source, e))),
                 Ok(Value::String(_)) => vars
-                    .regex(p)
-                    .map(|regex| Want::Matches(p, regex))
+                    .matcher(p)
+                    .map(|m| Want::Matches(p, m))
                     .map_err(|e| Box::new(pattern_failure(CheckKind::Json, p, e))),
                 Ok(typed) => Ok(Want::Equals(Cow::Owned(typed))),
             }
         }
         JsonExpect::Matches(p) => vars
-            .regex(p)
-            .map(|regex| Want::Matches(p, regex))
+            .matcher(p)
+            .map(|m| Want::Matches(p, m))
             .map_err(|e| Box::new(pattern_failure(CheckKind::Json, p, e))),
         JsonExpect::Absent => Ok(Want::Absent),
         JsonExpect::Equals(expected) => expand_value_cow(expected, vars.ctx)
@@ -156,10 +156,10 @@ fn check_one(check: &JsonCheck, root: &Value, vars: &mut Vars<'_>) -> Option<Che
 fn compare(path: &str, want: &Want<'_>, value: &Value) -> Option<CheckFailure> {
     match want {
         Want::Absent => None,
-        Want::Matches(p, regex) => {
+        Want::Matches(p, matcher) => {
             // The pattern is anchored (`^(?:...)$`), so this is a whole-value match.
             let text = render_text(value);
-            if regex.is_match(&text) {
+            if matcher.is_match(&text, p.mode) {
                 return None;
             }
             let message = format!("JSON `{path}` does not match `{}`: {}", p.source, excerpt(&text));
@@ -233,7 +233,16 @@ fn compact(v: &Value) -> String {
 
 /// A unified diff of `expected` vs. `actual`, both pretty-printed, with headers `expected`/`actual`.
 pub(crate) fn json_diff(expected: &Value, actual: &Value) -> String {
-    text_diff(&pretty(expected), &pretty(actual))
+    let (expected, actual) = (pretty(expected), pretty(actual));
+    if expected.len() + actual.len() > super::MAX_DIFF {
+        // Too large to read, and diffing it would cost more than the request.
+        return format!(
+            "(no diff: {} bytes expected, {} bytes actual)",
+            expected.len(),
+            actual.len()
+        );
+    }
+    text_diff(&expected, &actual)
 }
 
 fn pretty(v: &Value) -> String {

@@ -79,8 +79,8 @@ pub use decode::DecodeError;
 pub use http::{check_http, check_http_until, check_status};
 pub use response::{ActivityResult, BodyReading, Response, header_values};
 pub use store::apply_stores;
-pub use text::{canonical_header_name, header_text, response_headers, shorten, text_diff};
-pub use vars::{MAX_PATTERNS, PatternCache, PatternError, Vars};
+pub use text::{canonical_header_name, capped, header_text, response_headers, shorten, text_diff};
+pub use vars::{MAX_PATTERNS, MAX_REGEX_TEXT, Matcher, PatternCache, PatternError, Vars};
 
 /// One failed check: what was expected, what was found, and where the check was written.
 ///
@@ -108,18 +108,22 @@ pub struct CheckFailure {
     pub unexpanded: bool,
 }
 
+/// The largest diff a failure keeps (64 KiB): past that, `expected` and `actual` say enough.
+pub const MAX_DIFF: usize = 64 * 1024;
+
 impl CheckFailure {
-    /// A failure without diff or span.
+    /// A failure without diff or span. Large `expected` and `actual` texts are [`capped`].
     pub fn new(
         kind: CheckKind,
         expected: impl Into<String>,
         actual: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
+        let cap = |text: String| if text.len() > text::KEPT { capped(&text) } else { text };
         CheckFailure {
             kind,
-            expected: expected.into(),
-            actual: actual.into(),
+            expected: cap(expected.into()),
+            actual: cap(actual.into()),
             message: message.into(),
             diff: None,
             span: None,
@@ -141,10 +145,10 @@ impl CheckFailure {
         self
     }
 
-    /// The same failure, with a unified diff.
+    /// The same failure, with a unified diff (none when the diff is too large to read).
     #[must_use]
     pub fn with_diff(mut self, diff: String) -> Self {
-        self.diff = Some(diff);
+        self.diff = (diff.len() <= MAX_DIFF).then_some(diff);
         self
     }
 }

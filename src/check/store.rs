@@ -158,8 +158,8 @@ fn lookup(source: &StoreSource, result: &ActivityResult, vars: &mut Vars<'_>) ->
             })
         }
         StoreSource::Regex(p) => {
-            let regex = vars
-                .regex(p)
+            let matcher = vars
+                .matcher(p)
                 .map_err(|e| Lookup::Failed(Box::new(pattern_failure(CheckKind::Store, p, e))))?;
             let text = match result.text() {
                 Ok(text) => text,
@@ -168,20 +168,18 @@ fn lookup(source: &StoreSource, result: &ActivityResult, vars: &mut Vars<'_>) ->
                     return Err(miss(e.to_string(), message).into());
                 }
             };
-            let Some(caps) = regex.captures(&text) else {
-                let message = format!(
-                    "store_regex found no match for `{}` in the result: {}",
-                    p.source,
-                    excerpt(&text)
-                );
-                return Err(miss(shorten(&text, EXCERPT), message).into());
-            };
-            let has_group = regex.captures_len() > 1;
-            match caps.get(usize::from(has_group)) {
-                Some(m) => Ok(Value::String(m.as_str().to_owned())),
+            match matcher.capture(&text) {
+                Ok(found) => Ok(Value::String(found.to_owned())),
+                Err(None) => {
+                    let message = format!(
+                        "store_regex found no match for `{}` in the result: {}",
+                        p.source,
+                        excerpt(&text)
+                    );
+                    Err(miss(shorten(&text, EXCERPT), message).into())
+                }
                 // `a(b)?`: the match succeeded without its group; storing "" would hide that.
-                None => {
-                    let whole = caps.get(0).map_or("", |m| m.as_str());
+                Err(Some(whole)) => {
                     let message = format!(
                         "store_regex `{}` matched {}, but its group 1 captured nothing",
                         p.source,

@@ -70,6 +70,34 @@ pub(crate) fn unreadable(kind: super::CheckKind, expected: &str, err: &super::De
     )
 }
 
+/// The most bytes of a value a check failure copies whole; see [`capped`].
+pub const KEPT: usize = 1024;
+
+/// `text` as a failure copies it: whole up to [`KEPT`] bytes, else its first [`EXCERPT`] characters,
+/// its size and a hash (64-bit FNV-1a) that tells two large values apart. A 10 MiB value in a
+/// pattern must not become a 10 MiB message in every results file and JUnit report.
+///
+/// ```
+/// use stressor::check::capped;
+/// assert_eq!(capped("short"), "short");
+/// let big = "a".repeat(5000);
+/// assert_eq!(capped(&big), format!("{}... (4.88 KiB, 5000 bytes, fnv1a 9168c27c5851404d)", "a".repeat(200)));
+/// ```
+pub fn capped(text: &str) -> String {
+    if text.len() <= KEPT {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(EXCERPT).collect();
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!(
+        "{head}... ({}, {} bytes, fnv1a {hash:016x})",
+        crate::expand::format_size(text.len() as u64),
+        text.len()
+    )
+}
+
 /// `text` shortened to [`EXCERPT`] characters and put in single quotes, for messages.
 pub(crate) fn excerpt(text: &str) -> String {
     format!("'{}'", shorten(text, EXCERPT))

@@ -1,26 +1,45 @@
-//! The expander: walks values, substitutes macros, recurses into substituted values and detects
-//! reference cycles.
+//! The expander: walks values, substitutes macros, expands the author's templates again (never
+//! data), detects reference cycles and bounds the size of what one expansion produces.
 
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
+use super::context::{Templates, VarMap};
 use super::scan::{Piece, Scanner, whole_macro};
 use super::{Context, ExpandError, MAX_DEPTH, has_macros, lookup};
 
 /// Expansion state for one call. `'a` covers both the input and the context, so the reference
 /// stack can hold borrowed path texts and costs nothing until a variable actually needs expanding.
 pub(crate) struct Expander<'a> {
-    ctx: &'a Context,
-    /// Paths of the variables being expanded right now, outermost first. A path already on the
-    /// stack is a cycle. Every path comes from a macro text in the input or the context (a finite
+    vars: &'a VarMap,
+    templates: &'a Templates,
+    /// Paths of the template variables being expanded right now, outermost first. A path already on
+    /// the stack is a cycle. Every path comes from a macro text in the input or a template (a finite
     /// set), so any infinite recursion must repeat one and is caught here; MAX_DEPTH is the backstop.
     stack: Vec<&'a str>,
+    /// Bytes this expansion may still produce. Counted where text enters the result (the input's and
+    /// the templates' literal text, data inserted verbatim), so a value that is expanded once and then
+    /// embedded is not counted twice.
+    left: usize,
+}
+
+/// A variable as a macro finds it.
+enum Found<'a> {
+    /// Inserted as it is: data (from a response, a feeder, a script, ...), or a value without macros.
+    Verbatim(&'a Value),
+    /// The author's template (as it expands), to be expanded in turn.
+    Template(&'a Value),
 }
 
 impl<'a> Expander<'a> {
     pub(crate) fn new(ctx: &'a Context) -> Self {
-        Self { ctx, stack: Vec::new() }
+        Self {
+            vars: ctx.vars(),
+            templates: ctx.templates(),
+            stack: Vec::new(),
+            left: ctx.templates().max_len(),
+        }
     }
 
     /// Deep-expand a value: strings are expanded, maps and lists recursed into (values, not keys).
@@ -42,6 +61,7 @@ impl<'a> Expander<'a> {
     /// Expand one string: a whole-value macro keeps the variable's type, anything else is text.
     pub(crate) fn string(&mut self, text: &'a str) -> Result<Value, ExpandError> {
         if !has_macros(text) {
+            self.charge(text.len(), None)?;
             return Ok(Value::String(text.to_owned()));
         }
         if let Some(path) = whole_macro(text) {
@@ -66,34 +86,60 @@ impl<'a> Expander<'a> {
     ) -> Result<(), ExpandError> {
         for piece in Scanner::new(text) {
             match piece {
-                Piece::Text(t) => out.push_str(t),
-                Piece::Escape => out.push_str("$("),
-                Piece::Macro { path, .. } => {
-                    let raw = lookup(self.ctx, path)?;
-                    if needs_expansion(raw) {
+                Piece::Text(t) => {
+                    self.charge(t.len(), None)?;
+                    out.push_str(t);
+                }
+                Piece::Escape => {
+                    self.charge(2, None)?;
+                    out.push_str("$(");
+                }
+                Piece::Macro { path, .. } => match self.find(path)? {
+                    Found::Template(raw) => {
                         let value = self.expand_variable(path, raw)?;
                         embed(out, &value);
-                    } else {
-                        // Common case: render straight from the context, no intermediate clone.
-                        embed(out, raw);
                     }
-                }
+                    Found::Verbatim(raw) => {
+                        // Common case: render straight from the context, no intermediate clone. The
+                        // size is checked before the copy where it is known (a string).
+                        if let Value::String(s) = raw {
+                            self.charge(s.len(), Some(path))?;
+                        }
+                        let before = out.len();
+                        embed(out, raw);
+                        if !raw.is_string() {
+                            self.charge(out.len() - before, Some(path))?;
+                        }
+                    }
+                },
             }
         }
         Ok(())
     }
 
-    /// The fully expanded, typed value of the variable at `path`.
-    fn resolve(&mut self, path: &'a str) -> Result<Value, ExpandError> {
-        let raw = lookup(self.ctx, path)?;
-        if needs_expansion(raw) {
-            self.expand_variable(path, raw)
-        } else {
-            Ok(raw.clone())
+    /// The value of the variable at `path`: a template fully expanded, anything else cloned.
+    pub(crate) fn resolve(&mut self, path: &'a str) -> Result<Value, ExpandError> {
+        match self.find(path)? {
+            Found::Template(raw) => self.expand_variable(path, raw),
+            Found::Verbatim(raw) => {
+                self.charge(approx_len(raw), Some(path))?;
+                Ok(raw.clone())
+            }
         }
     }
 
-    /// Expand a variable's own value (which contains macros), guarding against cycles and depth.
+    /// Looks `path` up: a template when its root is the author's template variable, unchanged, and
+    /// the value there holds macros; verbatim otherwise.
+    fn find(&self, path: &'a str) -> Result<Found<'a>, ExpandError> {
+        let raw = lookup(self.vars, path)?;
+        let root = path.split(['.', '[']).next().unwrap_or(path);
+        match self.templates.live(self.vars, root) {
+            Some(templates) if needs_expansion(raw) => lookup(templates, path).map(Found::Template),
+            _ => Ok(Found::Verbatim(raw)),
+        }
+    }
+
+    /// Expand a template variable's value (which contains macros), guarding against cycles and depth.
     fn expand_variable(&mut self, path: &'a str, raw: &'a Value) -> Result<Value, ExpandError> {
         let chain = |stack: &[&str]| stack.iter().chain([&path]).map(|s| (*s).to_owned()).collect();
         if let Some(first) = self.stack.iter().position(|p| *p == path) {
@@ -112,6 +158,22 @@ impl<'a> Expander<'a> {
         self.stack.pop();
         result
     }
+
+    /// Counts `len` more bytes of output; past the limit, an error naming the variable that was being
+    /// inserted (or the template being expanded).
+    fn charge(&mut self, len: usize, path: Option<&str>) -> Result<(), ExpandError> {
+        match self.left.checked_sub(len) {
+            Some(left) => {
+                self.left = left;
+                Ok(())
+            }
+            None => Err(ExpandError::TooLarge {
+                path: path.or_else(|| self.stack.last().copied()).map(str::to_owned),
+                size: len,
+                limit: self.templates.max_len(),
+            }),
+        }
+    }
 }
 
 /// Whether expanding `value` could change it (some string in it contains `$(`). No allocation.
@@ -121,6 +183,16 @@ pub(crate) fn needs_expansion(value: &Value) -> bool {
         Value::Array(items) => items.iter().any(needs_expansion),
         Value::Object(map) => map.values().any(needs_expansion),
         _ => false,
+    }
+}
+
+/// About the bytes `value` takes as text: its strings and keys, plus a little per element.
+fn approx_len(value: &Value) -> usize {
+    match value {
+        Value::String(s) => s.len(),
+        Value::Array(items) => items.iter().map(|v| approx_len(v) + 1).sum(),
+        Value::Object(map) => map.iter().map(|(k, v)| k.len() + approx_len(v) + 2).sum(),
+        _ => 8,
     }
 }
 

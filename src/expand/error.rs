@@ -92,6 +92,43 @@ pub enum ExpandError {
         /// The limit that was exceeded.
         limit: usize,
     },
+
+    /// One expansion would produce more than its limit (`config.max_body_size`): a template that
+    /// refers to large values many times, or to templates that do.
+    #[error("{}", too_large(.path.as_deref(), *.size, *.limit))]
+    TooLarge {
+        /// The variable being inserted (or the template being expanded) when the limit was reached.
+        path: Option<String>,
+        /// The bytes that did not fit.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+}
+
+fn too_large(path: Option<&str>, size: usize, limit: usize) -> String {
+    let what = match path {
+        Some(p) => format!("inserting `$({p})` ({})", format_size(size as u64)),
+        None => "the text".to_owned(),
+    };
+    format!(
+        "{what} would make one expansion larger than {}, its limit (`config.max_body_size`)",
+        format_size(limit as u64)
+    )
+}
+
+/// Formats a size the way a user writes it (`16 MiB`, `1.5 KiB`, `300 B`), for messages.
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    for (unit, factor) in UNITS {
+        if bytes >= factor {
+            let value = bytes as f64 / factor as f64;
+            let text = format!("{value:.2}");
+            let text = text.trim_end_matches('0').trim_end_matches('.');
+            return format!("{text} {unit}");
+        }
+    }
+    format!("{bytes} B")
 }
 
 fn len_phrase(len: usize) -> String {

@@ -36,13 +36,21 @@
 //! - **Deep**: [`expand_value`] expands every string inside nested maps and lists. Map *keys* are
 //!   never expanded.
 //!
-//! # Recursion and cycles
+//! # Templates and data
 //!
-//! A substituted value that itself contains macros is expanded too: `root_url: "http://x/$(mountpoint)"`
-//! works, for whole-value and embedded macros alike, and for strings nested in a substituted map or
-//! list. A reference cycle (`a: "$(b)"`, `b: "$(a)"`, or `a: "x$(a)"`) is an
+//! Only the author's text is a template. A variable the scenario file defines (`config`, `context`,
+//! a user's fields) whose value itself contains macros is expanded too: `root_url:
+//! "http://x/$(mountpoint)"` works, for whole-value and embedded macros alike, and for strings
+//! nested in a substituted map or list. A value the session got while it ran (stored from a
+//! response, a feeder row, a script's export, `last_result`) is **data**: inserted verbatim, never
+//! expanded again, so a server that answers `$(user.password)` gets that text back, not the
+//! password. [`Context`] and [`Templates`] keep the two apart (see `context.rs`).
+//!
+//! A reference cycle among templates (`a: "$(b)"`, `b: "$(a)"`, or `a: "x$(a)"`) is an
 //! [`ExpandError::Cycle`] naming the chain (`a -> b -> a`), never a hang or a stack overflow. As a
-//! safety net, references may nest at most [`MAX_DEPTH`] levels ([`ExpandError::TooDeep`]).
+//! safety net, references may nest at most [`MAX_DEPTH`] levels ([`ExpandError::TooDeep`]), and one
+//! expansion produces at most [`Templates::max_len`] bytes (`config.max_body_size`,
+//! [`ExpandError::TooLarge`]), so no template can turn small values into gigabytes.
 //!
 //! # Errors and suggestions
 //!
@@ -68,6 +76,7 @@
 //! output. [`expand_value_cow`] returns the input borrowed when nothing in it needs expanding, so the
 //! caller can skip even the clone.
 
+mod context;
 mod engine;
 mod error;
 mod path;
@@ -82,14 +91,12 @@ use std::ops::Range;
 
 use serde_json::Value;
 
-pub use error::{ExpandError, Hint};
+pub use context::{Context, DEFAULT_MAX_LEN, Templates, VarMap};
+pub use error::{ExpandError, Hint, format_size};
 pub use path::{Segment, get, is_json_path, lookup, parse_path};
 
 use engine::Expander;
 pub(crate) use engine::needs_expansion;
-
-/// A session's variables, in definition order.
-pub type Context = serde_json::Map<String, Value>;
 
 /// How deeply variable references may nest (a variable whose value refers to a variable whose
 /// value refers to ...). Real scenarios use two or three levels; this only stops runaway input.
@@ -111,7 +118,8 @@ pub const MAX_DEPTH: usize = 32;
 /// })
 /// .as_object()
 /// .unwrap()
-/// .clone();
+/// .clone()
+/// .into();
 ///
 /// let args = json!({
 ///     "url": "$(base)/users/$(user.id)",
@@ -179,7 +187,7 @@ pub fn expand_text(text: &str, ctx: &Context) -> Result<String, ExpandError> {
 /// ```
 /// use serde_json::json;
 /// use stressor::expand::{expand_pattern, Context};
-/// let ctx: Context = json!({"sid": "a.b", "re": "^[0-9]+$"}).as_object().unwrap().clone();
+/// let ctx: Context = json!({"sid": "a.b", "re": "^[0-9]+$"}).as_object().unwrap().clone().into();
 /// let escape = |text: &str, out: &mut String| out.push_str(&text.replace('.', "\\."));
 /// assert_eq!(expand_pattern("sid=$(sid);", &ctx, escape).unwrap(), "sid=a\\.b;");
 /// assert_eq!(expand_pattern(" $(re) ", &ctx, escape).unwrap(), "^[0-9]+$");
@@ -212,6 +220,28 @@ pub fn placeholders(text: &str) -> String {
             scan::Piece::Macro { .. } => "x",
         })
         .collect()
+}
+
+/// `text` with each piece of literal text (outside macros and `$$(` escapes) replaced by `f(piece)`,
+/// macros and escapes kept; `None` as soon as `f` gives `None`. A `$(` in what `f` returns is
+/// escaped, so it stays text.
+///
+/// ```
+/// use stressor::expand::map_literal_text;
+/// let upper = map_literal_text("a$(x)b$$(c", |t| Some(t.to_uppercase())).unwrap();
+/// assert_eq!(upper, "A$(x)B$$(C");
+/// assert_eq!(map_literal_text("a$(x)", |t| (t != "a").then(String::new)), None);
+/// ```
+pub fn map_literal_text(text: &str, mut f: impl FnMut(&str) -> Option<String>) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    for piece in scan::Scanner::new(text) {
+        match piece {
+            scan::Piece::Text(t) => out.push_str(&f(t)?.replace("$(", "$$(")),
+            scan::Piece::Escape => out.push_str("$$("),
+            scan::Piece::Macro { range, .. } => out.push_str(&text[range]),
+        }
+    }
+    Some(out)
 }
 
 /// Whether `text`, trimmed, is exactly one `$(var)` macro: expanded, it keeps the variable's type.

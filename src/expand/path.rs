@@ -1,4 +1,4 @@
-//! Variable paths (`user.name`, `items[0].id`, `items.0`): parsing and lookup in a [`Context`].
+//! Variable paths (`user.name`, `items[0].id`, `items.0`): parsing and lookup in a [`VarMap`].
 //!
 //! Lookup walks the path with a borrowing segment iterator, so resolving a macro on the hot path
 //! allocates nothing unless it fails; [`parse_path`] collects the same segments into owned
@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use super::suggest;
-use super::{Context, ExpandError};
+use super::{ExpandError, VarMap};
 
 /// One step of a parsed variable path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -207,8 +207,8 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
 ///
 /// ```
 /// use serde_json::json;
-/// use stressor::expand::{lookup, Context};
-/// let ctx: Context = json!({"items": [{"id": 7}]}).as_object().unwrap().clone();
+/// use stressor::expand::{lookup, VarMap};
+/// let ctx: VarMap = json!({"items": [{"id": 7}]}).as_object().unwrap().clone();
 /// assert_eq!(lookup(&ctx, "items[0].id").unwrap(), &json!(7));
 /// assert_eq!(lookup(&ctx, "items.0.id").unwrap(), &json!(7));
 /// ```
@@ -217,7 +217,7 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
 /// [`ExpandError::InvalidPath`] if the path is malformed (checked before any lookup, so a typo in
 /// the syntax is not reported as an unknown variable); otherwise `UnknownVariable`, `UnknownKey`
 /// (both with suggestions), `IndexOutOfRange`, `NotAList` or `NotAMap`.
-pub fn lookup<'a>(ctx: &'a Context, path: &str) -> Result<&'a Value, ExpandError> {
+pub fn lookup<'a>(ctx: &'a VarMap, path: &str) -> Result<&'a Value, ExpandError> {
     for seg in SegIter::new(path) {
         seg?;
     }
@@ -251,7 +251,7 @@ pub fn lookup<'a>(ctx: &'a Context, path: &str) -> Result<&'a Value, ExpandError
 /// The value at a parsed path, or `None` when anything on the way is missing: the quiet, allocation-free
 /// lookup for callers that only need to know whether a value is still the same (errors come from
 /// [`lookup`]).
-pub fn get<'a>(ctx: &'a Context, segments: &[Segment]) -> Option<&'a Value> {
+pub fn get<'a>(ctx: &'a VarMap, segments: &[Segment]) -> Option<&'a Value> {
     let (Segment::Key(root), rest) = segments.split_first()? else {
         return None;
     };
@@ -266,13 +266,7 @@ pub fn get<'a>(ctx: &'a Context, segments: &[Segment]) -> Option<&'a Value> {
 }
 
 /// One lookup step from `cur` (named by `path[..start]`) through `seg`.
-fn step<'a>(
-    ctx: &Context,
-    cur: &'a Value,
-    seg: SegRef<'_>,
-    path: &str,
-    start: usize,
-) -> Result<&'a Value, ExpandError> {
+fn step<'a>(ctx: &VarMap, cur: &'a Value, seg: SegRef<'_>, path: &str, start: usize) -> Result<&'a Value, ExpandError> {
     let parent = &path[..start];
     let index_into = |list: &'a Vec<Value>, index: usize| {
         list.get(index).ok_or_else(|| ExpandError::IndexOutOfRange {

@@ -22,7 +22,7 @@
 use serde_json::{Map, Value};
 use strsim::damerau_levenshtein;
 
-use super::Context;
+use super::VarMap as Context;
 use super::error::Hint;
 use super::path::{SegIter, SegRef};
 

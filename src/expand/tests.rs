@@ -10,7 +10,7 @@ mod errors;
 
 fn ctx(v: Value) -> Context {
     match v {
-        Value::Object(m) => m,
+        Value::Object(m) => m.into(),
         other => panic!("context must be a map, got {other}"),
     }
 }
@@ -289,11 +289,12 @@ fn cycles_are_errors_naming_the_chain() {
 
 #[test]
 fn depth_limit_stops_long_chains() {
-    let mut c = Context::new();
+    let mut vars = VarMap::new();
     for i in 0..40 {
-        c.insert(format!("v{i}"), json!(format!("$(v{})", i + 1)));
+        vars.insert(format!("v{i}"), json!(format!("$(v{})", i + 1)));
     }
-    c.insert("v40".into(), json!("end"));
+    vars.insert("v40".into(), json!("end"));
+    let c = Context::from(vars);
     let e = expand_str("$(v0)", &c).unwrap_err();
     let ExpandError::TooDeep { chain, limit } = &e else {
         panic!("want TooDeep, got {e}")
@@ -305,4 +306,97 @@ fn depth_limit_stops_long_chains() {
     );
     // A chain under the limit is fine.
     assert_eq!(expand_str("$(v20)", &c).unwrap(), json!("end"));
+}
+
+/// The author's templates expand again; what a session got while it ran (here inserted after the
+/// context was made, as a store, a feed or an export does) is data, inserted verbatim.
+#[test]
+fn values_from_outside_are_data() {
+    let mut c = base();
+    c.insert("token".into(), json!("$(user.password)"));
+    c.insert("row".into(), json!({"id": "$(user.password)", "n": 1}));
+    run(
+        &[
+            ok(
+                "stored text is not a template",
+                json!("Bearer $(token)"),
+                json!("Bearer $(user.password)"),
+            ),
+            ok(
+                "whole value: verbatim too",
+                json!("$(token)"),
+                json!("$(user.password)"),
+            ),
+            ok(
+                "a feeder row's field",
+                json!("id=$(row.id)"),
+                json!("id=$(user.password)"),
+            ),
+            ok(
+                "a whole row, typed, verbatim",
+                json!("$(row)"),
+                json!({"id": "$(user.password)", "n": 1}),
+            ),
+            ok(
+                "the author's templates still expand",
+                json!("$(endpoint)"),
+                json!("http://x/api/v1"),
+            ),
+        ],
+        &c,
+    );
+    // A template the session replaced is data from then on, even with the same name.
+    c.insert("root_url".into(), json!("$(user.password)"));
+    run(
+        &[
+            ok(
+                "replaced template is data",
+                json!("$(root_url)"),
+                json!("$(user.password)"),
+            ),
+            ok(
+                "a template using it gets it verbatim",
+                json!("$(endpoint)"),
+                json!("$(user.password)/v1"),
+            ),
+        ],
+        &c,
+    );
+    // Given the very value the author wrote, it is the template again (harmless: the author's text).
+    c.insert("root_url".into(), json!("http://x/$(mountpoint)"));
+    assert_eq!(expand_str("$(root_url)", &c).unwrap(), json!("http://x/api"));
+}
+
+/// ~1 KB of nested references in data costs ~1 KB; in the author's templates, the size bound stops it.
+#[test]
+fn nested_references_cannot_blow_up() {
+    let ten = |next: usize| format!("$(v{next})").repeat(10);
+    let mut vars = VarMap::new();
+    for i in 0..9 {
+        vars.insert(format!("v{i}"), json!(ten(i + 1)));
+    }
+    vars.insert("v9".into(), json!("x".repeat(64)));
+    // Stored by a session: each is inserted as it is.
+    let mut data = Context::new();
+    data.extend(vars.clone());
+    assert_eq!(expand_text("$(v0)", &data).unwrap(), ten(1));
+    // Written by the author: 10^9 × 64 bytes, stopped at the limit with a `variable` error.
+    let templates = Templates::of(&vars, 1 << 20);
+    let authored = Context::with_templates(vars, std::sync::Arc::new(templates));
+    let err = expand_text("$(v0)", &authored).unwrap_err();
+    assert!(matches!(err, ExpandError::TooLarge { limit: 1_048_576, .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "inserting `$(v9)` (64 B) would make one expansion larger than 1 MiB, its limit (`config.max_body_size`)"
+    );
+    // A large value inserted too often is stopped the same way, with its size.
+    let mut big = Context::with_templates(VarMap::new(), std::sync::Arc::new(Templates::new(1 << 20)));
+    big.insert("big".into(), json!("y".repeat(400_000)));
+    assert!(expand_text("$(big)$(big)", &big).is_ok());
+    assert_eq!(
+        expand_value(&json!(["$(big)", "$(big)", "$(big)"]), &big)
+            .unwrap_err()
+            .to_string(),
+        "inserting `$(big)` (390.62 KiB) would make one expansion larger than 1 MiB, its limit (`config.max_body_size`)"
+    );
 }

@@ -14,8 +14,8 @@
 //! PollRequest is one row (its attempts are one execution, as the statistics count it); activities
 //! that send no request (Sleep, RunScript, Feed, plugins) have none.
 
-use crate::report::rfc3339::format_rfc3339_micros;
 use crate::run::{Plan, RequestRow, RequestSink, Shard};
+use crate::scenario::rfc3339::format_rfc3339_micros;
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -34,6 +34,8 @@
 //! | `comparison` | list of objects | with a baseline: per subject (`label`), per metric a `delta`: `metric`, `baseline`, `current` (seconds, a fraction, or per second), `worse_by` (the change in the bad direction, a fraction of the baseline or, for error rates, of 1), `interval` (its interval, see the manual's "Regression gates", docs/src/reference/regression-gates.md: two-sided at 99.5 % per run, widened for clustering), `call` (`regressed`, `improved`, `unchanged`, `too_noisy`); absent without a baseline |
 //! | `trials` | list of objects | the file's trials as the cargo harness names them: `{"name": "main", "kind": {"sequence": "main"}}`; kinds `{"sequence": name}`, `{"checks": id}`, `{"threshold": index into outcomes}`, `"run"` |
 //! | `errors` | list of objects | the first recorded errors ([`ErrorRecord`]), secrets redacted: `class` (`status`, `assertion`, `timeout`, `connect`, `script`, `variable`, `body_too_large`, `check_timeout`, `tls`), `message`, `response` (string \| null), `diff` (unified diff of expected vs. actual; absent when none), `checks` (the failed checks: `kind` (the scenario key, `assert_json`, ...), `expected`, `actual`, `message`, `diff`, `span`; absent when the activity failed before its checks ran), `session_id`, `activity` (id), `span` (where the activity is written), `pass` (1-based), `at` (duration since the start), `trace_id` (the W3C trace id the request carried, with `config.trace_context`; absent otherwise) |
+//! | `records` | list of objects | per `Record` file this run wrote: `file` (its name, with the shard under `--shard`), `rows` (written), `skipped` (`Record`s not run because an earlier activity of their pass failed); absent without `Record` |
+//! | `seed` | integer | the run's seed (`load.seed`, or the one drawn) when it seeded data: a generated feeder, a script's `random_*` functions; absent otherwise |
 //! | `lost` | list of objects | shards of a coordinated run (`stressor coordinate`) that stopped reporting before they finished: `shard` (`K/N`), `last_report` (duration since the start of the last report received), `why`; their part of the results is what they had sent. Makes the verdict at best `inconclusive`. Absent when none was lost |
 //! | `feeders` | list of objects | per feeder: `name`, `order`, `rows` (in the file), `taken` (rows handed out), `sessions_ended` (sessions that found a `unique` feeder used up); absent without feeders |
 //! | `stats` | object | everything measured ([`Snapshot`]), mergeable: `activities` and `sequences` ([`Measure`] per id / position), `sub_requests` (StaticRequests URLs: `activity`, `label`, `measure`), `sessions` (`id`, `user`, `measure`), `total`, `series` (per second from the start: `requests`, `errors`, `latency`, and `sessions`, the most sessions alive during it, absent when 0) |
@@ -141,6 +143,12 @@ pub struct Results {
     /// What each feeder handed out. Absent when the scenario has none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub feeders: Vec<crate::activity::feed::FeedUse>,
+    /// What each `Record` file got. Absent when the scenario has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<crate::activity::record::RecordUse>,
+    /// The run's seed, when it seeded data (generated feeders, scripts' random functions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// Shards of a coordinated run that stopped reporting before they finished (`shard`,
     /// `last_report`, `why`): their part is what they had sent. Absent when none was lost.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -316,6 +324,8 @@ impl Results {
             stats: report.stats.clone(),
             health: report.health.clone(),
             feeders: report.feeders.clone(),
+            records: report.records.clone(),
+            seed: report.seed,
             aborted: report.aborted.clone(),
             lost: report.lost.clone(),
         }
@@ -338,6 +348,8 @@ impl Results {
             dry_run: self.dry_run,
             health: self.health.clone(),
             feeders: self.feeders.clone(),
+            records: self.records.clone(),
+            seed: self.seed,
             aborted: self.aborted.clone(),
             checkpoint: self.checkpoint(),
             lost: self.lost.clone(),

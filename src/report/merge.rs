@@ -186,6 +186,10 @@ pub fn merge_reports(parts: &[(PathBuf, RunReport)]) -> Result<RunReport, MergeE
             ..crate::run::GeneratorHealth::merged(parts.iter().map(|(path, r)| (path.display().to_string(), &r.health)))
         },
         feeders: merge_feeders(parts),
+        // Every shard writes a file of its own: the list of all.
+        records: parts.iter().flat_map(|(_, r)| r.records.iter().cloned()).collect(),
+        // Shards of one run share their seed; the first part's stands for all.
+        seed: parts.iter().find_map(|(_, r)| r.seed),
         // The earliest abort of any part.
         aborted: parts.iter().filter_map(|(_, r)| r.aborted.clone()).min_by_key(|a| a.at),
         // A merge with any part that had not finished is not the whole run either: the latest such

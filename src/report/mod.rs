@@ -13,11 +13,10 @@ pub mod json;
 pub mod junit;
 pub mod logs;
 pub mod merge;
-pub(crate) mod rfc3339;
 pub mod summary;
 pub mod svg;
 
-pub use rfc3339::{format_rfc3339, parse_rfc3339};
+pub use crate::scenario::rfc3339::{format_rfc3339, parse_rfc3339};
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

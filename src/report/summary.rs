@@ -247,11 +247,14 @@ fn local_line(out: &mut String, report: &RunReport) {
 /// One line per feeder: rows taken and, for a `unique` one that ran out, the sessions it ended.
 fn feeders(out: &mut String, report: &RunReport) {
     for f in &report.feeders {
-        let _ = write!(
-            out,
-            "Feeder `{}` ({}): {} row(s) taken of {}",
-            f.name, f.order, f.taken, f.rows
-        );
+        let _ = match f.order.as_str() {
+            "generate" => write!(out, "Feeder `{}` (generated): {} row(s) made", f.name, f.taken),
+            _ => write!(
+                out,
+                "Feeder `{}` ({}): {} row(s) taken of {}",
+                f.name, f.order, f.taken, f.rows
+            ),
+        };
         if f.exhausted() {
             let _ = write!(
                 out,
@@ -260,6 +263,16 @@ fn feeders(out: &mut String, report: &RunReport) {
             );
         }
         out.push('\n');
+    }
+    for r in &report.records {
+        let _ = write!(out, "Record `{}`: {} row(s) written", r.file, r.rows);
+        if r.skipped > 0 {
+            let _ = write!(out, ", {} skipped (an earlier activity of the pass failed)", r.skipped);
+        }
+        out.push('\n');
+    }
+    if let Some(seed) = report.seed {
+        let _ = writeln!(out, "Seed: {seed} (set `load.seed` to make the same data again)");
     }
 }
 

@@ -13,103 +13,38 @@
 //!   fails, the arrival's pass is skipped and the session tries `init` again on its next arrival.
 //!   Every session that completed `init` runs `end` once, after the schedule.
 //! - An arrival that finds every session busy is dropped and counted; any dropped arrival makes
-//!   the run inconclusive, because the load asked for was not produced.
+//!   the run inconclusive, because the load asked for was not produced. The driver then waits for a
+//!   session to come free and drops every arrival due meanwhile in bulk ([`Schedule::skip_until`]),
+//!   so no rate, however absurd, makes a run outlast its stages.
 //! - Each activity and pass is recorded twice: service time from its actual start, and response
 //!   time from its intended start (the arrival time), so queueing in the generator shows.
 
+pub use super::schedule::{Schedule, arrival_offsets, poisson_offsets};
+
 use super::RunEnv;
-use super::Shard;
 use super::event::RunEvent;
+use super::schedule::schedule;
 use super::session::{PassEnd, Session};
 use crate::scenario::{Arrivals, Stage};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::task::JoinSet;
 
-/// Offsets from the start of the schedule at which passes arrive, in order, for constant arrivals.
-///
-/// Arrival *k* (from 0) comes when the expected number of arrivals so far, the integral of the rate,
-/// reaches *k*; within a linear ramp that is the root of a quadratic.
-pub fn arrival_offsets(stages: &[Stage]) -> impl Iterator<Item = Duration> + '_ {
-    offsets_at(stages, (0u64..).map(|k| k as f64))
-}
-
-/// Offsets of a Poisson process whose rate follows the stages, drawn from `seed`, in order.
-///
-/// Time rescaling: with Λ(t) the integral of the rate, the points where Λ reaches the partial sums of
-/// independent Exp(1) draws form a Poisson process of rate λ(t), homogeneous or not. So this is
-/// [`arrival_offsets`] with random targets instead of 0, 1, 2..., and a ramp needs no thinning.
-/// `thin` = N keeps a rate of 1/N of the stages' (targets N × the sums): what one of N shards runs, as N
-/// independent Poisson processes of rate λ/N add up to one of rate λ.
-pub fn poisson_offsets(stages: &[Stage], seed: u64, thin: u32) -> impl Iterator<Item = Duration> + '_ {
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let mut sum = 0f64;
-    let scale = f64::from(thin.max(1));
-    // 1 − U is in (0, 1], so its logarithm is finite.
-    offsets_at(
-        stages,
-        std::iter::repeat_with(move || {
-            sum += -scale * (1.0 - rng.f64()).ln();
-            sum
-        }),
-    )
-}
-
-/// The offsets at which the integral of the rate reaches each of `targets` (non-decreasing), until
-/// the stages end.
-fn offsets_at<'a>(stages: &'a [Stage], targets: impl Iterator<Item = f64> + 'a) -> impl Iterator<Item = Duration> + 'a {
-    let mut targets = targets.peekable();
-    // Arrivals before the current stage, and where it starts.
-    let (mut before, mut stage_start, mut stage) = (0f64, 0f64, 0usize);
-    std::iter::from_fn(move || {
-        let &m_total = targets.peek()?;
-        while stage < stages.len() {
-            let s = &stages[stage];
-            let r0 = if stage == 0 { s.rate } else { stages[stage - 1].rate };
-            let (r1, d) = (s.rate, s.duration.as_secs_f64());
-            let slope = if d > 0.0 { (r1 - r0) / d } else { 0.0 };
-            let m = m_total - before;
-            // Solve r0·t + slope·t²/2 = m for the smallest t ≥ 0.
-            let t = if slope.abs() < 1e-12 {
-                (r0 > 0.0).then(|| m / r0)
-            } else {
-                let disc = r0 * r0 + 2.0 * slope * m;
-                (disc >= 0.0).then(|| (-r0 + disc.sqrt()) / slope).filter(|t| *t >= 0.0)
-            };
-            match t {
-                Some(t) if t < d => {
-                    targets.next();
-                    return Some(Duration::from_secs_f64(stage_start + t));
-                }
-                _ => {
-                    before += (r0 + r1) / 2.0 * d;
-                    stage_start += d;
-                    stage += 1;
-                }
-            }
-        }
-        None
-    })
-}
-
-/// This shard's arrival offsets, in order (see `super::shard`): constant arrivals are the whole
-/// schedule's every N-th; Poisson arrivals are a process of 1/N of the rate, from the seed mixed with
-/// the shard's index so shards draw different gaps.
-fn schedule(stages: &[Stage], arrivals: Arrivals, shard: Shard) -> Box<dyn Iterator<Item = Duration> + Send + '_> {
-    match arrivals {
-        Arrivals::Constant => Box::new(
-            arrival_offsets(stages)
-                .enumerate()
-                .filter(move |(k, _)| shard.owns(*k))
-                .map(|(_, offset)| offset),
-        ),
-        Arrivals::Poisson { seed } => {
-            // `drive` has put the seed in (drawing one when the file has none).
-            let seed = seed.unwrap_or_default();
-            let seed = seed.wrapping_add(u64::from(shard.index).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            Box::new(poisson_offsets(stages, seed, shard.total))
-        }
+/// Waits until a busy session is done (and returns it), the schedule ends or a stop is requested.
+async fn free_session(
+    busy: &mut JoinSet<Pooled>,
+    interrupt: &mut crate::activity::Interrupt,
+    end: Instant,
+) -> Option<Pooled> {
+    let until_end = end.saturating_duration_since(Instant::now());
+    if busy.is_empty() {
+        interrupt.sleep(until_end).await;
+        return None;
+    }
+    tokio::select! {
+        done = busy.join_next() => done.and_then(Result::ok),
+        _ = interrupt.sleep(until_end) => None,
     }
 }
 
@@ -193,7 +128,9 @@ pub async fn drive(
         constant => constant,
     };
     let start = Instant::now() + view.start_after;
-    for offset in schedule(&stages, arrivals, shard) {
+    let mut schedule = schedule(&stages, arrivals, shard);
+    let schedule_end = start + schedule.end();
+    while let Some(offset) = schedule.next() {
         let due = start + offset;
         let wait = due.saturating_duration_since(Instant::now());
         if (!wait.is_zero() && !interrupt.sleep(wait).await) || env.control.stopping() {
@@ -225,7 +162,14 @@ pub async fn drive(
                 }
             }
             None => {
-                counts.dropped.fetch_add(1, Ordering::Relaxed);
+                // Every session is busy: this arrival and every one due until a session is free again
+                // are dropped, counted at once.
+                if let Some(p) = free_session(&mut busy, &mut interrupt, schedule_end).await {
+                    give_back(p, &mut idle);
+                }
+                let more = schedule.skip_until(Instant::now().saturating_duration_since(start));
+                counts.scheduled.fetch_add(more, Ordering::Relaxed);
+                counts.dropped.fetch_add(1 + more, Ordering::Relaxed);
                 continue;
             }
         };
@@ -281,160 +225,4 @@ pub async fn drive(
         });
     }
     while ending.join_next().await.is_some() {}
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn stage(rate: f64, secs: f64) -> Stage {
-        Stage {
-            rate,
-            duration: Duration::from_secs_f64(secs),
-        }
-    }
-
-    fn offsets(stages: &[Stage]) -> Vec<f64> {
-        arrival_offsets(stages).map(|d| d.as_secs_f64()).collect()
-    }
-
-    #[test]
-    fn a_single_stage_is_a_constant_rate() {
-        let got = offsets(&[stage(10.0, 1.0)]);
-        assert_eq!(got.len(), 10);
-        for (k, t) in got.iter().enumerate() {
-            assert!((t - k as f64 / 10.0).abs() < 1e-9, "{k}: {t}");
-        }
-    }
-
-    #[test]
-    fn later_stages_ramp_from_the_previous_rate() {
-        // 0/s for 1 s (no arrival), then 0 → 20/s over 2 s: 20 arrivals in the ramp, arrival m at
-        // sqrt(m / 5) s into it (N(t) = 5 t²).
-        let got = offsets(&[stage(0.0, 1.0), stage(20.0, 2.0)]);
-        assert_eq!(got.len(), 20, "{got:?}");
-        for (m, t) in got.iter().enumerate() {
-            let want = 1.0 + (m as f64 / 5.0).sqrt();
-            assert!((t - want).abs() < 1e-9, "{m}: {t} vs {want}");
-        }
-        // Then a constant stage at the last rate continues without a gap.
-        let got = offsets(&[stage(10.0, 1.0), stage(10.0, 1.0)]);
-        assert_eq!(got.len(), 20);
-        assert!((got[10] - 1.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn a_ramp_down_ends_at_its_stage() {
-        // 10/s → 0/s over 2 s: N(2) = 10 arrivals, the last ones further apart.
-        let got = offsets(&[stage(10.0, 0.0), stage(0.0, 2.0)]);
-        assert_eq!(got.len(), 10, "{got:?}");
-        assert!(got.windows(2).all(|w| w[1] > w[0]));
-        assert!(*got.last().unwrap() < 2.0);
-    }
-
-    /// Kolmogorov–Smirnov statistic of `xs` against the Exp(1) distribution.
-    fn ks_exp1(mut xs: Vec<f64>) -> f64 {
-        xs.sort_by(f64::total_cmp);
-        let n = xs.len() as f64;
-        xs.iter()
-            .enumerate()
-            .map(|(i, &x)| {
-                let f = 1.0 - (-x).exp();
-                (f - i as f64 / n).max((i + 1) as f64 / n - f)
-            })
-            .fold(0.0, f64::max)
-    }
-
-    /// The KS critical value at α = 0.01 for `n` samples (asymptotic, √(−ln(0.005)/2) / √n; n is in the
-    /// thousands here).
-    fn ks_critical(n: usize) -> f64 {
-        1.628 / (n as f64).sqrt()
-    }
-
-    /// Gaps between consecutive points, the first from 0.
-    fn gaps(points: &[f64]) -> Vec<f64> {
-        let mut prev = 0.0;
-        points
-            .iter()
-            .map(|&p| {
-                let g = p - prev;
-                prev = p;
-                g
-            })
-            .collect()
-    }
-
-    fn poisson(stages: &[Stage], seed: u64) -> Vec<f64> {
-        poisson_offsets(stages, seed, 1).map(|d| d.as_secs_f64()).collect()
-    }
-
-    #[test]
-    fn poisson_gaps_at_a_constant_rate_pass_ks_against_the_exponential() {
-        // 50/s for 60 s: ~3,000 arrivals; gaps × rate are Exp(1).
-        let got = poisson(&[stage(50.0, 60.0)], 42);
-        let n = got.len();
-        // Poisson count: mean 3,000, sd ~55; 5 sd either way.
-        assert!((2725..=3275).contains(&n), "{n} arrivals");
-        let d = ks_exp1(gaps(&got).iter().map(|g| g * 50.0).collect());
-        assert!(d < ks_critical(n), "KS D = {d:.4} ≥ {:.4}", ks_critical(n));
-        // The same test rejects evenly spaced arrivals and gaps of the wrong rate, so it can fail.
-        let even = offsets(&[stage(50.0, 60.0)]);
-        let d = ks_exp1(gaps(&even).iter().map(|g| g * 50.0).collect());
-        assert!(d > ks_critical(even.len()), "constant arrivals passed: D = {d:.4}");
-        let d = ks_exp1(gaps(&got).iter().map(|g| g * 40.0).collect());
-        assert!(d > ks_critical(n), "gaps at 50/s passed as 40/s: D = {d:.4}");
-    }
-
-    #[test]
-    fn poisson_on_a_ramp_is_exponential_after_time_rescaling() {
-        // 0 → 100/s over 60 s: Λ(t) = 100 t² / 120, ~3,000 arrivals, and Λ(t_k) − Λ(t_k−1) are Exp(1).
-        let stages = [stage(0.0, 0.0), stage(100.0, 60.0)];
-        let big_lambda = |t: f64| 100.0 * t * t / 120.0;
-        let got = poisson(&stages, 7);
-        let n = got.len();
-        assert!((2725..=3275).contains(&n), "{n} arrivals");
-        let rescaled: Vec<f64> = got.iter().map(|&t| big_lambda(t)).collect();
-        let d = ks_exp1(gaps(&rescaled));
-        assert!(d < ks_critical(n), "KS D = {d:.4} ≥ {:.4}", ks_critical(n));
-        // More arrivals in the last half (rate 50 → 100) than in the first (0 → 50): 3 to 1.
-        let late = got.iter().filter(|&&t| t >= 30.0).count() as f64;
-        assert!(
-            (late / n as f64 - 0.75).abs() < 0.05,
-            "{late} of {n} in the second half"
-        );
-        // Read as a homogeneous process at the mean rate, the same points fail.
-        let d = ks_exp1(gaps(&got).iter().map(|g| g * 50.0).collect());
-        assert!(d > ks_critical(n), "a ramp passed as a constant rate: D = {d:.4}");
-    }
-
-    #[test]
-    fn a_seed_gives_the_same_poisson_schedule() {
-        let stages = [stage(20.0, 5.0)];
-        assert_eq!(poisson(&stages, 1), poisson(&stages, 1));
-        assert_ne!(poisson(&stages, 1), poisson(&stages, 2));
-        let a: Vec<_> = schedule(&stages, Arrivals::Poisson { seed: Some(9) }, Shard::WHOLE).collect();
-        let b: Vec<_> = schedule(&stages, Arrivals::Poisson { seed: Some(9) }, Shard::WHOLE).collect();
-        assert_eq!(a, b);
-        assert!(!a.is_empty());
-    }
-
-    #[test]
-    fn poisson_shards_add_up_to_the_whole_rate() {
-        // 4 shards of 50/s for 60 s, each a process of 12.5/s from its own seed: together a Poisson
-        // process of 50/s.
-        let stages = [stage(50.0, 60.0)];
-        let mut all: Vec<f64> = (0..4)
-            .flat_map(|index| {
-                let shard = Shard { index, total: 4 };
-                schedule(&stages, Arrivals::Poisson { seed: Some(3) }, shard)
-                    .map(|d| d.as_secs_f64())
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        all.sort_by(f64::total_cmp);
-        let n = all.len();
-        assert!((2725..=3275).contains(&n), "{n} arrivals");
-        let d = ks_exp1(gaps(&all).iter().map(|g| g * 50.0).collect());
-        assert!(d < ks_critical(n), "KS D = {d:.4} ≥ {:.4}", ks_critical(n));
-    }
 }

@@ -25,6 +25,8 @@ mod health;
 mod plan;
 mod report;
 mod request;
+mod schedule;
+mod seed;
 mod session;
 pub mod shard;
 pub mod stages;
@@ -42,7 +44,7 @@ use crate::activity::plugin::Registry;
 #[cfg(feature = "script")]
 use crate::activity::script::ScriptEngine;
 use crate::activity::{Shared, TlsConfigs};
-use crate::scenario::{ActivityKind, Delay, LoadModel, Scenario, SourceMap};
+use crate::scenario::{ActivityKind, Arrivals, Delay, LoadModel, Scenario, SourceMap};
 use crate::stats::RunRecorder;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
@@ -193,6 +195,9 @@ pub enum RunError {
     /// TLS could not be set up.
     #[error("failed to set up TLS: {0}")]
     Tls(#[from] crate::activity::client::ClientError),
+    /// A `Record` file cannot be opened or has other columns.
+    #[error(transparent)]
+    Record(#[from] crate::activity::record::RecordError),
     /// The scenario uses a Rust activity that [`RunOptions::activities`] does not have.
     #[error(
         "activity `{name}` is not registered: pass the registry the scenario was loaded with in RunOptions::activities"
@@ -227,6 +232,8 @@ pub struct RunEnv {
     pub errors: Mutex<Vec<ErrorRecord>>,
     /// Why and when an [`AbortCheck`] stopped the run.
     pub aborted: Mutex<Option<Aborted>>,
+    /// The run's seed, when it seeds data (a generated feeder, a script's random functions).
+    pub seed: Option<u64>,
 }
 
 impl RunEnv {
@@ -285,12 +292,23 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     let max_time = options.max_time.or(scenario.config.max_time);
     let grace = options.grace.unwrap_or(DEFAULT_GRACE);
     let plan = Plan::new(scenario.clone(), sources.clone());
+    let (shard, seed) = (options.shard.unwrap_or(Shard::WHOLE), seed::RunSeed::of(&scenario));
+    // A dry run creates nothing, so it opens (and creates) no file to record it in.
+    let records = match options.dry_run {
+        true => Default::default(),
+        false => crate::activity::record::Records::open(&scenario, shard)?,
+    };
+    let seeds_data = seed::seeds_data(&scenario, &sources).then_some(seed.value);
+    if seeds_data.is_some() && seed.drawn {
+        tracing::info!(seed = seed.value, "test data drawn from a new seed");
+    }
     let shared = Shared {
         sources,
         #[cfg(feature = "script")]
-        scripts: ScriptEngine::new(Default::default()),
+        scripts: ScriptEngine::new(Default::default()).seeded(seed.for_scripts(shard)),
         plugins: options.activities.clone(),
-        feeds: crate::activity::feed::Feeds::new(&scenario.feeders, options.shard.unwrap_or(Shard::WHOLE)),
+        feeds: crate::activity::feed::Feeds::new(&scenario.feeders, shard, seed.value),
+        records,
     };
     let stopped_early = match options.start_at {
         Some(at) => control::wait_until(at, &options).await,
@@ -303,6 +321,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
         control: RunControl::new(max_errors),
         tls,
         shared,
+        seed: seeds_data,
         detail_events: options.events.as_ref().is_some_and(|e| e.wants_activity_events()),
         events: options.events.clone(),
         options,
@@ -316,7 +335,6 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     }
     let started_at = SystemTime::now();
     let probe = health::HealthProbe::start();
-    let shard = env.options.shard.unwrap_or(Shard::WHOLE);
 
     // One driver per workload (a file without `workloads` has one): they share the run's clock, stop
     // state and recorder, and count their sessions and arrivals into the same totals.
@@ -344,7 +362,11 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
                 let max = (*max_sessions).max(1).div_ceil(shard.total) as usize;
                 announced += max;
                 live.any_arrivals = true;
-                let (env, stages, arrivals, counts) = (env.clone(), stages.clone(), *arrivals, counts.clone());
+                if seed.drawn && *arrivals == (Arrivals::Poisson { seed: None }) {
+                    tracing::info!(seed = seed.value, "Poisson arrivals drawn from a new seed");
+                }
+                let arrivals = seed.arrivals(*arrivals);
+                let (env, stages, counts) = (env.clone(), stages.clone(), counts.clone());
                 starts.push(Box::new(move || {
                     vec![tokio::spawn(arrivals::drive(env, w, stages, arrivals, max, counts))]
                 }));
@@ -678,6 +700,8 @@ fn report_shell(env: &RunEnv, started_at: SystemTime, elapsed: Duration, session
         stop: env.control.reason(),
         dry_run: env.options.dry_run,
         feeders: env.shared.feeds.usage(),
+        records: env.shared.records.usage(),
+        seed: env.seed,
         ..env.plan.empty_report()
     }
 }

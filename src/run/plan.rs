@@ -90,6 +90,8 @@ pub struct Plan {
     pub slots: Vec<SequenceSlot>,
     /// Whether any file mentions `last_result` (only then is it kept in the context).
     pub uses_last_result: bool,
+    /// The author's templates among the context's variables, shared by every session.
+    pub templates: Arc<crate::expand::Templates>,
 }
 
 impl Plan {
@@ -128,12 +130,14 @@ impl Plan {
         let uses_last_result = (0..)
             .map_while(|i| sources.get(crate::scenario::FileId(i)))
             .any(|f| f.text.contains("last_result"));
+        let templates = Arc::new(scenario.templates());
         Plan {
             scenario,
             sources,
             activities,
             slots,
             uses_last_result,
+            templates,
         }
     }
 
@@ -217,6 +221,7 @@ pub fn label(a: &Activity) -> String {
         ActivityKind::Script(_) => "RunScript".to_string(),
         ActivityKind::Debug => "$debug()".to_string(),
         ActivityKind::Feed(f) => format!("Feed({})", f.feeder),
+        ActivityKind::Record(r) => format!("Record({})", r.shown),
         ActivityKind::Plugin(p) => p.name.clone(),
     }
 }

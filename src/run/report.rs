@@ -70,6 +70,10 @@ pub struct RunReport {
     pub health: super::health::GeneratorHealth,
     /// What each feeder handed out, and whether a `unique` one ran out.
     pub feeders: Vec<crate::activity::feed::FeedUse>,
+    /// What each `Record` file got.
+    pub records: Vec<crate::activity::record::RecordUse>,
+    /// The run's seed, when it seeded data (generated feeders, scripts' random functions).
+    pub seed: Option<u64>,
     /// The `abort_on_fail` threshold that stopped the run, and when.
     pub aborted: Option<Aborted>,
     /// Set when these are not a finished run's results but a checkpoint of one still going (or killed

@@ -54,12 +54,21 @@ impl Session {
             Some(w) => format!("{w}-t{:02}", index + 1),
             None => format!("t{:02}", index + 1),
         };
-        let mut context = scenario.context.clone();
-        context.insert("session_id".into(), Value::String(session_id.clone()));
-        context.insert("user".into(), user.to_value());
-        if env.options.dry_run {
-            context.insert("dry_run".into(), Value::Bool(true));
+        let mut vars = scenario.context.clone();
+        vars.insert("session_id".into(), Value::String(session_id.clone()));
+        let user_value = user.to_value();
+        // The user's fields are the author's too: templates when they hold `$(...)` (rare, so the
+        // run's templates are shared unless this user adds to them).
+        let mut templates = env.plan.templates.clone();
+        if crate::expand::needs_expansion(&user_value) || templates.contains("user") {
+            let expand_as = user.env_template.as_ref().and_then(|t| t.expand_as(&user_value));
+            Arc::make_mut(&mut templates).add("user", &user_value, expand_as);
         }
+        vars.insert("user".into(), user_value);
+        if env.options.dry_run {
+            vars.insert("dry_run".into(), Value::Bool(true));
+        }
+        let context = crate::expand::Context::with_templates(vars, templates);
         let user_agent = format!("stressor/{} (session {session_id})", env!("CARGO_PKG_VERSION"));
         let state = SessionState {
             session_id,
@@ -205,15 +214,31 @@ impl Session {
         let errors_before = self.errors;
         let mut end = PassEnd::Completed;
         let mut pass_error = None;
+        // `$(pass)`, unless the scenario has a variable of that name.
+        if !env.plan.scenario.context.contains_key("pass") {
+            self.state.context.insert("pass".into(), Value::from(pass));
+        }
         for activity in &sequence.activities {
+            let record = match &activity.kind {
+                crate::scenario::ActivityKind::Record(r) => Some(r),
+                _ => None,
+            };
             let stopped = if is_end {
                 env.control.hard_stopped()
             } else {
                 env.control.stopping()
             };
-            if stopped {
+            // A graceful stop lets the Records right after the last activity that ran write it down:
+            // what was created is in the record even when the run is stopped.
+            if stopped && (record.is_none() || env.control.hard_stopped()) {
                 end = PassEnd::Stopped;
                 break;
+            }
+            // After a failure, the values a Record would write may be stale (a failed store keeps the
+            // last pass's value): what failed was not created, so it is not written down.
+            if let (Some(args), Some(_)) = (record, pass_error) {
+                env.shared.records.skip(args);
+                continue;
             }
             let mut interrupt = env.control.interrupt(is_end);
             let activity_intended = lag.and_then(|lag| Instant::now().checked_sub(lag));

@@ -66,8 +66,10 @@ pub struct Feeder {
     pub path: PathBuf,
     /// How rows are picked.
     pub order: FeedOrder,
-    /// The rows, shared.
+    /// The rows, shared (for a generated feeder: none, but its columns).
     pub data: std::sync::Arc<FeedData>,
+    /// `generate:` instead of `file:`: rows made on demand.
+    pub generate: Option<std::sync::Arc<super::generate::Generated>>,
     /// Where the entry was written.
     pub span: super::Span,
 }
@@ -164,6 +166,10 @@ impl FeedData {
                 let file = std::fs::File::open(path)
                     .map_err(|e| FeedError::new(path, None, format!("cannot read `{}`: {e}", path.display())))?;
                 read_csv(path, std::io::BufReader::with_capacity(1 << 16, file), size)
+                    .and_then(|(data, last)| {
+                        let tail = read_tail(path, last)?;
+                        closed_quotes(path, &tail, last).map(|()| data)
+                    })
                     .map_err(FeedError::locate_in_file)
             }
             "json" | "jsonl" | "ndjson" => {
@@ -191,7 +197,23 @@ impl FeedData {
     /// # Errors
     /// As [`FeedData::read`].
     pub fn from_csv(path: &Path, text: &str) -> Result<FeedData, FeedError> {
-        read_csv(path, text.as_bytes(), text.len() as u64).map_err(|e| e.locate(text.as_bytes()))
+        read_csv(path, text.as_bytes(), text.len() as u64)
+            .and_then(|(data, last)| {
+                let tail = text
+                    .as_bytes()
+                    .get(usize::try_from(last).unwrap_or(usize::MAX)..)
+                    .unwrap_or_default();
+                closed_quotes(path, tail, last).map(|()| data)
+            })
+            .map_err(|e| e.locate(text.as_bytes()))
+    }
+
+    /// No rows, but these columns (what a generated feeder's rows have).
+    pub fn columns_only(columns: Vec<String>) -> FeedData {
+        FeedData {
+            columns,
+            rows: Rows::Objects(Vec::new()),
+        }
     }
 
     /// Number of rows.
@@ -237,7 +259,8 @@ impl FeedData {
     }
 }
 
-fn read_csv(path: &Path, input: impl std::io::Read, size: u64) -> Result<FeedData, FeedError> {
+/// The rows of a CSV file, and the byte offset where its last record (or the header) starts.
+fn read_csv(path: &Path, input: impl std::io::Read, size: u64) -> Result<(FeedData, u64), FeedError> {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(input);
     let csv_error = |e: csv::Error| {
         let line = e.position().map(csv::Position::line);
@@ -280,7 +303,9 @@ fn read_csv(path: &Path, input: impl std::io::Read, size: u64) -> Result<FeedDat
     let mut text = String::with_capacity(usize::try_from(size).unwrap_or(0));
     let mut ends: Vec<u32> = Vec::new();
     let mut record = csv::StringRecord::new();
+    let mut last = 0;
     while reader.read_record(&mut record).map_err(csv_error)? {
+        last = record.position().map_or(last, csv::Position::byte);
         for field in record.iter() {
             text.push_str(field);
             ends.push(
@@ -291,10 +316,56 @@ fn read_csv(path: &Path, input: impl std::io::Read, size: u64) -> Result<FeedDat
     }
     text.shrink_to_fit();
     ends.shrink_to_fit();
-    Ok(FeedData {
+    let data = FeedData {
         columns,
         rows: Rows::Table { text, ends },
-    })
+    };
+    Ok((data, last))
+}
+
+/// The file's bytes from `offset` on (its last record: only that one can hold an unclosed quote, as such
+/// a quote swallows the rest of the file).
+fn read_tail(path: &Path, offset: u64) -> Result<Vec<u8>, FeedError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let cannot = |e: std::io::Error| FeedError::new(path, None, format!("cannot read `{}`: {e}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    file.seek(SeekFrom::Start(offset)).map_err(cannot)?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail).map_err(cannot)?;
+    Ok(tail)
+}
+
+/// An error at the quote that opens a field and is never closed, in the last record (`tail`, which
+/// starts at byte `offset` of the file). The CSV reader takes the end of the file as the end of such
+/// a field, so `u1,"p1` followed by more rows would load as one row whose last field swallowed them.
+/// The rules are the reader's (RFC 4180): a `"` opens a quoted field only at the field's start, and
+/// `""` inside one is a quote.
+fn closed_quotes(path: &Path, tail: &[u8], offset: u64) -> Result<(), FeedError> {
+    let (mut at_start, mut open) = (true, None);
+    let mut i = 0;
+    while i < tail.len() {
+        let b = tail[i];
+        match open {
+            Some(_) if b == b'"' && tail.get(i + 1) == Some(&b'"') => i += 1,
+            Some(_) if b == b'"' => open = None,
+            Some(_) => {}
+            None if b == b'"' && at_start => open = Some(i),
+            None => {}
+        }
+        at_start = open.is_none() && matches!(b, b',' | b'\n' | b'\r');
+        i += 1;
+    }
+    match open {
+        None => Ok(()),
+        Some(at) => Err(FeedError {
+            record_offset: Some(offset + at as u64),
+            ..FeedError::new(
+                path,
+                None,
+                "this quoted field is never closed: a `\"` is missing, and the rest of the file would be one field",
+            )
+        }),
+    }
 }
 
 fn read_json(path: &Path, text: &str) -> Result<FeedData, FeedError> {
@@ -404,6 +475,43 @@ mod tests {
         assert_eq!(
             (err.line, err.message.as_str()),
             (Some(2), "row 2 is a list, not an object")
+        );
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_an_error_where_the_field_opened() {
+        // Issue 27: this loaded as one row whose password swallowed the three rows after it.
+        for (text, line) in [
+            ("username,password\nu1,\"p1\nu2,p2\nu3,p3\nu4,p4\n", 2),
+            ("username,password\r\nu0,p0\r\nu1,\"p1\r\nu2,p2\r\n", 3),
+            ("username,password\nu0,\"a \"\"b\"\" c\nu1,x\n", 2),
+        ] {
+            let err = FeedData::from_csv(Path::new("a.csv"), text).unwrap_err();
+            assert_eq!(err.line, Some(line), "{text:?}");
+            assert!(
+                err.message.starts_with("this quoted field is never closed"),
+                "{}",
+                err.message
+            );
+        }
+        // Closed quotes, doubled quotes, line ends inside quotes and quotes inside unquoted fields are fine.
+        let ok = "a,b\n\"x,1\",\"say \"\"hi\"\"\"\n\"multi\nline\",2\nit's,5\"\n";
+        let data = FeedData::from_csv(Path::new("a.csv"), ok).unwrap();
+        assert_eq!(data.len(), 3);
+        assert_eq!(data.row(1).unwrap()["a"], "multi\nline");
+    }
+
+    #[test]
+    fn a_row_that_is_not_utf8_is_an_error_at_its_line() {
+        let dir = std::env::temp_dir().join(format!("stressor-feeder-utf8-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("a.csv");
+        std::fs::write(&path, b"username,password\nann,x\nbob,\xff\xfe\ncid,y\n").unwrap();
+        let err = FeedData::read(&path).unwrap_err();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            (err.line, err.message.as_str()),
+            (Some(3), "this row is not UTF-8 text")
         );
     }
 }

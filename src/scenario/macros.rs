@@ -128,6 +128,8 @@ pub(crate) struct Expander<'a> {
     pub stack: Vec<PathBuf>,
     /// Environment lookup (the process environment, or a map in tests).
     pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Where `$env()` gave text holding `$(`: data, which templates insert verbatim.
+    pub env_texts: super::env_text::EnvTexts,
     loads: usize,
 }
 
@@ -146,6 +148,7 @@ impl<'a> Expander<'a> {
             root,
             stack: vec![main],
             env,
+            env_texts: Default::default(),
             loads: 0,
         }
     }
@@ -307,7 +310,12 @@ impl<'a> Expander<'a> {
             }
         };
         match ((self.env)(name), default) {
-            (Some(value), _) => Some(scalar_node(&value, span)),
+            (Some(value), _) => {
+                if value.contains("$(") {
+                    self.env_texts.0.insert(span);
+                }
+                Some(scalar_node(&value, span))
+            }
             (None, Some(default)) => Some(scalar_node(default, span)),
             (None, None) => {
                 self.diags.push(

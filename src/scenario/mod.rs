@@ -16,13 +16,16 @@ pub mod args;
 pub mod builder;
 pub mod diagnostic;
 pub mod duration;
+pub mod env_text;
 pub mod feeder;
+pub mod generate;
 pub mod macros;
 pub mod model;
 pub mod node;
 pub mod overrides;
 pub mod pattern;
 pub mod plugin;
+pub mod rfc3339;
 pub mod size;
 pub mod source;
 pub mod suggest;
@@ -237,13 +240,18 @@ fn load_inner(
         None => std::env::var(name).ok(),
     };
     // Only a stressor file gets its macros run: `$load` of arbitrary YAML would be pointless noise.
+    let mut env_texts = env_text::EnvTexts::default();
     if root.get("file_version").is_some() {
-        macros::Expander::new(sources, diags, canonical_root.clone(), main, &env_lookup).expand(&mut root, &dir);
+        let mut expander = macros::Expander::new(sources, diags, canonical_root.clone(), main, &env_lookup);
+        expander.expand(&mut root, &dir);
+        env_texts = expander.env_texts;
+        env_text::escape_in_sequences(&mut root, &env_texts);
         overrides::apply(&mut root, &options.overrides, sources, diags);
     }
     let mut v = validate::Validator::new(diags, sources, &canonical_root, path);
     v.plugins = options.plugins.as_deref();
     v.base_url_later = options.base_url_later;
+    v.env_texts = env_texts;
     let scenario = validate::validate(&root, &mut v)?;
     vars::warn_unknown(&root, &scenario, sources, diags);
     (!diags.has_errors()).then_some(scenario)

@@ -23,6 +23,12 @@ pub struct Scenario {
     pub config: Config,
     /// The initial context of every session: `config` keys first, then `context` (which wins).
     pub context: Map<String, Value>,
+    /// The variables of `context` that hold text from `$env()` with a `$(` in it, by name: that text is
+    /// data, so their templates expand from a copy with it escaped (see [`Scenario::templates`]).
+    pub env_templates: std::collections::BTreeMap<String, EnvTemplate>,
+    /// `load.seed`: the run's seed, for Poisson arrivals and generated feeders (`None`: each run draws
+    /// one and reports it).
+    pub seed: Option<u64>,
     /// The `sessions` section.
     pub sessions: Sessions,
     /// The `scenario` section: the sequences each session runs, in order.
@@ -43,6 +49,18 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The author's templates of a session's context: every variable of [`Scenario::context`] that
+    /// holds `$(...)`, and one expansion bounded by `config.max_body_size`. A session adds its user.
+    pub fn templates(&self) -> crate::expand::Templates {
+        let max_len = usize::try_from(self.config.max_body_size).unwrap_or(usize::MAX);
+        let mut templates = crate::expand::Templates::new(max_len);
+        for (name, value) in &self.context {
+            let expand_as = self.env_templates.get(name).and_then(|t| t.expand_as(value));
+            templates.add(name, value, expand_as);
+        }
+        templates
+    }
+
     /// The sequence of a given name.
     pub fn sequence(&self, name: &str) -> Option<&Sequence> {
         self.sequences.iter().find(|s| s.name == name)
@@ -298,6 +316,8 @@ pub struct User {
     pub password: Option<String>,
     /// Any other keys, readable as `$(user.KEY)`.
     pub extra: Map<String, Value>,
+    /// Set when a field holds text from `$env()` with a `$(` in it (data in templates).
+    pub env_template: Option<EnvTemplate>,
 }
 
 impl User {
@@ -307,6 +327,7 @@ impl User {
             name: "anonymous".into(),
             password: Some(String::new()),
             extra: Map::new(),
+            env_template: None,
         }
     }
 
@@ -327,6 +348,23 @@ impl User {
             map.insert(k.clone(), v.clone());
         }
         Value::Object(map)
+    }
+}
+
+/// A variable (or user) whose value holds text from `$env()` with a `$(` in it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnvTemplate {
+    /// The value as loaded (the environment's text as it is).
+    pub written: Value,
+    /// The value as its templates expand: the environment's text with `$(` escaped as `$$(`.
+    pub expand_as: Value,
+}
+
+impl EnvTemplate {
+    /// What `value` expands from: [`EnvTemplate::expand_as`] while `value` is still the one loaded
+    /// (a program may have replaced it since), else nothing special.
+    pub fn expand_as(&self, value: &Value) -> Option<Value> {
+        (*value == self.written).then(|| self.expand_as.clone())
     }
 }
 
@@ -448,6 +486,8 @@ pub enum ActivityKind {
     Debug,
     /// `Feed`: take the next row of a feeder into `$(NAME...)`.
     Feed(FeedArgs),
+    /// `Record`: append a row to a file (what a run created, for the next run to feed on).
+    Record(Box<super::generate::RecordArgs>),
     /// An activity written in Rust and registered by the program (see `crate::activity::plugin`).
     Plugin(Box<PluginCall>),
 }
@@ -463,6 +503,7 @@ impl ActivityKind {
             ActivityKind::Script(_) => "RunScript",
             ActivityKind::Debug => "$debug",
             ActivityKind::Feed(_) => "Feed",
+            ActivityKind::Record(_) => "Record",
             ActivityKind::Plugin(p) => &p.name,
         }
     }
@@ -473,12 +514,16 @@ impl ActivityKind {
     /// request fails. Local activities keep their own rows, and their errors still fail the run.
     ///
     /// Exchanges: the HTTP requests, `StaticRequests`, `PollRequest`, and plugins that declare it
-    /// (`stressor::activity::plugin::Activity::EXCHANGES`). Local: `Sleep`, `Feed`, `$debug()` and
-    /// `RunScript` (its sandbox has no network access, so a script cannot talk to the service).
+    /// (`stressor::activity::plugin::Activity::EXCHANGES`). Local: `Sleep`, `Feed`, `Record`, `$debug()`
+    /// and `RunScript` (its sandbox has no network access, so a script cannot talk to the service).
     pub fn exchanges(&self) -> bool {
         match self {
             ActivityKind::Http(_) | ActivityKind::Static(_) | ActivityKind::Poll(_) => true,
-            ActivityKind::Sleep(_) | ActivityKind::Script(_) | ActivityKind::Debug | ActivityKind::Feed(_) => false,
+            ActivityKind::Sleep(_)
+            | ActivityKind::Script(_)
+            | ActivityKind::Debug
+            | ActivityKind::Feed(_)
+            | ActivityKind::Record(_) => false,
             ActivityKind::Plugin(p) => p.exchanges,
         }
     }

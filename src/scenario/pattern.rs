@@ -11,6 +11,10 @@
 //! around the macros is a valid regex, and the checks compile it per distinct expanded text
 //! (`crate::check::PatternCache`). In a template, a pattern that is exactly one `$(var)` uses the
 //! variable's value as the pattern; any other `$(var)` matches its value literally.
+//!
+//! A template whose text around its macros has no regex syntax (`id=$(id);`, `BEGIN$(big)END`, with
+//! `\.`-style escapes allowed) is kept as [`Pattern::literal`] too: the checks search it as plain
+//! text, so a value of any size costs a substring search, not a regex of its size.
 
 use super::source::Span;
 use regex::Regex;
@@ -39,6 +43,9 @@ pub struct Pattern {
     /// For a template, the variable paths it refers to, parsed, in order (what decides its expanded
     /// text).
     pub vars: Vec<Vec<crate::expand::Segment>>,
+    /// For a template whose text around its macros has no regex syntax: that text with its escapes
+    /// removed, macros kept (`a\.b$(x)` gives `a.b$(x)`). Expanded, it is searched for as plain text.
+    pub literal: Option<String>,
 }
 
 impl Pattern {
@@ -58,13 +65,17 @@ impl Pattern {
         } else {
             Some(compile(source, mode)?)
         };
-        let vars = if regex.is_none() {
-            crate::expand::references(source)
+        let (vars, literal) = if regex.is_none() {
+            let vars = crate::expand::references(source)
                 .into_iter()
                 .filter_map(|r| crate::expand::parse_path(&r.path).ok())
-                .collect()
+                .collect();
+            let literal = (!crate::expand::is_whole_macro(source))
+                .then(|| crate::expand::map_literal_text(source, literal_text))
+                .flatten();
+            (vars, literal)
         } else {
-            Vec::new()
+            (Vec::new(), None)
         };
         Ok(Pattern {
             source: source.to_string(),
@@ -72,6 +83,7 @@ impl Pattern {
             mode,
             span,
             vars,
+            literal,
         })
     }
 
@@ -79,6 +91,39 @@ impl Pattern {
     pub fn is_template(&self) -> bool {
         self.regex.is_none()
     }
+}
+
+/// The text a piece of a regex matches, when it is plain text: characters without regex meaning, and
+/// `\` before a character that has one (`\.`, `\(`). `None` for anything else (`.`, `\d`, `a*`, a
+/// `{` that Python would read as text: kept simple, such a pattern is compiled as a regex).
+fn literal_text(piece: &str) -> Option<String> {
+    let mut out = String::with_capacity(piece.len());
+    let mut chars = piece.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(n) if regex_syntax_char(n) => out.push(n),
+                _ => return None,
+            },
+            c if regex_syntax_char(c) => {
+                // `#`, `&`, `-` and `~` mean something only in classes or verbose mode: plain here.
+                if !matches!(c, '#' | '&' | '-' | '~') {
+                    return None;
+                }
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// Characters `regex::escape` escapes.
+fn regex_syntax_char(c: char) -> bool {
+    matches!(
+        c,
+        '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' | '#' | '&' | '-' | '~'
+    )
 }
 
 /// The regex engine's explanation of `err`, without its caret drawing (the diagnostic draws its own).

@@ -33,19 +33,9 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
-/// Formats a size the way a user writes it (`16 MiB`, `1.5 KiB`, `300 B`), for messages.
-pub fn format_size(bytes: u64) -> String {
-    const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
-    for (unit, factor) in UNITS {
-        if bytes >= factor {
-            let value = bytes as f64 / factor as f64;
-            let text = format!("{value:.2}");
-            let text = text.trim_end_matches('0').trim_end_matches('.');
-            return format!("{text} {unit}");
-        }
-    }
-    format!("{bytes} B")
-}
+/// Formats a size the way a user writes it (`16 MiB`, `1.5 KiB`, `300 B`), for messages: the
+/// expansion's size limit names sizes too, and it is the lower layer.
+pub use crate::expand::format_size;
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,7 @@ use super::suggest;
 use crate::expand::references;
 
 /// Variables every session has.
-pub const BUILTINS: &[&str] = &["session_id", "user", "last_result", "dry_run"];
+pub const BUILTINS: &[&str] = &["session_id", "user", "last_result", "dry_run", "pass"];
 
 /// Keys whose values are never `$(var)`-expanded.
 const NOT_EXPANDED: &[&str] = &["activity", "script", "path", "export", "thresholds", "name"];

@@ -61,6 +61,14 @@ impl MemoryStore {
         files.remove(key).is_some()
     }
 
+    /// Every stored path that starts with `prefix`, sorted.
+    pub(crate) fn paths(&self, prefix: &str) -> Vec<String> {
+        let files = self.files.read().unwrap_or_else(PoisonError::into_inner);
+        let mut paths: Vec<String> = files.keys().filter(|k| k.starts_with(prefix)).cloned().collect();
+        paths.sort_unstable();
+        paths
+    }
+
     /// Direct children of a directory key, so stored files show up in listings (and a directory that
     /// exists only in memory can be listed at all).
     fn children(&self, dir: &str, into: &mut BTreeMap<String, bool>) {

@@ -1,5 +1,5 @@
 //! The route table and the small fixed-purpose endpoints (status codes, delays, login, cookies,
-//! headers, redirects, polling, payload sizes, HTML, server statistics).
+//! headers, redirects, polling, payload sizes, HTML, server statistics, stored files).
 //!
 //! Handlers stay cheap on purpose: this server is the load generator's benchmark target, so its own
 //! cost per request must stay far below stressor's.
@@ -105,6 +105,7 @@ pub(crate) fn router(app: Arc<AppState>) -> Router {
         .route("/charset/{name}", dav(get(content::charset)))
         .route("/xml", dav(get(content::xml)))
         .route("/_stressor/stats", dav(get(stats)))
+        .route("/_stressor/files", dav(get(stored_files)))
         .fallback(files::handle)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // Outermost, so rejected requests (405, 413) are counted too.
@@ -330,4 +331,16 @@ async fn html() -> Response {
 
 async fn stats(State(app): State<Arc<AppState>>) -> Json<Value> {
     Json(json!({ "requests": app.requests.load(Ordering::Relaxed) }))
+}
+
+/// `/_stressor/files?prefix=/orders/`: the paths stored by `PUT` (and not deleted) under a prefix, and
+/// how many: what a test-data run created and what its clean-up left, counted by the server.
+async fn stored_files(State(app): State<Arc<AppState>>, uri: Uri) -> Json<Value> {
+    let pairs = query_pairs(uri.query());
+    let prefix = pairs
+        .iter()
+        .find(|(n, _)| n == "prefix")
+        .map_or("/", |(_, v)| v.as_str());
+    let paths = app.memory.paths(prefix);
+    Json(json!({ "count": paths.len(), "paths": paths }))
 }

@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::{output_text as text, stressor, write_files};
+use common::{blocking_get, output_text as text, stressor, write_files};
 use std::process::Output;
 use stressor::target::{TargetConfig, TargetServer};
 
@@ -17,35 +17,14 @@ fn polls(server: &TargetServer, key: &str) -> u64 {
     value["count"].as_u64().expect("count") - 1
 }
 
-/// A plain HTTP/1.1 GET without a client library: the server's answer body.
-fn blocking_get(url: &str) -> String {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").expect("http URL");
-    let (host, path) = rest.split_once('/').expect("a path");
-    let mut stream = std::net::TcpStream::connect(host).expect("connect");
-    write!(
-        stream,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default()
+/// `stressor validate main` in `dir`: the exit code and the output, `dir` shown as `<dir>`.
+fn validate_in(dir: &std::path::Path, main: &std::path::Path) -> (Option<i32>, String) {
+    let out = stressor().arg("validate").arg(main).current_dir(dir).output().unwrap();
+    (out.status.code(), common::hide_dir(&text(&out), dir))
 }
 
 fn run(args: &[&str], main: &std::path::Path, server: &TargetServer) -> Output {
-    stressor()
-        .arg("run")
-        .arg("--no-color")
-        .args(args)
-        .arg("-o")
-        .arg(format!("base_url:{}", server.url()))
-        .arg(main)
-        .output()
-        .unwrap()
+    common::run_against(&server.url(), main, args)
 }
 
 #[test]
@@ -237,17 +216,11 @@ fn feeder_problems_are_reported_where_they_are() {
     let seq = "scenario: [{sequence: main}]\nsequences:\n  main:\n    - activity: Feed\n      feeder: accounts\n    - activity: GetRequest\n      url: /$(accounts.usrname)\n";
     let validate = |files: &[(&str, &str)]| {
         let (dir, main) = write_files(files);
-        let out = stressor()
-            .arg("validate")
-            .arg(&main)
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        (out.status.code(), common::hide_dir(&text(&out), dir.path()))
+        validate_in(dir.path(), &main)
     };
     // (comment, files, a line of the output, exit code)
     type Case = (&'static str, Vec<(&'static str, String)>, &'static str, i32);
-    let cases: [Case; 6] = [
+    let cases: [Case; 7] = [
         (
             "a missing file, at the `file:` value",
             vec![(
@@ -273,6 +246,15 @@ fn feeder_problems_are_reported_where_they_are() {
                 ("a.csv", "username,password\r\nann,x\r\n\r\nbob\r\n".into()),
             ],
             "a.csv:4:1: error: this row has 1 field(s), the header has 2",
+            2,
+        ),
+        (
+            "an unclosed quote (issue 27), at the line where the field opened, not one row swallowing the rest",
+            vec![
+                ("s.yaml", format!("{head}feeders:\n  accounts: {{file: a.csv}}\n{seq}")),
+                ("a.csv", "username,password\nu1,\"p1\nu2,p2\nu3,p3\nu4,p4\n".into()),
+            ],
+            "a.csv:2:1: error: this quoted field is never closed",
             2,
         ),
         (
@@ -317,6 +299,22 @@ fn feeder_problems_are_reported_where_they_are() {
         ("a.csv", "username,password\nann,x\n"),
     ]);
     assert!(text.contains("did you mean `username`?"), "{text}");
+}
+
+/// Issue 27: a row that is not UTF-8 is reported at its own line of the data file (it was reported at
+/// the scenario's `feeders:` entry, as the data file could not be shown).
+#[test]
+fn a_row_that_is_not_utf8_is_reported_at_its_line() {
+    let yaml = "file_version: stressor#0\nconfig: {base_url: 'http://127.0.0.1:1'}\nfeeders:\n  accounts: {file: a.csv}\nscenario: [{sequence: main}]\nsequences:\n  main:\n    - activity: Feed\n      feeder: accounts\n";
+    let (dir, main) = write_files(&[("s.yaml", yaml)]);
+    std::fs::write(
+        dir.path().join("a.csv"),
+        b"username,password\nann,x\nbob,\xff\xfe\ncid,y\n",
+    )
+    .unwrap();
+    let (status, text) = validate_in(dir.path(), &main);
+    assert!(text.contains("a.csv:3:1: error: this row is not UTF-8 text"), "{text}");
+    assert_eq!(status, Some(2), "{text}");
 }
 
 /// A feeder whose file cannot be read is one error, at its `file:`. Its `$(accounts.username)` is not

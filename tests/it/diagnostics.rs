@@ -526,3 +526,59 @@ fn static_requests_and_macro_name_problems() {
     );
     assert_eq!(d.label.as_deref(), Some("did you mean `$load(...)`?"));
 }
+
+#[test]
+fn test_data_problems() {
+    let mut c = Cases::default();
+    let feed = "    - activity: Feed\n      feeder: v\n";
+    c.check(
+        "an unknown generator, at its name, with the nearest one",
+        &[(
+            "s.yaml",
+            &format!("{{HEAD}}{feed}feeders:\n  v: {{generate: {{id: uid, n: counter}}}}\n"),
+        )],
+        &["s.yaml:11:22: error: unknown generator `uid`"],
+    );
+    c.check(
+        "generator arguments that cannot work",
+        &[(
+            "s.yaml",
+            &format!("{{HEAD}}{feed}feeders:\n  v:\n    generate:\n      a: {{int: [10, 1]}}\n      b: int\n      c: {{string: 0}}\n      d: {{pick: []}}\n      e: {{uuid: 4}}\n"),
+        )],
+        &[
+            "s.yaml:13:16: error: `int` takes `[MIN, MAX]`, two whole numbers with MIN <= MAX",
+            "s.yaml:14:10: error: `int` needs arguments: write `{int: [1, 10]}`",
+            "s.yaml:15:19: error: `string` takes a length from 1 to 4096",
+            "s.yaml:16:17: error: `pick` takes a non-empty list of values",
+            "s.yaml:17:17: error: `uuid` takes no arguments",
+        ],
+    );
+    c.check(
+        "a generated feeder has no file and no order",
+        &[(
+            "s.yaml",
+            &format!("{{HEAD}}{feed}feeders:\n  v: {{generate: {{n: counter}}, order: unique}}\n"),
+        )],
+        &["s.yaml:11:38: error: feeder `v` generates its rows: it takes neither `file` nor `order`"],
+    );
+    c.check(
+        "a seed in the closed model: the data's when a feeder generates, else an error",
+        &[(
+            "s.yaml",
+            &format!("{{HEAD}}{feed}feeders:\n  v: {{generate: {{n: {{int: [1, 6]}}}}}}\nload: {{seed: 42}}\n"),
+        )],
+        &[],
+    );
+    c.check(
+        "a Record writes .csv or .jsonl, with a row",
+        &[(
+            "s.yaml",
+            "{HEAD}    - activity: Record\n      file: out.txt\n      row: {a: 1}\n    - activity: Record\n      file: out.csv\n    - activity: Record\n      file: nowhere/out.csv\n      row: {a: 1}\n",
+        )],
+        &[
+            "s.yaml:9:13: error: `Record` writes .csv or .jsonl files, not `out.txt`",
+            "s.yaml:11:7: error: `Record` needs `row:`, a mapping of column names to values",
+            "s.yaml:14:13: error: cannot record into `nowhere/out.csv`: folder `<dir>/nowhere` does not exist",
+        ],
+    );
+}

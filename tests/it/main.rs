@@ -74,8 +74,12 @@ mod search;
 mod shards;
 /// The recorder, snapshots and measured latencies.
 mod stats;
+/// Values from outside are data; large values in check patterns (issue 27).
+mod taint;
 /// The built-in target server over real HTTP.
 mod target_server;
+/// Generated feeders, `$(pass)`, `Record` and the clean-up it feeds (issue 31).
+mod test_data;
 /// HTTPS and HTTP/2 on both client paths.
 mod tls;
 /// Thresholds and the verdict on real runs.

@@ -22,7 +22,7 @@ fn engine() -> ScriptEngine {
 
 fn ctx(value: Value) -> Context {
     match value {
-        Value::Object(map) => map,
+        Value::Object(map) => map.into(),
         other => panic!("not a map: {other}"),
     }
 }
@@ -125,7 +125,7 @@ fn exports_round_trip_to_json() {
     assert_eq!(out.exported, ["n", "f", "s", "a", "m"]);
     assert_eq!(out.result, None);
     assert_eq!(
-        Value::Object(c),
+        Value::Object(c.into_vars()),
         json!({
             "session_id": "t01",
             "n": 42,
@@ -145,7 +145,7 @@ fn exporting_an_undefined_name_is_an_error_and_exports_nothing() {
     assert_eq!(err.message, "exported variable `x` is not defined");
     assert_eq!(err.location, None);
     assert_eq!(err.to_string(), "script error: exported variable `x` is not defined");
-    assert_eq!(Value::Object(c), json!({"k": 1}), "all exports or none");
+    assert_eq!(Value::Object(c.into_vars()), json!({"k": 1}), "all exports or none");
 }
 
 #[test]
@@ -199,7 +199,10 @@ fn context_is_not_modified_without_export() {
     let (script, sources) = inline("count = 5;\nuser.name = \"eve\";", &["count", "user"]);
     let out = engine().run(&script, &mut c, &sources, "t01").unwrap();
     assert_eq!(out.exported, ["count", "user"]);
-    assert_eq!(Value::Object(c), json!({"count": 5, "user": {"name": "eve"}}));
+    assert_eq!(
+        Value::Object(c.into_vars()),
+        json!({"count": 5, "user": {"name": "eve"}})
+    );
 }
 
 #[test]
@@ -432,5 +435,44 @@ fn import_finds_no_module_even_in_a_script_compiled_elsewhere() {
     assert_eq!(
         err.message,
         "`import` is not available: RunScript scripts are sandboxed"
+    );
+}
+
+#[test]
+fn test_data_functions_are_there_and_seeded() {
+    let id = result_of("uuid()").unwrap();
+    let id = id.as_str().unwrap();
+    assert_eq!((id.len(), &id[14..15]), (36, "4"), "{id}");
+    assert_ne!(result_of("uuid()"), result_of("uuid()"));
+    let draws =
+        "[random_int(1, 1000000), random_float(0.0, 1.0), random_string(8), random_pick([\"a\", \"b\", \"c\"])]";
+    let (script, sources) = inline(draws, &[]);
+    let values = |seed: u64| {
+        let engine = engine().seeded(seed);
+        (0..3)
+            .map(|_| {
+                engine
+                    .run(&script, &mut Context::new(), &sources, "t01")
+                    .unwrap()
+                    .result
+                    .unwrap()
+            })
+            .collect::<Vec<_>>()
+    };
+    let (a, b, c) = (values(5), values(5), values(6));
+    assert_eq!(a, b, "the same seed draws the same values");
+    assert_ne!(a, c);
+    let first = a[0].as_array().unwrap();
+    assert!((1..=1_000_000).contains(&first[0].as_i64().unwrap()));
+    assert_eq!(first[2].as_str().unwrap().len(), 8);
+    assert!(["a", "b", "c"].contains(&first[3].as_str().unwrap()));
+    assert!(result_of("now_ms()").unwrap().as_i64().unwrap() > 1_700_000_000_000);
+    assert!(result_of("now()").unwrap().as_str().unwrap().ends_with('Z'));
+    let err = run("random_int(5, 1)", &mut Context::new()).unwrap_err();
+    assert!(
+        err.message
+            .contains("random_int(5, 1): the first bound must not be above the second"),
+        "{}",
+        err.message
     );
 }

@@ -122,11 +122,11 @@ pub(super) fn judge(
             let Some(text) = first_text().filter(|_| found > 0) else {
                 return matched(&format!("a node whose text matches `{}`", p.source));
             };
-            let regex = match vars.regex(p) {
-                Ok(regex) => regex,
+            let matcher = match vars.matcher(p) {
+                Ok(matcher) => matcher,
                 Err(e) => return Some(pattern_failure(kind, p, e)),
             };
-            if regex.is_match(&text) {
+            if matcher.is_match(&text, p.mode) {
                 return None;
             }
             let message = format!("XPath `{x}` text does not match `{}`: {}", p.source, excerpt(&text));

@@ -165,7 +165,7 @@ fn stores_read_json_paths_and_chosen_header_lines() {
     let failures = apply_stores(&stores, &result, &mut ctx);
     assert!(failures.is_empty(), "{:?}", messages(&failures));
     assert_eq!(
-        Value::Object(ctx),
+        Value::Object(ctx.into_vars()),
         json!({
             "first": "apple", "names": ["apple", "pear", "kale"], "cookie": "a=1", "second": "b=2",
             "last": "b=2", "all": ["a=1", "b=2"],

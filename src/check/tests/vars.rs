@@ -7,7 +7,7 @@ use super::*;
 use crate::scenario::{HeaderLine, JsonCheck, JsonExpect, Store, StoreSource};
 
 fn ctx(value: Value) -> Context {
-    value.as_object().cloned().unwrap()
+    value.as_object().cloned().unwrap().into()
 }
 
 fn common_match(pattern: &str) -> CommonArgs {
@@ -150,15 +150,18 @@ fn stores_expand_their_paths_names_and_patterns() {
 #[test]
 fn the_cache_compiles_each_value_once_and_stays_bounded() {
     let mut cache = PatternCache::default();
-    let p = pat("sid=$(sid)");
+    let p = pat("^sid=$(sid)");
     let regex_of = |sid: String, cache: &mut PatternCache| {
         let vars_ctx = ctx(json!({ "sid": sid }));
         let mut vars = Vars { ctx: &vars_ctx, cache };
-        vars.regex(&p).unwrap().as_str().to_owned()
+        match vars.matcher(&p).unwrap() {
+            Matcher::Regex(regex) => regex.as_str().to_owned(),
+            Matcher::Literal(text) => panic!("`^` is regex syntax, yet {text:?} is plain text"),
+        }
     };
-    assert_eq!(regex_of("t01".into(), &mut cache), "sid=t01");
+    assert_eq!(regex_of("t01".into(), &mut cache), "^sid=t01");
     assert_eq!(cache.len(), 1);
-    assert_eq!(regex_of("t01".into(), &mut cache), "sid=t01");
+    assert_eq!(regex_of("t01".into(), &mut cache), "^sid=t01");
     assert_eq!(cache.len(), 1, "the same value is not compiled again");
     for i in 0..1000 {
         regex_of(format!("v{i}"), &mut cache);
@@ -172,10 +175,57 @@ fn the_cache_compiles_each_value_once_and_stays_bounded() {
         ctx: &empty,
         cache: &mut fresh,
     };
-    let regex = vars.regex(&plain).unwrap();
+    let Matcher::Regex(regex) = vars.matcher(&plain).unwrap() else {
+        panic!("a pattern without variables is the loader's regex")
+    };
     assert!(
         std::ptr::eq(regex, plain.regex.as_ref().unwrap()),
         "the loader's own regex"
     );
     assert_eq!(fresh.len(), 0);
+}
+
+/// Issue 27: a value embedded in a pattern must not build a regex of its size. A template whose text
+/// around the macros has no regex syntax is searched as plain text, at any size; any other template
+/// is refused past `MAX_REGEX_TEXT` as an assertion naming the variable, with the value capped.
+#[test]
+fn a_large_embedded_value_is_searched_as_text_or_refused_clearly() {
+    let big = "x.y".repeat(1 << 20);
+    let vars = ctx(json!({ "big": big }));
+    let body = format!("head BEGIN{big}END tail");
+    assert!(matched("BEGIN$(big)END", &body, &vars).is_empty());
+    assert!(
+        matched(r"BEGIN$(big)END\.?", &format!("BEGIN{big}END."), &vars).len() == 1,
+        "regex syntax: refused"
+    );
+    // Plain text: a dot in the value is a dot, and escapes in the pattern are text too.
+    assert_eq!(matched("BEGIN$(big)END", &body.replace(".y", "zy"), &vars).len(), 1);
+    let vars_small = ctx(json!({"v": "a+b"}));
+    assert!(matched(r"\($(v)\)", "x (a+b) y", &vars_small).is_empty());
+    assert_eq!(matched(r"\($(v)\)", "x (aab) y", &vars_small).len(), 1);
+    // A regex around a large value: an assertion naming it, with its size and a capped copy.
+    let f = matched(r"^BEGIN$(big)END", &body, &vars).remove(0);
+    assert!(!f.unexpanded, "an assertion, not a variable error");
+    assert!(
+        f.message
+            .starts_with("`assert_match` pattern `^BEGIN$(big)END` would be a regex of 4 MiB: `$(big)` is x.yx.y"),
+        "{}",
+        f.message
+    );
+    assert!(f.message.contains("(3 MiB, 3145728 bytes, fnv1a "), "{}", f.message);
+    assert!(f.message.len() < 1024 && f.actual.len() < 1024, "{}", f.message.len());
+    // A failure of the plain-text search copies no more than an excerpt of the body.
+    let f = matched("NOPE$(big)", &body, &vars).remove(0);
+    assert!(f.message.len() < 1024 && f.actual.len() < 1024 && f.expected.len() < 1024);
+    // store_regex with a plain-text template stores the match.
+    let mut vars = ctx(json!({"v": "a+b"}));
+    let result = ActivityResult::Response(resp(200, &[], "x =a+b y"));
+    let stores = [Store {
+        var: "got".into(),
+        source: StoreSource::Regex(pat("=$(v) ")),
+        span: Span::default(),
+    }];
+    let failures = apply_stores(&stores, &result, &mut vars);
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(vars["got"], json!("=a+b "));
 }

@@ -23,6 +23,7 @@ pub const ACTIVITIES: &[&str] = &[
     "Sleep",
     "RunScript",
     "Feed",
+    "Record",
 ];
 
 /// Arguments every activity accepts.
@@ -85,6 +86,7 @@ pub fn known_args(activity: &str) -> Vec<&'static str> {
         "Sleep" => &[&["duration", "duration_2"]],
         "RunScript" => &[&["script", "path", "export"]],
         "Feed" => &[&["feeder"]],
+        "Record" => &[&["file", "row"]],
         _ => &[],
     };
     COMMON
@@ -183,6 +185,7 @@ fn activity(v: &mut Validator, node: &Node, index: usize, has_base_url: bool) ->
         "Sleep" => sleep(v, &mut f),
         "RunScript" => script::run_script(v, &mut f),
         "Feed" => super::feeders::feed(v, &mut f),
+        "Record" => super::generate::record(v, &mut f),
         "$debug" => Some(ActivityKind::Debug),
         other if plugin::is_plugin(v, other) => {
             // The common arguments first: everything they leave belongs to the plugin.

@@ -11,7 +11,7 @@ use crate::scenario::suggest;
 use std::path::Path;
 use std::sync::Arc;
 
-const ENTRY: &[&str] = &["file", "order"];
+const ENTRY: &[&str] = &["file", "order", "generate"];
 
 /// Every `feeders` entry, each with its data read. Entries with a problem are reported and left out.
 pub(super) fn section(v: &mut Validator, node: &Node) -> Vec<Feeder> {
@@ -47,14 +47,21 @@ fn feeder(v: &mut Validator, key: &Node, value: &Node) -> Option<Feeder> {
     }
     let mut f = Fields::of(value).or_else(|| {
         v.diags.push(
-            Diagnostic::error(value.span, format!("feeder `{name}` must be a mapping with `file:`"))
-                .with_help("e.g. `accounts: {file: accounts.csv, order: unique}`"),
+            Diagnostic::error(
+                value.span,
+                format!("feeder `{name}` must be a mapping with `file:` or `generate:`"),
+            )
+            .with_help("e.g. `accounts: {file: accounts.csv, order: unique}`"),
         );
         None
     })?;
     let file = f.take_some("file");
     let order = f.take_some("order");
+    let generate = f.take_some("generate");
     f.finish(v.diags, &format!("feeder `{name}`"), ENTRY);
+    if let Some(g) = generate {
+        return generated(v, name, key, g, file.or(order));
+    }
     let order = match order {
         None => FeedOrder::default(),
         Some(n) => {
@@ -74,8 +81,9 @@ fn feeder(v: &mut Validator, key: &Node, value: &Node) -> Option<Feeder> {
     };
     let Some(file) = file else {
         v.diags.push(
-            Diagnostic::error(value.span, format!("feeder `{name}` has no `file`"))
-                .with_help("name a .csv (with a header row), .json (array of objects) or .jsonl file"),
+            Diagnostic::error(value.span, format!("feeder `{name}` has no `file` (or `generate`)")).with_help(
+                "name a .csv (with a header row), .json (array of objects) or .jsonl file, or `generate:` its rows",
+            ),
         );
         return None;
     };
@@ -112,6 +120,35 @@ fn feeder(v: &mut Validator, key: &Node, value: &Node) -> Option<Feeder> {
         path,
         order,
         data: Arc::new(data),
+        generate: None,
+        span: key.span,
+    })
+}
+
+/// A feeder with `generate:`: its rows are made when a `Feed` asks (`other` is a `file` or `order` given
+/// too, which it has no use for).
+fn generated(v: &mut Validator, name: String, key: &Node, node: &Node, other: Option<&Node>) -> Option<Feeder> {
+    if let Some(n) = other {
+        v.diags.push(
+            Diagnostic::error(
+                n.span,
+                format!("feeder `{name}` generates its rows: it takes neither `file` nor `order`"),
+            )
+            .with_help(
+                "a generated feeder makes a new row for every `Feed`; `counter` is unique across sessions and shards",
+            ),
+        );
+        return None;
+    }
+    let generated = super::generate::columns(v, &name, node)?;
+    v.generated_feeders = true;
+    let columns = generated.columns.iter().map(|(c, _)| c.clone()).collect();
+    Some(Feeder {
+        name,
+        path: Default::default(),
+        order: FeedOrder::Unique,
+        data: Arc::new(FeedData::columns_only(columns)),
+        generate: Some(Arc::new(generated)),
         span: key.span,
     })
 }
@@ -120,7 +157,8 @@ fn feeder(v: &mut Validator, key: &Node, value: &Node) -> Option<Feeder> {
 /// `file:` value when there is no line.
 fn report(v: &mut Validator, err: &FeedError, file: &Node) {
     let at_line = err.line.and_then(|line| {
-        let text = std::fs::read_to_string(&err.path).ok()?;
+        // Lossy: a row that is not UTF-8 is what some errors are about, and it must still be shown.
+        let text = String::from_utf8_lossy(&std::fs::read(&err.path).ok()?).into_owned();
         let shown = shown_path(v, &err.path);
         let id = v.sources.add(shown, text);
         let source = v.sources.get(id)?;

@@ -31,10 +31,12 @@ pub(super) fn load(v: &mut Validator, node: &Node) -> LoadModel {
     f.finish(v.diags, "`load`", KEYS);
     match model.as_ref().map(|(m, s)| (m.as_str(), *s)) {
         None | Some(("closed", _)) => {
-            for n in [arrivals_node, seed_node].into_iter().flatten() {
+            // A seed also seeds generated feeders, in any model.
+            let seed_used = v.generated_feeders;
+            for n in [arrivals_node, seed_node.filter(|_| !seed_used)].into_iter().flatten() {
                 v.diags.push(
                     Diagnostic::error(n.span, "`arrivals` and `seed` need `model: arrival-rate`")
-                        .with_help("the closed model starts no arrivals: its sessions loop over the scenario"),
+                        .with_help("the closed model starts no arrivals: its sessions loop over the scenario (a `seed` also seeds generated feeders, and there is none)"),
                 );
             }
             match stages_node {
@@ -72,6 +74,15 @@ pub(super) fn load(v: &mut Validator, node: &Node) -> LoadModel {
     }
 }
 
+/// The run's seed: `load.seed` of the top-level `load` (for Poisson arrivals and generated feeders);
+/// [`load`] has reported a seed that is not a count.
+pub(super) fn seed(node: Option<&Node>) -> Option<u64> {
+    match node?.get("seed")?.kind {
+        crate::scenario::NodeKind::Int(seed) => u64::try_from(seed).ok(),
+        _ => None,
+    }
+}
+
 /// With closed-model stages, `sessions.count`, `duration` and `ramp_up_delay` do nothing: say so where
 /// they are set.
 pub(super) fn warn_unused_sessions_keys(v: &mut Validator, sessions: Option<&Node>) {
@@ -93,7 +104,7 @@ fn arrivals(v: &mut Validator, node: Option<&Node>, seed_node: Option<&Node>) ->
     match kind.as_ref().map(|(k, s)| (k.as_str(), *s)) {
         Some(("poisson", _)) => Arrivals::Poisson { seed },
         None | Some(("constant", _)) => {
-            if let Some(n) = seed_node {
+            if let Some(n) = seed_node.filter(|_| !v.generated_feeders) {
                 v.diags.push(
                     Diagnostic::warning(n.span, "`seed` has no effect with constant arrivals")
                         .with_help("constant arrivals are evenly spaced; `arrivals: poisson` draws random gaps"),

@@ -16,6 +16,7 @@ pub(crate) use activity::ACTIVITIES;
 mod checks;
 mod exchanges;
 mod feeders;
+mod generate;
 mod load;
 #[cfg(feature = "script")]
 mod script;
@@ -59,6 +60,10 @@ pub(crate) struct Validator<'a> {
     pub base_url_later: bool,
     /// The names of the `feeders` entries (for `Feed`).
     pub feeders: Vec<String>,
+    /// Whether a feeder generates its rows (then `load.seed` seeds them).
+    pub generated_feeders: bool,
+    /// Where `$env()` gave text holding `$(` (data in templates).
+    pub env_texts: super::env_text::EnvTexts,
 }
 
 impl<'a> Validator<'a> {
@@ -76,6 +81,8 @@ impl<'a> Validator<'a> {
             plugins: None,
             base_url_later: false,
             feeders: Vec::new(),
+            generated_feeders: false,
+            env_texts: Default::default(),
         }
     }
 

@@ -257,6 +257,7 @@ pub(crate) fn compile_anchored(
             mode,
             span,
             vars: Vec::new(),
+            literal: None,
         });
     }
     match Pattern::new(source, mode, span) {

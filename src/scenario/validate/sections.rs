@@ -3,6 +3,7 @@
 use super::reader::Fields;
 use super::{Validator, activity, thresholds};
 use crate::scenario::diagnostic::Diagnostic;
+use crate::scenario::env_text;
 use crate::scenario::model::{Config, Delay, HttpClientKind, LoadModel, Scenario, ScenarioItem, Sessions, User};
 use crate::scenario::node::{Node, NodeKind};
 use crate::scenario::suggest;
@@ -67,8 +68,10 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
             );
         }
     }
-    let (config, config_values) = top.take("config").map(|n| config(v, n)).unwrap_or_default();
-    let context_section = top.take("context").and_then(|n| context(v, n)).unwrap_or_default();
+    let config_node = top.take("config");
+    let (config, config_values) = config_node.map(|n| config(v, n)).unwrap_or_default();
+    let context_node = top.take("context");
+    let context_section = context_node.and_then(|n| context(v, n)).unwrap_or_default();
     let sessions_node = top.take("sessions");
     let sessions = sessions_node.map(|n| sessions(v, n)).unwrap_or_default();
     // Before the sequences, whose `Feed` activities name them.
@@ -88,10 +91,9 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
         .map(|n| thresholds::section(v, n, &sequences))
         .unwrap_or_default();
     let mut thresholds = thresholds;
-    let load = top
-        .take_some("load")
-        .map(|n| super::load::load(v, n))
-        .unwrap_or(LoadModel::Closed);
+    let load_node = top.take_some("load");
+    let load = load_node.map(|n| super::load::load(v, n)).unwrap_or(LoadModel::Closed);
+    let seed = super::load::seed(load_node);
     let workloads = match top.take("workloads") {
         Some(n) => {
             if let Some(s) = scenario_node {
@@ -131,6 +133,7 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
     // The original copies every `config` key into the context; a key set in `context` wins.
     let mut context = config_values;
     context.extend(context_section);
+    let env_templates = env_text::variables(&v.env_texts, [config_node, context_node], &context);
     let name = config.name.clone().unwrap_or_else(|| {
         v.main_path
             .file_stem()
@@ -142,6 +145,8 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
         root: v.root.to_path_buf(),
         config,
         context,
+        env_templates,
+        seed,
         sessions,
         items,
         sequences,
@@ -487,7 +492,14 @@ fn users(v: &mut Validator, node: &Node) -> Vec<User> {
                 None
             }
         };
-        users.push(User { name, password, extra });
+        let mut user = User {
+            name,
+            password,
+            extra,
+            env_template: None,
+        };
+        user.env_template = env_text::user(&v.env_texts, item, &user);
+        users.push(user);
     }
     if users.is_empty() {
         vec![User::anonymous()]

@@ -148,3 +148,34 @@ pub fn merge_cleanly(parts: &[&Path], out: &Path) -> (String, serde_json::Value)
     let stdout = String::from_utf8_lossy(&m.get_output().stdout).into_owned();
     (stdout, results_json(out))
 }
+
+/// A plain HTTP/1.1 GET without a client library: the server's answer body.
+pub fn blocking_get(url: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest.split_once('/').expect("a path");
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    write!(
+        stream,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+/// `stressor run --no-color ARGS -o base_url:URL MAIN`: a scenario run as a process against a server.
+pub fn run_against(url: &str, main: &Path, args: &[&str]) -> std::process::Output {
+    stressor()
+        .args(["run", "--no-color"])
+        .args(args)
+        .arg("-o")
+        .arg(format!("base_url:{url}"))
+        .arg(main)
+        .output()
+        .unwrap()
+}

@@ -1,5 +1,6 @@
-//! RFC 3339 timestamps in UTC (`2025-03-01T12:34:56.789Z`) for results files, without a date crate:
-//! the civil-from-days conversion of Howard Hinnant's `chrono`-compatible algorithms.
+//! RFC 3339 timestamps in UTC (`2025-03-01T12:34:56.789Z`) for results files and generated test data
+//! (`now`), without a date crate: the civil-from-days conversion of Howard Hinnant's
+//! `chrono`-compatible algorithms. Here, below the reports, so that the runner can use it too.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
