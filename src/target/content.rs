@@ -27,7 +27,7 @@ const MAX_BOMB_MIB: u64 = 4096;
 /// The codings `/items` offers, most preferred first (the smallest output first).
 const OFFERED: [&str; 4] = ["br", "zstd", "gzip", "deflate"];
 
-/// `GET /items?n=<count>&coding=<codings>`: a JSON list of `n` items (default 100, about 10 KB)
+/// `GET /items?n=<count>&coding=<codings>`: a JSON list of `n` items (default 70, about 10 KB)
 /// with keys that need JSONPath's brackets (`in-stock`), compressed with the best coding the
 /// request's `Accept-Encoding` accepts, or with `coding` (a comma-separated list applied in order,
 /// `deflate-raw` for deflate without its zlib wrapper, any other name sent as is on a plain body).
@@ -35,7 +35,7 @@ pub(crate) async fn items(headers: HeaderMap, uri: Uri) -> Response {
     let pairs = query_pairs(uri.query());
     let param = |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
     let n = match param("n").map(str::parse::<usize>) {
-        None => 100,
+        None => 70,
         Some(Ok(n)) => n.min(MAX_ITEMS),
         Some(Err(_)) => return text(StatusCode::BAD_REQUEST, "n must be a number\n"),
     };
