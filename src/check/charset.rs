@@ -155,11 +155,19 @@ enum Media {
 }
 
 fn media_type(content_type: &str) -> Media {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    match essence.as_str() {
-        "text/html" | "application/xhtml+xml" => Media::Html,
-        e if e.ends_with("/xml") || e.ends_with("+xml") => Media::Xml,
-        _ => Media::Other,
+    // Compared without a lower-cased copy: this runs for every body a check reads.
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    let ends_with = |suffix: &str| {
+        essence.len() >= suffix.len()
+            && essence.is_char_boundary(essence.len() - suffix.len())
+            && essence[essence.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+    };
+    if essence.eq_ignore_ascii_case("text/html") || essence.eq_ignore_ascii_case("application/xhtml+xml") {
+        Media::Html
+    } else if ends_with("/xml") || ends_with("+xml") {
+        Media::Xml
+    } else {
+        Media::Other
     }
 }
 
