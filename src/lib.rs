@@ -82,7 +82,7 @@
 //! |---|---|---|
 //! | `https` | `https://` URLs, `http_client: reqwest`, [`PluginContext::http`](activity::plugin::PluginContext) (reqwest, rustls; needs a C compiler) | plain `http://` on the lean HTTP/1.1 client |
 //! | `script` | `RunScript` activities (Rhai) | `RunScript` is a load error naming the feature |
-//! | `xpath` | `assert_html` checks | `assert_html` is a load error naming the feature |
+//! | `xpath` | `assert_html` and `assert_xpath` checks | `assert_html` and `assert_xpath` are load errors naming the feature |
 //! | `target` | the built-in target server (`stressor::target`, `stressor serve`) | |
 //! | `monitor` | the live dashboard (`stressor::monitor`, `run --monitor`) | |
 //! | `prometheus` | `GET /metrics` in the Prometheus text format (`observe::prometheus`, `run --metrics`) | the registry ([`observe::metrics`]) without an HTTP endpoint |

@@ -1,4 +1,4 @@
-//! Memory under bodies that never end or are very large, measured as this process's peak resident
+//! Memory under bodies that never end, are very large or decompress to very large, measured as this process's peak resident
 //! set (Linux `VmHWM`, reset between cases through `/proc/self/clear_refs`). A test binary of its
 //! own with one test, so that no other test's memory is counted. The scripted server runs in this
 //! process too; it sends from one fixed 64 KiB buffer.
@@ -70,6 +70,21 @@ async fn endless_and_large_bodies_cost_time_not_memory() {
         report.push(format!("{what}: peak +{} MiB in {took:?}", rise / MIB));
         assert_eq!(errs, Vec::<(String, String)>::new(), "{what}");
         assert!(rise < 100 * MIB, "{what}: peak resident set rose by {} MiB", rise / MIB);
+    }
+    // A decompression bomb: 1 GiB of zeros gzipped (about 1 MiB on the wire) from the built-in target,
+    // read by a check. Decoding stops one chunk past max_body_size (16 MiB): body_too_large.
+    let target = stressor::target::TargetServer::start(stressor::target::TargetConfig::default())
+        .await
+        .expect("target server");
+    for client in ["lean", "reqwest"] {
+        let config = format!("  request_timeout: 60s\n  http_client: {client}\n");
+        let checks = "    - activity: GetRequest\n      url: /gzip-bomb?mib=1024\n      assert_match: x\n";
+        let (errs, took, rise) = measure(&scenario(&target.url(), &config, checks)).await;
+        let what = format!("{client}, 1 GiB gzip bomb with assert_match");
+        report.push(format!("{what}: peak +{} MiB in {took:?}", rise / MIB));
+        assert_eq!(errs.len(), 1, "{what}: {errs:?}");
+        assert_eq!(errs[0].0, "body_too_large", "{what}: {errs:?}");
+        assert!(rise < 64 * MIB, "{what}: peak resident set rose by {} MiB", rise / MIB);
     }
 
     // Issue 27, values from a server: ~1 KB of nested references (`v0` = ten `$(v1)`, ..., `v9` a short

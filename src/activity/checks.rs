@@ -7,7 +7,7 @@
 //! (and an HTML parse still running stops at its next piece).
 
 use super::error::{ActivityError, ErrorClass};
-use crate::check::{self, ActivityResult, CheckFailure, PatternCache, Vars};
+use crate::check::{self, ActivityResult, CheckFailure, DecodeError, PatternCache, Vars};
 use crate::expand::Context;
 use crate::scenario::duration::format_duration;
 use crate::scenario::size::format_size;
@@ -19,6 +19,11 @@ use tokio::sync::Semaphore;
 /// Bodies of at least this many bytes are checked on a blocking thread.
 const BLOCKING_MIN: usize = 64 * 1024;
 
+/// How much larger than its compressed form a body is assumed to be when choosing where to check it:
+/// JSON and HTML compress 5 to 10 times, and a bomb far more, so a compressed body of 2 KiB or more
+/// is decoded and checked on a blocking thread.
+const COMPRESSION_GUESS: usize = 32;
+
 /// What to check: the HTTP checks of a request and the checks and stores every activity accepts.
 #[derive(Clone, Copy)]
 pub struct Checks<'a> {
@@ -29,13 +34,11 @@ pub struct Checks<'a> {
 }
 
 impl Checks<'_> {
-    /// Whether any of them reads the body of a response (so all of it must be kept).
+    /// Whether any of them reads the body of a response (so all of it must be kept, and decoded).
     pub fn read_body(&self) -> bool {
-        let http = self
-            .http
-            .is_some_and(|h| !h.assert_json.is_empty() || !h.assert_html.is_empty());
+        let http = self.http.is_some_and(HttpChecks::read_body);
         let common = self.common.is_some_and(|c| {
-            c.assert_match.is_some() || c.stores.iter().any(|s| !matches!(s.source, StoreSource::Header(_)))
+            c.assert_match.is_some() || c.stores.iter().any(|s| !matches!(s.source, StoreSource::Header(..)))
         });
         http || common
     }
@@ -49,6 +52,9 @@ impl Checks<'_> {
             }
             if !h.assert_html.is_empty() {
                 names.push("assert_html");
+            }
+            if !h.assert_xpath.is_empty() {
+                names.push("assert_xpath");
             }
         }
         if let Some(c) = self.common {
@@ -104,22 +110,30 @@ pub async fn run(
 ) -> (Held, Result<Vec<CheckFailure>, ActivityError>) {
     let heavy = match &result {
         ActivityResult::Response(r) => {
-            checks.http.is_some_and(|h| !h.assert_html.is_empty())
-                || (r.body.len() >= BLOCKING_MIN && checks.read_body())
+            let size = match r.content_encoding() {
+                Some(_) => r.body.len().saturating_mul(COMPRESSION_GUESS),
+                None => r.body.len(),
+            };
+            checks
+                .http
+                .is_some_and(|h| !h.assert_html.is_empty() || !h.assert_xpath.is_empty())
+                || (size >= BLOCKING_MIN && checks.read_body())
         }
         _ => false,
     };
     if !heavy {
         let failures = evaluate(checks, &result, elapsed, None, session.ctx, session.cache);
-        return (Held::Owned(result), Ok(failures));
+        return (Held::Owned(result), failures);
     }
     let shared = Arc::new(result);
     let failures = run_blocking(checks, shared.clone(), elapsed, timeout, session).await;
     (Held::Shared(shared), failures)
 }
 
-/// The checks, where they run: first every check against the variables as they were, then the
-/// stores in order (a store may use a value an earlier one stored).
+/// The checks, where they run: first the body is decoded when a check reads it (a body that decodes
+/// to more than `max_body_size` is the activity's `body_too_large` error, and nothing is checked),
+/// then every check against the variables as they were, then the stores in order (a store may use a
+/// value an earlier one stored).
 fn evaluate(
     checks: Checks<'_>,
     result: &ActivityResult,
@@ -127,7 +141,13 @@ fn evaluate(
     deadline: Option<Instant>,
     ctx: &mut Context,
     cache: &mut PatternCache,
-) -> Vec<CheckFailure> {
+) -> Result<Vec<CheckFailure>, ActivityError> {
+    if let ActivityResult::Response(resp) = result
+        && checks.read_body()
+        && let Err(DecodeError::TooLarge { limit }) = resp.decoded()
+    {
+        return Err(decoded_too_large(resp, *limit));
+    }
     let mut failures = Vec::new();
     let mut vars = Vars {
         ctx: &*ctx,
@@ -141,7 +161,20 @@ fn evaluate(
         failures.extend(check::check_common(common, result, elapsed, &mut vars));
         failures.extend(check::apply_stores(&common.stores, result, ctx, cache));
     }
-    failures
+    Ok(failures)
+}
+
+/// `body_too_large` for a body whose decoded size passes `max_body_size`.
+fn decoded_too_large(resp: &check::Response, limit: u64) -> ActivityError {
+    let coding = resp.content_encoding().unwrap_or_default();
+    ActivityError::new(
+        ErrorClass::BodyTooLarge,
+        format!(
+            "response body of {} bytes ({coding}) decodes to more than max_body_size ({}) and a check or store needs it; raise `max_body_size` on the activity or in `config`, or check the body as received with `decompress: false`",
+            resp.received,
+            format_size(limit)
+        ),
+    )
 }
 
 /// Check jobs running at once at most: one per CPU, so that many sessions with large bodies queue
@@ -199,7 +232,7 @@ async fn run_blocking(
         return Err(timed_out(checks, t, size));
     }
     *session.ctx = ctx;
-    Ok(failures)
+    failures
 }
 
 fn timed_out(checks: Checks<'_>, limit: Duration, size: usize) -> ActivityError {

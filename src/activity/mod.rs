@@ -53,6 +53,8 @@ pub struct SessionState {
     pub request_timeout: Option<Duration>,
     /// `config.max_body_size`.
     pub max_body_size: u64,
+    /// `config.decompress`.
+    pub decompress: bool,
     /// `config.check_timeout`.
     pub check_timeout: Option<Duration>,
     /// `sessions.verify_ssl`.
@@ -196,11 +198,12 @@ pub async fn execute(
                             common: Some(&activity.common),
                         };
                         p.body_limit.needed = checks.read_body() || state.keep_last_result;
+                        let reading = prepare::body_reading(req, state);
                         match state.client.send(p).await {
                             Ok(resp) => {
                                 out.bytes_received = resp.received;
                                 out.status = Some(resp.status);
-                                Ok(ActivityResult::Response(resp))
+                                Ok(ActivityResult::Response(resp.with_reading(reading)))
                             }
                             Err(e) => Err(e.into()),
                         }
@@ -348,7 +351,8 @@ pub fn failure_error(failures: Vec<CheckFailure>, result: &ActivityResult, at: S
     }
 }
 
-/// A short, secret-free description of a response: status line, content type and a body excerpt.
+/// A short, secret-free description of a response: status line, size (received, and decoded when it
+/// was), content type and the start of the body as text (decoded as far as its kept bytes allow).
 pub fn describe_response(r: &Response) -> String {
     let reason = ::http::StatusCode::from_u16(r.status)
         .ok()
@@ -356,10 +360,10 @@ pub fn describe_response(r: &Response) -> String {
         .unwrap_or("");
     let ct = r.header("Content-Type").unwrap_or("-");
     format!(
-        "HTTP {} {reason}, {} bytes, {ct}: {}",
+        "HTTP {} {reason}, {}, {ct}: {}",
         r.status,
-        r.received,
-        check::shorten(&r.text(), 300)
+        r.size_text(),
+        check::shorten(&r.preview(crate::http::body::EXCERPT_BYTES), 300)
     )
 }
 
@@ -377,10 +381,10 @@ fn last_result(result: &ActivityResult) -> Value {
     match result {
         ActivityResult::Nothing => Value::Null,
         ActivityResult::Value(v) => v.clone(),
-        ActivityResult::Response(r) => r
-            .json()
-            .cloned()
-            .unwrap_or_else(|| Value::String(r.text().into_owned())),
+        ActivityResult::Response(r) => r.json().cloned().unwrap_or_else(|| match r.text() {
+            Ok(text) => Value::String(text.to_owned()),
+            Err(_) => Value::String(r.preview(crate::http::body::EXCERPT_BYTES).into_owned()),
+        }),
     }
 }
 

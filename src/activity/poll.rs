@@ -1,5 +1,7 @@
 //! `PollRequest`: send a request every `interval` until its checks pass or `timeout` has elapsed — for
-//! "wait until the job is done" steps. Each attempt uses the request timeout (`request_timeout`), cut
+//! "wait until the job is done" steps. "Its checks" are all of them: the status, `assert_headers`,
+//! `assert_match_headers`, `assert_json`, `assert_html`, `assert_xpath` and `assert_match`; the stores
+//! and `assert_max_time` then apply to the passing response (`assert_max_time` to the whole polling). Each attempt uses the request timeout (`request_timeout`), cut
 //! to what is left of `timeout`, so `timeout` bounds the whole polling even against a server that never
 //! answers. The activity succeeds with the first passing response; when time runs out it fails as
 //! `timeout`, naming the number of attempts and the last failure.
@@ -22,11 +24,17 @@ pub(super) async fn run(
         return Ok(ActivityResult::Nothing);
     }
     let started = Instant::now();
+    // `assert_match` is part of the condition; the stores and `assert_max_time` run once, on the
+    // passing response, with the activity's other common checks (`activity::execute`).
+    let condition = CommonArgs {
+        assert_match: common.assert_match.clone(),
+        ..CommonArgs::default()
+    };
     let checks = Checks {
         http: Some(&p.request.checks),
-        common: None,
+        common: Some(&condition),
     };
-    // The response that passes becomes the activity's result, which `assert_match` and the stores read.
+    // The response that passes becomes the activity's result, which the stores read.
     let needed = checks.read_body()
         || Checks {
             http: None,
@@ -34,6 +42,7 @@ pub(super) async fn run(
         }
         .read_body()
         || state.keep_last_result;
+    let reading = prepare::body_reading(&p.request, state);
     let mut attempts = 0u32;
     loop {
         attempts += 1;
@@ -58,7 +67,7 @@ pub(super) async fn run(
                 };
                 let (result, failures) = checks::run(
                     checks,
-                    ActivityResult::Response(resp),
+                    ActivityResult::Response(resp.with_reading(reading)),
                     started.elapsed(),
                     state.check_timeout,
                     session,

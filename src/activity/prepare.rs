@@ -81,6 +81,15 @@ pub fn prepare(req: &HttpRequest, url: &str, state: &SessionState) -> Result<Req
     })
 }
 
+/// How the checks of `req` read its response body: decoded unless `decompress` (activity, else
+/// config) is off, within its `max_body_size`.
+pub fn body_reading(req: &HttpRequest, state: &SessionState) -> crate::check::BodyReading {
+    crate::check::BodyReading {
+        decompress: req.decompress.unwrap_or(state.decompress),
+        max: req.max_body_size.unwrap_or(state.max_body_size),
+    }
+}
+
 /// A session's recently resolved URLs: (expanded URL text, expanded base URL) → absolute URL.
 ///
 /// Parsing the base URL and joining the relative one cost about a quarter of the lean path's

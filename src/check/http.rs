@@ -1,10 +1,10 @@
 //! Checks on an HTTP response: the status code and the headers; [`check_http`] also runs the body
 //! checks of [`super::json`] and [`super::html`].
 
-use super::text::{canonical_header_name, excerpt, py_repr};
+use super::text::{add_note, canonical_header_name, excerpt, py_repr};
 use super::vars::pattern_failure;
-use super::{CheckFailure, CheckKind, Response, Vars, html, json};
-use crate::scenario::HttpChecks;
+use super::{CheckFailure, CheckKind, Response, Vars, header_values, html, json, xml};
+use crate::scenario::{HeaderCheck, HeaderExpect, HttpChecks};
 use std::time::Instant;
 
 /// Check the status code.
@@ -55,16 +55,21 @@ fn status_text(status: u16) -> String {
 }
 
 /// Run every header and body check and return all failures, in this order: `assert_match_headers`,
-/// `assert_headers` (in the order written), `assert_json`, `assert_html`. The status is checked
-/// separately by [`check_status`].
+/// `assert_headers` (in the order written), `assert_json`, `assert_html`, `assert_xpath`. The status is
+/// checked separately by [`check_status`].
 ///
 /// - `assert_match_headers`: a regex **search** on the headers rendered like the original's Python
 ///   dict, `{'Content-Type': 'text/html', 'DAV': '1, 2'}`.
 /// - `assert_headers`: each named header (case-insensitive) must be present and the regex must be
-///   found in its value.
+///   found in one of its field lines or in all of them joined by `, ` (RFC 9110 §5.3; never for
+///   `Set-Cookie`, whose lines cannot be joined); `absent`: the header must not be there.
 /// - `assert_json`: a body that is not JSON is a single failure.
 /// - `assert_html`: a body that is not HTML (a JSON document, or elements nested deeper than
 ///   512 levels) is a single failure.
+/// - `assert_xpath`: a body that is not well-formed XML is a single failure.
+///
+/// A failure of a body check ends with how the body was read when that is not plain UTF-8
+/// ([`Response::reading_note`]).
 pub fn check_http(checks: &HttpChecks, resp: &Response, vars: &mut Vars<'_>) -> Vec<CheckFailure> {
     check_http_until(checks, resp, vars, None)
 }
@@ -89,32 +94,71 @@ pub fn check_http_until(
             }
         }
     }
-    for (name, p) in &checks.assert_headers {
-        let matcher = match vars.matcher(p) {
-            Ok(matcher) => matcher,
-            Err(e) => {
-                out.push(pattern_failure(CheckKind::Header, p, e));
-                continue;
-            }
-        };
-        let failure = match resp.header(name) {
-            None => CheckFailure::new(
-                CheckKind::Header,
-                &p.source,
-                "(missing)",
-                format!("header `{name}` is missing"),
-            ),
-            Some(value) if matcher.is_match(value, p.mode) => continue,
-            Some(value) => {
-                let message = format!("header `{name}` does not match `{}`: {}", p.source, excerpt(value));
-                CheckFailure::new(CheckKind::Header, &p.source, value, message)
-            }
-        };
-        out.push(failure.at(p.span));
+    for check in &checks.assert_headers {
+        if let Some(failure) = check_header(check, resp, vars) {
+            out.push(failure.at(check.span));
+        }
     }
+    let body_checks = out.len();
     json::check_json(&checks.assert_json, resp, &mut out, vars);
     html::check_html(&checks.assert_html, resp, deadline, &mut out, vars);
+    xml::check_xpath(&checks.assert_xpath, &checks.namespaces, resp, &mut out, vars);
+    if out.len() > body_checks
+        && let Some(note) = resp.reading_note()
+    {
+        for failure in &mut out[body_checks..] {
+            add_note(failure, &note);
+        }
+    }
     out
+}
+
+/// One `assert_headers` entry.
+fn check_header(check: &HeaderCheck, resp: &Response, vars: &mut Vars<'_>) -> Option<CheckFailure> {
+    let name = &check.name;
+    let lines: Vec<&str> = header_values(&resp.headers, name).collect();
+    let p = match &check.expect {
+        HeaderExpect::Absent if lines.is_empty() => return None,
+        HeaderExpect::Absent => {
+            let shown = lines_text(&lines);
+            let message = format!("header `{name}` is present (expected absent): {shown}");
+            return Some(CheckFailure::new(
+                CheckKind::Header,
+                "absent",
+                lines.join(", "),
+                message,
+            ));
+        }
+        HeaderExpect::Matches(p) => p,
+    };
+    let matcher = match vars.matcher(p) {
+        Ok(matcher) => matcher,
+        Err(e) => return Some(pattern_failure(CheckKind::Header, p, e)),
+    };
+    if lines.is_empty() {
+        let message = format!("header `{name}` is missing");
+        return Some(CheckFailure::new(CheckKind::Header, &p.source, "(missing)", message));
+    }
+    if lines.iter().any(|line| matcher.is_match(line, p.mode)) {
+        return None;
+    }
+    let joinable = lines.len() > 1 && !name.eq_ignore_ascii_case("set-cookie");
+    let joined = lines.join(", ");
+    if joinable && matcher.is_match(&joined, p.mode) {
+        return None;
+    }
+    let what = if lines.len() > 1 {
+        format!("header `{name}` ({} lines)", lines.len())
+    } else {
+        format!("header `{name}`")
+    };
+    let message = format!("{what} does not match `{}`: {}", p.source, lines_text(&lines));
+    Some(CheckFailure::new(CheckKind::Header, &p.source, joined, message))
+}
+
+/// A header's lines for a message: `'a'`, or `'a', 'b'`.
+fn lines_text(lines: &[&str]) -> String {
+    lines.iter().map(|l| excerpt(l)).collect::<Vec<_>>().join(", ")
 }
 
 /// The headers as the original showed them: Python's repr of a dict, `{'Name': 'value', ...}`.

@@ -7,12 +7,18 @@
 //! Everything here is pure and synchronous. The activity layer calls, in this order:
 //!
 //! 1. [`check_status`] on an HTTP response (a status failure usually makes the rest moot);
-//! 2. [`check_http`]: `assert_match_headers`, `assert_headers`, `assert_json`, `assert_html`;
+//! 2. [`check_http`]: `assert_match_headers`, `assert_headers`, `assert_json`, `assert_html`,
+//!    `assert_xpath`;
 //! 3. [`check_common`] on any activity's result: `assert_match`, `assert_max_time`;
 //! 4. [`apply_stores`]: `store_json`, `store_header`, `store_regex` into the session context.
 //!
 //! Unlike the original, which stopped at the first HTTP-level failure, every check runs and all
 //! failures are returned, so one report shows everything that is wrong with a response.
+//!
+//! Checks that read the body see it decoded ([`Response::text`]): its `Content-Encoding` undone
+//! (`decode.rs`), then read in its charset (`charset.rs`). A body that cannot be decoded (an unknown
+//! coding, corrupt bytes) fails each check that reads it with the reason; one whose decoded size
+//! passes `max_body_size` is the activity's `body_too_large` error, before any check runs.
 //!
 //! # Messages
 //!
@@ -27,16 +33,22 @@
 //! headers do not match `.*'DAV'.*`
 //! header `X-Token` is missing
 //! header `Content-Type` does not match `json`: 'text/html'
+//! header `X-Debug` is present (expected absent): 'on'
 //! response is not JSON
 //! JSON `n` is 43, expected 42
 //! JSON `id` does not match `[0-9a-f]{4}`: 'beefy'
 //! JSON `result.guid` not found: `result` has no key `guid` (it has `id`, `name`)
+//! JSON `$[9].name` not found: it selects nothing
+//! JSON `error` is present (expected absent): 'boom'
+//! response body cannot be read: unknown Content-Encoding `compress` (...)
 //! XPath `//*[@class='logo']` matched 0 nodes (expected at least 1)
 //! execution time 0.304s exceeds the limit of 0.1s
 //! store_json could not find `x.y` in the result: `x` is a number, not a map
 //! ```
 
+mod charset;
 mod common;
+mod decode;
 #[cfg(feature = "xpath")]
 mod html;
 #[cfg(not(feature = "xpath"))]
@@ -48,6 +60,11 @@ mod response;
 mod store;
 mod text;
 mod vars;
+#[cfg(feature = "xpath")]
+mod xml;
+#[cfg(not(feature = "xpath"))]
+#[path = "xml_off.rs"]
+mod xml;
 
 #[cfg(test)]
 mod tests;
@@ -56,9 +73,11 @@ use std::fmt;
 
 use crate::scenario::Span;
 
+pub use charset::{Charset, Source as CharsetSource};
 pub use common::check_common;
+pub use decode::DecodeError;
 pub use http::{check_http, check_http_until, check_status};
-pub use response::{ActivityResult, Response, header_values};
+pub use response::{ActivityResult, BodyReading, Response, header_values};
 pub use store::apply_stores;
 pub use text::{canonical_header_name, capped, header_text, response_headers, shorten, text_diff};
 pub use vars::{MAX_PATTERNS, MAX_REGEX_TEXT, Matcher, PatternCache, PatternError, Vars};
@@ -162,6 +181,9 @@ pub enum CheckKind {
     /// `assert_html`.
     #[serde(rename = "assert_html")]
     Html,
+    /// `assert_xpath`.
+    #[serde(rename = "assert_xpath")]
+    Xpath,
     /// `assert_max_time`.
     #[serde(rename = "assert_max_time")]
     MaxTime,
@@ -180,6 +202,7 @@ impl CheckKind {
             CheckKind::Header => "assert_headers",
             CheckKind::Json => "assert_json",
             CheckKind::Html => "assert_html",
+            CheckKind::Xpath => "assert_xpath",
             CheckKind::MaxTime => "assert_max_time",
             CheckKind::Store => "store_*",
         }

@@ -10,6 +10,7 @@ use super::*;
 use crate::scenario::{CommonArgs, HttpChecks, Pattern, PatternMode};
 
 mod body;
+mod read;
 mod store;
 mod vars;
 

@@ -54,6 +54,22 @@ pub fn text_diff(expected: &str, actual: &str) -> String {
         .to_string()
 }
 
+/// Ends a failure's message with how the body was read: `... (body decoded from gzip; read as
+/// windows-1252 (Content-Type charset=latin1))`.
+pub(crate) fn add_note(failure: &mut super::CheckFailure, note: &str) {
+    failure.message = format!("{} ({note})", failure.message);
+}
+
+/// The failure of a check that reads a body that cannot be decoded.
+pub(crate) fn unreadable(kind: super::CheckKind, expected: &str, err: &super::DecodeError) -> super::CheckFailure {
+    super::CheckFailure::new(
+        kind,
+        expected,
+        err.to_string(),
+        format!("response body cannot be read: {err}"),
+    )
+}
+
 /// The most bytes of a value a check failure copies whole; see [`capped`].
 pub const KEPT: usize = 1024;
 

@@ -93,7 +93,7 @@ use serde_json::Value;
 
 pub use context::{Context, DEFAULT_MAX_LEN, Templates, VarMap};
 pub use error::{ExpandError, Hint, format_size};
-pub use path::{Segment, get, lookup, parse_path};
+pub use path::{Segment, get, is_json_path, lookup, parse_path};
 
 use engine::Expander;
 pub(crate) use engine::needs_expansion;

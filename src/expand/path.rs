@@ -301,3 +301,17 @@ fn step<'a>(ctx: &VarMap, cur: &'a Value, seg: SegRef<'_>, path: &str, start: us
         }),
     }
 }
+
+/// Whether a JSON path is an RFC 9535 JSONPath (`$[0].name`, `$.items[*]`) rather than a dotted path
+/// (`result.items[0]`): it starts with `$` and is not a `$(var)` macro. Dotted paths keep their meaning
+/// (they cannot start with `$`), so every path the original accepted reads as before.
+///
+/// ```
+/// use stressor::expand::is_json_path;
+/// assert!(is_json_path("$[0].name"));
+/// assert!(!is_json_path("result.user_guid"));
+/// assert!(!is_json_path("$(prefix).id"));
+/// ```
+pub fn is_json_path(path: &str) -> bool {
+    path.starts_with('$') && !path.starts_with("$(")
+}

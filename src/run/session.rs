@@ -79,6 +79,7 @@ impl Session {
             user_auth: Some((user.name.clone(), user.password.clone())),
             request_timeout: scenario.config.request_timeout,
             max_body_size: scenario.config.max_body_size,
+            decompress: scenario.config.decompress,
             check_timeout: scenario.config.check_timeout,
             verify_ssl: view.sessions.verify_ssl,
             dry_run: env.options.dry_run,

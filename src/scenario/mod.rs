@@ -34,6 +34,8 @@ pub mod suggest;
 pub mod threshold;
 mod validate;
 mod vars;
+#[cfg(feature = "xpath")]
+pub mod xpath;
 
 pub use builder::{ScenarioBuilder, SequenceBuilder};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};

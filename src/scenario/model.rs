@@ -154,8 +154,12 @@ pub struct Config {
     pub ignore: Option<String>,
     /// Which client sends `http://` requests (`config.http_client`).
     pub http_client: HttpClientKind,
-    /// The most bytes of a response body kept for checks and stores (`config.max_body_size`).
+    /// The most bytes of a response body kept for checks and stores (`config.max_body_size`), as
+    /// received and as decoded.
     pub max_body_size: u64,
+    /// Whether checks read response bodies with their `Content-Encoding` undone (`config.decompress`,
+    /// default true); `false` keeps the bytes as received.
+    pub decompress: bool,
     /// How long the checks and stores on one response may take; `None` = no limit.
     pub check_timeout: Option<Duration>,
     /// Whether a connection carries more than one request (`config.keep_alive`); with `false`, every
@@ -218,6 +222,7 @@ impl Default for Config {
             ignore: None,
             http_client: HttpClientKind::default(),
             max_body_size: DEFAULT_MAX_BODY_SIZE,
+            decompress: true,
             check_timeout: Some(DEFAULT_CHECK_TIMEOUT),
             keep_alive: true,
             http_version: HttpVersion::default(),
@@ -570,6 +575,8 @@ pub struct HttpRequest {
     pub verify: Option<Param<bool>>,
     /// The most body bytes kept for checks and stores; absent = `config.max_body_size`.
     pub max_body_size: Option<u64>,
+    /// Undo the response's `Content-Encoding` for checks; absent = `config.decompress`.
+    pub decompress: Option<bool>,
     /// Response checks.
     pub checks: HttpChecks,
 }
@@ -583,18 +590,49 @@ pub struct HttpChecks {
     pub status_span: Option<Span>,
     /// Regex searched in the headers rendered as `{'Name': 'value', ...}`.
     pub assert_match_headers: Option<Pattern>,
-    /// `{Header-Name: regex}`.
-    pub assert_headers: Vec<(String, Pattern)>,
+    /// `{Header-Name: regex | absent}`.
+    pub assert_headers: Vec<HeaderCheck>,
     /// `{path: expected}` on a JSON body.
     pub assert_json: Vec<JsonCheck>,
     /// `{xpath: expectation}` on an HTML body.
     pub assert_html: Vec<HtmlCheck>,
+    /// `{xpath: expectation}` on an XML body.
+    pub assert_xpath: Vec<HtmlCheck>,
+    /// `namespaces: {prefix: uri}`: the prefixes `assert_xpath` expressions use.
+    pub namespaces: Vec<(String, String)>,
+}
+
+impl HttpChecks {
+    /// Whether a check reads the response body (`assert_json`, `assert_html`, `assert_xpath`).
+    pub fn read_body(&self) -> bool {
+        !self.assert_json.is_empty() || !self.assert_html.is_empty() || !self.assert_xpath.is_empty()
+    }
+}
+
+/// One `assert_headers` entry.
+#[derive(Clone, Debug)]
+pub struct HeaderCheck {
+    /// The header name, as written (compared without regard to case).
+    pub name: String,
+    /// What its value must be.
+    pub expect: HeaderExpect,
+    /// Where the entry was written.
+    pub span: Span,
+}
+
+/// What an `assert_headers` entry expects.
+#[derive(Clone, Debug)]
+pub enum HeaderExpect {
+    /// A regex found in one of the header's field lines or in all of them joined by `, `.
+    Matches(Pattern),
+    /// `absent`: the response has no such header.
+    Absent,
 }
 
 /// One `assert_json` entry.
 #[derive(Clone, Debug)]
 pub struct JsonCheck {
-    /// Dotted path (`result.user_guid`, `items[0]`).
+    /// Dotted path (`result.user_guid`, `items[0]`) or RFC 9535 JSONPath (`$[0].name`).
     pub path: String,
     /// What the value must be.
     pub expect: JsonExpect,
@@ -609,9 +647,11 @@ pub enum JsonExpect {
     Matches(Pattern),
     /// Anything else: exact JSON equality.
     Equals(Value),
+    /// `absent`: the path selects nothing.
+    Absent,
 }
 
-/// One `assert_html` entry.
+/// One `assert_html` or `assert_xpath` entry.
 #[derive(Clone, Debug)]
 pub struct HtmlCheck {
     /// The XPath expression.
@@ -622,7 +662,7 @@ pub struct HtmlCheck {
     pub span: Span,
 }
 
-/// What an `assert_html` XPath must select.
+/// What an `assert_html` or `assert_xpath` XPath must select.
 #[derive(Clone, Debug)]
 pub enum HtmlExpect {
     /// `true`: at least one node.
@@ -649,12 +689,25 @@ pub struct Store {
 /// Where a stored value comes from.
 #[derive(Clone, Debug)]
 pub enum StoreSource {
-    /// `store_json`: a dotted path into the JSON result.
+    /// `store_json`: a dotted path or RFC 9535 JSONPath into the JSON result.
     Json(String),
-    /// `store_header`: a response header.
-    Header(String),
+    /// `store_header`: a response header's field line(s).
+    Header(String, HeaderLine),
     /// `store_regex`: the first capture group (or the whole match) of a regex on the body.
     Regex(Pattern),
+}
+
+/// Which field line of a repeated header `store_header` copies: `Name` (the first), `Name[N]`
+/// (counting from 0; `[-1]` is the last) or `Name[*]` (all, as a list).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HeaderLine {
+    /// `Name`: the first line.
+    #[default]
+    First,
+    /// `Name[N]`: line N from the first (N ≥ 0) or from the last (`-1` is the last).
+    Index(i64),
+    /// `Name[*]`: every line, as a list of strings.
+    All,
 }
 
 /// `StaticRequests`: GET a list of URLs concurrently.

@@ -26,6 +26,10 @@
 //! | any method `/poll/<key>?ready_after=<n>` | counts polls per key: `{"count": c, "ready": c >= n}` (n defaults to 3); `DELETE` resets (204) | a poll loop that succeeds on a known attempt |
 //! | `GET /bytes/<n>` | `n` bytes of `x` (at most 10 MiB), `text/plain` | payload-size and throughput tests |
 //! | `GET /html` | a fixed page: a title, `<div id="main">Hello stressor</div>`, three `<li class="item">` | XPath checks |
+//! | `GET /items?n=<count>&coding=<codings>` | a JSON list of `n` items (default 70, ~10 KB; keys like `in-stock`), compressed per `Accept-Encoding` (br, zstd, gzip, deflate) or per `coding` (a list applied in order; `deflate-raw`; other names sent on a plain body) | decoding, JSONPath on a top-level list |
+//! | `GET /gzip-bomb?mib=<n>` | gzip decoding to `n` MiB of zeros (default 1024), ~1 KiB per MiB, streamed | `max_body_size` bounds the decoded size |
+//! | `GET /charset/<latin1\|gb2312\|windows-1256\|utf-8>?in=header\|meta\|none` | an HTML page in that charset, declared in `Content-Type`, `<meta charset>` or nowhere | checks read text in its charset |
+//! | `GET /xml` | an Atom feed (default namespace Atom, `dc:` elements) | `assert_xpath` with namespace prefixes |
 //! | `GET /_stressor/stats` | `{"requests": N}`, requests handled since start (this one included) | benchmarks compare it with the client's own count |
 //!
 //! Request bodies are limited to 16 MiB (413 beyond). Specific routes answer other methods with 405.
@@ -36,6 +40,7 @@
 //! or [`TargetServer::start_in_thread`] (anywhere), and point scenarios at [`TargetServer::url`].
 
 mod codec;
+mod content;
 mod docroot;
 mod echo;
 mod files;

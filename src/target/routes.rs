@@ -21,6 +21,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::codec::{is_valid_cookie, pairs_to_json, query_pairs, request_cookies};
+use super::content;
 use super::docroot::DocRoot;
 use super::echo::{echo, parse_body};
 use super::files::{self, MemoryStore, dav_options, text};
@@ -99,6 +100,10 @@ pub(crate) fn router(app: Arc<AppState>) -> Router {
         .route("/poll/{key}", dav(any(poll)))
         .route("/bytes/{n}", dav(get(bytes)))
         .route("/html", dav(get(html)))
+        .route("/items", dav(get(content::items)))
+        .route("/gzip-bomb", dav(get(content::gzip_bomb)))
+        .route("/charset/{name}", dav(get(content::charset)))
+        .route("/xml", dav(get(content::xml)))
         .route("/_stressor/stats", dav(get(stats)))
         .route("/_stressor/files", dav(get(stored_files)))
         .fallback(files::handle)

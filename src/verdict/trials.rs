@@ -171,11 +171,7 @@ fn underscores(name: &str) -> String {
 /// Whether an activity checks anything (`common` tells whether `assert_match`/`assert_max_time` is set).
 fn has_checks(kind: &ActivityKind, common: bool) -> bool {
     let http = |c: &HttpChecks| {
-        c.assert_status.is_some()
-            || c.assert_match_headers.is_some()
-            || !c.assert_headers.is_empty()
-            || !c.assert_json.is_empty()
-            || !c.assert_html.is_empty()
+        c.assert_status.is_some() || c.assert_match_headers.is_some() || !c.assert_headers.is_empty() || c.read_body()
     };
     common
         || match kind {

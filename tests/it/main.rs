@@ -44,6 +44,8 @@ mod hostile;
 mod http2;
 /// The lean and reqwest clients against the built-in target.
 mod http_clients;
+/// What happens to a response once received, on both clients: decoding, charsets, headers, JSONPath.
+mod http_semantics;
 /// `stressor init` and HAR import.
 mod init_har;
 /// The library API: plugins, events, reports.

@@ -11,7 +11,7 @@ use skyscraper::xpath::grammar::XpathItemTreeNode;
 use skyscraper::xpath::grammar::data_model::XpathItem;
 use skyscraper::xpath::{self, XpathItemTree};
 
-use super::text::{EXCERPT, excerpt, shorten};
+use super::text::{EXCERPT, excerpt, shorten, unreadable};
 use super::vars::pattern_failure;
 use super::{CheckFailure, CheckKind, Response, Vars};
 use crate::scenario::{HtmlCheck, HtmlExpect};
@@ -29,19 +29,26 @@ pub(super) fn check_html(
     vars: &mut Vars<'_>,
 ) {
     let Some(first) = checks.first() else { return };
+    let text = match resp.text() {
+        Ok(text) => text,
+        Err(e) => {
+            out.push(unreadable(CheckKind::Html, "HTML", e).at(first.span));
+            return;
+        }
+    };
     // As the original: a JSON document is not HTML, even though the parser would accept its text
     // (and every XPath would then fail for a less obvious reason).
     if resp.json().is_some_and(|v| v.is_object() || v.is_array()) {
         let failure = CheckFailure::new(
             CheckKind::Html,
             "HTML",
-            shorten(&resp.text(), EXCERPT),
+            shorten(text, EXCERPT),
             "response is JSON, not HTML",
         );
         out.push(failure.at(first.span));
         return;
     }
-    let tree = match tree::parse(&resp.text(), deadline) {
+    let tree = match tree::parse(text, deadline) {
         Ok(tree) => tree,
         Err(err) => {
             let (actual, message) = match err {
@@ -82,7 +89,27 @@ fn check_one(check: &HtmlCheck, tree: &XpathItemTree, vars: &mut Vars<'_>) -> Op
         Ok(items) => items,
         Err(err) => return fail(x.clone(), err.to_string(), format!("XPath `{x}` failed: {err}")),
     };
-    let found = items.len();
+    judge(
+        CheckKind::Html,
+        check,
+        items.len(),
+        || items.iter().next().map(|item| item_text(item, tree)),
+        vars,
+    )
+}
+
+/// The verdict on what an XPath of `assert_html` or `assert_xpath` (`kind`) selected: `found` items,
+/// the first one's text on demand.
+pub(super) fn judge(
+    kind: CheckKind,
+    check: &HtmlCheck,
+    found: usize,
+    first_text: impl FnOnce() -> Option<String>,
+    vars: &mut Vars<'_>,
+) -> Option<CheckFailure> {
+    let x = &check.xpath;
+    let fail =
+        |expected: String, actual: String, message: String| Some(CheckFailure::new(kind, expected, actual, message));
     let matched = |expected: &str| {
         let message = format!("XPath `{x}` matched {} (expected {expected})", nodes(found));
         fail(expected.to_owned(), nodes(found), message)
@@ -92,13 +119,12 @@ fn check_one(check: &HtmlCheck, tree: &XpathItemTree, vars: &mut Vars<'_>) -> Op
         HtmlExpect::Absent if found > 0 => matched("none"),
         HtmlExpect::Count(n) if found as u64 != *n => matched(&n.to_string()),
         HtmlExpect::TextMatches(p) => {
-            let Some(item) = items.iter().next() else {
+            let Some(text) = first_text().filter(|_| found > 0) else {
                 return matched(&format!("a node whose text matches `{}`", p.source));
             };
-            let text = item_text(item, tree);
             let matcher = match vars.matcher(p) {
                 Ok(matcher) => matcher,
-                Err(e) => return Some(pattern_failure(CheckKind::Html, p, e)),
+                Err(e) => return Some(pattern_failure(kind, p, e)),
             };
             if matcher.is_match(&text, p.mode) {
                 return None;
@@ -111,7 +137,7 @@ fn check_one(check: &HtmlCheck, tree: &XpathItemTree, vars: &mut Vars<'_>) -> Op
 }
 
 /// `0 nodes`, `1 node`, `2 nodes`.
-fn nodes(n: usize) -> String {
+pub(super) fn nodes(n: usize) -> String {
     if n == 1 {
         "1 node".to_owned()
     } else {

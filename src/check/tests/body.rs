@@ -4,9 +4,9 @@ use serde_json::json;
 
 use super::super::http::render_headers;
 use super::*;
+use crate::scenario::{HeaderCheck, HeaderExpect, JsonCheck, JsonExpect, Span};
 #[cfg(feature = "xpath")]
 use crate::scenario::{HtmlCheck, HtmlExpect};
-use crate::scenario::{JsonCheck, JsonExpect};
 
 /// Headers of a typical WebDAV listing response, names as the client hands them over (lower case).
 const DAV_HEADERS: &[(&str, &str)] = &[
@@ -100,7 +100,7 @@ fn assert_headers() {
     ];
     for (comment, name, pattern, want) in cases {
         let checks = HttpChecks {
-            assert_headers: vec![(name.to_owned(), pat(pattern))],
+            assert_headers: vec![header(name, pattern)],
             ..HttpChecks::default()
         };
         let got = check_http(&checks, &resp(200, DAV_HEADERS, ""));
@@ -108,11 +108,82 @@ fn assert_headers() {
         assert!(got.iter().all(|f| f.kind == CheckKind::Header), "{comment}");
     }
     let checks = HttpChecks {
-        assert_headers: vec![("X-Token".into(), pat("abc"))],
+        assert_headers: vec![header("X-Token", "abc")],
         ..HttpChecks::default()
     };
     let f = check_http(&checks, &resp(200, &[], "")).remove(0);
     assert_eq!((f.expected.as_str(), f.actual.as_str()), ("abc", "(missing)"));
+}
+
+/// An `assert_headers` entry with a pattern, or `absent`.
+fn header(name: &str, pattern: &str) -> HeaderCheck {
+    let expect = match pattern {
+        "absent" => HeaderExpect::Absent,
+        p => HeaderExpect::Matches(pat(p)),
+    };
+    HeaderCheck {
+        name: name.to_owned(),
+        expect,
+        span: Span::default(),
+    }
+}
+
+#[test]
+fn a_repeated_header_passes_on_any_line_or_on_all_lines_joined() {
+    let fruit: &[(&str, &str)] = &[
+        ("x-fruit", "apple"),
+        ("x-fruit", "banana"),
+        ("x-fruit", "cherry, date"),
+        ("set-cookie", "a=1; Path=/"),
+        ("set-cookie", "b=2; Path=/"),
+        ("x-one", "1"),
+    ];
+    // (comment, name, pattern, failure)
+    let cases = [
+        ("the first line", "X-Fruit", "^apple$", None),
+        (
+            "a later line, which the first-line rule missed",
+            "X-Fruit",
+            "^banana$",
+            None,
+        ),
+        ("a line that is itself a list", "x-fruit", "^cherry, date$", None),
+        (
+            "the joined value (RFC 9110 §5.3)",
+            "X-Fruit",
+            "^apple, banana, cherry, date$",
+            None,
+        ),
+        ("across lines", "X-Fruit", "banana, cherry", None),
+        (
+            "no line and not the joined value",
+            "X-Fruit",
+            "kiwi",
+            Some("header `X-Fruit` (3 lines) does not match `kiwi`: 'apple', 'banana', 'cherry, date'"),
+        ),
+        ("any Set-Cookie line", "Set-Cookie", "^b=2", None),
+        (
+            "Set-Cookie lines are never joined",
+            "Set-Cookie",
+            "Path=/, b=2",
+            Some("header `Set-Cookie` (2 lines) does not match `Path=/, b=2`: 'a=1; Path=/', 'b=2; Path=/'"),
+        ),
+        ("absent and absent", "X-Debug", "absent", None),
+        (
+            "absent but present",
+            "x-one",
+            "absent",
+            Some("header `x-one` is present (expected absent): '1'"),
+        ),
+    ];
+    for (comment, name, pattern, want) in cases {
+        let checks = HttpChecks {
+            assert_headers: vec![header(name, pattern)],
+            ..HttpChecks::default()
+        };
+        let got = check_http(&checks, &resp(200, fruit, ""));
+        assert_eq!(messages(&got), want.into_iter().collect::<Vec<_>>(), "{comment}");
+    }
 }
 
 const USER_JSON: &str = r#"{
@@ -129,11 +200,11 @@ fn json_check(path: &str, expect: JsonExpect) -> JsonCheck {
     }
 }
 
-fn eq(v: Value) -> JsonExpect {
+pub(super) fn eq(v: Value) -> JsonExpect {
     JsonExpect::Equals(v)
 }
 
-fn re(source: &str) -> JsonExpect {
+pub(super) fn re(source: &str) -> JsonExpect {
     JsonExpect::Matches(whole(source))
 }
 
@@ -439,10 +510,10 @@ fn check_http_runs_everything_in_order() {
     let checks = HttpChecks {
         assert_status: Some(vec![201]),
         assert_match_headers: Some(pat("'DAV'")),
-        assert_headers: vec![("X-Token".into(), pat("."))],
+        assert_headers: vec![header("X-Token", ".")],
         assert_json: vec![json_check("a", eq(json!(1)))],
         assert_html: vec![html_check("//p", HtmlExpect::Exists)],
-        status_span: None,
+        ..HttpChecks::default()
     };
     let got = check_http(&checks, &resp(200, &[], "<p>hi</p>"));
     assert_eq!(

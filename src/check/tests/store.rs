@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::*;
 use crate::expand::Context;
-use crate::scenario::{Store, StoreSource};
+use crate::scenario::{HeaderLine, Store, StoreSource};
 
 fn store(var: &str, source: StoreSource) -> Store {
     Store {
@@ -30,7 +30,7 @@ fn stores() {
         want: Result<Value, &'static str>,
     }
     let json_path = |p: &str| StoreSource::Json(p.to_owned());
-    let header = |h: &str| StoreSource::Header(h.to_owned());
+    let header = |h: &str| StoreSource::Header(h.to_owned(), HeaderLine::First);
     let regex = |p: &str| StoreSource::Regex(pat(p));
     let cases = [
         Case {
@@ -196,7 +196,7 @@ fn stores() {
 fn stores_apply_independently_in_order() {
     let stores = [
         store("guid", StoreSource::Json("user.guid".into())),
-        store("missing", StoreSource::Header("X-None".into())),
+        store("missing", StoreSource::Header("X-None".into(), HeaderLine::First)),
         store("guid", StoreSource::Regex(pat(r#""id": (\d+)"#))),
     ];
     let mut ctx = Context::new();

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::scenario::{JsonCheck, JsonExpect, Store, StoreSource};
+use crate::scenario::{HeaderLine, JsonCheck, JsonExpect, Store, StoreSource};
 
 fn ctx(value: Value) -> Context {
     value.as_object().cloned().unwrap().into()
@@ -134,7 +134,7 @@ fn stores_expand_their_paths_names_and_patterns() {
     };
     let stores = [
         store("g", StoreSource::Json("user.$(field)".into())),
-        store("t", StoreSource::Header("$(header)".into())),
+        store("t", StoreSource::Header("$(header)".into(), HeaderLine::First)),
         store("n", StoreSource::Regex(pat(r"$(prefix)(\d+)"))),
     ];
     let failures = apply_stores(&stores, &result, &mut vars);

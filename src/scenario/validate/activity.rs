@@ -54,6 +54,7 @@ const REQUEST: &[&str] = &[
     "timeout",
     "verify",
     "max_body_size",
+    "decompress",
 ];
 /// Response checks of the HTTP activities.
 const HTTP_CHECKS: &[&str] = &[
@@ -62,6 +63,8 @@ const HTTP_CHECKS: &[&str] = &[
     "assert_headers",
     "assert_json",
     "assert_html",
+    "assert_xpath",
+    "namespaces",
 ];
 
 /// The keys an activity type accepts, for unknown-key messages.
@@ -307,6 +310,7 @@ fn request(
         timeout: None,
         verify: None,
         max_body_size: f.take_some("max_body_size").and_then(|n| c.size(n, "max_body_size")),
+        decompress: f.take_some("decompress").and_then(|n| c.bool(n, "decompress")),
         checks: HttpChecks::default(),
     };
     if let (Some(_), Some((key, _))) = (&req.data, f.take_entry("json").filter(|_| req.json.is_some())) {
@@ -409,11 +413,13 @@ fn static_requests(v: &mut Validator, f: &mut Fields, has_base_url: bool) -> Opt
     };
     // The shared request reader knows `url`, `data`, `json` and `max_body_size`, which make no sense for
     // a list of GETs whose bodies nothing reads.
-    for key in ["url", "data", "json", "max_body_size"] {
+    for key in ["url", "data", "json", "max_body_size", "decompress"] {
         if let Some((k, _)) = f.take_entry(key) {
             let hint = match key {
                 "url" => "list the URLs under `url_list`",
-                "max_body_size" => "StaticRequests only checks the status; bodies are counted and discarded",
+                "max_body_size" | "decompress" => {
+                    "StaticRequests only checks the status; bodies are counted and discarded"
+                }
                 _ => "StaticRequests only sends GET requests",
             };
             v.diags

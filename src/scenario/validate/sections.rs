@@ -34,6 +34,7 @@ const CONFIG: &[&str] = &[
     "ignore",
     "http_client",
     "max_body_size",
+    "decompress",
     "check_timeout",
     "keep_alive",
     "http_version",
@@ -233,6 +234,11 @@ fn config(v: &mut Validator, node: &Node) -> (Config, Map<String, Value>) {
         && let Some(size) = c.size(n, "max_body_size")
     {
         config.max_body_size = size;
+    }
+    if let Some(n) = f.take_some("decompress")
+        && let Some(decompress) = c.bool(n, "decompress")
+    {
+        config.decompress = decompress;
     }
     if let Some(n) = f.take("check_timeout") {
         config.check_timeout = if n.is_null() {
