@@ -120,6 +120,35 @@ impl Latency {
         }
     }
 
+    /// The values recorded since `earlier`, an earlier copy of this same distribution: per bucket, this
+    /// one's count minus the earlier one's (what a round of a longer run recorded, from two snapshots
+    /// of it). A bucket the earlier copy has more of counts as none.
+    pub fn since(&self, earlier: &Latency) -> Latency {
+        let mut out = Latency::with_sigfig(self.sigfig());
+        // Largest first, so that the histogram grows once.
+        for (value, n) in each!(&self.counts, h => recorded(h)).into_iter().rev() {
+            // `count_at` reads the last bucket for a value beyond the histogram's range: none there.
+            let before = each!(&earlier.counts, h => if h.len() > 0 && value <= h.max() {
+                h.count_at(value).as_u64()
+            } else {
+                0
+            });
+            let n = n.saturating_sub(before);
+            if n == 0 {
+                continue;
+            }
+            if out.count() + n >= NARROW_LIMIT {
+                out.widen();
+            }
+            match &mut out.counts {
+                // Below the limit, checked just above.
+                Counts::Narrow(h) => record_n(h, value, u32::try_from(n).unwrap_or(u32::MAX)),
+                Counts::Wide(h) => record_n(h, value, n),
+            }
+        }
+        out
+    }
+
     /// Number of values.
     pub fn count(&self) -> u64 {
         each!(&self.counts, h => h.len())
@@ -314,6 +343,23 @@ mod tests {
         let back = Latency::from_base64(&a.to_base64().unwrap()).unwrap();
         assert_eq!(back, all);
         assert_eq!(back.percentile(99.9), all.percentile(99.9));
+    }
+
+    #[test]
+    fn since_an_earlier_copy_is_what_was_recorded_after_it() {
+        let (mut run, mut later_only) = (Latency::default(), Latency::default());
+        for i in 0..2000u64 {
+            run.record(Duration::from_micros(i * 13 % 90_000 + 1));
+        }
+        let earlier = run.clone();
+        for i in 0..700u64 {
+            let d = Duration::from_micros(i * 7 % 200_000 + 50);
+            run.record(d);
+            later_only.record(d);
+        }
+        assert_eq!(run.since(&earlier), later_only);
+        assert_eq!(run.since(&run).count(), 0);
+        assert_eq!(run.since(&Latency::default()), run);
     }
 
     #[test]

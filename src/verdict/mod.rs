@@ -53,6 +53,7 @@ mod evaluate;
 pub mod failure;
 mod format;
 pub mod judgement;
+pub mod paired;
 pub mod relative;
 pub mod trials;
 mod window;
