@@ -164,6 +164,7 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
             .iter()
             .filter_map(|(_, r)| r.aborted.clone())
             .min_by_key(|a| a.at),
+        warmup: merge_warmups(inputs, &offset_of, &starts),
         // A merge with any part that had not finished is not the whole run either: the latest such
         // part's checkpoint time.
         checkpoint: inputs
@@ -266,6 +267,29 @@ fn difference(first_path: &Path, first: &Results, path: &Path, r: &Results) -> O
         ));
     }
     None
+}
+
+/// The parts' warm-ups merged as their stats are (aligned by start), lasting the longest of theirs;
+/// `None` when no part had one.
+fn merge_warmups(
+    inputs: &[(PathBuf, Results)],
+    offset_of: &dyn Fn(Option<SystemTime>) -> Duration,
+    starts: &[Option<SystemTime>],
+) -> Option<crate::run::WarmupPart> {
+    let mut out: Option<crate::run::WarmupPart> = None;
+    for ((_, r), start) in inputs.iter().zip(starts) {
+        let Some(w) = &r.warmup else { continue };
+        let offset = offset_of(*start);
+        let mine = out.get_or_insert_with(|| crate::run::WarmupPart {
+            end: w.end,
+            stats: Snapshot::new(w.stats.activities.len(), w.stats.sequences.len()),
+            ..Default::default()
+        });
+        // Parts of one scenario have the same shape (checked for their stats before).
+        let _ = mine.stats.merge(&w.stats, offset.as_secs_f64().round() as usize);
+        mine.length = mine.length.max(w.length);
+    }
+    out
 }
 
 fn most_severe(a: Option<StopReason>, b: Option<StopReason>) -> Option<StopReason> {

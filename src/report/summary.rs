@@ -86,14 +86,14 @@ fn header(out: &mut String, report: &RunReport) {
             .map(|u| format!(" against {u}"))
             .unwrap_or_default(),
         report.sessions,
-        fmt_time(report.elapsed),
+        fmt_time(report.wall_time()),
     );
     if let Some(start) = report.started_at {
         let _ = writeln!(
             out,
             "Start {}, end {}",
             super::format_rfc3339(start),
-            super::format_rfc3339(start + report.elapsed)
+            super::format_rfc3339(start + report.wall_time())
         );
     }
     if report.dry_run {
@@ -201,6 +201,22 @@ fn totals(out: &mut String, report: &RunReport) {
         let _ = write!(out, "; failed: p50 {}, p95 {}", p(50.0), p(95.0));
     }
     out.push('\n');
+    if let Some(w) = &report.warmup {
+        let t = &w.stats.total;
+        let _ = writeln!(
+            out,
+            "Warm-up (not judged): the first {} ({}): {} timed activities ({} ok, {} failed), {:.1}/s; successful: p50 {}, p95 {}, p99 {}",
+            fmt_time(w.length),
+            w.end.describe(),
+            t.count,
+            t.successes(),
+            t.error_count(),
+            t.rate(w.length),
+            pct(t, 50.0),
+            pct(t, 95.0),
+            pct(t, 99.0)
+        );
+    }
     let stopped: u64 = report.stats.activities.iter().map(|m| m.stopped).sum();
     if stopped > 0 {
         let _ = writeln!(

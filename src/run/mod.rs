@@ -27,6 +27,7 @@ mod report;
 mod session;
 pub mod shard;
 pub mod stages;
+pub mod warmup;
 
 pub use control::{RunControl, StopReason};
 pub use event::{EventSink, Fanout, RunEvent};
@@ -35,14 +36,15 @@ pub use plan::{ActivityInfo, Plan, SequenceSlot, activity_of, label, slot_is};
 pub use report::{Aborted, Checkpoint, ErrorRecord, RunReport, WorkloadPart};
 pub use session::{PassEnd, Session};
 pub use shard::{Shard, ShardError};
+pub use warmup::{WarmupEnd, WarmupPart};
 
 use crate::activity::plugin::Registry;
 #[cfg(feature = "script")]
 use crate::activity::script::ScriptEngine;
 use crate::activity::{Shared, TlsConfigs};
-use crate::scenario::{ActivityKind, Delay, LoadModel, Scenario, SourceMap};
-use crate::stats::RunRecorder;
-use std::sync::{Arc, Mutex, PoisonError};
+use crate::scenario::{ActivityKind, Delay, LoadModel, Scenario, SourceMap, WarmupLength};
+use crate::stats::{RunRecorder, Snapshot};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 /// How to run.
@@ -74,6 +76,41 @@ pub struct RunOptions {
     /// Hands the run as it stands to a writer every so often while it goes (checkpointed results
     /// files: `run --checkpoint`), so that a process killed outright leaves its measurements behind.
     pub checkpoints: Option<Checkpoints>,
+    /// The warm-up, instead of the scenario's `thresholds.warmup` (`stressor ab` and `search` set
+    /// their own; `Fixed(0)` for none). See [`warmup`].
+    pub warmup: Option<WarmupLength>,
+    /// Lets another task read the run's measurements while it goes (see [`RunProbe`]).
+    pub probe: Option<RunProbe>,
+}
+
+/// A handle on a running run's measurements, for a caller that reads them on its own schedule
+/// (`stressor ab` reads both sides' at the same instants, once per round). Give a clone to
+/// [`RunOptions::probe`]; it is connected when the run starts.
+#[derive(Clone, Debug, Default)]
+pub struct RunProbe(Arc<OnceLock<Arc<RunRecorder>>>);
+
+impl RunProbe {
+    /// A probe not yet connected to a run.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// What the run has recorded so far after its warm-up (see [`RunRecorder::snapshot`]); `None`
+    /// before it started.
+    pub fn snapshot(&self) -> Option<Snapshot> {
+        self.0.get().map(|r| r.snapshot())
+    }
+
+    /// Whether the run started and is past its warm-up (or has none), so that what it records now
+    /// is judged.
+    pub fn judging(&self) -> bool {
+        self.0.get().is_some_and(|r| !r.warming_up())
+    }
+
+    /// The warm-up's length, once it ended (`None` without one, or before).
+    pub fn warmup_end(&self) -> Option<std::time::Duration> {
+        self.0.get().and_then(|r| r.warmup_end())
+    }
 }
 
 /// Checkpoints of a running run (see [`RunOptions::checkpoints`]).
@@ -123,6 +160,7 @@ impl std::fmt::Debug for RunOptions {
             .field("activities", &self.activities)
             .field("shard", &self.shard)
             .field("checkpoints", &self.checkpoints.as_ref().map(|c| c.every))
+            .field("warmup", &self.warmup)
             .finish_non_exhaustive()
     }
 }
@@ -199,6 +237,8 @@ pub struct RunEnv {
     pub errors: Mutex<Vec<ErrorRecord>>,
     /// Why and when an [`AbortCheck`] stopped the run.
     pub aborted: Mutex<Option<Aborted>>,
+    /// The run's warm-up (the option's, else the scenario's), and how it ended once it did.
+    pub warmup: (Option<WarmupLength>, Mutex<Option<WarmupEnd>>),
 }
 
 impl RunEnv {
@@ -258,6 +298,18 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     let grace = options.grace.unwrap_or(DEFAULT_GRACE);
     let plan = Plan::new(scenario.clone(), sources.clone());
     let recorder = Arc::new(RunRecorder::new(plan.timed(), plan.slots.len()));
+    let warmup = options
+        .warmup
+        .or_else(|| scenario.thresholds.warmup.as_ref().map(|w| w.length))
+        .filter(|w| *w != WarmupLength::Fixed(Duration::ZERO));
+    match warmup {
+        Some(WarmupLength::Fixed(length)) => recorder.set_warmup(length),
+        Some(WarmupLength::Auto) => recorder.begin_warmup(),
+        None => {}
+    }
+    if let Some(probe) = &options.probe {
+        let _ = probe.0.set(recorder.clone());
+    }
     let env = Arc::new(RunEnv {
         plan,
         control: RunControl::new(max_errors),
@@ -276,6 +328,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
         recorder,
         errors: Mutex::new(Vec::new()),
         aborted: Mutex::new(None),
+        warmup: (warmup, Mutex::new(None)),
     });
     let started_at = SystemTime::now();
     let probe = health::HealthProbe::start();
@@ -456,12 +509,13 @@ async fn coordinate(
                     (c.write)(live_report(env, live));
                 }
             }
-            _ = ticks.tick(), if env.events.is_some() || env.options.abort.is_some() => {
+            _ = ticks.tick(), if env.events.is_some() || env.options.abort.is_some() || env.recorder.warming_up() => {
                 env.emit(|| RunEvent::Tick {
                     elapsed: env.started.elapsed(),
                     activities: env.control.activities(),
                     errors: env.control.errors(),
                 });
+                check_warmup(env);
                 check_abort(env);
             }
             _ = sleep_until_opt(deadline), if !env.control.stopping() => {
@@ -490,14 +544,44 @@ async fn coordinate(
     }
 }
 
+/// Ends a `warmup: auto` once the run has settled (see [`warmup`]), or after [`warmup::AUTO_MAX`].
+fn check_warmup(env: &RunEnv) {
+    if !env.recorder.warming_up() {
+        return;
+    }
+    let elapsed = env.started.elapsed();
+    let end = if elapsed >= warmup::AUTO_MAX {
+        WarmupEnd::Capped
+    } else {
+        let series = env
+            .recorder
+            .warmup_snapshot(false)
+            .map(|s| s.series)
+            .unwrap_or_default();
+        if !warmup::settled(&series, elapsed.as_secs() as usize) {
+            return;
+        }
+        WarmupEnd::Settled
+    };
+    env.recorder.end_warmup();
+    *env.warmup.1.lock().unwrap_or_else(PoisonError::into_inner) = Some(end);
+}
+
 /// Runs the [`AbortCheck`] on a live snapshot (not once a stop is under way) and stops the run when it
 /// says so.
 fn check_abort(env: &RunEnv) {
-    let Some(check) = env.options.abort.as_ref().filter(|_| !env.control.stopping()) else {
+    // The warm-up is judged by nothing, an abort_on_fail threshold included.
+    let Some(check) = env
+        .options
+        .abort
+        .as_ref()
+        .filter(|_| !env.control.stopping() && !env.recorder.warming_up())
+    else {
         return;
     };
     let mut live = report_shell(env, SystemTime::now(), env.started.elapsed(), 0);
     live.stats = env.recorder.snapshot();
+    live.elapsed = judged_time(env, live.elapsed);
     if let Some(why) = check.check(&live) {
         *env.aborted.lock().unwrap_or_else(PoisonError::into_inner) = Some(Aborted {
             threshold: why,
@@ -593,8 +677,15 @@ impl Signals {
 
 fn build_report(env: &RunEnv, started_at: SystemTime, elapsed: Duration, sessions: u32) -> RunReport {
     let mut report = report_shell(env, started_at, elapsed, sessions);
+    // A warm-up that has not ended by now never will: nothing after it was judged.
+    if env.recorder.warming_up() {
+        env.recorder.end_warmup();
+        *env.warmup.1.lock().unwrap_or_else(PoisonError::into_inner) = Some(WarmupEnd::RunEnded);
+    }
     // The run is over: move the shards' histograms into the report instead of copying them.
     report.stats = env.recorder.finish();
+    report.warmup = warmup_part(env, elapsed, true);
+    report.elapsed = judged_time(env, elapsed);
     let mut errors = std::mem::take(&mut *env.errors.lock().unwrap_or_else(PoisonError::into_inner));
     errors.sort_by_key(|e| e.at);
     report.errors = errors;
@@ -607,6 +698,8 @@ fn build_report(env: &RunEnv, started_at: SystemTime, elapsed: Duration, session
 fn live_report(env: &RunEnv, live: &Live) -> RunReport {
     let mut report = report_shell(env, live.started_at, env.started.elapsed(), live.sessions());
     report.stats = env.recorder.snapshot();
+    report.warmup = warmup_part(env, report.elapsed, false);
+    report.elapsed = judged_time(env, report.elapsed);
     let mut errors = env.errors.lock().unwrap_or_else(PoisonError::into_inner).clone();
     errors.sort_by_key(|e| e.at);
     report.errors = errors;
@@ -617,6 +710,27 @@ fn live_report(env: &RunEnv, live: &Live) -> RunReport {
         at: Some(SystemTime::now()),
     });
     report
+}
+
+/// The warm-up's part of the run so far (`elapsed` long), drained from the recorder at the end.
+fn warmup_part(env: &RunEnv, elapsed: Duration, drain: bool) -> Option<WarmupPart> {
+    let stats = env.recorder.warmup_snapshot(drain)?;
+    let length = env.recorder.warmup_end().unwrap_or(elapsed).min(elapsed);
+    let end = match *env.warmup.1.lock().unwrap_or_else(PoisonError::into_inner) {
+        Some(end) => end,
+        None if env.recorder.warming_up() => WarmupEnd::Capped,
+        None if env.recorder.warmup_end().is_some_and(|w| w > elapsed) => WarmupEnd::RunEnded,
+        None => WarmupEnd::Fixed,
+    };
+    Some(WarmupPart { length, stats, end })
+}
+
+/// The judged part of `elapsed`: what follows the warm-up.
+fn judged_time(env: &RunEnv, elapsed: Duration) -> Duration {
+    if env.recorder.warming_up() {
+        return Duration::ZERO;
+    }
+    elapsed.saturating_sub(env.recorder.warmup_end().unwrap_or_default())
 }
 
 /// The report of the run as it stands, without its stats and errors.
@@ -644,5 +758,6 @@ fn report_shell(env: &RunEnv, started_at: SystemTime, elapsed: Duration, session
         feeders: env.shared.feeds.usage(),
         aborted: None,
         checkpoint: None,
+        warmup: None,
     }
 }

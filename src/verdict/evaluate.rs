@@ -284,6 +284,13 @@ impl<'a> SubjectData<'a> {
         let activities = report.activities.iter().zip(&stats.activities);
         match subject {
             Subject::Run => Self::from_activities(Cow::Borrowed(&stats.total), activities),
+            Subject::Warmup => match &report.warmup {
+                Some(w) => Self::from_activities(
+                    Cow::Borrowed(&w.stats.total),
+                    report.activities.iter().zip(&w.stats.activities),
+                ),
+                None => Self::from_activities(Cow::Owned(Measure::default()), std::iter::empty()),
+            },
             Subject::Sequence(name) => {
                 let passes = report
                     .sequences

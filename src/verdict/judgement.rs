@@ -94,6 +94,8 @@ pub enum Reason {
     NoBaseline(usize),
     /// The load generator was the bottleneck (why, one entry per limit exceeded).
     Generator(Vec<String>),
+    /// The run ended before its warm-up did: nothing was judged (how long the warm-up was).
+    WarmupNotOver(Duration),
     /// The results (or the baseline they are compared with) are a checkpoint of a run that had not
     /// finished: what they show may not hold for the whole run.
     Unfinished {
@@ -110,7 +112,7 @@ impl Reason {
     pub fn fails(&self) -> bool {
         !matches!(
             self,
-            Reason::Generator(_) | Reason::TooNoisy(_) | Reason::Unfinished { .. }
+            Reason::Generator(_) | Reason::TooNoisy(_) | Reason::Unfinished { .. } | Reason::WarmupNotOver(_)
         )
     }
 }
@@ -138,6 +140,11 @@ impl fmt::Display for Reason {
             Reason::TooNoisy(n) => write!(f, "{n} baseline comparison(s) too noisy to tell"),
             Reason::NoBaseline(n) => write!(f, "{n} threshold(s) need a baseline and none was given"),
             Reason::Generator(_) => f.write_str("the load generator was the bottleneck"),
+            Reason::WarmupNotOver(length) => write!(
+                f,
+                "the run ended before its warm-up did ({} of warm-up): nothing after it was judged",
+                crate::scenario::duration::format_duration(Duration::from_millis(length.as_millis() as u64))
+            ),
             Reason::Unfinished { baseline, at } => {
                 let whose = if *baseline {
                     "the baseline is"
@@ -234,6 +241,17 @@ impl Judgement {
         sources: Arc<SourceMap>,
         policy: Policy,
     ) -> Judgement {
+        // A run that ended during its warm-up measured nothing to judge: every trial is skipped and
+        // the verdict is inconclusive, not a failure of thresholds that never had data.
+        let warmup_not_over = report
+            .warmup
+            .as_ref()
+            .filter(|w| w.end == crate::run::WarmupEnd::RunEnded)
+            .map(|w| w.length);
+        let mut policy = policy;
+        if let Some(length) = warmup_not_over {
+            policy.skip_thresholds = Some(Reason::WarmupNotOver(length).to_string());
+        }
         let outcomes = if policy.skip_thresholds.is_some() {
             Vec::new()
         } else {
@@ -286,7 +304,7 @@ impl Judgement {
             reasons.push(Reason::Aborted(aborted.clone()));
         }
         let completed: u64 = report.stats.activities.iter().map(|m| m.count).sum();
-        let nothing_completed = completed == 0;
+        let nothing_completed = completed == 0 && warmup_not_over.is_none();
         if nothing_completed {
             let stopped = report.stats.activities.iter().map(|m| m.stopped).sum();
             reasons.push(Reason::NothingCompleted { stopped });
@@ -303,6 +321,9 @@ impl Judgement {
         }
         if report.health.overloaded() {
             reasons.push(Reason::Generator(report.health.overload.clone()));
+        }
+        if let Some(length) = warmup_not_over {
+            reasons.push(Reason::WarmupNotOver(length));
         }
         if let Some(c) = report.checkpoint {
             reasons.push(Reason::Unfinished {
@@ -425,6 +446,8 @@ fn covered(thresholds: &[SubjectThresholds], outcomes: &[ThresholdOutcome], acti
                 Subject::Activity { ids, .. } | Subject::Tag { ids, .. } | Subject::Workload { ids, .. } => {
                     ids.contains(&id)
                 }
+                // The warm-up's errors are not in the judged measures: its budget covers none of those.
+                Subject::Warmup => false,
             };
             if mine && (info.timed || !timed_only) {
                 out[id] = true;
@@ -447,6 +470,11 @@ struct Judged<'a> {
 fn judge_trial(spec: &TrialSpec, j: &Judged<'_>, uncovered: &dyn Fn(usize) -> u64) -> TrialOutcome {
     let (report, outcomes, policy, reasons, sources) = (j.report, j.outcomes, j.policy, j.reasons, j.sources);
     let failed = |f: TrialFailure| TrialOutcome::Failed(f);
+    if let (TrialKind::Sequence(_) | TrialKind::Checks(_), Some(why)) = (&spec.kind, &policy.skip_thresholds)
+        && reasons.iter().any(|r| matches!(r, Reason::WarmupNotOver(_)))
+    {
+        return TrialOutcome::Skipped(why.clone());
+    }
     match &spec.kind {
         TrialKind::Sequence(name) => {
             let ids: Vec<usize> = (0..report.activities.len())
@@ -548,6 +576,13 @@ fn run_trial(report: &RunReport, reasons: &[Reason], policy: &Policy) -> TrialOu
         Reason::Generator(why) => Some(why),
         _ => None,
     });
+    let warmup = reasons.iter().find(|r| matches!(r, Reason::WarmupNotOver(_)));
+    if let Some(r) = warmup.filter(|_| policy.inconclusive_fails && run_level.is_empty()) {
+        return TrialOutcome::Failed(TrialFailure::new(
+            FailureKind::Inconclusive,
+            format!("inconclusive: {r}"),
+        ));
+    }
     if !run_level.is_empty() {
         let mut text = format!("the run failed: {}", run_level.join("; "));
         if let Some(why) = generator {

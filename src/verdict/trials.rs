@@ -99,6 +99,7 @@ pub fn trial_specs(scenario: &Scenario, activities: &[ActivityInfo]) -> Vec<Tria
             Subject::Activity { selector, .. } => format!("activity::{}", underscores(selector)),
             Subject::Tag { tag, .. } => format!("tag::{}", underscores(tag)),
             Subject::Workload { name, .. } => format!("workload::{name}"),
+            Subject::Warmup => "warmup".to_string(),
         };
         for r in &st.set.rules {
             specs.push(TrialSpec {

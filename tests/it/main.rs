@@ -72,5 +72,7 @@ mod target_server;
 mod tls;
 /// Thresholds and the verdict on real runs.
 mod verdict;
+/// `thresholds.warmup`: the start of a run measured apart and not judged.
+mod warmup;
 /// Several weighted workloads in one file.
 mod workloads;
