@@ -42,7 +42,7 @@ pub fn run(args: &CompareArgs, out: Output) -> Exit {
         error_points: args.error_tolerance,
         min_latency_change: args.min_change.as_secs_f64(),
     };
-    let comparison = compare(&baseline, &current, tolerance);
+    let comparison = compare(&crate::verdict::Baseline::Run(baseline.into()), &current, tolerance);
     print!("{}", summary::comparison(&comparison, out.color));
     if let Some(path) = &args.out {
         let bytes = serde_json::to_vec_pretty(&comparison).unwrap_or_default();

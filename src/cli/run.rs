@@ -38,7 +38,7 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
             if let Some(warning) = args.baseline.as_deref().and_then(|p| r.incomplete_warning(p)) {
                 eprintln!("warning: --baseline: {warning}");
             }
-            Ok(Arc::new(r.to_report()))
+            Ok(crate::verdict::Baseline::Run(Arc::new(r.to_report())))
         }),
         Err(err) => {
             eprintln!("error: --baseline: {err}");

@@ -285,7 +285,7 @@ impl Harness {
                 path.clone()
             };
             crate::report::json::read(&file)
-                .map(|r| Arc::new(r.to_report()))
+                .map(|r| crate::verdict::Baseline::Run(Arc::new(r.to_report())))
                 .map_err(|e| format!("no baseline from STRESSOR_BASELINE: {e}"))
         });
         Policy {

@@ -320,7 +320,7 @@ pub fn render(judgement: &Judgement) -> String {
                 .baseline
                 .as_ref()
                 .and_then(|b| b.as_ref().ok())
-                .map(|b| (b.stats.series.as_slice(), b.stats.series_step)),
+                .map(|b| (b.report().stats.series.as_slice(), b.report().stats.series_step)),
             band.as_ref(),
         ),
         throughput_chart_with(&series, step, report.wall_time(), band.as_ref()),

@@ -36,7 +36,7 @@ use std::time::Duration;
 pub struct Policy {
     /// The baseline run (`--baseline`, `STRESSOR_BASELINE`) for `vs_baseline` thresholds and the
     /// summary's comparison; `Err(why)` when one was asked for but cannot be used.
-    pub baseline: Option<Result<Arc<RunReport>, String>>,
+    pub baseline: Option<Result<super::Baseline, String>>,
     /// A `vs_baseline` threshold without a baseline fails (`thresholds.baseline_required`) instead of
     /// being skipped with a note.
     pub baseline_required: bool,
@@ -260,7 +260,7 @@ impl Judgement {
         let baseline = match &policy.baseline {
             None => Err("no baseline was given (`--baseline FILE` or `STRESSOR_BASELINE`)".to_string()),
             Some(Err(why)) => Err(why.clone()),
-            Some(Ok(base)) => match shape_mismatch(base, &report) {
+            Some(Ok(base)) => match shape_mismatch(base.report(), &report) {
                 Some(why) => Err(why),
                 None => Ok(base.clone()),
             },
@@ -268,7 +268,7 @@ impl Judgement {
         let relative = if policy.skip_thresholds.is_some() {
             Vec::new()
         } else {
-            super::relative::evaluate(&thresholds, &report, baseline.as_deref().map_err(String::as_str))
+            super::relative::evaluate(&thresholds, &report, baseline.as_ref().map_err(String::as_str))
         };
         let comparison = match &baseline {
             Ok(base) => compare(base, &report, super::baseline::Tolerance::DEFAULT),
@@ -332,7 +332,7 @@ impl Judgement {
             });
         }
         if let Some(Ok(base)) = &policy.baseline
-            && let Some(c) = base.checkpoint
+            && let Some(c) = base.checkpoint()
         {
             reasons.push(Reason::Unfinished {
                 baseline: true,
