@@ -90,6 +90,7 @@
 //! What a file uses from a feature the build leaves out is a load-time error that names the feature;
 //! [`features::ENABLED`] lists what this build has.
 
+pub mod ab;
 pub mod activity;
 pub mod check;
 #[cfg(feature = "cli")]

@@ -296,6 +296,7 @@ impl Harness {
                 .smoke
                 .then(|| "not judged under STRESSOR_PROFILE=smoke (one session, one pass)".to_string()),
             inconclusive_fails: !self.env.inconclusive_pass,
+            ..Policy::default()
         }
     }
 

@@ -95,10 +95,10 @@ impl RunProbe {
         Self::default()
     }
 
-    /// What the run has recorded so far after its warm-up (see [`RunRecorder::snapshot`]); `None`
-    /// before it started.
-    pub fn snapshot(&self) -> Option<Snapshot> {
-        self.0.get().map(|r| r.snapshot())
+    /// The measures the run has recorded so far after its warm-up (see [`RunRecorder::measures`]: no
+    /// series, no per-session measures); `None` before it started.
+    pub fn measures(&self) -> Option<Snapshot> {
+        self.0.get().map(|r| r.measures())
     }
 
     /// Whether the run started and is past its warm-up (or has none), so that what it records now

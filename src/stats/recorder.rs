@@ -386,6 +386,20 @@ impl RunRecorder {
         self.collect(false, false)
     }
 
+    /// Like [`RunRecorder::snapshot`], with the measures only: the activities', sequences' and total
+    /// measures and response times, without the series and the per-session measures (which grow with
+    /// the run and the sessions). Cheap enough to take once a second however many sessions run (what
+    /// `stressor ab` reads at the end of every round).
+    pub fn measures(&self) -> Snapshot {
+        let mut snap = Snapshot::new(self.timed.len(), self.sequences);
+        let mut urls = BTreeMap::new();
+        let shards: Vec<Arc<Shard>> = lock(&self.shards).clone();
+        for shard in shards {
+            lock(&shard.data).merge_measures_into(&mut snap, &mut urls);
+        }
+        snap
+    }
+
     /// What the warm-up recorded, merged (`None` without a warm-up); with `drain`, moved out of the
     /// shards as [`RunRecorder::finish`] does. Its series counts seconds from the run's start.
     pub fn warmup_snapshot(&self, drain: bool) -> Option<Snapshot> {
@@ -628,6 +642,12 @@ impl ShardData {
     }
 
     fn merge_into(&self, snap: &mut Snapshot, urls: &mut BTreeMap<(usize, String), Measure>) {
+        self.merge_measures_into(snap, urls);
+        self.series.merge_into(snap);
+    }
+
+    /// `merge_into` without the series.
+    fn merge_measures_into(&self, snap: &mut Snapshot, urls: &mut BTreeMap<(usize, String), Measure>) {
         merge_slots(&mut snap.activities, &self.activities);
         merge_slots(&mut snap.sequences, &self.sequences);
         for (activity, by_label) in &self.sub_requests {
@@ -636,7 +656,6 @@ impl ShardData {
             }
         }
         snap.total.merge(&self.total);
-        self.series.merge_into(snap);
         if let Some(r) = &self.response {
             let mine = snap
                 .response_time

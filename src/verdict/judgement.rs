@@ -45,6 +45,10 @@ pub struct Policy {
     pub skip_thresholds: Option<String>,
     /// Whether an inconclusive run fails its `run` trial (default true).
     pub inconclusive_fails: bool,
+    /// Only the `vs_baseline` rules judge (`stressor ab`: whether B is worse than A, not whether it
+    /// meets absolute limits). Errors are then judged through the `error_rate` comparison, not by
+    /// themselves.
+    pub relative_only: bool,
 }
 
 impl Default for Policy {
@@ -54,6 +58,7 @@ impl Default for Policy {
             baseline_required: false,
             skip_thresholds: None,
             inconclusive_fails: true,
+            relative_only: false,
         }
     }
 }
@@ -291,7 +296,7 @@ impl Judgement {
             });
         }
         let errors: u64 = (0..report.activities.len()).map(uncovered).sum();
-        if errors > 0 {
+        if errors > 0 && !policy.relative_only {
             reasons.push(Reason::Errors {
                 errors,
                 any_thresholds: !thresholds.is_empty(),

@@ -52,6 +52,7 @@ mod collect;
 mod evaluate;
 pub mod failure;
 mod format;
+pub mod gate;
 pub mod history;
 pub mod judgement;
 pub mod paired;

@@ -234,7 +234,9 @@ pub fn delta(metric: Metric, subject: &Subject, paired: &Paired, current: &RunRe
         interval: None,
         call: Call::TooNoisy,
     };
-    let Some(s) = shift(&differences, ALPHA) else {
+    // Without an interval (fewer than MIN_ROUNDS rounds with a value on both sides) there is no
+    // evidence either way: no estimate either, so that a gate calls it too noisy, not held.
+    let Some(s) = shift(&differences, ALPHA).filter(|s| s.interval.is_some()) else {
         return out;
     };
     // From the scale of the differences back to `worse_by`'s: a fraction of A's value, or points.

@@ -126,7 +126,7 @@ fn judge(
     );
     let allowed_text = change_text(metric, tolerance);
     let Some(w) = d.worse_by else {
-        let message = format!("{name}: no value to compare (too few successful samples in one of the runs)");
+        let message = format!("{name}: no value to compare (too few successful samples, or rounds, to tell)");
         return (Some(d), RelativeResult::TooNoisy, message);
     };
     let (result, how) = match d.call {

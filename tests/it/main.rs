@@ -8,6 +8,8 @@
 /// Helpers every area uses: temporary scenario files, the `stressor` binary, results files.
 mod common;
 
+/// `stressor ab`: A and B at the same moments, the paired judgement.
+mod ab;
 /// The live monitor and the HTML report in headless Chromium.
 mod browser;
 /// Checkpointed results files: a run killed outright leaves what it measured.

@@ -1,0 +1,126 @@
+//! `stressor ab`: A and B measured at the same moments and judged by a paired test over rounds,
+//! against real servers (the built-in target, whose `/slow?ms=N` makes one side slower).
+
+use crate::common;
+
+use common::run::server;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use stressor::ab::{AbOptions, Side, judge};
+use stressor::scenario::{LoadOptions, Override, WarmupLength, load_str};
+use stressor::verdict::baseline::{Call, Tolerance};
+use stressor::verdict::relative::RelativeResult;
+use stressor::verdict::{TrialOutcome, Verdict};
+
+/// Four sessions request `/slow?ms=$(delay_ms)` until stopped.
+const SCENARIO: &str = "file_version: stressor#0
+context:
+  delay_ms: 2
+sessions:
+  count: 4
+scenario:
+  - sequence: main
+    duration: 1h
+sequences:
+  main:
+    - activity: GetRequest
+      url: /slow?ms=$(delay_ms)
+";
+
+/// The scenario loaded for one side: its base URL and overrides.
+fn side(base_url: &str, overrides: &[&str]) -> Side {
+    let mut all = vec![Override::program("test", format!("base_url:{base_url}"))];
+    all.extend(overrides.iter().map(|o| Override::from(o.to_string())));
+    let loaded = load_str(
+        Path::new("ab.yaml"),
+        SCENARIO.to_string(),
+        &LoadOptions {
+            overrides: all,
+            ..LoadOptions::default()
+        },
+    );
+    assert!(!loaded.diagnostics.has_errors(), "{}", loaded.render(false));
+    Side {
+        scenario: Arc::new(loaded.scenario.expect("valid")),
+        sources: Arc::new(loaded.sources),
+    }
+}
+
+fn options() -> AbOptions {
+    AbOptions {
+        rounds: 16,
+        round_time: Duration::from_millis(250),
+        warmup: Some(WarmupLength::Fixed(Duration::from_millis(500))),
+        ..AbOptions::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slower_candidate_is_regressed_and_the_same_service_is_not() {
+    let (fast, slow) = (server().await, server().await);
+    let a = side(&fast.url(), &[]);
+    let b = side(&slow.url(), &["delay_ms:10"]);
+    let ab = stressor::ab::run(a.clone(), b, options()).await.expect("runs");
+    assert_eq!(ab.paired.rounds.len(), 16, "{:?}", ab.short);
+    let j = judge(&a.scenario, a.sources.clone(), &ab, Tolerance::DEFAULT, true);
+    let p50 = j
+        .relative
+        .iter()
+        .find(|o| o.message.starts_with("p50 of the run"))
+        .expect("p50 of the run is judged");
+    assert_eq!(p50.result, RelativeResult::Regressed, "{}", p50.message);
+    let worse = p50.delta.as_ref().and_then(|d| d.worse_by).unwrap();
+    assert!(worse > 0.3, "2ms -> 10ms: {worse}");
+    assert_eq!(j.verdict, Verdict::Failed, "{}", j.result_line());
+    assert!(matches!(
+        j.trial("ab::run::p50").map(|t| &t.outcome),
+        Some(TrialOutcome::Failed(_))
+    ));
+    let table: Vec<Call> = j.comparison[0].deltas.iter().map(|d| d.call).collect();
+    assert_eq!(table[0], Call::Regressed, "{:?}", j.comparison);
+
+    // A/A: both sides against the same server.
+    let a = side(&fast.url(), &[]);
+    let ab = stressor::ab::run(a.clone(), a.clone(), options()).await.expect("runs");
+    let j = judge(&a.scenario, a.sources.clone(), &ab, Tolerance::DEFAULT, true);
+    let regressed: Vec<&str> = j
+        .relative
+        .iter()
+        .filter(|o| o.result == RelativeResult::Regressed)
+        .map(|o| o.message.as_str())
+        .collect();
+    assert!(regressed.is_empty(), "{regressed:?}");
+    assert_ne!(j.verdict, Verdict::Failed, "{}", j.result_line());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_few_rounds_are_inconclusive_and_different_scenarios_are_refused() {
+    let srv = server().await;
+    let a = side(&srv.url(), &[]);
+    let few = AbOptions { rounds: 4, ..options() };
+    let ab = stressor::ab::run(a.clone(), a.clone(), few).await.expect("runs");
+    let j = judge(&a.scenario, a.sources.clone(), &ab, Tolerance::DEFAULT, true);
+    assert_eq!(j.verdict, Verdict::Inconclusive, "{}", j.result_line());
+
+    let other = {
+        let loaded = load_str(
+            Path::new("other.yaml"),
+            format!(
+                "{}",
+                SCENARIO.replace("context:\n", &format!("config:\n  base_url: {}\ncontext:\n", srv.url()))
+            )
+            .replace(
+                "    - activity: GetRequest\n",
+                "    - activity: GetRequest\n      url: /\n    - activity: GetRequest\n",
+            ),
+            &LoadOptions::default(),
+        );
+        Side {
+            scenario: Arc::new(loaded.scenario.expect("valid")),
+            sources: Arc::new(loaded.sources),
+        }
+    };
+    let err = stressor::ab::run(a, other, options()).await.expect_err("refused");
+    assert!(err.to_string().contains("the two sides' scenarios differ"), "{err}");
+}
