@@ -6,9 +6,11 @@
 //! written), 3 interrupted, 4 inconclusive. `run` and `merge` exit with the verdict's code
 //! ([`crate::verdict::Verdict::exit_code`]), except that an interrupted `run` exits with 3.
 
+mod ab;
 mod args;
 mod compare;
 mod init;
+mod job_summary;
 mod logging;
 mod merge;
 mod monitor;
@@ -16,6 +18,7 @@ mod progress;
 mod run;
 mod search;
 mod serve;
+mod service;
 mod validate;
 
 pub use args::{Cli, Command};
@@ -158,6 +161,7 @@ pub fn main() -> ExitCode {
         Command::Run(_) => "run",
         Command::Merge(_) => "merge",
         Command::Compare(_) => "compare",
+        Command::Ab(_) => "ab",
         Command::Search(_) => "search",
         Command::Validate(_) => "validate",
         Command::Serve(_) => "serve",
@@ -168,6 +172,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args, out),
         Command::Merge(args) => merge::run(args, out),
         Command::Compare(args) => compare::run(args, out),
+        Command::Ab(args) => ab::run(args, out),
         Command::Search(args) => search::run(args, out),
         Command::Validate(args) => validate::run(args, out),
         Command::Serve(args) => serve::run(args, out),

@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 /// Runs the command.
 pub fn run(args: &RunArgs, out: Output) -> Exit {
-    if let Err(exit) = check_out_dirs(args) {
+    let outputs = [("--out", &args.out), ("--junit", &args.junit), ("--html", &args.html)];
+    if let Err(exit) = check_out_dirs(&outputs) {
         return exit;
     }
     let shard = match shard(args) {
@@ -85,9 +86,10 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     exit_code(&judgement, written)
 }
 
-/// A results file that cannot be written would only show up after a long run: check the folders first.
-fn check_out_dirs(args: &RunArgs) -> Result<(), Exit> {
-    for (flag, path) in [("--out", &args.out), ("--junit", &args.junit), ("--html", &args.html)] {
+/// A results file that cannot be written would only show up after a long run: check the folders of
+/// these (flag, path) first.
+pub(super) fn check_out_dirs(outputs: &[(&str, &Option<std::path::PathBuf>)]) -> Result<(), Exit> {
+    for &(flag, path) in outputs {
         if let Some(path) = path.as_deref()
             && !out_dir(path).is_dir()
         {
@@ -354,12 +356,12 @@ fn exit_code(judgement: &Judgement, written: bool) -> Exit {
 }
 
 /// `scenarios/checkout` for `scenarios/checkout.yaml`: the suite name, as the harness names files.
-fn junit_prefix(path: &Path) -> String {
+pub(super) fn junit_prefix(path: &Path) -> String {
     trial_prefix(Path::new(""), path)
 }
 
 /// Writes the JUnit file; `false` (after saying why) when it could not be written.
-fn write_junit(path: &Path, suite: &junit::Suite, quiet: bool) -> bool {
+pub(super) fn write_junit(path: &Path, suite: &junit::Suite, quiet: bool) -> bool {
     report_written(
         junit::write(path, std::slice::from_ref(suite)),
         "JUnit report",
@@ -369,7 +371,12 @@ fn write_junit(path: &Path, suite: &junit::Suite, quiet: bool) -> bool {
 }
 
 /// Says where a report went, or why it did not; whether it was written.
-fn report_written(result: Result<(), crate::report::ReportError>, what: &str, path: &Path, quiet: bool) -> bool {
+pub(super) fn report_written(
+    result: Result<(), crate::report::ReportError>,
+    what: &str,
+    path: &Path,
+    quiet: bool,
+) -> bool {
     match result {
         Ok(()) => {
             if !quiet {

@@ -6,10 +6,12 @@
 //! written atomically ([`write_atomically`]): a reader never sees
 //! half a report, and an interrupted write leaves any earlier file in place.
 
+pub mod ab;
 pub mod checkpoint;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 pub mod merge;
 mod rfc3339;
 pub mod summary;

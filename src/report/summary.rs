@@ -301,9 +301,14 @@ fn generator_figures(report: &RunReport) -> String {
 /// A comparison with a baseline as a table: one row per subject and metric, with the baseline's and
 /// the current value, the change (positive is worse) and what it means.
 pub fn comparison(subjects: &[SubjectComparison], color: bool) -> String {
+    comparison_with(subjects, ["baseline", "current"], color)
+}
+
+/// [`comparison`] with other headings for the two value columns (`a (baseline)`, `b (candidate)`).
+pub fn comparison_with(subjects: &[SubjectComparison], heads: [&str; 2], color: bool) -> String {
     let mut table = Table::new();
     table.load_preset(presets::ASCII_MARKDOWN);
-    table.set_header(["subject", "metric", "baseline", "current", "change", "result"]);
+    table.set_header(["subject", "metric", heads[0], heads[1], "change", "result"]);
     for i in 2..5 {
         if let Some(c) = table.column_mut(i) {
             c.set_cell_alignment(CellAlignment::Right);

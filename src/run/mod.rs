@@ -104,7 +104,7 @@ impl RunProbe {
     /// Whether the run started and is past its warm-up (or has none), so that what it records now
     /// is judged.
     pub fn judging(&self) -> bool {
-        self.0.get().is_some_and(|r| !r.warming_up())
+        self.0.get().is_some_and(|r| r.past_warmup())
     }
 
     /// The warm-up's length, once it ended (`None` without one, or before).

@@ -220,6 +220,15 @@ impl RunRecorder {
         self.warmup_end.load(Ordering::Relaxed) == PENDING
     }
 
+    /// Whether what finishes now is judged: there is no warm-up, or it is over.
+    pub fn past_warmup(&self) -> bool {
+        match self.warmup_end.load(Ordering::Relaxed) {
+            0 => true,
+            PENDING => false,
+            end => u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX) >= end,
+        }
+    }
+
     /// Whether the run has a warm-up at all (decided or not).
     fn has_warmup(&self) -> bool {
         self.warmup_end.load(Ordering::Relaxed) != 0
