@@ -141,6 +141,9 @@ pub struct RunArgs {
     /// A results file of an earlier run (`run --out`) to compare with: `vs_baseline` thresholds and a comparison table.
     #[arg(long, value_name = "FILE", env = "STRESSOR_BASELINE")]
     pub baseline: Option<PathBuf>,
+    /// Write the verdict and the thresholds as Markdown (also appended to $GITHUB_STEP_SUMMARY when it is set).
+    #[arg(long, value_name = "FILE")]
+    pub summary_md: Option<PathBuf>,
 }
 
 /// `stressor search`.

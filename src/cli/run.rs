@@ -17,7 +17,12 @@ use std::sync::Arc;
 
 /// Runs the command.
 pub fn run(args: &RunArgs, out: Output) -> Exit {
-    let outputs = [("--out", &args.out), ("--junit", &args.junit), ("--html", &args.html)];
+    let outputs = [
+        ("--out", &args.out),
+        ("--junit", &args.junit),
+        ("--html", &args.html),
+        ("--summary-md", &args.summary_md),
+    ];
     if let Err(exit) = check_out_dirs(&outputs) {
         return exit;
     }
@@ -58,25 +63,29 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     if !quiet {
         eprintln!("{}", announce(&scenario, args, shard));
     }
-    let mut options = run_options(args, shard, monitor.as_ref(), quiet);
-    options.abort = crate::verdict::AbortWatch::check_for(&scenario);
-    let checkpoints = checkpoint_writer(args, &scenario, &sources, &policy, shard);
-    options.checkpoints = checkpoints.as_ref().map(|w| w.checkpoints(args.checkpoint));
-    let report = runtime.block_on(crate::run::run(scenario.clone(), sources.clone(), options));
-    if let Some(w) = &checkpoints {
-        w.finish();
-        if let (_, Some(why)) = w.outcome() {
-            eprintln!("warning: a checkpoint of the results could not be written: {why}");
+    let run_once = || {
+        let mut options = run_options(args, shard, monitor.as_ref(), quiet);
+        options.abort = crate::verdict::AbortWatch::check_for(&scenario);
+        let checkpoints = checkpoint_writer(args, &scenario, &sources, &policy, shard);
+        options.checkpoints = checkpoints.as_ref().map(|w| w.checkpoints(args.checkpoint));
+        let report = runtime.block_on(crate::run::run(scenario.clone(), sources.clone(), options));
+        if let Some(w) = &checkpoints {
+            w.finish();
+            if let (_, Some(why)) = w.outcome() {
+                eprintln!("warning: a checkpoint of the results could not be written: {why}");
+            }
         }
-    }
-    let report = match report {
-        Ok(report) => report,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return Exit::Failed;
-        }
+        report
+            .map(|report| Judgement::new(&scenario, sources.clone(), report, policy.clone()))
+            .map_err(|err| {
+                eprintln!("error: {err}");
+                Exit::Failed
+            })
     };
-    let judgement = Judgement::new(&scenario, sources, report, policy);
+    let judgement = match confirmed(&scenario, run_once, quiet) {
+        Ok(j) => j,
+        Err(exit) => return exit,
+    };
     print!("{}", summary::render(&judgement, out.color));
     let written = write_reports(args, &judgement, shard, quiet);
     if let Some(m) = &monitor {
@@ -84,6 +93,35 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         super::monitor::wait(m, args, &runtime);
     }
     exit_code(&judgement, written)
+}
+
+/// Runs the scenario and, when a gate failed and `thresholds.confirm` asks for it, again (see
+/// [`crate::verdict::confirm`]): the judgement over every run.
+pub(super) fn confirmed(
+    scenario: &Scenario,
+    mut run_once: impl FnMut() -> Result<Judgement, Exit>,
+    quiet: bool,
+) -> Result<Judgement, Exit> {
+    use crate::verdict::confirm::{combine, needs_confirmation};
+    let first = run_once()?;
+    let mut again: Vec<Judgement> = Vec::new();
+    while (again.len() as u32) < scenario.thresholds.confirm {
+        let latest = again.last().unwrap_or(&first);
+        if !needs_confirmation(latest) || latest.report.interrupted() {
+            break;
+        }
+        if !quiet {
+            eprintln!(
+                "A gate failed ({}); running the scenario again to confirm it (thresholds.confirm: {}, run {} of at most {})",
+                latest.result_line().trim_start_matches("Result: "),
+                scenario.thresholds.confirm,
+                again.len() + 2,
+                scenario.thresholds.confirm + 1
+            );
+        }
+        again.push(run_once()?);
+    }
+    Ok(if again.is_empty() { first } else { combine(first, again) })
 }
 
 /// A results file that cannot be written would only show up after a long run: check the folders of
@@ -338,6 +376,8 @@ fn write_reports(args: &RunArgs, judgement: &Judgement, shard: Option<Shard>, qu
     if let Some(path) = &args.html {
         written &= report_written(html::write(path, judgement), "HTML report", path, quiet);
     }
+    let markdown = crate::report::markdown::run(&judgement.report.scenario, judgement);
+    written &= super::job_summary::write(args.summary_md.as_deref(), &markdown, quiet);
     written
 }
 

@@ -11,6 +11,24 @@ use crate::verdict::relative::{RelativeOutcome, RelativeResult, SubjectCompariso
 use crate::verdict::{Judgement, Verdict, format_limit, metric_name, value_and_limit};
 use std::fmt::Write as _;
 
+/// The variable GitHub Actions sets to the file a step appends its job summary to.
+pub const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
+
+/// Appends `markdown` to `path` (a job summary file: every step and command adds to it, as GitHub
+/// asks), creating it when missing.
+pub fn append(path: &std::path::Path, markdown: &str) -> Result<(), super::ReportError> {
+    use std::io::Write as _;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(markdown.as_bytes()))
+        .map_err(|source| super::ReportError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
 /// The Markdown of a judged run (`stressor run`, the harness): `name` heads it.
 pub fn run(name: &str, judgement: &Judgement) -> String {
     let mut out = String::new();
@@ -63,6 +81,19 @@ pub fn run(name: &str, judgement: &Judgement) -> String {
     }
     if !judgement.relative.is_empty() {
         relative(&mut out, &judgement.relative, &report.activities);
+    }
+    for (trial, failures) in crate::verdict::confirm::flaky(judgement) {
+        let earlier: Vec<&str> = failures.iter().map(|f| f.summary.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "- ⚠️ flaky: `{}` failed in {} run(s) and held when run again (passes): {}",
+            cell(trial),
+            failures.len(),
+            cell(&earlier.join("; "))
+        );
+    }
+    if !crate::verdict::confirm::flaky(judgement).is_empty() {
+        out.push('\n');
     }
     if !judgement.comparison.is_empty() {
         out.push_str("<details><summary>Compared with the baseline</summary>\n\n");

@@ -41,6 +41,18 @@ pub fn render(judgement: &Judgement, color: bool) -> String {
     for o in &judgement.relative {
         let _ = writeln!(out, "{}", o.message);
     }
+    for (name, failures) in crate::verdict::confirm::flaky(judgement) {
+        let _ = writeln!(
+            out,
+            "Flaky (failed in {} run(s), held when run again; passes): {name}: {}",
+            failures.len(),
+            failures
+                .iter()
+                .map(|f| f.summary.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
     if !judgement.comparison.is_empty() {
         out.push_str("Compared with the baseline:\n");
         out.push_str(&comparison(&judgement.comparison, false));

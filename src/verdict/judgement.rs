@@ -174,6 +174,9 @@ pub enum TrialOutcome {
     Failed(TrialFailure),
     /// It was not judged, with the reason (`config.ignore`, thresholds under the smoke profile).
     Skipped(String),
+    /// It passed in the end, but failed in some of the runs `thresholds.confirm` made: those
+    /// failures, in run order (a flaky gate; see [`super::confirm`]).
+    Flaky(Vec<TrialFailure>),
 }
 
 /// One judged trial.
@@ -369,13 +372,7 @@ impl Judgement {
         if !incomplete.is_empty() && !nothing_completed {
             reasons.push(Reason::Incomplete(incomplete));
         }
-        let verdict = if reasons.iter().any(Reason::fails) {
-            Verdict::Failed
-        } else if reasons.is_empty() {
-            Verdict::Pass
-        } else {
-            Verdict::Inconclusive
-        };
+        let verdict = verdict_of(&reasons);
         Judgement {
             report,
             thresholds,
@@ -427,6 +424,18 @@ impl Judgement {
                 why(self.reasons.iter().map(ToString::to_string).collect())
             ),
         }
+    }
+}
+
+/// The verdict of these reasons: failed when one fails the run, pass when there are none, else
+/// inconclusive.
+pub(super) fn verdict_of(reasons: &[Reason]) -> Verdict {
+    if reasons.iter().any(Reason::fails) {
+        Verdict::Failed
+    } else if reasons.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::Inconclusive
     }
 }
 

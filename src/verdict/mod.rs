@@ -49,6 +49,7 @@
 mod abort;
 pub mod baseline;
 mod collect;
+pub mod confirm;
 mod evaluate;
 pub mod failure;
 mod format;

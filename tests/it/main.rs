@@ -20,6 +20,8 @@ mod cli;
 mod cli_flags;
 /// The closed model with stages.
 mod closed_stages;
+/// `thresholds.confirm`: a failed gate run again, flaky or confirmed.
+mod confirm;
 /// Correlation with `$(var)` in checks, feeders, HAR replay.
 mod data;
 /// The Kubernetes manifests under `deploy/`.
