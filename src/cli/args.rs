@@ -138,9 +138,12 @@ pub struct RunArgs {
     /// Open the dashboard in the default web browser.
     #[arg(long, requires = "monitor")]
     pub open: bool,
-    /// A results file of an earlier run (`run --out`) to compare with: `vs_baseline` thresholds and a comparison table.
-    #[arg(long, value_name = "FILE", env = "STRESSOR_BASELINE")]
+    /// Results of earlier runs to compare with (`vs_baseline` thresholds, a comparison table): a results file (`run --out`), or a folder of them whose newest runs of this scenario are the baseline's history.
+    #[arg(long, value_name = "FILE|DIR", env = "STRESSOR_BASELINE")]
     pub baseline: Option<PathBuf>,
+    /// How many of the newest runs in a `--baseline` folder make its history.
+    #[arg(long, value_name = "N", env = "STRESSOR_BASELINE_RUNS", default_value_t = crate::verdict::history::DEFAULT_RUNS, value_parser = parse_rounds)]
+    pub baseline_runs: usize,
     /// Write the verdict and the thresholds as Markdown (also appended to $GITHUB_STEP_SUMMARY when it is set).
     #[arg(long, value_name = "FILE")]
     pub summary_md: Option<PathBuf>,

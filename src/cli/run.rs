@@ -39,17 +39,15 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         Err(exit) => return exit,
     };
     // A baseline that cannot be read would only show up after the run: read it first.
-    let baseline = match args.baseline.as_deref().map(json::read).transpose() {
-        Ok(baseline) => baseline.map(|r| {
-            if let Some(warning) = args.baseline.as_deref().and_then(|p| r.incomplete_warning(p)) {
-                eprintln!("warning: --baseline: {warning}");
-            }
-            Ok(crate::verdict::Baseline::Run(Arc::new(r.to_report())))
-        }),
-        Err(err) => {
-            eprintln!("error: --baseline: {err}");
-            return Exit::Invalid;
-        }
+    let baseline = match args.baseline.as_deref().filter(|p| p.is_dir()) {
+        Some(dir) => match history_baseline(dir, args.baseline_runs, &scenario, &sources, out) {
+            Ok(b) => Some(Ok(b)),
+            Err(exit) => return exit,
+        },
+        None => match single_baseline(args) {
+            Ok(b) => b,
+            Err(exit) => return exit,
+        },
     };
     let policy = Policy {
         baseline,
@@ -63,6 +61,68 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     if !quiet {
         eprintln!("{}", announce(&scenario, args, shard));
     }
+    run_and_report(args, out, (&scenario, &sources), policy, monitor, (&runtime, shard))
+}
+
+/// A baseline of one results file (`--baseline FILE`), read before the run.
+fn single_baseline(args: &RunArgs) -> Result<Option<Result<crate::verdict::Baseline, String>>, Exit> {
+    match args.baseline.as_deref().map(json::read).transpose() {
+        Ok(baseline) => Ok(baseline.map(|r| {
+            if let Some(warning) = args.baseline.as_deref().and_then(|p| r.incomplete_warning(p)) {
+                eprintln!("warning: --baseline: {warning}");
+            }
+            Ok(crate::verdict::Baseline::Run(Arc::new(r.to_report())))
+        })),
+        Err(err) => {
+            eprintln!("error: --baseline: {err}");
+            Err(Exit::Invalid)
+        }
+    }
+}
+
+/// A baseline of the newest `keep` runs of the scenario in `dir` (`--baseline DIR`), read before the
+/// run; the files left out are named.
+fn history_baseline(
+    dir: &Path,
+    keep: usize,
+    scenario: &Arc<Scenario>,
+    sources: &Arc<SourceMap>,
+    out: Output,
+) -> Result<crate::verdict::Baseline, Exit> {
+    use crate::report::history::{Which, baseline};
+    let plan = crate::run::Plan::new(scenario.clone(), sources.clone());
+    let shape = crate::run::RunReport {
+        activities: plan.activities.clone(),
+        sequences: plan.slot_names(),
+        ..Default::default()
+    };
+    match baseline(dir, keep, Some(&shape), Which::Named(&scenario.name)) {
+        Ok((b, notes)) => {
+            for note in notes {
+                eprintln!("warning: --baseline: {note}");
+            }
+            if out.verbosity >= 0 {
+                eprintln!("Baseline: {} in {}", b.describe(), dir.display());
+            }
+            Ok(b)
+        }
+        Err(err) => {
+            eprintln!("error: --baseline: {err}");
+            Err(Exit::Invalid)
+        }
+    }
+}
+
+/// Runs (and, for `thresholds.confirm`, runs again), judges, prints and writes the reports.
+fn run_and_report(
+    args: &RunArgs,
+    out: Output,
+    (scenario, sources): (&Arc<Scenario>, &Arc<SourceMap>),
+    policy: Policy,
+    monitor: Option<crate::monitor::Monitor>,
+    (runtime, shard): (&tokio::runtime::Runtime, Option<Shard>),
+) -> Exit {
+    let quiet = out.verbosity < 0;
     let run_once = || {
         let mut options = run_options(args, shard, monitor.as_ref(), quiet);
         options.abort = crate::verdict::AbortWatch::check_for(&scenario);
@@ -82,7 +142,7 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
                 Exit::Failed
             })
     };
-    let judgement = match confirmed(&scenario, run_once, quiet) {
+    let judgement = match confirmed(scenario, run_once, quiet) {
         Ok(j) => j,
         Err(exit) => return exit,
     };
@@ -90,7 +150,7 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     let written = write_reports(args, &judgement, shard, quiet);
     if let Some(m) = &monitor {
         m.judged(&judgement);
-        super::monitor::wait(m, args, &runtime);
+        super::monitor::wait(m, args, runtime);
     }
     exit_code(&judgement, written)
 }

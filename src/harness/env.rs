@@ -59,6 +59,12 @@ pub struct HarnessEnv {
     pub baseline: Option<std::path::PathBuf>,
     /// `STRESSOR_CHECKPOINT`, as given (see [`HarnessEnv::checkpoint_every`]).
     pub checkpoint: Option<String>,
+    /// `STRESSOR_BASELINE_RUNS`: how many of the newest runs under a `STRESSOR_BASELINE` folder make
+    /// a scenario's history (default 10).
+    pub baseline_runs: usize,
+    /// `STRESSOR_AB_BASELINE_URL`: the baseline service each scenario is measured against, at the
+    /// same moments (`stressor ab` from `cargo test`).
+    pub ab_baseline_url: Option<String>,
 }
 
 impl HarnessEnv {
@@ -76,6 +82,8 @@ impl HarnessEnv {
         let (mut junit, mut target_dir, mut fixtures_root, mut nextest) = (None, None, None, false);
         let (mut inconclusive_pass, mut deny_warnings, mut baseline) = (false, false, None);
         let mut checkpoint = None;
+        let mut baseline_runs = crate::verdict::history::DEFAULT_RUNS;
+        let mut ab_baseline_url = None;
         let path = |v: String| (!v.is_empty()).then(|| std::path::PathBuf::from(v));
         for (key, value) in vars {
             if let Some(name) = key.strip_prefix("STRESSOR_OPT_") {
@@ -100,6 +108,10 @@ impl HarnessEnv {
                 baseline = path(value);
             } else if key == "STRESSOR_CHECKPOINT" {
                 checkpoint = Some(value);
+            } else if key == "STRESSOR_BASELINE_RUNS" {
+                baseline_runs = value.trim().parse::<usize>().unwrap_or(baseline_runs).max(1);
+            } else if key == "STRESSOR_AB_BASELINE_URL" && !value.trim().is_empty() {
+                ab_baseline_url = Some(value.trim().to_string());
             } else if key == "STRESSOR_DENY_WARNINGS" {
                 deny_warnings = !matches!(value.trim().to_ascii_lowercase().as_str(), "" | "0" | "false" | "no");
             }
@@ -124,6 +136,8 @@ impl HarnessEnv {
             deny_warnings,
             baseline,
             checkpoint,
+            baseline_runs,
+            ab_baseline_url,
         }
     }
 
@@ -182,6 +196,7 @@ mod tests {
             env,
             HarnessEnv {
                 concurrent_scenarios: 1,
+                baseline_runs: 10,
                 ..HarnessEnv::default()
             }
         );

@@ -279,12 +279,19 @@ impl Harness {
     /// baseline.
     fn policy(&self, prefix: &str) -> Policy {
         let baseline = self.env.baseline.as_ref().map(|path| {
-            let file = if path.is_dir() {
-                path.join(format!("{prefix}.json"))
-            } else {
-                path.clone()
-            };
-            crate::report::json::read(&file)
+            if path.is_dir() {
+                // Every `<prefix>.json` under the folder: one run's results folder, or several.
+                let which = crate::report::history::Which::File(prefix);
+                return crate::report::history::baseline(path, self.env.baseline_runs, None, which)
+                    .map(|(b, notes)| {
+                        for note in notes {
+                            eprintln!("stressor: {prefix}: STRESSOR_BASELINE: {note}");
+                        }
+                        b
+                    })
+                    .map_err(|e| format!("no baseline from STRESSOR_BASELINE: {e}"));
+            }
+            crate::report::json::read(path)
                 .map(|r| crate::verdict::Baseline::Run(Arc::new(r.to_report())))
                 .map_err(|e| format!("no baseline from STRESSOR_BASELINE: {e}"))
         });

@@ -8,6 +8,7 @@
 
 pub mod ab;
 pub mod checkpoint;
+pub mod history;
 pub mod html;
 pub mod json;
 pub mod junit;

@@ -38,6 +38,8 @@ mod framing;
 mod gate;
 /// The `scenarios` harness binary as a child process.
 mod harness_cli;
+/// Baselines from history: `--baseline DIR`.
+mod history;
 /// Hostile servers scripted on raw sockets.
 mod hostile;
 /// The lean and reqwest clients against the built-in target.
