@@ -159,29 +159,19 @@ fn run_and_report(
 /// [`crate::verdict::confirm`]): the judgement over every run.
 pub(super) fn confirmed(
     scenario: &Scenario,
-    mut run_once: impl FnMut() -> Result<Judgement, Exit>,
+    run_once: impl FnMut() -> Result<Judgement, Exit>,
     quiet: bool,
 ) -> Result<Judgement, Exit> {
-    use crate::verdict::confirm::{combine, needs_confirmation};
-    let first = run_once()?;
-    let mut again: Vec<Judgement> = Vec::new();
-    while (again.len() as u32) < scenario.thresholds.confirm {
-        let latest = again.last().unwrap_or(&first);
-        if !needs_confirmation(latest) || latest.report.interrupted() {
-            break;
-        }
+    let confirm = scenario.thresholds.confirm;
+    crate::verdict::confirm::run_confirmed(confirm, run_once, |latest, run| {
         if !quiet {
             eprintln!(
-                "A gate failed ({}); running the scenario again to confirm it (thresholds.confirm: {}, run {} of at most {})",
+                "A gate failed ({}); running the scenario again to confirm it (thresholds.confirm: {confirm}, run {run} of at most {})",
                 latest.result_line().trim_start_matches("Result: "),
-                scenario.thresholds.confirm,
-                again.len() + 2,
-                scenario.thresholds.confirm + 1
+                confirm + 1
             );
         }
-        again.push(run_once()?);
-    }
-    Ok(if again.is_empty() { first } else { combine(first, again) })
+    })
 }
 
 /// A results file that cannot be written would only show up after a long run: check the folders of

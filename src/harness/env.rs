@@ -65,6 +65,10 @@ pub struct HarnessEnv {
     /// `STRESSOR_AB_BASELINE_URL`: the baseline service each scenario is measured against, at the
     /// same moments (`stressor ab` from `cargo test`).
     pub ab_baseline_url: Option<String>,
+    /// `STRESSOR_AB_ROUNDS` (default 20).
+    pub ab_rounds: usize,
+    /// `STRESSOR_AB_ROUND_TIME` (default 1 s).
+    pub ab_round_time: std::time::Duration,
 }
 
 impl HarnessEnv {
@@ -84,6 +88,8 @@ impl HarnessEnv {
         let mut checkpoint = None;
         let mut baseline_runs = crate::verdict::history::DEFAULT_RUNS;
         let mut ab_baseline_url = None;
+        let mut ab_rounds = crate::ab::DEFAULT_ROUNDS;
+        let mut ab_round_time = crate::ab::DEFAULT_ROUND_TIME;
         let path = |v: String| (!v.is_empty()).then(|| std::path::PathBuf::from(v));
         for (key, value) in vars {
             if let Some(name) = key.strip_prefix("STRESSOR_OPT_") {
@@ -112,6 +118,13 @@ impl HarnessEnv {
                 baseline_runs = value.trim().parse::<usize>().unwrap_or(baseline_runs).max(1);
             } else if key == "STRESSOR_AB_BASELINE_URL" && !value.trim().is_empty() {
                 ab_baseline_url = Some(value.trim().to_string());
+            } else if key == "STRESSOR_AB_ROUNDS" {
+                ab_rounds = value.trim().parse::<usize>().unwrap_or(ab_rounds).max(1);
+            } else if key == "STRESSOR_AB_ROUND_TIME" {
+                ab_round_time = crate::scenario::duration::parse_duration(value.trim())
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .unwrap_or(ab_round_time);
             } else if key == "STRESSOR_DENY_WARNINGS" {
                 deny_warnings = !matches!(value.trim().to_ascii_lowercase().as_str(), "" | "0" | "false" | "no");
             }
@@ -138,6 +151,8 @@ impl HarnessEnv {
             checkpoint,
             baseline_runs,
             ab_baseline_url,
+            ab_rounds,
+            ab_round_time,
         }
     }
 
@@ -197,6 +212,8 @@ mod tests {
             HarnessEnv {
                 concurrent_scenarios: 1,
                 baseline_runs: 10,
+                ab_rounds: 20,
+                ab_round_time: std::time::Duration::from_secs(1),
                 ..HarnessEnv::default()
             }
         );

@@ -181,6 +181,18 @@ pub fn main(config: HarnessConfig) -> ExitCode {
             eprintln!("stressor harness: {why}");
             return ExitCode::FAILURE;
         }
+        // GitHub Actions: every file's verdict on the job's summary page.
+        if let Some(path) = std::env::var_os(crate::report::markdown::GITHUB_STEP_SUMMARY).filter(|p| !p.is_empty()) {
+            let markdown: String = entries
+                .iter()
+                .filter_map(|(entry, _, _)| Some(crate::report::markdown::run(entry.prefix(), entry.judgement()?)))
+                .collect();
+            if !markdown.is_empty()
+                && let Err(why) = crate::report::markdown::append(Path::new(&path), &markdown)
+            {
+                eprintln!("stressor harness: GITHUB_STEP_SUMMARY: {why}");
+            }
+        }
     }
     conclusion.exit_code()
 }

@@ -13,6 +13,28 @@
 use super::judgement::{Judgement, Reason, TrialOutcome, verdict_of};
 use super::{FailureKind, TrialKind};
 
+/// Runs a scenario with `run_once` and, while its latest run has a failed gate and fewer than
+/// `confirm` confirmations were made, again (not after an interrupted run); `announce` hears of each
+/// confirmation before it starts (the latest judgement, and the number of the run about to start,
+/// 2 for the first confirmation). The judgement over every run ([`combine`]).
+pub fn run_confirmed<E>(
+    confirm: u32,
+    mut run_once: impl FnMut() -> Result<Judgement, E>,
+    mut announce: impl FnMut(&Judgement, usize),
+) -> Result<Judgement, E> {
+    let first = run_once()?;
+    let mut again: Vec<Judgement> = Vec::new();
+    while (again.len() as u32) < confirm {
+        let latest = again.last().unwrap_or(&first);
+        if !needs_confirmation(latest) || latest.report.interrupted() {
+            break;
+        }
+        announce(latest, again.len() + 2);
+        again.push(run_once()?);
+    }
+    Ok(if again.is_empty() { first } else { combine(first, again) })
+}
+
 /// Whether `judgement` has a failed gate that a confirmation run would judge again.
 pub fn needs_confirmation(judgement: &Judgement) -> bool {
     judgement.trials.iter().any(|t| gate_failure(&t.spec.kind, &t.outcome))

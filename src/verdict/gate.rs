@@ -57,6 +57,52 @@ pub fn ab_gate(thresholds: &[SubjectThresholds], tolerance: Tolerance) -> Vec<Su
     gate
 }
 
+/// The scenario's own thresholds and trials (`thresholds`, `specs` as [`super::trial_specs`] names
+/// them) with the A/B gate's added: a set per gate subject holding the gate rules the scenario does
+/// not have itself, each with a trial `ab::<subject>::<metric>` before `run` (what the cargo harness
+/// judges under `STRESSOR_AB_BASELINE_URL`: the file's own trials, and the A/B ones).
+pub fn with_ab_gate(
+    mut thresholds: Vec<SubjectThresholds>,
+    mut specs: Vec<super::TrialSpec>,
+    tolerance: Tolerance,
+) -> (Vec<SubjectThresholds>, Vec<super::TrialSpec>) {
+    let own = |subject: &Subject, metric: Metric| {
+        thresholds
+            .iter()
+            .any(|st| &st.subject == subject && st.set.relative.iter().any(|r| r.metric == metric))
+    };
+    let added: Vec<SubjectThresholds> = ab_gate(&thresholds, tolerance)
+        .into_iter()
+        .map(|mut g| {
+            g.set.relative.retain(|r| !own(&g.subject, r.metric));
+            g
+        })
+        .filter(|g| !g.set.relative.is_empty())
+        .collect();
+    let mut next = thresholds.iter().map(|st| st.set.relative.len()).sum::<usize>();
+    let at = specs
+        .iter()
+        .position(|s| s.kind == super::TrialKind::Run)
+        .unwrap_or(specs.len());
+    let mut extra = Vec::new();
+    for g in &added {
+        for r in &g.set.relative {
+            extra.push(super::TrialSpec {
+                name: format!(
+                    "ab::{}::{}",
+                    super::trials::subject_name(&g.subject),
+                    super::metric_name(r.metric)
+                ),
+                kind: super::TrialKind::Relative(next),
+            });
+            next += 1;
+        }
+    }
+    specs.splice(at..at, extra);
+    thresholds.extend(added);
+    (thresholds, specs)
+}
+
 /// The allowance of a metric without a rule of its own: the tolerance.
 fn default_change(metric: Metric, tolerance: Tolerance) -> Change {
     match metric {

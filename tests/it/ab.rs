@@ -124,3 +124,103 @@ async fn too_few_rounds_are_inconclusive_and_different_scenarios_are_refused() {
     let err = stressor::ab::run(a, other, options()).await.expect_err("refused");
     assert!(err.to_string().contains("the two sides' scenarios differ"), "{err}");
 }
+
+/// A fixture for the harness under `STRESSOR_AB_BASELINE_URL`: two sessions request `/slow?ms=5` of
+/// the service under test (the harness's built-in target) until the rounds are over.
+const FIXTURE: &str = "file_version: stressor#0
+sessions:
+  count: 2
+scenario:
+  - sequence: main
+    duration: 1h
+thresholds:
+  warmup: 500ms
+sequences:
+  main:
+    - activity: GetRequest
+      url: /slow?ms=5
+";
+
+/// Runs the `scenarios` harness over [`FIXTURE`] with A at `a_url`; (exit code, output, JUnit XML,
+/// the GitHub job summary it appended to).
+async fn harness_ab(
+    a_url: String,
+    extra: &'static [(&'static str, &'static str)],
+) -> (Option<i32>, String, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let root = common::harness::fixtures_root(&[("ab.yaml", FIXTURE)]);
+        let junit = root.path().join("junit.xml");
+        let summary = root.path().join("step-summary.md");
+        std::fs::write(&summary, "earlier step\n").unwrap();
+        let mut env = vec![
+            ("STRESSOR_FIXTURES_ROOT", root.path().to_str().unwrap()),
+            ("STRESSOR_JUNIT", junit.to_str().unwrap()),
+            ("STRESSOR_AB_BASELINE_URL", a_url.as_str()),
+            ("STRESSOR_AB_ROUNDS", "12"),
+            ("STRESSOR_AB_ROUND_TIME", "250ms"),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+        ];
+        env.extend_from_slice(extra);
+        let (out, text) = common::harness::harness(&[], &env);
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+        (out.status.code(), text, read(&junit), read(&summary))
+    })
+    .await
+    .expect("joins")
+}
+
+/// Whether libtest printed `test NAME ... STATUS` (names are padded to one width).
+fn outcome(text: &str, name: &str, status: &str) -> bool {
+    text.lines()
+        .any(|l| l.starts_with(&format!("test {name} ")) && l.ends_with(&format!("... {status}")))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_harness_judges_each_file_against_the_baseline_service() {
+    let (list, text) = common::harness::harness(
+        &["--list"],
+        &[
+            (
+                "STRESSOR_FIXTURES_ROOT",
+                common::harness::fixtures_root(&[("ab.yaml", FIXTURE)])
+                    .path()
+                    .to_str()
+                    .unwrap(),
+            ),
+            ("STRESSOR_AB_BASELINE_URL", "http://127.0.0.1:9"),
+        ],
+    );
+    assert!(list.status.success(), "{text}");
+    for name in [
+        "fixtures/ab::main",
+        "fixtures/ab::ab::run::p50",
+        "fixtures/ab::ab::run::min_rps",
+        "fixtures/ab::run",
+    ] {
+        assert!(text.contains(&format!("{name}: test")), "{name} in {text}");
+    }
+
+    // A answers at once, B (the target's /slow?ms=5) takes 5 ms: B regressed.
+    let instant = common::scripted::phased(|_| common::scripted::OK).await;
+    let (code, text, junit, summary) = harness_ab(instant.url.clone(), &[]).await;
+    assert_eq!(code, Some(101), "{text}");
+    assert!(outcome(&text, "fixtures/ab::ab::run::p50", "FAILED"), "{text}");
+    assert!(
+        outcome(&text, "fixtures/ab::main", "ok"),
+        "the file's own trials are judged on B: {text}"
+    );
+    assert!(
+        junit.contains(r#"<testcase name="fixtures/ab::ab::run::p50""#),
+        "{junit}"
+    );
+    assert!(
+        summary.starts_with("earlier step\n### ❌ stressor: `fixtures/ab`"),
+        "appended: {summary}"
+    );
+    assert!(summary.contains("| the run | p50 |"), "{summary}");
+
+    // A is the same kind of service: nothing regressed.
+    let same = server().await;
+    let (_, text, _, _) = harness_ab(same.url(), &[("STRESSOR_INCONCLUSIVE", "pass")]).await;
+    assert!(!outcome(&text, "fixtures/ab::ab::run::p50", "FAILED"), "{text}");
+}
