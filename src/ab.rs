@@ -171,7 +171,11 @@ pub async fn run(a: Side, b: Side, options: AbOptions) -> Result<AbRun, AbError>
                 _ = ticks.tick() => {
                     let now = (read(), Instant::now());
                     let [a, b] = &now.0;
-                    let round = [a.since(&previous.0[0]), b.since(&previous.0[1])];
+                    // Readings of one recorder only grow: a difference is always there.
+                    let round = [
+                        a.since(&previous.0[0]).unwrap_or_default(),
+                        b.since(&previous.0[1]).unwrap_or_default(),
+                    ];
                     rounds.push((round, now.1 - previous.1));
                     previous = now;
                 }

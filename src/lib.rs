@@ -95,6 +95,8 @@ pub mod activity;
 pub mod check;
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "cli")]
+pub mod coordinate;
 pub mod expand;
 pub mod features;
 #[doc(hidden)]

@@ -4,7 +4,8 @@
 //! generator was the bottleneck), 2 for bad input, 3 when interrupted.
 
 use super::args::AbArgs;
-use super::run::{junit_prefix, load_with};
+use super::reports::{self, junit_prefix};
+use super::run::load_with;
 use super::service::Service;
 use super::{Exit, Output};
 use crate::ab::{AbOptions, Side};
@@ -13,12 +14,13 @@ use crate::run::{RunOptions, StopReason};
 
 /// Runs the command.
 pub fn run(args: &AbArgs, out: Output) -> Exit {
-    let outputs = [
-        ("--out", &args.out),
-        ("--junit", &args.junit),
-        ("--summary-md", &args.summary_md),
-    ];
-    if let Err(exit) = super::run::check_out_dirs(&outputs) {
+    let targets = reports::Targets {
+        out: args.out.as_deref(),
+        junit: args.junit.as_deref(),
+        html: None,
+        summary_md: args.summary_md.as_deref(),
+    };
+    if let Err(exit) = reports::check_dirs(targets) {
         return exit;
     }
     // The services first: their ports are the sides' base URLs. They stop when dropped, on every path.
@@ -97,13 +99,13 @@ pub fn run(args: &AbArgs, out: Output) -> Exit {
     let mut written = true;
     if let Some(path) = &args.out {
         let results = ab::AbResults::of(&a.scenario, &measured, &judgement);
-        written &= super::run::report_written(results.write(path), "Results", path, quiet);
+        written &= reports::report_written(results.write(path), "Results", path, quiet);
     }
     if let Some(path) = &args.junit {
         let prefix = junit_prefix(&args.scenario);
         let mut suite = junit::Suite::of(&prefix, &judgement);
         suite.system_out = Some(ab::render(&measured, &judgement, false));
-        written &= super::run::write_junit(path, &suite, quiet);
+        written &= reports::write_junit(path, &suite, quiet);
     }
     written &= super::job_summary::write(args.summary_md.as_deref(), &markdown::ab(&measured, &judgement), quiet);
     let interrupted = [&measured.a, &measured.b]

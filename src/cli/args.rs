@@ -40,6 +40,8 @@ pub enum Command {
     Run(RunArgs),
     /// Merge results files of one scenario (`run --out`) and evaluate its thresholds over the whole.
     Merge(MergeArgs),
+    /// Coordinate a distributed run: N shards (`run --coordinator URL`) start together, report live and are judged once here (exit: the merged verdict; 5 when shards are missing).
+    Coordinate(CoordinateArgs),
     /// Compare two results files of one scenario: per run, sequence and activity, whether each metric regressed (exit 1 if any did).
     Compare(CompareArgs),
     /// Run a scenario against a baseline (A) and a candidate (B) at the same moments, and judge whether B is worse (exit 0 no, 1 regressed, 4 too noisy).
@@ -112,6 +114,49 @@ pub struct RunArgs {
     /// How long `end` sequences may run after a stop request.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg, default_value = "10s")]
     pub grace: std::time::Duration,
+    /// Reports.
+    #[command(flatten)]
+    pub reports: ReportArgs,
+    /// The live dashboard.
+    #[command(flatten)]
+    pub monitor: MonitorArgs,
+    /// Results of earlier runs to compare with (`vs_baseline` thresholds, a comparison table): a results file (`run --out`), or a folder of them whose newest runs of this scenario are the baseline's history.
+    #[arg(long, value_name = "FILE|DIR", env = "STRESSOR_BASELINE")]
+    pub baseline: Option<PathBuf>,
+    /// How many of the newest runs in a `--baseline` folder make its history.
+    #[arg(long, value_name = "N", env = "STRESSOR_BASELINE_RUNS", default_value_t = crate::verdict::history::DEFAULT_RUNS, value_parser = parse_rounds)]
+    pub baseline_runs: usize,
+    /// Take part in a coordinated run as shard --shard K/N: the coordinator's URL (http://HOST:PORT).
+    /// Needs STRESSOR_COORDINATOR_TOKEN. The exit code is 0 once the results are delivered (the
+    /// coordinator's is the verdict); 5 when the coordinator is gone (the results are then printed).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "STRESSOR_COORDINATOR",
+        hide_env_values = true,
+        conflicts_with = "single"
+    )]
+    pub coordinator: Option<String>,
+    /// As shard 1 of a coordinated run, also be its coordinator, listening on ADDR (other shards
+    /// ignore it, so one command serves every pod of an Indexed Job); --out, --junit, --html and
+    /// --monitor then describe the merged run, and the exit code is its verdict.
+    #[arg(long, value_name = "ADDR", conflicts_with = "single")]
+    pub coordinate: Option<std::net::SocketAddr>,
+    /// How long a coordinated shard waits for its coordinator and the start.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg, default_value = "10m")]
+    pub wait_coordinator: std::time::Duration,
+    /// Also print the results on stdout as one marked line of JSON, for `stressor merge --from-logs`
+    /// (a coordinated shard does so anyway when its coordinator is gone).
+    #[arg(long)]
+    pub print_results: bool,
+    /// How a coordinated run goes (with --coordinate).
+    #[command(flatten)]
+    pub coordination: CoordinationArgs,
+}
+
+/// Where a run's reports go (`run`, `coordinate`).
+#[derive(Debug, Args)]
+pub struct ReportArgs {
     /// Write the results as JSON (histograms included, for `stressor merge`); also when interrupted.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -126,27 +171,68 @@ pub struct RunArgs {
     /// Write a self-contained HTML report with plots (viewable offline); also when interrupted.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Serve a live dashboard of the run (with a Stop button) on --monitor-addr.
-    #[arg(long)]
-    pub monitor: bool,
-    /// Address of the dashboard (port 0: any free port). Keep it on loopback: anyone who reaches it can stop the run.
-    #[arg(long, value_name = "ADDR", requires = "monitor", default_value = crate::monitor::DEFAULT_ADDR)]
-    pub monitor_addr: std::net::SocketAddr,
-    /// After the run, keep showing its final state this long (default: until Ctrl-C or the page's Close button).
-    #[arg(long, value_name = "DURATION", requires = "monitor", value_parser = parse_duration_arg)]
-    pub monitor_wait: Option<std::time::Duration>,
-    /// Open the dashboard in the default web browser.
-    #[arg(long, requires = "monitor")]
-    pub open: bool,
-    /// Results of earlier runs to compare with (`vs_baseline` thresholds, a comparison table): a results file (`run --out`), or a folder of them whose newest runs of this scenario are the baseline's history.
-    #[arg(long, value_name = "FILE|DIR", env = "STRESSOR_BASELINE")]
-    pub baseline: Option<PathBuf>,
-    /// How many of the newest runs in a `--baseline` folder make its history.
-    #[arg(long, value_name = "N", env = "STRESSOR_BASELINE_RUNS", default_value_t = crate::verdict::history::DEFAULT_RUNS, value_parser = parse_rounds)]
-    pub baseline_runs: usize,
     /// Write the verdict and the thresholds as Markdown (also appended to $GITHUB_STEP_SUMMARY when it is set).
     #[arg(long, value_name = "FILE")]
     pub summary_md: Option<PathBuf>,
+}
+
+/// The live dashboard (`run`, `coordinate`).
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// Serve a live dashboard of the run (with a Stop button) on --monitor-addr.
+    #[arg(id = "monitor", long = "monitor")]
+    pub enabled: bool,
+    /// Address of the dashboard (port 0: any free port). Keep it on loopback: anyone who reaches it can stop the run.
+    #[arg(id = "monitor_addr", long = "monitor-addr", value_name = "ADDR", requires = "monitor", default_value = crate::monitor::DEFAULT_ADDR)]
+    pub addr: std::net::SocketAddr,
+    /// After the run, keep showing its final state this long (default: until Ctrl-C or the page's Close button).
+    #[arg(id = "monitor_wait", long = "monitor-wait", value_name = "DURATION", requires = "monitor", value_parser = parse_duration_arg)]
+    pub wait: Option<std::time::Duration>,
+    /// Open the dashboard in the default web browser.
+    #[arg(long, requires = "monitor")]
+    pub open: bool,
+}
+
+/// How a coordinated run goes (`coordinate`, `run --coordinate`).
+#[derive(Debug, Args)]
+pub struct CoordinationArgs {
+    /// How long the coordinator waits for every shard to register; then it fails naming the missing ones (exit 5).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg, default_value = "10m")]
+    pub wait_shards: std::time::Duration,
+    /// How far after the last shard registered the shared start is (time for every shard to hear of it).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg, default_value = "2s")]
+    pub start_delay: std::time::Duration,
+    /// A shard that sends no report for this long is lost: the run goes on, its verdict is at best inconclusive.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg, default_value = "3s")]
+    pub lost_after: std::time::Duration,
+}
+
+/// `stressor coordinate`.
+#[derive(Debug, Args)]
+pub struct CoordinateArgs {
+    /// Scenario file (a directory means DIR/scenario.yaml): the same the shards run.
+    pub scenario: PathBuf,
+    /// Override a config, sessions or context value: NAME:VALUE (repeatable); the shards must pass the same.
+    #[arg(short = 'o', long = "option", value_name = "NAME:VALUE")]
+    pub options: Vec<String>,
+    /// How many shards the run has (default: JOB_COMPLETIONS).
+    #[arg(long, value_name = "N", env = "JOB_COMPLETIONS", hide_env_values = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub shards: u32,
+    /// Where to listen for the shards, e.g. 0.0.0.0:7070 (every request needs STRESSOR_COORDINATOR_TOKEN).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Also print the merged results on stdout as one marked line of JSON, for `stressor merge --from-logs`.
+    #[arg(long)]
+    pub print_results: bool,
+    /// How the run goes.
+    #[command(flatten)]
+    pub coordination: CoordinationArgs,
+    /// Reports of the merged run.
+    #[command(flatten)]
+    pub reports: ReportArgs,
+    /// The live dashboard of the merged run.
+    #[command(flatten)]
+    pub monitor: MonitorArgs,
 }
 
 /// `stressor search`.
@@ -360,11 +446,21 @@ fn parse_positive_duration(text: &str) -> Result<std::time::Duration, String> {
 #[derive(Debug, Args)]
 pub struct MergeArgs {
     /// Results files written by `stressor run --out` (same scenario).
-    #[arg(required = true, value_name = "RESULTS")]
+    #[arg(required_unless_present = "from_logs", value_name = "RESULTS")]
     pub files: Vec<PathBuf>,
+    /// Also read the results framed in a log (`run --print-results`, or a coordinated shard whose
+    /// coordinator was gone); `-` reads stdin: `kubectl logs -l job-name=stressor | stressor merge --from-logs -`.
+    #[arg(long, value_name = "LOG")]
+    pub from_logs: Option<PathBuf>,
     /// Write the merged results as JSON.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Write a JUnit XML report of the merged run.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write an HTML report of the merged run.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {

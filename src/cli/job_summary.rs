@@ -10,7 +10,7 @@ use std::path::Path;
 pub fn write(explicit: Option<&Path>, markdown: &str, quiet: bool) -> bool {
     let mut ok = true;
     if let Some(path) = explicit {
-        ok &= super::run::report_written(
+        ok &= super::reports::report_written(
             crate::report::write_atomically(path, markdown.as_bytes()),
             "Markdown summary",
             path,

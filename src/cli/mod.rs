@@ -3,22 +3,26 @@
 //!
 //! Exit codes ([`Exit`]; `--help` and the manual's table in docs/src/diagnostics.md are generated from it): 0 pass, 1 failed (errors or thresholds), 2 invalid
 //! usage or scenario (also: unreadable or unmergeable results files, a results file that cannot be
-//! written), 3 interrupted, 4 inconclusive. `run` and `merge` exit with the verdict's code
-//! ([`crate::verdict::Verdict::exit_code`]), except that an interrupted `run` exits with 3.
+//! written), 3 interrupted, 4 inconclusive, 5 a coordinated run broke. `run`, `merge` and
+//! `coordinate` exit with the verdict's code ([`crate::verdict::Verdict::exit_code`]), except that an
+//! interrupted run exits with 3 and a coordinated shard with 0 once its results are delivered.
 
 mod ab;
 mod args;
 mod compare;
+mod coordinate;
 mod init;
 mod job_summary;
 mod logging;
 mod merge;
 mod monitor;
 mod progress;
+mod reports;
 mod run;
 mod search;
 mod serve;
 mod service;
+mod shard;
 mod validate;
 
 pub use args::{Cli, Command};
@@ -41,17 +45,21 @@ pub enum Exit {
     Interrupted = 3,
     /// The load generator itself was the bottleneck.
     Inconclusive = 4,
+    /// A coordinated run broke: shards missing at the start (the coordinator), or the coordinator
+    /// gone (a shard: its results are printed for `merge --from-logs`).
+    Coordination = 5,
 }
 
 impl Exit {
     /// Every exit code, in order. `stressor --help` and the manual's table (docs/src/diagnostics.md,
     /// compared by `tests/it/docs.rs`) are made from this list, so neither can drift from the code.
-    pub const ALL: [Exit; 5] = [
+    pub const ALL: [Exit; 6] = [
         Exit::Pass,
         Exit::Failed,
         Exit::Invalid,
         Exit::Interrupted,
         Exit::Inconclusive,
+        Exit::Coordination,
     ];
 
     /// The process exit code.
@@ -67,6 +75,9 @@ impl Exit {
             Exit::Invalid => "invalid usage or invalid scenario",
             Exit::Interrupted => "interrupted (Ctrl-C, SIGTERM, or the monitor's Stop button)",
             Exit::Inconclusive => "inconclusive: the load generator itself was the bottleneck",
+            Exit::Coordination => {
+                "a coordinated run broke: shards missing at the start, or (a shard) the coordinator gone; its results are printed"
+            }
         }
     }
 
@@ -160,6 +171,7 @@ pub fn main() -> ExitCode {
     let name = match &cli.command {
         Command::Run(_) => "run",
         Command::Merge(_) => "merge",
+        Command::Coordinate(_) => "coordinate",
         Command::Compare(_) => "compare",
         Command::Ab(_) => "ab",
         Command::Search(_) => "search",
@@ -171,6 +183,7 @@ pub fn main() -> ExitCode {
     let exit = match &cli.command {
         Command::Run(args) => run::run(args, out),
         Command::Merge(args) => merge::run(args, out),
+        Command::Coordinate(args) => coordinate::run(args, out),
         Command::Compare(args) => compare::run(args, out),
         Command::Ab(args) => ab::run(args, out),
         Command::Search(args) => search::run(args, out),

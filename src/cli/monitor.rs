@@ -5,7 +5,7 @@
 //! button (like Locust without `--autoquit`), or for `--monitor-wait DURATION`; the summary and the
 //! report files are written before that wait, so nothing waits on it. The exit code is the run's.
 
-use super::args::RunArgs;
+use super::args::MonitorArgs;
 use super::{Exit, Output};
 use crate::monitor::{Monitor, is_exposed};
 use crate::run::Plan;
@@ -14,22 +14,20 @@ use std::sync::Arc;
 
 /// Starts the monitor when `--monitor` was given; a bind error is a usage error (exit 2).
 pub fn start(
-    args: &RunArgs,
+    args: &MonitorArgs,
     scenario: &Arc<Scenario>,
     sources: &Arc<SourceMap>,
     runtime: &tokio::runtime::Runtime,
     out: Output,
 ) -> Result<Option<Monitor>, Exit> {
-    if !args.monitor {
+    if !args.enabled {
         return Ok(None);
     }
     let plan = Plan::new(scenario.clone(), sources.clone());
-    let monitor = runtime
-        .block_on(Monitor::start(args.monitor_addr, &plan))
-        .map_err(|err| {
-            eprintln!("error: {err}");
-            Exit::Invalid
-        })?;
+    let monitor = runtime.block_on(Monitor::start(args.addr, &plan)).map_err(|err| {
+        eprintln!("error: {err}");
+        Exit::Invalid
+    })?;
     if is_exposed(&monitor.addr()) {
         eprintln!(
             "warning: the monitor listens on {}, which is reachable from other machines; anyone who can reach it sees the results and can stop the run",
@@ -54,8 +52,8 @@ pub fn start(
 
 /// After the run: keeps the final state on the page until Ctrl-C, the page's Close button, or
 /// `--monitor-wait`.
-pub fn wait(monitor: &Monitor, args: &RunArgs, runtime: &tokio::runtime::Runtime) {
-    let until = match args.monitor_wait {
+pub fn wait(monitor: &Monitor, args: &MonitorArgs, runtime: &tokio::runtime::Runtime) {
+    let until = match args.wait {
         Some(d) if d.is_zero() => return,
         Some(d) => format!("for {}", crate::scenario::duration::format_duration(d)),
         None => "until Ctrl-C or the page's Close button".to_string(),
@@ -63,7 +61,7 @@ pub fn wait(monitor: &Monitor, args: &RunArgs, runtime: &tokio::runtime::Runtime
     eprintln!("Monitor: the final state stays at {} {until}", monitor.url());
     runtime.block_on(async {
         let timeout = async {
-            match args.monitor_wait {
+            match args.wait {
                 Some(d) => tokio::time::sleep(d).await,
                 None => std::future::pending().await,
             }

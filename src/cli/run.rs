@@ -3,11 +3,10 @@
 //! interrupted run exits with 3, and the summary and the report files are still written.
 
 use super::args::RunArgs;
-use super::{Exit, Output};
-use crate::harness::discover::trial_prefix;
-use crate::report::checkpoint::CheckpointWriter;
-use crate::report::{html, json, junit, summary};
-use crate::run::{RunOptions, Shard, StopReason};
+use super::{Exit, Output, reports};
+use crate::report::logs::FrameKind;
+use crate::report::{json, junit, summary};
+use crate::run::{RunOptions, Shard};
 use crate::scenario::{LoadModel, LoadOptions, Override, Scenario, SourceMap, load_file};
 use crate::target::{TargetConfig, TargetServer};
 use crate::verdict::{Judgement, Policy};
@@ -17,13 +16,7 @@ use std::sync::Arc;
 
 /// Runs the command.
 pub fn run(args: &RunArgs, out: Output) -> Exit {
-    let outputs = [
-        ("--out", &args.out),
-        ("--junit", &args.junit),
-        ("--html", &args.html),
-        ("--summary-md", &args.summary_md),
-    ];
-    if let Err(exit) = check_out_dirs(&outputs) {
+    if let Err(exit) = reports::check_dirs((&args.reports).into()) {
         return exit;
     }
     let shard = match shard(args) {
@@ -39,102 +32,53 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         Err(exit) => return exit,
     };
     // A baseline that cannot be read would only show up after the run: read it first.
-    let baseline = match args.baseline.as_deref().filter(|p| p.is_dir()) {
-        Some(dir) => match history_baseline(dir, args.baseline_runs, &scenario, &sources, out) {
-            Ok(b) => Some(Ok(b)),
-            Err(exit) => return exit,
-        },
-        None => match single_baseline(args) {
-            Ok(b) => b,
-            Err(exit) => return exit,
-        },
+    let baseline = match read_baseline(args, &scenario, &sources, out) {
+        Ok(b) => b,
+        Err(exit) => return exit,
     };
     let policy = Policy {
         baseline,
         ..Policy::default()
     };
-    let monitor = match super::monitor::start(args, &scenario, &sources, &runtime, out) {
-        Ok(m) => m,
+    // A coordinated shard joins its run first (and shard 1 with --coordinate starts the coordinator,
+    // which then owns the monitor and the report files: they describe the merged run).
+    let leads = super::shard::leads(args, shard);
+    let monitor = if leads {
+        None
+    } else {
+        match super::monitor::start(&args.monitor, &scenario, &sources, &runtime, out) {
+            Ok(m) => m,
+            Err(exit) => return exit,
+        }
+    };
+    let stop = monitor.as_ref().map(|m| m.stop_handle()).unwrap_or_default();
+    let coordinated = match super::shard::join(args, shard, &scenario, &sources, &runtime, out, stop.clone()) {
+        Ok(c) => c,
         Err(exit) => return exit,
     };
     let quiet = out.verbosity < 0;
     if !quiet {
         eprintln!("{}", announce(&scenario, args, shard));
     }
-    run_and_report(args, out, (&scenario, &sources), policy, monitor, (&runtime, shard))
-}
-
-/// A baseline of one results file (`--baseline FILE`), read before the run.
-fn single_baseline(args: &RunArgs) -> Result<Option<Result<crate::verdict::Baseline, String>>, Exit> {
-    match args.baseline.as_deref().map(json::read).transpose() {
-        Ok(baseline) => Ok(baseline.map(|r| {
-            if let Some(warning) = args.baseline.as_deref().and_then(|p| r.incomplete_warning(p)) {
-                eprintln!("warning: --baseline: {warning}");
-            }
-            Ok(crate::verdict::Baseline::Run(Arc::new(r.to_report())))
-        })),
-        Err(err) => {
-            eprintln!("error: --baseline: {err}");
-            Err(Exit::Invalid)
-        }
-    }
-}
-
-/// A baseline of the newest `keep` runs of the scenario in `dir` (`--baseline DIR`), read before the
-/// run; the files left out are named.
-fn history_baseline(
-    dir: &Path,
-    keep: usize,
-    scenario: &Arc<Scenario>,
-    sources: &Arc<SourceMap>,
-    out: Output,
-) -> Result<crate::verdict::Baseline, Exit> {
-    use crate::report::history::{Which, baseline};
-    let plan = crate::run::Plan::new(scenario.clone(), sources.clone());
-    let shape = crate::run::RunReport {
-        activities: plan.activities.clone(),
-        sequences: plan.slot_names(),
-        ..Default::default()
-    };
-    match baseline(dir, keep, Some(&shape), Which::Named(&scenario.name)) {
-        Ok((b, notes)) => {
-            for note in notes {
-                eprintln!("warning: --baseline: {note}");
-            }
-            if out.verbosity >= 0 {
-                eprintln!("Baseline: {} in {}", b.describe(), dir.display());
-            }
-            Ok(b)
-        }
-        Err(err) => {
-            eprintln!("error: --baseline: {err}");
-            Err(Exit::Invalid)
-        }
-    }
-}
-
-/// Runs (and, for `thresholds.confirm`, runs again), judges, prints and writes the reports.
-fn run_and_report(
-    args: &RunArgs,
-    out: Output,
-    (scenario, sources): (&Arc<Scenario>, &Arc<SourceMap>),
-    policy: Policy,
-    monitor: Option<crate::monitor::Monitor>,
-    (runtime, shard): (&tokio::runtime::Runtime, Option<Shard>),
-) -> Exit {
-    let quiet = out.verbosity < 0;
     let run_once = || {
         let mut options = run_options(args, shard, monitor.as_ref(), quiet);
+        options.stop = Some(stop.clone());
         options.abort = crate::verdict::AbortWatch::check_for(&scenario);
-        let checkpoints = checkpoint_writer(args, &scenario, &sources, &policy, shard);
-        options.checkpoints = checkpoints.as_ref().map(|w| w.checkpoints(args.checkpoint));
-        let report = runtime.block_on(crate::run::run(scenario.clone(), sources.clone(), options));
-        if let Some(w) = &checkpoints {
-            w.finish();
-            if let (_, Some(why)) = w.outcome() {
-                eprintln!("warning: a checkpoint of the results could not be written: {why}");
-            }
+        let checkpoints = if leads {
+            None
+        } else {
+            let (scenario, sources, policy) = (scenario.clone(), sources.clone(), policy.clone());
+            reports::checkpoint_writer(&args.reports, move |report| {
+                let judgement = Judgement::new(&scenario, sources.clone(), report, policy.clone());
+                results_of(&judgement, shard)
+            })
+        };
+        options.checkpoints = checkpoints.as_ref().map(|w| w.checkpoints(args.reports.checkpoint));
+        if let Some(c) = &coordinated {
+            c.wire(&mut options);
         }
+        let report = runtime.block_on(crate::run::run(scenario.clone(), sources.clone(), options));
+        reports::finish_checkpoints(checkpoints.as_ref());
         report
             .map(|report| Judgement::new(&scenario, sources.clone(), report, policy.clone()))
             .map_err(|err| {
@@ -142,27 +86,47 @@ fn run_and_report(
                 Exit::Failed
             })
     };
-    let judgement = match confirmed(scenario, run_once, quiet) {
+    // A coordinated run's gate is the coordinator's to judge (and, once, to run): a shard runs once.
+    let confirm = if coordinated.is_some() {
+        0
+    } else {
+        scenario.thresholds.confirm
+    };
+    let judgement = match confirmed(confirm, run_once, quiet) {
         Ok(j) => j,
         Err(exit) => return exit,
     };
+    let results = results_of(&judgement, shard);
+    if let Some(c) = coordinated {
+        // Delivered first: a shard's own monitor must not keep its coordinator waiting.
+        let exit = c.finish(args, &judgement, &results, &runtime, out);
+        if let Some(m) = &monitor {
+            m.judged(&judgement);
+            super::monitor::wait(m, &args.monitor, &runtime);
+        }
+        return exit;
+    }
     print!("{}", summary::render(&judgement, out.color));
-    let written = write_reports(args, &judgement, shard, quiet);
+    let written = reports::write(
+        (&args.reports).into(),
+        &reports::junit_prefix(&args.scenario),
+        &judgement,
+        &results,
+        quiet,
+    );
+    if args.print_results {
+        reports::print_framed(FrameKind::Part, &results);
+    }
     if let Some(m) = &monitor {
         m.judged(&judgement);
-        super::monitor::wait(m, args, runtime);
+        super::monitor::wait(m, &args.monitor, &runtime);
     }
-    exit_code(&judgement, written)
+    reports::exit_code(&judgement, written)
 }
 
-/// Runs the scenario and, when a gate failed and `thresholds.confirm` asks for it, again (see
-/// [`crate::verdict::confirm`]): the judgement over every run.
-pub(super) fn confirmed(
-    scenario: &Scenario,
-    run_once: impl FnMut() -> Result<Judgement, Exit>,
-    quiet: bool,
-) -> Result<Judgement, Exit> {
-    let confirm = scenario.thresholds.confirm;
+/// Runs the scenario and, when a gate failed and `thresholds.confirm` asks for it (`confirm` re-runs
+/// at most), again (see [`crate::verdict::confirm`]): the judgement over every run.
+fn confirmed(confirm: u32, run_once: impl FnMut() -> Result<Judgement, Exit>, quiet: bool) -> Result<Judgement, Exit> {
     crate::verdict::confirm::run_confirmed(confirm, run_once, |latest, run| {
         if !quiet {
             eprintln!(
@@ -174,22 +138,49 @@ pub(super) fn confirmed(
     })
 }
 
-/// A results file that cannot be written would only show up after a long run: check the folders of
-/// these (flag, path) first.
-pub(super) fn check_out_dirs(outputs: &[(&str, &Option<std::path::PathBuf>)]) -> Result<(), Exit> {
-    for &(flag, path) in outputs {
-        if let Some(path) = path.as_deref()
-            && !out_dir(path).is_dir()
-        {
-            eprintln!(
-                "error: cannot write `{flag} {}`: the folder `{}` does not exist",
-                path.display(),
-                out_dir(path).display()
-            );
-            return Err(Exit::Invalid);
+/// The baseline asked for (`--baseline`, `STRESSOR_BASELINE`), read before the run: a results file,
+/// or the newest runs of the scenario in a folder (its history; the files left out are named).
+fn read_baseline(
+    args: &RunArgs,
+    scenario: &Arc<Scenario>,
+    sources: &Arc<SourceMap>,
+    out: Output,
+) -> Result<Option<Result<crate::verdict::Baseline, String>>, Exit> {
+    use crate::report::history::{Which, baseline};
+    use crate::verdict::Baseline;
+    let Some(path) = args.baseline.as_deref() else {
+        return Ok(None);
+    };
+    if !path.is_dir() {
+        return match json::read(path) {
+            Ok(r) => {
+                if let Some(warning) = r.incomplete_warning(path) {
+                    eprintln!("warning: --baseline: {warning}");
+                }
+                Ok(Some(Ok(Baseline::Run(Arc::new(r.to_report())))))
+            }
+            Err(err) => {
+                eprintln!("error: --baseline: {err}");
+                Err(Exit::Invalid)
+            }
+        };
+    }
+    let shape = crate::run::Plan::new(scenario.clone(), sources.clone()).empty_report();
+    match baseline(path, args.baseline_runs, Some(&shape), Which::Named(&scenario.name)) {
+        Ok((b, notes)) => {
+            for note in notes {
+                eprintln!("warning: --baseline: {note}");
+            }
+            if out.verbosity >= 0 {
+                eprintln!("Baseline: {} in {}", b.describe(), path.display());
+            }
+            Ok(Some(Ok(b)))
+        }
+        Err(err) => {
+            eprintln!("error: --baseline: {err}");
+            Err(Exit::Invalid)
         }
     }
-    Ok(())
 }
 
 /// `--shard K/N`, or a Kubernetes Indexed Job's environment (not with `--single`).
@@ -239,14 +230,14 @@ fn serve(runtime: &tokio::runtime::Runtime, out: Output) -> Result<TargetServer,
 /// not load still gets its `--junit` report: one failed `load` case.
 fn load(args: &RunArgs, server: Option<&TargetServer>, out: Output) -> Result<(Arc<Scenario>, Arc<SourceMap>), Exit> {
     load_with(&args.scenario, &args.options, server, out).map_err(|failed| {
-        if let Some(path) = &args.junit {
-            let prefix = junit_prefix(&args.scenario);
+        if let Some(path) = &args.reports.junit {
+            let prefix = reports::junit_prefix(&args.scenario);
             let suite = junit::Suite {
                 name: prefix.clone(),
                 cases: vec![junit::Case::load_failed(&prefix, &failed)],
                 ..junit::Suite::default()
             };
-            write_junit(path, &suite, out.verbosity < 0);
+            reports::write_junit(path, &suite, out.verbosity < 0);
         }
         Exit::Invalid
     })
@@ -390,100 +381,9 @@ fn run_options(
     }
 }
 
-/// `--out` rewritten every `--checkpoint` while the run goes (not with `--checkpoint 0`), each
-/// checkpoint judged as the final results will be.
-fn checkpoint_writer(
-    args: &RunArgs,
-    scenario: &Arc<Scenario>,
-    sources: &Arc<SourceMap>,
-    policy: &Policy,
-    shard: Option<Shard>,
-) -> Option<CheckpointWriter> {
-    let path = args.out.as_ref().filter(|_| !args.checkpoint.is_zero())?;
-    let (scenario, sources, policy) = (scenario.clone(), sources.clone(), policy.clone());
-    Some(CheckpointWriter::new(path, move |report| {
-        let judgement = Judgement::new(&scenario, sources.clone(), report, policy.clone());
-        results_of(&judgement, shard)
-    }))
-}
-
 /// The results file's contents: the judgement, and the shard this process ran.
-fn results_of(judgement: &Judgement, shard: Option<Shard>) -> json::Results {
+pub(super) fn results_of(judgement: &Judgement, shard: Option<Shard>) -> json::Results {
     let mut results = json::Results::of(judgement);
     results.shard = shard.map(|s| s.to_string());
     results
-}
-
-/// Writes `--junit`, `--out` and `--html`; false when one could not be written (after saying why).
-fn write_reports(args: &RunArgs, judgement: &Judgement, shard: Option<Shard>, quiet: bool) -> bool {
-    let mut written = true;
-    if let Some(path) = &args.junit {
-        written &= write_junit(path, &junit::Suite::of(&junit_prefix(&args.scenario), judgement), quiet);
-    }
-    if let Some(path) = &args.out {
-        written &= report_written(json::write(path, &results_of(judgement, shard)), "Results", path, quiet);
-    }
-    if let Some(path) = &args.html {
-        written &= report_written(html::write(path, judgement), "HTML report", path, quiet);
-    }
-    let markdown = crate::report::markdown::run(&judgement.report.scenario, judgement);
-    written &= super::job_summary::write(args.summary_md.as_deref(), &markdown, quiet);
-    written
-}
-
-/// An interrupted run is 3 whatever else happened (the monitor's Stop button is a person cutting the
-/// run short, as Ctrl-C is); a report that could not be written is 2, so a CI gate never passes
-/// without the file it asked for; else the verdict's code.
-fn exit_code(judgement: &Judgement, written: bool) -> Exit {
-    let stop = judgement.report.stop;
-    if stop == Some(StopReason::Interrupted) || stop == Some(StopReason::Requested) {
-        Exit::Interrupted
-    } else if !written {
-        Exit::Invalid
-    } else {
-        judgement.verdict.into()
-    }
-}
-
-/// `scenarios/checkout` for `scenarios/checkout.yaml`: the suite name, as the harness names files.
-pub(super) fn junit_prefix(path: &Path) -> String {
-    trial_prefix(Path::new(""), path)
-}
-
-/// Writes the JUnit file; `false` (after saying why) when it could not be written.
-pub(super) fn write_junit(path: &Path, suite: &junit::Suite, quiet: bool) -> bool {
-    report_written(
-        junit::write(path, std::slice::from_ref(suite)),
-        "JUnit report",
-        path,
-        quiet,
-    )
-}
-
-/// Says where a report went, or why it did not; whether it was written.
-pub(super) fn report_written(
-    result: Result<(), crate::report::ReportError>,
-    what: &str,
-    path: &Path,
-    quiet: bool,
-) -> bool {
-    match result {
-        Ok(()) => {
-            if !quiet {
-                eprintln!("{what} written to {}", path.display());
-            }
-            true
-        }
-        Err(err) => {
-            eprintln!("error: {err}");
-            false
-        }
-    }
-}
-
-/// The folder `--out` and `--junit` write into.
-fn out_dir(path: &Path) -> &Path {
-    path.parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
 }

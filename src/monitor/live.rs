@@ -82,6 +82,10 @@ struct State {
     step: u64,
     /// The judged run's verdict and result line, once judged.
     verdict: Option<(Verdict, String)>,
+    /// The rows come from whole reports ([`Live::show`]), not from activity events; then the
+    /// sessions alive are the report's latest level.
+    shown: bool,
+    alive: u64,
 }
 
 /// The live aggregate and the rendered page part.
@@ -117,6 +121,8 @@ impl Live {
             series: Vec::new(),
             step: 1,
             verdict: None,
+            shown: false,
+            alive: 0,
         };
         let live = Live {
             scenario,
@@ -143,6 +149,48 @@ impl Live {
     /// Shows the judged run's verdict and result line as the final state (after `RunFinished`).
     pub fn judged(&self, verdict: Verdict, result_line: String) {
         self.lock().verdict = Some((verdict, result_line));
+        self.publish();
+    }
+
+    /// Shows a whole report as the current state: what a coordinator has once a second (the merged
+    /// live run of its shards), instead of the activity events of a run in this process. The rows,
+    /// totals, series and session count become the report's; the status still follows the run
+    /// events.
+    pub fn show(&self, report: &crate::run::RunReport) {
+        let mut s = self.lock();
+        s.shown = true;
+        s.elapsed = report.elapsed;
+        s.sessions_total = report.sessions;
+        let last_error = |activity: Option<usize>, sequence: Option<&str>| {
+            report
+                .errors
+                .iter()
+                .rev()
+                .find(|e| {
+                    activity.is_none_or(|a| e.activity == a)
+                        && sequence.is_none_or(|q| self.activities.get(e.activity).is_some_and(|i| i.sequence == q))
+                })
+                .map(|e| format!("{}: {}", e.class, e.message.lines().next().unwrap_or("")))
+        };
+        for (id, row) in s.activities.iter_mut().enumerate() {
+            let measure = report.stats.activities.get(id).cloned().unwrap_or_default();
+            row.errors = measure.error_count();
+            row.last_error = last_error(Some(id), None);
+            row.measure = measure;
+        }
+        for (name, row) in self.sequences.iter().zip(s.sequences.iter_mut()) {
+            let (measure, errors) = report.sequence(name).unwrap_or_default();
+            row.measure = measure;
+            row.errors = errors;
+            row.last_error = last_error(None, Some(name));
+        }
+        s.total = report.stats.total.clone();
+        s.total_errors = report.error_count();
+        s.alive = report.stats.series.last().map_or(0, |e| e.sessions);
+        s.series = report.stats.series.clone();
+        s.step = report.stats.series_step.max(1);
+        s.window = Second::default();
+        drop(s);
         self.publish();
     }
 
@@ -193,7 +241,11 @@ impl Live {
             None => (s.status.as_str(), status),
         };
         let secs = s.elapsed.as_secs();
-        let running = s.sessions.iter().filter(|r| r.running).count();
+        let running = if s.shown {
+            s.alive as usize
+        } else {
+            s.sessions.iter().filter(|r| r.running).count()
+        };
         let rps = s.total.rate(s.elapsed);
         let pct = |p| s.total.latency.percentile(p).map_or("-".into(), fmt_time);
         let _ = write!(
@@ -354,7 +406,9 @@ impl EventSink for Live {
             RunEvent::Tick { elapsed, .. } => {
                 let mut s = self.lock();
                 s.elapsed = *elapsed;
-                Self::close_window(&mut s);
+                if !s.shown {
+                    Self::close_window(&mut s);
+                }
                 drop(s);
                 self.publish();
             }

@@ -113,6 +113,12 @@ impl Monitor {
         self.live.judged(judgement.verdict, judgement.result_line());
     }
 
+    /// Shows a whole report as the current state (a coordinator's merged live run; see
+    /// [`Live::show`]).
+    pub fn show(&self, report: &crate::run::RunReport) {
+        self.live.show(report);
+    }
+
     /// The run's status as the page shows it.
     pub fn status(&self) -> Status {
         self.live.status()

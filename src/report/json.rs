@@ -34,6 +34,7 @@
 //! | `comparison` | list of objects | with a baseline: per subject (`label`), per metric a `delta`: `metric`, `baseline`, `current` (seconds, a fraction, or per second), `worse_by` (the change in the bad direction, a fraction of the baseline or, for error rates, of 1), `interval` (its interval, see the manual's "Regression gates", docs/src/reference/regression-gates.md: two-sided at 99.5 % per run, widened for clustering), `call` (`regressed`, `improved`, `unchanged`, `too_noisy`); absent without a baseline |
 //! | `trials` | list of objects | the file's trials as the cargo harness names them: `{"name": "main", "kind": {"sequence": "main"}}`; kinds `{"sequence": name}`, `{"checks": id}`, `{"threshold": index into outcomes}`, `"run"` |
 //! | `errors` | list of objects | the first recorded errors ([`ErrorRecord`]), secrets redacted: `class` (`status`, `assertion`, `timeout`, `connect`, `script`, `variable`, `body_too_large`, `check_timeout`, `tls`), `message`, `response` (string \| null), `diff` (unified diff of expected vs. actual; absent when none), `checks` (the failed checks: `kind` (the scenario key, `assert_json`, ...), `expected`, `actual`, `message`, `diff`, `span`; absent when the activity failed before its checks ran), `session_id`, `activity` (id), `span` (where the activity is written), `pass` (1-based), `at` (duration since the start) |
+//! | `lost` | list of objects | shards of a coordinated run (`stressor coordinate`) that stopped reporting before they finished: `shard` (`K/N`), `last_report` (duration since the start of the last report received), `why`; their part of the results is what they had sent. Makes the verdict at best `inconclusive`. Absent when none was lost |
 //! | `feeders` | list of objects | per feeder: `name`, `order`, `rows` (in the file), `taken` (rows handed out), `sessions_ended` (sessions that found a `unique` feeder used up); absent without feeders |
 //! | `warmup` | object | with `thresholds.warmup`: `length` (duration from the start), `end` (`fixed`, `settled` and `capped` for `auto`, `run_ended` when the run ended first), `total` ([`Summary`]) and `stats` (as below, its series from the run's start): what the warm-up measured, never judged; everything else in the file is what followed it. Absent without a warm-up |
 //! | `stats` | object | everything measured ([`Snapshot`]), mergeable: `activities` and `sequences` ([`Measure`] per id / position), `sub_requests` (StaticRequests URLs: `activity`, `label`, `measure`), `sessions` (`id`, `user`, `measure`), `total`, `series` (per second from the start: `requests`, `errors`, `latency`, and `sessions`, the most sessions alive during it, absent when 0) |
@@ -141,6 +142,10 @@ pub struct Results {
     /// What each feeder handed out. Absent when the scenario has none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub feeders: Vec<crate::activity::feed::FeedUse>,
+    /// Shards of a coordinated run that stopped reporting before they finished (`shard`,
+    /// `last_report`, `why`): their part is what they had sent. Absent when none was lost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost: Vec<crate::run::LostShard>,
     /// The warm-up, measured apart and never judged. Absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warmup: Option<WarmupResult>,
@@ -336,6 +341,7 @@ impl Results {
                 total: Summary::of(&w.stats.total, w.stats.total.error_count(), w.length),
                 stats: w.stats.clone(),
             }),
+            lost: report.lost.clone(),
         }
     }
 
@@ -363,6 +369,7 @@ impl Results {
                 stats: w.stats.clone(),
                 end: w.end,
             }),
+            lost: self.lost.clone(),
         }
     }
 
@@ -448,11 +455,18 @@ pub fn read(path: &Path) -> Result<Results, ReportError> {
         path: path.to_path_buf(),
         source,
     })?;
+    from_slice(&text, path)
+}
+
+/// Results from JSON text that did not come from a file (a shard's delivery to its coordinator, a
+/// line of a log), checked as [`read`] checks a file; `origin` names where it came from in errors.
+pub fn from_slice(text: &[u8], origin: &Path) -> Result<Results, ReportError> {
+    let path = origin;
     let json_err = |source| ReportError::Json {
         path: path.to_path_buf(),
         source,
     };
-    let value: serde_json::Value = serde_json::from_slice(&text).map_err(json_err)?;
+    let value: serde_json::Value = serde_json::from_slice(text).map_err(json_err)?;
     match value.get("schema").and_then(|s| s.as_str()) {
         Some(SCHEMA) => {}
         found => {
@@ -463,7 +477,7 @@ pub fn read(path: &Path) -> Result<Results, ReportError> {
         }
     }
     // Parsed again from the text (not from `value`) so errors keep their line and column.
-    let results: Results = serde_json::from_slice(&text).map_err(json_err)?;
+    let results: Results = serde_json::from_slice(text).map_err(json_err)?;
     match results.inconsistency() {
         Some(why) => Err(ReportError::Inconsistent {
             path: path.to_path_buf(),

@@ -60,39 +60,10 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
     let Some((first_path, first)) = inputs.first() else {
         return Err(MergeError::Empty);
     };
+    let parts: Vec<(PathBuf, RunReport)> = inputs.iter().map(|(p, r)| (p.clone(), r.to_report())).collect();
+    let report = merge_reports(&parts)?;
     let mut warnings = Vec::new();
-    let starts: Vec<Option<SystemTime>> = inputs
-        .iter()
-        .map(|(_, r)| r.start.as_deref().and_then(super::parse_rfc3339))
-        .collect();
-    let origin = starts.iter().flatten().min().copied();
-    let offset_of = |start: Option<SystemTime>| match (start, origin) {
-        (Some(s), Some(o)) => s.duration_since(o).unwrap_or_default(),
-        _ => Duration::ZERO,
-    };
-    let mut stats = Snapshot {
-        activities: vec![Measure::default(); first.stats.activities.len()],
-        sequences: vec![Measure::default(); first.stats.sequences.len()],
-        ..Snapshot::default()
-    };
-    let mut errors = Vec::new();
-    let mut elapsed = Duration::ZERO;
-    let mut sessions = 0u32;
-    let mut dry_run = false;
-    let mut stop: Option<StopReason> = None;
-    for ((path, r), start) in inputs.iter().zip(&starts) {
-        let different = |why: String| MergeError::Different {
-            first: first_path.clone(),
-            other: path.clone(),
-            why,
-        };
-        let offset = offset_of(*start);
-        stats
-            .merge(&r.stats, offset.as_secs_f64().round() as usize)
-            .map_err(|e| different(e.to_string()))?;
-        if let Some(why) = difference(first_path, first, path, r) {
-            return Err(different(why));
-        }
+    for (path, r) in inputs {
         if r.scenario != first.scenario {
             warnings.push(format!(
                 "`{}` is scenario `{}`, `{}` is `{}`; they have the same activities, so they are merged",
@@ -110,72 +81,9 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
                 first_path.display()
             ));
         }
-        errors.extend(r.errors.iter().cloned().map(|mut e| {
-            e.at += offset;
-            e
-        }));
-        elapsed = elapsed.max(offset + r.elapsed);
-        sessions = sessions.saturating_add(r.sessions);
-        dry_run |= r.dry_run;
-        stop = most_severe(stop, r.stop);
     }
     warnings.extend(shard_warnings(inputs));
     warnings.extend(inputs.iter().filter_map(|(path, r)| r.incomplete_warning(path)));
-    errors.sort_by_key(|e| e.at);
-    let report = RunReport {
-        scenario: first.scenario.clone(),
-        tag: first.tag.clone(),
-        base_url: first.base_url.clone(),
-        started_at: origin,
-        elapsed,
-        sessions,
-        activities: first.activities.iter().map(|a| a.info.clone()).collect(),
-        sequences: first.sequences.iter().map(|s| s.name.clone()).collect(),
-        stats,
-        errors,
-        stop,
-        dry_run,
-        // Each part judged its own generator; a merged run is overloaded if any part was.
-        health: crate::run::GeneratorHealth {
-            overload: inputs
-                .iter()
-                .flat_map(|(path, r)| {
-                    r.health
-                        .overload
-                        .iter()
-                        .map(move |o| format!("{}: {o}", path.display()))
-                })
-                .collect(),
-            arrivals: inputs
-                .iter()
-                .filter_map(|(_, r)| r.health.arrivals)
-                .reduce(|a, b| a + b),
-            dropped_arrivals: inputs.iter().map(|(_, r)| r.health.dropped_arrivals).sum(),
-            // Each shard's (an unseeded shard draws its own), in input order.
-            arrival_seeds: inputs
-                .iter()
-                .flat_map(|(_, r)| r.health.arrival_seeds.iter().copied())
-                .collect(),
-            ..Default::default()
-        },
-        feeders: merge_feeders(inputs),
-        // The earliest abort of any part.
-        aborted: inputs
-            .iter()
-            .filter_map(|(_, r)| r.aborted.clone())
-            .min_by_key(|a| a.at),
-        warmup: merge_warmups(inputs, &offset_of, &starts),
-        // A merge with any part that had not finished is not the whole run either: the latest such
-        // part's checkpoint time.
-        checkpoint: inputs
-            .iter()
-            .map(|(_, r)| r.checkpoint())
-            .reduce(|a, b| match (a, b) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
-            })
-            .flatten(),
-    };
     let judgement = Judgement::from_parts(
         report,
         first.thresholds.clone(),
@@ -191,10 +99,105 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<Merged, MergeError> {
     })
 }
 
+/// Merges the reports of the parts of one run (`(name, report)`, the names for messages), unjudged:
+/// what [`merge`] judges, and what a coordinator merges live every second (`stressor coordinate`).
+pub fn merge_reports(parts: &[(PathBuf, RunReport)]) -> Result<RunReport, MergeError> {
+    let Some((first_path, first)) = parts.first() else {
+        return Err(MergeError::Empty);
+    };
+    let origin = parts.iter().filter_map(|(_, r)| r.started_at).min();
+    let offset_of = |start: Option<SystemTime>| match (start, origin) {
+        (Some(s), Some(o)) => s.duration_since(o).unwrap_or_default(),
+        _ => Duration::ZERO,
+    };
+    let mut stats = Snapshot {
+        activities: vec![Measure::default(); first.stats.activities.len()],
+        sequences: vec![Measure::default(); first.stats.sequences.len()],
+        ..Snapshot::default()
+    };
+    let mut errors = Vec::new();
+    let mut elapsed = Duration::ZERO;
+    let mut sessions = 0u32;
+    let mut dry_run = false;
+    let mut stop: Option<StopReason> = None;
+    for (path, r) in parts {
+        let different = |why: String| MergeError::Different {
+            first: first_path.clone(),
+            other: path.clone(),
+            why,
+        };
+        let offset = offset_of(r.started_at);
+        stats
+            .merge(&r.stats, offset.as_secs_f64().round() as usize)
+            .map_err(|e| different(e.to_string()))?;
+        if let Some(why) = difference(first_path, first, path, r) {
+            return Err(different(why));
+        }
+        errors.extend(r.errors.iter().cloned().map(|mut e| {
+            e.at += offset;
+            e
+        }));
+        elapsed = elapsed.max(offset + r.elapsed);
+        sessions = sessions.saturating_add(r.sessions);
+        dry_run |= r.dry_run;
+        stop = most_severe(stop, r.stop);
+    }
+    errors.sort_by_key(|e| e.at);
+    Ok(RunReport {
+        scenario: first.scenario.clone(),
+        tag: first.tag.clone(),
+        base_url: first.base_url.clone(),
+        started_at: origin,
+        elapsed,
+        sessions,
+        activities: first.activities.clone(),
+        sequences: first.sequences.clone(),
+        stats,
+        errors,
+        stop,
+        dry_run,
+        // Each part judged its own generator; a merged run is overloaded if any part was.
+        health: crate::run::GeneratorHealth {
+            overload: parts
+                .iter()
+                .flat_map(|(path, r)| {
+                    r.health
+                        .overload
+                        .iter()
+                        .map(move |o| format!("{}: {o}", path.display()))
+                })
+                .collect(),
+            arrivals: parts.iter().filter_map(|(_, r)| r.health.arrivals).reduce(|a, b| a + b),
+            dropped_arrivals: parts.iter().map(|(_, r)| r.health.dropped_arrivals).sum(),
+            // Each shard's (an unseeded shard draws its own), in input order.
+            arrival_seeds: parts
+                .iter()
+                .flat_map(|(_, r)| r.health.arrival_seeds.iter().copied())
+                .collect(),
+            ..Default::default()
+        },
+        feeders: merge_feeders(parts),
+        // The earliest abort of any part.
+        aborted: parts.iter().filter_map(|(_, r)| r.aborted.clone()).min_by_key(|a| a.at),
+        // A merge with any part that had not finished is not the whole run either: the latest such
+        // part's checkpoint time.
+        checkpoint: parts
+            .iter()
+            .map(|(_, r)| r.checkpoint)
+            .reduce(|a, b| match (a, b) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            })
+            .flatten(),
+        lost: parts.iter().flat_map(|(_, r)| r.lost.iter().cloned()).collect(),
+        warmup: merge_warmups(parts, &offset_of),
+    })
+}
+
 /// The feeders of all parts, by name: rows handed out and sessions ended add up.
-fn merge_feeders(inputs: &[(PathBuf, Results)]) -> Vec<crate::activity::feed::FeedUse> {
+fn merge_feeders(parts: &[(PathBuf, RunReport)]) -> Vec<crate::activity::feed::FeedUse> {
     let mut out: Vec<crate::activity::feed::FeedUse> = Vec::new();
-    for feed in inputs.iter().flat_map(|(_, r)| &r.feeders) {
+    for feed in parts.iter().flat_map(|(_, r)| &r.feeders) {
         match out.iter_mut().find(|f| f.name == feed.name) {
             Some(mine) => {
                 mine.taken += feed.taken;
@@ -241,28 +244,21 @@ fn shard_warnings(inputs: &[(PathBuf, Results)]) -> Vec<String> {
 }
 
 /// The first activity or sequence that differs between two results of the same shape.
-fn difference(first_path: &Path, first: &Results, path: &Path, r: &Results) -> Option<String> {
+fn difference(first_path: &Path, first: &RunReport, path: &Path, r: &RunReport) -> Option<String> {
     let name = |p: &Path| p.display().to_string();
-    if let Some((a, b)) = first
-        .activities
-        .iter()
-        .zip(&r.activities)
-        .find(|(a, b)| a.info != b.info)
-    {
+    if let Some((a, b)) = first.activities.iter().zip(&r.activities).find(|(a, b)| a != b) {
         return Some(format!(
             "activity `{}` in `{}` is `{}` in `{}`: they come from different scenarios",
-            a.info.path(),
+            a.path(),
             name(first_path),
-            b.info.path(),
+            b.path(),
             name(path)
         ));
     }
-    if let Some((a, b)) = first.sequences.iter().zip(&r.sequences).find(|(a, b)| a.name != b.name) {
+    if let Some((a, b)) = first.sequences.iter().zip(&r.sequences).find(|(a, b)| a != b) {
         return Some(format!(
-            "sequence `{}` in `{}` is `{}` in `{}`: they come from different scenarios",
-            a.name,
+            "sequence `{a}` in `{}` is `{b}` in `{}`: they come from different scenarios",
             name(first_path),
-            b.name,
             name(path)
         ));
     }
@@ -272,14 +268,13 @@ fn difference(first_path: &Path, first: &Results, path: &Path, r: &Results) -> O
 /// The parts' warm-ups merged as their stats are (aligned by start), lasting the longest of theirs;
 /// `None` when no part had one.
 fn merge_warmups(
-    inputs: &[(PathBuf, Results)],
+    parts: &[(PathBuf, RunReport)],
     offset_of: &dyn Fn(Option<SystemTime>) -> Duration,
-    starts: &[Option<SystemTime>],
 ) -> Option<crate::run::WarmupPart> {
     let mut out: Option<crate::run::WarmupPart> = None;
-    for ((_, r), start) in inputs.iter().zip(starts) {
+    for (_, r) in parts {
         let Some(w) = &r.warmup else { continue };
-        let offset = offset_of(*start);
+        let offset = offset_of(r.started_at);
         let mine = out.get_or_insert_with(|| crate::run::WarmupPart {
             end: w.end,
             stats: Snapshot::new(w.stats.activities.len(), w.stats.sequences.len()),

@@ -2,7 +2,8 @@
 //! they never reach back into the runner. One module per format: [`summary`] (the terminal),
 //! [`json`] (`--out results.json`, the schema reference), [`junit`] (JUnit XML for CI test reporters),
 //! [`html`] (`--html report.html`, plots from [`svg`]) and [`merge`] (combining results files of several
-//! machines, `stressor merge`); [`checkpoint`] rewrites a results file while its run goes. Files are
+//! machines, `stressor merge`); [`checkpoint`] rewrites a results file while its run goes, and [`logs`]
+//! carries results in a log line where no file survives. Files are
 //! written atomically ([`write_atomically`]): a reader never sees
 //! half a report, and an interrupted write leaves any earlier file in place.
 
@@ -12,6 +13,7 @@ pub mod history;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod logs;
 pub mod markdown;
 pub mod merge;
 mod rfc3339;

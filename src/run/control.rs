@@ -116,3 +116,19 @@ impl RunControl {
         let _ = rx.wait_for(|v| *v).await;
     }
 }
+
+/// Waits until the wall-clock instant `at` (a coordinated run's shared start). Returns why the wait
+/// was cut short, if it was: Ctrl-C/SIGTERM (with [`RunOptions::handle_signals`](super::RunOptions))
+/// or a [`StopHandle`](super::StopHandle) request; the run then starts stopped.
+pub(super) async fn wait_until(at: std::time::SystemTime, options: &super::RunOptions) -> Option<StopReason> {
+    let Ok(wait) = at.duration_since(std::time::SystemTime::now()) else {
+        return None;
+    };
+    let mut stop = options.stop.as_ref().map(super::StopHandle::subscribe);
+    let mut signals = super::Signals::new(options.handle_signals);
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => None,
+        _ = signals.next() => Some(StopReason::Interrupted),
+        _ = super::next_stop(&mut stop) => Some(StopReason::Requested),
+    }
+}

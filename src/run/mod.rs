@@ -33,7 +33,7 @@ pub use control::{RunControl, StopReason};
 pub use event::{EventSink, Fanout, RunEvent};
 pub use health::{CPU_LIMIT, GeneratorHealth, LAG_P99_LIMIT, MIN_JUDGED_RUN};
 pub use plan::{ActivityInfo, Plan, SequenceSlot, activity_of, label, slot_is};
-pub use report::{Aborted, Checkpoint, ErrorRecord, RunReport, WorkloadPart};
+pub use report::{Aborted, Checkpoint, ErrorRecord, LostShard, RunReport, WorkloadPart};
 pub use session::{PassEnd, Session};
 pub use shard::{Shard, ShardError};
 pub use warmup::{WarmupEnd, WarmupPart};
@@ -81,6 +81,12 @@ pub struct RunOptions {
     pub warmup: Option<WarmupLength>,
     /// Lets another task read the run's measurements while it goes (see [`RunProbe`]).
     pub probe: Option<RunProbe>,
+    /// Start the load at this wall-clock instant instead of at once: a coordinated run's shared start
+    /// (`stressor coordinate`). Everything that can fail or take time (TLS, feeders, the plan) is set
+    /// up first; the run's clock (second 0 of the series, [`RunReport::started_at`]) begins at the
+    /// instant. An instant in the past starts at once. Ctrl-C or a stop request while waiting starts
+    /// the run already stopped, so it ends at once with its report.
+    pub start_at: Option<SystemTime>,
 }
 
 /// A handle on a running run's measurements, for a caller that reads them on its own schedule
@@ -124,10 +130,16 @@ pub struct Checkpoints {
     pub write: Arc<dyn Fn(RunReport) + Send + Sync>,
 }
 
-/// A check of the live results, once a second: `Some(why)` stops the run (gracefully: `end` runs),
-/// with [`StopReason::Aborted`] and `why` in [`RunReport::aborted`].
+/// A check of the live results, once a second while the run goes (not once a stop is under way):
+/// `Some(why)` stops the run (gracefully: `end` runs), with [`StopReason::Aborted`] and `why` in
+/// [`RunReport::aborted`]. `abort_on_fail` thresholds are one (`verdict::AbortWatch`); a coordinated
+/// shard's link to its coordinator is another (it forwards the live results and relays the
+/// coordinator's decision).
 pub trait AbortCheck: Send + Sync {
-    /// The run so far (its stats a live snapshot, `elapsed` the time since the start).
+    /// The run so far: `elapsed` the time since the start, `sessions` those started, the stats a
+    /// live snapshot without per-session measures (`stats.sessions` is empty), `errors` those
+    /// recorded so far in the order they were recorded (the list only grows), `health` the generator's
+    /// so far, and [`RunReport::checkpoint`] set.
     fn check(&self, live: &RunReport) -> Option<String>;
 }
 
@@ -161,6 +173,7 @@ impl std::fmt::Debug for RunOptions {
             .field("shard", &self.shard)
             .field("checkpoints", &self.checkpoints.as_ref().map(|c| c.every))
             .field("warmup", &self.warmup)
+            .field("start_at", &self.start_at)
             .finish_non_exhaustive()
     }
 }
@@ -192,7 +205,7 @@ impl StopHandle {
         self.tx.send_modify(|n| *n = n.saturating_add(1).max(2));
     }
 
-    fn subscribe(&self) -> tokio::sync::watch::Receiver<u8> {
+    pub(crate) fn subscribe(&self) -> tokio::sync::watch::Receiver<u8> {
         self.tx.subscribe()
     }
 }
@@ -297,6 +310,18 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     let max_time = options.max_time.or(scenario.config.max_time);
     let grace = options.grace.unwrap_or(DEFAULT_GRACE);
     let plan = Plan::new(scenario.clone(), sources.clone());
+    let shared = Shared {
+        sources,
+        #[cfg(feature = "script")]
+        scripts: ScriptEngine::new(Default::default()),
+        plugins: options.activities.clone(),
+        feeds: crate::activity::feed::Feeds::new(&scenario.feeders, options.shard.unwrap_or(Shard::WHOLE)),
+    };
+    let stopped_early = match options.start_at {
+        Some(at) => control::wait_until(at, &options).await,
+        None => None,
+    };
+    // The run's clock starts here, after any wait for a shared start.
     let recorder = Arc::new(RunRecorder::new(plan.timed(), plan.slots.len()));
     let warmup = options
         .warmup
@@ -314,13 +339,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
         plan,
         control: RunControl::new(max_errors),
         tls,
-        shared: Shared {
-            sources,
-            #[cfg(feature = "script")]
-            scripts: ScriptEngine::new(Default::default()),
-            plugins: options.activities.clone(),
-            feeds: crate::activity::feed::Feeds::new(&scenario.feeders, options.shard.unwrap_or(Shard::WHOLE)),
-        },
+        shared,
         detail_events: options.events.as_ref().is_some_and(|e| e.wants_activity_events()),
         events: options.events.clone(),
         options,
@@ -330,6 +349,9 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
         aborted: Mutex::new(None),
         warmup: (warmup, Mutex::new(None)),
     });
+    if let Some(reason) = stopped_early {
+        env.control.stop(reason);
+    }
     let started_at = SystemTime::now();
     let probe = health::HealthProbe::start();
     let shard = env.options.shard.unwrap_or(Shard::WHOLE);
@@ -506,7 +528,7 @@ async fn coordinate(
             _ = &mut all_done => break,
             _ = checkpoint_ticks.tick(), if checkpoints.is_some() => {
                 if let Some(c) = checkpoints {
-                    (c.write)(live_report(env, live));
+                    (c.write)(live_report(env, live, true));
                 }
             }
             _ = ticks.tick(), if env.events.is_some() || env.options.abort.is_some() || env.recorder.warming_up() => {
@@ -516,7 +538,7 @@ async fn coordinate(
                     errors: env.control.errors(),
                 });
                 check_warmup(env);
-                check_abort(env);
+                check_abort(env, live);
             }
             _ = sleep_until_opt(deadline), if !env.control.stopping() => {
                 env.control.stop(StopReason::MaxTime);
@@ -567,21 +589,13 @@ fn check_warmup(env: &RunEnv) {
     *env.warmup.1.lock().unwrap_or_else(PoisonError::into_inner) = Some(end);
 }
 
-/// Runs the [`AbortCheck`] on a live snapshot (not once a stop is under way) and stops the run when it
-/// says so.
-fn check_abort(env: &RunEnv) {
-    // The warm-up is judged by nothing, an abort_on_fail threshold included.
-    let Some(check) = env
-        .options
-        .abort
-        .as_ref()
-        .filter(|_| !env.control.stopping() && !env.recorder.warming_up())
-    else {
+/// Runs the [`AbortCheck`] on the run as it stands (not once a stop is under way) and stops the run
+/// when it says so.
+fn check_abort(env: &RunEnv, live: &Live) {
+    let Some(check) = env.options.abort.as_ref().filter(|_| !env.control.stopping()) else {
         return;
     };
-    let mut live = report_shell(env, SystemTime::now(), env.started.elapsed(), 0);
-    live.stats = env.recorder.snapshot();
-    live.elapsed = judged_time(env, live.elapsed);
+    let live = live_report(env, live, false);
     if let Some(why) = check.check(&live) {
         *env.aborted.lock().unwrap_or_else(PoisonError::into_inner) = Some(Aborted {
             threshold: why,
@@ -615,7 +629,8 @@ async fn sleep_until_opt(t: Option<tokio::time::Instant>) {
     }
 }
 
-async fn next_stop(rx: &mut Option<tokio::sync::watch::Receiver<u8>>) -> u32 {
+/// The next stop request on a [`StopHandle`]'s channel (never, without one): how many so far.
+pub(crate) async fn next_stop(rx: &mut Option<tokio::sync::watch::Receiver<u8>>) -> u32 {
     match rx {
         Some(rx) => match rx.changed().await {
             Ok(()) => u32::from(*rx.borrow()),
@@ -625,8 +640,8 @@ async fn next_stop(rx: &mut Option<tokio::sync::watch::Receiver<u8>>) -> u32 {
     }
 }
 
-/// Ctrl-C and SIGTERM, counted.
-struct Signals {
+/// Ctrl-C and SIGTERM, counted (also what a coordinator listens to).
+pub(crate) struct Signals {
     enabled: bool,
     count: u32,
     #[cfg(unix)]
@@ -634,7 +649,8 @@ struct Signals {
 }
 
 impl Signals {
-    fn new(enabled: bool) -> Self {
+    /// Listens when `enabled`; otherwise [`Signals::next`] never returns.
+    pub(crate) fn new(enabled: bool) -> Self {
         Signals {
             enabled,
             count: 0,
@@ -647,7 +663,8 @@ impl Signals {
         }
     }
 
-    async fn next(&mut self) -> u32 {
+    /// Waits for the next signal; returns how many came so far.
+    pub(crate) async fn next(&mut self) -> u32 {
         if !self.enabled {
             return std::future::pending().await;
         }
@@ -693,15 +710,20 @@ fn build_report(env: &RunEnv, started_at: SystemTime, elapsed: Duration, session
     report
 }
 
-/// The run as it stands, for a checkpoint: a live snapshot of the stats, the errors so far, the
-/// generator's health so far.
-fn live_report(env: &RunEnv, live: &Live) -> RunReport {
+/// The run as it stands: a live snapshot of the stats, the errors so far, the generator's health so
+/// far. A checkpoint (`whole`) gets the per-session measures and the errors by time, as the final
+/// report has them; an [`AbortCheck`] neither (see there).
+fn live_report(env: &RunEnv, live: &Live, whole: bool) -> RunReport {
     let mut report = report_shell(env, live.started_at, env.started.elapsed(), live.sessions());
-    report.stats = env.recorder.snapshot();
+    let mut errors = env.errors.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    if whole {
+        report.stats = env.recorder.snapshot();
+        errors.sort_by_key(|e| e.at);
+    } else {
+        report.stats = env.recorder.snapshot_without_sessions();
+    }
     report.warmup = warmup_part(env, report.elapsed, false);
     report.elapsed = judged_time(env, report.elapsed);
-    let mut errors = env.errors.lock().unwrap_or_else(PoisonError::into_inner).clone();
-    errors.sort_by_key(|e| e.at);
     report.errors = errors;
     report.aborted = env.aborted.lock().unwrap_or_else(PoisonError::into_inner).clone();
     report.health = live.probe.measure();
@@ -718,7 +740,8 @@ fn warmup_part(env: &RunEnv, elapsed: Duration, drain: bool) -> Option<WarmupPar
     let length = env.recorder.warmup_end().unwrap_or(elapsed).min(elapsed);
     let end = match *env.warmup.1.lock().unwrap_or_else(PoisonError::into_inner) {
         Some(end) => end,
-        None if env.recorder.warming_up() => WarmupEnd::Capped,
+        // Not over yet (a checkpoint taken during the warm-up): nothing was judged so far.
+        None if env.recorder.warming_up() => WarmupEnd::RunEnded,
         None if env.recorder.warmup_end().is_some_and(|w| w > elapsed) => WarmupEnd::RunEnded,
         None => WarmupEnd::Fixed,
     };
@@ -735,29 +758,13 @@ fn judged_time(env: &RunEnv, elapsed: Duration) -> Duration {
 
 /// The report of the run as it stands, without its stats and errors.
 fn report_shell(env: &RunEnv, started_at: SystemTime, elapsed: Duration, sessions: u32) -> RunReport {
-    let plan = &env.plan;
-    let scenario = &plan.scenario;
     RunReport {
-        scenario: scenario.name.clone(),
-        tag: scenario.config.tag.clone(),
-        base_url: scenario
-            .context
-            .get("base_url")
-            .and_then(|v| v.as_str())
-            .map(str::to_string),
         started_at: Some(started_at),
         elapsed,
         sessions,
-        activities: plan.activities.clone(),
-        sequences: plan.slot_names(),
-        stats: Default::default(),
-        errors: Vec::new(),
         stop: env.control.reason(),
         dry_run: env.options.dry_run,
-        health: GeneratorHealth::default(),
         feeders: env.shared.feeds.usage(),
-        aborted: None,
-        checkpoint: None,
-        warmup: None,
+        ..env.plan.empty_report()
     }
 }

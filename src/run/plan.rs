@@ -148,6 +148,25 @@ impl Plan {
             .position(|s| s.workload == workload && self.scenario.sequences[s.sequence].name == name)
     }
 
+    /// The report of a run of this plan with nothing measured yet: the scenario's name, tag and
+    /// base URL, the activities and sequences, empty measures of the plan's shape.
+    pub fn empty_report(&self) -> super::RunReport {
+        let scenario = &self.scenario;
+        super::RunReport {
+            scenario: scenario.name.clone(),
+            tag: scenario.config.tag.clone(),
+            base_url: scenario
+                .context
+                .get("base_url")
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
+            activities: self.activities.clone(),
+            sequences: self.slot_names(),
+            stats: crate::stats::Snapshot::new(self.activities.len(), self.slots.len()),
+            ..super::RunReport::default()
+        }
+    }
+
     /// The slots' names, in slot order (what reports call the sequences).
     pub fn slot_names(&self) -> Vec<String> {
         self.slots.iter().map(|s| s.name.clone()).collect()

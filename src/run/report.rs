@@ -77,6 +77,21 @@ pub struct RunReport {
     /// The warm-up, measured apart from `stats` (which, like `elapsed`, cover only what follows it);
     /// `None` without one.
     pub warmup: Option<super::WarmupPart>,
+    /// Shards of a coordinated run that stopped reporting before they finished (`stressor
+    /// coordinate`): their part is what they had sent until then, and the verdict is never better than
+    /// inconclusive. Empty otherwise.
+    pub lost: Vec<LostShard>,
+}
+
+/// A shard of a coordinated run that its coordinator lost (see [`RunReport::lost`]).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LostShard {
+    /// `K/N`.
+    pub shard: String,
+    /// Run time (since the shared start) of the last report the coordinator had from it.
+    pub last_report: Duration,
+    /// Why it counts as lost, e.g. `no report for 3s`.
+    pub why: String,
 }
 
 /// A checkpoint: results written while the run was still going (see [`RunReport::checkpoint`]).

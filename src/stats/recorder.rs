@@ -392,7 +392,13 @@ impl RunRecorder {
     /// each shard in turn while merging it, so a recording thread may wait that long (milliseconds for
     /// a thousand activities).
     pub fn snapshot(&self) -> Snapshot {
-        self.collect(false, false)
+        self.collect(false, false, true)
+    }
+
+    /// Like [`RunRecorder::snapshot`] without the per-session measures (`sessions` is empty): what a
+    /// check once a second needs, without copying every session's histogram.
+    pub fn snapshot_without_sessions(&self) -> Snapshot {
+        self.collect(false, false, false)
     }
 
     /// Like [`RunRecorder::snapshot`], with the measures only: the activities', sequences' and total
@@ -412,18 +418,19 @@ impl RunRecorder {
     /// What the warm-up recorded, merged (`None` without a warm-up); with `drain`, moved out of the
     /// shards as [`RunRecorder::finish`] does. Its series counts seconds from the run's start.
     pub fn warmup_snapshot(&self, drain: bool) -> Option<Snapshot> {
-        self.has_warmup().then(|| self.collect(true, drain))
+        self.has_warmup().then(|| self.collect(true, drain, false))
     }
 
     /// The final snapshot: like [`RunRecorder::snapshot`], but moves the shards' measures into it
     /// instead of copying them (peak memory stays at the shards' size). The recorder is empty
     /// afterwards; later samples start from zero. Meant for the end of a run.
     pub fn finish(&self) -> Snapshot {
-        self.collect(false, true)
+        self.collect(false, true, true)
     }
 
-    /// The judged measures (or, with `warm`, the warm-up's) of every shard, merged.
-    fn collect(&self, warm: bool, drain: bool) -> Snapshot {
+    /// The judged measures (or, with `warm`, the warm-up's) of every shard, merged; the per-session
+    /// measures too `with_sessions` (they are the whole run's, never the warm-up's).
+    fn collect(&self, warm: bool, drain: bool, with_sessions: bool) -> Snapshot {
         let mut snap = Snapshot::new(self.timed.len(), self.sequences);
         let mut urls: BTreeMap<(usize, String), Measure> = BTreeMap::new();
         let shards: Vec<Arc<Shard>> = lock(&self.shards).clone();
@@ -465,8 +472,7 @@ impl RunRecorder {
             self.warmup_end().map_or(0, |d| d.as_secs())
         };
         lock(&self.gauge).apply(&mut snap, offset);
-        if warm {
-            // Sessions are the whole run's, listed with the judged measures.
+        if warm || !with_sessions {
             return snap;
         }
         let sessions: Vec<Arc<SessionSlot>> = lock(&self.sessions).clone();

@@ -251,34 +251,6 @@ impl Snapshot {
         Ok(())
     }
 
-    /// What was recorded since `earlier`, an earlier snapshot of the same recorder: the activities',
-    /// sequences' and total measures (and response times) subtracted (see [`Measure::since`]). The
-    /// result has no series, sessions or StaticRequests URLs: it is one round of a run (`stressor ab`
-    /// judges rounds), not a run.
-    pub fn since(&self, earlier: &Snapshot) -> Snapshot {
-        let minus = |now: &[Measure], then: &[Measure]| -> Vec<Measure> {
-            now.iter()
-                .enumerate()
-                .map(|(i, m)| then.get(i).map_or_else(|| m.clone(), |e| m.since(e)))
-                .collect()
-        };
-        let response_time = self.response_time.as_ref().map(|now| match &earlier.response_time {
-            Some(then) => ResponseTimes {
-                activities: minus(&now.activities, &then.activities),
-                sequences: minus(&now.sequences, &then.sequences),
-                total: now.total.since(&then.total),
-            },
-            None => now.clone(),
-        });
-        Snapshot {
-            activities: minus(&self.activities, &earlier.activities),
-            sequences: minus(&self.sequences, &earlier.sequences),
-            total: self.total.since(&earlier.total),
-            response_time,
-            ..Snapshot::new(0, 0)
-        }
-    }
-
     /// Coarsens the series to `step` seconds per entry (no-op unless `step` is larger than now).
     pub fn coarsen_series(&mut self, step: u64) {
         let from = self.series_step.max(1);

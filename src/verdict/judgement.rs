@@ -101,6 +101,9 @@ pub enum Reason {
     Generator(Vec<String>),
     /// The run ended before its warm-up did: nothing was judged (how long the warm-up was).
     WarmupNotOver(Duration),
+    /// Shards of a coordinated run were lost before they finished: the run measured is not the whole
+    /// load that was asked for.
+    LostShards(Vec<crate::run::LostShard>),
     /// The results (or the baseline they are compared with) are a checkpoint of a run that had not
     /// finished: what they show may not hold for the whole run.
     Unfinished {
@@ -117,7 +120,11 @@ impl Reason {
     pub fn fails(&self) -> bool {
         !matches!(
             self,
-            Reason::Generator(_) | Reason::TooNoisy(_) | Reason::Unfinished { .. } | Reason::WarmupNotOver(_)
+            Reason::Generator(_)
+                | Reason::TooNoisy(_)
+                | Reason::LostShards(_)
+                | Reason::Unfinished { .. }
+                | Reason::WarmupNotOver(_)
         )
     }
 }
@@ -150,6 +157,21 @@ impl fmt::Display for Reason {
                 "the run ended before its warm-up did ({} of warm-up): nothing after it was judged",
                 crate::scenario::duration::format_duration(Duration::from_millis(length.as_millis() as u64))
             ),
+            Reason::LostShards(lost) => {
+                for (i, l) in lost.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(
+                        f,
+                        "shard {} was lost ({}, last report at {})",
+                        l.shard,
+                        l.why,
+                        crate::scenario::duration::format_duration(Duration::from_secs(l.last_report.as_secs()))
+                    )?;
+                }
+                f.write_str(": the merged run lacks the rest of its part")
+            }
             Reason::Unfinished { baseline, at } => {
                 let whose = if *baseline {
                     "the baseline is"
@@ -332,6 +354,9 @@ impl Judgement {
         }
         if let Some(length) = warmup_not_over {
             reasons.push(Reason::WarmupNotOver(length));
+        }
+        if !report.lost.is_empty() {
+            reasons.push(Reason::LostShards(report.lost.clone()));
         }
         if let Some(c) = report.checkpoint {
             reasons.push(Reason::Unfinished {
@@ -604,8 +629,13 @@ fn run_trial(report: &RunReport, reasons: &[Reason], policy: &Policy) -> TrialOu
         }
         return TrialOutcome::Failed(TrialFailure::from_text(FailureKind::Run, text));
     }
-    match generator {
-        Some(why) if policy.inconclusive_fails => {
+    let lost = reasons.iter().find(|r| matches!(r, Reason::LostShards(_)));
+    match (generator, lost) {
+        (None, Some(lost)) if policy.inconclusive_fails => TrialOutcome::Failed(TrialFailure::from_text(
+            FailureKind::Inconclusive,
+            format!("inconclusive: {lost}"),
+        )),
+        (Some(why), _) if policy.inconclusive_fails => {
             let h = &report.health;
             let text = format!(
                 "inconclusive: the load generator was the bottleneck, so the numbers may be its own, not the server's\n  {}\n  generator: CPU {:.0}% of {} core(s), scheduler lag p99 {}, peak RSS {:.1} MiB",
@@ -617,6 +647,10 @@ fn run_trial(report: &RunReport, reasons: &[Reason], policy: &Policy) -> TrialOu
                     .map_or("-".into(), |d| format!("{}ms", d.as_millis())),
                 h.peak_rss_bytes as f64 / 1_048_576.0,
             );
+            let text = match lost {
+                Some(lost) => format!("{text}\n  and {lost}"),
+                None => text,
+            };
             TrialOutcome::Failed(TrialFailure::from_text(FailureKind::Inconclusive, text))
         }
         _ => TrialOutcome::Passed,

@@ -22,6 +22,8 @@ mod cli_flags;
 mod closed_stages;
 /// `thresholds.confirm`: a failed gate run again, flaky or confirmed.
 mod confirm;
+/// Coordinated distributed runs: `stressor coordinate` and shard processes.
+mod coordinate;
 /// Correlation with `$(var)` in checks, feeders, HAR replay.
 mod data;
 /// The Kubernetes manifests under `deploy/`.

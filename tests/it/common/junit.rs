@@ -2,24 +2,12 @@
 //! tests/junit/junit-10.xsd`) and the `junitparser` PyPI package (`tests/junit/read_junit.py`).
 //! `.ci/run` installs both. Locally a missing tool skips the check with a note; with `CI` set it fails.
 
+use super::available;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn junit_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/junit")
-}
-
-/// Whether `check` runs successfully; if not, panics on CI and says why the check is skipped elsewhere.
-fn available(check: &mut Command, what: &str) -> bool {
-    if check.output().is_ok_and(|o| o.status.success()) {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{what} is missing; .ci/run installs it"
-    );
-    eprintln!("note: {what} is not installed, its check is skipped (it runs on CI)");
-    false
 }
 
 /// Validates `xml` against the Jenkins JUnit schema; panics with xmllint's messages when invalid.

@@ -58,6 +58,21 @@ pub fn headers(loaded: &Loaded, base: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Whether `check` runs successfully: an outside tool a test uses (xmllint, junitparser,
+/// kubernetes-validate). If not, panics on CI (`.ci/run` installs them) and says locally why the
+/// check is skipped.
+pub fn available(check: &mut std::process::Command, what: &str) -> bool {
+    if check.output().is_ok_and(|o| o.status.success()) {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{what} is missing; .ci/run installs it"
+    );
+    eprintln!("note: {what} is not installed, its check is skipped (it runs on CI)");
+    false
+}
+
 /// The original tool's fixtures (copied into this repo as test data).
 pub fn original_fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/original")
