@@ -258,6 +258,9 @@ pub struct SearchArgs {
     /// Stop when the rate that broke is within this above the rate that held.
     #[arg(long, value_name = "PERCENT", default_value = "10%", value_parser = parse_percent)]
     pub resolution: f64,
+    /// Each step's warm-up, a duration or `auto`: not judged, and added to the step [default: the scenario's `thresholds.warmup`]
+    #[arg(long, value_name = "DURATION|auto", value_parser = parse_warmup)]
+    pub warmup: Option<crate::scenario::WarmupLength>,
     /// Write the steps and the answer as JSON.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
