@@ -224,3 +224,60 @@ async fn the_harness_judges_each_file_against_the_baseline_service() {
     let (_, text, _, _) = harness_ab(same.url(), &[("STRESSOR_INCONCLUSIVE", "pass")]).await;
     assert!(!outcome(&text, "fixtures/ab::ab::run::p50", "FAILED"), "{text}");
 }
+
+#[test]
+fn the_command_starts_both_services_and_writes_every_report() {
+    let (dir, file) = common::write_files(&[("ab.yaml", SCENARIO)]);
+    let bin = env!("CARGO_BIN_EXE_stressor");
+    let serve = format!("{bin} serve --port {{port}}");
+    let path = |name: &str| dir.path().join(name);
+    let step_summary = path("step-summary.md");
+    let out = common::stressor()
+        .arg("ab")
+        .arg(&file)
+        .args(["--a-cmd", &serve, "--b-cmd", &serve, "--b-option", "delay_ms:12"])
+        .args(["--rounds", "10", "--round-time", "250ms", "--warmup", "500ms"])
+        .arg("--out")
+        .arg(path("ab.json"))
+        .arg("--junit")
+        .arg(path("ab.xml"))
+        .arg("--summary-md")
+        .arg(path("ab.md"))
+        .env("GITHUB_STEP_SUMMARY", &step_summary)
+        .output()
+        .expect("runs");
+    let text = common::output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "B sleeps 12 ms, A 2 ms: {text}");
+    assert!(text.contains("Result: REGRESSED ("), "{text}");
+    assert!(text.contains("| the run | p50        |"), "{text}");
+
+    let json = common::results_json(&path("ab.json"));
+    assert_eq!(json["schema"], "stressor-ab/1");
+    assert_eq!(json["rounds"], 10);
+    assert_eq!(json["verdict"], "failed");
+    assert_eq!(json["b"]["schema"], "stressor-results/1", "each side as a results file");
+    let p50 = &json["comparison"][0]["deltas"][0];
+    assert_eq!(p50["call"], "regressed", "{p50}");
+    assert!(p50["interval"][0].as_f64().unwrap() > 0.0, "{p50}");
+
+    common::junit::assert_valid(&path("ab.xml"));
+    let junit = std::fs::read_to_string(path("ab.xml")).unwrap();
+    assert!(junit.contains(r#"/ab::ab::run::p50" time="0""#), "{junit}");
+    let md = std::fs::read_to_string(path("ab.md")).unwrap();
+    assert!(md.starts_with("### ❌ stressor ab: `ab`"), "{md}");
+    assert!(md.contains("| the run | p50 |"), "{md}");
+    assert_eq!(std::fs::read_to_string(&step_summary).unwrap(), md, "the same Markdown, appended");
+
+    // The services are gone with the command.
+    let ports: Vec<String> = [&json["a"]["base_url"], &json["b"]["base_url"]]
+        .iter()
+        .map(|u| u.as_str().unwrap().rsplit(':').next().unwrap().to_string())
+        .collect();
+    for port in ports {
+        let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        assert!(
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_err(),
+            "nothing listens on {port} any more"
+        );
+    }
+}
