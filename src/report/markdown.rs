@@ -231,3 +231,69 @@ fn mark(verdict: Verdict) -> &'static str {
         Verdict::Inconclusive => "⚠️",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::{ActivityInfo, RunReport};
+    use crate::scenario::{Limit, Metric, Span, Threshold, ThresholdSet};
+    use crate::stats::{Measure, Snapshot};
+    use crate::verdict::{Policy, Subject, SubjectThresholds};
+    use std::time::Duration;
+
+    #[test]
+    fn a_run_reads_as_a_heading_a_line_and_a_thresholds_table() {
+        let mut m = Measure::default();
+        for _ in 0..4 {
+            m.record(Duration::from_millis(312), None, 0, 0);
+        }
+        let report = RunReport {
+            scenario: "shop".into(),
+            elapsed: Duration::from_secs(2),
+            activities: vec![ActivityInfo {
+                sequence: "main".into(),
+                label: "GetRequest(/x|y)".into(),
+                timed: true,
+                ..ActivityInfo::default()
+            }],
+            sequences: vec!["main".into()],
+            stats: Snapshot {
+                activities: vec![m.clone()],
+                sequences: vec![m.clone()],
+                total: m,
+                ..Snapshot::default()
+            },
+            ..RunReport::default()
+        };
+        let p95 = Threshold::new(
+            Metric::Percentile(95.0),
+            Limit::Duration(Duration::from_millis(300)),
+            Span::default(),
+        );
+        let thresholds = vec![SubjectThresholds {
+            subject: Subject::Activity {
+                selector: "main/0".into(),
+                ids: vec![0],
+            },
+            set: ThresholdSet {
+                rules: vec![p95],
+                ..ThresholdSet::default()
+            },
+        }];
+        let j = Judgement::from_parts(report, thresholds, Vec::new(), Default::default(), Policy::default());
+        assert_eq!(
+            run("shop", &j),
+            "### ❌ stressor: `shop`
+
+Result: FAILED (1 of 1 thresholds failed)
+
+4 timed activities, 0 failed, 2.0/s; p50 312.1ms, p95 312.1ms, p99 312.1ms
+
+| threshold on | metric | limit | measured | result |
+|---|---|---|---|---|
+| main/0 GetRequest(/x\\|y) | p95 | 300ms | 312ms | ❌ FAIL |
+
+"
+        );
+    }
+}

@@ -266,7 +266,11 @@ fn the_command_starts_both_services_and_writes_every_report() {
     let md = std::fs::read_to_string(path("ab.md")).unwrap();
     assert!(md.starts_with("### ❌ stressor ab: `ab`"), "{md}");
     assert!(md.contains("| the run | p50 |"), "{md}");
-    assert_eq!(std::fs::read_to_string(&step_summary).unwrap(), md, "the same Markdown, appended");
+    assert_eq!(
+        std::fs::read_to_string(&step_summary).unwrap(),
+        md,
+        "the same Markdown, appended"
+    );
 
     // The services are gone with the command.
     let ports: Vec<String> = [&json["a"]["base_url"], &json["b"]["base_url"]]
