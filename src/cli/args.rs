@@ -302,15 +302,9 @@ pub struct CompareArgs {
     /// The current results file.
     #[arg(value_name = "CURRENT")]
     pub current: PathBuf,
-    /// Changes of latency and throughput within this are `unchanged` (default 5%).
-    #[arg(long, value_name = "PERCENT", default_value = "5%", value_parser = parse_percent)]
-    pub tolerance: f64,
-    /// Changes of the error rate within this are `unchanged` (default 0.1pp, percentage points).
-    #[arg(long, value_name = "POINTS", default_value = "0.1pp", value_parser = parse_points)]
-    pub error_tolerance: f64,
-    /// Latency changes smaller than this are `unchanged` however significant (machine noise on fast requests).
-    #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = parse_duration_arg)]
-    pub min_change: std::time::Duration,
+    /// Changes, the error rate's and the latency floor that count as noise.
+    #[command(flatten)]
+    pub tolerance: ToleranceArgs,
     /// Write the comparison as JSON.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

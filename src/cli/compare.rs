@@ -37,11 +37,7 @@ pub fn run(args: &CompareArgs, out: Output) -> Exit {
         );
         return Exit::Invalid;
     }
-    let tolerance = crate::verdict::baseline::Tolerance {
-        relative: args.tolerance,
-        error_points: args.error_tolerance,
-        min_latency_change: args.min_change.as_secs_f64(),
-    };
+    let tolerance = args.tolerance.tolerance();
     let comparison = compare(&crate::verdict::Baseline::Run(baseline.into()), &current, tolerance);
     print!("{}", summary::comparison(&comparison, out.color));
     if let Some(path) = &args.out {

@@ -74,7 +74,9 @@ impl Exit {
             Exit::Failed => "failed: errors, or thresholds not met",
             Exit::Invalid => "invalid usage or invalid scenario",
             Exit::Interrupted => "interrupted (Ctrl-C, SIGTERM, or the monitor's Stop button)",
-            Exit::Inconclusive => "inconclusive: the load generator itself was the bottleneck",
+            Exit::Inconclusive => {
+                "inconclusive: the load generator was the bottleneck, or a comparison too noisy to tell"
+            }
             Exit::Coordination => {
                 "a coordinated run broke: shards missing at the start, or (a shard) the coordinator gone; its results are printed"
             }

@@ -15,6 +15,15 @@
 //! - `STRESSOR_BASELINE=PATH` — the baseline for `vs_baseline` thresholds and the summary's
 //!   comparison: a folder of results files as the harness writes them (`<prefix>.json`, see
 //!   [`results_dir`](super::results_dir)), or one results file for every scenario.
+//! - `STRESSOR_BASELINE_RUNS=N` — how many of the newest runs under a `STRESSOR_BASELINE` folder
+//!   (every `<prefix>.json` under it, a few subfolders down) make a file's history (default 10; see
+//!   [`crate::verdict::history`]).
+//! - `STRESSOR_AB_BASELINE_URL=URL` — every file is measured A/B against the service at `URL`, at the
+//!   same moments ([`crate::ab`]): the file's own trials on the service under test, its `vs_baseline`
+//!   rules by the paired test, and a trial per judged metric (`<file>::ab::run::p95`).
+//!   `STRESSOR_AB_ROUNDS` (default 20) and `STRESSOR_AB_ROUND_TIME` (default 1 s) set the rounds.
+//! - `GITHUB_STEP_SUMMARY` (set by GitHub Actions) — every file's verdict is appended to it as
+//!   Markdown ([`crate::report::markdown`]).
 //! - `STRESSOR_CHECKPOINT=DURATION` — how often each scenario's results file is rewritten while it
 //!   runs (`"complete": false`, as `stressor run --checkpoint`), so a test process killed outright (a CI
 //!   job's time limit) leaves what it measured; default 5 s, `0` turns it off. A value that is not a

@@ -149,6 +149,9 @@ pub struct AbResults {
     pub a_total: Summary,
     /// B's.
     pub b_total: Summary,
+    /// Per round, `[A, B]`: each side's timed activities in that round, readable (the evidence the
+    /// paired test judged, for the run).
+    pub round_totals: Vec<[Summary; 2]>,
 }
 
 impl AbResults {
@@ -175,6 +178,7 @@ impl AbResults {
             b: side(&ab.b),
             a_total: total(&ab.a),
             b_total: total(&ab.b),
+            round_totals: ab.paired.rounds.iter().map(|[a, b]| [total(a), total(b)]).collect(),
         }
     }
 

@@ -86,9 +86,9 @@ impl History {
         let values: Vec<f64> = self
             .runs
             .iter()
-            .filter_map(|r| value(metric, &SubjectData::of(subject, r), r))
+            .filter_map(|r| SubjectData::of(subject, r).value(metric, r.elapsed))
             .collect();
-        let cur = value(metric, &SubjectData::of(subject, current), current);
+        let cur = SubjectData::of(subject, current).value(metric, current.elapsed);
         let mut out = Delta {
             metric,
             baseline: median(&values),
@@ -127,25 +127,6 @@ impl History {
             Call::Unchanged
         };
         out
-    }
-}
-
-/// A metric's value over a whole run: seconds for latencies, a fraction for the error rate, successful
-/// executions per second for throughput (what a threshold on it measures).
-fn value(metric: Metric, data: &SubjectData<'_>, report: &RunReport) -> Option<f64> {
-    let latency = &data.timing().latency;
-    match metric {
-        Metric::Percentile(q) => latency.percentile(q).map(|d| d.as_secs_f64()),
-        Metric::Mean => latency.mean().map(|d| d.as_secs_f64()),
-        Metric::ErrorRate => {
-            let (n, e) = data.error_counts();
-            (n > 0).then(|| e as f64 / n as f64)
-        }
-        Metric::MinRps => {
-            let secs = report.elapsed.as_secs_f64();
-            (secs > 0.0).then(|| data.timing().successes() as f64 / secs)
-        }
-        Metric::Max | Metric::Errors => None,
     }
 }
 
