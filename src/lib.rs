@@ -109,7 +109,7 @@
 //! | 7 | [`stats`] | measurements |
 //! | 8 | [`mod@run`] | the runner |
 //! | 9 | [`verdict`] | thresholds, baselines, the one judgement |
-//! | 10 | [`search`], [`observe`] | capacity search (runs and judges); metrics and the request log of a run |
+//! | 10 | [`search`], [`ab`], [`observe`] | capacity search and A/B measurement (each runs and judges); metrics and the request log of a run |
 //! | 11 | [`report`] | summary, JSON, JUnit, HTML |
 //! | 12 | [`mod@harness`], `monitor`, `har`, `coordinate` | the cargo harness, the live dashboard, HAR import, distributed runs' coordinator |
 //! | 13 | `cli` | the command line |
@@ -118,6 +118,7 @@
 //! → http → activity → stats → run → verdict → report → harness / monitor / har → cli) with the
 //! modules it does not name put in their place.
 
+pub mod ab;
 pub mod activity;
 pub mod check;
 #[cfg(feature = "cli")]

@@ -15,9 +15,9 @@
 //!   there and reports the highest rate that held as a lower bound, never as the capacity: reporting
 //!   the generator's limit as the server's is the mistake this avoids.
 
-use crate::run::{MIN_JUDGED_RUN, RunError, RunOptions, RunReport};
+use crate::run::{MIN_JUDGED_RUN, RunError, RunOptions, RunProbe, RunReport, StopHandle};
 use crate::scenario::threshold::{ThresholdSet, Thresholds};
-use crate::scenario::{Arrivals, LoadModel, LoadOptions, Scenario, SourceMap, Stage, load_str};
+use crate::scenario::{Arrivals, LoadModel, LoadOptions, Scenario, SourceMap, Stage, WarmupLength, load_str};
 use crate::verdict::judgement::Reason;
 use crate::verdict::{Judgement, Policy, Verdict};
 use serde::Serialize;
@@ -40,6 +40,10 @@ pub struct SearchOptions {
     pub resolution: f64,
     /// Steps at most.
     pub max_steps: usize,
+    /// Each step's warm-up (`--warmup`), instead of the scenario's `thresholds.warmup`: the start of
+    /// a step that its SLO does not judge. The step lasts that much longer, so that what is judged
+    /// still lasts `step`.
+    pub warmup: Option<WarmupLength>,
 }
 
 impl Default for SearchOptions {
@@ -51,6 +55,7 @@ impl Default for SearchOptions {
             max_sessions: 1000,
             resolution: 0.1,
             max_steps: 20,
+            warmup: None,
         }
     }
 }
@@ -271,12 +276,26 @@ async fn run_step(
     rate: f64,
 ) -> Result<Step, RunError> {
     let duration = step_duration(rate, options.step);
+    let warmup = options
+        .warmup
+        .or_else(|| scenario.thresholds.warmup.as_ref().map(|w| w.length))
+        .filter(|w| *w != WarmupLength::Fixed(Duration::ZERO));
+    // The load lasts the warm-up and then the judged step; `auto` ends when it settles, so its step
+    // is stopped `duration` after that (below).
+    let load_time = match warmup {
+        None => duration,
+        Some(WarmupLength::Fixed(w)) => w + duration,
+        Some(WarmupLength::Auto) => crate::run::warmup::AUTO_MAX + duration,
+    };
     let mut s = scenario.clone();
     let arrivals = match &scenario.load {
         LoadModel::ArrivalRate { arrivals, .. } => *arrivals,
         _ => Arrivals::Constant,
     };
-    let step = [Stage { rate, duration }];
+    let step = [Stage {
+        rate,
+        duration: load_time,
+    }];
     let step_load = |fraction| LoadModel::arrival_share(&step, options.max_sessions, arrivals, fraction);
     s.load = step_load(1.0);
     // With workloads, the rate is the total, shared out by weight as the file shares its own `load`;
@@ -292,7 +311,28 @@ async fn run_step(
         run: slo.clone(),
         ..Thresholds::default()
     };
-    let report = crate::run::run(Arc::new(s.clone()), sources.clone(), RunOptions::default()).await?;
+    let (probe, stop) = (RunProbe::new(), StopHandle::new());
+    let options = RunOptions {
+        warmup: Some(warmup.unwrap_or(WarmupLength::Fixed(Duration::ZERO))),
+        probe: Some(probe.clone()),
+        stop: Some(stop.clone()),
+        ..RunOptions::default()
+    };
+    // `auto`: judged for `duration` from whenever the warm-up settled.
+    let stopper = (warmup == Some(WarmupLength::Auto)).then(|| {
+        tokio::spawn(async move {
+            while !probe.judging() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            tokio::time::sleep(duration).await;
+            stop.stop();
+        })
+    });
+    let report = crate::run::run(Arc::new(s.clone()), sources.clone(), options).await;
+    if let Some(t) = stopper {
+        t.abort();
+    }
+    let report = report?;
     Ok(judge_step(&s, sources, report, rate))
 }
 

@@ -45,6 +45,8 @@ pub enum Command {
     Coordinate(CoordinateArgs),
     /// Compare two results files of one scenario: per run, sequence and activity, whether each metric regressed (exit 1 if any did).
     Compare(CompareArgs),
+    /// Run a scenario against a baseline (A) and a candidate (B) at the same moments, and judge whether B is worse (exit 0 no, 1 regressed, 4 too noisy).
+    Ab(AbArgs),
     /// Find the highest arrival rate at which the service holds an SLO (exit 0 found, 1 not even the start rate, 4 inconclusive).
     Search(SearchArgs),
     /// Check scenario files and print every problem found (exit 2 if any error).
@@ -119,9 +121,12 @@ pub struct RunArgs {
     /// The live dashboard.
     #[command(flatten)]
     pub monitor: MonitorArgs,
-    /// A results file of an earlier run (`run --out`) to compare with: `vs_baseline` thresholds and a comparison table. An empty STRESSOR_BASELINE asks for none.
-    #[arg(long, value_name = "FILE", env = "STRESSOR_BASELINE", value_parser = any_path)]
+    /// Results of earlier runs to compare with (`vs_baseline` thresholds, a comparison table): a results file (`run --out`), or a folder of them whose newest runs of this scenario are the baseline's history. An empty STRESSOR_BASELINE asks for none.
+    #[arg(long, value_name = "FILE|DIR", env = "STRESSOR_BASELINE", value_parser = any_path)]
     pub baseline: Option<PathBuf>,
+    /// How many of the newest runs in a `--baseline` folder make its history.
+    #[arg(long, value_name = "N", env = "STRESSOR_BASELINE_RUNS", default_value_t = crate::verdict::history::DEFAULT_RUNS, value_parser = parse_rounds)]
+    pub baseline_runs: usize,
     /// Take part in a coordinated run as shard --shard K/N: the coordinator's URL (http://HOST:PORT).
     /// Needs STRESSOR_COORDINATOR_TOKEN. The exit code is 0 once the results are delivered (the
     /// coordinator's is the verdict); 5 when the coordinator is gone (the results are then printed).
@@ -191,6 +196,9 @@ pub struct ReportArgs {
     /// Write a self-contained HTML report with plots (viewable offline); also when interrupted.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Write the verdict and the thresholds as Markdown (also appended to $GITHUB_STEP_SUMMARY when it is set).
+    #[arg(long, value_name = "FILE")]
+    pub summary_md: Option<PathBuf>,
 }
 
 /// The live dashboard (`run`, `coordinate`).
@@ -275,6 +283,9 @@ pub struct SearchArgs {
     /// Stop when the rate that broke is within this above the rate that held.
     #[arg(long, value_name = "PERCENT", default_value = "10%", value_parser = parse_percent)]
     pub resolution: f64,
+    /// Each step's warm-up, a duration or `auto`: not judged, and added to the step [default: the scenario's `thresholds.warmup`]
+    #[arg(long, value_name = "DURATION|auto", value_parser = parse_warmup)]
+    pub warmup: Option<crate::scenario::WarmupLength>,
     /// Write the steps and the answer as JSON.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -316,15 +327,9 @@ pub struct CompareArgs {
     /// The current results file.
     #[arg(value_name = "CURRENT")]
     pub current: PathBuf,
-    /// Changes of latency and throughput within this are `unchanged` (default 5%).
-    #[arg(long, value_name = "PERCENT", default_value = "5%", value_parser = parse_percent)]
-    pub tolerance: f64,
-    /// Changes of the error rate within this are `unchanged` (default 0.1pp, percentage points).
-    #[arg(long, value_name = "POINTS", default_value = "0.1pp", value_parser = parse_points)]
-    pub error_tolerance: f64,
-    /// Latency changes smaller than this are `unchanged` however significant (machine noise on fast requests).
-    #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = parse_duration_arg)]
-    pub min_change: std::time::Duration,
+    /// Changes, the error rate's and the latency floor that count as noise.
+    #[command(flatten)]
+    pub tolerance: ToleranceArgs,
     /// Write the comparison as JSON.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -358,6 +363,117 @@ fn parse_points(text: &str) -> Result<f64, String> {
         .filter(|p| p.is_finite() && *p >= 0.0)
         .map(|p| p / 100.0)
         .ok_or_else(|| format!("`{text}` is not percentage points such as `0.1pp`"))
+}
+
+/// `stressor ab`.
+#[derive(Debug, Args)]
+pub struct AbArgs {
+    /// The scenario file (a directory means DIR/scenario.yaml); its main part must keep running for the warm-up and all rounds.
+    pub scenario: PathBuf,
+    /// The baseline's base URL (A).
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "a_cmd",
+        conflicts_with = "a_cmd"
+    )]
+    pub a: Option<String>,
+    /// The candidate's base URL (B).
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "b_cmd",
+        conflicts_with = "b_cmd"
+    )]
+    pub b: Option<String>,
+    /// Start the baseline with this shell command; `{port}` in it becomes a free port, and A is `http://127.0.0.1:PORT`.
+    #[arg(long, value_name = "COMMAND")]
+    pub a_cmd: Option<String>,
+    /// Start the candidate with this shell command (as --a-cmd).
+    #[arg(long, value_name = "COMMAND")]
+    pub b_cmd: Option<String>,
+    /// Rounds to measure (at least 9 give an answer).
+    #[arg(long, value_name = "N", default_value_t = crate::ab::DEFAULT_ROUNDS, value_parser = parse_rounds)]
+    pub rounds: usize,
+    /// How long each round lasts.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_positive_duration)]
+    pub round_time: std::time::Duration,
+    /// The warm-up before the first round, a duration or `auto` [default: the scenario's `thresholds.warmup`, else 2s]
+    #[arg(long, value_name = "DURATION|auto", value_parser = parse_warmup)]
+    pub warmup: Option<crate::scenario::WarmupLength>,
+    /// Changes, the error rate's and the latency floor that count as noise.
+    #[command(flatten)]
+    pub tolerance: ToleranceArgs,
+    /// Override a config, sessions or context value on both sides: NAME:VALUE (repeatable).
+    #[arg(short = 'o', long = "option", value_name = "NAME:VALUE")]
+    pub options: Vec<String>,
+    /// Override a value on the baseline's side only (repeatable).
+    #[arg(long = "a-option", value_name = "NAME:VALUE")]
+    pub a_options: Vec<String>,
+    /// Override a value on the candidate's side only (repeatable).
+    #[arg(long = "b-option", value_name = "NAME:VALUE")]
+    pub b_options: Vec<String>,
+    /// Write the measurement, its judgement and each side's results as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write a JUnit XML report: a test case per judged metric.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write the verdict as a Markdown table (also to $GITHUB_STEP_SUMMARY when it is set).
+    #[arg(long, value_name = "FILE")]
+    pub summary_md: Option<PathBuf>,
+}
+
+/// How much change counts as noise (`compare`, `ab`).
+#[derive(Debug, Args)]
+pub struct ToleranceArgs {
+    /// Changes of latency and throughput within this are `unchanged` (default 5%).
+    #[arg(long, value_name = "PERCENT", default_value = "5%", value_parser = parse_percent)]
+    pub tolerance: f64,
+    /// Changes of the error rate within this are `unchanged` (default 0.1pp, percentage points).
+    #[arg(long, value_name = "POINTS", default_value = "0.1pp", value_parser = parse_points)]
+    pub error_tolerance: f64,
+    /// Latency changes smaller than this are `unchanged` however significant (machine noise on fast requests).
+    #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = parse_duration_arg)]
+    pub min_change: std::time::Duration,
+}
+
+impl ToleranceArgs {
+    /// As the verdict takes it.
+    pub fn tolerance(&self) -> crate::verdict::baseline::Tolerance {
+        crate::verdict::baseline::Tolerance {
+            relative: self.tolerance,
+            error_points: self.error_tolerance,
+            min_latency_change: self.min_change.as_secs_f64(),
+        }
+    }
+}
+
+/// `auto` or a duration.
+fn parse_warmup(text: &str) -> Result<crate::scenario::WarmupLength, String> {
+    if text.trim() == "auto" {
+        return Ok(crate::scenario::WarmupLength::Auto);
+    }
+    parse_duration_arg(text).map(crate::scenario::WarmupLength::Fixed)
+}
+
+/// 1 to 10,000 rounds.
+fn parse_rounds(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n @ 1..=10_000) => Ok(n),
+        _ => Err(format!("`{text}` is not a number of rounds from 1 to 10000")),
+    }
+}
+
+/// A duration above zero.
+fn parse_positive_duration(text: &str) -> Result<std::time::Duration, String> {
+    parse_duration_arg(text).and_then(|d| {
+        if d.is_zero() {
+            Err("must be longer than 0".into())
+        } else {
+            Ok(d)
+        }
+    })
 }
 
 /// `stressor merge`.

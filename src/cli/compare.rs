@@ -37,12 +37,8 @@ pub fn run(args: &CompareArgs, out: Output) -> Exit {
         );
         return Exit::Invalid;
     }
-    let tolerance = crate::verdict::baseline::Tolerance {
-        relative: args.tolerance,
-        error_points: args.error_tolerance,
-        min_latency_change: args.min_change.as_secs_f64(),
-    };
-    let comparison = compare(&baseline, &current, tolerance);
+    let tolerance = args.tolerance.tolerance();
+    let comparison = compare(&crate::verdict::Baseline::Run(baseline.into()), &current, tolerance);
     println!("{}", summary::comparison_verdict(&comparison));
     print!("{}", summary::comparison(&comparison, out.color));
     if let Some(path) = &args.out {

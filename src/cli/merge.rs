@@ -21,6 +21,7 @@ pub fn run(args: &MergeArgs, out: Output) -> Exit {
         out: args.out.as_deref(),
         junit: args.junit.as_deref(),
         html: args.html.as_deref(),
+        summary_md: None,
     };
     if let Err(exit) = reports::check_dirs(targets) {
         return exit;

@@ -7,10 +7,12 @@
 //! `coordinate` exit with the verdict's code ([`crate::verdict::Verdict::exit_code`]), except that an
 //! interrupted run exits with 3 and a coordinated shard with 0 once its results are delivered.
 
+mod ab;
 mod args;
 mod compare;
 mod coordinate;
 mod init;
+mod job_summary;
 mod logging;
 mod merge;
 mod monitor;
@@ -20,6 +22,7 @@ mod reports;
 mod run;
 mod search;
 mod serve;
+mod service;
 mod shard;
 mod validate;
 
@@ -72,7 +75,9 @@ impl Exit {
             Exit::Failed => "failed: errors, or thresholds not met",
             Exit::Invalid => "invalid usage or invalid scenario",
             Exit::Interrupted => "interrupted (Ctrl-C, SIGTERM, or the monitor's Stop button)",
-            Exit::Inconclusive => "inconclusive: the load generator itself was the bottleneck",
+            Exit::Inconclusive => {
+                "inconclusive: the load generator was the bottleneck, or a comparison too noisy to tell"
+            }
             Exit::Coordination => {
                 "a coordinated run broke: shards missing at the start, or (a shard) the coordinator gone; its results are printed"
             }
@@ -172,6 +177,7 @@ pub fn main() -> ExitCode {
         Command::Merge(_) => "merge",
         Command::Coordinate(_) => "coordinate",
         Command::Compare(_) => "compare",
+        Command::Ab(_) => "ab",
         Command::Search(_) => "search",
         Command::Validate(_) => "validate",
         Command::Serve(_) => "serve",
@@ -183,6 +189,7 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => merge::run(args, out),
         Command::Coordinate(args) => coordinate::run(args, out),
         Command::Compare(args) => compare::run(args, out),
+        Command::Ab(args) => ab::run(args, out),
         Command::Search(args) => search::run(args, out),
         Command::Validate(args) => validate::run(args, out),
         Command::Serve(args) => serve::run(args, out),

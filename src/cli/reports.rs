@@ -20,6 +20,8 @@ pub(super) struct Targets<'a> {
     pub junit: Option<&'a Path>,
     /// `--html`.
     pub html: Option<&'a Path>,
+    /// `--summary-md`: the verdict as Markdown (also appended to `$GITHUB_STEP_SUMMARY` when set).
+    pub summary_md: Option<&'a Path>,
 }
 
 impl<'a> From<&'a ReportArgs> for Targets<'a> {
@@ -28,6 +30,7 @@ impl<'a> From<&'a ReportArgs> for Targets<'a> {
             out: args.out.as_deref(),
             junit: args.junit.as_deref(),
             html: args.html.as_deref(),
+            summary_md: args.summary_md.as_deref(),
         }
     }
 }
@@ -39,6 +42,7 @@ pub(super) fn check_dirs(targets: Targets<'_>) -> Result<(), Exit> {
         ("--out", targets.out),
         ("--junit", targets.junit),
         ("--html", targets.html),
+        ("--summary-md", targets.summary_md),
     ] {
         if let Some(path) = path
             && !out_dir(path).is_dir()
@@ -93,6 +97,8 @@ pub(super) fn write(
     if let Some(path) = targets.html {
         written &= report_written(html::write(path, judgement), "HTML report", path, quiet);
     }
+    let markdown = crate::report::markdown::run(&judgement.report.scenario, judgement);
+    written &= super::job_summary::write(targets.summary_md, &markdown, quiet);
     written
 }
 
@@ -163,7 +169,12 @@ pub(super) fn write_junit(path: &Path, suite: &junit::Suite, quiet: bool) -> boo
 }
 
 /// Says where a report went, or why it did not; whether it was written.
-fn report_written(result: Result<(), crate::report::ReportError>, what: &str, path: &Path, quiet: bool) -> bool {
+pub(super) fn report_written(
+    result: Result<(), crate::report::ReportError>,
+    what: &str,
+    path: &Path,
+    quiet: bool,
+) -> bool {
     match result {
         Ok(()) => {
             if !quiet {

@@ -31,7 +31,8 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
         Ok(loaded) => loaded,
         Err(exit) => return exit,
     };
-    let (baseline, baseline_optional) = match baseline(args) {
+    // A baseline that cannot be read would only show up after the run: read it first.
+    let (baseline, baseline_optional) = match read_baseline(args, &scenario, &sources, out) {
         Ok(read) => read,
         Err(exit) => return exit,
     };
@@ -71,33 +72,43 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     if !quiet {
         eprintln!("{}", announce(&scenario, args, shard));
     }
-    let mut options = run_options(args, shard, monitor.as_ref(), quiet);
-    options.stop = Some(stop);
-    options.abort = crate::verdict::AbortWatch::check_for(&scenario);
-    outputs.apply(&mut options);
-    let checkpoints = if leads {
-        None
-    } else {
-        let (scenario, sources, policy) = (scenario.clone(), sources.clone(), policy.clone());
-        reports::checkpoint_writer(&args.reports, move |report| {
-            let judgement = Judgement::new(&scenario, sources.clone(), report, policy.clone());
-            results_of(&judgement, shard)
-        })
-    };
-    options.checkpoints = checkpoints.as_ref().map(|w| w.checkpoints(args.reports.checkpoint));
-    if let Some(c) = &coordinated {
-        c.wire(&mut options);
-    }
-    let report = runtime.block_on(crate::run::run(scenario.clone(), sources.clone(), options));
-    reports::finish_checkpoints(checkpoints.as_ref());
-    let report = match report {
-        Ok(report) => report,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return Exit::Failed;
+    let run_once = || {
+        let mut options = run_options(args, shard, monitor.as_ref(), quiet);
+        options.stop = Some(stop.clone());
+        options.abort = crate::verdict::AbortWatch::check_for(&scenario);
+        outputs.apply(&mut options);
+        let checkpoints = if leads {
+            None
+        } else {
+            let (scenario, sources, policy) = (scenario.clone(), sources.clone(), policy.clone());
+            reports::checkpoint_writer(&args.reports, move |report| {
+                let judgement = Judgement::new(&scenario, sources.clone(), report, policy.clone());
+                results_of(&judgement, shard)
+            })
+        };
+        options.checkpoints = checkpoints.as_ref().map(|w| w.checkpoints(args.reports.checkpoint));
+        if let Some(c) = &coordinated {
+            c.wire(&mut options);
         }
+        let report = runtime.block_on(crate::run::run(scenario.clone(), sources.clone(), options));
+        reports::finish_checkpoints(checkpoints.as_ref());
+        report
+            .map(|report| Judgement::new(&scenario, sources.clone(), report, policy.clone()))
+            .map_err(|err| {
+                eprintln!("error: {err}");
+                Exit::Failed
+            })
     };
-    let judgement = Judgement::new(&scenario, sources, report, policy);
+    // A coordinated run's gate is the coordinator's to judge (and, once, to run): a shard runs once.
+    let confirm = if coordinated.is_some() {
+        0
+    } else {
+        scenario.thresholds.confirm
+    };
+    let judgement = match confirmed(confirm, run_once, quiet) {
+        Ok(j) => j,
+        Err(exit) => return exit,
+    };
     let results = results_of(&judgement, shard);
     if let Some(c) = coordinated {
         // Delivered first: a shard's own monitor must not keep its coordinator waiting.
@@ -129,30 +140,44 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
     reports::exit_code(&judgement, written)
 }
 
-/// What [`Policy::baseline`] holds: none asked for, read, or why it cannot be read.
-type BaselineRead = Option<Result<Arc<crate::run::RunReport>, String>>;
+/// Runs the scenario and, when a gate failed and `thresholds.confirm` asks for it (`confirm` re-runs
+/// at most), again (see [`crate::verdict::confirm`]): the judgement over every run.
+fn confirmed(confirm: u32, run_once: impl FnMut() -> Result<Judgement, Exit>, quiet: bool) -> Result<Judgement, Exit> {
+    crate::verdict::confirm::run_confirmed(confirm, run_once, |latest, run| {
+        if !quiet {
+            eprintln!(
+                "A gate failed ({}); running the scenario again to confirm it (thresholds.confirm: {confirm}, run {run} of at most {})",
+                latest.result_line().trim_start_matches("Result: "),
+                confirm + 1
+            );
+        }
+    })
+}
 
-/// The baseline (`--baseline`, `STRESSOR_BASELINE`), read before the run: one that cannot be read would
-/// only show up after it. Unreadable, it is a usage error (exit 2), as a failed artifact download must
-/// not turn a regression gate off; with `STRESSOR_BASELINE_REQUIRED=0`, the explicit opt-out, the run
-/// goes on without it, says so, and its `baseline` trial is skipped with the reason. Also whether it
-/// is optional.
-fn baseline(args: &RunArgs) -> Result<(BaselineRead, bool), Exit> {
+/// What [`Policy::baseline`] holds: none asked for, read, or why it cannot be read.
+type BaselineRead = Option<Result<crate::verdict::Baseline, String>>;
+
+/// The baseline asked for (`--baseline`, `STRESSOR_BASELINE`; an empty value asks for none), read
+/// before the run, since one that cannot be read would only show up after it: a results file, or the
+/// newest runs of the scenario in a folder (its history; the files left out are named). Unreadable, it
+/// is a usage error (exit 2), as a failed artifact download must not turn a regression gate off; with
+/// `STRESSOR_BASELINE_REQUIRED=0`, the explicit opt-out, the run goes on without it, says so, and its
+/// `baseline` trial is skipped with the reason. Also whether it is optional.
+fn read_baseline(
+    args: &RunArgs,
+    scenario: &Arc<Scenario>,
+    sources: &Arc<SourceMap>,
+    out: Output,
+) -> Result<(BaselineRead, bool), Exit> {
     let optional = std::env::var("STRESSOR_BASELINE_REQUIRED").is_ok_and(|v| crate::harness::env::is_off(&v));
-    let asked = args.baseline.as_deref().filter(|p| !p.as_os_str().is_empty());
-    match asked.map(json::read).transpose() {
-        Ok(read) => Ok((
-            read.map(|r| {
-                if let Some(warning) = asked.and_then(|p| r.incomplete_warning(p)) {
-                    eprintln!("warning: --baseline: {warning}");
-                }
-                Ok(Arc::new(r.to_report()))
-            }),
-            optional,
-        )),
+    let Some(path) = args.baseline.as_deref().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok((None, optional));
+    };
+    match baseline_at(path, args.baseline_runs, scenario, sources, out) {
+        Ok(b) => Ok((Some(Ok(b)), optional)),
         Err(err) if optional => {
             eprintln!("warning: --baseline: {err}; running without a baseline (STRESSOR_BASELINE_REQUIRED=0)");
-            Ok((Some(Err(err.to_string())), optional))
+            Ok((Some(Err(err)), optional))
         }
         Err(err) => {
             eprintln!(
@@ -161,6 +186,35 @@ fn baseline(args: &RunArgs) -> Result<(BaselineRead, bool), Exit> {
             Err(Exit::Invalid)
         }
     }
+}
+
+/// The baseline at `path`: one results file, or the history of the scenario's newest `runs` runs in
+/// a folder (notes on what it left out are printed).
+fn baseline_at(
+    path: &Path,
+    runs: usize,
+    scenario: &Arc<Scenario>,
+    sources: &Arc<SourceMap>,
+    out: Output,
+) -> Result<crate::verdict::Baseline, String> {
+    use crate::report::history::{Which, baseline};
+    use crate::verdict::Baseline;
+    if !path.is_dir() {
+        let r = json::read(path).map_err(|e| e.to_string())?;
+        if let Some(warning) = r.incomplete_warning(path) {
+            eprintln!("warning: --baseline: {warning}");
+        }
+        return Ok(Baseline::Run(Arc::new(r.to_report())));
+    }
+    let shape = crate::run::Plan::new(scenario.clone(), sources.clone()).empty_report();
+    let (b, notes) = baseline(path, runs, Some(&shape), Which::Named(&scenario.name)).map_err(|e| e.to_string())?;
+    for note in notes {
+        eprintln!("warning: --baseline: {note}");
+    }
+    if out.verbosity >= 0 {
+        eprintln!("Baseline: {} in {}", b.describe(), path.display());
+    }
+    Ok(b)
 }
 
 /// `--shard K/N`, or a Kubernetes Indexed Job's environment (not with `--single`).

@@ -41,6 +41,7 @@ pub fn run(args: &SearchArgs, out: Output) -> Exit {
         step: args.step,
         max_sessions: args.max_sessions,
         resolution: args.resolution,
+        warmup: args.warmup,
         ..SearchOptions::default()
     };
     let quiet = out.verbosity < 0;

@@ -22,6 +22,15 @@
 //!   be read leaves the `baseline` trial ignored, with the reason, instead of failing it (the first
 //!   run of a pipeline, before there is a baseline to download).
 //!   [`results_dir`](super::results_dir)), or one results file for every scenario.
+//! - `STRESSOR_BASELINE_RUNS=N` — how many of the newest runs under a `STRESSOR_BASELINE` folder
+//!   (every `<prefix>.json` under it, a few subfolders down) make a file's history (default 10; see
+//!   [`crate::verdict::history`]).
+//! - `STRESSOR_AB_BASELINE_URL=URL` — every file is measured A/B against the service at `URL`, at the
+//!   same moments ([`crate::ab`]): the file's own trials on the service under test, its `vs_baseline`
+//!   rules by the paired test, and a trial per judged metric (`<file>::ab::run::p95`).
+//!   `STRESSOR_AB_ROUNDS` (default 20) and `STRESSOR_AB_ROUND_TIME` (default 1 s) set the rounds.
+//! - `GITHUB_STEP_SUMMARY` (set by GitHub Actions) — every file's verdict is appended to it as
+//!   Markdown ([`crate::report::markdown`]).
 //! - `STRESSOR_CHECKPOINT=DURATION` — how often each scenario's results file is rewritten while it
 //!   runs (`"complete": false`, as `stressor run --checkpoint`), so a test process killed outright (a CI
 //!   job's time limit) leaves what it measured; default 5 s, `0` turns it off. A value that is not a
@@ -69,6 +78,16 @@ pub struct HarnessEnv {
     pub baseline_optional: bool,
     /// `STRESSOR_CHECKPOINT`, as given (see [`HarnessEnv::checkpoint_every`]).
     pub checkpoint: Option<String>,
+    /// `STRESSOR_BASELINE_RUNS`: how many of the newest runs under a `STRESSOR_BASELINE` folder make
+    /// a scenario's history (default 10).
+    pub baseline_runs: usize,
+    /// `STRESSOR_AB_BASELINE_URL`: the baseline service each scenario is measured against, at the
+    /// same moments (`stressor ab` from `cargo test`).
+    pub ab_baseline_url: Option<String>,
+    /// `STRESSOR_AB_ROUNDS` (default 20).
+    pub ab_rounds: usize,
+    /// `STRESSOR_AB_ROUND_TIME` (default 1 s).
+    pub ab_round_time: std::time::Duration,
 }
 
 impl HarnessEnv {
@@ -87,6 +106,10 @@ impl HarnessEnv {
         let (mut inconclusive_pass, mut deny_warnings, mut baseline) = (false, false, None);
         let mut baseline_optional = false;
         let mut checkpoint = None;
+        let mut baseline_runs = crate::verdict::history::DEFAULT_RUNS;
+        let mut ab_baseline_url = None;
+        let mut ab_rounds = crate::ab::DEFAULT_ROUNDS;
+        let mut ab_round_time = crate::ab::DEFAULT_ROUND_TIME;
         let path = |v: String| (!v.is_empty()).then(|| std::path::PathBuf::from(v));
         for (key, value) in vars {
             if let Some(name) = key.strip_prefix("STRESSOR_OPT_") {
@@ -113,6 +136,17 @@ impl HarnessEnv {
                 baseline_optional = is_off(&value);
             } else if key == "STRESSOR_CHECKPOINT" {
                 checkpoint = Some(value);
+            } else if key == "STRESSOR_BASELINE_RUNS" {
+                baseline_runs = value.trim().parse::<usize>().unwrap_or(baseline_runs).max(1);
+            } else if key == "STRESSOR_AB_BASELINE_URL" && !value.trim().is_empty() {
+                ab_baseline_url = Some(value.trim().to_string());
+            } else if key == "STRESSOR_AB_ROUNDS" {
+                ab_rounds = value.trim().parse::<usize>().unwrap_or(ab_rounds).max(1);
+            } else if key == "STRESSOR_AB_ROUND_TIME" {
+                ab_round_time = crate::scenario::duration::parse_duration(value.trim())
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .unwrap_or(ab_round_time);
             } else if key == "STRESSOR_DENY_WARNINGS" {
                 deny_warnings = !matches!(value.trim().to_ascii_lowercase().as_str(), "" | "0" | "false" | "no");
             }
@@ -138,6 +172,10 @@ impl HarnessEnv {
             baseline,
             baseline_optional,
             checkpoint,
+            baseline_runs,
+            ab_baseline_url,
+            ab_rounds,
+            ab_round_time,
         }
     }
 
@@ -201,6 +239,9 @@ mod tests {
             env,
             HarnessEnv {
                 concurrent_scenarios: 1,
+                baseline_runs: 10,
+                ab_rounds: 20,
+                ab_round_time: std::time::Duration::from_secs(1),
                 ..HarnessEnv::default()
             }
         );

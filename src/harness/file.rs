@@ -80,16 +80,56 @@ pub(super) fn run_file(harness: &Harness, file: &ScenarioFile) -> Result<Judgeme
     let loaded = load_file(&file.path, &harness.load_options(overrides));
     let sources = Arc::new(loaded.sources.clone());
     let scenario = Arc::new(loaded.into_result().map_err(|e| HarnessError::Load(e.render(false)))?);
-    let mut options = RunOptions {
-        single: harness.env.smoke,
-        activities: harness.activities.clone(),
-        // Under the smoke profile thresholds are not judged, so they stop nothing either.
-        abort: crate::verdict::AbortWatch::check_for(&scenario).filter(|_| !harness.env.smoke),
-        ..RunOptions::default()
-    };
-    // The results file is rewritten while the scenario runs, so a test process killed outright (a CI
-    // job's time limit) leaves what it measured; the final write (`write_results`) replaces it.
     let every = harness.env.checkpoint_every().map_err(HarnessError::Setting)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(HarnessError::Runtime)?;
+    let run_once = || {
+        let options = RunOptions {
+            single: harness.env.smoke,
+            activities: harness.activities.clone(),
+            // Under the smoke profile thresholds are not judged, so they stop nothing either.
+            abort: crate::verdict::AbortWatch::check_for(&scenario).filter(|_| !harness.env.smoke),
+            ..RunOptions::default()
+        };
+        if let Some(url) = harness.env.ab_baseline_url.as_deref().filter(|_| !harness.env.smoke) {
+            return run_ab(
+                harness,
+                file,
+                url,
+                (scenario.clone(), sources.clone()),
+                options,
+                &runtime,
+            );
+        }
+        run_once(harness, file, (&scenario, &sources), options, every, &runtime)
+    };
+    let confirm = if harness.env.smoke {
+        0
+    } else {
+        scenario.thresholds.confirm
+    };
+    crate::verdict::confirm::run_confirmed(confirm, run_once, |latest, run| {
+        eprintln!(
+            "stressor: {}: a gate failed ({}); running it again to confirm (run {run} of at most {})",
+            file.name,
+            latest.result_line().trim_start_matches("Result: "),
+            confirm + 1
+        );
+    })
+}
+
+/// One run of a file, its results file rewritten while it goes (so a test process killed outright,
+/// by a CI job's time limit, leaves what it measured; the final write, `write_results`, replaces it).
+fn run_once(
+    harness: &Harness,
+    file: &ScenarioFile,
+    (scenario, sources): (&Arc<crate::scenario::Scenario>, &Arc<crate::scenario::SourceMap>),
+    mut options: RunOptions,
+    every: Duration,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Judgement, HarnessError> {
     let checkpoints = harness.results.as_ref().filter(|_| !every.is_zero()).map(|dir| {
         let (scenario, sources, policy) = (scenario.clone(), sources.clone(), harness.policy(&file.name));
         CheckpointWriter::new(results_path(dir, &file.name), move |report| {
@@ -97,15 +137,83 @@ pub(super) fn run_file(harness: &Harness, file: &ScenarioFile) -> Result<Judgeme
         })
     });
     options.checkpoints = checkpoints.as_ref().map(|w| w.checkpoints(every));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(HarnessError::Runtime)?;
     let report = runtime.block_on(run(scenario.clone(), sources.clone(), options));
     if let Some(w) = &checkpoints {
         w.finish();
     }
-    Ok(Judgement::new(&scenario, sources, report?, harness.policy(&file.name)))
+    Ok(Judgement::new(
+        scenario,
+        sources.clone(),
+        report?,
+        harness.policy(&file.name),
+    ))
+}
+
+/// The file's thresholds and trials: the scenario's own, and under `STRESSOR_AB_BASELINE_URL` the
+/// A/B gate's too (`ab::<subject>::<metric>`, see [`crate::verdict::gate`]).
+fn thresholds_and_trials(
+    harness: &Harness,
+    scenario: &crate::scenario::Scenario,
+) -> (Vec<crate::verdict::SubjectThresholds>, Vec<TrialSpec>) {
+    let activities = crate::verdict::trials::activities_of(scenario);
+    let thresholds = crate::verdict::collect(scenario, &activities);
+    let mut specs = trial_specs(scenario, &activities);
+    if harness.env.baseline.is_some() {
+        crate::verdict::trials::add_baseline(&mut specs);
+    }
+    if harness.env.ab_baseline_url.is_none() || harness.env.smoke {
+        return (thresholds, specs);
+    }
+    crate::verdict::gate::with_ab_gate(thresholds, specs, crate::verdict::baseline::Tolerance::DEFAULT)
+}
+
+/// `STRESSOR_AB_BASELINE_URL`: the file run as B (as the harness would run it) against the baseline
+/// service at `url` as A, at the same moments ([`crate::ab`]); its own trials judged on B, its
+/// `vs_baseline` rules and the A/B gate by the paired test over the rounds.
+fn run_ab(
+    harness: &Harness,
+    file: &ScenarioFile,
+    url: &str,
+    (scenario, sources): (Arc<crate::scenario::Scenario>, Arc<crate::scenario::SourceMap>),
+    mut options: RunOptions,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Judgement, HarnessError> {
+    let mut overrides = harness.run_overrides();
+    overrides.push(crate::scenario::Override::env(
+        "STRESSOR_AB_BASELINE_URL",
+        "base_url",
+        url,
+    ));
+    let loaded = load_file(&file.path, &harness.load_options(overrides));
+    let a_sources = Arc::new(loaded.sources.clone());
+    let a_scenario = Arc::new(loaded.into_result().map_err(|e| HarnessError::Load(e.render(false)))?);
+    let a = crate::ab::Side {
+        scenario: a_scenario,
+        sources: a_sources,
+    };
+    let b = crate::ab::Side {
+        scenario: scenario.clone(),
+        sources: sources.clone(),
+    };
+    // One abort watch per side would stop each on its own: the gate is judged at the end.
+    options.abort = None;
+    options.checkpoints = None;
+    let ab_options = crate::ab::AbOptions {
+        rounds: harness.env.ab_rounds,
+        round_time: harness.env.ab_round_time,
+        warmup: None,
+        run: options,
+    };
+    let measured = runtime
+        .block_on(crate::ab::run(a, b, ab_options))
+        .map_err(|e| HarnessError::Setting(format!("STRESSOR_AB_BASELINE_URL: {e}")))?;
+    if let Some(why) = &measured.short {
+        eprintln!("stressor: {}: {why}", file.name);
+    }
+    let (thresholds, specs) = thresholds_and_trials(harness, &scenario);
+    let mut policy = harness.policy(&file.name);
+    policy.baseline = Some(Ok(crate::verdict::Baseline::Paired(Arc::new(measured.paired))));
+    Ok(Judgement::from_parts(measured.b, thresholds, specs, sources, policy))
 }
 
 /// Where a file's JSON results go: `dir/<prefix>.json`, its folder made (a failure shows when the
@@ -133,6 +241,16 @@ pub(super) struct FileEntry {
 }
 
 impl FileEntry {
+    /// The file's judged run, when it ran (and could be judged).
+    pub(super) fn judgement(&self) -> Option<&Judgement> {
+        self.shared.as_ref()?.result.get()?.as_ref().ok()
+    }
+
+    /// The file's trial prefix (`fixtures/smoke`).
+    pub(super) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// The file's suite: the trials `selected` by the filters, run or (`ignored`) skipped; `None` when
     /// no trial was selected. A selected trial that never recorded a case (it panicked) is a failure.
     pub(super) fn suite(&self, selected: &[bool], ignored: &[bool]) -> Option<Suite> {
@@ -210,10 +328,7 @@ pub(super) fn file_trials(harness: &Arc<Harness>, file: ScenarioFile, listing: b
         }
     };
     let ignore = scenario.config.ignore.clone();
-    let mut specs = trial_specs(scenario, &crate::verdict::trials::activities_of(scenario));
-    if harness.env.baseline.is_some() {
-        crate::verdict::trials::add_baseline(&mut specs);
-    }
+    let (_, specs) = thresholds_and_trials(harness, scenario);
     let shared = Arc::new(FileRun {
         file,
         result: OnceLock::new(),
@@ -238,6 +353,13 @@ pub(super) fn file_trials(harness: &Arc<Harness>, file: ScenarioFile, listing: b
                     TrialOutcome::Failed(f) => Err(Failed::from(f.details.clone())),
                     TrialOutcome::Skipped(why) => Ok(Completion::ignored_with(why)),
                     TrialOutcome::Passed => Ok(Completion::Completed),
+                    TrialOutcome::Flaky(failures) => {
+                        // libtest has no word for it: it passes, and says why here.
+                        for f in failures {
+                            eprintln!("stressor: {name}: flaky, passed when run again; earlier: {}", f.summary);
+                        }
+                        Ok(Completion::Completed)
+                    }
                 };
                 let _ = slot.set(case);
                 result

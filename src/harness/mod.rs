@@ -203,6 +203,18 @@ pub fn main(config: HarnessConfig) -> ExitCode {
             eprintln!("stressor harness: {why}");
             return ExitCode::FAILURE;
         }
+        // GitHub Actions: every file's verdict on the job's summary page.
+        if let Some(path) = std::env::var_os(crate::report::markdown::GITHUB_STEP_SUMMARY).filter(|p| !p.is_empty()) {
+            let markdown: String = entries
+                .iter()
+                .filter_map(|(entry, _, _)| Some(crate::report::markdown::run(entry.prefix(), entry.judgement()?)))
+                .collect();
+            if !markdown.is_empty()
+                && let Err(why) = crate::report::markdown::append(Path::new(&path), &markdown)
+            {
+                eprintln!("stressor harness: GITHUB_STEP_SUMMARY: {why}");
+            }
+        }
     }
     if let Some(results) = &results {
         // A leftover is harmless (it is not the folder CI uploads); the next run removes it.
@@ -337,14 +349,22 @@ impl Harness {
     /// `STRESSOR_BASELINE_REQUIRED=0`).
     fn policy(&self, prefix: &str) -> Policy {
         let baseline = self.env.baseline.as_ref().map(|path| {
-            let file = if path.is_dir() {
-                path.join(format!("{prefix}.json"))
-            } else {
-                path.clone()
-            };
-            crate::report::json::read(&file)
-                .map(|r| Arc::new(r.to_report()))
-                .map_err(|e| format!("STRESSOR_BASELINE={}: {e}", path.display()))
+            let unreadable = |e: &dyn std::fmt::Display| format!("STRESSOR_BASELINE={}: {e}", path.display());
+            if path.is_dir() {
+                // Every `<prefix>.json` under the folder: one run's results folder, or several.
+                let which = crate::report::history::Which::File(prefix);
+                return crate::report::history::baseline(path, self.env.baseline_runs, None, which)
+                    .map(|(b, notes)| {
+                        for note in notes {
+                            eprintln!("stressor: {prefix}: STRESSOR_BASELINE: {note}");
+                        }
+                        b
+                    })
+                    .map_err(|e| unreadable(&e));
+            }
+            crate::report::json::read(path)
+                .map(|r| crate::verdict::Baseline::Run(Arc::new(r.to_report())))
+                .map_err(|e| unreadable(&e))
         });
         Policy {
             baseline,
@@ -355,6 +375,7 @@ impl Harness {
                 .smoke
                 .then(|| "not judged under STRESSOR_PROFILE=smoke (one session, one pass)".to_string()),
             inconclusive_fails: !self.env.inconclusive_pass,
+            ..Policy::default()
         }
     }
 

@@ -8,7 +8,7 @@
 //! pages read alike.
 
 use super::summary::{self, fmt_time};
-use super::svg::{self, Bar, Line};
+use super::svg::{self, Band, Bar, Line};
 use crate::run::RunReport;
 use crate::stats::{Latency, Second};
 use crate::verdict::{Judgement, Verdict};
@@ -78,11 +78,17 @@ fn cells(out: &mut String, tag: &str, cells: &[impl AsRef<str>], last_class: Opt
 
 /// Latency percentiles per series entry as a line chart (milliseconds over run seconds).
 pub fn latency_chart(series: &[Second], step: u64) -> String {
-    latency_chart_with(series, step, None)
+    latency_chart_with(series, step, None, None)
 }
 
-/// [`latency_chart`], with a baseline run's p50 and p95 (its series and step) on the same axes.
-pub fn latency_chart_with(series: &[Second], step: u64, baseline: Option<(&[Second], u64)>) -> String {
+/// [`latency_chart`], with a baseline run's p50 and p95 (its series and step) on the same axes, and a
+/// shaded band (the warm-up).
+pub fn latency_chart_with(
+    series: &[Second],
+    step: u64,
+    baseline: Option<(&[Second], u64)>,
+    band: Option<&Band>,
+) -> String {
     let line = |name: &str, color, p: f64, series: &[Second], step: u64| Line {
         name: name.to_string(),
         color,
@@ -104,7 +110,7 @@ pub fn latency_chart_with(series: &[Second], step: u64, baseline: Option<(&[Seco
         lines.push(line("baseline p50", "#a0cbe8", 50.0, base, base_step));
         lines.push(line("baseline p95", "#ffbe7d", 95.0, base, base_step));
     }
-    svg::line_chart("Latency over time", &lines, fmt_seconds, fmt_millis)
+    svg::line_chart_with_band("Latency over time", &lines, band, fmt_seconds, fmt_millis)
 }
 
 /// Requests and errors per second over time as a line chart. `elapsed` is how much of the series
@@ -112,6 +118,11 @@ pub fn latency_chart_with(series: &[Second], step: u64, baseline: Option<(&[Seco
 /// part of its step, so it is divided by the part it covers, not drawn as a drop; an entry covering
 /// less than a quarter of its step is left out (too little time to say a rate).
 pub fn throughput_chart(series: &[Second], step: u64, elapsed: Duration) -> String {
+    throughput_chart_with(series, step, elapsed, None)
+}
+
+/// [`throughput_chart`] with a shaded band (the warm-up).
+pub fn throughput_chart_with(series: &[Second], step: u64, elapsed: Duration, band: Option<&Band>) -> String {
     let step = step.max(1) as f64;
     let elapsed = elapsed.as_secs_f64();
     let covered = |i: usize| {
@@ -135,12 +146,13 @@ pub fn throughput_chart(series: &[Second], step: u64, elapsed: Duration) -> Stri
             })
             .collect(),
     };
-    svg::line_chart(
+    svg::line_chart_with_band(
         "Throughput",
         &[
             line("requests/s", "#59a14f", |s| s.requests),
             line("errors/s", "#e15759", |s| s.errors),
         ],
+        band,
         fmt_seconds,
         |v| format!("{v:.0}/s"),
     )
@@ -200,6 +212,28 @@ fn histogram_bars(latency: &Latency, min: u64, max: u64) -> Vec<Bar> {
 
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// The run's series over its whole wall time, for the plots: the warm-up's entries, then the judged
+/// ones (whose series counts from the warm-up's end), at one step; and the band that shades the
+/// warm-up. (A warm-up that ends within a second is drawn to that second's end.)
+fn whole_series(report: &RunReport) -> (Vec<Second>, u64, Option<Band>) {
+    let stats = &report.stats;
+    let Some(w) = &report.warmup else {
+        return (stats.series.clone(), stats.series_step.max(1), None);
+    };
+    let step = stats.series_step.max(w.stats.series_step).max(1);
+    let judged = crate::stats::coarsen(&stats.series, stats.series_step.max(1), step);
+    let mut series = crate::stats::coarsen(&w.stats.series, w.stats.series_step.max(1), step);
+    let warm_entries = (w.length.as_secs_f64() / step as f64).ceil() as usize;
+    series.resize_with(warm_entries, Second::default);
+    series.extend(judged);
+    let band = Band {
+        from: 0.0,
+        to: w.length.as_secs_f64(),
+        label: "warm-up (not judged)".into(),
+    };
+    (series, step, Some(band))
 }
 
 fn fmt_seconds(s: f64) -> String {
@@ -274,21 +308,23 @@ pub fn render(judgement: &Judgement) -> String {
     );
 
     let stats = &report.stats;
+    let (series, step, band) = whole_series(report);
     let _ = write!(
         out,
         r#"<h2>Over time</h2><div class="charts"><div id="latency-chart">{}</div><div id="throughput-chart">{}</div>{}</div>"#,
         latency_chart_with(
-            &stats.series,
-            stats.series_step,
+            &series,
+            step,
             judgement
                 .policy
                 .baseline
                 .as_ref()
                 .and_then(|b| b.as_ref().ok())
-                .map(|b| (b.stats.series.as_slice(), b.stats.series_step)),
+                .map(|b| (b.report().stats.series.as_slice(), b.report().stats.series_step)),
+            band.as_ref(),
         ),
-        throughput_chart(&stats.series, stats.series_step, report.elapsed),
-        Some(sessions_chart(&stats.series, stats.series_step))
+        throughput_chart_with(&series, step, report.wall_time(), band.as_ref()),
+        Some(sessions_chart(&series, step))
             .filter(|svg| !svg.is_empty())
             .map_or_else(String::new, |svg| format!(r#"<div id="sessions-chart">{svg}</div>"#))
     );

@@ -15,7 +15,7 @@
 //! | `tag` | string \| null | `config.tag` |
 //! | `base_url` | string \| null | the base URL the run used |
 //! | `start` | string \| null | wall-clock start, RFC 3339 UTC with milliseconds (`2025-03-01T12:34:56.789Z`) |
-//! | `elapsed` | duration | wall time of the run |
+//! | `elapsed` | duration | wall time of the run, less its warm-up (what `stats` cover) |
 //! | `sessions` | integer | sessions started (summed by `merge`) |
 //! | `dry_run` | bool | whether it was a dry run (`-n`) |
 //! | `complete` | bool | `false` while the run is still going: `run --checkpoint` rewrites the file every few seconds with everything measured so far, so a process killed outright (SIGKILL, out of memory) leaves its measurements behind; the final write sets `true`. Readers warn about an incomplete file, and a verdict judged from one is never better than `inconclusive`. Absent from older files (read as `true`) |
@@ -38,6 +38,7 @@
 //! | `seed` | integer | the run's seed (`load.seed`, or the one drawn) when it seeded data: a generated feeder, a script's `random_*` functions; absent otherwise |
 //! | `lost` | list of objects | shards of a coordinated run (`stressor coordinate`) that stopped reporting before they finished: `shard` (`K/N`), `last_report` (duration since the start of the last report received), `why`; their part of the results is what they had sent. Makes the verdict at best `inconclusive`. Absent when none was lost |
 //! | `feeders` | list of objects | per feeder: `name`, `order`, `rows` (in the file), `taken` (rows handed out), `sessions_ended` (sessions that found a `unique` feeder used up); absent without feeders |
+//! | `warmup` | object | with `thresholds.warmup`: `length` (duration from the start), `end` (`fixed`, `settled` and `capped` for `auto`, `run_ended` when the run ended first), `total` ([`Summary`]) and `stats` (as below, its series from the run's start): what the warm-up measured, never judged; everything else in the file is what followed it. Absent without a warm-up |
 //! | `stats` | object | everything measured ([`Snapshot`]), mergeable: `activities` and `sequences` ([`Measure`] per id / position), `sub_requests` (StaticRequests URLs: `activity`, `label`, `measure`), `sessions` (`id`, `user`, `measure`), `total`, `series` (per second from the start: `requests`, `errors`, `latency`, and `sessions`, the most sessions alive during it, absent when 0) |
 //!
 //! A `Measure` is `{"count", "errors": {"status": 3, ...} (non-zero classes only), "stopped" (absent
@@ -153,6 +154,23 @@ pub struct Results {
     /// `last_report`, `why`): their part is what they had sent. Absent when none was lost.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lost: Vec<crate::run::LostShard>,
+    /// The warm-up, measured apart and never judged. Absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup: Option<WarmupResult>,
+}
+
+/// The warm-up of a run (`thresholds.warmup`): `stats`, `total` and `elapsed` of the results are what
+/// followed it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WarmupResult {
+    /// How long it lasted, from the run's start.
+    pub length: Duration,
+    /// How it ended: `fixed`, `settled` (auto), `capped` (auto, not settled in time), `run_ended`.
+    pub end: crate::run::WarmupEnd,
+    /// Its timed activities together, readable (rates per second of the warm-up).
+    pub total: Summary,
+    /// What it measured, mergeable (its series counts seconds from the run's start).
+    pub stats: Snapshot,
 }
 
 /// Results files written before checkpoints existed were written at the end of their run.
@@ -327,6 +345,12 @@ impl Results {
             records: report.records.clone(),
             seed: report.seed,
             aborted: report.aborted.clone(),
+            warmup: report.warmup.as_ref().map(|w| WarmupResult {
+                length: w.length,
+                end: w.end,
+                total: Summary::of(&w.stats.total, w.stats.total.error_count(), w.length),
+                stats: w.stats.clone(),
+            }),
             lost: report.lost.clone(),
         }
     }
@@ -352,6 +376,11 @@ impl Results {
             seed: self.seed,
             aborted: self.aborted.clone(),
             checkpoint: self.checkpoint(),
+            warmup: self.warmup.as_ref().map(|w| crate::run::WarmupPart {
+                length: w.length,
+                stats: w.stats.clone(),
+                end: w.end,
+            }),
             lost: self.lost.clone(),
         }
     }

@@ -117,11 +117,50 @@ impl Suite {
 /// The XML document of `suites`.
 pub fn render(suites: &[Suite]) -> Result<Vec<u8>, junit_report::Error> {
     let mut report = Report::new();
-    report.add_testsuites(suites.iter().map(to_suite));
+    let mut flaky = Vec::new();
+    let converted: Vec<TestSuite> = suites.iter().map(|s| to_suite(s, &mut flaky)).collect();
+    report.add_testsuites(converted);
     let mut out = Vec::new();
     report.write_xml(&mut out)?;
+    if !flaky.is_empty() {
+        // The writer has no `<flakyFailure>`: each flaky case carries a placeholder as its
+        // `<system-out>`, replaced here by the elements surefire and nextest write.
+        let mut text = String::from_utf8_lossy(&out).into_owned();
+        for (token, xml) in flaky {
+            text = text.replacen(&format!("<system-out><![CDATA[{token}]]></system-out>"), &xml, 1);
+        }
+        out = text.into_bytes();
+    }
     out.push(b'\n');
     Ok(out)
+}
+
+/// The `<flakyFailure>` elements of a flaky case (and its tags' `<system-out>`, which the placeholder
+/// took the place of).
+fn flaky_elements(failures: &[TrialFailure], tags: &[String]) -> String {
+    let attr = |t: &str| {
+        xml_text(t)
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let mut xml = String::new();
+    for f in failures {
+        xml.push_str(&format!(
+            r#"<flakyFailure type="{}" message="{}"><stackTrace><![CDATA[{}]]></stackTrace></flakyFailure>"#,
+            f.kind.as_str(),
+            attr(&f.summary),
+            xml_text(&f.details)
+        ));
+    }
+    if !tags.is_empty() {
+        xml.push_str(&format!(
+            "<system-out><![CDATA[{}]]></system-out>",
+            xml_text(&format!("tags: {}", tags.join(", ")))
+        ));
+    }
+    xml
 }
 
 /// Writes `suites` to `path` atomically (the folder must exist).
@@ -133,7 +172,9 @@ pub fn write(path: &Path, suites: &[Suite]) -> Result<(), ReportError> {
     super::write_atomically(path, &bytes)
 }
 
-fn to_suite(suite: &Suite) -> TestSuite {
+/// The crate's suite of `suite`; each flaky case gets a placeholder, pushed to `flaky` with what
+/// replaces it.
+fn to_suite(suite: &Suite, flaky: &mut Vec<(String, String)>) -> TestSuite {
     let mut out = TestSuite::new(&xml_text(&suite.name));
     if let Some(started) = suite.started {
         out.set_timestamp(started.into());
@@ -144,6 +185,15 @@ fn to_suite(suite: &Suite) -> TestSuite {
         let time = junit_report::Duration::try_from(case.time).unwrap_or(junit_report::Duration::MAX);
         let mut tc = match &case.outcome {
             TrialOutcome::Passed => TestCase::success(&name, time),
+            TrialOutcome::Flaky(failures) => {
+                let token = format!("@@stressor-flaky-{}@@", flaky.len());
+                flaky.push((token.clone(), flaky_elements(failures, &case.tags)));
+                let mut tc = TestCase::success(&name, time);
+                tc.set_classname(&classname);
+                tc.set_system_out(&token);
+                out.add_testcase(tc);
+                continue;
+            }
             TrialOutcome::Skipped(reason) => TestCase::skipped_with_cause(&name, "ignored", &xml_text(reason)),
             TrialOutcome::Failed(f) => {
                 let mut tc = TestCase::failure(&name, time, f.kind.as_str(), &xml_text(&f.summary));

@@ -203,6 +203,7 @@ pub fn merge_reports(parts: &[(PathBuf, RunReport)]) -> Result<RunReport, MergeE
             })
             .flatten(),
         lost: parts.iter().flat_map(|(_, r)| r.lost.iter().cloned()).collect(),
+        warmup: merge_warmups(parts, &offset_of),
     })
 }
 
@@ -275,6 +276,28 @@ fn difference(first_path: &Path, first: &RunReport, path: &Path, r: &RunReport) 
         ));
     }
     None
+}
+
+/// The parts' warm-ups merged as their stats are (aligned by start), lasting the longest of theirs;
+/// `None` when no part had one.
+fn merge_warmups(
+    parts: &[(PathBuf, RunReport)],
+    offset_of: &dyn Fn(Option<SystemTime>) -> Duration,
+) -> Option<crate::run::WarmupPart> {
+    let mut out: Option<crate::run::WarmupPart> = None;
+    for (_, r) in parts {
+        let Some(w) = &r.warmup else { continue };
+        let offset = offset_of(r.started_at);
+        let mine = out.get_or_insert_with(|| crate::run::WarmupPart {
+            end: w.end,
+            stats: Snapshot::new(w.stats.activities.len(), w.stats.sequences.len()),
+            ..Default::default()
+        });
+        // Parts of one scenario have the same shape (checked for their stats before).
+        let _ = mine.stats.merge(&w.stats, offset.as_secs_f64().round() as usize);
+        mine.length = mine.length.max(w.length);
+    }
+    out
 }
 
 fn most_severe(a: Option<StopReason>, b: Option<StopReason>) -> Option<StopReason> {

@@ -7,11 +7,14 @@
 //! written atomically ([`write_atomically`]): a reader never sees
 //! half a report, and an interrupted write leaves any earlier file in place.
 
+pub mod ab;
 pub mod checkpoint;
+pub mod history;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod logs;
+pub mod markdown;
 pub mod merge;
 pub mod summary;
 pub mod svg;

@@ -41,6 +41,18 @@ pub fn render(judgement: &Judgement, color: bool) -> String {
     for o in &judgement.relative {
         let _ = writeln!(out, "{}", o.message);
     }
+    for (name, failures) in crate::verdict::confirm::flaky(judgement) {
+        let _ = writeln!(
+            out,
+            "Flaky (failed in {} run(s), held when run again; passes): {name}: {}",
+            failures.len(),
+            failures
+                .iter()
+                .map(|f| f.summary.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
     if !judgement.comparison.is_empty() {
         let _ = writeln!(
             out,
@@ -90,14 +102,14 @@ fn header(out: &mut String, report: &RunReport) {
             .map(|u| format!(" against {u}"))
             .unwrap_or_default(),
         report.sessions,
-        fmt_time(report.elapsed),
+        fmt_time(report.wall_time()),
     );
     if let Some(start) = report.started_at {
         let _ = writeln!(
             out,
             "Start {}, end {}",
             super::format_rfc3339(start),
-            super::format_rfc3339(start + report.elapsed)
+            super::format_rfc3339(start + report.wall_time())
         );
     }
     if report.dry_run {
@@ -206,6 +218,22 @@ fn totals(out: &mut String, report: &RunReport) {
     }
     out.push('\n');
     local_line(out, report);
+    if let Some(w) = &report.warmup {
+        let t = &w.stats.total;
+        let _ = writeln!(
+            out,
+            "Warm-up (not judged): the first {} ({}): {} timed activities ({} ok, {} failed), {:.1}/s; successful: p50 {}, p95 {}, p99 {}",
+            fmt_time(w.length),
+            w.end.describe(),
+            t.count,
+            t.successes(),
+            t.error_count(),
+            t.rate(w.length),
+            pct(t, 50.0),
+            pct(t, 95.0),
+            pct(t, 99.0)
+        );
+    }
     let stopped: u64 = report.stats.activities.iter().map(|m| m.stopped).sum();
     if stopped > 0 {
         let _ = writeln!(
@@ -366,9 +394,14 @@ pub fn comparison_verdict(subjects: &[SubjectComparison]) -> String {
 /// A comparison with a baseline as a table: one row per subject and metric, with the baseline's and
 /// the current value, the change (positive is worse) and what it means.
 pub fn comparison(subjects: &[SubjectComparison], color: bool) -> String {
+    comparison_with(subjects, ["baseline", "current"], color)
+}
+
+/// [`comparison`] with other headings for the two value columns (`a (baseline)`, `b (candidate)`).
+pub fn comparison_with(subjects: &[SubjectComparison], heads: [&str; 2], color: bool) -> String {
     let mut table = Table::new();
     table.load_preset(presets::ASCII_MARKDOWN);
-    table.set_header(["subject", "metric", "baseline", "current", "change", "result"]);
+    table.set_header(["subject", "metric", heads[0], heads[1], "change", "result"]);
     for i in 2..5 {
         if let Some(c) = table.column_mut(i) {
             c.set_cell_alignment(CellAlignment::Right);

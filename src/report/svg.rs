@@ -36,6 +36,28 @@ pub struct Bar {
 /// A line chart with a grid, axis labels (`fmt_x`/`fmt_y` turn data units into text) and a legend.
 /// Every line is a `<polyline class="series">` whose points are the data, so tests can count them.
 pub fn line_chart(title: &str, lines: &[Line], fmt_x: fn(f64) -> String, fmt_y: fn(f64) -> String) -> String {
+    line_chart_with_band(title, lines, None, fmt_x, fmt_y)
+}
+
+/// A shaded band over part of a chart's x axis: `from`, `to` in data units, and its label.
+#[derive(Clone, Debug, Default)]
+pub struct Band {
+    /// Where it starts.
+    pub from: f64,
+    /// Where it ends.
+    pub to: f64,
+    /// Its label (drawn at its top), e.g. `warm-up (not judged)`.
+    pub label: String,
+}
+
+/// [`line_chart`] with a shaded `<rect class="band">` under the lines (the warm-up of a run).
+pub fn line_chart_with_band(
+    title: &str,
+    lines: &[Line],
+    band: Option<&Band>,
+    fmt_x: fn(f64) -> String,
+    fmt_y: fn(f64) -> String,
+) -> String {
     let mut svg = open(title);
     let all = lines.iter().flat_map(|l| l.points.iter());
     let (x_max, y_max) = all.fold((0.0f64, 0.0f64), |(x, y), p| (x.max(p.0), y.max(p.1)));
@@ -49,6 +71,18 @@ pub fn line_chart(title: &str, lines: &[Line], fmt_x: fn(f64) -> String, fmt_y: 
     let sx = |x: f64| LEFT + x / x_right * (WIDTH - LEFT - RIGHT);
     let sy = |y: f64| HEIGHT - BOTTOM - y / y_top * (HEIGHT - TOP - BOTTOM);
     grid(&mut svg, y_top, fmt_y);
+    if let Some(b) = band.filter(|b| b.to > b.from) {
+        let (x0, x1) = (sx(b.from.max(0.0)), sx(b.to.min(x_right)));
+        let _ = write!(
+            svg,
+            r##"<rect class="band" x="{x0:.1}" y="{TOP:.1}" width="{:.1}" height="{:.1}" fill="#bab0ac" fill-opacity="0.25"/><text class="axis" x="{:.1}" y="{:.1}">{}</text>"##,
+            (x1 - x0).max(0.0),
+            HEIGHT - TOP - BOTTOM,
+            x0 + 4.0,
+            TOP + 12.0,
+            super::html::escape(&b.label)
+        );
+    }
     // Ticks on round numbers of the x unit (1, 2, 5 × 10ⁿ apart), about five of them.
     let x_step = nice_ceiling(x_right / 5.0);
     for i in 0..=(x_right / x_step).floor() as usize {

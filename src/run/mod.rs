@@ -30,6 +30,7 @@ mod seed;
 mod session;
 pub mod shard;
 pub mod stages;
+pub mod warmup;
 
 pub use control::{RunControl, StopReason};
 pub use event::{EventSink, Fanout, RunEvent};
@@ -39,14 +40,15 @@ pub use report::{Aborted, Checkpoint, ErrorRecord, LostShard, RunReport, Workloa
 pub use request::{RequestRow, RequestSink};
 pub use session::{PassEnd, Session};
 pub use shard::{Shard, ShardError};
+pub use warmup::{WarmupEnd, WarmupPart};
 
 use crate::activity::plugin::Registry;
 #[cfg(feature = "script")]
 use crate::activity::script::ScriptEngine;
 use crate::activity::{Shared, TlsConfigs};
-use crate::scenario::{ActivityKind, Arrivals, Delay, LoadModel, Scenario, SourceMap};
-use crate::stats::RunRecorder;
-use std::sync::{Arc, Mutex, PoisonError};
+use crate::scenario::{ActivityKind, Arrivals, Delay, LoadModel, Scenario, SourceMap, WarmupLength};
+use crate::stats::{RunRecorder, Snapshot};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 /// How to run.
@@ -82,6 +84,11 @@ pub struct RunOptions {
     /// Hands the run as it stands to a writer every so often while it goes (checkpointed results
     /// files: `run --checkpoint`), so that a process killed outright leaves its measurements behind.
     pub checkpoints: Option<Checkpoints>,
+    /// The warm-up, instead of the scenario's `thresholds.warmup` (`stressor ab` and `search` set
+    /// their own; `Fixed(0)` for none). See [`warmup`].
+    pub warmup: Option<WarmupLength>,
+    /// Lets another task read the run's measurements while it goes (see [`RunProbe`]).
+    pub probe: Option<RunProbe>,
     /// Start the load at this wall-clock instant instead of at once: a coordinated run's shared start
     /// (`stressor coordinate`). Everything that can fail or take time (TLS, feeders, the plan) is set
     /// up first; the run's clock (second 0 of the series, [`RunReport::started_at`]) begins at the
@@ -97,6 +104,36 @@ pub struct RunOptions {
 pub trait Observer: Send + Sync {
     /// The run so far.
     fn observe(&self, live: &RunReport);
+}
+
+/// A handle on a running run's measurements, for a caller that reads them on its own schedule
+/// (`stressor ab` reads both sides' at the same instants, once per round). Give a clone to
+/// [`RunOptions::probe`]; it is connected when the run starts.
+#[derive(Clone, Debug, Default)]
+pub struct RunProbe(Arc<OnceLock<Arc<RunRecorder>>>);
+
+impl RunProbe {
+    /// A probe not yet connected to a run.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The measures the run has recorded so far after its warm-up (see [`RunRecorder::measures`]: no
+    /// series, no per-session measures); `None` before it started.
+    pub fn measures(&self) -> Option<Snapshot> {
+        self.0.get().map(|r| r.measures())
+    }
+
+    /// Whether the run started and is past its warm-up (or has none), so that what it records now
+    /// is judged.
+    pub fn judging(&self) -> bool {
+        self.0.get().is_some_and(|r| r.past_warmup())
+    }
+
+    /// The warm-up's length, once it ended (`None` without one, or before).
+    pub fn warmup_end(&self) -> Option<std::time::Duration> {
+        self.0.get().and_then(|r| r.warmup_end())
+    }
 }
 
 /// Checkpoints of a running run (see [`RunOptions::checkpoints`]).
@@ -152,6 +189,7 @@ impl std::fmt::Debug for RunOptions {
             .field("activities", &self.activities)
             .field("shard", &self.shard)
             .field("checkpoints", &self.checkpoints.as_ref().map(|c| c.every))
+            .field("warmup", &self.warmup)
             .field("start_at", &self.start_at)
             .finish_non_exhaustive()
     }
@@ -164,6 +202,8 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 #[derive(Clone, Debug, Default)]
 pub struct StopHandle {
     tx: Arc<tokio::sync::watch::Sender<u8>>,
+    /// Set by [`StopHandle::end`]: the stop is the run's planned end, not an interruption.
+    planned: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl StopHandle {
@@ -171,6 +211,23 @@ impl StopHandle {
     pub fn new() -> Self {
         StopHandle {
             tx: Arc::new(tokio::sync::watch::channel(0).0),
+            planned: Arc::default(),
+        }
+    }
+
+    /// Ends the run as planned by its caller, who measures the run's length itself (`stressor ab`
+    /// ends both sides after the last round): judged as the end of `max_time` is, not as a stop
+    /// request, which makes the verdict `stopped` (exit 3).
+    pub fn end(&self) {
+        self.planned.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.stop();
+    }
+
+    /// Why a stop through this handle stops the run.
+    fn reason(&self) -> StopReason {
+        match self.planned.load(std::sync::atomic::Ordering::Relaxed) {
+            true => StopReason::MaxTime,
+            false => StopReason::Requested,
         }
     }
 
@@ -234,6 +291,8 @@ pub struct RunEnv {
     pub aborted: Mutex<Option<Aborted>>,
     /// The run's seed, when it seeds data (a generated feeder, a script's random functions).
     pub seed: Option<u64>,
+    /// The run's warm-up (the option's, else the scenario's), and how it ended once it did.
+    pub warmup: (Option<WarmupLength>, Mutex<Option<WarmupEnd>>),
 }
 
 impl RunEnv {
@@ -316,6 +375,18 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
     };
     // The run's clock starts here, after any wait for a shared start.
     let recorder = Arc::new(RunRecorder::new(plan.timed(), plan.slots.len()));
+    let warmup = options
+        .warmup
+        .or_else(|| scenario.thresholds.warmup.as_ref().map(|w| w.length))
+        .filter(|w| *w != WarmupLength::Fixed(Duration::ZERO));
+    match warmup {
+        Some(WarmupLength::Fixed(length)) => recorder.set_warmup(length),
+        Some(WarmupLength::Auto) => recorder.begin_warmup(),
+        None => {}
+    }
+    if let Some(probe) = &options.probe {
+        let _ = probe.0.set(recorder.clone());
+    }
     let env = Arc::new(RunEnv {
         plan,
         control: RunControl::new(max_errors),
@@ -329,6 +400,7 @@ pub async fn run(scenario: Arc<Scenario>, sources: Arc<SourceMap>, options: RunO
         recorder,
         errors: Mutex::new(Vec::new()),
         aborted: Mutex::new(None),
+        warmup: (warmup, Mutex::new(None)),
     });
     if let Some(reason) = stopped_early {
         env.control.stop(reason);
@@ -516,12 +588,13 @@ async fn coordinate(
                     (c.write)(live_report(env, live, true));
                 }
             }
-            _ = ticks.tick(), if env.events.is_some() || env.options.abort.is_some() || !env.options.observers.is_empty() => {
+            _ = ticks.tick(), if env.events.is_some() || env.options.abort.is_some() || !env.options.observers.is_empty() || env.recorder.warming_up() => {
                 env.emit(|| RunEvent::Tick {
                     elapsed: env.started.elapsed(),
                     activities: env.control.activities(),
                     errors: env.control.errors(),
                 });
+                check_warmup(env);
                 if env.options.abort.is_some() || !env.options.observers.is_empty() {
                     let view = live_report(env, live, false);
                     check_abort(env, &view);
@@ -544,7 +617,10 @@ async fn coordinate(
                 break;
             }
             n = signals.next() => escalate(env, StopReason::Interrupted, n),
-            n = next_stop(&mut stop_rx) => escalate(env, StopReason::Requested, n),
+            n = next_stop(&mut stop_rx) => {
+                let reason = env.options.stop.as_ref().map_or(StopReason::Requested, StopHandle::reason);
+                escalate(env, reason, n);
+            }
         }
     }
     if env.control.hard_stopped() {
@@ -554,6 +630,29 @@ async fn coordinate(
             h.abort();
         }
     }
+}
+
+/// Ends a `warmup: auto` once the run has settled (see [`warmup`]), or after [`warmup::AUTO_MAX`].
+fn check_warmup(env: &RunEnv) {
+    if !env.recorder.warming_up() {
+        return;
+    }
+    let elapsed = env.started.elapsed();
+    let end = if elapsed >= warmup::AUTO_MAX {
+        WarmupEnd::Capped
+    } else {
+        let series = env
+            .recorder
+            .warmup_snapshot(false)
+            .map(|s| s.series)
+            .unwrap_or_default();
+        if !warmup::settled(&series, elapsed.as_secs() as usize) {
+            return;
+        }
+        WarmupEnd::Settled
+    };
+    env.recorder.end_warmup();
+    *env.warmup.1.lock().unwrap_or_else(PoisonError::into_inner) = Some(end);
 }
 
 /// Runs the [`AbortCheck`] on the live report (not once a stop is under way) and stops the run when it
@@ -660,8 +759,15 @@ impl Signals {
 
 fn build_report(env: &RunEnv, started_at: SystemTime, elapsed: Duration, sessions: u32) -> RunReport {
     let mut report = report_shell(env, started_at, elapsed, sessions);
+    // A warm-up that has not ended by now never will: nothing after it was judged.
+    if env.recorder.warming_up() {
+        env.recorder.end_warmup();
+        *env.warmup.1.lock().unwrap_or_else(PoisonError::into_inner) = Some(WarmupEnd::RunEnded);
+    }
     // The run is over: move the shards' histograms into the report instead of copying them.
     report.stats = env.recorder.finish();
+    report.warmup = warmup_part(env, elapsed, true);
+    report.elapsed = judged_time(env, elapsed);
     let mut errors = std::mem::take(&mut *env.errors.lock().unwrap_or_else(PoisonError::into_inner));
     errors.sort_by_key(|e| e.at);
     report.errors = errors;
@@ -681,6 +787,8 @@ fn live_report(env: &RunEnv, live: &Live, whole: bool) -> RunReport {
     } else {
         report.stats = env.recorder.snapshot_without_sessions();
     }
+    report.warmup = warmup_part(env, report.elapsed, false);
+    report.elapsed = judged_time(env, report.elapsed);
     report.errors = errors;
     report.aborted = env.aborted.lock().unwrap_or_else(PoisonError::into_inner).clone();
     report.health = live.probe.measure();
@@ -689,6 +797,28 @@ fn live_report(env: &RunEnv, live: &Live, whole: bool) -> RunReport {
         at: Some(SystemTime::now()),
     });
     report
+}
+
+/// The warm-up's part of the run so far (`elapsed` long), drained from the recorder at the end.
+fn warmup_part(env: &RunEnv, elapsed: Duration, drain: bool) -> Option<WarmupPart> {
+    let stats = env.recorder.warmup_snapshot(drain)?;
+    let length = env.recorder.warmup_end().unwrap_or(elapsed).min(elapsed);
+    let end = match *env.warmup.1.lock().unwrap_or_else(PoisonError::into_inner) {
+        Some(end) => end,
+        // Not over yet (a checkpoint taken during the warm-up): nothing was judged so far.
+        None if env.recorder.warming_up() => WarmupEnd::RunEnded,
+        None if env.recorder.warmup_end().is_some_and(|w| w > elapsed) => WarmupEnd::RunEnded,
+        None => WarmupEnd::Fixed,
+    };
+    Some(WarmupPart { length, stats, end })
+}
+
+/// The judged part of `elapsed`: what follows the warm-up.
+fn judged_time(env: &RunEnv, elapsed: Duration) -> Duration {
+    if env.recorder.warming_up() {
+        return Duration::ZERO;
+    }
+    elapsed.saturating_sub(env.recorder.warmup_end().unwrap_or_default())
 }
 
 /// The report of the run as it stands, without its stats and errors.

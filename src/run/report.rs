@@ -50,7 +50,8 @@ pub struct RunReport {
     pub base_url: Option<String>,
     /// Wall-clock start.
     pub started_at: Option<SystemTime>,
-    /// Wall time.
+    /// Wall time of what `stats` measured: the run, less its warm-up when it has one
+    /// ([`RunReport::wall_time`] is the whole).
     pub elapsed: Duration,
     /// Sessions started.
     pub sessions: u32,
@@ -80,6 +81,9 @@ pub struct RunReport {
     /// before it could finish): everything measured up to then. A verdict judged from them is never
     /// better than inconclusive.
     pub checkpoint: Option<Checkpoint>,
+    /// The warm-up, measured apart from `stats` (which, like `elapsed`, cover only what follows it);
+    /// `None` without one.
+    pub warmup: Option<super::WarmupPart>,
     /// Shards of a coordinated run that stopped reporting before they finished (`stressor
     /// coordinate`): their part is what they had sent until then, and the verdict is never better than
     /// inconclusive. Empty otherwise.
@@ -125,6 +129,11 @@ pub struct Aborted {
 }
 
 impl RunReport {
+    /// Wall time of the whole run, warm-up included.
+    pub fn wall_time(&self) -> Duration {
+        self.elapsed + self.warmup.as_ref().map_or(Duration::ZERO, |w| w.length)
+    }
+
     /// Total errors.
     pub fn error_count(&self) -> u64 {
         self.stats.activities.iter().map(Measure::error_count).sum()

@@ -451,7 +451,7 @@ pub struct CommonArgs {
 pub use super::feeder::{FeedData, FeedOrder, Feeder};
 pub use super::pattern::{Pattern, PatternMode};
 pub use super::threshold::{
-    Change, Filter, Limit, Metric, RelativeRule, StatusClass, Threshold, ThresholdSet, Thresholds,
+    Change, Filter, Limit, Metric, RelativeRule, StatusClass, Threshold, ThresholdSet, Thresholds, Warmup, WarmupLength,
 };
 
 /// `Feed`'s arguments.

@@ -22,6 +22,34 @@ pub struct Thresholds {
     /// `thresholds.baseline_required`: a relative threshold without a baseline fails instead of being
     /// skipped with a note.
     pub baseline_required: bool,
+    /// `thresholds.warmup`: the start of the run that nothing judges (its own error budget aside).
+    pub warmup: Option<Warmup>,
+    /// `thresholds.confirm`: how often a run whose thresholds failed is run again before the failure
+    /// counts (0: never). A failure that does not repeat is flaky and passes.
+    pub confirm: u32,
+}
+
+/// `thresholds.warmup: 5s`, `auto`, or `{duration: 5s, errors: 10}`: the first part of a run is measured
+/// apart and shown, but no threshold, comparison or verdict judges it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Warmup {
+    /// How long it lasts.
+    pub length: WarmupLength,
+    /// The warm-up's own error budget (`errors`, `error_rate`, filters allowed): without one, errors
+    /// during the warm-up are shown but not judged.
+    pub budget: ThresholdSet,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// How long a warm-up lasts.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarmupLength {
+    /// A fixed time from the run's start.
+    Fixed(Duration),
+    /// Until the throughput and the median latency settle (see `run::warmup`).
+    Auto,
 }
 
 impl Thresholds {
@@ -32,6 +60,7 @@ impl Thresholds {
             && self.activities.is_empty()
             && self.tags.is_empty()
             && self.workloads.is_empty()
+            && self.warmup.as_ref().is_none_or(|w| w.budget.is_empty())
     }
 }
 

@@ -39,16 +39,19 @@ impl Gauge {
     }
 
     /// Sets `sessions` of each entry the snapshot's series has (the gauge never adds entries: the series
-    /// ends with the last finished request, as without it).
-    pub(crate) fn apply(&self, snap: &mut Snapshot) {
+    /// ends with the last finished request, as without it). `offset` is the run's second at which the
+    /// series' first entry starts (a judged series after a warm-up).
+    pub(crate) fn apply(&self, snap: &mut Snapshot, offset: u64) {
         if self.peaks.is_empty() {
             return;
         }
         let step = self.step.max(1);
         snap.coarsen_series(step);
-        let peaks = coarsen_peaks(&self.peaks, step, snap.series_step.max(1));
+        let to = snap.series_step.max(1);
+        let peaks = coarsen_peaks(&self.peaks, step, to);
+        let skip = (offset / to) as usize;
         for (i, entry) in snap.series.iter_mut().enumerate() {
-            entry.sessions = peaks.get(i).copied().unwrap_or(self.current);
+            entry.sessions = peaks.get(i + skip).copied().unwrap_or(self.current);
         }
     }
 }
@@ -87,7 +90,7 @@ mod tests {
         g.change(3, 2);
         g.change(5, -3);
         let mut snap = series(7);
-        g.apply(&mut snap);
+        g.apply(&mut snap, 0);
         let got: Vec<u64> = snap.series.iter().map(|s| s.sessions).collect();
         assert_eq!(got, [2, 1, 1, 3, 3, 3, 0]);
     }
@@ -100,7 +103,7 @@ mod tests {
         g.change(119, 1);
         // A series of 120 one-second entries (as merged from shards) becomes 60 of two seconds.
         let mut snap = series(120);
-        g.apply(&mut snap);
+        g.apply(&mut snap, 0);
         assert_eq!((snap.series_step, snap.series.len()), (2, 60));
         assert_eq!(snap.series[0].sessions, 5);
         assert_eq!(snap.series[1].sessions, 1);

@@ -39,6 +39,16 @@
 //!   histograms into the final snapshot instead of copying them.
 //!
 //! So memory grows with activities × threads, not with sessions × activities.
+//!
+//! # Warm-up
+//!
+//! A run with a warm-up (`thresholds.warmup`) records what finishes before the warm-up's end into a
+//! second set of measures per shard, so the judged measures never contain it and nothing has to be
+//! subtracted: exact, and one atomic load per sample. The end is fixed before the run starts
+//! ([`RunRecorder::set_warmup`]) or decided while it goes ([`RunRecorder::begin_warmup`], then
+//! [`RunRecorder::end_warmup`]: `warmup: auto`). The judged series counts its seconds from the
+//! warm-up's end, so that its windows and clustering start where judging starts; the warm-up's series
+//! counts them from the run's start. Per-session measures keep the whole run (they are not judged).
 
 use super::measure::Measure;
 use super::snapshot::{
@@ -49,6 +59,9 @@ use crate::scenario::ErrorClass;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// [`RunRecorder::warmup_end`]'s value for a warm-up whose end is not decided yet.
+const PENDING: u64 = u64::MAX;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -145,6 +158,9 @@ pub struct RunRecorder {
     orphan: Arc<Shard>,
     /// Sessions alive over time.
     gauge: Mutex<super::gauge::Gauge>,
+    /// Nanoseconds from `started` at which the warm-up ends: 0 without one, [`PENDING`] while its end
+    /// is not decided.
+    warmup_end: AtomicU64,
 }
 
 impl RunRecorder {
@@ -162,6 +178,70 @@ impl RunRecorder {
             sessions: Mutex::new(Vec::new()),
             orphan,
             gauge: Mutex::default(),
+            warmup_end: AtomicU64::new(0),
+        }
+    }
+
+    /// Records what finishes within `length` of the run's start as warm-up (see the module
+    /// documentation). Call it before anything is recorded.
+    pub fn set_warmup(&self, length: Duration) {
+        let nanos = u64::try_from(length.as_nanos()).unwrap_or(PENDING - 1).min(PENDING - 1);
+        self.warmup_end.store(nanos, Ordering::Relaxed);
+    }
+
+    /// Records everything as warm-up until [`RunRecorder::end_warmup`] (a warm-up whose end is
+    /// decided while the run goes).
+    pub fn begin_warmup(&self) {
+        self.warmup_end.store(PENDING, Ordering::Relaxed);
+    }
+
+    /// Ends a warm-up begun with [`RunRecorder::begin_warmup`] now: what finishes from now on is
+    /// judged. Returns the warm-up's length (also when it had already ended).
+    pub fn end_warmup(&self) -> Duration {
+        let now = u64::try_from(self.started.elapsed().as_nanos())
+            .unwrap_or(PENDING - 1)
+            .max(1);
+        let _ = self
+            .warmup_end
+            .compare_exchange(PENDING, now, Ordering::Relaxed, Ordering::Relaxed);
+        self.warmup_end().unwrap_or_default()
+    }
+
+    /// The warm-up's length: `None` without a warm-up, and while its end is not decided.
+    pub fn warmup_end(&self) -> Option<Duration> {
+        match self.warmup_end.load(Ordering::Relaxed) {
+            0 | PENDING => None,
+            nanos => Some(Duration::from_nanos(nanos)),
+        }
+    }
+
+    /// Whether the run has a warm-up whose end is not decided yet.
+    pub fn warming_up(&self) -> bool {
+        self.warmup_end.load(Ordering::Relaxed) == PENDING
+    }
+
+    /// Whether what finishes now is judged: there is no warm-up, or it is over.
+    pub fn past_warmup(&self) -> bool {
+        match self.warmup_end.load(Ordering::Relaxed) {
+            0 => true,
+            PENDING => false,
+            end => u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX) >= end,
+        }
+    }
+
+    /// Whether the run has a warm-up at all (decided or not).
+    fn has_warmup(&self) -> bool {
+        self.warmup_end.load(Ordering::Relaxed) != 0
+    }
+
+    /// Where a sample that finished at `finished` goes: whether it is warm-up, and its second in
+    /// that part's series (the judged part counts from the warm-up's end).
+    fn place(&self, finished: Instant) -> (bool, u64) {
+        let since = u64::try_from(finished.saturating_duration_since(self.started).as_nanos()).unwrap_or(u64::MAX);
+        match self.warmup_end.load(Ordering::Relaxed) {
+            0 => (false, since / 1_000_000_000),
+            end if since < end => (true, since / 1_000_000_000),
+            end => (false, (since - end) / 1_000_000_000),
         }
     }
 
@@ -217,15 +297,17 @@ impl RunRecorder {
             debug_assert!(false, "activity id {activity} out of range");
             return;
         };
-        let needs_time = timed || sample.intended.is_some();
+        let needs_time = timed || sample.intended.is_some() || self.has_warmup();
         let finished = match sample.finished {
             Some(t) => t,
             None if needs_time => Instant::now(),
             None => self.started,
         };
-        let second = finished.saturating_duration_since(self.started).as_secs();
+        let (warm, second) = self.place(finished);
         let response = sample.intended.map(|i| finished.saturating_duration_since(i));
+        let shape = (self.timed.len(), self.sequences);
         self.with_shard(|d| {
+            let d = d.part(warm, shape);
             sample.record_into(slot(&mut d.activities, activity), sample.elapsed);
             if timed {
                 sample.record_into(&mut d.total, sample.elapsed);
@@ -249,13 +331,12 @@ impl RunRecorder {
             debug_assert!(false, "sequence position {sequence} out of range");
             return;
         }
-        let response = sample.intended.map(|i| {
-            sample
-                .finished
-                .unwrap_or_else(Instant::now)
-                .saturating_duration_since(i)
-        });
+        let finished = sample.finished.unwrap_or_else(Instant::now);
+        let (warm, _) = self.place(finished);
+        let response = sample.intended.map(|i| finished.saturating_duration_since(i));
+        let shape = (self.timed.len(), self.sequences);
         self.with_shard(|d| {
+            let d = d.part(warm, shape);
             sample.record_into(slot(&mut d.sequences, sequence), sample.elapsed);
             if let Some(rt) = response {
                 let r = d.response(self.timed.len(), self.sequences);
@@ -271,7 +352,10 @@ impl RunRecorder {
             debug_assert!(false, "activity id {activity} out of range");
             return;
         };
+        let (warm, _) = self.place(Instant::now());
+        let shape = (self.timed.len(), self.sequences);
         self.with_shard(|d| {
+            let d = d.part(warm, shape);
             slot(&mut d.activities, activity).record_stopped();
             if timed {
                 d.total.record_stopped();
@@ -285,13 +369,17 @@ impl RunRecorder {
             debug_assert!(false, "sequence position {sequence} out of range");
             return;
         }
-        self.with_shard(|d| slot(&mut d.sequences, sequence).record_stopped());
+        let (warm, _) = self.place(Instant::now());
+        let shape = (self.timed.len(), self.sequences);
+        self.with_shard(|d| slot(&mut d.part(warm, shape).sequences, sequence).record_stopped());
     }
 
     /// Records one URL of a StaticRequests activity.
     pub fn record_sub_request(&self, activity: usize, label: &str, elapsed: Duration, error: Option<ErrorClass>) {
+        let (warm, _) = self.place(Instant::now());
+        let shape = (self.timed.len(), self.sequences);
         self.with_shard(|d| {
-            let urls = d.sub_requests.entry(activity).or_default();
+            let urls = d.part(warm, shape).sub_requests.entry(activity).or_default();
             let m = match urls.get_mut(label) {
                 Some(m) => m,
                 None => urls.entry(label.to_string()).or_default(),
@@ -304,34 +392,69 @@ impl RunRecorder {
     /// each shard in turn while merging it, so a recording thread may wait that long (milliseconds for
     /// a thousand activities).
     pub fn snapshot(&self) -> Snapshot {
-        self.collect(false, true)
+        self.collect(false, false, true)
     }
 
     /// Like [`RunRecorder::snapshot`] without the per-session measures (`sessions` is empty): what a
     /// check once a second needs, without copying every session's histogram.
     pub fn snapshot_without_sessions(&self) -> Snapshot {
-        self.collect(false, false)
+        self.collect(false, false, false)
+    }
+
+    /// Like [`RunRecorder::snapshot`], with the measures only: the activities', sequences' and total
+    /// measures and response times, without the series and the per-session measures (which grow with
+    /// the run and the sessions). Cheap enough to take once a second however many sessions run (what
+    /// `stressor ab` reads at the end of every round).
+    pub fn measures(&self) -> Snapshot {
+        let mut snap = Snapshot::new(self.timed.len(), self.sequences);
+        let mut urls = BTreeMap::new();
+        let shards: Vec<Arc<Shard>> = lock(&self.shards).clone();
+        for shard in shards {
+            lock(&shard.data).merge_measures_into(&mut snap, &mut urls);
+        }
+        snap
+    }
+
+    /// What the warm-up recorded, merged (`None` without a warm-up); with `drain`, moved out of the
+    /// shards as [`RunRecorder::finish`] does. Its series counts seconds from the run's start.
+    pub fn warmup_snapshot(&self, drain: bool) -> Option<Snapshot> {
+        self.has_warmup().then(|| self.collect(true, drain, false))
     }
 
     /// The final snapshot: like [`RunRecorder::snapshot`], but moves the shards' measures into it
     /// instead of copying them (peak memory stays at the shards' size). The recorder is empty
     /// afterwards; later samples start from zero. Meant for the end of a run.
     pub fn finish(&self) -> Snapshot {
-        self.collect(true, true)
+        self.collect(false, true, true)
     }
 
-    fn collect(&self, drain: bool, with_sessions: bool) -> Snapshot {
+    /// The judged measures (or, with `warm`, the warm-up's) of every shard, merged; the per-session
+    /// measures too `with_sessions` (they are the whole run's, never the warm-up's).
+    fn collect(&self, warm: bool, drain: bool, with_sessions: bool) -> Snapshot {
         let mut snap = Snapshot::new(self.timed.len(), self.sequences);
         let mut urls: BTreeMap<(usize, String), Measure> = BTreeMap::new();
         let shards: Vec<Arc<Shard>> = lock(&self.shards).clone();
         for shard in shards {
             let mut guard = lock(&shard.data);
-            if drain {
-                let data = std::mem::replace(&mut *guard, Shard::empty_data(self.timed.len(), self.sequences));
-                drop(guard);
-                data.move_into(&mut snap, &mut urls);
-            } else {
-                guard.merge_into(&mut snap, &mut urls);
+            match (warm, drain) {
+                (false, true) => {
+                    let mut data = std::mem::replace(&mut *guard, Shard::empty_data(self.timed.len(), self.sequences));
+                    guard.warmup = data.warmup.take();
+                    drop(guard);
+                    data.move_into(&mut snap, &mut urls);
+                }
+                (false, false) => guard.merge_into(&mut snap, &mut urls),
+                (true, true) => {
+                    if let Some(data) = guard.warmup.take() {
+                        drop(guard);
+                        data.move_into(&mut snap, &mut urls);
+                    }
+                }
+                (true, false) => {
+                    if let Some(data) = &guard.warmup {
+                        data.merge_into(&mut snap, &mut urls);
+                    }
+                }
             }
         }
         snap.sub_requests = urls
@@ -342,8 +465,14 @@ impl RunRecorder {
                 measure,
             })
             .collect();
-        lock(&self.gauge).apply(&mut snap);
-        if !with_sessions {
+        // The judged series counts from the warm-up's end; the gauge, from the run's start.
+        let offset = if warm {
+            0
+        } else {
+            self.warmup_end().map_or(0, |d| d.as_secs())
+        };
+        lock(&self.gauge).apply(&mut snap, offset);
+        if warm || !with_sessions {
             return snap;
         }
         let sessions: Vec<Arc<SessionSlot>> = lock(&self.sessions).clone();
@@ -495,6 +624,8 @@ struct ShardData {
     total: Measure,
     series: Series,
     response: Option<Box<ShardResponse>>,
+    /// What finished during the warm-up (only in a run with one).
+    warmup: Option<Box<ShardData>>,
 }
 
 #[derive(Debug, Default)]
@@ -505,6 +636,16 @@ struct ShardResponse {
 }
 
 impl ShardData {
+    /// This data, or (`warm`) its warm-up part, made on first use for a plan of `shape`
+    /// (activities, sequences).
+    fn part(&mut self, warm: bool, (activities, sequences): (usize, usize)) -> &mut ShardData {
+        if !warm {
+            return self;
+        }
+        self.warmup
+            .get_or_insert_with(|| Box::new(Shard::empty_data(activities, sequences)))
+    }
+
     fn response(&mut self, activities: usize, sequences: usize) -> &mut ShardResponse {
         self.response.get_or_insert_with(|| {
             Box::new(ShardResponse {
@@ -516,6 +657,12 @@ impl ShardData {
     }
 
     fn merge_into(&self, snap: &mut Snapshot, urls: &mut BTreeMap<(usize, String), Measure>) {
+        self.merge_measures_into(snap, urls);
+        self.series.merge_into(snap);
+    }
+
+    /// `merge_into` without the series.
+    fn merge_measures_into(&self, snap: &mut Snapshot, urls: &mut BTreeMap<(usize, String), Measure>) {
         merge_slots(&mut snap.activities, &self.activities);
         merge_slots(&mut snap.sequences, &self.sequences);
         for (activity, by_label) in &self.sub_requests {
@@ -524,7 +671,6 @@ impl ShardData {
             }
         }
         snap.total.merge(&self.total);
-        self.series.merge_into(snap);
         if let Some(r) = &self.response {
             let mine = snap
                 .response_time

@@ -22,9 +22,9 @@ const LAYERS: &[&[&str]] = &[
     &["stats"],
     &["run"],
     &["verdict"],
-    // Capacity search runs and judges (the HTML report draws its result); observability exports a
+    // Capacity search and A/B measurement run and judge (the reports draw their results); observability exports a
     // run's measurements and judgement (metrics, the request log).
-    &["search", "observe"],
+    &["search", "ab", "observe"],
     &["report"],
     // Beside the reports: the cargo harness, the live dashboard, HAR import, and the coordinator of
     // distributed runs (it merges and judges shards' results as `report` does).

@@ -36,6 +36,9 @@ pub enum Subject {
         /// The plan's activity ids of the workload.
         ids: Vec<usize>,
     },
+    /// The warm-up (`thresholds.warmup`'s own error budget): measured like the run, over what finished
+    /// during the warm-up.
+    Warmup,
 }
 
 impl Subject {
@@ -44,7 +47,7 @@ impl Subject {
     pub fn ids(&self) -> Option<&[usize]> {
         match self {
             Subject::Activity { ids, .. } | Subject::Tag { ids, .. } => Some(ids),
-            Subject::Run | Subject::Sequence(_) | Subject::Workload { .. } => None,
+            Subject::Run | Subject::Sequence(_) | Subject::Workload { .. } | Subject::Warmup => None,
         }
     }
 
@@ -56,6 +59,7 @@ impl Subject {
             Subject::Sequence(name) => format!("sequence {name}"),
             Subject::Tag { tag, ids } => format!("tag {tag} ({} activities)", ids.len()),
             Subject::Workload { name, .. } => format!("workload {name}"),
+            Subject::Warmup => "the warm-up".to_string(),
             Subject::Activity { selector, ids } => match ids.as_slice() {
                 [id] => activities.get(*id).map_or_else(|| selector.clone(), ActivityInfo::path),
                 [] => selector.clone(),
@@ -104,6 +108,9 @@ pub fn collect(scenario: &Scenario, activities: &[ActivityInfo]) -> Vec<SubjectT
         }
     };
     push(Subject::Run, &t.run);
+    if let Some(w) = &t.warmup {
+        push(Subject::Warmup, &w.budget);
+    }
     for (name, set) in &t.sequences {
         let mut copies: Vec<&str> = activities
             .iter()

@@ -278,12 +278,39 @@ impl<'a> SubjectData<'a> {
         (self.rate.executions, self.rate.failed(None))
     }
 
+    /// A comparable metric's value (what `vs_baseline` rules compare): seconds for latencies, a
+    /// fraction for the error rate, successful executions per second of `elapsed` for throughput;
+    /// `None` without one (and for `max` and `errors`, which are not compared).
+    pub(super) fn value(&self, metric: Metric, elapsed: Duration) -> Option<f64> {
+        let latency = &self.timing.latency;
+        match metric {
+            Metric::Percentile(q) => latency.percentile(q).map(|d| d.as_secs_f64()),
+            Metric::Mean => latency.mean().map(|d| d.as_secs_f64()),
+            Metric::ErrorRate => {
+                let (n, e) = self.error_counts();
+                (n > 0).then(|| e as f64 / n as f64)
+            }
+            Metric::MinRps => {
+                let secs = elapsed.as_secs_f64();
+                (secs > 0.0).then(|| self.timing.successes() as f64 / secs)
+            }
+            Metric::Max | Metric::Errors => None,
+        }
+    }
+
     /// What `subject` measured in `report`.
     pub(super) fn of(subject: &Subject, report: &'a RunReport) -> Self {
         let stats = &report.stats;
         let activities = report.activities.iter().zip(&stats.activities);
         match subject {
             Subject::Run => Self::from_activities(Cow::Borrowed(&stats.total), activities),
+            Subject::Warmup => match &report.warmup {
+                Some(w) => Self::from_activities(
+                    Cow::Borrowed(&w.stats.total),
+                    report.activities.iter().zip(&w.stats.activities),
+                ),
+                None => Self::from_activities(Cow::Owned(Measure::default()), std::iter::empty()),
+            },
             Subject::Sequence(name) => {
                 // Like the run's total: its exchanges' executions, merged. Its passes' wall time
                 // (think time and local work included) is its row in the summary, not its budget.

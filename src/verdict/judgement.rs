@@ -35,11 +35,12 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct Policy {
     /// The baseline run (`--baseline`, `STRESSOR_BASELINE`) for `vs_baseline` thresholds and the
-    /// summary's comparison; `Err(why)` when one was asked for but cannot be read (`why` names the
-    /// path and the reason). A baseline that was asked for adds the `baseline` trial
+    /// summary's comparison: one run, a history of runs, or the baseline service measured at the same
+    /// moments; `Err(why)` when one was asked for but cannot be used (`why` names the path and the
+    /// reason). A baseline that was asked for adds the `baseline` trial
     /// ([`add_baseline`](super::trials::add_baseline)); one that cannot be read fails it and the run,
     /// unless `baseline_optional`.
-    pub baseline: Option<Result<Arc<RunReport>, String>>,
+    pub baseline: Option<Result<super::Baseline, String>>,
     /// A baseline that was asked for and cannot be read only skips the `baseline` trial, with the
     /// reason, instead of failing it (`STRESSOR_BASELINE_REQUIRED=0`): the explicit opt-out for a run
     /// that may have no baseline yet.
@@ -52,6 +53,10 @@ pub struct Policy {
     pub skip_thresholds: Option<String>,
     /// Whether an inconclusive run fails its `run` trial (default true).
     pub inconclusive_fails: bool,
+    /// Only the `vs_baseline` rules judge (`stressor ab`: whether B is worse than A, not whether it
+    /// meets absolute limits). Errors are then judged through the `error_rate` comparison, not by
+    /// themselves.
+    pub relative_only: bool,
 }
 
 impl Default for Policy {
@@ -62,6 +67,7 @@ impl Default for Policy {
             baseline_required: false,
             skip_thresholds: None,
             inconclusive_fails: true,
+            relative_only: false,
         }
     }
 }
@@ -104,6 +110,8 @@ pub enum Reason {
     BaselineUnreadable(String),
     /// The load generator was the bottleneck (why, one entry per limit exceeded).
     Generator(Vec<String>),
+    /// The run ended before its warm-up did: nothing was judged (how long the warm-up was).
+    WarmupNotOver(Duration),
     /// Shards of a coordinated run were lost before they finished: the run measured is not the whole
     /// load that was asked for.
     LostShards(Vec<crate::run::LostShard>),
@@ -125,7 +133,11 @@ impl Reason {
     pub fn fails(&self) -> bool {
         !matches!(
             self,
-            Reason::Generator(_) | Reason::TooNoisy(_) | Reason::LostShards(_) | Reason::Unfinished { .. }
+            Reason::Generator(_)
+                | Reason::TooNoisy(_)
+                | Reason::LostShards(_)
+                | Reason::Unfinished { .. }
+                | Reason::WarmupNotOver(_)
         )
     }
 }
@@ -154,6 +166,11 @@ impl fmt::Display for Reason {
             Reason::NoBaseline(n) => write!(f, "{n} threshold(s) need a baseline and none was given"),
             Reason::BaselineUnreadable(why) => write!(f, "no baseline: {why}"),
             Reason::Generator(_) => f.write_str("the load generator was the bottleneck"),
+            Reason::WarmupNotOver(length) => write!(
+                f,
+                "the run ended before its warm-up did ({} of warm-up): nothing after it was judged",
+                crate::scenario::duration::format_duration(Duration::from_millis(length.as_millis() as u64))
+            ),
             Reason::LostShards(lost) => {
                 for (i, l) in lost.iter().enumerate() {
                     if i > 0 {
@@ -195,6 +212,9 @@ pub enum TrialOutcome {
     Failed(TrialFailure),
     /// It was not judged, with the reason (`config.ignore`, thresholds under the smoke profile).
     Skipped(String),
+    /// It passed in the end, but failed in some of the runs `thresholds.confirm` made: those
+    /// failures, in run order (a flaky gate; see [`super::confirm`]).
+    Flaky(Vec<TrialFailure>),
 }
 
 /// One judged trial.
@@ -270,6 +290,17 @@ impl Judgement {
         sources: Arc<SourceMap>,
         policy: Policy,
     ) -> Judgement {
+        // A run that ended during its warm-up measured nothing to judge: every trial is skipped and
+        // the verdict is inconclusive, not a failure of thresholds that never had data.
+        let warmup_not_over = report
+            .warmup
+            .as_ref()
+            .filter(|w| w.end == crate::run::WarmupEnd::RunEnded)
+            .map(|w| w.length);
+        let mut policy = policy;
+        if let Some(length) = warmup_not_over {
+            policy.skip_thresholds = Some(Reason::WarmupNotOver(length).to_string());
+        }
         let outcomes = if policy.skip_thresholds.is_some() {
             Vec::new()
         } else {
@@ -278,7 +309,7 @@ impl Judgement {
         let baseline = match &policy.baseline {
             None => Err("no baseline was given (`--baseline FILE` or `STRESSOR_BASELINE`)".to_string()),
             Some(Err(why)) => Err(why.clone()),
-            Some(Ok(base)) => match shape_mismatch(base, &report) {
+            Some(Ok(base)) => match shape_mismatch(base.report(), &report) {
                 Some(why) => Err(why),
                 None => Ok(base.clone()),
             },
@@ -286,7 +317,7 @@ impl Judgement {
         let relative = if policy.skip_thresholds.is_some() {
             Vec::new()
         } else {
-            super::relative::evaluate(&thresholds, &report, baseline.as_deref().map_err(String::as_str))
+            super::relative::evaluate(&thresholds, &report, baseline.as_ref().map_err(String::as_str))
         };
         let comparison = match &baseline {
             Ok(base) => compare(base, &report, super::baseline::Tolerance::DEFAULT),
@@ -312,7 +343,7 @@ impl Judgement {
             });
         }
         let errors: u64 = (0..report.activities.len()).map(uncovered).sum();
-        if errors > 0 {
+        if errors > 0 && !policy.relative_only {
             reasons.push(Reason::Errors {
                 errors,
                 any_thresholds: !thresholds.is_empty(),
@@ -325,7 +356,7 @@ impl Judgement {
             reasons.push(Reason::Aborted(aborted.clone()));
         }
         let completed: u64 = report.stats.activities.iter().map(|m| m.count).sum();
-        let nothing_completed = completed == 0;
+        let nothing_completed = completed == 0 && warmup_not_over.is_none();
         if nothing_completed {
             let stopped = report.stats.activities.iter().map(|m| m.stopped).sum();
             reasons.push(Reason::NothingCompleted { stopped });
@@ -348,6 +379,9 @@ impl Judgement {
         if report.health.overloaded() {
             reasons.push(Reason::Generator(report.health.overload.clone()));
         }
+        if let Some(length) = warmup_not_over {
+            reasons.push(Reason::WarmupNotOver(length));
+        }
         if !report.lost.is_empty() {
             reasons.push(Reason::LostShards(report.lost.clone()));
         }
@@ -358,7 +392,7 @@ impl Judgement {
             });
         }
         if let Some(Ok(base)) = &policy.baseline
-            && let Some(c) = base.checkpoint
+            && let Some(c) = base.checkpoint()
         {
             reasons.push(Reason::Unfinished {
                 baseline: true,
@@ -390,15 +424,7 @@ impl Judgement {
         if !incomplete.is_empty() && !nothing_completed {
             reasons.push(Reason::Incomplete(incomplete));
         }
-        let verdict = if reasons.iter().any(|r| matches!(r, Reason::Stopped(_))) {
-            Verdict::Stopped
-        } else if reasons.iter().any(Reason::fails) {
-            Verdict::Failed
-        } else if reasons.is_empty() {
-            Verdict::Pass
-        } else {
-            Verdict::Inconclusive
-        };
+        let verdict = verdict_of(&reasons);
         Judgement {
             report,
             thresholds,
@@ -457,6 +483,20 @@ impl Judgement {
     }
 }
 
+/// The verdict of these reasons: stopped when the run was interrupted, failed when one fails the run,
+/// pass when there are none, else inconclusive.
+pub(super) fn verdict_of(reasons: &[Reason]) -> Verdict {
+    if reasons.iter().any(|r| matches!(r, Reason::Stopped(_))) {
+        Verdict::Stopped
+    } else if reasons.iter().any(Reason::fails) {
+        Verdict::Failed
+    } else if reasons.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::Inconclusive
+    }
+}
+
 /// Per activity id: whether an error budget that held covers its errors (see the module
 /// documentation). `outcomes` are the thresholds' rules in order (empty when they were not judged).
 fn covered(thresholds: &[SubjectThresholds], outcomes: &[ThresholdOutcome], activities: &[ActivityInfo]) -> Vec<bool> {
@@ -478,6 +518,8 @@ fn covered(thresholds: &[SubjectThresholds], outcomes: &[ThresholdOutcome], acti
                 Subject::Activity { ids, .. } | Subject::Tag { ids, .. } | Subject::Workload { ids, .. } => {
                     ids.contains(&id)
                 }
+                // The warm-up's errors are not in the judged measures: its budget covers none of those.
+                Subject::Warmup => false,
             };
             if mine && (info.timed || !timed_only) {
                 out[id] = true;
@@ -500,6 +542,11 @@ struct Judged<'a> {
 fn judge_trial(spec: &TrialSpec, j: &Judged<'_>, uncovered: &dyn Fn(usize) -> u64) -> TrialOutcome {
     let (report, outcomes, policy, reasons, sources) = (j.report, j.outcomes, j.policy, j.reasons, j.sources);
     let failed = |f: TrialFailure| TrialOutcome::Failed(f);
+    if let (TrialKind::Sequence(_) | TrialKind::Checks(_), Some(why)) = (&spec.kind, &policy.skip_thresholds)
+        && reasons.iter().any(|r| matches!(r, Reason::WarmupNotOver(_)))
+    {
+        return TrialOutcome::Skipped(why.clone());
+    }
     match &spec.kind {
         TrialKind::Sequence(name) => {
             let ids: Vec<usize> = (0..report.activities.len())
@@ -539,7 +586,7 @@ fn judge_trial(spec: &TrialSpec, j: &Judged<'_>, uncovered: &dyn Fn(usize) -> u6
 fn baseline_trial(report: &RunReport, policy: &Policy) -> TrialOutcome {
     match &policy.baseline {
         None => TrialOutcome::Skipped("no baseline was asked for".into()),
-        Some(Ok(base)) => match shape_mismatch(base, report) {
+        Some(Ok(base)) => match shape_mismatch(base.report(), report) {
             Some(why) => TrialOutcome::Skipped(format!("the baseline cannot be compared with: {why}")),
             None => TrialOutcome::Passed,
         },
@@ -628,6 +675,13 @@ fn run_trial(report: &RunReport, reasons: &[Reason], policy: &Policy) -> TrialOu
         return TrialOutcome::Failed(TrialFailure::from_text(
             FailureKind::Run,
             format!("the run was {stopped} before its end: its results are partial (exit 3)"),
+        ));
+    }
+    let warmup = reasons.iter().find(|r| matches!(r, Reason::WarmupNotOver(_)));
+    if let Some(r) = warmup.filter(|_| policy.inconclusive_fails && run_level.is_empty()) {
+        return TrialOutcome::Failed(TrialFailure::from_text(
+            FailureKind::Inconclusive,
+            format!("inconclusive: {r}"),
         ));
     }
     if !run_level.is_empty() {

@@ -60,10 +60,15 @@
 mod abort;
 pub mod baseline;
 mod collect;
+pub mod confirm;
 mod evaluate;
 pub mod failure;
 mod format;
+pub mod gate;
+pub mod history;
 pub mod judgement;
+pub mod paired;
+pub mod reference;
 pub mod relative;
 pub mod trials;
 mod window;
@@ -77,6 +82,7 @@ pub use evaluate::{Measured, ThresholdOutcome, evaluate};
 pub use failure::{FailureKind, TrialFailure};
 pub use format::{format_limit, format_measured, metric_name, rule_name, value_and_limit};
 pub use judgement::{Judgement, Policy, Reason, Trial, TrialOutcome};
+pub use reference::Baseline;
 pub use trials::{TrialKind, TrialSpec, trial_specs};
 
 use serde::{Deserialize, Serialize};

@@ -1,10 +1,11 @@
 //! Thresholds relative to a baseline (`p95: {vs_baseline: +10%}`), and the comparison of a whole run
 //! with its baseline (what `stressor compare` and the summary's baseline table show).
 
-use super::baseline::{COMPARED, Call, Delta, Tolerance, allowance, delta, delta_with, design_effect};
+use super::baseline::{COMPARED, Call, Delta, Tolerance, allowance, delta_with, design_effect};
 use super::collect::{Subject, SubjectThresholds};
 use super::evaluate::Measured;
 use super::format::{format_measured, metric_name};
+use super::reference::Baseline;
 use crate::run::RunReport;
 use crate::scenario::{Change, Metric, Span};
 use serde::{Deserialize, Serialize};
@@ -73,13 +74,17 @@ pub fn shape_mismatch(baseline: &RunReport, current: &RunReport) -> Option<Strin
 pub fn evaluate(
     thresholds: &[SubjectThresholds],
     report: &RunReport,
-    baseline: Result<&RunReport, &str>,
+    baseline: Result<&Baseline, &str>,
 ) -> Vec<RelativeOutcome> {
     let mut out = Vec::new();
     for st in thresholds {
         let label = st.subject.label(&report.activities);
         for rule in &st.set.relative {
-            let name = format!("{} of {label} vs the baseline", metric_name(rule.metric));
+            let name = format!(
+                "{} of {label} vs {}",
+                metric_name(rule.metric),
+                baseline.map_or_else(|_| "the baseline".to_string(), Baseline::describe)
+            );
             let (delta, result, message) = match baseline {
                 Err(why) => (None, RelativeResult::NoBaseline, format!("{name}: {why}")),
                 Ok(base) => judge(rule.metric, rule.allowed, &st.subject, base, report, &name),
@@ -102,17 +107,16 @@ fn judge(
     metric: Metric,
     allowed: Change,
     subject: &Subject,
-    base: &RunReport,
+    base: &Baseline,
     report: &RunReport,
     name: &str,
 ) -> (Option<Delta>, RelativeResult, String) {
     // The tolerance depends on the baseline's value (a relative allowance of an error rate).
-    let probe = delta(metric, subject, base, report, Tolerance::DEFAULT);
+    let probe = base.delta(metric, subject, report, Tolerance::DEFAULT);
     let tolerance = allowance(allowed, metric, probe.baseline);
-    let d = delta(
+    let d = base.delta(
         metric,
         subject,
-        base,
         report,
         Tolerance {
             relative: tolerance,
@@ -130,7 +134,7 @@ fn judge(
             Call::Improved | Call::Unchanged => (RelativeResult::Held, format!("{name}: {}", d.call.as_str())),
             Call::TooNoisy => (
                 RelativeResult::TooNoisy,
-                format!("{name}: no value to compare (too few successful samples in one of the runs)"),
+                format!("{name}: no value to compare (too few successful samples, or rounds, to tell)"),
             ),
         };
         return (Some(d), result, message);
@@ -222,15 +226,14 @@ pub struct SubjectComparison {
 /// tolerances (latency and throughput, error rate). A local activity (Sleep, Feed, RunScript, ... and an
 /// exchange with `ignore_timing`) is compared on its `error_rate` only: its time and rate are the load
 /// generator's, not the service's, so a busy machine must not read as a regression.
-pub fn compare(baseline: &RunReport, current: &RunReport, tolerance: Tolerance) -> Vec<SubjectComparison> {
+pub fn compare(baseline: &Baseline, current: &RunReport, tolerance: Tolerance) -> Vec<SubjectComparison> {
     let mut subjects = vec![Subject::Run];
     subjects.extend(current.sequences.iter().cloned().map(Subject::Sequence));
     subjects.extend((0..current.activities.len()).map(|id| Subject::Activity {
         selector: current.activities[id].path(),
         ids: vec![id],
     }));
-    let effects = COMPARED.map(|metric| [baseline, current].map(|r| (r, design_effect(metric, r))));
-    subjects
+    let subjects: Vec<Subject> = subjects
         .into_iter()
         .filter(|s| match s.ids() {
             Some(ids) => ids
@@ -238,6 +241,25 @@ pub fn compare(baseline: &RunReport, current: &RunReport, tolerance: Tolerance) 
                 .any(|id| current.stats.activities.get(*id).is_some_and(|m| m.count > 0)),
             None => true,
         })
+        .collect();
+    compare_subjects(baseline, current, &subjects, tolerance)
+}
+
+/// `subjects` compared with the baseline on every metric of [`COMPARED`] (a local activity on its
+/// `error_rate` only, see [`compare`]).
+pub fn compare_subjects(
+    baseline: &Baseline,
+    current: &RunReport,
+    subjects: &[Subject],
+    tolerance: Tolerance,
+) -> Vec<SubjectComparison> {
+    // One earlier run: each run's clustering is measured once, not per subject.
+    let effects = match baseline {
+        Baseline::Run(base) => Some(COMPARED.map(|metric| [&**base, current].map(|r| (r, design_effect(metric, r))))),
+        _ => None,
+    };
+    subjects
+        .iter()
         .map(|subject| {
             let local = match subject.ids() {
                 Some([id]) => current.activities.get(*id).is_some_and(|a| !a.timed),
@@ -247,9 +269,12 @@ pub fn compare(baseline: &RunReport, current: &RunReport, tolerance: Tolerance) 
                 label: subject.label(&current.activities),
                 deltas: COMPARED
                     .iter()
-                    .zip(&effects)
-                    .filter(|(metric, _)| !local || **metric == Metric::ErrorRate)
-                    .map(|(&metric, &runs)| delta_with(metric, &subject, runs, tolerance))
+                    .enumerate()
+                    .filter(|(_, metric)| !local || **metric == Metric::ErrorRate)
+                    .map(|(i, &metric)| match &effects {
+                        Some(effects) => delta_with(metric, subject, effects[i], tolerance),
+                        None => baseline.delta(metric, subject, current, tolerance),
+                    })
                     .collect(),
             }
         })

@@ -347,6 +347,7 @@ fn trial_outcomes(j: &Judgement) -> Vec<(String, String)> {
                 TrialOutcome::Passed => "pass".to_string(),
                 TrialOutcome::Failed(f) => f.kind.to_string(),
                 TrialOutcome::Skipped(_) => "skipped".to_string(),
+                TrialOutcome::Flaky(_) => "flaky".to_string(),
             };
             (t.spec.name.clone(), outcome)
         })

@@ -98,13 +98,7 @@ pub fn trial_specs(scenario: &Scenario, activities: &[ActivityInfo]) -> Vec<Tria
     }
     let (mut rule, mut relative) = (0, 0);
     for st in collect(scenario, activities) {
-        let subject = match &st.subject {
-            Subject::Run => "run".to_string(),
-            Subject::Sequence(name) => format!("sequence::{name}"),
-            Subject::Activity { selector, .. } => format!("activity::{}", underscores(selector)),
-            Subject::Tag { tag, .. } => format!("tag::{}", underscores(tag)),
-            Subject::Workload { name, .. } => format!("workload::{name}"),
-        };
+        let subject = subject_name(&st.subject);
         for r in &st.set.rules {
             specs.push(TrialSpec {
                 name: format!(
@@ -127,6 +121,43 @@ pub fn trial_specs(scenario: &Scenario, activities: &[ActivityInfo]) -> Vec<Tria
         name: "run".into(),
         kind: TrialKind::Run,
     });
+    numbered(specs)
+}
+
+/// The trials of an A/B gate ([`super::gate::ab_gate`]): `ab::<subject>::<metric>` for each of its
+/// rules (every one relative), in order, then `run`.
+pub fn ab_trial_specs(gate: &[super::SubjectThresholds]) -> Vec<TrialSpec> {
+    let mut specs = Vec::new();
+    for st in gate {
+        for r in &st.set.relative {
+            specs.push(TrialSpec {
+                name: format!("ab::{}::{}", subject_name(&st.subject), metric_name(r.metric)),
+                kind: TrialKind::Relative(specs.len()),
+            });
+        }
+    }
+    specs.push(TrialSpec {
+        name: "run".into(),
+        kind: TrialKind::Run,
+    });
+    numbered(specs)
+}
+
+/// How trial names call a subject: `run`, `sequence::main`, `activity::login`, `tag::api=x`,
+/// `workload::buy`, `warmup`.
+pub fn subject_name(subject: &Subject) -> String {
+    match subject {
+        Subject::Run => "run".to_string(),
+        Subject::Sequence(name) => format!("sequence::{name}"),
+        Subject::Activity { selector, .. } => format!("activity::{}", underscores(selector)),
+        Subject::Tag { tag, .. } => format!("tag::{}", underscores(tag)),
+        Subject::Workload { name, .. } => format!("workload::{name}"),
+        Subject::Warmup => "warmup".to_string(),
+    }
+}
+
+/// Appends `#2`, `#3`, ... to names that repeat an earlier one.
+fn numbered(mut specs: Vec<TrialSpec>) -> Vec<TrialSpec> {
     let mut counts: HashMap<String, usize> = HashMap::new();
     for spec in &mut specs {
         let n = counts.entry(spec.name.clone()).or_default();

@@ -8,6 +8,8 @@
 /// Helpers every area uses: temporary scenario files, the `stressor` binary, results files.
 mod common;
 
+/// `stressor ab`: A and B at the same moments, the paired judgement.
+mod ab;
 /// The live monitor and the HTML report in headless Chromium.
 mod browser;
 /// Checkpointed results files: a run killed outright leaves what it measured.
@@ -18,6 +20,8 @@ mod cli;
 mod cli_flags;
 /// The closed model with stages.
 mod closed_stages;
+/// `thresholds.confirm`: a failed gate run again, flaky or confirmed.
+mod confirm;
 /// Coordinated distributed runs: `stressor coordinate` and shard processes.
 mod coordinate;
 /// Correlation with `$(var)` in checks, feeders, HAR replay.
@@ -38,6 +42,8 @@ mod gate;
 mod gate2;
 /// The `scenarios` harness binary as a child process.
 mod harness_cli;
+/// Baselines from history: `--baseline DIR`.
+mod history;
 /// Hostile servers scripted on raw sockets.
 mod hostile;
 /// The HTTP/2 connection's lifecycle: GOAWAY and resets, from a server scripted frame by frame.
@@ -86,5 +92,7 @@ mod test_data;
 mod tls;
 /// Thresholds and the verdict on real runs.
 mod verdict;
+/// `thresholds.warmup`: the start of a run measured apart and not judged.
+mod warmup;
 /// Several weighted workloads in one file.
 mod workloads;

@@ -239,7 +239,7 @@ fn help_documents_the_exit_codes_and_merge() {
         "  1  failed: errors, or thresholds not met",
         "  2  invalid usage or invalid scenario",
         "  3  interrupted",
-        "  4  inconclusive: the load generator itself was the bottleneck",
+        "  4  inconclusive: the load generator was the bottleneck, or a comparison too noisy to tell",
     ] {
         assert!(help.contains(line), "`{line}` in {help}");
     }

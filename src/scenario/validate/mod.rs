@@ -26,6 +26,7 @@ mod script;
 mod sections;
 mod thresholds;
 mod transport;
+mod warmup;
 mod workloads;
 
 use super::diagnostic::Diagnostics;

@@ -44,7 +44,31 @@ pub(super) fn section(v: &mut Validator, node: &Node, sequences: &[Sequence]) ->
         mapping: "a mapping of activity names to limits",
     };
     out.activities = subjects(v, node, &activities, &activity_selectors(sequences));
+    if let Some(n) = node.get("warmup").filter(|n| !n.is_null()) {
+        out.warmup = super::warmup::warmup(v, n);
+    }
+    if let Some(n) = node.get("confirm").filter(|n| !n.is_null()) {
+        out.confirm = confirm(v, n);
+    }
     out
+}
+
+/// Re-runs at most: a gate confirmed more often than this hides a real problem behind retries.
+const MAX_CONFIRM: u64 = 3;
+
+/// `confirm: N`, 0 to [`MAX_CONFIRM`].
+fn confirm(v: &mut Validator, n: &Node) -> u32 {
+    match v.check().count(n, "confirm") {
+        Some(c) if c <= MAX_CONFIRM => c as u32,
+        Some(c) => {
+            v.diags.push(
+                Diagnostic::error(n.span, format!("`confirm: {c}` re-runs a failed gate too often"))
+                    .with_help(format!("`confirm` is 0 to {MAX_CONFIRM}: `confirm: 1` runs a failed gate once more, and only a failure that repeats fails")),
+            );
+            0
+        }
+        None => 0,
+    }
 }
 
 /// One kind of threshold subject (`thresholds.sequences`, `.tags`, `.activities`): how its keys are
@@ -120,7 +144,14 @@ fn activity_selectors(sequences: &[Sequence]) -> Vec<String> {
 /// Keys of a set that are not metrics.
 const SET_KEYS: &[&str] = &["min_samples"];
 /// Keys of the top-level set only.
-const TOP_KEYS: &[&str] = &["sequences", "activities", "tags", "baseline_required"];
+const TOP_KEYS: &[&str] = &[
+    "sequences",
+    "activities",
+    "tags",
+    "baseline_required",
+    "warmup",
+    "confirm",
+];
 /// Keys of a metric's mapping form.
 const RULE_KEYS: &[&str] = &["max", "min", "vs_baseline", "window", "abort_on_fail", "delay"];
 
@@ -295,7 +326,7 @@ fn rule(v: &mut Validator, out: &mut ThresholdSet, e: &Entry<'_>, value: &Node) 
 }
 
 /// `errors{class:timeout}` → (`errors`, the filter); a plain name has none.
-fn split_filter<'n>(v: &mut Validator, key: &Node, name: &'n str) -> Option<(&'n str, Option<Filter>)> {
+pub(super) fn split_filter<'n>(v: &mut Validator, key: &Node, name: &'n str) -> Option<(&'n str, Option<Filter>)> {
     let Some((metric, rest)) = name.split_once('{') else {
         return Some((name, None));
     };
@@ -364,7 +395,7 @@ fn change_of(v: &mut Validator, metric: Metric, n: &Node) -> Option<Change> {
 }
 
 /// Parses a metric name: `p50`..`p99.9` (any percentile written `pNN`), `mean`, `max`, ...
-fn metric(name: &str) -> Option<Metric> {
+pub(super) fn metric(name: &str) -> Option<Metric> {
     Some(match name {
         "mean" | "avg" => Metric::Mean,
         "max" => Metric::Max,
@@ -381,7 +412,7 @@ fn metric(name: &str) -> Option<Metric> {
     })
 }
 
-fn limit(v: &mut Validator, metric: Metric, n: &Node, name: &str) -> Option<Limit> {
+pub(super) fn limit(v: &mut Validator, metric: Metric, n: &Node, name: &str) -> Option<Limit> {
     let text = n.key_text();
     let bad = |v: &mut Validator, why: &str| {
         v.diags

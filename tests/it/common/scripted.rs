@@ -129,3 +129,43 @@ pub fn peak_rss() -> Option<u64> {
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
 }
+
+/// A server whose answer depends on the time since it started: every request gets `reply(elapsed)`
+/// (a whole response, byte for byte), on keep-alive connections.
+pub async fn phased(reply: fn(std::time::Duration) -> &'static [u8]) -> Scripted {
+    let started = std::time::Instant::now();
+    serve(move |mut s| async move {
+        while read_head(&mut s).await {
+            if s.write_all(reply(started.elapsed())).await.is_err() {
+                return;
+            }
+        }
+    })
+    .await
+}
+
+/// `200 OK` with a two-byte body.
+pub const OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+/// `500 Internal Server Error` with a two-byte body.
+pub const ERROR: &[u8] = b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 2\r\n\r\nno";
+
+/// A server that answers `200 OK` to every request, after `delay` for the first `slow` requests it
+/// gets (counted over all connections) and at once after that: a service that is slow for one run
+/// and fast for the next.
+pub async fn slow_first(slow: usize, delay: std::time::Duration) -> Scripted {
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    serve(move |mut s| {
+        let count = count.clone();
+        async move {
+            while read_head(&mut s).await {
+                if count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < slow {
+                    tokio::time::sleep(delay).await;
+                }
+                if s.write_all(OK).await.is_err() {
+                    return;
+                }
+            }
+        }
+    })
+    .await
+}
