@@ -6,7 +6,7 @@ use super::cookies::Jar;
 use super::error::{HttpError, HttpErrorKind};
 use super::headers::Hop;
 use super::redirect;
-use super::request::Request;
+use super::request::{CookieChange, Request, take_credentials};
 use super::tls::TlsConfigs;
 use super::transport::{SessionTransport, h1::H1};
 use crate::check::{Response, header_values};
@@ -80,12 +80,18 @@ impl Client {
     /// The hops of one request: the first, and one per redirect followed.
     async fn follow(&self, mut p: Request) -> Result<Response, HttpError> {
         let started = Instant::now();
+        take_credentials(&mut p.url, &mut p.auth);
         // The URL after query parameters or a redirect changed it; until then `p.url` is used as it is.
         let mut changed: Option<Url> = None;
         if !p.params.is_empty() {
             let mut url = p.url.clone();
             url.query_pairs_mut().extend_pairs(&p.params);
             changed = Some(url);
+        }
+        match p.cookies.take() {
+            Some(CookieChange::Clear) => self.jar.clear(),
+            Some(CookieChange::Add(pairs)) => self.jar.add(changed.as_ref().unwrap_or(&p.url), &pairs)?,
+            None => {}
         }
         let mut referer: Option<Url> = None;
         for _ in 0..=redirect::MAX_REDIRECTS {
@@ -107,10 +113,11 @@ impl Client {
             }
             let location = header_values(&response.headers, "location").next();
             match redirect::target(response.status, location, url) {
-                Some((next, keep_body)) => {
+                Some((mut next, keep_body)) => {
                     // `url` may be the request's own; a redirect is rare enough to copy it.
                     let from = url.clone();
                     referer = redirect::follow(&mut p, &from, &next, keep_body);
+                    take_credentials(&mut next, &mut p.auth);
                     changed = Some(next);
                 }
                 // Decoding (`Content-Encoding`, charsets) belongs here, once for every transport.
@@ -131,6 +138,11 @@ impl Client {
             HttpErrorKind::TooManyRedirects,
             format!("error following redirect for url ({url}): too many redirects"),
         ))
+    }
+
+    /// Puts cookies into the session's jar as if `url`'s server had set them (`config.cookies`).
+    pub fn add_cookies(&self, url: &Url, pairs: &[(String, String)]) -> Result<(), HttpError> {
+        self.jar.add(url, pairs)
     }
 
     /// Fails for a URL no transport of this build speaks: `http://` always, `https://` with the
