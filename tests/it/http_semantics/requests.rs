@@ -184,3 +184,74 @@ async fn header_values_are_opaque_octets_but_control_bytes_fail_as_variable_on_b
     let config = "context:\n  greek: αβγ\n  crlf: \"\\r\\nX-Injected: 1\"\n  nul: \"a\\0b\"\n";
     check_table(config, HEADER_VALUES).await;
 }
+
+/// Credentials in a URL reach the server (as basic auth) and nothing else: not the console with
+/// `$debug()`, the log, the request log, the results file, JUnit or the HTML report, for a request
+/// that passes, one that fails (so its URL is in error messages) and one whose host refuses.
+#[test]
+fn url_credentials_appear_in_no_report_or_log() {
+    let server = stressor::target::TargetServer::start_in_thread(Default::default()).expect("target");
+    let host = &server.url()["http://".len()..];
+    let scenario = format!(
+        "file_version: stressor#0
+config:
+  base_url: http://ann:s3cr3tpw@{host}
+sessions:
+  count: 1
+scenario:
+  - sequence: main
+sequences:
+  main:
+    - activity: GetRequest
+      url: http://ann:s3cr3tpw@{host}/echo
+      assert_json: {{\"$.headers.authorization\": \"Basic YW5uOnMzY3IzdHB3\"}}
+    - activity: GetRequest
+      url: http://ann:s3cr3tpw@{host}/status/500
+    - activity: GetRequest
+      url: /status/404
+    - activity: GetRequest
+      url: http://ann:s3cr3tpw@127.0.0.1:9/refused
+    - activity: $debug()
+"
+    );
+    let (dir, main) = crate::common::write_files(&[("creds.yaml", &scenario)]);
+    let out_dir = dir.path();
+    let output = crate::common::stressor()
+        .args(["run", "--single", "--no-color", "-v"])
+        .arg(&main)
+        .arg("--log")
+        .arg(out_dir.join("run.log"))
+        .arg("--request-log")
+        .arg(out_dir.join("requests.jsonl"))
+        .arg("--out")
+        .arg(out_dir.join("results.json"))
+        .arg("--junit")
+        .arg(out_dir.join("junit.xml"))
+        .arg("--html")
+        .arg(out_dir.join("report.html"))
+        .output()
+        .expect("stressor runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "two requests fail: {stdout}\n{stderr}");
+    assert!(stdout.contains("$debug() context:"), "{stdout}");
+    assert!(stdout.contains("HTTP status 500"), "{stdout}");
+    let mut seen = vec![("stdout", stdout.into_owned()), ("stderr", stderr.into_owned())];
+    for file in ["run.log", "requests.jsonl", "results.json", "junit.xml", "report.html"] {
+        let text = std::fs::read_to_string(out_dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(!text.is_empty(), "{file} is empty");
+        seen.push((file, text));
+    }
+    let requests = &seen
+        .iter()
+        .find(|(f, _)| *f == "requests.jsonl")
+        .expect("request log")
+        .1;
+    assert!(
+        requests.contains("/status/500"),
+        "the failed request is logged: {requests}"
+    );
+    for (what, text) in &seen {
+        assert!(!text.contains("s3cr3tpw"), "the password is in {what}:\n{text}");
+    }
+}
