@@ -577,18 +577,8 @@ pub(super) fn cookie_pairs(c: &mut super::reader::Checker, n: &Node) -> Vec<(Str
     let mut out = Vec::new();
     for (key, value) in n.as_map().unwrap_or_default() {
         let name = key.key_text();
-        let text = match &value.kind {
-            NodeKind::Str(_) | NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Bool(_) => value.key_text(),
-            _ => {
-                c.diags.push(Diagnostic::error(
-                    value.span,
-                    format!(
-                        "the value of cookie `{name}` must be a string, found {}",
-                        value.type_name()
-                    ),
-                ));
-                continue;
-            }
+        let Some(text) = c.text(value, &format!("cookies.{name}")) else {
+            continue;
         };
         if let Some(why) = crate::scenario::header_rules::cookie_fault(&name, &text) {
             let span = if crate::scenario::header_rules::is_token(&name) {
