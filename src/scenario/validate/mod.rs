@@ -18,6 +18,7 @@ mod exchanges;
 mod feeders;
 mod generate;
 mod load;
+mod request_extras;
 #[cfg(feature = "script")]
 mod script;
 #[cfg(not(feature = "script"))]

@@ -1,5 +1,5 @@
-//! The transport settings of `config`: `keep_alive`, `http_version`, `client_cert` and
-//! `trace_context`.
+//! The transport settings of `config`: `keep_alive`, `http_version`, `client_cert`, `trace_context`,
+//! `follow_redirects` and `max_redirects`.
 
 use super::Validator;
 use super::reader::Fields;
@@ -31,6 +31,7 @@ pub(super) fn read(v: &mut Validator, f: &mut Fields, config: &mut Config) {
     if let Some(n) = f.take_some("trace_context") {
         config.trace_context = trace_context(v, n);
     }
+    super::request_extras::config_redirects(v, f, &mut config.redirects);
 }
 
 const TRACE_HELP: &str =
