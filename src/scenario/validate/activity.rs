@@ -342,6 +342,7 @@ fn request(
             _ => c.bool(n, "verify").map(Param::Fixed),
         };
     }
+    request_extras::other_spellings(v, f);
     if let Some((key, n)) = f.take_entry("multipart").filter(|(_, n)| !n.is_null()) {
         if req.data.is_some() || req.json.is_some() {
             v.diags.push(

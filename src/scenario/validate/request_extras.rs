@@ -52,6 +52,26 @@ pub(super) fn redirect_keys(c: &mut Checker, f: &mut Fields) -> (Option<bool>, O
     (follow, max)
 }
 
+/// Python requests' `files=` and a `form:` key are not stressor's spellings: each is one clear error
+/// naming the key to use, rather than an unknown-key error with a list of every key.
+pub(super) fn other_spellings(v: &mut Validator, f: &mut Fields) {
+    for (key, help) in [
+        (
+            "files",
+            "file uploads are `multipart: {field: {file: path}}`, text fields beside them (Python requests' `files=` and `data=` in one mapping)",
+        ),
+        (
+            "form",
+            "a urlencoded form is `data: {name: value}` (a mapping), as in Python requests",
+        ),
+    ] {
+        if let Some((k, _)) = f.take_entry(key) {
+            v.diags
+                .push(Diagnostic::error(k.span, format!("unknown key `{key}` in an HTTP activity")).with_help(help));
+        }
+    }
+}
+
 const MULTIPART_HELP: &str =
     "e.g. `multipart: {name: $(user.name), avatar: {file: avatar.png, content_type: image/png}}`";
 
@@ -123,7 +143,10 @@ fn file_part(v: &mut Validator, n: &Node) -> Option<MultipartFile> {
     let path = match resolve_in_root(&base, &rel, v.root) {
         Ok(p) => p,
         Err(why) => {
-            v.diags.push(error(format!("cannot use multipart file `{rel}`: {why}")));
+            v.diags.push(
+                error(format!("cannot use multipart file `{rel}`: {why}"))
+                    .with_help("a relative path is resolved against the scenario file's folder"),
+            );
             return None;
         }
     };

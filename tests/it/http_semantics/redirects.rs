@@ -169,3 +169,41 @@ async fn redirects_over_http2() {
     // the target) follows the same table.
     check_table("  http_version: 2\n", PER_ACTIVITY).await;
 }
+
+#[test]
+fn debug_shows_the_redirects_followed() {
+    let yaml = "file_version: stressor#0
+config:
+  base_url: http://127.0.0.1:8082
+sessions:
+  count: 1
+scenario:
+  - sequence: main
+sequences:
+  main:
+    - activity: GetRequest
+      url: /redirect/1
+    - activity: $debug()
+    - activity: GetRequest
+      url: /login/redirect
+      follow_redirects: false
+      assert_status: [302]
+    - activity: $debug()
+";
+    let (_dir, main) = crate::common::write_files(&[("s.yaml", yaml)]);
+    let out = crate::common::stressor()
+        .args(["run", "--serve", "--single"])
+        .arg(&main)
+        .output()
+        .expect("stressor runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", crate::common::output_text(&out));
+    assert!(
+        stdout.contains("[t01] $debug() last response: HTTP 200 OK, 2 redirects followed\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[t01] $debug() last response: HTTP 302 Found, 0 redirects followed\n"),
+        "{stdout}"
+    );
+}
