@@ -79,10 +79,13 @@ fn response_check_problems_are_located() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// A case of [`request_control_problems_are_located`]: comment, files beside `s.yaml`, activity keys
+/// after `url: /` on line 9, diagnostics.
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, &'a [&'a str]);
+
 #[test]
 fn request_control_problems_are_located() {
-    // (comment, files beside s.yaml, activity keys after `url: /` on line 9, diagnostics)
-    let cases: &[(&str, &[(&str, &str)], &str, &[&str])] = &[
+    let cases: &[Case] = &[
         (
             "a missing multipart file, relative to the scenario file",
             &[],
