@@ -88,6 +88,14 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// The folder of the file `file` (where a relative path written in it is resolved from).
+    pub fn folder_of(&self, file: super::source::FileId) -> std::path::PathBuf {
+        self.sources
+            .get(file)
+            .and_then(|f| f.path.parent().map(Path::to_path_buf))
+            .unwrap_or_default()
+    }
+
     /// A value converter that records into this validator's diagnostics.
     pub fn check(&mut self) -> reader::Checker<'_> {
         reader::Checker {

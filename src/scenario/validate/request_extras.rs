@@ -133,12 +133,7 @@ fn file_part(v: &mut Validator, n: &Node) -> Option<MultipartFile> {
     let content_type = f.take_some("content_type").and_then(|n| c.text(n, "content_type"));
     f.finish(v.diags, "a multipart file part", &["file", "filename", "content_type"]);
     let rel = rel?;
-    let base = v
-        .sources
-        .path(path_node.span.file)
-        .parent()
-        .map(|d| d.to_path_buf())
-        .unwrap_or_default();
+    let base = v.folder_of(path_node.span.file);
     let error = |why: String| Diagnostic::error(path_node.span, why);
     let path = match resolve_in_root(&base, &rel, v.root) {
         Ok(p) => p,

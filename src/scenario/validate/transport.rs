@@ -174,11 +174,7 @@ fn read_file(v: &mut Validator, n: &Node, key: &str) -> Option<(PathBuf, Vec<u8>
         ));
         return None;
     };
-    let base = v
-        .sources
-        .get(n.span.file)
-        .and_then(|f| f.path.parent().map(Path::to_path_buf))
-        .unwrap_or_default();
+    let base = v.folder_of(n.span.file);
     let path = match resolve_in_root(&base, rel, v.root) {
         Ok(path) => path,
         Err(why) => {
