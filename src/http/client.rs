@@ -107,9 +107,11 @@ impl Client {
                 self.jar.set_cookies(&mut cookies.iter(), url);
             }
             let location = header_values(&response.headers, "location").next();
-            let next = match p.redirects.follow {
-                true => redirect::target(response.status, location, url),
-                false => None,
+            // Not following: the 3xx is the response, its `Set-Cookie` kept above as for any other.
+            let next = if p.redirects.follow {
+                redirect::target(response.status, location, url)
+            } else {
+                None
             };
             let Some((next, keep_body)) = next else {
                 // Decoding (`Content-Encoding`, charsets) is the checks' work, lazily (`check::Response`).
