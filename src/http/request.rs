@@ -5,6 +5,7 @@
 
 use super::body::BodyLimit;
 use super::error::HttpError;
+use crate::scenario::RedirectPolicy;
 use bytes::Bytes;
 use http::Method;
 use std::time::Duration;
@@ -37,6 +38,8 @@ pub struct Request {
     /// A change to the session's cookie jar made before the request is sent (an activity's
     /// `cookies:`).
     pub cookies: Option<CookieChange>,
+    /// Whether redirects are followed, and how many.
+    pub redirects: RedirectPolicy,
 }
 
 /// A change to a session's cookie jar that a request makes before it is sent.
@@ -69,6 +72,7 @@ impl Request {
             body_limit: BodyLimit::keep(max_body),
             accept_encoding: true,
             cookies: None,
+            redirects: RedirectPolicy::default(),
         }
     }
 
@@ -84,7 +88,7 @@ pub struct Body {
     /// The bytes.
     pub bytes: Bytes,
     /// The `Content-Type` sent with them unless the request sets its own.
-    pub content_type: Option<&'static str>,
+    pub content_type: Option<std::borrow::Cow<'static, str>>,
 }
 
 impl Body {
@@ -103,7 +107,7 @@ impl Body {
             .finish();
         Body {
             bytes: Bytes::from(encoded.into_bytes()),
-            content_type: Some("application/x-www-form-urlencoded"),
+            content_type: Some("application/x-www-form-urlencoded".into()),
         }
     }
 
@@ -112,7 +116,7 @@ impl Body {
         let bytes = serde_json::to_vec(value).map_err(|e| HttpError::invalid(format!("cannot encode `json`: {e}")))?;
         Ok(Body {
             bytes: Bytes::from(bytes),
-            content_type: Some("application/json"),
+            content_type: Some("application/json".into()),
         })
     }
 }

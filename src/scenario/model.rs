@@ -173,8 +173,33 @@ pub struct Config {
     pub trace_context: Option<TraceContextConfig>,
     /// Cookies every session's jar starts with, for `base_url`'s host (`config.cookies`).
     pub cookies: Vec<(String, String)>,
+    /// Whether and how far redirects are followed (`config.follow_redirects`, `config.max_redirects`).
+    pub redirects: RedirectPolicy,
     /// Where the section was written.
     pub span: Option<Span>,
+}
+
+/// Whether a client follows redirects, and how many (`follow_redirects`, `max_redirects` in `config`
+/// and on an activity).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RedirectPolicy {
+    /// Follow a 301, 302, 303, 307 or 308 with a `Location`; `false` makes the 3xx the response.
+    pub follow: bool,
+    /// The most redirects one request follows; one more is an error (`connect`).
+    pub max: u32,
+}
+
+/// The default `max_redirects`: 10, as reqwest, Python requests (30) and curl (50) bound it too; 10 is
+/// what both clients always did.
+pub const DEFAULT_MAX_REDIRECTS: u32 = 10;
+
+impl Default for RedirectPolicy {
+    fn default() -> Self {
+        RedirectPolicy {
+            follow: true,
+            max: DEFAULT_MAX_REDIRECTS,
+        }
+    }
 }
 
 /// `config.http_version`.
@@ -231,6 +256,7 @@ impl Default for Config {
             client_cert: None,
             trace_context: None,
             cookies: Vec::new(),
+            redirects: RedirectPolicy::default(),
             span: None,
         }
     }
@@ -582,6 +608,12 @@ pub struct HttpRequest {
     pub decompress: Option<bool>,
     /// `cookies:`: cookies put into the session's jar before the request, or `clear` to empty it.
     pub cookies: Option<CookiesArg>,
+    /// `follow_redirects`; absent = `config.follow_redirects`.
+    pub follow_redirects: Option<bool>,
+    /// `max_redirects`; absent = `config.max_redirects`.
+    pub max_redirects: Option<u32>,
+    /// `multipart:` a `multipart/form-data` body of text fields and files.
+    pub multipart: Option<Vec<MultipartPart>>,
     /// Response checks.
     pub checks: HttpChecks,
 }
@@ -615,6 +647,8 @@ pub struct HttpChecks {
     pub assert_xpath: Vec<HtmlCheck>,
     /// `namespaces: {prefix: uri}`: the prefixes `assert_xpath` expressions use.
     pub namespaces: Vec<(String, String)>,
+    /// `assert_redirects: N`: exactly N redirects were followed, and where that was written.
+    pub assert_redirects: Option<(u32, Span)>,
 }
 
 impl HttpChecks {
@@ -622,6 +656,37 @@ impl HttpChecks {
     pub fn read_body(&self) -> bool {
         !self.assert_json.is_empty() || !self.assert_html.is_empty() || !self.assert_xpath.is_empty()
     }
+}
+
+/// One part of a `multipart:` body.
+#[derive(Clone, Debug)]
+pub struct MultipartPart {
+    /// The field name.
+    pub name: String,
+    /// A text value (may hold `$(var)`), or a file read when the scenario loaded.
+    pub value: MultipartValue,
+}
+
+/// What a multipart part carries.
+#[derive(Clone, Debug)]
+pub enum MultipartValue {
+    /// A text field; `$(var)` is expanded when the request is sent.
+    Text(Value),
+    /// A file part.
+    File(MultipartFile),
+}
+
+/// A file part of a `multipart:` body: `{file: path, filename: name, content_type: type}`.
+#[derive(Clone, Debug)]
+pub struct MultipartFile {
+    /// The file, resolved against the scenario file's directory.
+    pub path: PathBuf,
+    /// The `filename` sent (default: the path's last component).
+    pub filename: String,
+    /// The part's `Content-Type` (default `application/octet-stream`).
+    pub content_type: String,
+    /// The file's bytes, read when the scenario loaded (shared, never copied until a body is built).
+    pub bytes: bytes::Bytes,
 }
 
 /// One `assert_headers` entry.

@@ -41,6 +41,8 @@ const CONFIG: &[&str] = &[
     "client_cert",
     "trace_context",
     "cookies",
+    "follow_redirects",
+    "max_redirects",
 ];
 const SESSIONS: &[&str] = &[
     "users",
