@@ -148,6 +148,17 @@ fn collect_secrets(key: &str, value: &Value, out: &mut Vec<String>) {
         return;
     }
     match value {
+        // The password of a URL's credentials (`base_url: http://user:pw@host`), as written and
+        // decoded, wherever the URL's text is quoted.
+        Value::String(s) => {
+            if let Some(pw) = url_password(s) {
+                let decoded = percent_encoding::percent_decode_str(&pw)
+                    .decode_utf8_lossy()
+                    .into_owned();
+                out.push(decoded);
+                out.push(pw);
+            }
+        }
         Value::Object(map) => map.iter().for_each(|(k, v)| collect_secrets(k, v, out)),
         Value::Array(items) => items.iter().for_each(|v| collect_secrets("", v, out)),
         _ => {}
@@ -192,8 +203,30 @@ fn redact_value(key: &str, value: &Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), redact_value(k, v))).collect()),
         Value::Array(items) => Value::Array(items.iter().map(|v| redact_value("", v)).collect()),
+        Value::String(s) if url_password(s).is_some() => Value::String(url(s, &[])),
         other => other.clone(),
     }
+}
+
+/// A URL as a report names it (an activity's label, the run's base URL): with the password of its
+/// credentials replaced by [`REDACTED`], and otherwise exactly as written (not normalised as [`url`]
+/// does, so labels stay the text the author wrote).
+pub fn url_credentials(text: &str) -> std::borrow::Cow<'_, str> {
+    match url_password(text) {
+        Some(pw) => {
+            let at = text.find('@').unwrap_or(text.len());
+            std::borrow::Cow::Owned(text[..at].replacen(&format!(":{pw}"), &format!(":{REDACTED}"), 1) + &text[at..])
+        }
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
+/// The password of a URL's credentials (percent-encoded, as written), if the text is a URL with one.
+fn url_password(text: &str) -> Option<String> {
+    if !text.contains('@') || !text.contains("://") {
+        return None;
+    }
+    url::Url::parse(text).ok()?.password().map(str::to_owned)
 }
 
 fn hide(value: &Value) -> Value {
@@ -213,6 +246,18 @@ mod tests {
             Value::Object(map) => map.into(),
             _ => unreachable!(),
         }
+    }
+
+    #[test]
+    fn passwords_in_url_values_are_hidden_and_become_secret_strings() {
+        let c = ctx(json!({"base_url": "http://ann:p%40ss@h:8/", "page": "http://h/x@y"}));
+        assert_eq!(
+            context(&c),
+            json!({"base_url": "http://ann:***@h:8/", "page": "http://h/x@y"})
+        );
+        assert_eq!(secret_values(&c), ["p%40ss", "p@ss"]);
+        assert_eq!(url_credentials("http://ann:p%40ss@h:8"), "http://ann:***@h:8");
+        assert_eq!(url_credentials("http://h:8/x"), "http://h:8/x");
     }
 
     #[test]

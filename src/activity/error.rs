@@ -45,7 +45,8 @@ impl fmt::Display for ActivityError {
 
 /// The one place a failed HTTP exchange gets its class: a request that could not be built or sent,
 /// a connection that failed and a response that breaks HTTP are all `connect` (the request could not
-/// be made); TLS, timeouts and bodies too large have classes of their own.
+/// be made); a header a `$(var)` made unsendable is `variable` (its fault is the variable's value,
+/// not the connection); TLS, timeouts and bodies too large have classes of their own.
 impl From<HttpError> for ActivityError {
     fn from(err: HttpError) -> Self {
         let class = match err.kind {
@@ -55,6 +56,8 @@ impl From<HttpError> for ActivityError {
             | HttpErrorKind::Protocol
             | HttpErrorKind::TooManyRedirects => ErrorClass::Connect,
             HttpErrorKind::Tls => ErrorClass::Tls,
+            // Literal header values are checked at load time, so at run time a variable gave it.
+            HttpErrorKind::InvalidHeader => ErrorClass::Variable,
             HttpErrorKind::Timeout => ErrorClass::Timeout,
             HttpErrorKind::BodyTooLarge => ErrorClass::BodyTooLarge,
         };

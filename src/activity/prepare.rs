@@ -6,8 +6,8 @@
 use super::SessionState;
 use super::error::{ActivityError, ErrorClass};
 use crate::expand::{self, Context, render_text};
-use crate::http::{Body, BodyLimit, Part, Request};
-use crate::scenario::{HttpRequest, MultipartPart, MultipartValue, Param, RedirectPolicy};
+use crate::http::{Body, BodyLimit, CookieChange, Part, Request};
+use crate::scenario::{CookiesArg, HttpRequest, MultipartPart, MultipartValue, Param, RedirectPolicy};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
@@ -50,7 +50,9 @@ pub fn prepare(req: &HttpRequest, url: &str, state: &SessionState) -> Result<Req
     };
     let auth = match &req.auth {
         Some(v) => auth_pair(&expand::expand_value(v, ctx).map_err(variable_error)?)?,
-        None if state.basic_auth => state.user_auth.clone(),
+        // Credentials in the URL are more specific than the session's user (the client turns them
+        // into basic auth).
+        None if state.basic_auth && !crate::http::has_credentials(&url) => state.user_auth.clone(),
         None => None,
     };
     let timeout = match &req.timeout {
@@ -81,6 +83,15 @@ pub fn prepare(req: &HttpRequest, url: &str, state: &SessionState) -> Result<Req
         timeout,
         verify,
         body_limit: BodyLimit::keep(req.max_body_size.unwrap_or(state.max_body_size)),
+        accept_encoding: req.decompress.unwrap_or(state.decompress),
+        cookies: match &req.cookies {
+            None => None,
+            Some(CookiesArg::Clear) => Some(CookieChange::Clear),
+            Some(CookiesArg::Add(v)) => Some(CookieChange::Add(pairs(
+                &expand::expand_value(v, ctx).map_err(variable_error)?,
+                "cookies",
+            )?)),
+        },
         redirects: RedirectPolicy {
             follow: req.follow_redirects.unwrap_or(state.redirects.follow),
             max: req.max_redirects.unwrap_or(state.redirects.max),

@@ -63,8 +63,8 @@ pub struct RequestActivity {
     pub url: String,
     /// Query parameters, decoded.
     pub params: Vec<(String, String)>,
-    /// Extra headers (only `Content-Type` of a text body: cookies and browser headers are session state
-    /// that a load test should make itself).
+    /// Extra headers (`Content-Type` of a text body and the recorded `Accept-Encoding`: cookies and
+    /// other browser headers are session state that a load test should make itself).
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Body,
@@ -390,7 +390,16 @@ fn prepare(entry: Entry, previous_start: f64) -> Result<Prepared, String> {
         Some(t) if t.total_ms() > 0.0 => t.total_ms(),
         _ => entry.time.filter(|t| *t > 0.0).unwrap_or(0.0),
     } / 1000.0;
-    let (body, headers) = body(req.post_data);
+    let (body, mut headers) = body(req.post_data);
+    // The recorded `Accept-Encoding` is kept (the codings the browser asked for are part of the load
+    // the server had); other browser headers are session state or the client's own.
+    if let Some(h) = req
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("accept-encoding"))
+    {
+        headers.push(("Accept-Encoding".to_string(), h.value.clone()));
+    }
     let resp = entry.response;
     let mime = resp.content.mime_type.clone().unwrap_or_default();
     let size = resp.content.size.filter(|s| *s >= 0.0);

@@ -85,6 +85,9 @@ pub struct Request {
     /// The parsed query string.
     #[serde(default)]
     pub query_string: Vec<NameValue>,
+    /// The request's header fields as recorded.
+    #[serde(default)]
+    pub headers: Vec<NameValue>,
     /// The request body.
     #[serde(default)]
     pub post_data: Option<PostData>,

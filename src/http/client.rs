@@ -6,7 +6,7 @@ use super::cookies::Jar;
 use super::error::{HttpError, HttpErrorKind};
 use super::headers::Hop;
 use super::redirect;
-use super::request::Request;
+use super::request::{CookieChange, Request, take_credentials};
 use super::tls::TlsConfigs;
 use super::transport::{SessionTransport, h1::H1};
 use crate::check::{Response, header_values};
@@ -80,12 +80,18 @@ impl Client {
     /// The hops of one request: the first, and one per redirect followed.
     async fn follow(&self, mut p: Request) -> Result<Response, HttpError> {
         let started = Instant::now();
+        take_credentials(&mut p.url, &mut p.auth);
         // The URL after query parameters or a redirect changed it; until then `p.url` is used as it is.
         let mut changed: Option<Url> = None;
         if !p.params.is_empty() {
             let mut url = p.url.clone();
             url.query_pairs_mut().extend_pairs(&p.params);
             changed = Some(url);
+        }
+        match p.cookies.take() {
+            Some(CookieChange::Clear) => self.jar.clear(),
+            Some(CookieChange::Add(pairs)) => self.jar.add(changed.as_ref().unwrap_or(&p.url), &pairs)?,
+            None => {}
         }
         let mut referer: Option<Url> = None;
         let mut followed: u32 = 0;
@@ -113,7 +119,7 @@ impl Client {
             } else {
                 None
             };
-            let Some((next, keep_body)) = next else {
+            let Some((mut next, keep_body)) = next else {
                 // Decoding (`Content-Encoding`, charsets) is the checks' work, lazily (`check::Response`).
                 return Ok(Response::new(
                     url.as_str().to_owned(),
@@ -129,8 +135,9 @@ impl Client {
                 return Err(HttpError::new(
                     HttpErrorKind::TooManyRedirects,
                     format!(
-                        "error following redirect for url ({url}): too many redirects: more than max_redirects ({}) to {next}; raise `max_redirects`, or check the redirect itself with `follow_redirects: false`",
-                        p.redirects.max
+                        "error following redirect for url ({url}): too many redirects: more than max_redirects ({}) to {}; raise `max_redirects`, or check the redirect itself with `follow_redirects: false`",
+                        p.redirects.max,
+                        crate::redact::url_credentials(next.as_str())
                     ),
                 ));
             }
@@ -138,8 +145,14 @@ impl Client {
             // `url` may be the request's own; a redirect is rare enough to copy it.
             let from = url.clone();
             referer = redirect::follow(&mut p, &from, &next, keep_body);
+            take_credentials(&mut next, &mut p.auth);
             changed = Some(next);
         }
+    }
+
+    /// Puts cookies into the session's jar as if `url`'s server had set them (`config.cookies`).
+    pub fn add_cookies(&self, url: &Url, pairs: &[(String, String)]) -> Result<(), HttpError> {
+        self.jar.add(url, pairs)
     }
 
     /// Fails for a URL no transport of this build speaks: `http://` always, `https://` with the

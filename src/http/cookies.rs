@@ -7,6 +7,7 @@
 //! that do not parse are skipped, no public-suffix list), kept here so that the client works without
 //! reqwest in the build.
 
+use super::error::{HttpError, HttpErrorKind};
 use cookie_store::{CookieStore, RawCookie};
 use http::HeaderValue;
 use std::sync::{PoisonError, RwLock};
@@ -29,6 +30,34 @@ impl Jar {
             .store_response_cookies(cookies, url);
     }
 
+    /// Puts cookies into the jar as if `url`'s server had set them: for its host only and every path
+    /// (`Path=/`), without expiry. Fails, naming the cookie, for one that could not be sent back
+    /// ([`cookie_fault`](crate::scenario::header_rules::cookie_fault)).
+    pub fn add(&self, url: &Url, pairs: &[(String, String)]) -> Result<(), HttpError> {
+        let mut cookies = Vec::with_capacity(pairs.len());
+        for (name, value) in pairs {
+            if let Some(why) = crate::scenario::header_rules::cookie_fault(name, value) {
+                return Err(HttpError::new(
+                    HttpErrorKind::InvalidHeader,
+                    format!("cookie not set: {why}"),
+                ));
+            }
+            let mut cookie = RawCookie::new(name.clone(), value.clone());
+            cookie.set_path("/");
+            cookies.push(cookie);
+        }
+        self.0
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .store_response_cookies(cookies.into_iter(), url);
+        Ok(())
+    }
+
+    /// Empties the jar.
+    pub fn clear(&self) {
+        self.0.write().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
     /// The `Cookie` header value to send to `url`, if any cookie matches.
     pub fn cookies(&self, url: &Url) -> Option<HeaderValue> {
         let store = self.0.read().unwrap_or_else(PoisonError::into_inner);
@@ -46,6 +75,26 @@ impl Jar {
         }
         HeaderValue::from_str(&text).ok()
     }
+}
+
+/// The `Cookie` header of a request that sets its own: its cookies first, as written, then the jar's
+/// cookies of other names (for one name, the request's value wins, as in k6 and Python requests).
+pub(crate) fn merge(own: &str, jar: Option<&HeaderValue>) -> String {
+    let name = |pair: &str| pair.split_once('=').map_or(pair, |(n, _)| n).trim().to_owned();
+    let mut out = own.trim().trim_end_matches(';').trim_end().to_owned();
+    let Some(jar) = jar.and_then(|j| j.to_str().ok()) else {
+        return out;
+    };
+    let own_names: Vec<String> = own.split(';').map(name).filter(|n| !n.is_empty()).collect();
+    for pair in jar.split("; ") {
+        if !own_names.contains(&name(pair)) {
+            if !out.is_empty() {
+                out.push_str("; ");
+            }
+            out.push_str(pair);
+        }
+    }
+    out
 }
 
 #[cfg(feature = "https")]
@@ -79,6 +128,21 @@ mod tests {
         pairs.sort_unstable();
         assert_eq!(pairs, ["k=v", "sid=1"]);
         assert!(jar.cookies(&Url::parse("http://b.test/").expect("url")).is_none());
+    }
+
+    #[test]
+    fn a_requests_own_cookie_wins_and_the_jars_others_follow() {
+        let jar = HeaderValue::from_static("sid=1; ab=a");
+        assert_eq!(merge("ab=b; x=2;", Some(&jar)), "ab=b; x=2; sid=1");
+        assert_eq!(merge("ab=b", None), "ab=b");
+        let jar = Jar::default();
+        let here = Url::parse("http://a.test/deep/page").expect("url");
+        jar.add(&here, &[("k".into(), "v".into())]).expect("a valid cookie");
+        let sent = jar.cookies(&Url::parse("http://a.test/other").expect("url"));
+        assert_eq!(sent.as_ref().map(|v| v.to_str().expect("ascii")), Some("k=v"));
+        assert!(jar.add(&here, &[("k".into(), "1; evil=1".into())]).is_err());
+        jar.clear();
+        assert!(jar.cookies(&here).is_none());
     }
 
     #[test]

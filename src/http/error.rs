@@ -8,8 +8,12 @@ use std::fmt;
 /// What part of an exchange failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HttpErrorKind {
-    /// The request could not be built: an invalid method, URL, header name or value.
+    /// The request could not be built: an invalid method or URL.
     InvalidRequest,
+    /// A header name or value that cannot be sent (a control byte such as CR, LF or NUL in a value,
+    /// a name that is not a token). Values written in a scenario file are checked when it loads, so
+    /// at run time this comes from a `$(var)`.
+    InvalidHeader,
     /// The URL needs something this build or this client leaves out (`https://` without the `https`
     /// feature, a scheme other than `http` and `https`).
     Unsupported,

@@ -1,13 +1,15 @@
-//! The header fields of one hop of a request, decided once for every transport: `Host`, `User-Agent`
-//! and `Accept: */*` unless the activity gives them; the activity's own; the body's `Content-Type`
-//! unless given; `Content-Length`; basic auth (replacing an `Authorization` header); `Referer` after a
-//! redirect; the jar's cookies unless the activity sets `Cookie` itself. Each transport writes them
-//! its own way (HTTP/1.1 as text, HTTP/2 and reqwest as a header map), through [`Hop::fields`], which
+//! The header fields of one hop of a request, decided once for every transport: `Host`, `User-Agent`,
+//! `Accept: */*` and `Accept-Encoding: gzip, deflate, br, zstd` (unless `decompress: false`) unless
+//! the activity gives them; the activity's own; the body's `Content-Type` unless given;
+//! `Content-Length`; basic auth (replacing an `Authorization` header); `Referer` after a redirect;
+//! the jar's cookies, merged with the activity's own `Cookie` (whose value wins for a name). Each
+//! transport writes them its own way (HTTP/1.1 as text, HTTP/2 and reqwest as a header map), through [`Hop::fields`], which
 //! hands them over one by one rather than building a list: this is the hot path.
 
 use super::cookies::Jar;
-use super::error::HttpError;
-use super::request::Request;
+use super::error::{HttpError, HttpErrorKind};
+use super::request::{ACCEPT_ENCODING, Request};
+use crate::scenario::header_rules;
 use http::Method;
 use url::Url;
 
@@ -73,8 +75,13 @@ impl Hop<'_> {
         if !self.given("accept") {
             field("Accept", b"*/*", Check::None)?;
         }
+        // A constant: no allocation per request on the hot path.
+        if p.accept_encoding && !self.given("accept-encoding") {
+            field("Accept-Encoding", ACCEPT_ENCODING.as_bytes(), Check::None)?;
+        }
         for (name, value) in &p.headers {
             if FRAMING.iter().any(|f| name.eq_ignore_ascii_case(f))
+                || name.eq_ignore_ascii_case("cookie")
                 || (p.auth.is_some() && name.eq_ignore_ascii_case("authorization"))
                 || (self.referer.is_some() && name.eq_ignore_ascii_case("referer"))
             {
@@ -101,41 +108,49 @@ impl Hop<'_> {
         if let Some(r) = self.referer {
             field("Referer", r.as_str().as_bytes(), Check::None)?;
         }
-        // Cookie merging (a request's own `Cookie` with the jar's) belongs here, once, for every
-        // transport; for now the activity's own header replaces the jar's.
-        if !self.given("cookie")
-            && let Some(cookies) = self.jar.cookies(url)
-        {
+        // The request's own `Cookie` is merged with the jar's (the rare case that allocates); without
+        // one the jar's value is sent as it is.
+        let jar = self.jar.cookies(url);
+        if self.given("cookie") {
+            let own: Vec<&str> = p
+                .headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+                .map(|(_, v)| v.as_str())
+                .collect();
+            let merged = super::cookies::merge(&own.join("; "), jar.as_ref());
+            field("Cookie", merged.as_bytes(), Check::Value)?;
+        } else if let Some(cookies) = jar {
             field("Cookie", cookies.as_bytes(), Check::None)?;
         }
         Ok(())
     }
 }
 
-/// A header value as the `http` crate accepts text: visible ASCII and tabs only, so that no value can
-/// end the header early or smuggle another one.
-pub(crate) fn valid_value(value: &[u8]) -> bool {
-    value.iter().all(|&b| b == b'\t' || (b' '..=b'~').contains(&b))
-}
+pub(crate) use crate::scenario::header_rules::is_token;
 
-/// The error for a header value that [`valid_value`] refuses.
-pub(crate) fn invalid_value(name: &str) -> HttpError {
-    HttpError::invalid(format!(
-        "invalid value of header `{name}`: failed to parse header value"
-    ))
+/// Checks a header value from the activity (or a variable) by the one rule of
+/// [`header_rules`](crate::scenario::header_rules): bytes ≥ 0x80 pass as given, control bytes other
+/// than tab are refused, naming the header and the byte.
+pub(crate) fn check_value(name: &str, value: &[u8]) -> Result<(), HttpError> {
+    match header_rules::forbidden_byte(value) {
+        None => Ok(()),
+        Some(byte) => Err(HttpError::new(
+            HttpErrorKind::InvalidHeader,
+            format!(
+                "header `{name}` not sent: its value holds {}, which a header field cannot carry; a `$(var)` in it gave that value (strip it from the variable, e.g. in the feeder or script that sets it)",
+                header_rules::describe(byte)
+            ),
+        )),
+    }
 }
 
 /// The error for a header name that is not a token.
 pub(crate) fn invalid_name(name: &str) -> HttpError {
-    HttpError::invalid(format!("invalid header name `{name}`: invalid HTTP header name"))
-}
-
-/// Whether a header name is an RFC 9110 token.
-pub(crate) fn is_token(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    HttpError::new(
+        HttpErrorKind::InvalidHeader,
+        format!("invalid header name `{name}`: a header name is a token (letters, digits and !#$%&'*+-.^_`|~)"),
+    )
 }
 
 /// The fields of a hop as a header map (HTTP/2 and reqwest), checked as the HTTP/1.1 writer checks
@@ -149,11 +164,15 @@ pub(crate) fn header_map(hop: &Hop<'_>, skip: impl Fn(&str, &[u8]) -> bool) -> R
         if skip(name, value) {
             return Ok(());
         }
-        if check != Check::None && !valid_value(value) {
-            return Err(invalid_value(name));
+        // The rule is the `http` crate's own, so once it passes `from_bytes` cannot refuse the value;
+        // checking stressor's own fields too costs little off the lean HTTP/1.1 path.
+        check_value(name, value)?;
+        if check == Check::Both && !is_token(name) {
+            return Err(invalid_name(name));
         }
         let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid_name(name))?;
-        let value = HeaderValue::from_bytes(value).map_err(|_| invalid_value(name))?;
+        let value = HeaderValue::from_bytes(value)
+            .map_err(|e| HttpError::new(HttpErrorKind::InvalidHeader, format!("header `{name}`: {e}")))?;
         headers.append(header, value);
         Ok(())
     })?;

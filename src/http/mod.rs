@@ -36,5 +36,5 @@ pub use client::Client;
 pub use cookies::Jar;
 pub use error::{HttpError, HttpErrorKind, with_causes};
 pub use multipart::Part;
-pub use request::{Body, Request, join_url, method, parse_url};
+pub use request::{ACCEPT_ENCODING, Body, CookieChange, Request, has_credentials, join_url, method, parse_url};
 pub use tls::{ClientError, TlsConfigs};

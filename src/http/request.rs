@@ -1,6 +1,6 @@
 //! A request as the client takes it: method, absolute URL, query parameters, the activity's own
-//! headers, a body, basic auth, a timeout, whether to verify certificates and how much of the response
-//! body to keep. Everything is already expanded (`activity` does that); what is sent on the wire for
+//! headers, a body, basic auth, a timeout, whether to verify certificates, how much of the response
+//! body to keep and whether to ask for a compressed one. Everything is already expanded (`activity` does that); what is sent on the wire for
 //! it, hop by hop, is decided by the client (`headers.rs`, `redirect.rs`).
 
 use super::body::BodyLimit;
@@ -24,7 +24,7 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// Body and its content type.
     pub body: Option<Body>,
-    /// Basic auth: name and password.
+    /// Basic auth: name and password (credentials in the URL become this when it is `None`).
     pub auth: Option<(String, Option<String>)>,
     /// Over the whole exchange, redirects and body included; `None` = none.
     pub timeout: Option<Duration>,
@@ -32,9 +32,29 @@ pub struct Request {
     pub verify: bool,
     /// How much of the response body to keep; `needed` is true until the caller says otherwise.
     pub body_limit: BodyLimit,
+    /// Ask for a compressed body: send [`ACCEPT_ENCODING`] unless the request sets `Accept-Encoding`
+    /// itself (off with `decompress: false`, which wants the body as the server sends it unasked).
+    pub accept_encoding: bool,
+    /// A change to the session's cookie jar made before the request is sent (an activity's
+    /// `cookies:`).
+    pub cookies: Option<CookieChange>,
     /// Whether redirects are followed, and how many.
     pub redirects: RedirectPolicy,
 }
+
+/// A change to a session's cookie jar that a request makes before it is sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CookieChange {
+    /// Empty the jar.
+    Clear,
+    /// Put these cookies into the jar for the request's URL (as if its server had set them, for
+    /// its host and every path).
+    Add(Vec<(String, String)>),
+}
+
+/// The `Accept-Encoding` sent by default: every coding the checks decode (`check/decode.rs`), as
+/// browsers, Python requests and Go's client (hence k6) ask for compression.
+pub const ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
 
 impl Request {
     /// A request of `method` to `url` with nothing else: no parameters, headers, body, auth or
@@ -50,6 +70,8 @@ impl Request {
             timeout: None,
             verify: true,
             body_limit: BodyLimit::keep(max_body),
+            accept_encoding: true,
+            cookies: None,
             redirects: RedirectPolicy::default(),
         }
     }
@@ -97,6 +119,32 @@ impl Body {
             content_type: Some("application/json".into()),
         })
     }
+}
+
+/// Moves the credentials of a URL (`http://user:pass@host/`) into basic auth, as browsers, curl and
+/// reqwest do: percent-decoded, and only when the request has no `auth` of its own (which wins). The
+/// URL is left without them either way, so they are sent in no request line, `Host`, `Referer`,
+/// report or log: only as `Authorization`. Free of allocation for a URL without credentials.
+pub(crate) fn take_credentials(url: &mut Url, auth: &mut Option<(String, Option<String>)>) {
+    if !has_credentials(url) {
+        return;
+    }
+    if auth.is_none() {
+        let decode = |text: &str| {
+            percent_encoding::percent_decode_str(text)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        *auth = Some((decode(url.username()), url.password().map(decode)));
+    }
+    // Only URLs that cannot have credentials refuse these (`http(s)` always can).
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+}
+
+/// Whether a URL carries credentials (`user[:password]@`).
+pub fn has_credentials(url: &Url) -> bool {
+    !url.username().is_empty() || url.password().is_some()
 }
 
 /// The method named `name`.

@@ -164,7 +164,7 @@ impl Plan {
                 .context
                 .get("base_url")
                 .and_then(|v| v.as_str())
-                .map(str::to_string),
+                .map(|u| crate::redact::url_credentials(u).into_owned()),
             activities: self.activities.clone(),
             sequences: self.slot_names(),
             stats: crate::stats::Snapshot::new(self.activities.len(), self.slots.len()),
@@ -204,13 +204,17 @@ impl Plan {
 
 /// The display name of an activity.
 pub fn label(a: &Activity) -> String {
+    use crate::redact::url_credentials;
     if let Some(name) = &a.common.name {
         return name.clone();
     }
     match &a.kind {
-        ActivityKind::Http(h) if h.activity == "HTTPRequest" => format!("HTTPRequest({} {})", h.method, h.url),
-        ActivityKind::Http(h) => format!("{}({})", h.activity, h.url),
-        ActivityKind::Poll(p) => format!("PollRequest({})", p.request.url),
+        // Credentials in a URL are sent as basic auth, never shown.
+        ActivityKind::Http(h) if h.activity == "HTTPRequest" => {
+            format!("HTTPRequest({} {})", h.method, url_credentials(&h.url))
+        }
+        ActivityKind::Http(h) => format!("{}({})", h.activity, url_credentials(&h.url)),
+        ActivityKind::Poll(p) => format!("PollRequest({})", url_credentials(&p.request.url)),
         ActivityKind::Static(s) => format!("StaticRequests({} URLs)", s.url_list.len()),
         ActivityKind::Sleep(s) => match (&s.duration, &s.duration_2) {
             (crate::scenario::Param::Fixed(d), None) => {

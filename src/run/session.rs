@@ -90,6 +90,7 @@ impl Session {
             keep_url: env.options.requests.is_some(),
             trace: None,
         };
+        seed_cookies(&state, &scenario.config.cookies);
         let recorder = env.recorder.session(state.session_id.clone(), user.name.clone());
         Session {
             workload,
@@ -453,5 +454,20 @@ impl Session {
             });
         }
         class
+    }
+}
+
+/// `config.cookies`: the session's jar starts with them, for `base_url`'s host (which validation made
+/// sure there is, unless an override supplies it; without one they cannot be placed and are skipped
+/// with a warning).
+fn seed_cookies(state: &SessionState, cookies: &[(String, String)]) {
+    if cookies.is_empty() {
+        return;
+    }
+    let seeded = crate::activity::prepare::resolve_url("/", &state.context)
+        .map_err(|e| e.message)
+        .and_then(|url| state.client.add_cookies(&url, cookies).map_err(|e| e.message));
+    if let Err(why) = seeded {
+        tracing::warn!("config.cookies not set for session {}: {why}", state.session_id);
     }
 }

@@ -20,6 +20,7 @@ pub mod env_text;
 mod error_class;
 pub mod feeder;
 pub mod generate;
+pub mod header_rules;
 pub mod macros;
 pub mod model;
 pub mod node;

@@ -171,6 +171,8 @@ pub struct Config {
     pub client_cert: Option<ClientCert>,
     /// W3C `traceparent` headers on every request (`config.trace_context`); `None` sends none.
     pub trace_context: Option<TraceContextConfig>,
+    /// Cookies every session's jar starts with, for `base_url`'s host (`config.cookies`).
+    pub cookies: Vec<(String, String)>,
     /// Whether and how far redirects are followed (`config.follow_redirects`, `config.max_redirects`).
     pub redirects: RedirectPolicy,
     /// Where the section was written.
@@ -253,6 +255,7 @@ impl Default for Config {
             http_version: HttpVersion::default(),
             client_cert: None,
             trace_context: None,
+            cookies: Vec::new(),
             redirects: RedirectPolicy::default(),
             span: None,
         }
@@ -603,6 +606,8 @@ pub struct HttpRequest {
     pub max_body_size: Option<u64>,
     /// Undo the response's `Content-Encoding` for checks; absent = `config.decompress`.
     pub decompress: Option<bool>,
+    /// `cookies:`: cookies put into the session's jar before the request, or `clear` to empty it.
+    pub cookies: Option<CookiesArg>,
     /// `follow_redirects`; absent = `config.follow_redirects`.
     pub follow_redirects: Option<bool>,
     /// `max_redirects`; absent = `config.max_redirects`.
@@ -611,6 +616,16 @@ pub struct HttpRequest {
     pub multipart: Option<Vec<MultipartPart>>,
     /// Response checks.
     pub checks: HttpChecks,
+}
+
+/// An activity's `cookies:` argument.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CookiesArg {
+    /// `cookies: clear`: the session's jar is emptied before the request.
+    Clear,
+    /// `cookies: {name: value}` (or a `$(var)` giving such a mapping): put into the jar for the
+    /// request's URL, where they stay for the rest of the session as if the server had set them.
+    Add(Value),
 }
 
 /// Checks on an HTTP response.

@@ -333,9 +333,55 @@ fn a_recording_with_a_recorded_404_replays_green() {
         "{main}"
     );
     assert_eq!(main.matches("  assert_status:\n  - 404\n").count(), 2, "{main}");
+    replays_green(&out);
+}
+
+/// A browser asked for compressed bodies (every browser HAR has `Accept-Encoding`): the import keeps
+/// the recorded header, and the replay against the target's `/items` (which answers gzip when asked)
+/// decodes the body for the check added to it and passes.
+#[test]
+fn a_recorded_accept_encoding_is_kept_and_replays_green_on_a_gzip_route() {
+    let server = stressor::target::TargetServer::start_in_thread(Default::default()).unwrap();
+    let url = server.url();
+    let har = serde_json::json!({"log": {
+        "version": "1.2",
+        "creator": {"name": "Firefox", "version": "140"},
+        "entries": [{
+            "startedDateTime": "2026-12-05T10:00:00.000Z",
+            "time": 5,
+            "request": {"method": "GET", "url": format!("{url}/items?n=3"), "httpVersion": "HTTP/1.1",
+                        "headers": [{"name": "Accept-Encoding", "value": "gzip"},
+                                    {"name": "User-Agent", "value": "Mozilla/5.0 (X11) Gecko"}]},
+            "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1", "headers": [],
+                         "content": {"size": 100, "mimeType": "application/json"}},
+            "timings": {"send": 1, "wait": 3, "receive": 1}
+        }]
+    }});
+    let dir = tempfile::tempdir().unwrap();
+    let har_path = dir.path().join("gzip.har");
+    std::fs::write(&har_path, har.to_string()).unwrap();
+    let out = dir.path().join("replay");
+    init_har(&out, &har_path).assert().success();
+    let path = out.join("main_sequence.yaml");
+    let main = std::fs::read_to_string(&path).unwrap();
+    assert!(main.contains("Accept-Encoding: gzip"), "{main}");
+    assert!(!main.contains("Mozilla"), "other browser headers are not kept: {main}");
+    // The body arrives gzip-coded (the target says so in `Content-Encoding`) and is checked decoded.
+    let checked = main.replacen(
+        "  url: /items",
+        "  assert_headers: {Content-Encoding: ^gzip$}\n  assert_json: {'$[0].id': 1}\n  url: /items",
+        1,
+    );
+    assert_ne!(checked, main, "{main}");
+    std::fs::write(&path, checked).unwrap();
+    replays_green(&out);
+}
+
+/// Runs an imported scenario once and expects it to pass.
+fn replays_green(dir: &Path) {
     cmd()
         .arg("run")
-        .arg(&out)
+        .arg(dir)
         .args(["--single", "--no-color"])
         .assert()
         .code(0)

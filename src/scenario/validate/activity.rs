@@ -4,7 +4,7 @@ use super::reader::Fields;
 use super::{Validator, checks, plugin, request_extras, script, thresholds};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
-    Activity, ActivityKind, CommonArgs, HttpChecks, HttpRequest, Param, PollRequest, Sequence, SleepArgs,
+    Activity, ActivityKind, CommonArgs, CookiesArg, HttpChecks, HttpRequest, Param, PollRequest, Sequence, SleepArgs,
     StaticRequests,
 };
 use crate::scenario::node::{Node, NodeKind};
@@ -55,6 +55,7 @@ const REQUEST: &[&str] = &[
     "verify",
     "max_body_size",
     "decompress",
+    "cookies",
     "follow_redirects",
     "max_redirects",
     "multipart",
@@ -309,14 +310,16 @@ fn request(
         params: f.take_some("params").and_then(|n| mapping_or_var(&mut c, n, "params")),
         data: f.take_some("data").and_then(|n| data_value(&mut c, n)),
         json: f.take("json").map(Node::to_json),
-        headers: f
-            .take_some("headers")
-            .and_then(|n| mapping_or_var(&mut c, n, "headers")),
+        headers: f.take_some("headers").and_then(|n| {
+            header_fields(&mut c, n);
+            mapping_or_var(&mut c, n, "headers")
+        }),
         auth: f.take_some("auth").and_then(|n| auth(&mut c, n)),
         timeout: None,
         verify: None,
         max_body_size: f.take_some("max_body_size").and_then(|n| c.size(n, "max_body_size")),
         decompress: f.take_some("decompress").and_then(|n| c.bool(n, "decompress")),
+        cookies: f.take_some("cookies").and_then(|n| cookies_arg(&mut c, n)),
         follow_redirects: None,
         max_redirects: None,
         multipart: None,
@@ -529,6 +532,86 @@ fn check_url(v: &mut Validator, url: &str, node: &Node, has_base_url: bool) {
             .with_help("set `config.base_url: http://host:port` or write an absolute URL"),
         );
     }
+}
+
+/// The header fields written in a file, checked when it loads by the rule the client applies to
+/// values from `$(var)`s ([`header_rules`](crate::scenario::header_rules)): names are tokens, values
+/// hold no control byte but tab (bytes ≥ 0x80 are fine, sent as given).
+fn header_fields(c: &mut super::reader::Checker, n: &Node) {
+    use crate::scenario::header_rules::{describe, forbidden_byte, is_token};
+    for (key, value) in n.as_map().unwrap_or_default() {
+        let name = key.key_text();
+        if !is_token(&name) {
+            c.diags.push(
+                Diagnostic::error(key.span, format!("`{name}` is not a valid header name"))
+                    .with_help("a header name is letters, digits and !#$%&'*+-.^_`|~, without spaces or `:`"),
+            );
+        }
+        let mut texts = Vec::new();
+        match &value.kind {
+            NodeKind::Str(s) => texts.push(s.as_str()),
+            NodeKind::Seq(items) => texts.extend(items.iter().filter_map(Node::as_str)),
+            _ => {}
+        }
+        if let Some(byte) = texts.iter().find_map(|t| forbidden_byte(t.as_bytes())) {
+            c.diags.push(
+                Diagnostic::error(value.span, format!("the value of header `{name}` holds {}", describe(byte)))
+                    .with_help("a header value is one line: CR, LF, NUL and other control bytes but tab cannot be sent (bytes ≥ 0x80, such as `é`, are sent as given)"),
+            );
+        }
+    }
+}
+
+/// An activity's `cookies:`: `clear`, a mapping of names to values, or a `$(var)` giving one.
+fn cookies_arg(c: &mut super::reader::Checker, n: &Node) -> Option<CookiesArg> {
+    if n.as_str().is_some_and(|s| s.trim() == "clear") {
+        return Some(CookiesArg::Clear);
+    }
+    if matches!(n.kind, NodeKind::Map(_)) {
+        cookie_pairs(c, n);
+    }
+    match &n.kind {
+        NodeKind::Map(_) => Some(CookiesArg::Add(n.to_json())),
+        NodeKind::Str(s) if s.trim().starts_with("$(") => Some(CookiesArg::Add(n.to_json())),
+        _ => {
+            c.diags.push(
+                Diagnostic::error(
+                    n.span,
+                    format!(
+                        "`cookies` must be a mapping of cookie names to values, or `clear`, found {}",
+                        n.type_name()
+                    ),
+                )
+                .with_help(
+                    "e.g. `cookies: {ab_test: b}` to add cookies to the session's jar, `cookies: clear` to empty it",
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// The literal names and values of a `cookies` mapping (`config.cookies`, an activity's), checked by
+/// the rule the client applies to values from `$(var)`s; returns the pairs as text.
+pub(super) fn cookie_pairs(c: &mut super::reader::Checker, n: &Node) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (key, value) in n.as_map().unwrap_or_default() {
+        let name = key.key_text();
+        let Some(text) = c.text(value, &format!("cookies.{name}")) else {
+            continue;
+        };
+        if let Some(why) = crate::scenario::header_rules::cookie_fault(&name, &text) {
+            let span = if crate::scenario::header_rules::is_token(&name) {
+                value.span
+            } else {
+                key.span
+            };
+            c.diags.push(Diagnostic::error(span, why));
+            continue;
+        }
+        out.push((name, text));
+    }
+    out
 }
 
 fn mapping_or_var(c: &mut super::reader::Checker, n: &Node, key: &str) -> Option<serde_json::Value> {

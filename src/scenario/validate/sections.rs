@@ -40,6 +40,7 @@ const CONFIG: &[&str] = &[
     "http_version",
     "client_cert",
     "trace_context",
+    "cookies",
     "follow_redirects",
     "max_redirects",
 ];
@@ -72,6 +73,19 @@ pub(super) fn document(v: &mut Validator, root: &Node) -> Option<Scenario> {
     }
     let config_node = top.take("config");
     let (config, config_values) = config_node.map(|n| config(v, n)).unwrap_or_default();
+    if let Some(n) = config_node.and_then(|n| n.entry("cookies"))
+        && !config.cookies.is_empty()
+        && config.base_url.is_none()
+        && !v.base_url_later
+    {
+        v.diags.push(
+            Diagnostic::error(
+                n.0.span,
+                "`config.cookies` needs `config.base_url`: they are set for its host",
+            )
+            .with_help("add `base_url: http://host:port`, or add the cookies with an activity's `cookies:` argument"),
+        );
+    }
     let context_node = top.take("context");
     let context_section = context_node.and_then(|n| context(v, n)).unwrap_or_default();
     let sessions_node = top.take("sessions");
@@ -241,6 +255,24 @@ fn config(v: &mut Validator, node: &Node) -> (Config, Map<String, Value>) {
         && let Some(decompress) = c.bool(n, "decompress")
     {
         config.decompress = decompress;
+    }
+    if let Some(n) = f.take_some("cookies") {
+        if n.as_map().is_some() {
+            config.cookies = activity::cookie_pairs(&mut c, n);
+        } else {
+            c.diags.push(
+                Diagnostic::error(
+                    n.span,
+                    format!(
+                        "`cookies` must be a mapping of cookie names to values, found {}",
+                        n.type_name()
+                    ),
+                )
+                .with_help(
+                    "e.g. `cookies: {consent: yes}`; every session's jar starts with them, for `base_url`'s host",
+                ),
+            );
+        }
     }
     if let Some(n) = f.take("check_timeout") {
         config.check_timeout = if n.is_null() {

@@ -13,14 +13,16 @@ pub async fn server() -> TargetServer {
         .expect("target server")
 }
 
-/// Loads `yaml` (with `{BASE}` replaced by the server URL) and runs it.
+/// Loads `yaml` (with `{BASE}` replaced by the server URL, `{HOST}` by its `host:port`) and runs it.
 pub async fn run_yaml(server: &TargetServer, yaml: &str, options: RunOptions) -> RunReport {
     run_yaml_with(server, yaml, &LoadOptions::default(), options).await
 }
 
 /// Like [`run_yaml`], with load options (overrides).
 pub async fn run_yaml_with(server: &TargetServer, yaml: &str, load: &LoadOptions, options: RunOptions) -> RunReport {
-    let text = yaml.replace("{BASE}", &server.url());
+    let text = yaml
+        .replace("{BASE}", &server.url())
+        .replace("{HOST}", &server.url()["http://".len()..]);
     let loaded = load_str(Path::new("test.yaml"), text, load);
     assert!(!loaded.diagnostics.has_errors(), "{}", loaded.render(false));
     let scenario = loaded.scenario.expect("valid scenario");

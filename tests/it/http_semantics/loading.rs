@@ -68,9 +68,73 @@ fn response_check_problems_are_located() {
             &[],
         ),
     ];
+    expect(cases, diagnostics);
+}
+
+#[test]
+fn request_header_and_cookie_problems_are_located() {
+    // (comment, activity keys after `url: /` on line 9, diagnostics)
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "a CR LF in a literal header value",
+            "      headers: {X-A: \"a\\r\\nX-B: 1\"}\n",
+            &["s.yaml:10:22: error: the value of header `X-A` holds a carriage return (CR, \\r)"],
+        ),
+        (
+            "a NUL, also next to a variable",
+            "      headers: {X-A: \"$(base_url)\\0\"}\n",
+            &["s.yaml:10:22: error: the value of header `X-A` holds a NUL byte (\\0)"],
+        ),
+        (
+            "a header name that is not a token",
+            "      headers: {\"X A\": 1}\n",
+            &["s.yaml:10:17: error: `X A` is not a valid header name"],
+        ),
+        (
+            "a cookie value with `;`",
+            "      cookies: {a: \"1; admin=1\"}\n",
+            &["s.yaml:10:20: error: the value of cookie `a` holds `;`, which would end the cookie"],
+        ),
+        (
+            "cookies that are neither a mapping nor clear",
+            "      cookies: [a]\n",
+            &["s.yaml:10:16: error: `cookies` must be a mapping of cookie names to values, or `clear`, found a list"],
+        ),
+        (
+            "non-ASCII values, clear, a variable: all fine",
+            "      headers: {X-Name: café}\n      cookies: clear\n",
+            &[],
+        ),
+    ];
+    expect(cases, diagnostics);
+    let config = |text: &str| {
+        let head = HEAD.replace("  base_url: http://127.0.0.1:8082\n", text);
+        let (dir, loaded) = load_with(&[("s.yaml", &head)], &LoadOptions::default());
+        headers(&loaded, dir.path())
+    };
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "config.cookies without base_url",
+            "  cookies: {a: \"1\"}\n",
+            &[
+                "s.yaml:3:3: error: `config.cookies` needs `config.base_url`: they are set for its host",
+                "s.yaml:9:12: error: relative URL `/` but `config.base_url` is not set",
+            ],
+        ),
+        (
+            "a config cookie name with `=`",
+            "  base_url: http://h\n  cookies: {\"a=b\": \"1\"}\n",
+            &["s.yaml:4:13: error: `a=b` is not a valid cookie name"],
+        ),
+    ];
+    expect(cases, config);
+}
+
+/// Loads every case with `load` and compares its diagnostics (each starting with the expected text).
+fn expect(cases: &[(&str, &str, &[&str])], load: impl Fn(&str) -> Vec<String>) {
     let mut failures = Vec::new();
     for (comment, text, want) in cases {
-        let got = diagnostics(text);
+        let got = load(text);
         let ok = got.len() == want.len() && got.iter().zip(want.iter()).all(|(g, w)| g.starts_with(w));
         if !ok {
             failures.push(format!("{comment}:\n  expected: {want:#?}\n  got:      {got:#?}"));

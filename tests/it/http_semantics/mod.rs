@@ -5,8 +5,8 @@
 //! (`config.http_client: lean` and `reqwest`) against the built-in target and compares, so the
 //! transports cannot drift apart.
 //!
-//! The request side does not send `Accept-Encoding` by itself yet: the activities that want a
-//! compressed answer set the header, as a browser's HAR replay does.
+//! The request side (`requests.rs`) is checked the same way, against `/echo`, which answers with what
+//! it received.
 
 use crate::common;
 
@@ -21,6 +21,7 @@ mod loading;
 mod multipart;
 mod poll;
 mod redirects;
+mod requests;
 mod xml;
 
 /// The two clients every table runs on.
@@ -60,7 +61,8 @@ pub const fn fail(
     }
 }
 
-/// The scenario of a table: one session runs every row once, in order, with `config` added.
+/// The scenario of a table: one session runs every row once, in order, with `config` added (at the
+/// indentation of `config`'s keys; it may go on with other top-level sections, such as `context`).
 fn scenario(client: &str, config: &str, cases: &[Case]) -> String {
     let activities: String = cases.iter().map(|c| c.activity).collect();
     format!(

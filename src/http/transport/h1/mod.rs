@@ -14,7 +14,7 @@ pub(crate) mod wire;
 use super::stream::Stream;
 use super::{Exchange, Origin, Security, Transport, connect};
 use crate::http::error::HttpError;
-use crate::http::headers::{Check, Hop, invalid_name, invalid_value, is_token, valid_value};
+use crate::http::headers::{Check, Hop, check_value, invalid_name, is_token};
 use crate::http::tls::TlsConfigs;
 use http::Method;
 use std::sync::{Mutex, PoisonError};
@@ -135,8 +135,8 @@ pub(crate) fn serialize(hop: &Hop<'_>, keep_alive: bool) -> Result<Vec<u8>, Http
         if check == Check::Both && !is_token(name) {
             return Err(invalid_name(name));
         }
-        if check != Check::None && !valid_value(value) {
-            return Err(invalid_value(name));
+        if check != Check::None {
+            check_value(name, value)?;
         }
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b": ");
