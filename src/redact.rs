@@ -209,7 +209,7 @@ fn redact_value(key: &str, value: &Value) -> Value {
 }
 
 /// A URL as a report names it (an activity's label, the run's base URL): with the password of its
-/// credentials replaced by [`REDACTED`], and otherwise exactly as written (not normalised as [`url`]
+/// credentials replaced by [`REDACTED`], and otherwise exactly as written (not normalised as [`url()`]
 /// does, so labels stay the text the author wrote).
 pub fn url_credentials(text: &str) -> std::borrow::Cow<'_, str> {
     match url_password(text) {
