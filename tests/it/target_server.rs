@@ -640,7 +640,10 @@ async fn latency_times_the_load_not_the_benchmarks_questions() {
         .unwrap();
     assert_eq!(reset.status(), StatusCode::NO_CONTENT);
     let latency = get_json(&server, "/_stressor/latency").await;
-    assert_eq!(latency, json!({"count": 0, "p50_us": 0, "p90_us": 0, "p99_us": 0, "max_us": 0}));
+    assert_eq!(
+        latency,
+        json!({"count": 0, "p50_us": 0, "p90_us": 0, "p99_us": 0, "max_us": 0})
+    );
 }
 
 #[tokio::test]
