@@ -55,6 +55,10 @@ pub struct SessionState {
     pub max_body_size: u64,
     /// `config.decompress`.
     pub decompress: bool,
+    /// `config.follow_redirects` and `config.max_redirects`.
+    pub redirects: crate::scenario::RedirectPolicy,
+    /// The status of the last HTTP response and the redirects followed to it, for `$debug()`.
+    pub last_response: Option<(u16, u32)>,
     /// `config.check_timeout`.
     pub check_timeout: Option<Duration>,
     /// `sessions.verify_ssl`.
@@ -203,6 +207,7 @@ pub async fn execute(
                             Ok(resp) => {
                                 out.bytes_received = resp.received;
                                 out.status = Some(resp.status);
+                                state.last_response = Some((resp.status, resp.redirects));
                                 Ok(ActivityResult::Response(resp.with_reading(reading)))
                             }
                             Err(e) => Err(e.into()),
@@ -252,7 +257,10 @@ pub async fn execute(
             })
         }
         ActivityKind::Debug => {
-            println!("{}", debug::debug_dump(&state.context, &state.session_id));
+            println!(
+                "{}",
+                debug::debug_dump(&state.context, &state.session_id, state.last_response)
+            );
             Ok(ActivityResult::Nothing)
         }
         // Dry-run creates nothing, so there is nothing to write down.

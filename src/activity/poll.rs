@@ -61,6 +61,7 @@ pub(super) async fn run(
             Ok(resp) => {
                 out.bytes_received += resp.received;
                 out.status = Some(resp.status);
+                state.last_response = Some((resp.status, resp.redirects));
                 let session = checks::Session {
                     ctx: &mut state.context,
                     cache: &mut state.patterns,

@@ -6,8 +6,8 @@
 use super::SessionState;
 use super::error::{ActivityError, ErrorClass};
 use crate::expand::{self, Context, render_text};
-use crate::http::{Body, BodyLimit, Request};
-use crate::scenario::{HttpRequest, Param};
+use crate::http::{Body, BodyLimit, Part, Request};
+use crate::scenario::{HttpRequest, MultipartPart, MultipartValue, Param, RedirectPolicy};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
@@ -43,7 +43,10 @@ pub fn prepare(req: &HttpRequest, url: &str, state: &SessionState) -> Result<Req
             other => Some(Body::text(render_text(&other))),
         },
         (None, Some(json)) => Some(Body::json(&expand::expand_value(json, ctx).map_err(variable_error)?)?),
-        (None, None) => None,
+        (None, None) => match &req.multipart {
+            Some(parts) => Some(multipart(parts, ctx)?),
+            None => None,
+        },
     };
     let auth = match &req.auth {
         Some(v) => auth_pair(&expand::expand_value(v, ctx).map_err(variable_error)?)?,
@@ -78,7 +81,31 @@ pub fn prepare(req: &HttpRequest, url: &str, state: &SessionState) -> Result<Req
         timeout,
         verify,
         body_limit: BodyLimit::keep(req.max_body_size.unwrap_or(state.max_body_size)),
+        redirects: RedirectPolicy {
+            follow: req.follow_redirects.unwrap_or(state.redirects.follow),
+            max: req.max_redirects.unwrap_or(state.redirects.max),
+        },
     })
+}
+
+/// A `multipart:` body: its text fields expanded, its files as the loader read them.
+fn multipart(parts: &[MultipartPart], ctx: &Context) -> Result<Body, ActivityError> {
+    let mut out = Vec::with_capacity(parts.len());
+    for part in parts {
+        out.push(match &part.value {
+            MultipartValue::Text(v) => Part::Text(
+                part.name.clone(),
+                render_text(&expand::expand_value(v, ctx).map_err(variable_error)?),
+            ),
+            MultipartValue::File(f) => Part::File {
+                name: part.name.clone(),
+                filename: f.filename.clone(),
+                content_type: f.content_type.clone(),
+                bytes: f.bytes.clone(),
+            },
+        });
+    }
+    Ok(Body::multipart(&out))
 }
 
 /// How the checks of `req` read its response body: decoded unless `decompress` (activity, else

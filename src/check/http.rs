@@ -54,7 +54,29 @@ fn status_text(status: u16) -> String {
     }
 }
 
-/// Run every header and body check and return all failures, in this order: `assert_match_headers`,
+/// `assert_redirects: N`: the client followed exactly N redirects to this response.
+fn check_redirects(checks: &HttpChecks, resp: &Response) -> Option<CheckFailure> {
+    let (want, span) = checks.assert_redirects?;
+    if resp.redirects == want {
+        return None;
+    }
+    let message = format!(
+        "{} redirects followed, expected {want} (final URL {})",
+        resp.redirects, resp.url
+    );
+    Some(
+        CheckFailure::new(
+            CheckKind::Redirects,
+            want.to_string(),
+            resp.redirects.to_string(),
+            message,
+        )
+        .at(span),
+    )
+}
+
+/// Run every header and body check and return all failures, in this order: `assert_redirects`,
+/// `assert_match_headers`,
 /// `assert_headers` (in the order written), `assert_json`, `assert_html`, `assert_xpath`. The status is
 /// checked separately by [`check_status`].
 ///
@@ -81,7 +103,7 @@ pub fn check_http_until(
     vars: &mut Vars<'_>,
     deadline: Option<Instant>,
 ) -> Vec<CheckFailure> {
-    let mut out = Vec::new();
+    let mut out: Vec<CheckFailure> = check_redirects(checks, resp).into_iter().collect();
     if let Some(p) = &checks.assert_match_headers {
         match vars.matcher(p) {
             Err(e) => out.push(pattern_failure(CheckKind::MatchHeaders, p, e)),

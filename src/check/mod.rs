@@ -187,6 +187,9 @@ pub enum CheckKind {
     /// `assert_max_time`.
     #[serde(rename = "assert_max_time")]
     MaxTime,
+    /// `assert_redirects`.
+    #[serde(rename = "assert_redirects")]
+    Redirects,
     /// `store_json`, `store_header` or `store_regex`.
     #[serde(rename = "store_*")]
     Store,
@@ -204,6 +207,7 @@ impl CheckKind {
             CheckKind::Html => "assert_html",
             CheckKind::Xpath => "assert_xpath",
             CheckKind::MaxTime => "assert_max_time",
+            CheckKind::Redirects => "assert_redirects",
             CheckKind::Store => "store_*",
         }
     }

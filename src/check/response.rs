@@ -63,6 +63,8 @@ pub struct Response {
     pub received: u64,
     /// Time from sending the request to the end of the body.
     pub elapsed: Duration,
+    /// Redirects the client followed to get this response.
+    pub redirects: u32,
     /// How the body is decoded when something reads it.
     pub reading: BodyReading,
     /// What checks read, derived on first use. Boxed: an `ActivityResult` moves by value through the
@@ -97,6 +99,13 @@ impl Response {
     #[must_use]
     pub fn with_received(mut self, received: u64) -> Self {
         self.received = received;
+        self
+    }
+
+    /// The same response, reached after following `redirects` redirects.
+    #[must_use]
+    pub fn with_redirects(mut self, redirects: u32) -> Self {
+        self.redirects = redirects;
         self
     }
 

@@ -88,7 +88,8 @@ impl Client {
             changed = Some(url);
         }
         let mut referer: Option<Url> = None;
-        for _ in 0..=redirect::MAX_REDIRECTS {
+        let mut followed: u32 = 0;
+        loop {
             let url = changed.as_ref().unwrap_or(&p.url);
             self.speaks(url)?;
             let hop = Hop {
@@ -106,31 +107,39 @@ impl Client {
                 self.jar.set_cookies(&mut cookies.iter(), url);
             }
             let location = header_values(&response.headers, "location").next();
-            match redirect::target(response.status, location, url) {
-                Some((next, keep_body)) => {
-                    // `url` may be the request's own; a redirect is rare enough to copy it.
-                    let from = url.clone();
-                    referer = redirect::follow(&mut p, &from, &next, keep_body);
-                    changed = Some(next);
-                }
-                // Decoding (`Content-Encoding`, charsets) belongs here, once for every transport.
-                None => {
-                    return Ok(Response::new(
-                        url.as_str().to_owned(),
-                        response.status,
-                        response.headers,
-                        response.body,
-                        started.elapsed(),
-                    )
-                    .with_received(response.received));
-                }
+            // Not following: the 3xx is the response, its `Set-Cookie` kept above as for any other.
+            let next = if p.redirects.follow {
+                redirect::target(response.status, location, url)
+            } else {
+                None
+            };
+            let Some((next, keep_body)) = next else {
+                // Decoding (`Content-Encoding`, charsets) is the checks' work, lazily (`check::Response`).
+                return Ok(Response::new(
+                    url.as_str().to_owned(),
+                    response.status,
+                    response.headers,
+                    response.body,
+                    started.elapsed(),
+                )
+                .with_received(response.received)
+                .with_redirects(followed));
+            };
+            if followed >= p.redirects.max {
+                return Err(HttpError::new(
+                    HttpErrorKind::TooManyRedirects,
+                    format!(
+                        "error following redirect for url ({url}): too many redirects: more than max_redirects ({}) to {next}; raise `max_redirects`, or check the redirect itself with `follow_redirects: false`",
+                        p.redirects.max
+                    ),
+                ));
             }
+            followed += 1;
+            // `url` may be the request's own; a redirect is rare enough to copy it.
+            let from = url.clone();
+            referer = redirect::follow(&mut p, &from, &next, keep_body);
+            changed = Some(next);
         }
-        let url = changed.as_ref().unwrap_or(&p.url);
-        Err(HttpError::new(
-            HttpErrorKind::TooManyRedirects,
-            format!("error following redirect for url ({url}): too many redirects"),
-        ))
     }
 
     /// Fails for a URL no transport of this build speaks: `http://` always, `https://` with the

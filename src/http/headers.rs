@@ -82,7 +82,7 @@ impl Hop<'_> {
             }
             field(name, value.as_bytes(), Check::Both)?;
         }
-        if let Some(ct) = p.body.as_ref().and_then(|b| b.content_type)
+        if let Some(ct) = p.body.as_ref().and_then(|b| b.content_type.as_deref())
             && !self.given("content-type")
         {
             field("Content-Type", ct.as_bytes(), Check::None)?;

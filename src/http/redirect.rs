@@ -1,5 +1,6 @@
-//! Following redirects, the same for every transport (reqwest's own following is off): at most
-//! [`MAX_REDIRECTS`]; 301, 302 and 303 turn into a body-less GET (a HEAD stays a HEAD), 307 and 308
+//! Following redirects, the same for every transport (reqwest's own following is off): unless the
+//! request's [`RedirectPolicy`](crate::scenario::RedirectPolicy) says not to (then the 3xx is the
+//! response), and at most its `max` (default 10; one more is a `TooManyRedirects` error); 301, 302 and 303 turn into a body-less GET (a HEAD stays a HEAD), 307 and 308
 //! keep method and body; when the origin changes, credentials and cookies the request carried are
 //! dropped (the jar's cookies for the new origin are sent as usual); `Referer` names the previous URL,
 //! except from `https://` to `http://`. These are reqwest's rules (its `redirect::Policy::default()`),
@@ -8,9 +9,6 @@
 use super::request::Request;
 use http::Method;
 use url::Url;
-
-/// Redirects followed before giving up (reqwest's default policy).
-pub(crate) const MAX_REDIRECTS: usize = 10;
 
 /// Where a response redirects to, if it is a redirect that is followed: its `Location` resolved
 /// against `url`, and whether method and body are kept.

@@ -5,6 +5,7 @@
 
 use super::body::BodyLimit;
 use super::error::HttpError;
+use crate::scenario::RedirectPolicy;
 use bytes::Bytes;
 use http::Method;
 use std::time::Duration;
@@ -31,6 +32,8 @@ pub struct Request {
     pub verify: bool,
     /// How much of the response body to keep; `needed` is true until the caller says otherwise.
     pub body_limit: BodyLimit,
+    /// Whether redirects are followed, and how many.
+    pub redirects: RedirectPolicy,
 }
 
 impl Request {
@@ -47,6 +50,7 @@ impl Request {
             timeout: None,
             verify: true,
             body_limit: BodyLimit::keep(max_body),
+            redirects: RedirectPolicy::default(),
         }
     }
 
@@ -62,7 +66,7 @@ pub struct Body {
     /// The bytes.
     pub bytes: Bytes,
     /// The `Content-Type` sent with them unless the request sets its own.
-    pub content_type: Option<&'static str>,
+    pub content_type: Option<std::borrow::Cow<'static, str>>,
 }
 
 impl Body {
@@ -81,7 +85,7 @@ impl Body {
             .finish();
         Body {
             bytes: Bytes::from(encoded.into_bytes()),
-            content_type: Some("application/x-www-form-urlencoded"),
+            content_type: Some("application/x-www-form-urlencoded".into()),
         }
     }
 
@@ -90,7 +94,7 @@ impl Body {
         let bytes = serde_json::to_vec(value).map_err(|e| HttpError::invalid(format!("cannot encode `json`: {e}")))?;
         Ok(Body {
             bytes: Bytes::from(bytes),
-            content_type: Some("application/json"),
+            content_type: Some("application/json".into()),
         })
     }
 }

@@ -80,6 +80,8 @@ impl Session {
             request_timeout: scenario.config.request_timeout,
             max_body_size: scenario.config.max_body_size,
             decompress: scenario.config.decompress,
+            redirects: scenario.config.redirects,
+            last_response: None,
             check_timeout: scenario.config.check_timeout,
             verify_ssl: view.sessions.verify_ssl,
             dry_run: env.options.dry_run,

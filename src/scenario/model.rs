@@ -171,8 +171,33 @@ pub struct Config {
     pub client_cert: Option<ClientCert>,
     /// W3C `traceparent` headers on every request (`config.trace_context`); `None` sends none.
     pub trace_context: Option<TraceContextConfig>,
+    /// Whether and how far redirects are followed (`config.follow_redirects`, `config.max_redirects`).
+    pub redirects: RedirectPolicy,
     /// Where the section was written.
     pub span: Option<Span>,
+}
+
+/// Whether a client follows redirects, and how many (`follow_redirects`, `max_redirects` in `config`
+/// and on an activity).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RedirectPolicy {
+    /// Follow a 301, 302, 303, 307 or 308 with a `Location`; `false` makes the 3xx the response.
+    pub follow: bool,
+    /// The most redirects one request follows; one more is an error (`connect`).
+    pub max: u32,
+}
+
+/// The default `max_redirects`: 10, as reqwest, Python requests (30) and curl (50) bound it too; 10 is
+/// what both clients always did.
+pub const DEFAULT_MAX_REDIRECTS: u32 = 10;
+
+impl Default for RedirectPolicy {
+    fn default() -> Self {
+        RedirectPolicy {
+            follow: true,
+            max: DEFAULT_MAX_REDIRECTS,
+        }
+    }
 }
 
 /// `config.http_version`.
@@ -228,6 +253,7 @@ impl Default for Config {
             http_version: HttpVersion::default(),
             client_cert: None,
             trace_context: None,
+            redirects: RedirectPolicy::default(),
             span: None,
         }
     }
@@ -577,6 +603,12 @@ pub struct HttpRequest {
     pub max_body_size: Option<u64>,
     /// Undo the response's `Content-Encoding` for checks; absent = `config.decompress`.
     pub decompress: Option<bool>,
+    /// `follow_redirects`; absent = `config.follow_redirects`.
+    pub follow_redirects: Option<bool>,
+    /// `max_redirects`; absent = `config.max_redirects`.
+    pub max_redirects: Option<u32>,
+    /// `multipart:` a `multipart/form-data` body of text fields and files.
+    pub multipart: Option<Vec<MultipartPart>>,
     /// Response checks.
     pub checks: HttpChecks,
 }
@@ -600,6 +632,8 @@ pub struct HttpChecks {
     pub assert_xpath: Vec<HtmlCheck>,
     /// `namespaces: {prefix: uri}`: the prefixes `assert_xpath` expressions use.
     pub namespaces: Vec<(String, String)>,
+    /// `assert_redirects: N`: exactly N redirects were followed, and where that was written.
+    pub assert_redirects: Option<(u32, Span)>,
 }
 
 impl HttpChecks {
@@ -607,6 +641,37 @@ impl HttpChecks {
     pub fn read_body(&self) -> bool {
         !self.assert_json.is_empty() || !self.assert_html.is_empty() || !self.assert_xpath.is_empty()
     }
+}
+
+/// One part of a `multipart:` body.
+#[derive(Clone, Debug)]
+pub struct MultipartPart {
+    /// The field name.
+    pub name: String,
+    /// A text value (may hold `$(var)`), or a file read when the scenario loaded.
+    pub value: MultipartValue,
+}
+
+/// What a multipart part carries.
+#[derive(Clone, Debug)]
+pub enum MultipartValue {
+    /// A text field; `$(var)` is expanded when the request is sent.
+    Text(Value),
+    /// A file part.
+    File(MultipartFile),
+}
+
+/// A file part of a `multipart:` body: `{file: path, filename: name, content_type: type}`.
+#[derive(Clone, Debug)]
+pub struct MultipartFile {
+    /// The file, resolved against the scenario file's directory.
+    pub path: PathBuf,
+    /// The `filename` sent (default: the path's last component).
+    pub filename: String,
+    /// The part's `Content-Type` (default `application/octet-stream`).
+    pub content_type: String,
+    /// The file's bytes, read when the scenario loaded (shared, never copied until a body is built).
+    pub bytes: bytes::Bytes,
 }
 
 /// One `assert_headers` entry.

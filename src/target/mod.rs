@@ -22,7 +22,10 @@
 //! | `GET /cookies` | JSON map of the request's cookies | cookie persistence checks |
 //! | `GET /cookies/set?name=value&...` | sets those cookies (`Path=/`) and returns them as JSON | same |
 //! | `GET /response-headers?Name=value&...` | 200 with those headers, JSON echo of them | header checks |
-//! | `GET /redirect/<n>` | 302 to `/redirect/<n-1>`; `/redirect/0` goes to `/echo` | redirect following |
+//! | `GET /redirect/<n>` | 302 to `/redirect/<n-1>`; `/redirect/0` goes to `/echo` | redirect following, `max_redirects`, `assert_redirects` |
+//! | any method `/redirect-to?url=<u>&status=<s>` | a redirect (301, 302 by default, 303, 307, 308) to `u` | which redirects keep method and body |
+//! | `GET`/`POST` `/login/redirect` | 302 to `/cookies` with a `session` cookie, as a login form answers | `follow_redirects: false` on a login flow |
+//! | any method `/multipart` | a `multipart/form-data` body parsed (multer, through axum): `{fields: {name: value}, files: [{name, filename, content_type, size, text?}]}`, 400 naming the parse error | multipart uploads checked on what a server parsed |
 //! | any method `/poll/<key>?ready_after=<n>` | counts polls per key: `{"count": c, "ready": c >= n}` (n defaults to 3); `DELETE` resets (204) | a poll loop that succeeds on a known attempt |
 //! | `GET /bytes/<n>` | `n` bytes of `x` (at most 10 MiB), `text/plain` | payload-size and throughput tests |
 //! | `GET /html` | a fixed page: a title, `<div id="main">Hello stressor</div>`, three `<li class="item">` | XPath checks |
@@ -45,6 +48,7 @@ mod content;
 mod docroot;
 mod echo;
 mod files;
+mod forms;
 mod routes;
 
 use std::io;

@@ -113,6 +113,9 @@ pub(crate) fn router(app: Arc<AppState>) -> Router {
         .route("/cookies/set", dav(get(cookies_set)))
         .route("/response-headers", dav(get(response_headers)))
         .route("/redirect/{n}", dav(get(redirect)))
+        .route("/redirect-to", dav(any(redirect_to)))
+        .route("/login/redirect", dav(get(login_redirect).post(login_redirect)))
+        .route("/multipart", any(super::forms::multipart_echo))
         .route("/poll/{key}", dav(any(poll)))
         .route("/bytes/{n}", dav(get(bytes)))
         .route("/html", dav(get(html)))
@@ -293,6 +296,35 @@ async fn redirect(Path(n): Path<String>) -> Response {
     match HeaderValue::from_str(&location) {
         Ok(location) => (StatusCode::FOUND, [(LOCATION, location)]).into_response(),
         Err(_) => text(StatusCode::INTERNAL_SERVER_ERROR, "bad location\n"),
+    }
+}
+
+/// `/redirect-to?url=U&status=S`: a redirect to `U` with status `S` (default 302; 301, 302, 303, 307
+/// or 308), any method, so a 307's kept body can be seen at `/echo`.
+async fn redirect_to(uri: Uri) -> Response {
+    let pairs = query_pairs(uri.query());
+    let get = |key: &str| pairs.iter().find(|(n, _)| n == key).map(|(_, v)| v.as_str());
+    let status = match get("status").map_or(Ok(302), str::parse::<u16>) {
+        Ok(s @ (301..=303 | 307 | 308)) => StatusCode::from_u16(s).unwrap_or(StatusCode::FOUND),
+        _ => return text(StatusCode::BAD_REQUEST, "status must be 301, 302, 303, 307 or 308\n"),
+    };
+    match get("url").map(HeaderValue::from_str) {
+        Some(Ok(location)) => (status, [(LOCATION, location)]).into_response(),
+        _ => text(StatusCode::BAD_REQUEST, "url must be given\n"),
+    }
+}
+
+/// `/login/redirect`: a login form's answer, as most sites give it: `302 Found` to `/cookies` (which
+/// shows the cookies sent) with the session's `Set-Cookie`.
+async fn login_redirect(State(app): State<Arc<AppState>>) -> Response {
+    let cookie = format!("session={}; Path=/; HttpOnly", app.session_token());
+    match HeaderValue::from_str(&cookie) {
+        Ok(cookie) => (
+            StatusCode::FOUND,
+            [(LOCATION, HeaderValue::from_static("/cookies")), (SET_COOKIE, cookie)],
+        )
+            .into_response(),
+        Err(_) => text(StatusCode::INTERNAL_SERVER_ERROR, "bad cookie\n"),
     }
 }
 

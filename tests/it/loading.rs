@@ -150,7 +150,7 @@ fn renders_location_snippet_caret_label_and_help() {
 10 |       asert_match: ok
    |       ^^^^^^^^^^^ did you mean `assert_match`?
    |
-   = help: `GetRequest` accepts: activity, name, assert_match, assert_max_time, debug, mock_result, monitor, ignore_timing, store_json, store_header, store_regex, thresholds, tags, url, params, data, json, headers, auth, timeout, verify, max_body_size, decompress, assert_status, assert_match_headers, assert_headers, assert_json, assert_html, assert_xpath, namespaces
+   = help: `GetRequest` accepts: activity, name, assert_match, assert_max_time, debug, mock_result, monitor, ignore_timing, store_json, store_header, store_regex, thresholds, tags, url, params, data, json, headers, auth, timeout, verify, max_body_size, decompress, follow_redirects, max_redirects, multipart, assert_status, assert_match_headers, assert_headers, assert_json, assert_html, assert_xpath, namespaces, assert_redirects
 
 "
     );

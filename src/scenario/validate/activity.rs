@@ -1,7 +1,7 @@
 //! `sequences` and the activities inside them: the built-in activity types and their arguments.
 
 use super::reader::Fields;
-use super::{Validator, checks, plugin, script, thresholds};
+use super::{Validator, checks, plugin, request_extras, script, thresholds};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
     Activity, ActivityKind, CommonArgs, HttpChecks, HttpRequest, Param, PollRequest, Sequence, SleepArgs,
@@ -55,6 +55,9 @@ const REQUEST: &[&str] = &[
     "verify",
     "max_body_size",
     "decompress",
+    "follow_redirects",
+    "max_redirects",
+    "multipart",
 ];
 /// Response checks of the HTTP activities.
 const HTTP_CHECKS: &[&str] = &[
@@ -65,6 +68,7 @@ const HTTP_CHECKS: &[&str] = &[
     "assert_html",
     "assert_xpath",
     "namespaces",
+    "assert_redirects",
 ];
 
 /// The keys an activity type accepts, for unknown-key messages.
@@ -81,6 +85,8 @@ pub fn known_args(activity: &str) -> Vec<&'static str> {
             "auth",
             "timeout",
             "verify",
+            "follow_redirects",
+            "max_redirects",
             "assert_status",
         ]],
         "Sleep" => &[&["duration", "duration_2"]],
@@ -311,8 +317,12 @@ fn request(
         verify: None,
         max_body_size: f.take_some("max_body_size").and_then(|n| c.size(n, "max_body_size")),
         decompress: f.take_some("decompress").and_then(|n| c.bool(n, "decompress")),
+        follow_redirects: None,
+        max_redirects: None,
+        multipart: None,
         checks: HttpChecks::default(),
     };
+    (req.follow_redirects, req.max_redirects) = request_extras::redirect_keys(&mut c, f);
     if let (Some(_), Some((key, _))) = (&req.data, f.take_entry("json").filter(|_| req.json.is_some())) {
         c.diags.push(
             Diagnostic::error(key.span, "`data` and `json` are mutually exclusive")
@@ -331,6 +341,16 @@ fn request(
             Some(s) if s.contains("$(") => Some(Param::Template(s.to_string())),
             _ => c.bool(n, "verify").map(Param::Fixed),
         };
+    }
+    request_extras::other_spellings(v, f);
+    if let Some((key, n)) = f.take_entry("multipart").filter(|(_, n)| !n.is_null()) {
+        if req.data.is_some() || req.json.is_some() {
+            v.diags.push(
+                Diagnostic::error(key.span, "`multipart` cannot be combined with `data` or `json`")
+                    .with_help("put the form's text fields into `multipart:` beside its files"),
+            );
+        }
+        req.multipart = request_extras::multipart(v, n);
     }
     Some(req)
 }
@@ -413,7 +433,7 @@ fn static_requests(v: &mut Validator, f: &mut Fields, has_base_url: bool) -> Opt
     };
     // The shared request reader knows `url`, `data`, `json` and `max_body_size`, which make no sense for
     // a list of GETs whose bodies nothing reads.
-    for key in ["url", "data", "json", "max_body_size", "decompress"] {
+    for key in ["url", "data", "json", "max_body_size", "decompress", "multipart"] {
         if let Some((k, _)) = f.take_entry(key) {
             let hint = match key {
                 "url" => "list the URLs under `url_list`",

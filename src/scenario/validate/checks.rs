@@ -19,6 +19,10 @@ pub(super) fn http_checks(v: &mut Validator, f: &mut Fields) -> HttpChecks {
         assert_match_headers: f
             .take_some("assert_match_headers")
             .and_then(|n| v.check().pattern(n, "assert_match_headers")),
+        assert_redirects: f.take_some("assert_redirects").and_then(|n| {
+            let count = v.check().count(n, "assert_redirects")?;
+            Some((u32::try_from(count).unwrap_or(u32::MAX), n.span))
+        }),
         ..HttpChecks::default()
     };
     if let Some(n) = f.take_some("assert_headers") {

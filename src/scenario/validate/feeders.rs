@@ -88,11 +88,7 @@ fn feeder(v: &mut Validator, key: &Node, value: &Node) -> Option<Feeder> {
         return None;
     };
     let rel = v.check().text(file, "file")?;
-    let base = v
-        .sources
-        .get(file.span.file)
-        .and_then(|f| f.path.parent().map(Path::to_path_buf))
-        .unwrap_or_default();
+    let base = v.folder_of(file.span.file);
     let path = match resolve_in_root(&base, &rel, v.root) {
         Ok(path) => path,
         Err(why) => {

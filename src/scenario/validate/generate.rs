@@ -196,11 +196,7 @@ pub(super) fn record(v: &mut Validator, f: &mut Fields) -> Option<ActivityKind> 
 /// Where `rel` (written in the file `file` is in) points: its folder must exist and be inside the
 /// scenario's folder; the file itself may not exist yet.
 fn output_path(v: &Validator, file: &Node, rel: &str) -> Result<PathBuf, String> {
-    let base = v
-        .sources
-        .get(file.span.file)
-        .and_then(|f| f.path.parent().map(Path::to_path_buf))
-        .unwrap_or_default();
+    let base = v.folder_of(file.span.file);
     let joined = base.join(rel);
     let name = match joined.components().next_back() {
         Some(Component::Normal(name)) => name.to_owned(),

@@ -18,6 +18,7 @@ mod exchanges;
 mod feeders;
 mod generate;
 mod load;
+mod request_extras;
 #[cfg(feature = "script")]
 mod script;
 #[cfg(not(feature = "script"))]
@@ -85,6 +86,14 @@ impl<'a> Validator<'a> {
             generated_feeders: false,
             env_texts: Default::default(),
         }
+    }
+
+    /// The folder of the file `file` (where a relative path written in it is resolved from).
+    pub fn folder_of(&self, file: super::source::FileId) -> std::path::PathBuf {
+        self.sources
+            .get(file)
+            .and_then(|f| f.path.parent().map(Path::to_path_buf))
+            .unwrap_or_default()
     }
 
     /// A value converter that records into this validator's diagnostics.

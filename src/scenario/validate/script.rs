@@ -63,12 +63,7 @@ pub(super) fn run_script(v: &mut Validator, f: &mut Fields) -> Option<ActivityKi
                 );
                 return None;
             }
-            let base = v
-                .sources
-                .path(p.span.file)
-                .parent()
-                .map(|d| d.to_path_buf())
-                .unwrap_or_default();
+            let base = v.folder_of(p.span.file);
             let full = match resolve_in_root(&base, &rel, v.root) {
                 Ok(full) => full,
                 Err(why) => {

@@ -40,6 +40,8 @@ const CONFIG: &[&str] = &[
     "http_version",
     "client_cert",
     "trace_context",
+    "follow_redirects",
+    "max_redirects",
 ];
 const SESSIONS: &[&str] = &[
     "users",

@@ -1,5 +1,5 @@
-//! The transport settings of `config`: `keep_alive`, `http_version`, `client_cert` and
-//! `trace_context`.
+//! The transport settings of `config`: `keep_alive`, `http_version`, `client_cert`, `trace_context`,
+//! `follow_redirects` and `max_redirects`.
 
 use super::Validator;
 use super::reader::Fields;
@@ -31,6 +31,7 @@ pub(super) fn read(v: &mut Validator, f: &mut Fields, config: &mut Config) {
     if let Some(n) = f.take_some("trace_context") {
         config.trace_context = trace_context(v, n);
     }
+    super::request_extras::config_redirects(v, f, &mut config.redirects);
 }
 
 const TRACE_HELP: &str =
@@ -173,11 +174,7 @@ fn read_file(v: &mut Validator, n: &Node, key: &str) -> Option<(PathBuf, Vec<u8>
         ));
         return None;
     };
-    let base = v
-        .sources
-        .get(n.span.file)
-        .and_then(|f| f.path.parent().map(Path::to_path_buf))
-        .unwrap_or_default();
+    let base = v.folder_of(n.span.file);
     let path = match resolve_in_root(&base, rel, v.root) {
         Ok(path) => path,
         Err(why) => {

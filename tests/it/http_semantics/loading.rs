@@ -78,3 +78,102 @@ fn response_check_problems_are_located() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A case of [`request_control_problems_are_located`]: comment, files beside `s.yaml`, activity keys
+/// after `url: /` on line 9, diagnostics.
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, &'a [&'a str]);
+
+#[test]
+fn request_control_problems_are_located() {
+    let cases: &[Case] = &[
+        (
+            "a missing multipart file, relative to the scenario file",
+            &[],
+            "      multipart: {doc: {file: missing.txt}}\n",
+            &["s.yaml:10:31: error: cannot use multipart file `missing.txt`: file not found: `<dir>/missing.txt`"],
+        ),
+        (
+            "a file part without `file`",
+            &[],
+            "      multipart: {doc: {filename: a.txt}}\n",
+            &["s.yaml:10:24: error: a multipart file part needs `file: path`"],
+        ),
+        (
+            "an unknown key in a file part",
+            &[("up.txt", "x")],
+            "      multipart: {doc: {file: up.txt, type: text/plain}}\n",
+            &["s.yaml:10:39: error: unknown key `type` in a multipart file part"],
+        ),
+        (
+            "a list is no multipart field value",
+            &[],
+            "      multipart: {a: [1, 2]}\n",
+            &["s.yaml:10:22: error: multipart field `a` must be a text value or `{file: path}`, found a list"],
+        ),
+        (
+            "multipart beside data",
+            &[("up.txt", "x")],
+            "      data: {a: 1}\n      multipart: {doc: {file: up.txt}}\n",
+            &["s.yaml:11:7: error: `multipart` cannot be combined with `data` or `json`"],
+        ),
+        (
+            "Python requests' files=",
+            &[],
+            "      files: {doc: a.txt}\n",
+            &["s.yaml:10:7: error: unknown key `files` in an HTTP activity"],
+        ),
+        (
+            "follow_redirects is a bool",
+            &[],
+            "      follow_redirects: 0\n",
+            &["s.yaml:10:25: error: `follow_redirects` must be true or false, found an integer"],
+        ),
+        (
+            "max_redirects is a count",
+            &[],
+            "      max_redirects: -1\n",
+            &["s.yaml:10:22: error: `max_redirects` must be zero or positive, found -1"],
+        ),
+        (
+            "max_redirects has a ceiling",
+            &[],
+            "      max_redirects: 5000\n",
+            &["s.yaml:10:22: error: `max_redirects` must be at most 1000, found 5000"],
+        ),
+        (
+            "assert_redirects is a count",
+            &[],
+            "      assert_redirects: two\n",
+            &["s.yaml:10:25: error: `assert_redirects` must be a whole number, found a string"],
+        ),
+        (
+            "all fine, a file part next to the scenario",
+            &[("up.txt", "x")],
+            "      follow_redirects: false\n      max_redirects: 0\n      assert_redirects: 0\n      multipart: {a: $(session_id), doc: {file: up.txt, filename: b.txt, content_type: text/plain}}\n",
+            &[],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (comment, extra, text, want) in cases {
+        let main = format!("{HEAD}{text}");
+        let mut files = vec![("s.yaml", main.as_str())];
+        files.extend(extra.iter().copied());
+        let (dir, loaded) = load_with(&files, &LoadOptions::default());
+        let got = headers(&loaded, dir.path());
+        let ok = got.len() == want.len() && got.iter().zip(want.iter()).all(|(g, w)| g.starts_with(w));
+        if !ok {
+            failures.push(format!("{comment}:\n  expected: {want:#?}\n  got:      {got:#?}"));
+        }
+    }
+    let config = "file_version: stressor#0\nconfig:\n  base_url: http://127.0.0.1:8082\n  follow_redirects: no\n  max_redirects: 1.5\nscenario: []\n";
+    let (dir, loaded) = load_with(&[("s.yaml", config)], &LoadOptions::default());
+    let got = headers(&loaded, dir.path());
+    let want = [
+        "s.yaml:4:21: error: `follow_redirects` must be true or false, found the string `no`",
+        "s.yaml:5:18: error: `max_redirects` must be a whole number, found a number",
+    ];
+    if !want.iter().all(|w| got.iter().any(|g| g.starts_with(w))) {
+        failures.push(format!("config:\n  expected: {want:#?}\n  got:      {got:#?}"));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -1,5 +1,6 @@
-//! What happens to a response once it is received, on both HTTP clients: content decoding, charsets,
-//! repeated headers, JSONPath, XPath on XML, PollRequest's condition. Every area is one table of
+//! What happens to a request and its response, on both HTTP clients: content decoding, charsets,
+//! repeated headers, JSONPath, XPath on XML, PollRequest's condition, redirect control, multipart
+//! bodies. Every area is one table of
 //! activities, each with the outcome it must have; [`check_table`] runs the table once per client
 //! (`config.http_client: lean` and `reqwest`) against the built-in target and compares, so the
 //! transports cannot drift apart.
@@ -17,7 +18,9 @@ mod decoding;
 mod headers;
 mod json_path;
 mod loading;
+mod multipart;
 mod poll;
+mod redirects;
 mod xml;
 
 /// The two clients every table runs on.
