@@ -450,7 +450,9 @@ mod tests {
             }
             let mut theirs = Vec::new();
             each!(&l.counts, h => V2DeflateSerializer::new().serialize(h, &mut theirs)).unwrap();
-            let ours = base64::engine::general_purpose::STANDARD.decode(l.to_base64().unwrap()).unwrap();
+            let ours = base64::engine::general_purpose::STANDARD
+                .decode(l.to_base64().unwrap())
+                .unwrap();
             assert_eq!(ours, theirs, "{n} values up to {top} µs");
             assert_eq!(Latency::from_base64(&l.to_base64().unwrap()).unwrap(), l);
         }

@@ -147,7 +147,11 @@ async fn count_request(State(app): State<Arc<AppState>>, request: Request, next:
     let response = next.run(request).await;
     let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX).max(1);
     let mut latency = app.latency.lock().unwrap_or_else(PoisonError::into_inner);
-    latency.0.saturating_record(micros);
+    // `record` grows the histogram to the value; `saturating_record` alone would clamp every value to
+    // the small range an empty auto-resizing histogram starts with.
+    if latency.0.record(micros).is_err() {
+        latency.0.saturating_record(micros);
+    }
     response
 }
 
