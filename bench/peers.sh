@@ -4,12 +4,17 @@
 # CPU 1. Installs what is missing, builds the release binary, then runs bench/peers.py, which measures
 # and writes bench/RESULTS.md. See bench/README.md (section `peers.sh`) for what is measured and how.
 #
-# Usage: [ROUNDS=3] [MEASURE_SECONDS=10] [TOOLS=stressor,wrk,oha,original] [SERVER=auto] bench/peers.sh
+# CONCURRENCY=32,256,1000,5000 sweeps the number of connections and writes bench/RESULTS-concurrency.md
+# (one table per mode: requests per generator CPU-second and added p99 per tool per concurrency).
+#
+# Usage: [ROUNDS=3] [MEASURE_SECONDS=10] [TOOLS=stressor,wrk,oha,h2load,original] [SERVER=auto] [CONCURRENCY=32]
+#        [MODES=plain,tls,h2,tls-close] bench/peers.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 need_apt=()
 command -v wrk >/dev/null || need_apt+=(wrk)
+command -v h2load >/dev/null || need_apt+=(nghttp2-client)
 command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need_apt+=(nginx)
 command -v taskset >/dev/null || need_apt+=(util-linux)
 command -v openssl >/dev/null || need_apt+=(openssl)
@@ -23,7 +28,7 @@ if ((${#need_apt[@]})); then
 fi
 export PATH="$PATH:/usr/sbin:$HOME/.cargo/bin"
 
-TOOLS=${TOOLS:-stressor,wrk,oha,original}
+TOOLS=${TOOLS:-stressor,wrk,oha,h2load,original}
 # oha: a Rust load generator, installed with cargo (several minutes the first time).
 if [[ ,$TOOLS, == *,oha,* ]] && ! command -v oha >/dev/null; then
     cargo install oha --locked

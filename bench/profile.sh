@@ -19,7 +19,12 @@
 #
 # RUN_ARGS adds flags to `stressor run` (split on spaces), e.g. the outputs of bench/observe_cost.sh.
 #
-# Usage: [HTTP_CLIENT=lean|reqwest] [HTTP_VERSION=1.1|2] [SHORT=2] [LONG=6] [SESSIONS=32] [PATTERN=regex] [TARGET=URL] [RUN_ARGS=...] bench/profile.sh
+# SESSIONS sets the number of sessions (connections): the issue-32 profiles ran 32, 1000 and 5000, with the
+# open-file limit raised here as far as the hard limit allows. STRESSOR_BIN profiles a binary built
+# elsewhere (e.g. a copy of the build before a change) instead of building this tree's.
+#
+# Usage: [HTTP_CLIENT=lean|reqwest] [HTTP_VERSION=1.1|2] [SHORT=2] [LONG=6] [SESSIONS=32] [PATTERN=regex] [TARGET=URL]
+#        [RUN_ARGS=...] [STRESSOR_BIN=path] bench/profile.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 HTTP_CLIENT=${HTTP_CLIENT:-lean}
@@ -29,8 +34,14 @@ SESSIONS=${SESSIONS:-32}
 PATTERN=${PATTERN:-foo.: .bar.}
 HTTP_VERSION=${HTTP_VERSION:-1.1}
 command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends valgrind; }
-cargo build --release -q
-BIN=$PWD/target/release/stressor
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+(( $(ulimit -n) > SESSIONS + 256 )) || echo "note: the open-file limit $(ulimit -n) is too low for $SESSIONS sessions" >&2
+if [[ -n ${STRESSOR_BIN:-} ]]; then
+    BIN=$STRESSOR_BIN
+else
+    cargo build --release -q
+    BIN=$PWD/target/release/stressor
+fi
 OUT=target/bench/profile
 mkdir -p "$OUT"
 # shellcheck source=bench/target.sh

@@ -125,7 +125,7 @@ impl Lead {
         let judge: Arc<dyn Fn(RunReport) -> json::Results + Send + Sync> = {
             let (scenario, sources) = (scenario.clone(), sources.clone());
             Arc::new(move |report| {
-                json::Results::of(&Judgement::new(&scenario, sources.clone(), report, Policy::default()))
+                json::Results::from_judgement(Judgement::new(&scenario, sources.clone(), report, Policy::default()))
             })
         };
         let checkpoints = reports::checkpoint_writer(setup.reports, {

@@ -83,7 +83,7 @@ pub fn run(args: &RunArgs, out: Output) -> Exit {
             let (scenario, sources, policy) = (scenario.clone(), sources.clone(), policy.clone());
             reports::checkpoint_writer(&args.reports, move |report| {
                 let judgement = Judgement::new(&scenario, sources.clone(), report, policy.clone());
-                results_of(&judgement, shard)
+                sharded(json::Results::from_judgement(judgement), shard)
             })
         };
         options.checkpoints = checkpoints.as_ref().map(|w| w.checkpoints(args.reports.checkpoint));
@@ -417,7 +417,11 @@ fn run_options(
 
 /// The results file's contents: the judgement, and the shard this process ran.
 pub(super) fn results_of(judgement: &Judgement, shard: Option<Shard>) -> json::Results {
-    let mut results = json::Results::of(judgement);
+    sharded(json::Results::of(judgement), shard)
+}
+
+/// `results` marked as the given shard's.
+fn sharded(mut results: json::Results, shard: Option<Shard>) -> json::Results {
     results.shard = shard.map(|s| s.to_string());
     results
 }

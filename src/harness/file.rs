@@ -133,7 +133,7 @@ fn run_once(
     let checkpoints = harness.results.as_ref().filter(|_| !every.is_zero()).map(|dir| {
         let (scenario, sources, policy) = (scenario.clone(), sources.clone(), harness.policy(&file.name));
         CheckpointWriter::new(results_path(dir, &file.name), move |report| {
-            Results::of(&Judgement::new(&scenario, sources.clone(), report, policy.clone()))
+            Results::from_judgement(Judgement::new(&scenario, sources.clone(), report, policy.clone()))
         })
     });
     options.checkpoints = checkpoints.as_ref().map(|w| w.checkpoints(every));

@@ -279,6 +279,22 @@ impl Summary {
 impl Results {
     /// The results of a judged run. `files` are the scenario's source files (so spans can be resolved).
     pub fn of(judgement: &Judgement) -> Results {
+        let mut results = Results::without_stats(judgement);
+        results.stats = judgement.report.stats.clone();
+        results
+    }
+
+    /// Like [`Results::of`], but takes the judgement and moves its measures instead of copying them:
+    /// for a checkpoint, whose judgement is thrown away once written. Copying them cost a histogram per
+    /// session on every checkpoint, which showed at thousands of sessions (`bench/README.md`).
+    pub fn from_judgement(mut judgement: Judgement) -> Results {
+        let mut results = Results::without_stats(&judgement);
+        results.stats = std::mem::replace(&mut judgement.report.stats, Snapshot::new(0, 0));
+        results
+    }
+
+    /// Everything but `stats` (left empty).
+    fn without_stats(judgement: &Judgement) -> Results {
         let report = &judgement.report;
         let elapsed = report.elapsed;
         let activities = report
@@ -339,7 +355,7 @@ impl Results {
             comparison: judgement.comparison.clone(),
             trials: judgement.trials.iter().map(|t| t.spec.clone()).collect(),
             errors: report.errors.clone(),
-            stats: report.stats.clone(),
+            stats: Snapshot::new(0, 0),
             health: report.health.clone(),
             feeders: report.feeders.clone(),
             records: report.records.clone(),

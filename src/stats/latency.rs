@@ -9,9 +9,11 @@
 //! HdrHistogram implementations).
 
 use base64::Engine as _;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use flate2::{Compress, Compression, FlushCompress, Status};
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use hdrhistogram::{Counter, Histogram};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::time::Duration;
 
 /// The largest value tracked: one hour, in microseconds.
@@ -22,6 +24,66 @@ pub const SIGFIG: u8 = 3;
 
 /// A 32-bit histogram switches to 64-bit counters before its total reaches this.
 const NARROW_LIMIT: u64 = u32::MAX as u64;
+
+/// What HdrHistogram writes before a compressed V2 histogram (its `V2_COMPRESSED_COOKIE`, which the
+/// crate does not export): the format's base cookie with the word size 8 of the Java original.
+const V2_COMPRESSED_COOKIE: u32 = 0x1c84_9304 | 0x10;
+
+thread_local! {
+    /// The thread's histogram encoder, reused for every histogram it encodes (see [`Encoder`]).
+    static ENCODER: RefCell<Encoder> = RefCell::new(Encoder::new());
+}
+
+/// Encodes histograms in HdrHistogram's compressed V2 format, as its `V2DeflateSerializer` does, but
+/// with one deflate state reused from histogram to histogram: that serializer sets up a new one
+/// (~300 KB of zeroed tables) for each histogram, and a results file holds one histogram per session,
+/// so at thousands of sessions every checkpoint paid thousands of them, mostly in page faults
+/// (`bench/README.md`, issue 32).
+struct Encoder {
+    v2: V2Serializer,
+    plain: Vec<u8>,
+    deflate: Compress,
+}
+
+impl Encoder {
+    fn new() -> Self {
+        Encoder {
+            v2: V2Serializer::new(),
+            plain: Vec::new(),
+            // The zlib wrapper and default level, as `V2DeflateSerializer` writes.
+            deflate: Compress::new(Compression::default(), true),
+        }
+    }
+
+    /// The cookie, the compressed length and the zlib stream of `h`'s V2 encoding.
+    fn encode<T: Counter>(&mut self, h: &Histogram<T>) -> Result<Vec<u8>, HistogramError> {
+        self.plain.clear();
+        self.v2
+            .serialize(h, &mut self.plain)
+            .map_err(|e| HistogramError::Encode(format!("{e:?}")))?;
+        if self.deflate.total_in() > 0 || self.deflate.total_out() > 0 {
+            self.deflate.reset();
+        }
+        let mut out = Vec::with_capacity(8 + self.plain.len() / 2 + 64);
+        out.extend_from_slice(&V2_COMPRESSED_COOKIE.to_be_bytes());
+        out.extend_from_slice(&[0; 4]);
+        loop {
+            let read = usize::try_from(self.deflate.total_in()).map_or(self.plain.len(), |n| n.min(self.plain.len()));
+            let status = self
+                .deflate
+                .compress_vec(&self.plain[read..], &mut out, FlushCompress::Finish)
+                .map_err(|e| HistogramError::Encode(e.to_string()))?;
+            if status == Status::StreamEnd {
+                break;
+            }
+            // `compress_vec` writes only into spare capacity.
+            out.reserve(out.capacity().max(256));
+        }
+        let length = u32::try_from(out.len() - 8).map_err(|_| HistogramError::Encode("larger than 4 GiB".into()))?;
+        out[4..8].copy_from_slice(&length.to_be_bytes());
+        Ok(out)
+    }
+}
 
 /// A histogram that could not be encoded or decoded (results files carry them as base64 text).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -209,9 +271,13 @@ impl Latency {
 
     /// Encodes as base64 of the compressed V2 format.
     pub fn to_base64(&self) -> Result<String, HistogramError> {
-        let mut bytes = Vec::new();
-        each!(&self.counts, h => V2DeflateSerializer::new().serialize(h, &mut bytes))
-            .map_err(|e| HistogramError::Encode(format!("{e:?}")))?;
+        let encode = |encoder: &mut Encoder| each!(&self.counts, h => encoder.encode(h));
+        // A thread whose locals are being torn down encodes with an encoder of its own.
+        let bytes = ENCODER
+            .try_with(|e| e.try_borrow_mut().ok().map(|mut e| encode(&mut e)))
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| encode(&mut Encoder::new()))?;
         Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
     }
 
@@ -372,6 +438,25 @@ impl<'de> Deserialize<'de> for Latency {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encodes_as_hdrhistograms_own_compressed_serializer_does() {
+        use hdrhistogram::serialization::V2DeflateSerializer;
+        // One after the other on one thread, so the reused deflate state is tried too.
+        for (n, top) in [(1u64, 900u64), (5_000, 120_000), (40, 3_000_000)] {
+            let mut l = Latency::with_sigfig(2);
+            for i in 0..n {
+                l.record(Duration::from_micros(1 + (i * 7919) % top));
+            }
+            let mut theirs = Vec::new();
+            each!(&l.counts, h => V2DeflateSerializer::new().serialize(h, &mut theirs)).unwrap();
+            let ours = base64::engine::general_purpose::STANDARD
+                .decode(l.to_base64().unwrap())
+                .unwrap();
+            assert_eq!(ours, theirs, "{n} values up to {top} µs");
+            assert_eq!(Latency::from_base64(&l.to_base64().unwrap()).unwrap(), l);
+        }
+    }
 
     #[test]
     fn percentiles_within_three_digits() {

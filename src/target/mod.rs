@@ -34,6 +34,7 @@
 //! | `GET /charset/<latin1\|gb2312\|windows-1256\|utf-8>?in=header\|meta\|none` | an HTML page in that charset, declared in `Content-Type`, `<meta charset>` or nowhere | checks read text in its charset |
 //! | `GET /xml` | an Atom feed (default namespace Atom, `dc:` elements) | `assert_xpath` with namespace prefixes |
 //! | `GET /_stressor/stats` | `{"requests": N}`, requests handled since start (this one included) | benchmarks compare it with the client's own count |
+//! | `GET /_stressor/latency` | `{"count", "p50_us", "p90_us", "p99_us", "max_us"}`: the server's own time per request (routing to response ready) since start or the last `DELETE /_stressor/latency` (204); `/_stressor/` requests are not counted | benchmarks tell what latency the client added |
 //!
 //! Request bodies are limited to 16 MiB (413 beyond). Specific routes answer other methods with 405.
 //!

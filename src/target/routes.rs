@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
@@ -49,6 +49,21 @@ pub(crate) struct AppState {
     sessions: AtomicU64,
     /// Per-process random seed, so session tokens differ between runs without an RNG dependency.
     token_seed: RandomState,
+    /// How long this server took per request (`/_stressor/latency`).
+    latency: Mutex<ServerLatency>,
+}
+
+/// The server's own time per request, in microseconds: from the moment its routing saw the request
+/// (head parsed) to the moment the response was ready to be written. What a client measures beyond
+/// this was spent on the wire, in socket queues (the server's and the client's) and in the client:
+/// `bench/peers.py` subtracts the two to tell what latency a load generator added.
+struct ServerLatency(hdrhistogram::Histogram<u64>);
+
+impl ServerLatency {
+    fn new() -> Self {
+        // 3 significant digits from 1 µs, growing to what is recorded (as the client's own).
+        ServerLatency(hdrhistogram::Histogram::new(3).expect("3 significant digits are valid"))
+    }
 }
 
 impl AppState {
@@ -70,6 +85,7 @@ impl AppState {
             limits: Mutex::new(HashMap::new()),
             sessions: AtomicU64::new(0),
             token_seed: RandomState::new(),
+            latency: Mutex::new(ServerLatency::new()),
         }
     }
 
@@ -108,6 +124,7 @@ pub(crate) fn router(app: Arc<AppState>) -> Router {
         .route("/charset/{name}", dav(get(content::charset)))
         .route("/xml", dav(get(content::xml)))
         .route("/_stressor/stats", dav(get(stats)))
+        .route("/_stressor/latency", dav(get(latency).delete(reset_latency)))
         .route("/_stressor/files", dav(get(stored_files)))
         .fallback(files::handle)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -122,7 +139,20 @@ fn dav(route: MethodRouter<Arc<AppState>>) -> MethodRouter<Arc<AppState>> {
 
 async fn count_request(State(app): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     app.requests.fetch_add(1, Ordering::Relaxed);
-    next.run(request).await
+    // The benchmark's own questions (`/_stressor/...`) are not part of the load it measures.
+    if request.uri().path().starts_with("/_stressor/") {
+        return next.run(request).await;
+    }
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX).max(1);
+    let mut latency = app.latency.lock().unwrap_or_else(PoisonError::into_inner);
+    // `record` grows the histogram to the value; `saturating_record` alone would clamp every value to
+    // the small range an empty auto-resizing histogram starts with.
+    if latency.0.record(micros).is_err() {
+        latency.0.saturating_record(micros);
+    }
+    response
 }
 
 /// 1xx codes are refused: HTTP/1.1 only allows them as interim answers before a final one, so they
@@ -363,6 +393,28 @@ async fn html() -> Response {
 
 async fn stats(State(app): State<Arc<AppState>>) -> Json<Value> {
     Json(json!({ "requests": app.requests.load(Ordering::Relaxed) }))
+}
+
+/// `GET /_stressor/latency`: the server's own time per request (see [`ServerLatency`]) since start or
+/// the last `DELETE`, as a count and percentiles in microseconds.
+async fn latency(State(app): State<Arc<AppState>>) -> Json<Value> {
+    let latency = app.latency.lock().unwrap_or_else(PoisonError::into_inner);
+    let h = &latency.0;
+    let at = |q: f64| if h.is_empty() { 0 } else { h.value_at_quantile(q) };
+    Json(json!({
+        "count": h.len(),
+        "p50_us": at(0.5),
+        "p90_us": at(0.9),
+        "p99_us": at(0.99),
+        "max_us": if h.is_empty() { 0 } else { h.max() },
+    }))
+}
+
+/// `DELETE /_stressor/latency`: starts the server's latency histogram afresh (a benchmark does so
+/// before each measured run).
+async fn reset_latency(State(app): State<Arc<AppState>>) -> StatusCode {
+    app.latency.lock().unwrap_or_else(PoisonError::into_inner).0.reset();
+    StatusCode::NO_CONTENT
 }
 
 /// `/_stressor/files?prefix=/orders/`: the paths stored by `PUT` (and not deleted) under a prefix, and

@@ -618,6 +618,35 @@ async fn stats_counts_every_request_handled() {
 }
 
 #[tokio::test]
+async fn latency_times_the_load_not_the_benchmarks_questions() {
+    let server = start().await;
+    get(&server, "/test1.json").await;
+    // Slept at the server: its own time per request includes the sleep, so the percentiles are real.
+    get(&server, "/slow?ms=120").await;
+    let latency = get_json(&server, "/_stressor/latency").await;
+    assert_eq!(latency["count"], 2, "{latency}");
+    let (p50, p99, max) = (
+        latency["p50_us"].as_u64().unwrap(),
+        latency["p99_us"].as_u64().unwrap(),
+        latency["max_us"].as_u64().unwrap(),
+    );
+    assert!((1..100_000).contains(&p50), "{latency}");
+    assert!(p99 >= 120_000 && p99 <= max && max < 60_000_000, "{latency}");
+
+    let reset = client()
+        .delete(format!("{}/_stressor/latency", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), StatusCode::NO_CONTENT);
+    let latency = get_json(&server, "/_stressor/latency").await;
+    assert_eq!(
+        latency,
+        json!({"count": 0, "p50_us": 0, "p90_us": 0, "p99_us": 0, "max_us": 0})
+    );
+}
+
+#[tokio::test]
 async fn oversized_bodies_are_refused() {
     let server = start().await;
     let response = client()
