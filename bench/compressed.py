@@ -126,9 +126,9 @@ config:
   request_timeout: 10
 sessions:
   count: {CONCURRENCY}
-  duration: {seconds}
 scenario:
   - sequence: main
+    duration: {seconds}
 sequences:
   main:
     - activity: GetRequest
@@ -162,6 +162,8 @@ def measure(tool, url, status, seconds):
         sys.exit(f"error: {tool} exited {proc.returncode}: {proc.stderr[-2000:]}")
     user, system, rss_kb = timing.read_text().split()[-3:]
     cpu = float(user) + float(system)
+    if cpu <= 0 or count <= 0:
+        sys.exit(f"error: {tool} measured nothing ({count} requests, {cpu} s CPU): {proc.stdout[-1500:]} {proc.stderr[-1500:]}")
     extra = ""
     if tool == "oha":
         data = json.loads(proc.stdout)
