@@ -74,6 +74,23 @@ pub enum Call {
 }
 
 impl Call {
+    /// The call on an estimated change `worse_by` (relative, or points for the error rate) with its
+    /// interval, against the tolerance `tol`. `tiny`: a latency change below the absolute floor,
+    /// unchanged however significant or noisy. No interval (too few samples, or rounds, to bound
+    /// it): no call. The estimate within the tolerance and no change beyond it significant (zero
+    /// errors against zero errors is exactly no change): unchanged. A single baseline run and the
+    /// paired rounds of `stressor ab` are called by this one rule.
+    pub fn of_interval(interval: Option<(f64, f64)>, worse_by: f64, tol: f64, tiny: bool) -> Call {
+        match interval {
+            _ if tiny => Call::Unchanged,
+            None => Call::TooNoisy,
+            Some((lo, _)) if lo > 0.0 && worse_by > tol => Call::Regressed,
+            Some((_, hi)) if hi < 0.0 && worse_by < -tol => Call::Improved,
+            Some(_) if worse_by.abs() <= tol => Call::Unchanged,
+            Some(_) => Call::TooNoisy,
+        }
+    }
+
     /// `regressed`, `improved`, `unchanged`, `too noisy to tell`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -348,18 +365,7 @@ pub fn delta_with(metric: Metric, subject: &Subject, runs: [(&RunReport, f64); 2
     let tol = tolerance.of(metric);
     let latency = matches!(metric, Metric::Percentile(_) | Metric::Mean);
     let tiny = latency && (c.value - b.value).abs() <= tolerance.min_latency_change;
-    out.call = match interval {
-        // Below the absolute floor, however significant or noisy.
-        _ if tiny => Call::Unchanged,
-        // Too few samples to bound the metric (a p99 of 500): no call.
-        None => Call::TooNoisy,
-        Some((lo, _)) if lo > 0.0 && w > tol => Call::Regressed,
-        Some((_, hi)) if hi < 0.0 && w < -tol => Call::Improved,
-        // The estimate is within the tolerance and no change beyond it is significant (zero errors
-        // against zero errors is exactly no change).
-        Some(_) if w.abs() <= tol => Call::Unchanged,
-        Some(_) => Call::TooNoisy,
-    };
+    out.call = Call::of_interval(interval, w, tol, tiny);
     out
 }
 

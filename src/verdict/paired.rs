@@ -164,14 +164,7 @@ pub fn delta(metric: Metric, subject: &Subject, paired: &Paired, current: &RunRe
     let latency = matches!(metric, Metric::Percentile(_) | Metric::Mean);
     let tiny = latency && base.is_some_and(|b| (b * w).abs() <= tolerance.min_latency_change);
     let tol = tolerance.of(metric);
-    out.call = match out.interval {
-        _ if tiny => Call::Unchanged,
-        None => Call::TooNoisy,
-        Some((lo, _)) if lo > 0.0 && w > tol => Call::Regressed,
-        Some((_, hi)) if hi < 0.0 && w < -tol => Call::Improved,
-        Some(_) if w.abs() <= tol => Call::Unchanged,
-        Some(_) => Call::TooNoisy,
-    };
+    out.call = Call::of_interval(out.interval, w, tol, tiny);
     out
 }
 
